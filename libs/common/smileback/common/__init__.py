@@ -1,0 +1,1 @@
+"""Shared schemas, settings, bus, logging, metrics and errors: nothing service-specific."""

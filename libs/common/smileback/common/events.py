@@ -1,0 +1,271 @@
+"""Event schemas, version 1: the one definition every service reads and writes.
+
+Each event is a pydantic model that refuses unknown fields, carries
+`schema_version`, and round-trips through JSON bytes with `encode` / `decode`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from smileback.common.errors import SchemaError
+
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "SCHEMA_VERSION",
+    "Author",
+    "DlqRecord",
+    "Event",
+    "IncidentEvent",
+    "IncidentEventType",
+    "Mention",
+    "MentionMetrics",
+    "QueueItem",
+    "QueueName",
+    "ReachTier",
+    "ScoredMention",
+    "Scores",
+    "Sentiment",
+    "Severity",
+    "Thread",
+    "decode",
+    "encode",
+    "incident_id_for",
+]
+
+SCHEMA_VERSION = 1
+MAX_TEXT_CHARS = 10_000
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+Count = Annotated[int, Field(ge=0)]
+
+
+class Event(BaseModel):
+    """Base of every event: strict about unknown fields, frozen, versioned."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    schema_version: Literal[1] = 1
+
+
+class _Part(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Author(_Part):
+    id: str = ""
+    handle: str = ""
+    display_name: str = ""
+    followers: Count = 0
+    following: Count = 0
+    verified: bool = False
+    bot: bool = False
+    created_at: AwareDatetime | None = None
+
+
+class Thread(_Part):
+    root_id: str | None = None
+    parent_id: str | None = None
+
+
+class MentionMetrics(_Part):
+    replies: Count = 0
+    reposts: Count = 0
+    likes: Count = 0
+    quotes: Count = 0
+
+
+class Mention(Event):
+    """A post that mentions a brand, normalised across platforms."""
+
+    id: Annotated[str, Field(min_length=1, max_length=512)]
+    text: Annotated[str, Field(max_length=MAX_TEXT_CHARS)]
+    platform: str = "unknown"
+    brand: str | None = None
+    url: str | None = None
+    lang: str | None = None
+    created_at: AwareDatetime | None = None
+    author: Author = Author()
+    thread: Thread = Thread()
+    metrics: MentionMetrics = MentionMetrics()
+    ingested_at: AwareDatetime | None = None
+    # A tombstone: the source post was deleted and must be redacted downstream.
+    deleted: bool = False
+
+    @property
+    def root_id(self) -> str:
+        """The thread root, which is the Kafka key: the post itself when it starts a thread."""
+        return self.thread.root_id or self.id
+
+    @property
+    def is_reply(self) -> bool:
+        """True when the mention answers or quotes another post."""
+        return self.root_id != self.id
+
+
+class Sentiment(StrEnum):
+    NEGATIVE = "negative"
+    NEUTRAL = "neutral"
+    POSITIVE = "positive"
+
+
+class ReachTier(StrEnum):
+    NONE = "none"
+    NANO = "nano"
+    MICRO = "micro"
+    MACRO = "macro"
+    MEGA = "mega"
+
+
+class Scores(_Part):
+    negativity: Probability
+    is_negative: bool
+    sentiment: Sentiment
+    reach: Probability = 0.0
+    reach_tier: ReachTier = ReachTier.NONE
+    est_impressions: Count = 0
+    thread_velocity: Annotated[float, Field(ge=0.0)] = 0.0
+    pile_on_risk: Probability = 0.0
+    model_version: str
+    explanation: list[str] = []
+
+
+class ScoredMention(Mention):
+    """A Mention with its scores."""
+
+    scores: Scores
+
+    @classmethod
+    def of(cls, mention: Mention, scores: Scores) -> ScoredMention:
+        """Attach scores to a mention."""
+        return cls(**mention.model_dump(exclude={"schema_version"}), scores=scores)
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+
+class IncidentEventType(StrEnum):
+    OPENED = "opened"
+    UPDATED = "updated"
+    PAGED = "paged"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class IncidentEvent(Event):
+    """A change to an incident: one per (brand, thread root), keyed by incident id."""
+
+    event_id: str
+    type: IncidentEventType
+    incident_id: str
+    brand: str
+    thread_root_id: str
+    rule: str
+    severity: Severity
+    at: AwareDatetime
+    mention_id: str
+    mention_count: Count = 1
+    peak_velocity: Annotated[float, Field(ge=0.0)] = 0.0
+    summary: Annotated[str, Field(max_length=1024)] = ""
+    actor: str | None = None
+    context: dict[str, Any] = {}
+
+
+class QueueName(StrEnum):
+    TRIAGE = "triage"
+    SMILE_BACK = "smile_back"
+
+
+class QueueItem(Event):
+    """A mention placed in a human queue that does not page: triage or smile-back."""
+
+    mention_id: str
+    brand: str | None
+    queue: QueueName
+    reason: str
+    at: AwareDatetime
+
+
+class DlqRecord(Event):
+    """A record a stage could not process, with the raw bytes kept for replay."""
+
+    stage: str
+    error: str
+    source_id: str | None = None
+    topic: str | None = None
+    raw_b64: str
+    at: AwareDatetime
+
+    @classmethod
+    def of(
+        cls,
+        *,
+        stage: str,
+        error: str,
+        raw: bytes,
+        at: datetime,
+        source_id: str | None = None,
+        topic: str | None = None,
+    ) -> DlqRecord:
+        """Build a DLQ record around the raw bytes that failed."""
+        return cls(
+            stage=stage,
+            error=error[:2000],
+            raw_b64=base64.b64encode(raw).decode("ascii"),
+            at=at,
+            source_id=source_id,
+            topic=topic,
+        )
+
+    @property
+    def raw(self) -> bytes:
+        """The original bytes."""
+        return base64.b64decode(self.raw_b64)
+
+    @model_validator(mode="after")
+    def _raw_is_base64(self) -> DlqRecord:
+        base64.b64decode(self.raw_b64, validate=True)
+        return self
+
+
+E = TypeVar("E", bound=Event)
+
+
+def encode(event: Event) -> bytes:
+    """Serialise an event to compact UTF-8 JSON."""
+    return event.model_dump_json(exclude_none=False).encode("utf-8")
+
+
+def decode(model: type[E], raw: bytes) -> E:
+    """Parse bytes into `model`, raising SchemaError with a readable reason."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise SchemaError(f"invalid UTF-8 at byte {exc.start}") from exc
+    try:
+        return model.model_validate_json(text)
+    except ValidationError as exc:
+        raise SchemaError(_describe(exc)) from exc
+
+
+def _describe(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_url=False)[:5]:
+        where = ".".join(str(p) for p in err["loc"]) or "record"
+        parts.append(f"{where}: {err['msg']}")
+    return "; ".join(parts)
+
+
+def incident_id_for(*, brand: str, thread_root_id: str) -> str:
+    """The stable incident id of a (brand, thread root): also the page dedup key."""
+    digest = hashlib.sha256(f"{brand}\x00{thread_root_id}".encode()).hexdigest()[:20]
+    return f"inc_{digest}"

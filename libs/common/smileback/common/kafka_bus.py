@@ -1,0 +1,95 @@
+"""The Bus on Apache Kafka through kafka-python."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kafka import KafkaConsumer, KafkaProducer
+from kafka.errors import KafkaError
+
+from smileback.common.bus import Bus, Consumer, Record
+from smileback.common.errors import BusError
+
+__all__ = ["KafkaBus"]
+
+
+class KafkaBus(Bus):
+    """Producer with acks=all and small batches; consumers commit by hand."""
+
+    def __init__(self, bootstrap: str, *, client_id: str = "smileback") -> None:
+        self._bootstrap = bootstrap
+        self._client_id = client_id
+        try:
+            self._producer = KafkaProducer(
+                bootstrap_servers=bootstrap,
+                client_id=client_id,
+                acks="all",
+                linger_ms=5,
+                batch_size=64 * 1024,
+                retries=10,
+                max_in_flight_requests_per_connection=1,  # keeps per-key order across retries
+            )
+        except KafkaError as exc:
+            raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
+        self._pending: list[Any] = []
+
+    def publish(self, topic: str, *, key: str | None, value: bytes) -> None:
+        try:
+            future = self._producer.send(
+                topic, key=key.encode("utf-8") if key is not None else None, value=value
+            )
+        except KafkaError as exc:
+            raise BusError(f"publish to {topic} failed: {exc}") from exc
+        self._pending.append(future)
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        try:
+            self._producer.flush(timeout=timeout_s)
+            for future in self._pending:
+                future.get(timeout=timeout_s)  # surfaces a send that failed for good
+        except KafkaError as exc:
+            raise BusError(f"flush failed: {exc}") from exc
+        finally:
+            self._pending.clear()
+
+    def consumer(self, topics: Sequence[str], *, group: str) -> Consumer:
+        return _KafkaConsumer(
+            KafkaConsumer(
+                *topics,
+                bootstrap_servers=self._bootstrap,
+                client_id=self._client_id,
+                group_id=group,
+                enable_auto_commit=False,
+                auto_offset_reset="earliest",
+            )
+        )
+
+    def close(self) -> None:
+        self.flush()
+        self._producer.close()
+
+
+class _KafkaConsumer(Consumer):
+    def __init__(self, consumer: KafkaConsumer) -> None:
+        self._consumer = consumer
+
+    def poll(self, *, max_records: int, timeout_s: float) -> list[Record]:
+        try:
+            batches = self._consumer.poll(timeout_ms=int(timeout_s * 1000), max_records=max_records)
+        except KafkaError as exc:
+            raise BusError(f"poll failed: {exc}") from exc
+        return [
+            Record(r.topic, r.partition, r.offset, r.key, r.value if r.value is not None else b"")
+            for records in batches.values()
+            for r in records
+        ]
+
+    def commit(self) -> None:
+        try:
+            self._consumer.commit()
+        except KafkaError as exc:
+            raise BusError(f"commit failed: {exc}") from exc
+
+    def close(self) -> None:
+        self._consumer.close()

@@ -1,0 +1,42 @@
+"""The consume-handle-flush-commit loop every bus-driven service runs."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+
+from smileback.common.bus import Bus, Consumer, Record
+
+__all__ = ["Handler", "pump", "run_until_stopped"]
+
+Handler = Callable[[Sequence[Record]], None]
+
+
+def pump(
+    *,
+    consumer: Consumer,
+    bus: Bus,
+    handler: Handler,
+    max_records: int = 500,
+    timeout_s: float = 0.0,
+) -> int:
+    """Handle one poll's worth of records; commit only after the outputs are flushed."""
+    records = consumer.poll(max_records=max_records, timeout_s=timeout_s)
+    if records:
+        handler(records)
+        bus.flush()
+        consumer.commit()
+    return len(records)
+
+
+def run_until_stopped(
+    *, consumer: Consumer, bus: Bus, handler: Handler, stop: threading.Event, max_records: int = 500
+) -> None:
+    """Pump until `stop` is set, then leave the group."""
+    try:
+        while not stop.is_set():
+            pump(
+                consumer=consumer, bus=bus, handler=handler, max_records=max_records, timeout_s=0.5
+            )
+    finally:
+        consumer.close()
