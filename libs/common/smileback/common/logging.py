@@ -36,5 +36,6 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
-    for noisy in ("kafka", "aiokafka", "faust", "mode", "uvicorn.access"):
+    # httpx logs whole request URLs at INFO, and webhook URLs may carry tokens.
+    for noisy in ("kafka", "aiokafka", "faust", "mode", "uvicorn.access", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))

@@ -25,6 +25,7 @@ class Settings(BaseSettings):
     metrics_host: str = "127.0.0.1"  # 0.0.0.0 in containers, set by the manifests
     metrics_port: int = Field(default=9100, ge=0, le=65535)
 
+    alerts_group: str = "smileback-alerts"
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_timeout_s: float = Field(default=5.0, gt=0)

@@ -1,1 +1,1 @@
-"""smileback.alerts"""
+"""The alerts service: policy, incident grouping, notifiers and delivery of pages."""

@@ -1,1 +1,1 @@
-"""smileback.api"""
+"""The api service: a projector into the SQL store and the REST API over it."""

@@ -1,0 +1,37 @@
+# The two Quick start commands are `make demo` and `make test`; the rest are for the local cluster.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+.PHONY: help demo test lint kafka-jars kafka-start kafka-stop postgres-start postgres-stop
+
+help:
+	@echo "make demo   - run every service in one process on the bundled scenario"
+	@echo "make test   - lint, type-check and run the whole test suite (starts Kafka and PostgreSQL)"
+	@echo "make kafka-start / kafka-stop, make postgres-start / postgres-stop - the local cluster"
+
+demo:
+	@scripts/bootstrap.sh
+	.venv/bin/smileback demo
+
+test:
+	scripts/test.sh
+
+lint:
+	scripts/bootstrap.sh --dev
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+
+kafka-jars:
+	deploy/kafka/kafka.sh jars
+
+kafka-start: kafka-jars
+	DATA_DIR=$${DATA_DIR:-.run/kafka} deploy/kafka/kafka.sh start && deploy/kafka/kafka.sh topics
+
+kafka-stop:
+	DATA_DIR=$${DATA_DIR:-.run/kafka} deploy/kafka/kafka.sh stop
+
+postgres-start:
+	deploy/postgres/postgres.sh install
+	PGDATA=$${PGDATA:-$(CURDIR)/.run/postgres} deploy/postgres/postgres.sh start
+
+postgres-stop:
+	PGDATA=$${PGDATA:-$(CURDIR)/.run/postgres} deploy/postgres/postgres.sh stop

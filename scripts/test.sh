@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs what the tests need, then lint, types, pytest.
+# pytest's fixtures start a throwaway Kafka broker and PostgreSQL (tests/integration/conftest.py).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== installing: Python packages, Kafka jars, PostgreSQL"
+scripts/bootstrap.sh --dev
+deploy/kafka/kafka.sh jars
+deploy/postgres/postgres.sh install
+
+echo "== ruff, mypy"
+.venv/bin/ruff check .
+.venv/bin/ruff format --check .
+.venv/bin/mypy
+
+echo "== pytest"
+# Exit code 5 (no test collected) is a failure here, as any other non-zero code.
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,80 @@
+"""ASGI middleware: a request body size limit and per-route request metrics."""
+
+from __future__ import annotations
+
+import time
+
+from starlette.exceptions import HTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from smileback.api.errors import error_response
+from smileback.api.metrics import HTTP_REQUESTS, HTTP_SECONDS
+
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodySizeLimit", "RequestMetrics"]
+
+DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+
+class BodySizeLimit:
+    """Refuse request bodies over `max_bytes` with 413, declared or streamed."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = dict(scope["headers"]).get(b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+            await self._refuse(scope, receive, send)
+            return
+        seen = 0
+
+        async def limited() -> Message:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    # An HTTPException passes through FastAPI's body parsing to our handler.
+                    raise HTTPException(status_code=413, detail=self._message)
+            return message
+
+        await self.app(scope, limited, send)
+
+    @property
+    def _message(self) -> str:
+        return f"request body over {self.max_bytes} bytes"
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_response(status=413, code="payload_too_large", message=self._message)
+        await response(scope, receive, send)
+
+
+class RequestMetrics:
+    """Count requests and time them by route template (not raw path: ids would explode labels)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500
+        started = time.perf_counter()
+
+        async def record_status(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, record_status)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            HTTP_REQUESTS.labels(method=scope["method"], route=route, status=str(status)).inc()
+            HTTP_SECONDS.labels(route=route).observe(time.perf_counter() - started)

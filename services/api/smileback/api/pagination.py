@@ -1,0 +1,64 @@
+"""Keyset pagination, newest first, with an opaque cursor of (time, id)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, and_, or_
+from sqlalchemy.orm import InstrumentedAttribute
+
+from smileback.api.errors import ApiError
+
+__all__ = ["decode_cursor", "encode_cursor", "newest_first", "split_page"]
+
+T = TypeVar("T")
+
+
+def encode_cursor(*, at: datetime, id_: str) -> str:
+    """An opaque, URL-safe cursor naming the last row of a page."""
+    raw = json.dumps([at.astimezone(UTC).isoformat(), id_], separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    """The (time, id) in a cursor; a 422 ApiError when it is not one of ours."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        at_text, id_ = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
+        at = datetime.fromisoformat(at_text)
+        if at.tzinfo is None or not isinstance(id_, str):
+            raise ValueError("not a cursor")
+    except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
+        raise ApiError(status=422, code="invalid_cursor", message="cursor is not valid") from exc
+    return at, id_
+
+
+def newest_first(
+    query: Select[Any],
+    *,
+    at: InstrumentedAttribute[datetime],
+    id_: InstrumentedAttribute[str],
+    cursor: str | None,
+    limit: int,
+) -> Select[Any]:
+    """Order newest first, start after the cursor, fetch one extra row to detect a next page."""
+    if cursor is not None:
+        after_at, after_id = decode_cursor(cursor)
+        query = query.where(or_(at < after_at, and_(at == after_at, id_ < after_id)))
+    return query.order_by(at.desc(), id_.desc()).limit(limit + 1)
+
+
+def split_page(
+    rows: Sequence[T], *, limit: int, key: Callable[[T], tuple[datetime, str]]
+) -> tuple[list[T], str | None]:
+    """The page's rows and the cursor of the next page (None on the last page)."""
+    page = list(rows[:limit])
+    if len(rows) <= limit:
+        return page, None
+    at, id_ = key(page[-1])
+    return page, encode_cursor(at=at, id_=id_)

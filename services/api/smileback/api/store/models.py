@@ -1,0 +1,150 @@
+"""The store's tables as SQLAlchemy 2 typed declarative models (the read side of the API)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Float, Index, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
+
+__all__ = [
+    "REDACTED_TEXT",
+    "Base",
+    "IncidentEventRow",
+    "IncidentRow",
+    "IncidentStatus",
+    "MentionRow",
+    "QueueItemRow",
+    "UtcDateTime",
+]
+
+REDACTED_TEXT = "[deleted]"
+
+# JSONB on PostgreSQL (indexable, compact); SQLite stores JSON as text.
+JsonDoc = JSON().with_variant(JSONB(), "postgresql")
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every dialect (SQLite keeps naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store UTC; naive values are taken as UTC already."""
+        if value is None:
+            return None
+        aware = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+        # SQLite compares datetimes as text, so every value must be naive UTC in one format.
+        return aware.replace(tzinfo=None) if dialect.name == "sqlite" else aware
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Read back as aware UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    ACKNOWLEDGED = "acknowledged"
+    RESOLVED = "resolved"
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the store's tables."""
+
+    type_annotation_map = {datetime: UtcDateTime(), dict[str, Any]: JsonDoc}
+
+
+class MentionRow(Base):
+    """One scored mention, upserted by id; `payload` is the full ScoredMention JSON."""
+
+    __tablename__ = "mentions"
+
+    id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    brand: Mapped[str | None] = mapped_column(String)
+    platform: Mapped[str] = mapped_column(String)
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    lang: Mapped[str | None] = mapped_column(String)
+    author_handle: Mapped[str] = mapped_column(String)
+    author_followers: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    ingested_at: Mapped[datetime | None]
+    thread_root_id: Mapped[str] = mapped_column(String(512))
+    negativity: Mapped[float] = mapped_column(Float)
+    is_negative: Mapped[bool]
+    sentiment: Mapped[str] = mapped_column(String)
+    reach: Mapped[float] = mapped_column(Float)
+    reach_tier: Mapped[str] = mapped_column(String)
+    thread_velocity: Mapped[float] = mapped_column(Float)
+    pile_on_risk: Mapped[float] = mapped_column(Float)
+    model_version: Mapped[str] = mapped_column(String)
+    redacted: Mapped[bool] = mapped_column(default=False)
+    payload: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (
+        Index("ix_mentions_brand_created_at", "brand", "created_at"),
+        Index("ix_mentions_created_at_id", "created_at", "id"),
+        Index("ix_mentions_thread_root_id", "thread_root_id"),
+    )
+
+
+class IncidentRow(Base):
+    """The current state of one incident, folded from its events."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[str] = mapped_column(String, primary_key=True)
+    brand: Mapped[str] = mapped_column(String)
+    thread_root_id: Mapped[str] = mapped_column(String(512))
+    rule: Mapped[str] = mapped_column(String)
+    severity: Mapped[str] = mapped_column(String)
+    status: Mapped[str] = mapped_column(String)
+    opened_at: Mapped[datetime]
+    last_event_at: Mapped[datetime]
+    mention_count: Mapped[int] = mapped_column(BigInteger)
+    peak_velocity: Mapped[float] = mapped_column(Float)
+    summary: Mapped[str] = mapped_column(Text)
+    paged_count: Mapped[int] = mapped_column(BigInteger, default=0)
+    context: Mapped[dict[str, Any]]
+
+    __table_args__ = (
+        Index("ix_incidents_status_severity", "status", "severity"),
+        Index("ix_incidents_opened_at_id", "opened_at", "id"),
+        Index("ix_incidents_thread_root_id", "thread_root_id"),
+    )
+
+
+class IncidentEventRow(Base):
+    """One applied incident event; its primary key makes replays no-ops."""
+
+    __tablename__ = "incident_events"
+
+    # No foreign key: the event row is written first, as the idempotency guard.
+    event_id: Mapped[str] = mapped_column(String, primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String)
+    type: Mapped[str] = mapped_column(String)
+    at: Mapped[datetime]
+    payload: Mapped[dict[str, Any]]
+
+    __table_args__ = (Index("ix_incident_events_incident_id_at", "incident_id", "at"),)
+
+
+class QueueItemRow(Base):
+    """A mention waiting in a human queue (triage or smile-back)."""
+
+    __tablename__ = "queue_items"
+
+    mention_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    queue: Mapped[str] = mapped_column(String, primary_key=True)
+    brand: Mapped[str | None] = mapped_column(String)
+    reason: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+    answered: Mapped[bool] = mapped_column(default=False)

@@ -1,0 +1,241 @@
+"""Idempotent writes: the same record twice stores once (INSERT ... ON CONFLICT).
+
+Redaction is sticky: once a tombstone is stored, a late or replayed original
+updates the scores but never brings the text, link or handle back.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, literal, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from smileback.api.store.models import (
+    REDACTED_TEXT,
+    IncidentEventRow,
+    IncidentRow,
+    IncidentStatus,
+    JsonDoc,
+    MentionRow,
+    QueueItemRow,
+)
+from smileback.api.store.redaction import quoted_mention_id, redact_mention_payload, redact_quote
+from smileback.common.errors import ConfigError
+from smileback.common.events import IncidentEvent, IncidentEventType, QueueItem, ScoredMention
+
+__all__ = ["apply_incident_event", "upsert_mention", "upsert_queue_item"]
+
+_REDACTED_COLUMNS = ("text", "url", "author_handle", "payload")
+_STATUS_AFTER = {
+    IncidentEventType.OPENED: IncidentStatus.OPEN,
+    IncidentEventType.ACKNOWLEDGED: IncidentStatus.ACKNOWLEDGED,
+    IncidentEventType.RESOLVED: IncidentStatus.RESOLVED,
+}
+_CARRIES_STATE = (IncidentEventType.OPENED, IncidentEventType.UPDATED, IncidentEventType.PAGED)
+_CARRIES_CONTEXT = (IncidentEventType.OPENED, IncidentEventType.PAGED)
+
+
+def upsert_mention(*, session: Session, scored: ScoredMention, now: datetime) -> None:
+    """Insert or update a scored mention by id; a tombstone redacts it, before or after."""
+    values = _mention_values(scored=scored, now=now)
+    stmt = _insert(session, MentionRow).values(**values)
+    if scored.deleted:
+        stored = session.scalar(
+            select(MentionRow.payload).where(MentionRow.id == scored.id).with_for_update()
+        )
+        # Keep what was known (scores, thread) and remove only what identifies the post.
+        set_: dict[str, Any] = {
+            "text": REDACTED_TEXT,
+            "url": None,
+            "author_handle": "",
+            "redacted": True,
+            "payload": values["payload"] if stored is None else redact_mention_payload(stored),
+            "updated_at": now,
+        }
+        session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=set_))
+        _redact_incidents(session=session, mention_id=scored.id)
+        return
+    was_redacted = MentionRow.redacted
+    set_ = {
+        name: stmt.excluded[name]
+        for name in values
+        if name not in ("id", "redacted", *_REDACTED_COLUMNS)
+    }
+    set_["text"] = case((was_redacted, MentionRow.text), else_=stmt.excluded.text)
+    set_["url"] = case((was_redacted, MentionRow.url), else_=stmt.excluded.url)
+    set_["author_handle"] = case(
+        (was_redacted, MentionRow.author_handle), else_=stmt.excluded.author_handle
+    )
+    set_["payload"] = case(
+        (was_redacted, literal(redact_mention_payload(values["payload"]), JsonDoc)),
+        else_=stmt.excluded.payload,
+    )
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=set_))
+
+
+def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
+    """Fold one incident event into its incident; False when it was applied before."""
+    payload = event.model_dump(mode="json")
+    context, summary = dict(event.context), event.summary
+    quoted = quoted_mention_id(context)
+    if quoted is not None and session.scalar(
+        select(MentionRow.redacted).where(MentionRow.id == quoted)
+    ):
+        context, summary = redact_quote(context=context, summary=summary)
+        payload = {**payload, "context": context, "summary": summary}
+    first_time = session.execute(
+        _insert(session, IncidentEventRow)
+        .values(
+            event_id=event.event_id,
+            incident_id=event.incident_id,
+            type=str(event.type),
+            at=event.at,
+            payload=payload,
+        )
+        .on_conflict_do_nothing(index_elements=["event_id"])
+        .returning(IncidentEventRow.event_id)
+    ).first()
+    if first_time is None:
+        return False
+    stmt = _insert(session, IncidentRow).values(
+        id=event.incident_id,
+        brand=event.brand,
+        thread_root_id=event.thread_root_id,
+        rule=event.rule,
+        severity=str(event.severity),
+        status=str(_STATUS_AFTER.get(event.type, IncidentStatus.OPEN)),
+        opened_at=event.at,
+        last_event_at=event.at,
+        mention_count=event.mention_count,
+        peak_velocity=event.peak_velocity,
+        summary=summary,
+        paged_count=1 if event.type is IncidentEventType.PAGED else 0,
+        context=context,
+    )
+    new = stmt.excluded
+    set_: dict[str, Any] = {
+        "last_event_at": _greatest(new.last_event_at, IncidentRow.last_event_at),
+        "mention_count": _greatest(new.mention_count, IncidentRow.mention_count),
+        "peak_velocity": _greatest(new.peak_velocity, IncidentRow.peak_velocity),
+    }
+    if event.type in _CARRIES_STATE:
+        set_ |= {"severity": new.severity, "rule": new.rule}
+    if event.type in _STATUS_AFTER:
+        set_["status"] = new.status
+    if event.type is IncidentEventType.PAGED:
+        set_["paged_count"] = IncidentRow.paged_count + 1
+    if summary:
+        set_["summary"] = new.summary
+    if context and event.type in _CARRIES_CONTEXT:
+        set_["context"] = new.context
+    session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=set_))
+    return True
+
+
+def upsert_queue_item(*, session: Session, item: QueueItem) -> None:
+    """Insert or refresh a queue entry; whether it was answered is kept."""
+    stmt = _insert(session, QueueItemRow).values(
+        mention_id=item.mention_id,
+        queue=str(item.queue),
+        brand=item.brand,
+        reason=item.reason,
+        at=item.at,
+        answered=False,
+    )
+    session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=["mention_id", "queue"],
+            set_={
+                "brand": stmt.excluded.brand,
+                "reason": stmt.excluded.reason,
+                "at": stmt.excluded.at,
+            },
+        )
+    )
+
+
+def _mention_values(*, scored: ScoredMention, now: datetime) -> dict[str, Any]:
+    scores = scored.scores
+    payload = scored.model_dump(mode="json")
+    values: dict[str, Any] = {
+        "id": scored.id,
+        "brand": scored.brand,
+        "platform": scored.platform,
+        "text": scored.text,
+        "url": scored.url,
+        "lang": scored.lang,
+        "author_handle": scored.author.handle,
+        "author_followers": scored.author.followers,
+        # Newest-first listing and its cursor need a time on every row.
+        "created_at": scored.created_at or scored.ingested_at or now,
+        "ingested_at": scored.ingested_at,
+        "thread_root_id": scored.root_id,
+        "negativity": scores.negativity,
+        "is_negative": scores.is_negative,
+        "sentiment": str(scores.sentiment),
+        "reach": scores.reach,
+        "reach_tier": str(scores.reach_tier),
+        "thread_velocity": scores.thread_velocity,
+        "pile_on_risk": scores.pile_on_risk,
+        "model_version": scores.model_version,
+        "redacted": scored.deleted,
+        "payload": payload,
+        "updated_at": now,
+    }
+    if scored.deleted:
+        values |= {
+            "text": REDACTED_TEXT,
+            "url": None,
+            "author_handle": "",
+            "payload": redact_mention_payload(payload),
+        }
+    return values
+
+
+def _redact_incidents(*, session: Session, mention_id: str) -> None:
+    """Redact incidents and incident events whose context quotes the deleted mention."""
+    incidents = session.execute(
+        select(IncidentRow.id, IncidentRow.context, IncidentRow.summary).where(
+            IncidentRow.context["mention_id"].as_string() == mention_id
+        )
+    ).all()
+    for incident_id, context, summary in incidents:
+        new_context, new_summary = redact_quote(context=context, summary=summary)
+        session.execute(
+            update(IncidentRow)
+            .where(IncidentRow.id == incident_id)
+            .values(context=new_context, summary=new_summary)
+        )
+    events = session.execute(
+        select(IncidentEventRow.event_id, IncidentEventRow.payload).where(
+            IncidentEventRow.payload[("context", "mention_id")].as_string() == mention_id
+        )
+    ).all()
+    for event_id, payload in events:
+        new_context, new_summary = redact_quote(
+            context=payload.get("context", {}), summary=payload.get("summary", "")
+        )
+        session.execute(
+            update(IncidentEventRow)
+            .where(IncidentEventRow.event_id == event_id)
+            .values(payload={**payload, "context": new_context, "summary": new_summary})
+        )
+
+
+def _greatest(new: SQLColumnExpression[Any], old: SQLColumnExpression[Any]) -> ColumnElement[Any]:
+    """The larger of two values, in SQL both dialects speak."""
+    return case((new > old, new), else_=old)
+
+
+def _insert(session: Session, table: type[Any]) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(table)
+    if dialect == "sqlite":
+        return sqlite_insert(table)
+    raise ConfigError(f"unsupported database {dialect!r}")

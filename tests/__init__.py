@@ -1,0 +1,1 @@
+"""Smileback test suite."""

@@ -1,0 +1,331 @@
+"""The REST API over a SQLite store: auth, filters, pagination, errors, health, metrics, OpenAPI."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI, Request
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from smileback.api.app import create_app
+from smileback.api.errors import install_error_handlers
+from smileback.api.middleware import BodySizeLimit
+from smileback.api.store import apply_incident_event, make_engine
+from smileback.common.errors import ConfigError
+from smileback.common.events import IncidentEventType, Severity
+from tests.api.builders import T0, TOKEN, incident_event, scored, store_mentions, tombstone
+
+
+def _assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    assert set(body["error"]) == {"code", "message"}
+    assert body["error"]["code"] == code
+    assert body["error"]["message"]
+    return body
+
+
+def _walk(client: TestClient, auth: dict[str, str], path: str, **params: Any) -> Iterator[dict]:
+    cursor = None
+    while True:
+        query = {**params, **({"cursor": cursor} if cursor else {})}
+        response = client.get(path, params=query, headers=auth)
+        assert response.status_code == 200, response.text
+        page = response.json()
+        yield from page["items"]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            return
+
+
+# --- auth ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/v1/mentions", "/v1/incidents", "/v1/mentions/m1"])
+def test_v1_needs_a_token(client: TestClient, path: str) -> None:
+    response = client.get(path)
+    _assert_error(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+@pytest.mark.parametrize(
+    "header",
+    [f"Bearer {TOKEN}x", "Bearer ", f"Basic {TOKEN}", TOKEN, f"Bearer {TOKEN[:-1]}"],
+)
+def test_a_wrong_token_is_refused(client: TestClient, header: str) -> None:
+    response = client.get("/v1/mentions", headers={"Authorization": header})
+    _assert_error(response, 401, "unauthorized")
+    assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_the_right_token_is_accepted(client: TestClient, auth: dict[str, str]) -> None:
+    response = client.get("/v1/mentions", headers=auth)
+    assert response.status_code == 200
+    assert response.json() == {"items": [], "next_cursor": None}
+
+
+def test_an_empty_token_is_a_config_error(engine: Engine) -> None:
+    with pytest.raises(ConfigError):
+        create_app(engine=engine, api_token="")
+
+
+# --- mentions -----------------------------------------------------------------------------------
+
+
+def test_pagination_returns_every_mention_once_newest_first(
+    engine: Engine, client: TestClient, auth: dict[str, str]
+) -> None:
+    # Three mentions share each minute, so the id breaks ties inside the cursor.
+    mentions = [scored(f"m{i:03d}", created_at=T0 + timedelta(minutes=i // 3)) for i in range(120)]
+    store_mentions(engine, mentions)
+    first = client.get("/v1/mentions", params={"limit": 50}, headers=auth).json()
+    assert len(first["items"]) == 50
+    assert first["next_cursor"]
+    seen = [m["id"] for m in _walk(client, auth, "/v1/mentions", limit=50)]
+    expected = sorted(mentions, key=lambda m: (m.created_at, m.id), reverse=True)
+    assert seen == [m.id for m in expected]
+    assert len(set(seen)) == 120
+    default_page = client.get("/v1/mentions", headers=auth).json()
+    assert len(default_page["items"]) == 50
+
+
+def test_mention_filters(engine: Engine, client: TestClient, auth: dict[str, str]) -> None:
+    store_mentions(
+        engine,
+        [
+            scored("a1", brand="acme", negativity=0.95, root="r1", created_at=T0),
+            scored(
+                "a2", brand="acme", negativity=0.55, root="r1", created_at=T0 + timedelta(hours=1)
+            ),
+            scored("a3", brand="acme", negativity=0.10, created_at=T0 + timedelta(hours=2)),
+            scored("b1", brand="bolt", negativity=0.99, created_at=T0 + timedelta(hours=3)),
+        ],
+    )
+
+    def ids(**params: Any) -> list[str]:
+        response = client.get("/v1/mentions", params=params, headers=auth)
+        assert response.status_code == 200, response.text
+        return [m["id"] for m in response.json()["items"]]
+
+    assert ids(brand="acme") == ["a3", "a2", "a1"]
+    assert ids(is_negative="true") == ["b1", "a2", "a1"]
+    assert ids(is_negative="false") == ["a3"]
+    assert ids(min_negativity=0.9) == ["b1", "a1"]
+    assert ids(thread_root_id="r1") == ["a2", "a1"]
+    assert ids(since=(T0 + timedelta(hours=1)).isoformat()) == ["b1", "a3", "a2"]
+    assert ids(until=(T0 + timedelta(hours=2)).isoformat()) == ["a2", "a1"]
+    assert ids(since="2025-03-01T13:00:00", until="2025-03-01T14:00:00") == ["a2"]  # naive = UTC
+    assert ids(since="2025-03-01T14:00:00+01:00", until="2025-03-01T14:00:00+01:00") == []
+    assert ids(brand="acme", min_negativity=0.5, limit=1) == ["a2"]
+
+
+def test_one_mention(engine: Engine, client: TestClient, auth: dict[str, str]) -> None:
+    store_mentions(engine, [scored("bluesky:at://did:plc:abc/app.bsky.feed.post/3k", root="r9")])
+    response = client.get(
+        "/v1/mentions/bluesky:at://did:plc:abc/app.bsky.feed.post/3k", headers=auth
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["thread_root_id"] == "r9"
+    assert body["author_followers"] == 250_000
+    assert body["sentiment"] == "negative"
+    assert body["created_at"].startswith("2025-03-01T12:00:00")
+    assert body["redacted"] is False
+
+
+def test_a_deleted_mention_is_served_redacted(
+    engine: Engine, client: TestClient, auth: dict[str, str]
+) -> None:
+    store_mentions(engine, [scored("m1"), tombstone("m1")])
+    body = client.get("/v1/mentions/m1", headers=auth).json()
+    assert body["redacted"] is True
+    assert body["text"] == "[deleted]"
+    assert body["url"] is None
+    assert body["author_handle"] == ""
+
+
+def test_unknown_ids_get_404_in_the_error_shape(client: TestClient, auth: dict[str, str]) -> None:
+    _assert_error(client.get("/v1/mentions/nope", headers=auth), 404, "not_found")
+    _assert_error(client.get("/v1/incidents/nope", headers=auth), 404, "not_found")
+    _assert_error(client.get("/no/such/route"), 404, "not_found")
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"min_negativity": 2},
+        {"min_negativity": -0.1},
+        {"limit": 0},
+        {"limit": 501},
+        {"since": "yesterday"},
+        {"is_negative": "maybe"},
+    ],
+)
+def test_bad_filters_get_422_in_the_error_shape(
+    client: TestClient, auth: dict[str, str], params: dict[str, Any]
+) -> None:
+    body = _assert_error(
+        client.get("/v1/mentions", params=params, headers=auth), 422, "invalid_request"
+    )
+    assert next(iter(params)) in body["error"]["message"]
+
+
+@pytest.mark.parametrize("cursor", ["garbage!", "bm90IGpzb24", "WyJ4IiwgMV0", "WzFd"])
+def test_a_bad_cursor_gets_422(client: TestClient, auth: dict[str, str], cursor: str) -> None:
+    response = client.get("/v1/mentions", params={"cursor": cursor}, headers=auth)
+    _assert_error(response, 422, "invalid_cursor")
+
+
+def test_the_wrong_method_gets_the_error_shape(client: TestClient, auth: dict[str, str]) -> None:
+    _assert_error(client.delete("/v1/mentions", headers=auth), 405, "method_not_allowed")
+
+
+# --- incidents ----------------------------------------------------------------------------------
+
+
+def _store_incidents(engine: Engine) -> None:
+    events = [
+        incident_event(IncidentEventType.OPENED, incident_id="inc_a", severity=Severity.CRITICAL),
+        incident_event(IncidentEventType.PAGED, incident_id="inc_a", severity=Severity.CRITICAL),
+        incident_event(
+            IncidentEventType.ACKNOWLEDGED,
+            incident_id="inc_a",
+            at=T0 + timedelta(minutes=3),
+            actor="sam",
+        ),
+        incident_event(
+            IncidentEventType.OPENED,
+            incident_id="inc_b",
+            severity=Severity.WARNING,
+            at=T0 + timedelta(hours=1),
+            brand="bolt",
+        ),
+    ]
+    with Session(engine) as session, session.begin():
+        for event in events:
+            apply_incident_event(session=session, event=event)
+
+
+def test_incident_filters(engine: Engine, client: TestClient, auth: dict[str, str]) -> None:
+    _store_incidents(engine)
+
+    def ids(**params: Any) -> list[str]:
+        response = client.get("/v1/incidents", params=params, headers=auth)
+        assert response.status_code == 200, response.text
+        return [i["id"] for i in response.json()["items"]]
+
+    assert ids() == ["inc_b", "inc_a"]
+    assert ids(status="acknowledged") == ["inc_a"]
+    assert ids(status="open") == ["inc_b"]
+    assert ids(severity="critical") == ["inc_a"]
+    assert ids(brand="bolt") == ["inc_b"]
+    assert ids(status="resolved") == []
+    _assert_error(
+        client.get("/v1/incidents", params={"status": "closed"}, headers=auth),
+        422,
+        "invalid_request",
+    )
+
+
+def test_incident_pagination(engine: Engine, client: TestClient, auth: dict[str, str]) -> None:
+    with Session(engine) as session, session.begin():
+        for i in range(7):
+            event = incident_event(
+                IncidentEventType.OPENED, incident_id=f"inc_{i}", at=T0 + timedelta(minutes=i)
+            )
+            apply_incident_event(session=session, event=event)
+    seen = [i["id"] for i in _walk(client, auth, "/v1/incidents", limit=3)]
+    assert seen == [f"inc_{i}" for i in reversed(range(7))]
+
+
+def test_an_incident_with_its_timeline(
+    engine: Engine, client: TestClient, auth: dict[str, str]
+) -> None:
+    _store_incidents(engine)
+    response = client.get("/v1/incidents/inc_a", headers=auth)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "acknowledged"
+    assert body["paged_count"] == 1
+    assert [e["type"] for e in body["timeline"]] == ["opened", "paged", "acknowledged"]
+    assert body["timeline"][-1]["actor"] == "sam"
+    assert body["timeline"][0]["mention_id"] == "m1"
+
+
+# --- health, metrics, OpenAPI, limits -----------------------------------------------------------
+
+
+def test_healthz_needs_no_token(client: TestClient) -> None:
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_healthz_is_503_when_the_database_fails(tmp_path: Path) -> None:
+    broken = make_engine(f"sqlite:///{tmp_path / 'absent' / 'store.db'}")
+    with TestClient(create_app(engine=broken, api_token=TOKEN)) as client:
+        _assert_error(client.get("/healthz"), 503, "unavailable")
+
+
+def test_metrics_are_served_without_a_token(client: TestClient, auth: dict[str, str]) -> None:
+    client.get("/v1/mentions", headers=auth)
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/plain")
+    assert 'smileback_api_requests_total{method="GET",route="/v1/mentions",status="200"}' in (
+        response.text
+    )
+
+
+def test_openapi_documents_the_bearer_scheme(client: TestClient) -> None:
+    spec = client.get("/openapi.json").json()
+    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The API token (SMILEBACK_API_TOKEN).",
+    }
+    for path in ("/v1/mentions", "/v1/mentions/{mention_id}", "/v1/incidents"):
+        assert spec["paths"][path]["get"]["security"] == [{"bearerAuth": []}]
+    assert "security" not in spec["paths"]["/healthz"]["get"]
+    error_schema = spec["paths"]["/v1/mentions"]["get"]["responses"]["401"]["content"]
+    assert error_schema["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+
+
+def test_a_declared_oversized_body_gets_413(client: TestClient, auth: dict[str, str]) -> None:
+    response = client.post("/v1/mentions", content=b"x" * (64 * 1024 + 1), headers=auth)
+    _assert_error(response, 413, "payload_too_large")
+
+
+def test_a_streamed_oversized_body_gets_413() -> None:
+    app = FastAPI()
+    install_error_handlers(app)
+
+    @app.post("/echo")
+    async def echo(request: Request) -> dict[str, int]:
+        return {"size": len(await request.body())}
+
+    app.add_middleware(BodySizeLimit, max_bytes=1000)
+
+    def chunks(count: int) -> Iterator[bytes]:
+        for _ in range(count):
+            yield b"y" * 400
+
+    with TestClient(app) as client:
+        assert client.post("/echo", content=chunks(2)).json() == {"size": 800}
+        _assert_error(client.post("/echo", content=chunks(3)), 413, "payload_too_large")
+
+
+def test_an_unexpected_error_gets_500_in_the_error_shape(tmp_path: Path) -> None:
+    no_tables = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
+    app = create_app(engine=no_tables, api_token=TOKEN)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get("/v1/mentions", headers={"Authorization": f"Bearer {TOKEN}"})
+    body = _assert_error(response, 500, "internal")
+    assert "no such table" not in body["error"]["message"]  # no internals leak out

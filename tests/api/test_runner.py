@@ -1,0 +1,104 @@
+"""The runner's parts: settings checks, the uvicorn server, the projector thread."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+from pydantic import SecretStr
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from smileback.api.app import create_app
+from smileback.api.runner import build_server, run, start_projector
+from smileback.api.store import MentionRow, create_schema, make_engine
+from smileback.common.bus import InMemoryBus
+from smileback.common.errors import ConfigError
+from smileback.common.events import encode
+from smileback.common.settings import Settings
+from smileback.common.topics import Topics
+from tests.api.builders import T0, TOKEN, scored
+
+TOPICS = Topics()
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def _mentions(engine: Engine) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(MentionRow)) or 0
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_run_refuses_to_start_without_a_token(token: str | None, tmp_path: Path) -> None:
+    settings = Settings(
+        api_token=SecretStr(token) if token is not None else None,
+        database_url=f"sqlite:///{tmp_path / 'never.db'}",
+    )
+    with pytest.raises(ConfigError, match="SMILEBACK_API_TOKEN"):
+        run(settings=settings)
+    assert not (tmp_path / "never.db").exists()
+
+
+def test_the_server_serves_the_app_and_stops(engine: Engine) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    server = build_server(
+        app=create_app(engine=engine, api_token=TOKEN), host="127.0.0.1", port=port
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        _wait_for(lambda: server.started)
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{base}/healthz").json()["status"] == "ok"
+        assert httpx.get(f"{base}/v1/mentions").status_code == 401
+        authed = httpx.get(f"{base}/v1/mentions", headers={"Authorization": f"Bearer {TOKEN}"})
+        assert authed.status_code == 200
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_the_projector_thread_stores_records_and_stops(engine: Engine) -> None:
+    bus = InMemoryBus(TOPICS.all())
+    stop = threading.Event()
+    thread = start_projector(engine=engine, bus=bus, topics=TOPICS, clock=lambda: T0, stop=stop)
+    try:
+        for i in range(3):
+            bus.publish(TOPICS.scored, key=f"m{i}", value=encode(scored(f"m{i}")))
+        _wait_for(lambda: _mentions(engine) == 3)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def test_the_projector_thread_retries_after_a_database_error(tmp_path: Path) -> None:
+    engine = make_engine(f"sqlite:///{tmp_path / 'late.db'}")  # no tables yet
+    bus = InMemoryBus(TOPICS.all())
+    bus.publish(TOPICS.scored, key="m1", value=encode(scored("m1")))
+    stop = threading.Event()
+    thread = start_projector(
+        engine=engine, bus=bus, topics=TOPICS, clock=lambda: T0, stop=stop, retry_s=0.05
+    )
+    try:
+        time.sleep(0.3)  # a few failed attempts
+        assert thread.is_alive()
+        create_schema(engine)
+        _wait_for(lambda: _mentions(engine) == 1)
+    finally:
+        stop.set()
+        thread.join(10)

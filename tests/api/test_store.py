@@ -1,0 +1,271 @@
+"""The store: idempotent upserts, sticky redaction, incidents folded from their events."""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine, func, inspect, select, text
+from sqlalchemy.orm import Session
+
+from smileback.api.store import (
+    REDACTED_TEXT,
+    IncidentEventRow,
+    IncidentRow,
+    MentionRow,
+    QueueItemRow,
+    apply_incident_event,
+    create_schema,
+    make_engine,
+    upsert_queue_item,
+)
+from smileback.common.errors import ConfigError
+from smileback.common.events import IncidentEvent, IncidentEventType, Severity
+from tests.api.builders import (
+    T0,
+    incident_event,
+    queue_item,
+    quoting_context,
+    scored,
+    store_mentions,
+    tombstone,
+)
+
+OPENED, UPDATED, PAGED = (
+    IncidentEventType.OPENED,
+    IncidentEventType.UPDATED,
+    IncidentEventType.PAGED,
+)
+
+
+def _mention(engine: Engine, mention_id: str) -> MentionRow:
+    with Session(engine) as session:
+        row = session.get(MentionRow, mention_id)
+        assert row is not None
+        return row
+
+
+def _count(engine: Engine, model: type) -> int:
+    with Session(engine) as session:
+        return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def _apply(engine: Engine, events: list[IncidentEvent]) -> list[bool]:
+    with Session(engine) as session, session.begin():
+        return [apply_incident_event(session=session, event=e) for e in events]
+
+
+def _incident(engine: Engine, incident_id: str = "inc_1") -> IncidentRow:
+    with Session(engine) as session:
+        row = session.get(IncidentRow, incident_id)
+        assert row is not None
+        return row
+
+
+def test_the_same_mention_twice_is_stored_once(engine: Engine) -> None:
+    store_mentions(engine, [scored("m1"), scored("m1")])
+    store_mentions(engine, [scored("m1")])
+    assert _count(engine, MentionRow) == 1
+    row = _mention(engine, "m1")
+    assert row.text == "Acme Coffee, my order never arrived"
+    assert row.created_at == T0
+    assert row.payload["scores"]["explanation"] == ["never", "arrived"]
+
+
+def test_a_later_version_updates_the_scores(engine: Engine) -> None:
+    store_mentions(engine, [scored("m1", negativity=0.9, velocity=1.0)])
+    store_mentions(engine, [scored("m1", negativity=0.3, velocity=4.5, model_version="v2")])
+    row = _mention(engine, "m1")
+    assert (row.negativity, row.is_negative, row.thread_velocity) == (0.3, False, 4.5)
+    assert row.model_version == "v2"
+    assert row.payload["scores"]["negativity"] == 0.3
+
+
+def test_a_mention_without_times_gets_the_projection_time(engine: Engine) -> None:
+    store_mentions(engine, [scored("m1", created_at=None)])
+    assert _mention(engine, "m1").created_at == T0  # store_mentions projects at T0
+
+
+def test_a_tombstone_after_the_original_redacts_it(engine: Engine) -> None:
+    store_mentions(engine, [scored("m1", negativity=0.9)])
+    store_mentions(engine, [tombstone("m1")])
+    row = _mention(engine, "m1")
+    assert row.redacted is True
+    assert (row.text, row.url, row.author_handle) == (REDACTED_TEXT, None, "")
+    assert row.payload["text"] == REDACTED_TEXT
+    assert row.payload["url"] is None
+    assert row.payload["author"]["handle"] == ""
+    assert row.payload["author"]["display_name"] == ""
+    assert "never arrived" not in str(row.payload)
+    # What was known about it stays: scores and when it was posted.
+    assert row.negativity == 0.9
+    assert row.created_at == T0
+
+
+def test_a_tombstone_before_the_original_keeps_a_late_original_redacted(engine: Engine) -> None:
+    store_mentions(engine, [tombstone("m1")])
+    row = _mention(engine, "m1")
+    assert row.redacted is True
+    assert row.text == REDACTED_TEXT
+    store_mentions(engine, [scored("m1", negativity=0.8)])
+    row = _mention(engine, "m1")
+    assert row.redacted is True
+    assert (row.text, row.url, row.author_handle) == (REDACTED_TEXT, None, "")
+    assert "never arrived" not in str(row.payload)
+    assert row.payload["author"]["handle"] == ""
+    # The late original still brings its scores and real time.
+    assert row.negativity == 0.8
+    assert row.payload["scores"]["negativity"] == 0.8
+    assert row.created_at == T0
+    assert _count(engine, MentionRow) == 1
+
+
+def test_incident_events_fold_in_order(engine: Engine) -> None:
+    later = T0 + timedelta(minutes=5)
+    applied = _apply(
+        engine,
+        [
+            incident_event(OPENED, summary="first", severity=Severity.WARNING),
+            incident_event(PAGED, summary="first", severity=Severity.WARNING),
+            incident_event(UPDATED, mention_id="m2", at=later, mention_count=2, peak_velocity=3.5),
+            incident_event(PAGED, mention_id="m2", at=later, mention_count=2, summary="worse"),
+            incident_event(IncidentEventType.ACKNOWLEDGED, at=later, actor="sam"),
+        ],
+    )
+    assert applied == [True] * 5
+    row = _incident(engine)
+    assert row.status == "acknowledged"
+    assert row.severity == "critical"
+    assert (row.mention_count, row.peak_velocity, row.paged_count) == (2, 3.5, 2)
+    assert (row.opened_at, row.last_event_at) == (T0, later)
+    assert row.summary == "worse"  # the acknowledgement carried no summary: kept
+    assert _count(engine, IncidentEventRow) == 5
+
+
+def test_replaying_incident_events_leaves_the_same_state(engine: Engine) -> None:
+    events = [
+        incident_event(OPENED, summary="s"),
+        incident_event(PAGED, summary="s"),
+        incident_event(UPDATED, mention_id="m2", mention_count=2, peak_velocity=2.0),
+        incident_event(IncidentEventType.RESOLVED, at=T0 + timedelta(hours=1)),
+    ]
+    _apply(engine, events)
+    first = _incident(engine)
+    assert _apply(engine, events) == [False] * 4
+    assert _apply(engine, events[1:3]) == [False] * 2  # a partial replay too
+    again = _incident(engine)
+    assert first.paged_count == 1
+    columns = [c.key for c in inspect(IncidentRow).columns]
+    assert {c: getattr(again, c) for c in columns} == {c: getattr(first, c) for c in columns}
+    assert _count(engine, IncidentEventRow) == 4
+
+
+def test_an_incident_can_start_from_any_event(engine: Engine) -> None:
+    _apply(engine, [incident_event(UPDATED, mention_count=3)])
+    row = _incident(engine)
+    assert (row.status, row.mention_count, row.paged_count) == ("open", 3, 0)
+
+
+def test_a_tombstone_redacts_incidents_quoting_the_mention(engine: Engine) -> None:
+    original = scored("m1", text="Acme   Coffee burnt my\nmouth " + "x" * 400, handle="@alice")
+    store_mentions(engine, [original])
+    summary = '[critical] acme: @alice (250,000 followers): "Acme Coffee burnt my mouth xxx…" - bad'
+    _apply(engine, [incident_event(OPENED, summary=summary, context=quoting_context(original))])
+    other = scored("m9", text="another thread")
+    _apply(
+        engine,
+        [
+            incident_event(
+                OPENED, incident_id="inc_2", mention_id="m9", context=quoting_context(other)
+            )
+        ],
+    )
+    store_mentions(engine, [tombstone("m1")])
+    row = _incident(engine)
+    assert row.context["text"] == REDACTED_TEXT
+    assert row.context["url"] is None
+    assert row.context["author_handle"] == ""
+    assert "burnt" not in row.summary
+    assert "alice" not in row.summary
+    assert row.summary.endswith(" - bad")
+    with Session(engine) as session:
+        event = session.get(IncidentEventRow, "inc_1:opened:m1")
+        assert event is not None
+        assert event.payload["context"]["text"] == REDACTED_TEXT
+        assert "burnt" not in event.payload["summary"]
+    assert _incident(engine, "inc_2").context["text"] == "another thread"
+
+
+def test_an_incident_event_quoting_a_deleted_mention_is_stored_redacted(engine: Engine) -> None:
+    store_mentions(engine, [tombstone("m1")])
+    original = scored("m1", text="Acme Coffee burnt my mouth")
+    _apply(
+        engine,
+        [
+            incident_event(
+                OPENED,
+                summary='@alice: "Acme Coffee burnt my mouth"',
+                context=quoting_context(original),
+            )
+        ],
+    )
+    row = _incident(engine)
+    assert row.context["text"] == REDACTED_TEXT
+    assert "burnt" not in row.summary
+    with Session(engine) as session:
+        event = session.get(IncidentEventRow, "inc_1:opened:m1")
+        assert event is not None
+        assert "burnt" not in str(event.payload)
+
+
+def test_queue_items_are_idempotent_and_keep_answered(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        upsert_queue_item(session=session, item=queue_item("m1"))
+        upsert_queue_item(session=session, item=queue_item("m1"))
+        session.execute(text("UPDATE queue_items SET answered = 1"))
+        upsert_queue_item(session=session, item=queue_item("m1"))
+    assert _count(engine, QueueItemRow) == 1
+    with Session(engine) as session:
+        assert session.scalar(select(QueueItemRow.answered)) is True
+
+
+def test_the_schema_has_the_query_indexes(engine: Engine) -> None:
+    inspector = inspect(engine)
+    mention_indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("mentions")}
+    assert {("brand", "created_at"), ("thread_root_id",)} <= mention_indexes
+    incident_indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("incidents")}
+    assert ("status", "severity") in incident_indexes
+
+
+def test_create_schema_twice_is_harmless(engine: Engine) -> None:
+    store_mentions(engine, [scored("m1")])
+    create_schema(engine)
+    assert _count(engine, MentionRow) == 1
+
+
+def test_sqlite_files_use_wal(engine: Engine) -> None:
+    with engine.connect() as connection:
+        assert connection.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+
+
+def test_an_in_memory_store_is_shared_across_threads() -> None:
+    memory = make_engine("sqlite://")
+    create_schema(memory)
+    thread = threading.Thread(target=store_mentions, args=(memory, [scored("m1")]))
+    thread.start()
+    thread.join()
+    assert _count(memory, MentionRow) == 1
+
+
+@pytest.mark.parametrize("url", ["mysql://u@h/db", "not a url", "oracle://x"])
+def test_unsupported_database_urls_are_config_errors(url: str) -> None:
+    with pytest.raises(ConfigError):
+        make_engine(url)
+
+
+def test_a_missing_directory_fails_at_first_use_not_at_make_engine(tmp_path: Path) -> None:
+    broken = make_engine(f"sqlite:///{tmp_path / 'absent' / 'store.db'}")
+    with pytest.raises(Exception, match="unable to open"):
+        create_schema(broken)

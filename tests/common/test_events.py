@@ -1,0 +1,143 @@
+import base64
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from smileback.common.errors import SchemaError
+from smileback.common.events import (
+    MAX_TEXT_CHARS,
+    DlqRecord,
+    IncidentEvent,
+    IncidentEventType,
+    Mention,
+    QueueItem,
+    QueueName,
+    ReachTier,
+    ScoredMention,
+    Scores,
+    Sentiment,
+    Severity,
+    decode,
+    encode,
+    incident_id_for,
+)
+
+T0 = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+
+
+def _scores() -> Scores:
+    return Scores(
+        negativity=0.91,
+        is_negative=True,
+        sentiment=Sentiment.NEGATIVE,
+        reach=0.7,
+        reach_tier=ReachTier.MACRO,
+        est_impressions=25_000,
+        thread_velocity=3.5,
+        pile_on_risk=0.4,
+        model_version="test",
+        explanation=["worst", "ignored"],
+    )
+
+
+def test_mention_needs_only_id_and_text():
+    mention = decode(Mention, b'{"id": "mastodon:1", "text": "hello @acme"}')
+    assert mention.schema_version == 1
+    assert mention.platform == "unknown"
+    assert mention.author.followers == 0
+    assert mention.root_id == "mastodon:1"
+    assert not mention.is_reply
+
+
+def test_reply_is_keyed_by_its_thread_root():
+    mention = Mention(id="b:2", text="same", thread={"root_id": "b:1", "parent_id": "b:1"})
+    assert mention.root_id == "b:1"
+    assert mention.is_reply
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        Mention(id="m:1", text="hi", created_at=T0, author={"handle": "@a", "followers": 12}),
+        ScoredMention.of(Mention(id="m:2", text="bad"), _scores()),
+        IncidentEvent(
+            event_id="e1",
+            type=IncidentEventType.PAGED,
+            incident_id="inc_1",
+            brand="acme",
+            thread_root_id="m:1",
+            rule="large_audience_complaint",
+            severity=Severity.CRITICAL,
+            at=T0,
+            mention_id="m:1",
+            context={"followers": 250_000},
+        ),
+        QueueItem(
+            mention_id="m:3", brand="acme", queue=QueueName.SMILE_BACK, reason="thanks", at=T0
+        ),
+        DlqRecord.of(stage="ingest", error="bad json", raw=b"\xff{", at=T0, source_id=None),
+    ],
+)
+def test_every_event_round_trips_through_json(event):
+    raw = encode(event)
+    assert json.loads(raw)["schema_version"] == 1
+    assert decode(type(event), raw) == event
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b"{not json", "Invalid JSON"),
+        (b'{"id": "x", "text": "hi"}\xff', "invalid UTF-8"),
+        (b'{"id": "x", "text": 5}', "text"),
+        (b'{"id": "x"}', "text: Field required"),
+        (b'{"id": "x", "text": "hi", "colour": "red"}', "colour: Extra inputs are not permitted"),
+        (b'{"id": "x", "text": "hi", "schema_version": 2}', "schema_version"),
+        (b'{"id": "", "text": "hi"}', "id"),
+        (b"[1, 2]", "record"),
+    ],
+)
+def test_bad_records_raise_schema_error_with_reason(raw, reason):
+    with pytest.raises(SchemaError, match=reason):
+        decode(Mention, raw)
+
+
+def test_oversized_text_is_refused():
+    raw = json.dumps({"id": "x", "text": "a" * (MAX_TEXT_CHARS + 1)}).encode()
+    with pytest.raises(SchemaError, match="text: String should have at most 10000 characters"):
+        decode(Mention, raw)
+    assert decode(Mention, json.dumps({"id": "x", "text": "a" * MAX_TEXT_CHARS}).encode())
+
+
+def test_naive_timestamps_are_refused():
+    with pytest.raises(SchemaError, match="created_at"):
+        decode(Mention, b'{"id": "x", "text": "t", "created_at": "2026-11-01T12:00:00"}')
+
+
+def test_negativity_must_be_a_probability():
+    with pytest.raises(ValueError, match="negativity"):
+        Scores(negativity=1.2, is_negative=True, sentiment="negative", model_version="m")
+
+
+def test_dlq_record_keeps_raw_bytes_exactly():
+    raw = b"\x00\xff not utf-8 \xfe"
+    record = DlqRecord.of(stage="scorer", error="x" * 5000, raw=raw, at=T0, source_id="k")
+    back = decode(DlqRecord, encode(record))
+    assert back.raw == raw
+    assert len(back.error) == 2000
+    assert base64.b64decode(json.loads(encode(record))["raw_b64"]) == raw
+
+
+def test_incident_id_is_stable_and_distinct_per_brand_and_thread():
+    a = incident_id_for(brand="acme", thread_root_id="m:1")
+    assert a == incident_id_for(brand="acme", thread_root_id="m:1")
+    assert a != incident_id_for(brand="acme", thread_root_id="m:2")
+    assert a != incident_id_for(brand="other", thread_root_id="m:1")
+    assert a.startswith("inc_")
+
+
+def test_events_are_immutable():
+    mention = Mention(id="m", text="t")
+    with pytest.raises(ValueError, match="frozen"):
+        mention.text = "changed"  # type: ignore[misc]

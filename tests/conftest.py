@@ -1,0 +1,12 @@
+"""Suite-wide pytest configuration."""
+
+import pytest
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the markers used across the suite."""
+    config.addinivalue_line(
+        "markers",
+        "integration: needs a real Kafka broker and PostgreSQL"
+        " (started on demand, see tests/integration/conftest.py)",
+    )

@@ -1,0 +1,75 @@
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from smileback.common.errors import SchemaError
+from smileback.ingest.normalise import parse_mention, source_id_of
+
+NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "reason"),
+    [
+        (b'{"id": "m1", "text": "caf\xc3\xa9 \xff"}', "invalid UTF-8 at byte 28"),
+        (b'{"id": "m1", "text": "unterminated', "record: Invalid JSON: EOF while parsing"),
+        (b'["m1", "a list"]', "record: Input should be an object"),
+        (b'"just a string"', "record: Input should be an object"),
+        (b'{"id": 42, "text": "hi"}', "id: Input should be a valid string"),
+        (b'{"id": "m1", "text": ["hi"]}', "text: Input should be a valid string"),
+        (b'{"id": "m1", "text": "hi", "author": {"followers": -3}}', "author.followers"),
+        (b'{"id": "m1", "text": "hi", "colour": "red"}', "colour: Extra inputs are not permitted"),
+        (b'{"text": "hi"}', "id: Field required"),
+        (b'{"id": "m1", "text": "hi", "created_at": "2026-03-14T09:00:00"}', "timezone"),
+    ],
+)
+def test_bad_lines_raise_schema_error_with_the_reason(raw, reason):
+    with pytest.raises(SchemaError) as caught:
+        parse_mention(raw=raw, now=NOW)
+    assert reason in str(caught.value)
+
+
+def test_text_over_ten_thousand_chars_is_refused_at_ten_thousand_one():
+    line = json.dumps({"id": "m1", "text": "é" * 10_000}).encode()
+    assert len(parse_mention(raw=line, now=NOW).text) == 10_000
+    too_long = json.dumps({"id": "m1", "text": "é" * 10_001}).encode()
+    with pytest.raises(SchemaError, match="text: String should have at most 10000 characters"):
+        parse_mention(raw=too_long, now=NOW)
+
+
+def test_missing_times_are_filled_with_now():
+    mention = parse_mention(raw=b'{"id": "m1", "text": "hello @acmecoffee"}', now=NOW)
+    assert mention.created_at == NOW
+    assert mention.ingested_at == NOW
+    assert mention.platform == "unknown"
+    assert mention.brand is None
+    assert mention.root_id == "m1"
+
+
+def test_times_present_in_the_line_are_kept():
+    raw = (
+        b'{"id": "m1", "text": "hi", "created_at": "2026-03-14T08:00:00+01:00",'
+        b' "ingested_at": "2026-03-14T07:05:00Z"}'
+    )
+    mention = parse_mention(raw=raw, now=NOW)
+    assert mention.created_at == datetime(2026, 3, 14, 7, 0, tzinfo=UTC)
+    assert mention.ingested_at == datetime(2026, 3, 14, 7, 5, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        (b'{"id": "m1", "text": 5}', "m1"),
+        (b'{"id": "m1", "text": "x' + b"y" * 20_000 + b'"}', "m1"),
+        (b'{"id": 7, "text": "hi"}', None),
+        (b'{"id": "", "text": "hi"}', None),
+        (b'{"id": "' + b"i" * 600 + b'"}', None),
+        (b'{"id": "m1", "text": "unterminated', None),
+        (b'{"id": "m1", "text": "\xff"}', None),
+        (b'["m1"]', None),
+        (b"[" * 100_000, None),
+    ],
+)
+def test_source_id_is_the_id_when_the_line_parses(raw, expected):
+    assert source_id_of(raw) == expected

@@ -1,0 +1,114 @@
+import json
+
+import pytest
+from prometheus_client import REGISTRY
+
+from smileback.common.bus import InMemoryBus
+from smileback.common.events import MAX_TEXT_CHARS, DlqRecord, ScoredMention, decode, encode
+from smileback.common.loop import pump
+from smileback.common.topics import Topics
+from smileback.scorer.handler import make_handler
+from smileback.scorer.pipeline import ScoringPipeline
+from smileback.scorer.threads import ThreadTracker
+from tests.scorer.doubles import T0, CountingScorer, mention
+
+TOPICS = Topics()
+
+BAD = {
+    "malformed-json": (b'{"id": "x", "text": ', "Invalid JSON"),
+    "invalid-utf8": (b'{"id": "x", "text": "caf\xe9"}', "invalid UTF-8"),
+    "unknown-field": (b'{"id": "x", "text": "hi", "colour": "red"}', "colour: Extra inputs"),
+    "oversized-text": (
+        json.dumps({"id": "x", "text": "a" * (MAX_TEXT_CHARS + 1)}).encode(),
+        "text: String should have at most 10000 characters",
+    ),
+    "wrong-types": (b'{"id": "x", "text": "hi", "author": {"followers": "many"}}', "followers"),
+}
+
+
+@pytest.fixture
+def bus():
+    return InMemoryBus(TOPICS.all())
+
+
+@pytest.fixture
+def scorer():
+    return CountingScorer()
+
+
+def _run(bus, scorer):
+    handler = make_handler(
+        bus=bus,
+        topics=TOPICS,
+        pipeline=ScoringPipeline(scorer=scorer, tracker=ThreadTracker()),
+        clock=lambda: T0,
+    )
+    consumer = bus.consumer([TOPICS.raw], group="scorer-test")
+    return pump(consumer=consumer, bus=bus, handler=handler, max_records=1000)
+
+
+def _count(outcome):
+    return (
+        REGISTRY.get_sample_value(
+            "smileback_records_total", {"stage": "scorer", "outcome": outcome}
+        )
+        or 0.0
+    )
+
+
+def test_good_records_are_scored_once_per_batch_and_keyed_by_thread_root(bus, scorer):
+    mentions = [mention("root", "this is bad")]
+    mentions += [mention(f"r{i}", "bad", root="root", minutes=i) for i in range(5)]
+    mentions += [mention("solo", "hello")]
+    for m in mentions:
+        bus.publish(TOPICS.raw, key=m.root_id, value=encode(m))
+    ok_before = _count("ok")
+    assert _run(bus, scorer) == 7
+    assert len(scorer.calls) == 1
+    out = {(r.key, decode(ScoredMention, r.value).id) for r in bus.records(TOPICS.scored)}
+    assert out == {(b"root", m.id) for m in mentions[:6]} | {(b"solo", "solo")}
+    assert _count("ok") - ok_before == 7
+    by_id = {decode(ScoredMention, r.value).id: r for r in bus.records(TOPICS.scored)}
+    assert decode(ScoredMention, by_id["r4"].value).scores.thread_velocity == pytest.approx(0.5)
+    assert len({r.partition for r in bus.records(TOPICS.scored) if r.key == b"root"}) == 1
+
+
+@pytest.mark.parametrize("case", sorted(BAD))
+def test_a_bad_record_goes_to_the_dlq_and_the_good_ones_are_still_scored(bus, scorer, case):
+    raw, reason = BAD[case]
+    bus.publish(TOPICS.raw, key="before", value=encode(mention("before", root=None)))
+    bus.publish(TOPICS.raw, key=f"key-{case}", value=raw)
+    bus.publish(TOPICS.raw, key="after", value=encode(mention("after")))
+    dlq_before = _count("dlq")
+    assert _run(bus, scorer) == 3
+    scored = sorted(decode(ScoredMention, r.value).id for r in bus.records(TOPICS.scored))
+    assert scored == ["after", "before"]
+    (dead,) = bus.records(TOPICS.dlq)
+    record = decode(DlqRecord, dead.value)
+    assert record.stage == "scorer"
+    assert reason in record.error
+    assert record.source_id == f"key-{case}" == dead.key.decode()
+    assert record.topic == TOPICS.raw
+    assert record.raw == raw
+    assert record.at == T0
+    assert _count("dlq") - dlq_before == 1
+
+
+def test_a_record_without_key_or_value_is_dead_lettered_without_a_source_id(bus, scorer):
+    bus.publish(TOPICS.raw, key=None, value=b"")
+    assert _run(bus, scorer) == 1
+    (dead,) = bus.records(TOPICS.dlq)
+    assert decode(DlqRecord, dead.value).source_id is None
+    assert bus.records(TOPICS.scored) == []
+
+
+def test_tombstones_are_published_unscored(bus, scorer):
+    gone = mention("r1", "bad", root="root", deleted=True)
+    bus.publish(TOPICS.raw, key="root", value=encode(gone))
+    _run(bus, scorer)
+    (out,) = bus.records(TOPICS.scored)
+    scored = decode(ScoredMention, out.value)
+    assert scored.deleted
+    assert not scored.scores.is_negative
+    assert scored.scores.negativity == 0.0
+    assert out.key == b"root"
