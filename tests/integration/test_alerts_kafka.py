@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -29,18 +28,12 @@ from smileback.common.events import (
 from smileback.common.topics import Topics
 from tests.alerts.factory import scored
 from tests.alerts.receiver import WebhookReceiver
+from tests.support.processes import SMILEBACK
 
 TOPICS = Topics()
 SECRET = "integration-hook-secret"
 URL_TOKEN = "url-token-not-for-logs"  # webhook URLs often carry credentials
 WAIT_S = 90.0
-
-RUN_ALERTS = (
-    "import sys\n"
-    "from smileback.alerts.runner import run\n"
-    "from smileback.common.settings import Settings\n"
-    "run(settings=Settings(), group=sys.argv[1])\n"
-)
 
 
 def _partitions(consumer: KafkaConsumer, topic: str) -> list[TopicPartition]:
@@ -132,9 +125,10 @@ def test_alerts_process_pages_once_per_thread(
             "SMILEBACK_WEBHOOK_URL": f"{receiver.url}?token={URL_TOKEN}",
             "SMILEBACK_WEBHOOK_SECRET": SECRET,
             "SMILEBACK_METRICS_PORT": "0",
+            "SMILEBACK_ALERTS_GROUP": group,
         }
         proc = subprocess.Popen(
-            [sys.executable, "-c", RUN_ALERTS, group],
+            [str(SMILEBACK), "alerts"],
             env=env,
             stdout=log_file,
             stderr=subprocess.STDOUT,

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import structlog
 
-from smileback.common.bus import Bus
+from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
 from smileback.common.events import DlqRecord, encode
 from smileback.common.metrics import DLQ_RECORDS
 from smileback.common.topics import Topics
 
-__all__ = ["send_to_dlq"]
+__all__ = ["dead_letter", "send_to_dlq"]
 
 log = structlog.get_logger(__name__)
 
@@ -34,3 +34,19 @@ def send_to_dlq(
     DLQ_RECORDS.labels(stage=stage).inc()
     log.warning("dead-lettered", stage=stage, error=record.error, source_id=source_id, topic=topic)
     return record
+
+
+def dead_letter(
+    *, bus: Bus, topics: Topics, clock: Clock, stage: str, record: Record, error: str
+) -> DlqRecord:
+    """Dead-letter a consumed record, keyed by its own key (the thread root or event id)."""
+    return send_to_dlq(
+        bus=bus,
+        topics=topics,
+        clock=clock,
+        stage=stage,
+        error=error,
+        raw=record.value,
+        source_id=record.key.decode("utf-8", errors="replace") if record.key is not None else None,
+        topic=record.topic,
+    )

@@ -14,7 +14,7 @@ from smileback.alerts.notifiers import Notifier, Page
 from smileback.alerts.policy import PolicyConfig, classify
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
-from smileback.common.dlq import send_to_dlq
+from smileback.common.dlq import dead_letter, send_to_dlq
 from smileback.common.errors import SchemaError
 from smileback.common.events import (
     IncidentEvent,
@@ -75,15 +75,8 @@ def make_handler(
             mention = decode(ScoredMention, record.value)
         except SchemaError as exc:
             RECORDS.labels(stage=STAGE, outcome="dlq").inc()
-            send_to_dlq(
-                bus=bus,
-                topics=topics,
-                clock=clock,
-                stage=STAGE,
-                error=str(exc),
-                raw=record.value,
-                source_id=record.key.decode("utf-8", "replace") if record.key else None,
-                topic=record.topic,
+            dead_letter(
+                bus=bus, topics=topics, clock=clock, stage=STAGE, record=record, error=str(exc)
             )
             return
         decision = classify(mention=mention, config=config)

@@ -2,11 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import signal
-import threading
-from types import FrameType
-
 import structlog
 
 from smileback.alerts.handler import make_handler
@@ -16,15 +11,14 @@ from smileback.alerts.policy import PolicyConfig
 from smileback.common.clock import utc_now
 from smileback.common.errors import ConfigError
 from smileback.common.kafka_bus import KafkaBus
+from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.loop import run_until_stopped
 from smileback.common.metrics import serve_metrics
 from smileback.common.settings import Settings
 from smileback.common.topics import Topics
 
-__all__ = ["GROUP", "notifier_from_settings", "policy_from_settings", "run"]
-
-GROUP = "smileback-alerts"
+__all__ = ["notifier_from_settings", "policy_from_settings", "run"]
 
 log = structlog.get_logger(__name__)
 
@@ -47,25 +41,16 @@ def notifier_from_settings(settings: Settings) -> WebhookNotifier:
     )
 
 
-def run(*, settings: Settings, group: str = GROUP) -> None:
-    """Consume scored mentions until SIGTERM or SIGINT; `group` is the consumer group."""
+def run(*, settings: Settings) -> None:
+    """Consume scored mentions until SIGTERM or SIGINT."""
     configure_logging(level=settings.log_level, fmt=settings.log_format)
-    # httpx logs each request's full URL at INFO, and webhook URLs may carry a token.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
     notifier = notifier_from_settings(settings)  # before any connection: fail fast
-    stop = threading.Event()
-
-    def on_signal(signum: int, _frame: FrameType | None) -> None:
-        log.info("stopping", signal=signal.Signals(signum).name)
-        stop.set()
-
-    signal.signal(signal.SIGTERM, on_signal)
-    signal.signal(signal.SIGINT, on_signal)
+    stop = stop_on_signals()
     serve_metrics(port=settings.metrics_port, host=settings.metrics_host)
     topics = Topics(prefix=settings.topic_prefix)
     bus = KafkaBus(settings.kafka_bootstrap, client_id="smileback-alerts")
     try:
-        consumer = bus.consumer([topics.scored], group=group)
+        consumer = bus.consumer([topics.scored], group=settings.alerts_group)
         handler = make_handler(
             bus=bus,
             topics=topics,
@@ -74,7 +59,12 @@ def run(*, settings: Settings, group: str = GROUP) -> None:
             book=IncidentBook(),
             notifier=notifier,
         )
-        log.info("alerts running", topic=topics.scored, group=group, notifier=repr(notifier))
+        log.info(
+            "alerts running",
+            topic=topics.scored,
+            group=settings.alerts_group,
+            notifier=repr(notifier),
+        )
         run_until_stopped(consumer=consumer, bus=bus, handler=handler, stop=stop)
     finally:
         bus.close()

@@ -19,7 +19,7 @@ from smileback.api.metrics import PROJECTOR_LAG
 from smileback.api.store import apply_incident_event, upsert_mention, upsert_queue_item
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
-from smileback.common.dlq import send_to_dlq
+from smileback.common.dlq import dead_letter
 from smileback.common.errors import SchemaError
 from smileback.common.events import Event, IncidentEvent, QueueItem, ScoredMention, decode
 from smileback.common.loop import Handler
@@ -62,15 +62,8 @@ def make_handler(*, engine: Engine, bus: Bus, topics: Topics, clock: Clock) -> H
                 for item in good:
                     _apply(session=session, event=item.event, now=now)
             for record, error in bad:
-                send_to_dlq(
-                    bus=bus,
-                    topics=topics,
-                    clock=clock,
-                    stage=STAGE,
-                    error=error,
-                    raw=record.value,
-                    source_id=_key(record),
-                    topic=record.topic,
+                dead_letter(
+                    bus=bus, topics=topics, clock=clock, stage=STAGE, record=record, error=error
                 )
             _observe(good=good, dlq=len(bad), now=now)
 
@@ -135,7 +128,3 @@ def _observe(*, good: list[_Decoded], dlq: int, now: datetime) -> None:
             PROJECTOR_LAG.labels(topic=item.record.topic).set(
                 max(0.0, (now - item.event_time).total_seconds())
             )
-
-
-def _key(record: Record) -> str | None:
-    return record.key.decode("utf-8", "replace") if record.key is not None else None

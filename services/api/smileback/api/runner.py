@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import signal
 import threading
-from types import FrameType
 
 import structlog
 import uvicorn
@@ -19,6 +17,7 @@ from smileback.common.bus import Bus
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import ConfigError
 from smileback.common.kafka_bus import KafkaBus
+from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.loop import run_until_stopped
 from smileback.common.settings import Settings
@@ -49,7 +48,7 @@ def run(*, settings: Settings) -> None:
         host=settings.api_host,
         port=settings.api_port,
     )
-    _stop_on_signals(stop)
+    stop_on_signals(stop)
     log.info("api starting", host=settings.api_host, port=settings.api_port)
     try:
         server.run()  # returns after uvicorn's own graceful shutdown on SIGTERM/SIGINT
@@ -113,15 +112,3 @@ def _project(
             PROJECTOR_RESTARTS.inc()
             log.error("projector failed; retrying", error_type=type(exc).__name__, error=str(exc))
             stop.wait(retry_s)
-
-
-def _stop_on_signals(stop: threading.Event) -> None:
-    """Make SIGTERM/SIGINT set `stop`: uvicorn re-raises them after its shutdown."""
-    if threading.current_thread() is not threading.main_thread():
-        return
-
-    def handle(_signum: int, _frame: FrameType | None) -> None:
-        stop.set()
-
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(sig, handle)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
-from smileback.common.dlq import send_to_dlq
+from smileback.common.dlq import dead_letter
 from smileback.common.errors import SchemaError
 from smileback.common.events import Mention, decode, encode
 from smileback.common.loop import Handler
@@ -29,15 +29,13 @@ def make_handler(*, bus: Bus, topics: Topics, pipeline: ScoringPipeline, clock: 
                 try:
                     mentions.append(decode(Mention, record.value))
                 except SchemaError as exc:
-                    send_to_dlq(
+                    dead_letter(
                         bus=bus,
                         topics=topics,
                         clock=clock,
                         stage=STAGE,
+                        record=record,
                         error=str(exc),
-                        raw=record.value,
-                        source_id=_source_id(record),
-                        topic=record.topic,
                     )
             for scored in pipeline.score_batch(mentions=mentions, now=clock()):
                 bus.publish(topics.scored, key=scored.root_id, value=encode(scored))
@@ -45,8 +43,3 @@ def make_handler(*, bus: Bus, topics: Topics, pipeline: ScoringPipeline, clock: 
         RECORDS.labels(stage=STAGE, outcome="dlq").inc(len(records) - len(mentions))
 
     return handle
-
-
-def _source_id(record: Record) -> str | None:
-    """The record key as text: the thread root id the producer keyed it by."""
-    return record.key.decode("utf-8", errors="replace") if record.key is not None else None
