@@ -1,0 +1,61 @@
+import json
+import subprocess
+import time
+
+import httpx
+
+from smileback.common.events import incident_id_for
+from smileback.ingest.scenario import bundled_scenario_path, scenario_facts
+from tests.support.infra import free_ports
+from tests.support.processes import SMILEBACK, ServiceProcess
+
+
+def _facts():
+    return scenario_facts(bundled_scenario_path().read_bytes().splitlines())
+
+
+def test_demo_once_prints_one_page_for_the_large_complaint():
+    done = subprocess.run(
+        [str(SMILEBACK), "demo", "--once"], capture_output=True, text=True, timeout=300, check=True
+    )
+    summary = json.loads(done.stdout.strip().splitlines()[-1])
+    facts = _facts()
+    assert summary == {
+        "mentions": facts.published,
+        "scored": facts.published,
+        "incidents": 1,
+        "pages": 1,
+        "smile_back": summary["smile_back"],
+        "dlq": facts.bad_lines,
+    }
+    assert summary["smile_back"] >= 10
+    assert facts.complaint_author in done.stdout  # the console page names who complained
+
+
+def test_demo_serves_the_api_with_the_given_token(tmp_path):
+    (port,) = free_ports(count=1)
+    demo = ServiceProcess(
+        args=["demo", "--port", str(port), "--speed", "600"],
+        env={"SMILEBACK_DEMO_TOKEN": "demo-token"},
+        log_path=tmp_path / "demo.log",
+    )
+    base = f"http://127.0.0.1:{port}"
+    expected = incident_id_for(brand="acme", thread_root_id=_facts().complaint_root_id)
+    with demo:
+        deadline = time.monotonic() + 120
+        incidents: list[dict[str, object]] = []
+        while time.monotonic() < deadline and not incidents:
+            assert demo.alive(), demo.tail()
+            time.sleep(1)
+            try:
+                response = httpx.get(
+                    f"{base}/v1/incidents", headers={"Authorization": "Bearer demo-token"}
+                )
+            except httpx.TransportError:
+                continue
+            incidents = response.json()["items"]
+        assert [i["id"] for i in incidents] == [expected], demo.tail()
+        assert httpx.get(f"{base}/v1/incidents").status_code == 401
+        wrong = httpx.get(f"{base}/v1/incidents", headers={"Authorization": "Bearer nope"})
+        assert wrong.status_code == 401
+    assert "demo-token" in demo.log_path.read_text()  # the demo tells the user its token
