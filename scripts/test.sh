@@ -4,10 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== installing: Python packages, Kafka jars, PostgreSQL"
+echo "== installing: Python packages, Kafka jars, PostgreSQL, Chromium"
 scripts/bootstrap.sh --dev
 deploy/kafka/kafka.sh jars
 deploy/postgres/postgres.sh install
+# Debian's Chromium for the console's browser tests (Playwright's own browser download is not used).
+if ! command -v chromium >/dev/null; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 
 echo "== ruff, mypy"
 .venv/bin/ruff check .

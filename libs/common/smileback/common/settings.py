@@ -33,8 +33,13 @@ class Settings(BaseSettings):
     # Brand -> match terms (words, "phrases", @handles, #tags): '{"acme": ["acme", "@acmehelp"]}'.
     brands: dict[str, list[str]] = {}
 
+    # --- scorer ---
     scorer_batch_size: int = Field(default=500, ge=1, le=10_000)
     scorer_batch_within_s: float = Field(default=0.5, gt=0)
+
+    # --- alerts (issue 5) ---
+
+    # --- api (issue 6) ---
 
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "console"] = "json"
