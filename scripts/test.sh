@@ -4,13 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== installing: Python packages, Kafka jars, PostgreSQL, Chromium"
+echo "== installing: Python packages, Kafka jars, PostgreSQL, Chromium, Prometheus"
 scripts/bootstrap.sh --dev
 deploy/kafka/kafka.sh jars
 deploy/postgres/postgres.sh install
-# Debian's Chromium for the console's browser tests (Playwright's own browser download is not used).
-if ! command -v chromium >/dev/null; then
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+# Debian's Chromium for the console's browser tests (Playwright's own browser download is not used)
+# and Prometheus for the scrape test.
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+command -v prometheus >/dev/null || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
 echo "== ruff, mypy"
