@@ -63,6 +63,7 @@ def _serve(
         raise SystemExit(1)
     say = _Narrator(stack=stack, out=out)
     say(f"API on http://127.0.0.1:{port}  (token: {token})")
+    say(f"on-call console: http://127.0.0.1:{port}/console  (log in with the token)")
     say(f"replaying {len(lines)} scenario lines, {speed:g} scenario minutes per second")
     stack.ingest(_paced(lines=lines, speed=speed, on_tick=say.progress))
     stack.drain()
