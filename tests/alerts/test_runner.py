@@ -1,45 +1,118 @@
-"""Wiring from settings: the policy, the notifier and failing fast."""
+"""Wiring from settings: notifiers, policy and on-call files, failing fast and clearly."""
 
 from __future__ import annotations
+
+import subprocess
+from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
 
 from smileback.alerts import runner
-from smileback.alerts.notifiers import WebhookNotifier
+from smileback.alerts.notifiers import (
+    ConsoleNotifier,
+    EmailNotifier,
+    PagerDutyNotifier,
+    SlackNotifier,
+    WebhookNotifier,
+)
 from smileback.common.errors import ConfigError
 from smileback.common.settings import Settings
+from tests.support.processes import SMILEBACK
 
 
-def test_policy_takes_handles_from_brand_terms() -> None:
-    settings = Settings(
-        brands={"acme": ["acme", "@acmehelp", "#acmefail", "@AcmeUK", "@"], "globex": ["globex"]}
-    )
-    policy = runner.policy_from_settings(settings)
-    assert dict(policy.brand_handles) == {"acme": ("@acmehelp", "@AcmeUK"), "globex": ()}
-    assert policy.page_min_negativity == 0.8
-
-
-def test_notifier_from_settings() -> None:
+def test_webhook_only_pages_the_webhook_once_by_default() -> None:
     settings = Settings(
         webhook_url="https://hooks.example/x",
         webhook_secret=SecretStr("sekrit-value"),
-        webhook_timeout_s=2,
+        brands={"acme": ["acme", "@acmehelp"]},
     )
-    notifier = runner.notifier_from_settings(settings)
+    paging, notifiers = runner.configure(settings)
     try:
-        assert isinstance(notifier, WebhookNotifier)
-        assert "sekrit-value" not in repr(notifier)
-        assert "hooks.example" in repr(notifier)
+        assert list(notifiers) == ["webhook"]
+        assert isinstance(notifiers["webhook"], WebhookNotifier)
+        assert "sekrit-value" not in repr(notifiers["webhook"])
+        (level,) = paging.oncall.escalation_policies["default"].levels
+        assert level.notify == ("webhook",)
+        assert paging.oncall.escalation_policies["default"].repeat == 0
+        assert paging.policy.for_brand("acme").handles == ("@acmehelp",)
     finally:
-        notifier.close()
+        for n in notifiers.values():
+            n.close()
 
 
-def test_run_without_webhook_url_fails_before_connecting(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_every_notifier_from_settings() -> None:
+    settings = Settings(
+        webhook_url="https://hooks.example/x",
+        pagerduty_routing_key=SecretStr("pd-key"),
+        slack_webhook_url=SecretStr("https://hooks.slack.com/services/T/B/X"),
+        smtp_host="127.0.0.1",
+        notify_console=True,
+    )
+    _, notifiers = runner.configure(settings)
+    kinds = {name: type(n) for name, n in notifiers.items()}
+    assert kinds == {
+        "pagerduty": PagerDutyNotifier,
+        "slack": SlackNotifier,
+        "webhook": WebhookNotifier,
+        "email": EmailNotifier,
+        "console": ConsoleNotifier,
+    }
+    for n in notifiers.values():
+        n.close()
+
+
+def test_no_notifier_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="no notifier configured"):
+        runner.configure(Settings(webhook_url=None))
+
+
+def test_policy_and_oncall_files_are_read_and_checked(tmp_path: Path) -> None:
+    repo = Path(__file__).resolve().parents[2] / "deploy" / "config"
+    settings = Settings(
+        policy_file=str(repo / "policy.example.yaml"),
+        oncall_file=str(repo / "oncall.example.yaml"),
+        pagerduty_routing_key=SecretStr("k"),
+        slack_webhook_url=SecretStr("https://hooks.slack.com/services/T/B/X"),
+        smtp_host="127.0.0.1",
+    )
+    paging, _ = runner.configure(settings)
+    assert "social-primary" in paging.oncall.schedules
+    without_email = settings.model_copy(update={"smtp_host": None})
+    with pytest.raises(ConfigError, match="notifies email, which is not configured"):
+        runner.configure(without_email)
+
+
+def test_run_refuses_an_invalid_policy_before_connecting(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     def no_bus(*_args: object, **_kwargs: object) -> None:
         raise AssertionError("connected to Kafka before checking the config")
 
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("defaults:\n  pile_on:\n    min_velocity: fast\n")
     monkeypatch.setattr(runner, "configure_logging", lambda **_: None)
     monkeypatch.setattr(runner, "KafkaBus", no_bus)
-    with pytest.raises(ConfigError, match="SMILEBACK_WEBHOOK_URL"):
-        runner.run(settings=Settings(webhook_url=None))
+    settings = Settings(webhook_url="https://hooks.example/x", policy_file=str(policy))
+    with pytest.raises(ConfigError, match=rf"{policy}:3: defaults.pile_on.min_velocity"):
+        runner.run(settings=settings)
+
+
+def test_the_command_prints_file_line_and_reason_and_exits_2(tmp_path: Path) -> None:
+    oncall = tmp_path / "oncall.yaml"
+    oncall.write_text("responders:\n  ana: {}\nschedules:\n  main:\n    time_zone: Nowhere/Land\n")
+    done = subprocess.run(
+        [str(SMILEBACK), "alerts"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "SMILEBACK_WEBHOOK_URL": "https://hooks.example/x",
+            "SMILEBACK_ONCALL_FILE": str(oncall),
+            "SMILEBACK_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert f"{oncall}:5: schedules.main.time_zone: unknown time zone" in done.stderr

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from smileback.api.store import upsert_mention
+from smileback.api.auth import Scope
+from smileback.api.store import apply_incident_event, create_key, upsert_mention, upsert_queue_item
 from smileback.common.events import (
     Author,
     IncidentEvent,
@@ -116,14 +117,30 @@ def incident_event(
     )
 
 
-def quoting_context(mention: ScoredMention) -> dict[str, Any]:
-    """An incident context quoting a mention, shaped as the alerts service builds it."""
+def quoting_context(
+    mention: ScoredMention, *, similar: Sequence[ScoredMention] = ()
+) -> dict[str, Any]:
+    """An incident context packet with `mention` as its headline, shaped as alerts builds it."""
+
+    def ref(m: ScoredMention) -> dict[str, Any]:
+        return {"mention_id": m.id, "handle": m.author.handle, "text": m.text, "url": m.url}
+
     return {
         "mention_id": mention.id,
-        "author_handle": mention.author.handle,
-        "followers": mention.author.followers,
-        "text": mention.text,
-        "url": mention.url,
+        "summary": f'[critical] acme: {mention.author.handle}: "{mention.text}"',
+        "who": {
+            "handle": mention.author.handle,
+            "display_name": mention.author.display_name,
+            "followers": mention.author.followers,
+        },
+        "what": {"text": mention.text, "url": mention.url, "lang": mention.lang},
+        "thread": {"root_id": mention.root_id, "root": ref(mention), "latest_replies": []},
+        "similar": {
+            "window_minutes": 60,
+            "count": len(similar),
+            "items": [ref(m) for m in similar],
+        },
+        "redacted_mention_ids": [],
     }
 
 
@@ -137,3 +154,56 @@ def store_mentions(engine: Engine, mentions: Iterable[ScoredMention]) -> None:
     with Session(engine) as session, session.begin():
         for mention in mentions:
             upsert_mention(session=session, scored=mention, now=T0)
+
+
+def store_events(engine: Engine, events: Iterable[IncidentEvent]) -> None:
+    """Apply incident events in one transaction."""
+    with Session(engine) as session, session.begin():
+        for event in events:
+            apply_incident_event(session=session, event=event)
+
+
+def store_queue(engine: Engine, items: Iterable[QueueItem]) -> None:
+    """Upsert queue items in one transaction."""
+    with Session(engine) as session, session.begin():
+        for item in items:
+            upsert_queue_item(session=session, item=item)
+
+
+def make_key(
+    engine: Engine,
+    scope: Scope,
+    *,
+    name: str = "tester",
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[str, dict[str, str]]:
+    """A stored API key: its id and the Authorization header carrying its token."""
+    with Session(engine) as session, session.begin():
+        key, token = create_key(
+            session=session,
+            name=name,
+            scope=scope,
+            now=now or datetime.now(UTC),
+            expires_at=expires_at,
+        )
+    return key.id, {"Authorization": f"Bearer {token}"}
+
+
+def opened_incident(engine: Engine, *, incident_id: str = "inc_1", brand: str = "acme") -> None:
+    """An open, paged incident quoting mention m1 of its thread."""
+    mention = scored("m1", root=f"root-{incident_id}", brand=brand)
+    store_mentions(engine, [mention])
+    store_events(
+        engine,
+        [
+            incident_event(
+                kind,
+                incident_id=incident_id,
+                brand=brand,
+                summary="[critical] acme: @alice complains",
+                context=quoting_context(mention),
+            )
+            for kind in (IncidentEventType.OPENED, IncidentEventType.PAGED)
+        ],
+    )

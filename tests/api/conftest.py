@@ -1,4 +1,4 @@
-"""Fixtures of the api tests: a SQLite store in tmp_path and a client over it."""
+"""Fixtures of the api tests: a SQLite store in tmp_path, a client over it, the token header."""
 
 from __future__ import annotations
 
@@ -6,31 +6,17 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from smileback.api.app import create_app
-from smileback.api.store import create_schema, make_engine
-from tests.api.builders import TOKEN
+from smileback.api.store import make_engine
+from tests.api.fixtures import auth, client
+from tests.api.postgres import migrated_store
+
+__all__ = ["auth", "client", "engine"]
 
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Iterator[Engine]:
     """A fresh SQLite store with the schema."""
-    eng = make_engine(f"sqlite:///{tmp_path / 'store.db'}")
-    create_schema(eng)
-    yield eng
-    eng.dispose()
-
-
-@pytest.fixture
-def client(engine: Engine) -> Iterator[TestClient]:
-    """A client of the API over `engine`, without credentials."""
-    with TestClient(create_app(engine=engine, api_token=TOKEN)) as test_client:
-        yield test_client
-
-
-@pytest.fixture
-def auth() -> dict[str, str]:
-    """The right Authorization header."""
-    return {"Authorization": f"Bearer {TOKEN}"}
+    with migrated_store(make_engine(f"sqlite:///{tmp_path / 'store.db'}")) as eng:
+        yield eng

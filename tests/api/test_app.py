@@ -262,16 +262,44 @@ def test_an_incident_with_its_timeline(
 # --- health, metrics, OpenAPI, limits -----------------------------------------------------------
 
 
-def test_healthz_needs_no_token(client: TestClient) -> None:
-    response = client.get("/healthz")
-    assert response.status_code == 200
-    assert response.json() == {"status": "ok", "database": "ok"}
-
-
-def test_healthz_is_503_when_the_database_fails(tmp_path: Path) -> None:
+def test_healthz_needs_no_token_and_touches_nothing(tmp_path: Path) -> None:
     broken = make_engine(f"sqlite:///{tmp_path / 'absent' / 'store.db'}")
     with TestClient(create_app(engine=broken, api_token=TOKEN)) as client:
-        _assert_error(client.get("/healthz"), 503, "unavailable")
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok"}
+
+
+def test_readyz_checks_the_database_and_says_kafka_is_not_configured(client: TestClient) -> None:
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json() == {"status": "ok", "database": "ok", "kafka": "not configured"}
+
+
+def test_readyz_is_503_when_the_database_fails(tmp_path: Path) -> None:
+    broken = make_engine(f"sqlite:///{tmp_path / 'absent' / 'store.db'}")
+    with TestClient(create_app(engine=broken, api_token=TOKEN)) as client:
+        body = _assert_error(client.get("/readyz"), 503, "unavailable")
+    assert "database unavailable" in body["error"]["message"]
+
+
+@pytest.mark.parametrize(("answer", "status"), [(None, 200), ("unavailable", 503)])
+def test_readyz_asks_kafka_when_configured(engine: Engine, answer: str | None, status: int) -> None:
+    calls: list[int] = []
+
+    def kafka_check() -> str | None:
+        calls.append(1)
+        return answer
+
+    app = create_app(engine=engine, api_token=TOKEN, kafka_check=kafka_check)
+    with TestClient(app) as client:
+        response = client.get("/readyz")
+    assert response.status_code == status
+    assert calls == [1]
+    if answer is None:
+        assert response.json()["kafka"] == "ok"
+    else:
+        assert "kafka unavailable" in response.json()["error"]["message"]
 
 
 def test_metrics_are_served_without_a_token(client: TestClient, auth: dict[str, str]) -> None:
@@ -286,13 +314,13 @@ def test_metrics_are_served_without_a_token(client: TestClient, auth: dict[str, 
 
 def test_openapi_documents_the_bearer_scheme(client: TestClient) -> None:
     spec = client.get("/openapi.json").json()
-    assert spec["components"]["securitySchemes"]["bearerAuth"] == {
-        "type": "http",
-        "scheme": "bearer",
-        "description": "The API token (SMILEBACK_API_TOKEN).",
-    }
-    for path in ("/v1/mentions", "/v1/mentions/{mention_id}", "/v1/incidents"):
-        assert spec["paths"][path]["get"]["security"] == [{"bearerAuth": []}]
+    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            secured = operation.get("security") == [{"bearerAuth": []}]
+            assert secured is path.startswith("/v1/"), (method, path)
+            if secured:
+                assert {"401", "403", "422", "429"} <= set(operation["responses"]), (method, path)
     assert "security" not in spec["paths"]["/healthz"]["get"]
     error_schema = spec["paths"]["/v1/mentions"]["get"]["responses"]["401"]["content"]
     assert error_schema["application/json"]["schema"]["$ref"].endswith("/ErrorBody")

@@ -12,10 +12,11 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from smileback.api.projector import STAGE, make_handler
+import smileback.api.projector as projector_module
+from smileback.api.projector import STAGE, Retry, make_handler
 from smileback.api.store import IncidentRow, MentionRow, QueueItemRow, create_schema, make_engine
 from smileback.common.bus import InMemoryBus
-from smileback.common.events import DlqRecord, IncidentEventType, decode, encode
+from smileback.common.events import DlqRecord, IncidentEventType, ScoredMention, decode, encode
 from smileback.common.loop import pump
 from smileback.common.topics import Topics
 from tests.api.builders import T0, incident_event, queue_item, scored
@@ -25,6 +26,10 @@ TOPICS = Topics()
 
 def _clock() -> datetime:
     return T0
+
+
+def _no_wait(_seconds: float) -> bool:
+    return False
 
 
 def _bus() -> InMemoryBus:
@@ -109,7 +114,9 @@ def test_a_database_error_propagates_and_the_batch_is_read_again(tmp_path: Path)
     bus.publish(TOPICS.scored, key="m1", value=encode(scored("m1")))
     bus.publish(TOPICS.scored, key="bad", value=b"not json")
     consumer = bus.consumer([TOPICS.scored, TOPICS.incidents, TOPICS.queues], group="g")
-    handler = make_handler(engine=engine, bus=bus, topics=TOPICS, clock=_clock)
+    handler = make_handler(
+        engine=engine, bus=bus, topics=TOPICS, clock=_clock, retry=Retry(attempts=1), wait=_no_wait
+    )
     with pytest.raises(OperationalError):
         pump(consumer=consumer, bus=bus, handler=handler)
     assert _dlq(bus) == []  # nothing is dead-lettered for a batch that did not land
@@ -122,19 +129,104 @@ def test_a_database_error_propagates_and_the_batch_is_read_again(tmp_path: Path)
     assert len(_dlq(bus)) == 1
 
 
-def test_a_batch_lands_in_one_transaction(engine: Engine) -> None:
+def test_a_record_the_store_refuses_is_dead_lettered_and_the_rest_stored(engine: Engine) -> None:
     bus = _bus()
-    bus.publish(TOPICS.scored, key="m1", value=encode(scored("m1")))
-    bus.publish(TOPICS.scored, key="m2", value=encode(scored("m2")))
+    for mention_id in ("m1", "m2", "m3"):
+        bus.publish(TOPICS.scored, key=mention_id, value=encode(scored(mention_id)))
     with engine.begin() as connection:
-        # A trigger makes the second insert fail, as a database error mid-batch would.
+        # A trigger refuses m2, as a constraint would refuse one record's data.
         connection.exec_driver_sql(
             "CREATE TRIGGER no_m2 BEFORE INSERT ON mentions WHEN NEW.id = 'm2' "
             "BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
-    with pytest.raises(Exception, match="refused"):
-        _drain(engine=engine, bus=bus)
-    assert _count(engine, MentionRow) == 0
+    assert _drain(engine=engine, bus=bus) == 3
+    with Session(engine) as session:
+        assert sorted(session.scalars(select(MentionRow.id))) == ["m1", "m3"]
+    dead = _dlq(bus)
+    assert [(d.source_id, d.topic) for d in dead] == [("m2", TOPICS.scored)]
+    assert "refused" in dead[0].error
+    assert dead[0].raw == encode(scored("m2"))
+
+
+def test_a_transient_error_mid_batch_rolls_back_and_is_retried(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bus = _bus()
+    for mention_id in ("m1", "m2"):  # one key: one partition, in this order
+        bus.publish(TOPICS.scored, key="thread", value=encode(scored(mention_id)))
+    real = projector_module.upsert_mention
+    failures = {"m2": 2}  # m2 fails twice, after m1 was written in the same transaction
+    seen_counts: list[int] = []
+
+    def flaky(*, session: Session, scored: ScoredMention, now: datetime) -> None:
+        if failures.get(scored.id):
+            failures[scored.id] -= 1
+            seen_counts.append(session.scalar(select(func.count()).select_from(MentionRow)) or 0)
+            raise OperationalError("INSERT", {}, Exception("server closed the connection"))
+        real(session=session, scored=scored, now=now)
+
+    monkeypatch.setattr(projector_module, "upsert_mention", flaky)
+    waits: list[tuple[float, int]] = []
+
+    def wait(seconds: float) -> bool:
+        waits.append((seconds, _count(engine, MentionRow)))  # what is committed meanwhile
+        return False
+
+    consumer = bus.consumer([TOPICS.scored, TOPICS.incidents, TOPICS.queues], group="g")
+    handler = make_handler(
+        engine=engine,
+        bus=bus,
+        topics=TOPICS,
+        clock=_clock,
+        retry=Retry(attempts=3, base_s=0.5, cap_s=0.75),
+        wait=wait,
+    )
+    assert pump(consumer=consumer, bus=bus, handler=handler) == 2
+    assert seen_counts == [1, 1]  # m1 was written in each failed transaction...
+    assert waits == [(0.5, 0), (0.75, 0)]  # ...and rolled back with it
+    assert _count(engine, MentionRow) == 2
+    assert _dlq(bus) == []
+
+
+def test_when_retries_run_out_the_error_propagates(engine: Engine) -> None:
+    bus = _bus()
+    bus.publish(TOPICS.scored, key="m1", value=encode(scored("m1")))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE mentions")  # every write now fails
+    waits: list[float] = []
+    handler = make_handler(
+        engine=engine,
+        bus=bus,
+        topics=TOPICS,
+        clock=_clock,
+        retry=Retry(attempts=2, base_s=1.0),
+        wait=lambda s: waits.append(s) or False,
+    )
+    consumer = bus.consumer([TOPICS.scored], group="g")
+    with pytest.raises(OperationalError):
+        pump(consumer=consumer, bus=bus, handler=handler)
+    assert waits == [1.0, 2.0]
+    assert _dlq(bus) == []
+
+
+def test_a_stop_during_a_retry_wait_ends_the_batch_uncommitted(engine: Engine) -> None:
+    bus = _bus()
+    bus.publish(TOPICS.scored, key="m1", value=encode(scored("m1")))
+    with engine.begin() as connection:
+        connection.exec_driver_sql("DROP TABLE mentions")
+    handler = make_handler(
+        engine=engine, bus=bus, topics=TOPICS, clock=_clock, wait=lambda _s: True
+    )
+    consumer = bus.consumer([TOPICS.scored], group="g")
+    with pytest.raises(OperationalError):
+        pump(consumer=consumer, bus=bus, handler=handler)
+    consumer.close()
+    assert len(bus.consumer([TOPICS.scored], group="g").poll(max_records=10, timeout_s=0)) == 1
+
+
+def test_retry_delays_double_up_to_the_cap() -> None:
+    retry = Retry(attempts=6, base_s=0.5, cap_s=3.0)
+    assert [retry.delay(n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
 
 
 def test_the_projector_counts_what_it_did(engine: Engine) -> None:

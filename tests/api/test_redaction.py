@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from smileback.api.store import REDACTED_TEXT
-from smileback.api.store.redaction import quoted_mention_id, redact_mention_payload, redact_quote
-from tests.api.builders import scored
+from smileback.api.store.redaction import (
+    mention_ids_in,
+    redact_incident_json,
+    redact_mention_payload,
+)
+from tests.api.builders import quoting_context, scored
 
 
 def test_a_mention_payload_loses_text_link_and_names_but_keeps_scores() -> None:
@@ -18,31 +22,41 @@ def test_a_mention_payload_loses_text_link_and_names_but_keeps_scores() -> None:
     assert payload["text"] != REDACTED_TEXT  # the input is not modified
 
 
-def test_a_clipped_quote_is_removed_from_the_summary() -> None:
-    text = "The new Acme Coffee beans are stale " * 20
-    excerpt = " ".join(text.split())[:279] + "…"
-    summary = f'[critical] acme: @bigname (250,000 followers): "{excerpt}" - negativity 0.97'
-    context = {"mention_id": "m1", "text": text, "url": "https://x/1", "author_handle": "bigname"}
-    new_context, new_summary = redact_quote(context=context, summary=summary)
-    assert new_summary == (
-        f"[critical] acme: @{REDACTED_TEXT} (250,000 followers): "
-        f'"{REDACTED_TEXT}" - negativity 0.97'
+def test_mention_ids_are_found_at_any_depth() -> None:
+    context = quoting_context(scored("m1"), similar=[scored("m7"), scored("m8")])
+    context["thread"]["latest_replies"] = [{"mention_id": "m3", "text": "x"}]
+    assert mention_ids_in(context) == {"m1", "m3", "m7", "m8"}
+    assert mention_ids_in({"mention_id": 7, "items": ["m9"]}) == set()
+
+
+def test_redacting_the_headline_replaces_the_summary() -> None:
+    context = quoting_context(scored("m1", text="burnt my mouth"))
+    redacted, summary = redact_incident_json(
+        context=context,
+        summary=context["summary"],
+        mention_id="m1",
+        severity="critical",
+        brand="acme",
+        mention_count=3,
     )
-    assert new_context == {
-        "mention_id": "m1",
-        "text": REDACTED_TEXT,
-        "url": None,
-        "author_handle": "",
-    }
+    assert (
+        summary == "[critical] acme: source post deleted and redacted; 3 mention(s) in the thread"
+    )
+    assert redacted["summary"] == summary
+    assert "burnt" not in str(redacted)
+    assert context["what"]["text"] == "burnt my mouth"  # the input is not modified
 
 
-def test_a_summary_that_does_not_quote_the_text_is_kept() -> None:
-    summary = "[warning] acme: 3 mentions in the thread"
-    _, new_summary = redact_quote(context={"mention_id": "m1", "text": "hello"}, summary=summary)
-    assert new_summary == summary
-
-
-def test_the_quoted_mention_id_must_be_a_string() -> None:
-    assert quoted_mention_id({"mention_id": "m1"}) == "m1"
-    assert quoted_mention_id({"mention_id": 7}) is None
-    assert quoted_mention_id({}) is None
+def test_redacting_a_similar_complaint_keeps_the_summary() -> None:
+    context = quoting_context(scored("m1", text="headline"), similar=[scored("m7", text="gone")])
+    redacted, summary = redact_incident_json(
+        context=context,
+        summary="the summary",
+        mention_id="m7",
+        severity="critical",
+        brand="acme",
+        mention_count=1,
+    )
+    assert summary == "the summary"
+    assert redacted["similar"]["items"][0]["text"] == REDACTED_TEXT
+    assert redacted["what"]["text"] == "headline"

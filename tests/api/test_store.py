@@ -168,34 +168,53 @@ def test_an_incident_can_start_from_any_event(engine: Engine) -> None:
     assert (row.status, row.mention_count, row.paged_count) == ("open", 3, 0)
 
 
+def _assert_redacted(context: dict, *, text: str) -> None:
+    assert context["what"]["text"] == REDACTED_TEXT
+    assert context["what"]["url"] is None
+    assert context["who"]["handle"] == context["who"]["display_name"] == ""
+    assert context["thread"]["root"]["text"] == REDACTED_TEXT
+    assert "m1" in context["redacted_mention_ids"]
+    assert text not in str(context)
+
+
 def test_a_tombstone_redacts_incidents_quoting_the_mention(engine: Engine) -> None:
-    original = scored("m1", text="Acme   Coffee burnt my\nmouth " + "x" * 400, handle="@alice")
-    store_mentions(engine, [original])
-    summary = '[critical] acme: @alice (250,000 followers): "Acme Coffee burnt my mouth xxx…" - bad'
-    _apply(engine, [incident_event(OPENED, summary=summary, context=quoting_context(original))])
-    other = scored("m9", text="another thread")
+    original = scored("m1", text="Acme Coffee burnt my mouth", handle="@alice", root="m1")
+    other = scored("m9", text="another thread", root="m9")
+    store_mentions(engine, [original, other])
     _apply(
         engine,
         [
+            incident_event(OPENED, mention_id="m1", context=quoting_context(original)),
+            incident_event(PAGED, mention_id="m1", context=quoting_context(original)),
+            # Another thread's incident quotes m1 as a similar complaint.
             incident_event(
-                OPENED, incident_id="inc_2", mention_id="m9", context=quoting_context(other)
-            )
+                OPENED,
+                incident_id="inc_2",
+                mention_id="m9",
+                summary="about another thread",
+                context=quoting_context(other, similar=[original]),
+            ),
         ],
     )
     store_mentions(engine, [tombstone("m1")])
     row = _incident(engine)
-    assert row.context["text"] == REDACTED_TEXT
-    assert row.context["url"] is None
-    assert row.context["author_handle"] == ""
-    assert "burnt" not in row.summary
-    assert "alice" not in row.summary
-    assert row.summary.endswith(" - bad")
+    _assert_redacted(row.context, text="burnt")
+    assert (
+        row.summary
+        == "[critical] acme: source post deleted and redacted; 1 mention(s) in the thread"
+    )
+    assert row.context["summary"] == row.summary
     with Session(engine) as session:
-        event = session.get(IncidentEventRow, "inc_1:opened:m1")
-        assert event is not None
-        assert event.payload["context"]["text"] == REDACTED_TEXT
-        assert "burnt" not in event.payload["summary"]
-    assert _incident(engine, "inc_2").context["text"] == "another thread"
+        for event_id in ("inc_1:opened:m1", "inc_1:paged:m1"):
+            event = session.get(IncidentEventRow, event_id)
+            assert event is not None
+            _assert_redacted(event.payload["context"], text="burnt")
+            assert "burnt" not in event.payload["summary"]
+    elsewhere = _incident(engine, "inc_2")
+    assert elsewhere.context["what"]["text"] == "another thread"  # its own headline stays
+    assert elsewhere.context["similar"]["items"][0]["text"] == REDACTED_TEXT
+    assert "burnt" not in str(elsewhere.context)
+    assert elsewhere.summary == "about another thread"  # it does not quote m1
 
 
 def test_an_incident_event_quoting_a_deleted_mention_is_stored_redacted(engine: Engine) -> None:
@@ -212,12 +231,27 @@ def test_an_incident_event_quoting_a_deleted_mention_is_stored_redacted(engine: 
         ],
     )
     row = _incident(engine)
-    assert row.context["text"] == REDACTED_TEXT
+    _assert_redacted(row.context, text="burnt")
     assert "burnt" not in row.summary
     with Session(engine) as session:
         event = session.get(IncidentEventRow, "inc_1:opened:m1")
         assert event is not None
         assert "burnt" not in str(event.payload)
+
+
+def test_the_alerts_packet_of_every_event_replaces_the_context_but_human_actions_do_not(
+    engine: Engine,
+) -> None:
+    first = scored("m1", text="first post")
+    later = scored("m2", text="a later reply")
+    _apply(engine, [incident_event(OPENED, context=quoting_context(first))])
+    _apply(engine, [incident_event(UPDATED, mention_id="m2", context=quoting_context(later))])
+    assert _incident(engine).context["what"]["text"] == "a later reply"
+    note = incident_event(
+        UPDATED, mention_id="m1:note", context={"action": "note", "note": "hi"}, actor="sam"
+    )
+    _apply(engine, [note])
+    assert _incident(engine).context["what"]["text"] == "a later reply"
 
 
 def test_queue_items_are_idempotent_and_keep_answered(engine: Engine) -> None:
@@ -232,11 +266,19 @@ def test_queue_items_are_idempotent_and_keep_answered(engine: Engine) -> None:
 
 
 def test_the_schema_has_the_query_indexes(engine: Engine) -> None:
-    inspector = inspect(engine)
-    mention_indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("mentions")}
-    assert {("brand", "created_at"), ("thread_root_id",)} <= mention_indexes
-    incident_indexes = {tuple(ix["column_names"]) for ix in inspector.get_indexes("incidents")}
-    assert ("status", "severity") in incident_indexes
+    with engine.connect() as connection:
+        indexes = dict(
+            connection.execute(
+                text("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL")
+            ).all()
+        )
+    assert "(brand, created_at, id)" in indexes["ix_mentions_brand_created_at"]
+    assert "(created_at, id)" in indexes["ix_mentions_created_at_id"]
+    assert "(thread_root_id, created_at)" in indexes["ix_mentions_thread_root_id_created_at"]
+    assert "lower(author_handle)" in indexes["ix_mentions_author_handle_created_at"]
+    assert "(status, opened_at, id)" in indexes["ix_incidents_status_opened_at"]
+    assert "(queue, answered, at, mention_id)" in indexes["ix_queue_items_queue_answered_at"]
+    assert "ix_mentions_text_trgm" not in indexes  # PostgreSQL only
 
 
 def test_create_schema_twice_is_harmless(engine: Engine) -> None:

@@ -1,12 +1,12 @@
-"""The api service on PostgreSQL: idempotent projection, redaction, the API over it, and the
-`run` entry point as its own process on the real broker."""
+"""The api service on PostgreSQL: idempotent projection, redaction, the API over it, and
+`smileback api` as its own process on the real broker: projecting, publishing the
+responder's actions to Kafka, stopping cleanly, and resuming after SIGKILL."""
 
 from __future__ import annotations
 
 import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -17,8 +17,8 @@ from typing import Any
 import httpx
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, create_engine, func, select, text
-from sqlalchemy.engine import make_url
+from kafka import KafkaConsumer
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from smileback.api.app import create_app
@@ -29,11 +29,9 @@ from smileback.api.store import (
     IncidentRow,
     MentionRow,
     QueueItemRow,
-    create_schema,
-    make_engine,
 )
 from smileback.common.bus import InMemoryBus
-from smileback.common.events import IncidentEventType, encode
+from smileback.common.events import IncidentEvent, IncidentEventType, decode, encode
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.loop import pump
 from smileback.common.topics import Topics
@@ -47,7 +45,9 @@ from tests.api.builders import (
     store_mentions,
     tombstone,
 )
+from tests.api.postgres import fresh_database, store_on, truncate_all
 from tests.support.infra import ensure_topics, free_ports
+from tests.support.processes import SMILEBACK
 
 pytestmark = pytest.mark.integration
 
@@ -55,34 +55,24 @@ TOPICS = Topics()
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
-def _in_schema(url: str, schema: str) -> str:
-    """The URL with every unqualified table name resolved in `schema`."""
-    scoped = make_url(url).update_query_dict({"options": f"-csearch_path={schema}"})
-    return scoped.render_as_string(hide_password=False)
+@pytest.fixture(scope="module")
+def db_url(postgres_url: str) -> Iterator[str]:
+    """A fresh database for this module, dropped afterwards."""
+    with fresh_database(postgres_url, prefix="api_pg") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def migrated(db_url: str) -> Iterator[Engine]:
+    with store_on(db_url) as engine:
+        yield engine
 
 
 @pytest.fixture
-def pg_url(postgres_url: str) -> Iterator[str]:
-    """A URL into a fresh schema of its own, dropped afterwards, so reruns start clean."""
-    schema = f"api_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_url)
-    with admin.begin() as connection:
-        connection.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        yield _in_schema(postgres_url, schema)
-    finally:
-        with admin.begin() as connection:
-            connection.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-
-
-@pytest.fixture
-def pg(pg_url: str) -> Iterator[Engine]:
-    """A store on PostgreSQL with the schema created."""
-    engine = make_engine(pg_url)
-    create_schema(engine)
-    yield engine
-    engine.dispose()
+def pg(migrated: Engine) -> Engine:
+    """The store on PostgreSQL, empty."""
+    truncate_all(migrated)
+    return migrated
 
 
 def _count(engine: Engine, model: type) -> int:
@@ -166,7 +156,8 @@ def test_tombstones_redact_on_postgresql(pg: Engine) -> None:
             assert row.payload["author"]["handle"] == ""
         incident = session.get(IncidentRow, "inc_1")
         assert incident is not None
-        assert incident.context["text"] == REDACTED_TEXT
+        assert incident.context["what"]["text"] == REDACTED_TEXT
+        assert "never arrived" not in str(incident.context)
         assert "never arrived" not in incident.summary
         events = session.scalars(select(IncidentEventRow)).all()
         assert events
@@ -181,7 +172,11 @@ def test_the_api_over_postgresql(pg: Engine) -> None:
     _batch(bus)
     _project(pg, bus, group="g")
     with TestClient(create_app(engine=pg, api_token=TOKEN)) as client:
-        assert client.get("/healthz").json() == {"status": "ok", "database": "ok"}
+        assert client.get("/readyz").json() == {
+            "status": "ok",
+            "database": "ok",
+            "kafka": "not configured",
+        }
         assert client.get("/v1/mentions").status_code == 401
         seen: list[dict[str, Any]] = []
         cursor = None
@@ -225,62 +220,176 @@ def _wait_for(
         time.sleep(0.2)
 
 
-def test_run_projects_from_kafka_serves_and_stops_on_sigterm(
-    kafka_bootstrap: str, pg_url: str, tmp_path: Path
-) -> None:
+class _Api:
+    """`smileback api` as its own process on the real broker and PostgreSQL."""
+
+    def __init__(self, *, env: dict[str, str], port: int, log_path: Path) -> None:
+        self.env, self.base, self.log_path = env, f"http://127.0.0.1:{port}", log_path
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> subprocess.Popen[bytes]:
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [str(SMILEBACK), "api"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+        _wait_for(self.ready, timeout_s=60, proc=self.proc)
+        return self.proc
+
+    def ready(self) -> bool:
+        try:
+            return httpx.get(f"{self.base}/readyz", timeout=5).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    def stored(self, headers: dict[str, str]) -> list[str]:
+        response = httpx.get(
+            f"{self.base}/v1/mentions", params={"limit": 500}, headers=headers, timeout=5
+        )
+        return [m["id"] for m in response.json()["items"]]
+
+    def stop(self, sig: signal.Signals = signal.SIGTERM) -> int:
+        assert self.proc is not None
+        self.proc.send_signal(sig)
+        return self.proc.wait(30)
+
+    def kill_if_running(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(10)
+
+
+def _publish(bootstrap: str, topic: str, mentions: list[Any], *, twice: bool = False) -> None:
+    bus = KafkaBus(bootstrap, client_id="api-test-producer")
+    try:
+        for mention in mentions:
+            for _ in range(2 if twice else 1):
+                bus.publish(topic, key=mention.root_id, value=encode(mention))
+        bus.flush(30)
+    finally:
+        bus.close()
+
+
+def _read_all(bootstrap: str, topic: str, *, at_least: int, timeout_s: float = 30) -> list[bytes]:
+    consumer = KafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    values: list[bytes] = []
+    deadline = time.monotonic() + timeout_s
+    try:
+        while len(values) < at_least and time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=500).values():
+                values.extend(record.value for record in batch)
+    finally:
+        consumer.close()
+    return values
+
+
+@pytest.fixture
+def cluster(kafka_bootstrap: str, db_url: str, pg: Engine, tmp_path: Path) -> Iterator[_Api]:
+    """An api process configuration on its own topics and the emptied database."""
     prefix = f"apitest{uuid.uuid4().hex[:8]}."
     ensure_topics(bootstrap=kafka_bootstrap, prefix=prefix)
-    topics = Topics(prefix)
     (port,) = free_ports(count=1)
     env = {
         **os.environ,
         "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
         "SMILEBACK_TOPIC_PREFIX": prefix,
-        "SMILEBACK_DATABASE_URL": pg_url,
+        "SMILEBACK_DATABASE_URL": db_url,
         "SMILEBACK_API_TOKEN": TOKEN,
         "SMILEBACK_API_PORT": str(port),
+        "SMILEBACK_API_RETENTION_DAYS": "36500",  # the test mentions are from 2025
+        "SMILEBACK_API_PROJECTOR_GROUP": f"{prefix}projector",
     }
-    log_path = tmp_path / "api.log"
-    code = (
-        "from smileback.api.runner import run; from smileback.common.settings import Settings; "
-        "run(settings=Settings())"
-    )
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [sys.executable, "-c", code], env=env, stdout=log, stderr=subprocess.STDOUT
-        )
-    base = f"http://127.0.0.1:{port}"
-
-    def ready() -> bool:
-        try:
-            return httpx.get(f"{base}/healthz", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    def stored() -> int:
-        response = httpx.get(f"{base}/v1/mentions", params={"limit": 500}, headers=AUTH, timeout=5)
-        return len(response.json()["items"])
-
+    api = _Api(env=env, port=port, log_path=tmp_path / "api.log")
     try:
-        _wait_for(ready, timeout_s=60, proc=proc)
-        bus = KafkaBus(kafka_bootstrap, client_id="api-test-producer")
-        try:
-            for i in range(30):
-                mention = scored(f"k{i:02d}", root=f"thread-{i % 5}")
-                bus.publish(topics.scored, key=mention.root_id, value=encode(mention))
-                bus.publish(topics.scored, key=mention.root_id, value=encode(mention))  # twice
-            bus.publish(topics.scored, key="bad", value=b"not json")
-            bus.flush(30)
-        finally:
-            bus.close()
-        _wait_for(lambda: stored() == 30, timeout_s=60, proc=proc)
-        assert "smileback_api_projector_lag_seconds" in httpx.get(f"{base}/metrics").text
-        proc.send_signal(signal.SIGTERM)
-        assert proc.wait(30) == 0
+        yield api
     finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait(10)
-    output = log_path.read_text(errors="replace")
+        api.kill_if_running()
+
+
+def test_run_projects_from_kafka_publishes_actions_and_stops_on_sigterm(
+    cluster: _Api, kafka_bootstrap: str, pg: Engine
+) -> None:
+    topics = Topics(cluster.env["SMILEBACK_TOPIC_PREFIX"])
+    # A key made by the CLI against the same database.
+    made = subprocess.run(
+        [str(SMILEBACK), "keys", "create", "--name", "responder", "--scope", "respond"],
+        env=cluster.env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    key = {"Authorization": f"Bearer {made.stdout.strip()}"}
+    proc = cluster.start()
+    assert httpx.get(f"{cluster.base}/readyz").json()["kafka"] == "ok"
+    mentions = [scored(f"k{i:02d}", root=f"thread-{i % 5}") for i in range(30)]
+    _publish(kafka_bootstrap, topics.scored, mentions, twice=True)
+    opened = incident_event(IncidentEventType.OPENED, incident_id="inc_k", mention_id="k00")
+    _publish_raw(kafka_bootstrap, topics.incidents, key="inc_k", value=encode(opened))
+    _publish_raw(kafka_bootstrap, topics.scored, key="bad", value=b"not json")
+    _wait_for(lambda: len(cluster.stored(key)) == 30, timeout_s=60, proc=proc)
+
+    def incident_known() -> bool:
+        return httpx.get(f"{cluster.base}/v1/incidents/inc_k", headers=key).status_code == 200
+
+    _wait_for(incident_known, timeout_s=30, proc=proc)
+    ack = httpx.post(
+        f"{cluster.base}/v1/incidents/inc_k/acknowledge", json={"responder": "sam"}, headers=key
+    )
+    assert ack.status_code == 200, ack.text
+    assert ack.json()["status"] == "acknowledged"
+    events = [
+        decode(IncidentEvent, v) for v in _read_all(kafka_bootstrap, topics.incidents, at_least=2)
+    ]
+    assert [(e.type, e.actor) for e in events] == [
+        (IncidentEventType.OPENED, None),
+        (IncidentEventType.ACKNOWLEDGED, "sam"),
+    ]
+    assert "smileback_api_projector_lag_seconds" in httpx.get(f"{cluster.base}/metrics").text
+    assert cluster.stop() == 0
+    output = cluster.log_path.read_text(errors="replace")
     assert '"api stopped"' in output, output[-3000:]
     assert TOKEN not in output
+    assert made.stdout.strip() not in output
+    with Session(pg) as session:  # the projector saw the acknowledgement again: no duplicate
+        assert session.scalar(select(func.count()).select_from(IncidentEventRow)) == 2
+
+
+def _publish_raw(bootstrap: str, topic: str, *, key: str, value: bytes) -> None:
+    bus = KafkaBus(bootstrap, client_id="api-test-producer")
+    try:
+        bus.publish(topic, key=key, value=value)
+        bus.flush(30)
+    finally:
+        bus.close()
+
+
+def test_a_killed_api_resumes_where_it_left_off(cluster: _Api, kafka_bootstrap: str) -> None:
+    topics = Topics(cluster.env["SMILEBACK_TOPIC_PREFIX"])
+    first = [scored(f"a{i:03d}", root=f"t{i % 7}") for i in range(300)]
+    second = [scored(f"b{i:03d}", root=f"t{i % 7}") for i in range(200)]
+    proc = cluster.start()
+    _publish(kafka_bootstrap, topics.scored, first)
+    _wait_for(lambda: len(cluster.stored(AUTH)) >= 50, timeout_s=60, proc=proc)
+    assert cluster.stop(signal.SIGKILL) == -signal.SIGKILL  # no graceful anything
+    _publish(kafka_bootstrap, topics.scored, second)  # while it is down
+    proc = cluster.start()
+
+    def everything() -> bool:
+        ids: list[str] = []
+        cursor = None
+        while True:
+            params: dict[str, Any] = {"limit": 500, **({"cursor": cursor} if cursor else {})}
+            page = httpx.get(
+                f"{cluster.base}/v1/mentions", params=params, headers=AUTH, timeout=5
+            ).json()
+            ids += [m["id"] for m in page["items"]]
+            cursor = page["next_cursor"]
+            if cursor is None:
+                break
+        assert len(ids) == len(set(ids))
+        return len(ids) == 500
+
+    _wait_for(everything, timeout_s=60, proc=proc)
+    assert cluster.stop() == 0

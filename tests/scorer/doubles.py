@@ -27,12 +27,12 @@ class CountingScorer:
         ]
 
 
-def mention(mid, text="hello", *, root=None, minutes=0.0, followers=0, **extra):
+def mention(mid, text="hello", *, root=None, minutes=0.0, followers=0, author=None, **extra):
     return Mention(
         id=mid,
         text=text,
         created_at=T0 + timedelta(minutes=minutes),
-        author=Author(id=f"a-{mid}", followers=followers),
+        author=Author(**(author or {"id": f"a-{mid}", "followers": followers})),
         thread=Thread(root_id=root, parent_id=root),
         **extra,
     )

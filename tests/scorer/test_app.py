@@ -1,17 +1,27 @@
+"""The Faust app: its configuration, and both agents with their tables in test_context()."""
+
 import asyncio
 
 import faust
 import pytest
 
-from smileback.common.events import DlqRecord, ScoredMention, decode, encode
+from smileback.common.events import DlqRecord, ScoredMention, Sentiment, decode, encode
 from smileback.common.settings import Settings
 from smileback.common.topics import Topics
-from smileback.scorer.app import Outbox, create_app
-from smileback.scorer.pipeline import ScoringPipeline
-from smileback.scorer.threads import ThreadTracker
+from smileback.scorer.app import Outbox, app_id_of, create_app
+from smileback.scorer.pipeline import ScoringPipeline, Staged
+from smileback.scorer.provision import by_brand_topic, own_topics
+from smileback.scorer.text_scoring import TextScore
 from tests.scorer.doubles import T0, CountingScorer, mention
 
 TOPICS = Topics()
+
+
+def _app(**settings):
+    """An app with the test double scorer, so no model is loaded."""
+    return create_app(
+        settings=Settings(**settings), pipeline=ScoringPipeline(scorer=CountingScorer())
+    )
 
 
 def test_outbox_collects_in_order_and_drains():
@@ -28,52 +38,169 @@ def test_outbox_collects_in_order_and_drains():
 
 
 def test_the_app_declares_no_topics_and_reads_from_the_earliest_offset():
-    app = create_app(settings=Settings(kafka_bootstrap="h1:9092,h2:9092"), app_id="scorer-conf")
-    conf = app.conf
+    conf = _app(
+        kafka_bootstrap="h1:9092,h2:9092",
+        scorer_session_timeout_s=7,
+        scorer_heartbeat_interval_s=1,
+        scorer_commit_interval_s=4,
+        scorer_standby_replicas=2,
+        scorer_topic_replicas=3,
+    ).conf
     assert conf.consumer_auto_offset_reset == "earliest"
     assert not conf.topic_allow_declare
     assert conf.topic_partitions == 4
     assert not conf.web_enabled
     assert [str(url) for url in conf.broker] == ["kafka://h1:9092", "kafka://h2:9092"]
-    (agent,) = app.agents.values()
-    assert agent.channel.get_topic_name() == TOPICS.raw
+    assert (conf.broker_session_timeout, conf.broker_heartbeat_interval) == (7, 1)
+    assert conf.broker_commit_interval == 4
+    assert (conf.table_standby_replicas, conf.topic_replication_factor) == (2, 3)
 
 
-async def test_the_agent_scores_batches_and_dead_letters_bad_records(monkeypatch):
-    sent: list[tuple[str, bytes | None, bytes]] = []
+def test_the_app_id_follows_the_topic_prefix_unless_set():
+    assert app_id_of(Settings()) == "smileback.scorer"
+    assert app_id_of(Settings(topic_prefix="t1.")) == "t1.scorer"
+    assert app_id_of(Settings(topic_prefix="t1.", scorer_app_id="mine")) == "mine"
+    assert _app(topic_prefix="t1.").conf.id == "t1.scorer"
+
+
+def test_two_agents_read_the_raw_and_the_by_brand_topic_with_co_partitioned_tables():
+    app = _app(scorer_app_id="conf")
+    sources = sorted(agent.channel.get_topic_name() for agent in app.agents.values())
+    assert sources == sorted([TOPICS.raw, "conf-mentions-by-brand"])
+    assert {name: table.partitions for name, table in app.tables.items()} == {
+        "threads": 4,
+        "brands": 4,
+        "authors": 4,
+    }
+    assert own_topics(app) == {
+        "conf-mentions-by-brand": (4, {}),
+        "conf-threads-changelog": (4, {"cleanup.policy": "compact"}),
+        "conf-brands-changelog": (4, {"cleanup.policy": "compact"}),
+        "conf-authors-changelog": (4, {"cleanup.policy": "compact"}),
+    }
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    """What the agents send; test_context starts no producer."""
+    out: list[tuple[str, bytes | None, bytes]] = []
 
     async def fake_send(self, *, key=None, value=None, **_):
-        sent.append((self.get_topic_name(), key, value))
+        out.append((self.get_topic_name(), key, value))
 
-    # test_context starts no producer, so capture what the agent sends instead.
     monkeypatch.setattr(faust.Topic, "send", fake_send)
-    scorer = CountingScorer()
-    app = create_app(
-        settings=Settings(scorer_batch_size=4, scorer_batch_within_s=0.05),
-        app_id="scorer-test",
-        pipeline=ScoringPipeline(scorer=scorer, tracker=ThreadTracker()),
+    return out
+
+
+@pytest.fixture
+def scorer():
+    return CountingScorer()
+
+
+@pytest.fixture
+def app(scorer):
+    return create_app(
+        settings=Settings(scorer_app_id="t", scorer_batch_size=4, scorer_batch_within_s=0.05),
+        pipeline=ScoringPipeline(scorer=scorer),
         clock=lambda: T0,
     )
-    (agent,) = app.agents.values()
-    mentions = [mention(f"r{i}", "bad", root="root", minutes=i) for i in range(6)]
+
+
+def _agent(app, source):
+    (agent,) = [a for a in app.agents.values() if a.channel.get_topic_name() == source]
+    return agent
+
+
+async def _run(agent, records, sent, *, expect):
+    """Feed (key, value) records through the agent until `expect` records were sent."""
     async with agent.test_context() as ctx:
-        for m in mentions[:3]:
-            await ctx.put(value=encode(m), key=m.root_id.encode())
-        await ctx.put(value=b"{not json", key=b"broken")
-        for m in mentions[3:]:
-            await ctx.put(value=encode(m), key=m.root_id.encode())
-        for _ in range(200):
-            if len(sent) == 7:
+        for key, value in records:
+            await ctx.put(value=value, key=key)
+        for _ in range(300):
+            if len(sent) >= expect:
                 break
             await asyncio.sleep(0.01)
-    scored = [
-        (key, decode(ScoredMention, value)) for topic, key, value in sent if topic == TOPICS.scored
-    ]
-    dead = [(key, decode(DlqRecord, value)) for topic, key, value in sent if topic == TOPICS.dlq]
-    assert [s.id for _, s in scored] == [m.id for m in mentions]
+    out = list(sent)
+    sent.clear()
+    return out
+
+
+async def test_both_agents_score_batches_keep_state_in_tables_and_dead_letter(app, scorer, sent):
+    by_brand = by_brand_topic("t")
+    replies = [mention(f"r{i}", "bad", root="root", minutes=i, brand="acme") for i in range(6)]
+    raw = [(m.root_id.encode(), encode(m)) for m in replies[:3]]
+    raw += [(b"broken", b"{not json"), (replies[0].root_id.encode(), encode(replies[0]))]
+    raw += [(m.root_id.encode(), encode(m)) for m in replies[3:]]
+    raw += [(b"x", encode(mention("x", deleted=True))), (b"nb", encode(mention("nb", "bad")))]
+    first = await _run(_agent(app, TOPICS.raw), raw, sent, expect=10)
+
+    staged = [(key, decode(Staged, value)) for topic, key, value in first if topic == by_brand]
+    assert [s.scored.id for _, s in staged] == ["r0", "r1", "r2", "r0", "r3", "r4", "r5"]
+    assert {key for key, _ in staged} == {b"acme"}
+    assert [s.duplicate for _, s in staged] == [False] * 3 + [True] + [False] * 3
+    assert staged[-1][1].scored.scores.thread_velocity == pytest.approx(0.6)  # r0 counted once
+    direct = {decode(ScoredMention, v).id: k for t, k, v in first if t == TOPICS.scored}
+    assert direct == {"x": b"x", "nb": b"nb"}  # tombstones and brandless skip the brand hop
+    (dead,) = [decode(DlqRecord, v) for t, _, v in first if t == TOPICS.dlq]
+    assert (dead.stage, dead.source_id, dead.raw) == ("scorer", "broken", b"{not json")
+    assert 2 <= len(scorer.calls) < 10  # batched, not one call per mention
+    assert len(app.tables["threads"]["root"]["negatives"]) == 6
+
+    into_brand = [(key, encode(s)) for key, s in staged] + [(b"acme", b'{"scored": 1}')]
+    second = await _run(_agent(app, by_brand), into_brand, sent, expect=8)
+    scored = [(k, decode(ScoredMention, v)) for t, k, v in second if t == TOPICS.scored]
     assert {key for key, _ in scored} == {b"root"}
-    assert scored[-1][1].scores.thread_velocity == pytest.approx(0.6)
-    assert [(key, d.stage, d.source_id, d.raw) for key, d in dead] == [
-        (b"broken", "scorer", "broken", b"{not json")
+    assert [s.scores.brand_negative_now for _, s in scored] == [1, 2, 3, 3, 4, 5, 6]
+    assert [s.scores.author_mentions for _, s in scored] == [1] * 7  # one author per reply
+    (dead,) = [decode(DlqRecord, v) for t, _, v in second if t == TOPICS.dlq]
+    assert (dead.stage, dead.source_id) == ("scorer.brand", "acme")
+    assert sum(app.tables["brands"]["acme"]["buckets"].values()) == 6
+    assert len(app.tables["authors"]) == 6
+
+
+async def test_a_staged_record_the_brand_step_fails_on_is_dead_lettered(app, sent, monkeypatch):
+    real = ScoringPipeline.brand_step
+
+    def brand_step(self, *, staged, **stores):
+        if staged.scored.id == "bad":
+            raise RuntimeError("brand state exploded")
+        return real(self, staged=staged, **stores)
+
+    monkeypatch.setattr(ScoringPipeline, "brand_step", brand_step)
+    text = TextScore(0.9, True, Sentiment.NEGATIVE)
+    pipeline = ScoringPipeline(scorer=CountingScorer())
+    staged = [
+        pipeline.thread_step(mention=mention(m, "bad", brand="acme"), text=text, now=T0)
+        for m in ("ok1", "bad", "ok2")
     ]
-    assert 2 <= len(scorer.calls) < 6  # batched, not one call per mention
+    out = await _run(
+        _agent(app, by_brand_topic("t")), [(b"acme", encode(s)) for s in staged], sent, expect=3
+    )
+    scored = [decode(ScoredMention, v).id for t, _, v in out if t == TOPICS.scored]
+    assert scored == ["ok1", "ok2"]
+    (dead,) = [decode(DlqRecord, v) for t, _, v in out if t == TOPICS.dlq]
+    assert (dead.stage, dead.error) == (
+        "scorer.brand",
+        "scoring failed: RuntimeError: brand state exploded",
+    )
+
+
+async def test_a_batch_is_acked_only_after_its_outputs_were_sent(app, monkeypatch):
+    batch: list = []
+    acked_at_send: list[list[bool]] = []
+
+    async def fake_send(self, *, key=None, value=None, **_):
+        acked_at_send.append([event.message.acked for event in batch])
+
+    monkeypatch.setattr(faust.Topic, "send", fake_send)
+    agent = _agent(app, TOPICS.raw)
+    async with agent.test_context() as ctx:
+        for m in [mention(f"r{i}", "bad", root="root", brand="acme") for i in range(3)]:
+            batch.append(await ctx.put(value=encode(m), key=b"root"))
+        for _ in range(300):
+            if all(event.message.acked for event in batch):
+                break
+            await asyncio.sleep(0.01)
+    assert len(acked_at_send) == 3
+    assert not any(flag for flags in acked_at_send for flag in flags)  # nothing acked while sending
+    assert all(event.message.acked for event in batch)  # then the whole batch

@@ -112,3 +112,68 @@ def test_tombstones_are_published_unscored(bus, scorer):
     assert not scored.scores.is_negative
     assert scored.scores.negativity == 0.0
     assert out.key == b"root"
+
+
+class _Fragile(CountingScorer):
+    """Fails on any batch holding a text with "boom" in it."""
+
+    def score_texts(self, texts):
+        if any("boom" in text for text in texts):
+            raise RuntimeError("cannot score this")
+        return super().score_texts(texts)
+
+
+def test_a_record_the_scorer_fails_on_goes_to_the_dlq_and_the_rest_are_scored(bus):
+    scorer = _Fragile()
+    batch = [mention("a", "bad"), mention("b", "boom"), mention("c", "fine")]
+    for m in batch:
+        bus.publish(TOPICS.raw, key=m.root_id, value=encode(m))
+    dlq_before, ok_before = _count("dlq"), _count("ok")
+    assert _run(bus, scorer) == 3
+    assert sorted(decode(ScoredMention, r.value).id for r in bus.records(TOPICS.scored)) == [
+        "a",
+        "c",
+    ]
+    (dead,) = bus.records(TOPICS.dlq)
+    record = decode(DlqRecord, dead.value)
+    assert record.stage == "scorer"
+    assert record.error == "scoring failed: RuntimeError: cannot score this"
+    assert record.raw == encode(batch[1])
+    assert (_count("dlq") - dlq_before, _count("ok") - ok_before) == (1, 2)
+    assert scorer.calls == [["bad"], ["fine"]]  # after the batch failed, one by one
+
+
+def test_brand_and_author_state_carry_across_polled_batches(bus, scorer):
+    handler = make_handler(
+        bus=bus, topics=TOPICS, pipeline=ScoringPipeline(scorer=scorer), clock=lambda: T0
+    )
+    consumer = bus.consumer([TOPICS.raw], group="scorer-test")
+    for i in range(3):
+        m = mention(f"m{i}", "bad", minutes=i, brand="acme", author={"id": "fan"})
+        bus.publish(TOPICS.raw, key=m.root_id, value=encode(m))
+        pump(consumer=consumer, bus=bus, handler=handler)
+    by_id = {s.id: s for s in (decode(ScoredMention, r.value) for r in bus.records(TOPICS.scored))}
+    assert (by_id["m2"].scores.brand_negative_now, by_id["m2"].scores.author_mentions) == (3, 3)
+
+
+def test_a_record_whose_state_step_fails_goes_to_the_dlq_and_the_stream_goes_on(bus, scorer):
+    pipeline = ScoringPipeline(scorer=scorer)
+    real = pipeline.finish
+
+    def finish(*, mention, text, now):
+        if mention.id == "x":
+            raise ValueError("state exploded")
+        return real(mention=mention, text=text, now=now)
+
+    pipeline.finish = finish
+    handler = make_handler(bus=bus, topics=TOPICS, pipeline=pipeline, clock=lambda: T0)
+    for m in (mention("a"), mention("x"), mention("b")):
+        bus.publish(TOPICS.raw, key=m.root_id, value=encode(m))
+    pump(consumer=bus.consumer([TOPICS.raw], group="g"), bus=bus, handler=handler)
+    assert sorted(decode(ScoredMention, r.value).id for r in bus.records(TOPICS.scored)) == [
+        "a",
+        "b",
+    ]
+    (dead,) = [decode(DlqRecord, r.value) for r in bus.records(TOPICS.dlq)]
+    assert (dead.stage, dead.source_id) == ("scorer", "x")
+    assert dead.error == "scoring failed: ValueError: state exploded"

@@ -1,11 +1,15 @@
 from datetime import timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 
-from smileback.common.events import Mention, ReachTier, Sentiment
+from smileback.common.events import Mention, ReachTier, Sentiment, decode, encode
+from smileback.scorer.baseline import BrandState
 from smileback.scorer.factory import default_pipeline
-from smileback.scorer.pipeline import ScoringPipeline
-from smileback.scorer.threads import ThreadTracker
+from smileback.scorer.pipeline import ScoringPipeline, Staged
+from smileback.scorer.state import MemoryStore
+from smileback.scorer.text_scoring import TextScore
+from smileback.scorer.threads import ThreadState, ThreadTracker
 from tests.scorer.doubles import T0, CountingScorer, mention
 
 
@@ -41,7 +45,7 @@ def test_scores_combine_text_reach_and_thread_state(pipeline):
     assert first.explanation == ["bad"]
     assert first.thread_velocity == 0.0  # the root itself is not a reply
     assert last.thread_velocity == pytest.approx(2.0)  # 20 negative replies in 10 minutes
-    assert last.pile_on_risk > 0.6  # large root, fast and hostile
+    assert last.pile_on_risk > 0.5  # large root, fast and hostile (repliers without followers)
     assert out[1].scores.pile_on_risk < last.pile_on_risk
 
 
@@ -60,7 +64,7 @@ def test_tombstones_pass_through_unscored_and_leave_thread_state_alone(pipeline,
     assert out[0].scores.sentiment is Sentiment.NEUTRAL
     assert scorer.calls == [["bad"]]  # the tombstone's text was never scored
     assert out[1].scores.thread_velocity == pytest.approx(0.1)  # only r2 counts
-    assert pipeline.tracker.events_held(root_id="root") == 1
+    assert len(pipeline.tracker.get("root").negatives) == 1
 
 
 def test_a_batch_of_only_tombstones_does_not_call_the_scorer(pipeline, scorer):
@@ -89,10 +93,87 @@ def test_a_scorer_returning_the_wrong_number_of_scores_is_refused():
         pipeline.score_batch(mentions=[mention("a"), mention("b")], now=T0)
 
 
-def test_default_pipeline_scores_with_the_interim_scorer():
+def test_default_pipeline_scores_with_the_shipped_model():
     out = default_pipeline().score_batch(
         mentions=[mention("a", "Acme, your support is awful and I hate it")], now=T0
     )
-    assert out[0].scores.model_version == "interim-vader-1"
+    assert out[0].scores.model_version.startswith("negativity-")
     assert out[0].scores.is_negative
     assert "awful" in out[0].scores.explanation
+
+
+def test_brand_baseline_and_author_counts_ride_on_every_scored_mention(pipeline):
+    batch = [
+        mention(f"m{i}", "bad", minutes=i, brand="acme", author={"id": "fan"}) for i in range(3)
+    ]
+    batch.append(mention("kind", "lovely", minutes=4, brand="acme", author={"id": "fan"}))
+    batch.append(mention("other", "bad", minutes=5, brand="globex", author={"id": "fan"}))
+    out = {s.id: s.scores for s in pipeline.score_batch(mentions=batch, now=T0)}
+    assert [out[f"m{i}"].brand_negative_now for i in range(3)] == [1, 2, 3]
+    assert out["kind"].brand_negative_now == 3
+    assert out["kind"].brand_surge_ratio == pytest.approx(4.0)  # no history yet: (3 + 1) / 1
+    assert out["kind"].author_mentions == 4
+    assert out["other"].brand_negative_now == 1  # brands are counted apart ...
+    assert out["other"].author_mentions == 1  # ... and so are an author's mentions of each
+
+
+def test_a_mention_without_brand_has_no_baseline_or_author_figures(pipeline):
+    (out,) = pipeline.score_batch(mentions=[mention("m", "bad", author={"id": "fan"})], now=T0)
+    assert out.brand is None
+    assert (out.scores.brand_negative_now, out.scores.author_mentions) == (0, 0)
+    assert out.scores.brand_surge_ratio == 0.0
+    assert len(pipeline.brands) == len(pipeline.authors) == 0
+
+
+def _duplicates():
+    return REGISTRY.get_sample_value("smileback_scorer_duplicates_total") or 0.0
+
+
+def test_a_repeated_mention_is_scored_again_but_counted_nowhere_twice(pipeline):
+    reply = mention("r1", "bad", root="root", brand="acme", author={"id": "fan"})
+    before = _duplicates()
+    first, again = pipeline.score_batch(mentions=[reply, reply], now=T0)
+    assert again.id == first.id
+    assert again.scores == first.scores
+    assert _duplicates() - before == 1
+    assert len(pipeline.tracker.get("root").negatives) == 1
+
+
+def test_the_two_steps_use_the_stores_they_are_given(pipeline):
+    threads: MemoryStore[ThreadState] = MemoryStore()
+    brands: MemoryStore[BrandState] = MemoryStore()
+    text = TextScore(0.9, True, Sentiment.NEGATIVE)
+    staged = pipeline.thread_step(
+        mention=mention("r1", "bad", root="root", brand="acme"),
+        text=text,
+        now=T0,
+        threads_store=threads,
+    )
+    assert threads.get("root") is not None
+    assert pipeline.tracker.get("root") is None
+    # The staged record crosses the by-brand topic as JSON.
+    crossed = decode(Staged, encode(staged))
+    assert crossed == staged
+    scored = pipeline.brand_step(staged=crossed, brands_store=brands, authors_store=MemoryStore())
+    assert scored.scores.brand_negative_now == 1
+    assert brands.get("acme") is not None
+    assert len(pipeline.brands) == 0
+
+
+def test_a_staged_duplicate_reads_the_brand_and_author_state_without_counting(pipeline):
+    text = TextScore(0.9, True, Sentiment.NEGATIVE)
+    reply = mention("r1", "bad", root="root", brand="acme", author={"id": "fan"})
+    staged = pipeline.thread_step(mention=reply, text=text, now=T0)
+    pipeline.brand_step(staged=staged)
+    again = staged.model_copy(update={"duplicate": True})
+    scored = pipeline.brand_step(staged=again)
+    assert (scored.scores.brand_negative_now, scored.scores.author_mentions) == (1, 1)
+    late = pipeline.thread_step(mention=reply, text=text, now=T0)
+    assert late.duplicate
+
+
+def test_the_time_placed_is_carried_to_the_brand_step(pipeline):
+    text = TextScore(0.9, True, Sentiment.NEGATIVE)
+    undated = Mention(id="u", text="bad", brand="acme")
+    staged = pipeline.thread_step(mention=undated, text=text, now=T0 + timedelta(hours=3))
+    assert staged.at == T0 + timedelta(hours=3)

@@ -11,11 +11,18 @@ MODULES = sorted(m.name for m in pkgutil.iter_modules(smileback.scorer.__path__)
 def test_every_expected_module_is_there():
     assert set(MODULES) >= {
         "app",
+        "authors",
+        "baseline",
         "factory",
         "handler",
+        "metrics",
         "offline",
+        "pileon",
         "pipeline",
+        "provision",
         "reach",
+        "state",
+        "tables",
         "text_scoring",
         "threads",
     }

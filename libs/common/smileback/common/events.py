@@ -134,6 +134,13 @@ class Scores(_Part):
     pile_on_risk: Probability = 0.0
     model_version: str
     explanation: list[str] = []
+    # Thread, author and brand context (issue 4); the defaults mean "not computed", e.g. on
+    # tombstones. Acceleration is in negative replies/min per minute, below 0 when cooling.
+    thread_acceleration: float = 0.0
+    author_mentions: Count = 0  # mentions of the brand by this author so far, this one included
+    brand_negative_now: Count = 0  # the brand's negative mentions in the last hour
+    brand_negative_baseline: Annotated[float, Field(ge=0.0)] = 0.0  # per hour, prior 12 hours
+    brand_surge_ratio: Annotated[float, Field(ge=0.0)] = 0.0  # (now + 1) / (baseline + 1)
 
 
 class ScoredMention(Mention):
@@ -159,6 +166,8 @@ class IncidentEventType(StrEnum):
     PAGED = "paged"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
+    # An unacknowledged page went on to the next escalation level (`level`, `assignee`).
+    ESCALATED = "escalated"
 
 
 class IncidentEvent(Event):
@@ -178,6 +187,10 @@ class IncidentEvent(Event):
     summary: Annotated[str, Field(max_length=1024)] = ""
     actor: str | None = None
     context: dict[str, Any] = {}
+    # Escalation level (1 = first) that a paged/escalated event notified.
+    level: Annotated[int, Field(ge=1)] | None = None
+    # Who the page went to, or who owns the incident after an assign/acknowledge.
+    assignee: str | None = None
 
 
 class QueueName(StrEnum):

@@ -2,36 +2,123 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
 from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
 from sqlalchemy import Engine
 from sqlalchemy.orm import sessionmaker
 
+from smileback.api import console
+from smileback.api.auth import RateLimiter
+from smileback.api.context import ApiContext, KafkaCheck
 from smileback.api.errors import install_error_handlers
-from smileback.api.middleware import DEFAULT_MAX_BODY_BYTES, BodySizeLimit, RequestMetrics
-from smileback.api.routers import health, incidents, mentions, metrics
+from smileback.api.middleware import (
+    DEFAULT_MAX_BODY_BYTES,
+    BodySizeLimit,
+    RefuseNulInUrl,
+    RequestMetrics,
+)
+from smileback.api.oncall import OnCallSource
+from smileback.api.publisher import EventPublisher
+from smileback.api.routers import (
+    brand_rules,
+    brands,
+    health,
+    incident_actions,
+    incidents,
+    mentions,
+    metrics,
+    oncall,
+    ping,
+    smile_back,
+    stats,
+)
+from smileback.common.bus import Bus
+from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import ConfigError
+from smileback.common.topics import Topics
 
-__all__ = ["create_app"]
+__all__ = ["ApiOptions", "create_app"]
+
+
+@dataclass(frozen=True)
+class ApiOptions:
+    """Limits and policies of one app (from Settings in `smileback api`)."""
+
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    rate_per_s: float = 20.0
+    rate_burst: int = 100
+    cors_origins: tuple[str, ...] = ()
+    oncall_file: Path | None = None
 
 
 def create_app(
-    *, engine: Engine, api_token: str, max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    *,
+    engine: Engine,
+    api_token: str | None = None,
+    bus: Bus | None = None,
+    topics: Topics | None = None,
+    options: ApiOptions | None = None,
+    kafka_check: KafkaCheck | None = None,
+    clock: Clock = utc_now,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> FastAPI:
-    """The API over `engine`; `/v1/*` answers only to `Authorization: Bearer <api_token>`."""
-    if not api_token:
+    """The API over `engine`.
+
+    `api_token` is the bootstrap admin token (SMILEBACK_API_TOKEN); other keys live in
+    the store. With a `bus`, the responder's actions are published to its incidents
+    topic as well as applied to the store.
+    """
+    if api_token is not None and not api_token:
         raise ConfigError("the API token must not be empty")
+    opts = options or ApiOptions()
     app = FastAPI(
         title="Smileback API",
         version="1",
-        description="Scored brand mentions and the incidents they raised.",
+        description="Scored brand mentions, the incidents they raised, and the responder's work.",
     )
-    app.state.engine = engine
-    app.state.sessions = sessionmaker(engine, expire_on_commit=False)
-    app.state.api_token = api_token.encode("utf-8")
+    app.state.context = ApiContext(
+        engine=engine,
+        sessions=sessionmaker(engine, expire_on_commit=False),
+        bootstrap_token=api_token.encode("utf-8") if api_token else None,
+        limiter=RateLimiter(rate_per_s=opts.rate_per_s, burst=opts.rate_burst, clock=monotonic),
+        clock=clock,
+        publisher=EventPublisher(bus=bus, topics=topics or Topics()) if bus is not None else None,
+        kafka_check=kafka_check,
+        oncall=OnCallSource(opts.oncall_file) if opts.oncall_file is not None else None,
+    )
     install_error_handlers(app)
-    for router in (health.router, metrics.router, mentions.router, incidents.router):
+    for router in (
+        health.router,
+        metrics.router,
+        ping.router,
+        mentions.router,
+        incidents.router,
+        incident_actions.router,
+        smile_back.router,
+        brands.router,
+        brand_rules.router,
+        brand_rules.rules_router,
+        stats.router,
+        oncall.router,
+        console.router,
+    ):
         app.include_router(router)
-    # Added last = outermost: metrics see every response, including a 413.
-    app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
+    # Added last = outermost: metrics see every response, including a 413; CORS answers
+    # preflights before anything else looks at them.
+    app.add_middleware(BodySizeLimit, max_bytes=opts.max_body_bytes)
+    app.add_middleware(RefuseNulInUrl)
     app.add_middleware(RequestMetrics)
+    if opts.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=list(opts.cors_origins),
+            allow_methods=["GET", "POST", "PUT", "DELETE"],
+            allow_headers=["Authorization", "Content-Type"],
+            max_age=600,
+        )
     return app

@@ -1,49 +1,124 @@
-"""Dependencies shared by the routers: the database session and the bearer token check."""
+"""Dependencies shared by the routers: the context, a session, and who is asking (with scope).
+
+Every /v1 route depends on exactly one of READ, RESPOND or ADMIN: the bearer token is
+checked (401), then its scope (403), then its key's rate limit (429).
+"""
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
+import hmac
+import math
+from collections.abc import Callable, Iterator
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
+from smileback.api.auth import BOOTSTRAP_KEY_ID, Principal, Scope, key_id_of, token_matches
+from smileback.api.context import ApiContext
 from smileback.api.errors import ApiError
+from smileback.api.metrics import RATE_LIMITED
+from smileback.api.store.keys import find_key
 
-__all__ = ["BEARER", "SessionDep", "get_session", "require_token"]
+__all__ = [
+    "ADMIN",
+    "BEARER",
+    "READ",
+    "RESPOND",
+    "ContextDep",
+    "SessionDep",
+    "authenticate",
+    "get_context",
+    "get_session",
+    "require",
+]
 
 # auto_error=False: a missing header gets our 401 shape, not FastAPI's default 403.
 BEARER = HTTPBearer(
-    auto_error=False, scheme_name="bearerAuth", description="The API token (SMILEBACK_API_TOKEN)."
+    auto_error=False,
+    scheme_name="bearerAuth",
+    description="An API key from `smileback keys create`, or SMILEBACK_API_TOKEN (admin).",
 )
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A read session for one request."""
-    factory: sessionmaker[Session] = request.app.state.sessions
-    with factory() as session:
+def get_context(request: Request) -> ApiContext:
+    """The app's context."""
+    context: ApiContext = request.app.state.context
+    return context
+
+
+ContextDep = Annotated[ApiContext, Depends(get_context)]
+
+
+def get_session(context: ContextDep) -> Iterator[Session]:
+    """A session for one request."""
+    with context.sessions() as session:
         yield session
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def require_token(
-    request: Request,
+def authenticate(
+    context: ContextDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
-) -> None:
-    """Accept only `Authorization: Bearer <the API token>`."""
-    expected: bytes = request.app.state.api_token
-    given = credentials.credentials.encode("utf-8") if credentials is not None else b""
+) -> Principal:
+    """The bootstrap token or an active stored key; 401 for anything else."""
+    if credentials is None:
+        raise _unauthorized("missing bearer token")
+    token = credentials.credentials
+    bootstrap = context.bootstrap_token
     # compare_digest: the time taken does not tell how much of a guess was right.
-    if credentials is None or not secrets.compare_digest(given, expected):
-        raise ApiError(
-            status=401,
-            code="unauthorized",
-            message="a valid bearer token is required"
-            if credentials is not None
-            else "missing bearer token",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if bootstrap is not None and hmac.compare_digest(token.encode("utf-8"), bootstrap):
+        return Principal(key_id=BOOTSTRAP_KEY_ID, name=BOOTSTRAP_KEY_ID, scope=Scope.ADMIN)
+    key_id = key_id_of(token)
+    found = None
+    if key_id is not None:
+        with context.sessions() as session:
+            found = find_key(session=session, key_id=key_id)
+    if found is None or not token_matches(token, stored_hash=found[1]):
+        raise _unauthorized("a valid bearer token is required")
+    key = found[0]
+    status = key.status(now=context.clock())
+    if status != "active":
+        raise _unauthorized(f"this API key is {status}")
+    return Principal(key_id=key.id, name=key.name, scope=key.scope)
+
+
+def require(scope: Scope) -> Callable[..., Principal]:
+    """A dependency admitting keys with at least `scope`, within their rate limit."""
+
+    def dependency(
+        context: ContextDep, principal: Annotated[Principal, Depends(authenticate)]
+    ) -> Principal:
+        if not principal.scope.allows(scope):
+            raise ApiError(
+                status=403,
+                code="forbidden",
+                message=f"this needs the {scope} scope; the key has {principal.scope}",
+            )
+        wait_s = context.limiter.take(principal.key_id)
+        if wait_s > 0:
+            RATE_LIMITED.labels(key_id=principal.key_id).inc()
+            raise ApiError(
+                status=429,
+                code="rate_limited",
+                message="too many requests for this API key; slow down",
+                headers={"Retry-After": str(max(1, math.ceil(wait_s)))},
+            )
+        return principal
+
+    dependency.__name__ = f"require_{scope}"
+    return dependency
+
+
+READ = require(Scope.READ)
+RESPOND = require(Scope.RESPOND)
+ADMIN = require(Scope.ADMIN)
+
+
+def _unauthorized(message: str) -> ApiError:
+    return ApiError(
+        status=401, code="unauthorized", message=message, headers={"WWW-Authenticate": "Bearer"}
+    )

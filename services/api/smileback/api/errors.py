@@ -13,15 +13,9 @@ from starlette.exceptions import HTTPException
 
 from smileback.api.schemas import ErrorBody, ErrorDetail
 
-__all__ = ["ERROR_RESPONSES", "ApiError", "error_response", "install_error_handlers"]
+__all__ = ["ApiError", "documented", "error_response", "install_error_handlers"]
 
 log = structlog.get_logger(__name__)
-
-# Documented on every route, so the OpenAPI schema shows the real error shape.
-ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
-    status: {"model": ErrorBody, "description": HTTPStatus(status).phrase}
-    for status in (401, 404, 422)
-}
 
 _CODES = {
     400: "bad_request",
@@ -29,14 +23,30 @@ _CODES = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "payload_too_large",
     422: "invalid_request",
+    429: "rate_limited",
     503: "unavailable",
 }
+# Every authenticated route may answer these.
+_AUTHENTICATED = (401, 403, 422, 429)
+# Routes that take a body may also answer: not JSON at all, or too large.
+_BODY = (400, 413)
+
+
+def documented(
+    *statuses: int, auth: bool = True, body: bool = False
+) -> dict[int | str, dict[str, object]]:
+    """OpenAPI `responses` for the error statuses a route can return, in the one error shape."""
+    codes = sorted({*statuses, *(_AUTHENTICATED if auth else ()), *(_BODY if body else ())})
+    return {
+        status: {"model": ErrorBody, "description": HTTPStatus(status).phrase} for status in codes
+    }
 
 
 class ApiError(HTTPException):
-    """An HTTP error with a machine-readable code."""
+    """An HTTP error with a machine-readable code (and, for rule errors, a position)."""
 
     def __init__(
         self,
@@ -45,17 +55,24 @@ class ApiError(HTTPException):
         code: str,
         message: str,
         headers: Mapping[str, str] | None = None,
+        position: int | None = None,
     ) -> None:
         super().__init__(status_code=status, detail=message, headers=dict(headers or {}))
         self.code = code
+        self.position = position
 
 
 def error_response(
-    *, status: int, code: str, message: str, headers: Mapping[str, str] | None = None
+    *,
+    status: int,
+    code: str,
+    message: str,
+    headers: Mapping[str, str] | None = None,
+    position: int | None = None,
 ) -> JSONResponse:
     """The JSON response for one error."""
-    body = ErrorBody(error=ErrorDetail(code=code, message=message))
-    return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, position=position))
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -69,7 +86,10 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, HTTPException)
     code = exc.code if isinstance(exc, ApiError) else _CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
-    return error_response(status=exc.status_code, code=code, message=message, headers=exc.headers)
+    position = exc.position if isinstance(exc, ApiError) else None
+    return error_response(
+        status=exc.status_code, code=code, message=message, headers=exc.headers, position=position
+    )
 
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:

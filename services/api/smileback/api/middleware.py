@@ -1,8 +1,9 @@
-"""ASGI middleware: a request body size limit and per-route request metrics."""
+"""ASGI middleware: a request body size limit, no NUL in URLs, and per-route request metrics."""
 
 from __future__ import annotations
 
 import time
+from urllib.parse import unquote_to_bytes
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -10,7 +11,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from smileback.api.errors import error_response
 from smileback.api.metrics import HTTP_REQUESTS, HTTP_SECONDS
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodySizeLimit", "RequestMetrics"]
+__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodySizeLimit", "RefuseNulInUrl", "RequestMetrics"]
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
 
@@ -51,6 +52,24 @@ class BodySizeLimit:
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = error_response(status=413, code="payload_too_large", message=self._message)
         await response(scope, receive, send)
+
+
+class RefuseNulInUrl:
+    """422 for a path or query holding a NUL character, which no SQL text column can hold."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and (
+            "\x00" in scope["path"] or b"\x00" in unquote_to_bytes(scope["query_string"])
+        ):
+            response = error_response(
+                status=422, code="invalid_request", message="the URL contains a NUL character"
+            )
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class RequestMetrics:

@@ -7,9 +7,9 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TypeVar, TypeVarTuple
 
-from sqlalchemy import Select, and_, or_
+from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from smileback.api.errors import ApiError
@@ -17,6 +17,7 @@ from smileback.api.errors import ApiError
 __all__ = ["decode_cursor", "encode_cursor", "newest_first", "split_page"]
 
 T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 def encode_cursor(*, at: datetime, id_: str) -> str:
@@ -39,17 +40,18 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
 
 
 def newest_first(
-    query: Select[Any],
+    query: Select[*Ts],
     *,
     at: InstrumentedAttribute[datetime],
     id_: InstrumentedAttribute[str],
     cursor: str | None,
     limit: int,
-) -> Select[Any]:
+) -> Select[*Ts]:
     """Order newest first, start after the cursor, fetch one extra row to detect a next page."""
     if cursor is not None:
         after_at, after_id = decode_cursor(cursor)
-        query = query.where(or_(at < after_at, and_(at == after_at, id_ < after_id)))
+        # A row-value comparison, so the (time, id) index can seek straight to the cursor.
+        query = query.where(tuple_(at, id_) < tuple_(after_at, after_id))
     return query.order_by(at.desc(), id_.desc()).limit(limit + 1)
 
 

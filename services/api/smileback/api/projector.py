@@ -1,21 +1,27 @@
 """The projector: scored mentions, incident events and queue items into the store.
 
-One transaction per batch. A record that fails its schema, or that the store
-cannot hold, goes to the DLQ; a database error propagates, so the loop does not
-commit and the batch is read again (the writes are idempotent).
+One transaction per batch. A record that fails its schema goes to the DLQ. A database
+error that says the connection or server failed is retried with backoff (the writes
+are idempotent); when retries run out it propagates, so the loop does not commit and
+the batch is read again. An error caused by one record's data (IntegrityError,
+DataError) sends the batch through again one record per transaction, and only the
+records the store refuses go to the DLQ: nothing is skipped silently.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import structlog
 from sqlalchemy import Engine
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from smileback.api.metrics import PROJECTOR_LAG
+from smileback.api.metrics import PROJECTOR_LAG, PROJECTOR_LAST_BATCH, PROJECTOR_RETRIES
 from smileback.api.store import apply_incident_event, upsert_mention, upsert_queue_item
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
@@ -26,11 +32,39 @@ from smileback.common.loop import Handler
 from smileback.common.metrics import RECORDS, STAGE_SECONDS
 from smileback.common.topics import Topics
 
-__all__ = ["GROUP", "STAGE", "make_handler"]
+__all__ = ["GROUP", "STAGE", "Retry", "make_handler"]
+
+log = structlog.get_logger(__name__)
 
 STAGE = "api.projector"
 GROUP = "smileback-api-projector"
 _MAX_INT = 2**63 - 1  # BIGINT, and SQLite's INTEGER
+# The record's own data is what the database refused: retrying cannot help.
+_DATA_ERRORS = (IntegrityError, DataError)
+
+# Waits `seconds`; returns True when the projector is being stopped meanwhile.
+Wait = Callable[[float], bool]
+
+
+@dataclass(frozen=True)
+class Retry:
+    """Backoff for transient database errors: `base_s` doubling up to `cap_s`, `attempts` times.
+
+    The defaults wait about 45 s in all, well inside Kafka's max.poll.interval (5 min).
+    """
+
+    attempts: int = 8
+    base_s: float = 0.5
+    cap_s: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        """Seconds to wait before retry number `attempt` (1-based)."""
+        return min(self.cap_s, self.base_s * 2.0 ** (attempt - 1))
+
+
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
 
 
 @dataclass(frozen=True)
@@ -40,13 +74,22 @@ class _Decoded:
     event_time: datetime | None
 
 
-def make_handler(*, engine: Engine, bus: Bus, topics: Topics, clock: Clock) -> Handler:
+def make_handler(
+    *,
+    engine: Engine,
+    bus: Bus,
+    topics: Topics,
+    clock: Clock,
+    retry: Retry | None = None,
+    wait: Wait = _sleep,
+) -> Handler:
     """A batch handler for topics.scored, topics.incidents and topics.queues."""
     models: dict[str, type[Event]] = {
         topics.scored: ScoredMention,
         topics.incidents: IncidentEvent,
         topics.queues: QueueItem,
     }
+    policy = retry or Retry()
 
     def handle(records: Sequence[Record]) -> None:
         with STAGE_SECONDS.labels(stage=STAGE).time():
@@ -58,16 +101,63 @@ def make_handler(*, engine: Engine, bus: Bus, topics: Topics, clock: Clock) -> H
                 except SchemaError as exc:
                     bad.append((record, str(exc)))
             now = clock()
-            with Session(engine) as session, session.begin():
-                for item in good:
-                    _apply(session=session, event=item.event, now=now)
-            for record, error in bad:
+            refused = _store(engine=engine, items=good, now=now, retry=policy, wait=wait)
+            for record, error in [*bad, *refused]:
                 dead_letter(
                     bus=bus, topics=topics, clock=clock, stage=STAGE, record=record, error=error
                 )
-            _observe(good=good, dlq=len(bad), now=now)
+            refused_records = {record for record, _ in refused}
+            stored = [item for item in good if item.record not in refused_records]
+            _observe(good=stored, dlq=len(bad) + len(refused), now=now)
 
     return handle
+
+
+def _store(
+    *, engine: Engine, items: list[_Decoded], now: datetime, retry: Retry, wait: Wait
+) -> list[tuple[Record, str]]:
+    """Write the batch in one transaction; returns the records the store refused."""
+    attempt = 0
+    while True:
+        try:
+            _write(engine=engine, items=items, now=now)
+            return []
+        except _DATA_ERRORS:
+            return _write_one_by_one(engine=engine, items=items, now=now)
+        except SQLAlchemyError as exc:
+            attempt += 1
+            if attempt > retry.attempts:
+                raise
+            delay = retry.delay(attempt)
+            PROJECTOR_RETRIES.inc()
+            log.warning(
+                "projector: database error; retrying",
+                error_type=type(exc).__name__,
+                attempt=attempt,
+                delay_s=delay,
+            )
+            if wait(delay):
+                raise
+
+
+def _write(*, engine: Engine, items: Sequence[_Decoded], now: datetime) -> None:
+    with Session(engine) as session, session.begin():
+        for item in items:
+            _apply(session=session, event=item.event, now=now)
+
+
+def _write_one_by_one(
+    *, engine: Engine, items: list[_Decoded], now: datetime
+) -> list[tuple[Record, str]]:
+    """Each record in its own transaction; a transient error still propagates."""
+    refused: list[tuple[Record, str]] = []
+    for item in items:
+        try:
+            _write(engine=engine, items=[item], now=now)
+        except _DATA_ERRORS as exc:
+            reason = str(exc.orig).splitlines()[0] if exc.orig is not None else str(exc)
+            refused.append((item.record, f"the store refused it: {reason[:500]}"))
+    return refused
 
 
 def _decode(record: Record, *, models: dict[str, type[Event]]) -> _Decoded:
@@ -121,6 +211,7 @@ def _event_time(event: Event) -> datetime | None:
 def _observe(*, good: list[_Decoded], dlq: int, now: datetime) -> None:
     """Count the batch and record the lag of the newest record per topic."""
     RECORDS.labels(stage=STAGE, outcome="ok").inc(len(good))
+    PROJECTOR_LAST_BATCH.set(now.timestamp())
     if dlq:
         RECORDS.labels(stage=STAGE, outcome="dlq").inc(dlq)
     for item in good:

@@ -1,18 +1,23 @@
-"""`smileback api`: the projector in a background thread and the API under uvicorn."""
+"""`smileback api`: the projector and the retention purge in background threads, the API
+under uvicorn, all on the store from SMILEBACK_DATABASE_URL."""
 
 from __future__ import annotations
 
 import threading
+from datetime import datetime
+from pathlib import Path
 
 import structlog
 import uvicorn
 from fastapi import FastAPI
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
-from smileback.api.app import create_app
-from smileback.api.metrics import PROJECTOR_RESTARTS
+from smileback.api.app import ApiOptions, create_app
+from smileback.api.metrics import PROJECTOR_RESTARTS, PURGED
 from smileback.api.projector import GROUP, make_handler
-from smileback.api.store import create_schema, make_engine
+from smileback.api.readiness import KafkaProbe
+from smileback.api.store import create_schema, make_engine, purge_before, retention_cutoff
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import ConfigError
@@ -23,7 +28,15 @@ from smileback.common.loop import run_until_stopped
 from smileback.common.settings import Settings
 from smileback.common.topics import Topics
 
-__all__ = ["build_server", "run", "start_projector"]
+__all__ = [
+    "api_options",
+    "build_server",
+    "migrate_when_reachable",
+    "purge_once",
+    "run",
+    "start_projector",
+    "start_purger",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -33,31 +46,91 @@ _JOIN_S = 10.0
 
 def run(*, settings: Settings) -> None:
     """Project the topics into the store and serve the API until SIGTERM or SIGINT."""
-    if settings.api_token is None or not settings.api_token.get_secret_value():
-        raise ConfigError("SMILEBACK_API_TOKEN is required: the API serves nothing without it")
+    token = settings.api_token.get_secret_value() if settings.api_token is not None else None
+    if token == "":
+        raise ConfigError("SMILEBACK_API_TOKEN is set but empty: unset it or give it a value")
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     engine = make_engine(settings.database_url)
-    create_schema(engine)
+    stop = stop_on_signals(threading.Event())
+    if not migrate_when_reachable(engine=engine, stop=stop):
+        engine.dispose()
+        return
+    if token is None:
+        log.info("no SMILEBACK_API_TOKEN: only keys from `smileback keys create` are accepted")
+    topics = Topics(settings.topic_prefix)
     bus = KafkaBus(settings.kafka_bootstrap, client_id="smileback-api")
-    stop = threading.Event()
-    projector = start_projector(
-        engine=engine, bus=bus, topics=Topics(settings.topic_prefix), clock=utc_now, stop=stop
+    # A bus of its own: request threads flush it while the projector flushes the other.
+    actions_bus = KafkaBus(settings.kafka_bootstrap, client_id="smileback-api-actions")
+    probe = KafkaProbe(
+        bootstrap=settings.kafka_bootstrap, topics=[topics.scored, topics.incidents, topics.queues]
     )
-    server = build_server(
-        app=create_app(engine=engine, api_token=settings.api_token.get_secret_value()),
-        host=settings.api_host,
-        port=settings.api_port,
+    threads = [
+        start_projector(
+            engine=engine,
+            bus=bus,
+            topics=topics,
+            clock=utc_now,
+            stop=stop,
+            group=settings.api_projector_group,
+        ),
+        start_purger(
+            engine=engine,
+            retention_days=settings.api_retention_days,
+            interval_s=settings.api_purge_interval_s,
+            clock=utc_now,
+            stop=stop,
+        ),
+    ]
+    app = create_app(
+        engine=engine,
+        api_token=token,
+        bus=actions_bus,
+        topics=topics,
+        options=api_options(settings),
+        kafka_check=probe,
     )
-    stop_on_signals(stop)
+    server = build_server(app=app, host=settings.api_host, port=settings.api_port)
     log.info("api starting", host=settings.api_host, port=settings.api_port)
     try:
         server.run()  # returns after uvicorn's own graceful shutdown on SIGTERM/SIGINT
     finally:
         stop.set()
-        projector.join(_JOIN_S)
+        for thread in threads:
+            thread.join(_JOIN_S)
+        probe.close()
+        actions_bus.close()
         bus.close()
         engine.dispose()
         log.info("api stopped")
+
+
+def migrate_when_reachable(
+    *, engine: Engine, stop: threading.Event, first_delay_s: float = 1.0, max_delay_s: float = 30.0
+) -> bool:
+    """Upgrade the store, waiting out a database that is not up yet; False if stopped first."""
+    delay = first_delay_s
+    while True:
+        try:
+            create_schema(engine)
+            return True
+        except OperationalError as exc:
+            log.warning(
+                "database not reachable; retrying", error_type=type(exc).__name__, delay_s=delay
+            )
+            if stop.wait(delay):
+                return False
+            delay = min(max_delay_s, delay * 2)
+
+
+def api_options(settings: Settings) -> ApiOptions:
+    """The app's limits and policies from the settings."""
+    return ApiOptions(
+        max_body_bytes=settings.api_max_body_bytes,
+        rate_per_s=settings.api_rate_per_s,
+        rate_burst=settings.api_rate_burst,
+        cors_origins=tuple(settings.api_cors_origins),
+        oncall_file=Path(settings.oncall_file) if settings.oncall_file else None,
+    )
 
 
 def build_server(*, app: FastAPI, host: str, port: int) -> uvicorn.Server:
@@ -74,6 +147,7 @@ def start_projector(
     clock: Clock,
     stop: threading.Event,
     retry_s: float = _RETRY_S,
+    group: str = GROUP,
 ) -> threading.Thread:
     """Run the projector in a daemon thread until `stop` is set, re-joining after errors."""
     thread = threading.Thread(
@@ -85,6 +159,7 @@ def start_projector(
             "clock": clock,
             "stop": stop,
             "retry_s": retry_s,
+            "group": group,
         },
         name="api-projector",
         daemon=True,
@@ -101,14 +176,50 @@ def _project(
     clock: Clock,
     stop: threading.Event,
     retry_s: float,
+    group: str,
 ) -> None:
-    handler = make_handler(engine=engine, bus=bus, topics=topics, clock=clock)
+    handler = make_handler(engine=engine, bus=bus, topics=topics, clock=clock, wait=stop.wait)
     while not stop.is_set():
         try:
-            consumer = bus.consumer([topics.scored, topics.incidents, topics.queues], group=GROUP)
+            consumer = bus.consumer([topics.scored, topics.incidents, topics.queues], group=group)
             run_until_stopped(consumer=consumer, bus=bus, handler=handler, stop=stop)
         except Exception as exc:
             # A fresh consumer restarts from the last commit, so the failed batch is read again.
+            if stop.is_set():
+                return
             PROJECTOR_RESTARTS.inc()
             log.error("projector failed; retrying", error_type=type(exc).__name__, error=str(exc))
             stop.wait(retry_s)
+
+
+def start_purger(
+    *,
+    engine: Engine,
+    retention_days: int,
+    interval_s: float,
+    clock: Clock,
+    stop: threading.Event,
+) -> threading.Thread:
+    """Purge mentions past retention now and every `interval_s`, in a daemon thread."""
+
+    def loop() -> None:
+        while not stop.is_set():
+            purge_once(engine=engine, before=retention_cutoff(now=clock(), days=retention_days))
+            stop.wait(interval_s)
+
+    thread = threading.Thread(target=loop, name="api-purger", daemon=True)
+    thread.start()
+    return thread
+
+
+def purge_once(*, engine: Engine, before: datetime) -> None:
+    """One purge, logged and counted; a database error is logged and left for next time."""
+    try:
+        report = purge_before(engine=engine, before=before)
+    except SQLAlchemyError as exc:
+        log.warning("purge failed; will try again", error_type=type(exc).__name__)
+        return
+    PURGED.labels(table="mentions").inc(report.mentions)
+    PURGED.labels(table="queue_items").inc(report.queue_items)
+    if report.mentions or report.queue_items:
+        log.info("purged", mentions=report.mentions, queue_items=report.queue_items, before=before)

@@ -9,10 +9,7 @@ from typing import TextIO
 
 from sqlalchemy import Engine
 
-from smileback.alerts.handler import make_handler as alerts_handler
-from smileback.alerts.incidents import IncidentBook
-from smileback.alerts.notifiers import ConsoleNotifier
-from smileback.alerts.policy import PolicyConfig
+from smileback.alerts.embedded import embedded_alerts
 from smileback.api.projector import make_handler as projector_handler
 from smileback.api.store import create_schema, make_engine
 from smileback.common.bus import Consumer, InMemoryBus
@@ -78,7 +75,6 @@ class EmbeddedStack:
         engine = make_engine(database_url)
         create_schema(engine)
         stack = cls(bus=bus, topics=topics, engine=engine, brands=brands, clock=clock)
-        handles = {b: [t for t in terms if t.startswith("@")] for b, terms in brands.items()}
         stack.stages = [
             _Stage(
                 "scorer",
@@ -87,14 +83,10 @@ class EmbeddedStack:
             ),
             _Stage(
                 "alerts",
-                bus.consumer([topics.scored], group="smileback-alerts"),
-                alerts_handler(
-                    bus=bus,
-                    topics=topics,
-                    clock=clock,
-                    config=PolicyConfig(brand_handles=handles),
-                    book=IncidentBook(),
-                    notifier=ConsoleNotifier(console),
+                # Incidents too: acknowledgements and resolutions from the API stop escalation.
+                bus.consumer([topics.scored, topics.incidents], group="smileback-alerts"),
+                embedded_alerts(
+                    bus=bus, topics=topics, clock=clock, console=console, brands=brands
                 ),
             ),
             _Stage(

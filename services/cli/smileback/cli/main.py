@@ -114,6 +114,148 @@ def score(
         raise typer.Exit(1)
 
 
+keys_app = typer.Typer(
+    help="API keys of `smileback api` (stored hashed in SMILEBACK_DATABASE_URL).",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app, name="keys")
+
+
+@keys_app.command("create")
+def keys_create(
+    name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")],
+    scope: Annotated[
+        str, typer.Option("--scope", help="read, respond (read + incident actions) or admin.")
+    ],
+    expires_days: Annotated[
+        int | None,
+        typer.Option("--expires-days", help="Valid for this many days (default: no end)."),
+    ] = None,
+) -> None:
+    """Create a key; prints its token (shown only once) on stdout."""
+    from smileback.api.auth import Scope
+    from smileback.api.keyring import create_api_key
+    from smileback.common.clock import utc_now
+
+    if scope not in {str(s) for s in Scope}:
+        raise _fail(ConfigError(f"--scope must be read, respond or admin, not {scope!r}"))
+    try:
+        key, token = create_api_key(
+            database_url=_settings().database_url,
+            name=name,
+            scope=Scope(scope),
+            expires_days=expires_days,
+            clock=utc_now,
+        )
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    until = key.expires_at.isoformat() if key.expires_at else "never"
+    typer.echo(f"created key {key.id} ({key.name}, scope {key.scope}, expires {until})", err=True)
+    typer.echo(token)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """List the keys (never their tokens)."""
+    from smileback.api.keyring import format_keys, list_api_keys
+    from smileback.common.clock import utc_now
+
+    try:
+        keys = list_api_keys(database_url=_settings().database_url)
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    typer.echo(format_keys(keys, now=utc_now()))
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")],
+) -> None:
+    """Revoke a key; requests with it get 401 from then on."""
+    from smileback.api.keyring import revoke_api_key
+    from smileback.common.clock import utc_now
+
+    try:
+        key = revoke_api_key(database_url=_settings().database_url, key_id=key_id, clock=utc_now)
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    if key is None:
+        typer.echo(f"smileback: no API key {key_id!r}", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"revoked key {key.id} ({key.name})", err=True)
+
+
+@app.command()
+def train(
+    data: Annotated[
+        Path | None,
+        typer.Option(
+            help="TweetEval sentiment folder [default: $SMILEBACK_TWEETEVAL_DIR or "
+            "../shared/data/tweeteval beside the repository]."
+        ),
+    ] = None,
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where to write artifact and card [default: the package's shipped model]."
+        ),
+    ] = None,
+    extra: Annotated[
+        Path | None, typer.Option(help="Your labelled mentions, CSV or JSONL with text,label.")
+    ] = None,
+    extra_use: Annotated[
+        str, typer.Option(help="Use --extra to 'train' the model or to 'tune' the threshold.")
+    ] = "train",
+    seed: Annotated[int, typer.Option(help="Seed for the SVM and the val split.")] = 13,
+    limit: Annotated[
+        int | None, typer.Option(help="Train on only the first N TweetEval rows (quick runs).")
+    ] = None,
+) -> None:
+    """Train the negativity model and write its artifact and model card; progress on stderr."""
+    from smileback.scorer.model.commands import run_train
+
+    if extra_use not in ("train", "tune"):
+        raise _fail(ConfigError(f"--extra-use must be train or tune, not {extra_use!r}"))
+    try:
+        result = run_train(
+            data=data,
+            out=out,
+            extra=extra,
+            extra_use="train" if extra_use == "train" else "tune",
+            seed=seed,
+            limit=limit,
+        )
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    typer.echo(result.card.to_json(), nl=False)
+
+
+@app.command()
+def evaluate(
+    out: Annotated[Path, typer.Option(help="Folder for pr_curve.png and calibration.png.")] = Path(
+        "evaluation"
+    ),
+    model: Annotated[
+        Path | None, typer.Option(help="Folder with artifact and card [default: shipped model].")
+    ] = None,
+    data: Annotated[Path | None, typer.Option(help="TweetEval sentiment folder.")] = None,
+    brand: Annotated[
+        Path | None,
+        typer.Option(
+            help="Brand-directed labelled set [default: tests/data/brand_mentions.jsonl]."
+        ),
+    ] = None,
+) -> None:
+    """Print the model's and VADER's quality table and write the PR and calibration plots."""
+    from smileback.scorer.model.commands import run_evaluate
+
+    try:
+        table = run_evaluate(model_dir=model, data=data, brand=brand, out=out)
+    except ConfigError as exc:
+        raise _fail(exc) from exc
+    typer.echo(table)
+
+
 def main() -> None:
     """Console entry point."""
     app(prog_name="smileback", args=sys.argv[1:])

@@ -1,9 +1,26 @@
-"""The scorer as a faust-streaming app for cluster mode.
+"""The scorer as a faust-streaming app for cluster mode: two agents, three changelogged tables.
 
-The agent runs the same handler as the embedded demo: the handler publishes to
-an Outbox, and the agent sends what it collected through Faust's producer.
-Faust flushes that producer before it commits offsets, and `take_events` acks a
-batch only after the loop body returns, so delivery is at-least-once.
+    mentions.raw ──(key: thread root)──▶ agent `score`: decode, text scores per batch, reach,
+        │                                  thread state (table `threads`)
+        │                        ┌─────────(key: brand)── <app id>-mentions-by-brand
+        ▼                        ▼
+    dlq              agent `brand`: brand baseline (table `brands`), author state
+                                   (table `authors`) ──(key: thread root)──▶ mentions.scored
+
+Thread state lives where the mentions are keyed by thread root. A brand's mentions come
+from every root partition, so the thread step re-keys each mention by brand onto the
+scorer's own by-brand topic (4 partitions); the brand agent reads it, so each brand's
+baseline and its authors' state have exactly one writer. Tombstones and mentions without a
+brand skip that hop. All three tables are changelog-backed: a restarted or rebalanced
+worker recovers them before it processes its partitions again (plus a warm standby copy on
+another worker, `scorer_standby_replicas`).
+
+Processing semantics (at-least-once, made effectively-once for state by the cores' seen-id
+checks): each agent reads batches with `take_events`, sets each event current while it
+writes that event's state, and sends what the batch produced. `take_events` acks the batch
+only after the loop body returns, and Faust flushes its producer (outputs and changelog
+writes alike) before it commits the acked offsets. A crash before the commit re-delivers
+the batch: its outputs may be sent twice, its state is not counted twice.
 """
 
 from __future__ import annotations
@@ -12,24 +29,38 @@ import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 import faust
 import structlog
+from faust.types import TableT
 
 from smileback.common.bus import Bus, Consumer, Record
 from smileback.common.clock import Clock, utc_now
+from smileback.common.events import encode
 from smileback.common.logging import configure_logging
-from smileback.common.metrics import serve_metrics
+from smileback.common.metrics import RECORDS, STAGE_SECONDS, serve_metrics
 from smileback.common.settings import Settings
 from smileback.common.topics import Topics
+from smileback.scorer.authors import AuthorState
+from smileback.scorer.baseline import BrandState
 from smileback.scorer.factory import default_pipeline
-from smileback.scorer.handler import make_handler
-from smileback.scorer.pipeline import ScoringPipeline
+from smileback.scorer.handler import (
+    BRAND_STAGE,
+    STAGE,
+    decode_batch,
+    guard,
+    prepare,
+    stage_thread,
+)
+from smileback.scorer.metrics import PARTITIONS
+from smileback.scorer.pipeline import ScoringPipeline, Staged
+from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics
+from smileback.scorer.state import StateStore
+from smileback.scorer.tables import TableStore, current_event
+from smileback.scorer.threads import ThreadState
 
-__all__ = ["APP_ID", "Outbox", "Outgoing", "create_app", "run"]
-
-APP_ID = "smileback-scorer"
+__all__ = ["Outbox", "Outgoing", "app_id_of", "create_app", "run"]
 
 log = structlog.get_logger(__name__)
 
@@ -67,16 +98,18 @@ class Outbox(Bus):
         return items
 
 
+def app_id_of(settings: Settings) -> str:
+    """The Faust app id: the setting, else "<topic prefix>scorer", so a prefix isolates it all."""
+    return settings.scorer_app_id or f"{settings.topic_prefix}scorer"
+
+
 def create_app(
-    *,
-    settings: Settings,
-    app_id: str = APP_ID,
-    pipeline: ScoringPipeline | None = None,
-    clock: Clock = utc_now,
+    *, settings: Settings, pipeline: ScoringPipeline | None = None, clock: Clock = utc_now
 ) -> faust.App:
-    """A Faust app reading raw mentions in batches and writing scored ones and DLQ records."""
+    """The Faust app: raw mentions in, scored mentions and DLQ records out, state in tables."""
     topics = Topics(prefix=settings.topic_prefix)
     partitions = topics.all()
+    app_id = app_id_of(settings)
     app = faust.App(
         app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
@@ -88,11 +121,25 @@ def create_app(
         web_enabled=False,  # /metrics is served by prometheus_client instead
         consumer_auto_offset_reset="earliest",
         producer_acks=-1,
-        # The topics exist already with their own partition counts; Faust must not create any.
+        # Fewer, larger produce requests: one batch sends hundreds of ~1 KB records.
+        producer_max_batch_size=512 * 1024,
+        producer_linger=0.005,
+        # Faust declares no topic: the shared ones exist already, and `run` creates the
+        # scorer's own (by-brand, changelogs) before the worker starts (see provision.py).
         topic_allow_declare=False,
         topic_disable_leader=True,
         topic_partitions=partitions[topics.raw],
+        topic_replication_factor=settings.scorer_topic_replicas,
+        table_standby_replicas=settings.scorer_standby_replicas,
+        broker_session_timeout=settings.scorer_session_timeout_s,
+        broker_heartbeat_interval=settings.scorer_heartbeat_interval_s,
+        broker_commit_interval=settings.scorer_commit_interval_s,
     )
+
+    # Table writes queue in the producer's buffer until sent; past `max_messages` (100) Faust
+    # pauses the stream to drain it and logs a warning. A batch writes up to three states per
+    # mention, so let the buffer hold a few batches' worth.
+    app.producer.buffer.max_messages = 4 * settings.scorer_batch_size
 
     def topic(name: str) -> faust.TopicT:
         return app.topic(
@@ -103,32 +150,111 @@ def create_app(
             internal=False,
         )
 
-    source = topic(topics.raw)
-    sinks = {name: topic(name) for name in (topics.scored, topics.dlq)}
-    outbox = Outbox()
-    handle = make_handler(
-        bus=outbox, topics=topics, pipeline=pipeline or default_pipeline(), clock=clock
-    )
+    def table(name: str) -> TableT[str, Any]:
+        # Untyped tables write keys and values as JSON, so str keys come back as str on recovery.
+        return app.Table(name, partitions=partitions[topics.raw])
 
-    @app.agent(source)
+    partitions[by_brand_topic(app_id)] = partitions[topics.raw]
+    sinks = {name: topic(name) for name in (topics.scored, topics.dlq, by_brand_topic(app_id))}
+    by_brand = sinks[by_brand_topic(app_id)]
+    threads: StateStore[ThreadState] = TableStore(table=table("threads"), model=ThreadState)
+    brands: StateStore[BrandState] = TableStore(table=table("brands"), model=BrandState)
+    authors: StateStore[AuthorState] = TableStore(table=table("authors"), model=AuthorState)
+    scoring = pipeline or default_pipeline()
+    size, within = settings.scorer_batch_size, settings.scorer_batch_within_s
+
+    async def send(outbox: Outbox) -> None:
+        for out in outbox.drain():
+            key = out.key.encode("utf-8") if out.key is not None else None
+            await sinks[out.topic].send(key=key, value=out.value)
+
+    score_out = Outbox()
+
+    @app.agent(topic(topics.raw))
     async def score(stream: faust.StreamT[bytes]) -> None:
-        batches = cast(faust.Stream[bytes], stream).take_events(
-            settings.scorer_batch_size, within=settings.scorer_batch_within_s
-        )
-        async for events in batches:
-            handle([_record(event) for event in events])
-            for out in outbox.drain():
-                key = out.key.encode("utf-8") if out.key is not None else None
-                await sinks[out.topic].send(key=key, value=out.value)
+        async for events in cast(faust.Stream[bytes], stream).take_events(size, within):
+            with STAGE_SECONDS.labels(stage=STAGE).time():
+                records = [_record(event) for event in events]
+                now = clock()
+                for item in prepare(
+                    records=records, bus=score_out, topics=topics, clock=clock, pipeline=scoring
+                ):
+                    record = records[item.index]
+                    with (
+                        guard(
+                            bus=score_out, topics=topics, clock=clock, stage=STAGE, record=record
+                        ),
+                        current_event(events[item.index]),
+                    ):
+                        stage_thread(
+                            mention=item.mention,
+                            text=item.text,
+                            pipeline=scoring,
+                            now=now,
+                            threads=threads,
+                            bus=score_out,
+                            topics=topics,
+                            by_brand=by_brand.get_topic_name(),
+                        )
+                        RECORDS.labels(stage=STAGE, outcome="ok").inc()
+            await send(score_out)
+
+    brand_out = Outbox()
+
+    @app.agent(by_brand)
+    async def brand(stream: faust.StreamT[bytes]) -> None:
+        async for events in cast(faust.Stream[bytes], stream).take_events(size, within):
+            with STAGE_SECONDS.labels(stage=BRAND_STAGE).time():
+                records = [_record(event) for event in events]
+                for index, staged in decode_batch(
+                    model=Staged,
+                    records=records,
+                    bus=brand_out,
+                    topics=topics,
+                    clock=clock,
+                    stage=BRAND_STAGE,
+                ):
+                    record = records[index]
+                    with (
+                        guard(
+                            bus=brand_out,
+                            topics=topics,
+                            clock=clock,
+                            stage=BRAND_STAGE,
+                            record=record,
+                        ),
+                        current_event(events[index]),
+                    ):
+                        scored = scoring.brand_step(
+                            staged=staged, brands_store=brands, authors_store=authors
+                        )
+                        brand_out.publish(topics.scored, key=scored.root_id, value=encode(scored))
+                        RECORDS.labels(stage=BRAND_STAGE, outcome="ok").inc()
+            await send(brand_out)
+
+    @app.on_partitions_revoked.connect
+    async def on_revoked(*_: Any, **__: Any) -> None:
+        PARTITIONS.set(0)
+
+    @app.on_rebalance_complete.connect
+    async def on_ready(*_: Any, **__: Any) -> None:
+        owned = [tp for tp in app.consumer.assignment() if tp.topic == topics.raw]
+        PARTITIONS.set(len(owned))
+        log.info("scorer partitions ready", partitions=sorted(tp.partition for tp in owned))
 
     return app
 
 
-def run(*, settings: Settings, app_id: str = APP_ID) -> None:
+def run(*, settings: Settings) -> None:
     """Run the scorer worker until SIGTERM/SIGINT, serving /metrics on the metrics port."""
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     serve_metrics(port=settings.metrics_port, host=settings.metrics_host)
-    app = create_app(settings=settings, app_id=app_id)
+    app = create_app(settings=settings)
+    ensure_topics(
+        bootstrap=settings.kafka_bootstrap,
+        topics=own_topics(app),
+        replicas=settings.scorer_topic_replicas,
+    )
     # override_logging=False keeps our JSON logging instead of mode's own setup; quiet and no
     # spinner keep Faust's terminal banner and progress characters out of the JSON log stream.
     worker = faust.Worker(
@@ -138,7 +264,7 @@ def run(*, settings: Settings, app_id: str = APP_ID) -> None:
     topics = Topics(prefix=settings.topic_prefix)
     log.info(
         "scorer starting",
-        app_id=app_id,
+        app_id=app_id_of(settings),
         bootstrap=settings.kafka_bootstrap,
         source=topics.raw,
         sink=topics.scored,

@@ -1,49 +1,102 @@
-"""The scoring core: a batch of mentions in, a batch of scored mentions out."""
+"""The scoring core: text scores once per batch, then thread state, then brand and author state.
+
+Two steps, so the Faust app can run them in the partitions where their state lives: the
+thread step where mentions are keyed by thread root, the brand step after re-keying by
+brand (see app.py). `score_batch` runs both in order on in-memory stores, which is what
+the embedded demo and `smileback score` use.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
 
-from smileback.common.events import Mention, ScoredMention, Scores, Sentiment
-from smileback.scorer.reach import est_impressions, reach, reach_tier
-from smileback.scorer.text_scoring import TextScore, TextScorer
-from smileback.scorer.threads import ThreadTracker, pile_on_risk
+from pydantic import AwareDatetime
 
-__all__ = ["ScoringPipeline"]
+from smileback.common.events import Event, Mention, ScoredMention, Scores, Sentiment
+from smileback.scorer import authors, baseline, threads
+from smileback.scorer.authors import AuthorState, author_key
+from smileback.scorer.baseline import BrandState
+from smileback.scorer.metrics import DUPLICATES
+from smileback.scorer.pileon import credibility, pile_on_risk
+from smileback.scorer.reach import est_impressions, reach, reach_tier
+from smileback.scorer.state import MemoryStore, StateStore, digest
+from smileback.scorer.text_scoring import TextScore, TextScorer
+from smileback.scorer.threads import ThreadState, ThreadTracker
+
+__all__ = ["ScoringPipeline", "Staged"]
+
+
+class Staged(Event):
+    """A mention after the thread step: the scorer's own record on its by-brand topic."""
+
+    scored: ScoredMention
+    at: AwareDatetime  # the time the mention was placed at (created_at, else the batch's now)
+    duplicate: bool = False  # the thread had seen this id already: count it nowhere else
 
 
 class ScoringPipeline:
-    """Scores text once per batch, then adds reach and thread state mention by mention."""
+    """Scores text a batch at a time and adds reach, thread, author and brand state."""
 
-    def __init__(self, *, scorer: TextScorer, tracker: ThreadTracker) -> None:
+    def __init__(self, *, scorer: TextScorer, tracker: ThreadTracker | None = None) -> None:
         self.scorer = scorer
-        self.tracker = tracker
+        self.tracker = tracker if tracker is not None else ThreadTracker()
+        self.brands: MemoryStore[BrandState] = MemoryStore()
+        self.authors: MemoryStore[AuthorState] = MemoryStore()
 
     def score_batch(self, *, mentions: Sequence[Mention], now: datetime) -> list[ScoredMention]:
-        """Score `mentions` in order; `now` stands in for a missing `created_at`."""
-        live = [m for m in mentions if not m.deleted]
-        # One scorer call per batch (none when the batch holds only tombstones).
-        scored = self.scorer.score_texts([m.text for m in live]) if live else []
-        if len(scored) != len(live):
-            raise ValueError(f"scorer returned {len(scored)} scores for {len(live)} texts")
-        text_scores = iter(scored)
+        """Score `mentions` in order with in-memory state; `now` stands in for `created_at`."""
+        texts = self.text_scores(mentions)
         return [
-            self._tombstone(m) if m.deleted else self._score(m, next(text_scores), now)
-            for m in mentions
+            self.finish(mention=mention, text=text, now=now)
+            for mention, text in zip(mentions, texts, strict=True)
         ]
 
-    def _score(self, mention: Mention, text: TextScore, now: datetime) -> ScoredMention:
+    def finish(self, *, mention: Mention, text: TextScore | None, now: datetime) -> ScoredMention:
+        """Both steps on in-memory state for a text-scored mention; a tombstone passes through."""
+        if text is None:
+            return self.tombstone(mention)
+        return self.brand_step(staged=self.thread_step(mention=mention, text=text, now=now))
+
+    def text_scores(self, mentions: Sequence[Mention]) -> list[TextScore | None]:
+        """One scorer call for the live mentions; None in place of each tombstone."""
+        live = [m.text for m in mentions if not m.deleted]
+        scored = self.scorer.score_texts(live) if live else []
+        if len(scored) != len(live):
+            raise ValueError(f"scorer returned {len(scored)} scores for {len(live)} texts")
+        found = iter(scored)
+        return [None if m.deleted else next(found) for m in mentions]
+
+    def thread_step(
+        self,
+        *,
+        mention: Mention,
+        text: TextScore,
+        now: datetime,
+        threads_store: StateStore[ThreadState] | None = None,
+    ) -> Staged:
+        """Text, reach and the thread's state at the mention's time; updates the thread."""
+        store = threads_store if threads_store is not None else self.tracker
         author = mention.author
+        at = mention.created_at or now
         author_reach = reach(author=author)
-        state = self.tracker.observe(
-            root_id=mention.root_id,
+        who = author.id or author.handle
+        post = threads.Post(
             mention_id=mention.id,
-            at=mention.created_at or now,
+            at=at,
             is_reply=mention.is_reply,
             negative=text.is_negative,
             reach=author_reach,
+            # An anonymous author is a different person on every mention.
+            author=digest(who) if who else digest(f"#{mention.id}"),
+            credibility=credibility(author=author, at=at),
         )
+        before = store.get(mention.root_id)
+        state, thread = threads.observe(before, post)
+        if state is not before:
+            store.put(mention.root_id, state)
+        if thread.duplicate:
+            DUPLICATES.inc()
         scores = Scores(
             negativity=text.negativity,
             is_negative=text.is_negative,
@@ -51,17 +104,64 @@ class ScoringPipeline:
             reach=author_reach,
             reach_tier=reach_tier(followers=author.followers),
             est_impressions=est_impressions(followers=author.followers, metrics=mention.metrics),
-            thread_velocity=state.velocity,
+            thread_velocity=thread.velocity,
+            thread_acceleration=thread.acceleration,
             pile_on_risk=pile_on_risk(
-                root_reach=state.root_reach, velocity=state.velocity, negativity=text.negativity
+                root_reach=thread.root_reach,
+                credible_velocity=thread.credible_velocity,
+                negative_share=thread.negative_share,
+                velocity=thread.velocity,
+                previous_velocity=thread.previous_velocity,
             ),
             model_version=self.scorer.model_version,
             explanation=list(text.explanation),
         )
-        return ScoredMention.of(mention, scores)
+        return Staged(scored=ScoredMention.of(mention, scores), at=at, duplicate=thread.duplicate)
 
-    def _tombstone(self, mention: Mention) -> ScoredMention:
-        """A deleted post passes through unscored, leaving thread state alone."""
+    def brand_step(
+        self,
+        *,
+        staged: Staged,
+        brands_store: StateStore[BrandState] | None = None,
+        authors_store: StateStore[AuthorState] | None = None,
+    ) -> ScoredMention:
+        """Adds the brand's baseline and the author's mention count; updates both states."""
+        scored = staged.scored
+        if scored.brand is None:
+            return scored
+        brands = brands_store if brands_store is not None else self.brands
+        people = authors_store if authors_store is not None else self.authors
+        update: dict[str, object] = {}
+        brand_before = brands.get(scored.brand)
+        if staged.duplicate:
+            brand = baseline.read(brand_before, at=staged.at)
+        else:
+            brand_state, brand = baseline.observe(
+                brand_before, mention_id=scored.id, at=staged.at, negative=scored.scores.is_negative
+            )
+            if brand_state is not brand_before:
+                brands.put(scored.brand, brand_state)
+        update.update(
+            brand_negative_now=brand.negative_now,
+            brand_negative_baseline=brand.negative_baseline,
+            brand_surge_ratio=brand.surge_ratio,
+        )
+        key = author_key(brand=scored.brand, author=scored.author)
+        if key is not None:
+            author_before = people.get(key)
+            if staged.duplicate and author_before is not None:
+                update["author_mentions"] = author_before.mentions
+            else:
+                author_state, seen = authors.observe(
+                    author_before, author=scored.author, mention_id=scored.id, at=staged.at
+                )
+                if author_state is not author_before:
+                    people.put(key, author_state)
+                update["author_mentions"] = seen.mentions
+        return scored.model_copy(update={"scores": scored.scores.model_copy(update=update)})
+
+    def tombstone(self, mention: Mention) -> ScoredMention:
+        """A deleted post passes through unscored, leaving every state alone."""
         scores = Scores(
             negativity=0.0,
             is_negative=False,

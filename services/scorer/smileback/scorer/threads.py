@@ -1,134 +1,167 @@
-"""Per-thread state: how fast negative replies arrive, and the risk of a pile-on.
+"""Per-thread state: velocity and acceleration of negative replies, the inputs of pile-on risk.
 
-thread_velocity: negative replies/quotes per minute in the window (default 10
-minutes) that ends at the mention's own `created_at`, counting the mention
-itself when it is one. Events are placed by their own time, so late and
-out-of-order mentions land where they belong; a mention id never counts twice.
+A thread is everything under one root id. Replies, quotes and reposts (any mention whose
+root is another post) are placed by their own `created_at`, so late and out-of-order
+mentions land where they belong; readings are taken in the window W (10 minutes) that
+ends at the mention's own time t:
 
-Memory stays bounded: a thread keeps only events within two windows of its
-newest one (so a mention up to one window late still sees its whole window),
-and at most `max_threads` thread roots are kept, least recently seen dropped
-first.
+    velocity          = negative replies in (t - W, t] per minute
+    previous velocity = negative replies in (t - 2W, t - W] per minute
+    acceleration      = (velocity - previous velocity) / W in minutes   [per minute²]
+    credible velocity = Σ over distinct authors of their highest credibility in (t - W, t],
+                        per minute (see pileon.py)
+    negative share    = negative / all replies in the W minute buckets ending at t
 
-pile_on_risk (0..1), monotone in each input (the full model is a later issue):
-    heat = 1 - exp(-velocity / VELOCITY_SCALE)      # 1 negative reply/min -> 0.63
-    risk = heat * (0.5 + 0.5 * root_reach) * (0.5 + 0.5 * negativity)
-A calm thread (one negative reply in ten minutes) stays under 0.1; a burst of
-three a minute under a large account's post with a hostile reply exceeds 0.7.
+State stays small and bounded: negative replies as (time, credibility, author digest)
+within three windows of the thread's newest reply (at most MAX_NEGATIVES), reply counts
+per minute over the same span, and digests of the last SEEN_IDS reply ids. A mention id
+among those never counts twice; a mention more than three windows older than the
+thread's newest reply is too late to count.
 """
 
 from __future__ import annotations
 
 import bisect
-import math
-from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
+from pydantic import BaseModel, ConfigDict
+
+from smileback.scorer.state import DEFAULT_MAX_KEYS, MemoryStore, digest, remember
+
 __all__ = [
-    "DEFAULT_WINDOW",
-    "MAX_THREADS",
-    "VELOCITY_SCALE",
+    "HORIZON_WINDOWS",
+    "MAX_NEGATIVES",
+    "SEEN_IDS",
+    "WINDOW",
+    "Post",
+    "ThreadReading",
     "ThreadState",
     "ThreadTracker",
-    "pile_on_risk",
+    "observe",
+    "read",
 ]
 
-DEFAULT_WINDOW = timedelta(minutes=10)
-MAX_THREADS = 100_000
-VELOCITY_SCALE = 1.0
+WINDOW = timedelta(minutes=10)
+HORIZON_WINDOWS = 3
+MAX_NEGATIVES = 1_000
+SEEN_IDS = 512
+
+Negative = tuple[float, float, str]  # (epoch seconds, credibility, author digest)
+
+
+class ThreadState(BaseModel):
+    """One thread's state; JSON-serialisable so a Faust table can hold it."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    root_reach: float | None = None  # set once the root itself has been seen
+    newest: float | None = None  # epoch seconds of the newest reply
+    negatives: tuple[Negative, ...] = ()  # sorted by time
+    replies: dict[int, int] = {}  # minute (epoch // 60) -> replies of any sentiment
+    seen: tuple[str, ...] = ()  # digests of the latest reply ids, oldest first
 
 
 @dataclass(frozen=True)
-class ThreadState:
-    """A thread as seen at one mention's time."""
+class Post:
+    """What the thread core needs to know about one mention."""
+
+    mention_id: str
+    at: datetime
+    is_reply: bool
+    negative: bool
+    reach: float  # the mention author's reach
+    author: str  # a digest naming the author (distinct per mention when unknown)
+    credibility: float
+
+
+@dataclass(frozen=True)
+class ThreadReading:
+    """The thread as seen at one mention's time."""
 
     velocity: float
-    # The root author's reach, or the mention's own while the root has not been seen.
-    root_reach: float
+    previous_velocity: float
+    acceleration: float
+    credible_velocity: float
+    negative_share: float
+    root_reach: float  # the root author's, or the mention's own while the root is unseen
+    duplicate: bool = False
 
 
-@dataclass
-class _Thread:
-    events: list[tuple[float, str]] = field(default_factory=list)  # (epoch s, id), sorted
-    ids: set[str] = field(default_factory=set)
-    root_reach: float | None = None
+class ThreadTracker(MemoryStore[ThreadState]):
+    """Thread states in memory, for the demo and `smileback score`."""
+
+    def __init__(self, *, max_threads: int = DEFAULT_MAX_KEYS) -> None:
+        super().__init__(max_keys=max_threads)
 
 
-class ThreadTracker:
-    """In-memory negative-reply times per thread root, bounded in time and in threads."""
-
-    def __init__(
-        self, *, window: timedelta = DEFAULT_WINDOW, max_threads: int = MAX_THREADS
-    ) -> None:
-        self._window_s = window.total_seconds()
-        self._max_threads = max_threads
-        self._threads: OrderedDict[str, _Thread] = OrderedDict()
-
-    def __len__(self) -> int:
-        return len(self._threads)
-
-    def events_held(self, *, root_id: str) -> int:
-        """How many negative-reply events are kept for a thread (0 when it is not tracked)."""
-        thread = self._threads.get(root_id)
-        return len(thread.events) if thread is not None else 0
-
-    def observe(
-        self,
-        *,
-        root_id: str,
-        mention_id: str,
-        at: datetime,
-        is_reply: bool,
-        negative: bool,
-        reach: float,
-    ) -> ThreadState:
-        """Record one mention of a thread and return the thread's state at its time."""
-        counts = is_reply and negative
-        thread = self._thread(root_id, create=counts or not is_reply)
-        if thread is None:
-            return ThreadState(velocity=0.0, root_reach=reach)
-        if not is_reply:
-            thread.root_reach = reach
-        t = at.timestamp()
-        if counts and mention_id not in thread.ids:
-            bisect.insort(thread.events, (t, mention_id))
-            thread.ids.add(mention_id)
-        # Events in (t - window, t].
-        lo = bisect.bisect_right(thread.events, t - self._window_s, key=_time)
-        hi = bisect.bisect_right(thread.events, t, key=_time)
-        velocity = (hi - lo) / (self._window_s / 60.0)
-        self._prune(thread)
-        root_reach = thread.root_reach if thread.root_reach is not None else reach
-        return ThreadState(velocity=velocity, root_reach=root_reach)
-
-    def _thread(self, root_id: str, *, create: bool) -> _Thread | None:
-        thread = self._threads.get(root_id)
-        if thread is not None:
-            self._threads.move_to_end(root_id)
-            return thread
-        if not create:
-            return None
-        thread = self._threads[root_id] = _Thread()
-        if len(self._threads) > self._max_threads:
-            self._threads.popitem(last=False)
-        return thread
-
-    def _prune(self, thread: _Thread) -> None:
-        if not thread.events:
-            return
-        horizon = thread.events[-1][0] - 2 * self._window_s
-        cut = bisect.bisect_left(thread.events, horizon, key=_time)
-        for _, old_id in thread.events[:cut]:
-            thread.ids.discard(old_id)
-        del thread.events[:cut]
+def observe(
+    state: ThreadState | None, post: Post, *, window: timedelta = WINDOW
+) -> tuple[ThreadState, ThreadReading]:
+    """Record one mention of a thread; the new state and the reading at the mention's time."""
+    state = state or ThreadState()
+    t = post.at.timestamp()
+    if not post.is_reply:
+        if state.root_reach != post.reach:
+            state = state.model_copy(update={"root_reach": post.reach})
+        return state, read(state, at=post.at, reach=post.reach, window=window)
+    key = digest(post.mention_id)
+    if key in state.seen:
+        reading = read(state, at=post.at, reach=post.reach, window=window)
+        return state, replace(reading, duplicate=True)
+    negatives = list(state.negatives)
+    if post.negative:
+        bisect.insort(negatives, (t, post.credibility, post.author))
+    replies = dict(state.replies)
+    minute = int(t // 60)
+    replies[minute] = replies.get(minute, 0) + 1
+    newest = t if state.newest is None else max(state.newest, t)
+    horizon = newest - HORIZON_WINDOWS * window.total_seconds()
+    cut = bisect.bisect_left(negatives, horizon, key=_time)
+    # Built from values this function made itself, so validation would only cost time.
+    state = ThreadState.model_construct(
+        root_reach=state.root_reach,
+        newest=newest,
+        negatives=tuple(negatives[cut:][-MAX_NEGATIVES:]),
+        replies={m: n for m, n in replies.items() if m >= horizon // 60},
+        seen=remember(state.seen, key, limit=SEEN_IDS),
+    )
+    return state, read(state, at=post.at, reach=post.reach, window=window)
 
 
-def _time(event: tuple[float, str]) -> float:
-    return event[0]
+def read(
+    state: ThreadState | None, *, at: datetime, reach: float, window: timedelta = WINDOW
+) -> ThreadReading:
+    """The thread's reading in the window ending at `at` (`reach` stands in for an unseen root)."""
+    state = state or ThreadState()
+    t = at.timestamp()
+    w = window.total_seconds()
+    minutes = w / 60.0
+    negatives = state.negatives
+    lo = bisect.bisect_right(negatives, t - w, key=_time)
+    hi = bisect.bisect_right(negatives, t, key=_time)
+    before = bisect.bisect_right(negatives, t - 2 * w, key=_time)
+    current = negatives[lo:hi]
+    velocity = len(current) / minutes
+    previous = (lo - before) / minutes
+    strongest: dict[str, float] = {}
+    for _, weight, author in current:
+        if weight > strongest.get(author, 0.0):
+            strongest[author] = weight
+    # Minute buckets of the window: the current minute and the W - 1 before it.
+    last = int(t // 60)
+    first = last - int(minutes) + 1
+    replies = sum(n for m, n in state.replies.items() if first <= m <= last)
+    negative = hi - max(lo, bisect.bisect_left(negatives, first * 60.0, key=_time))
+    return ThreadReading(
+        velocity=velocity,
+        previous_velocity=previous,
+        acceleration=(velocity - previous) / minutes,
+        credible_velocity=sum(strongest.values()) / minutes,
+        negative_share=min(1.0, negative / replies) if replies else 0.0,
+        root_reach=state.root_reach if state.root_reach is not None else reach,
+    )
 
 
-def pile_on_risk(*, root_reach: float, velocity: float, negativity: float) -> float:
-    """Risk (0..1) that a thread turns into a pile-on: heat scaled by audience and hostility."""
-    heat = 1.0 - math.exp(-velocity / VELOCITY_SCALE)
-    return heat * (0.5 + 0.5 * root_reach) * (0.5 + 0.5 * negativity)
+def _time(item: Negative) -> float:
+    return item[0]

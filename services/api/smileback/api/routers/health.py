@@ -1,14 +1,15 @@
-"""Liveness and readiness: the process answers and the database does too."""
+"""Liveness (the process answers) and readiness (the database and Kafka answer)."""
 
 from __future__ import annotations
 
 import structlog
-from fastapi import APIRouter, Request
-from sqlalchemy import Engine, text
+from fastapi import APIRouter
+from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from smileback.api.errors import ApiError
-from smileback.api.schemas import ErrorBody, Health
+from smileback.api.deps import ContextDep
+from smileback.api.errors import ApiError, documented
+from smileback.api.schemas import Liveness, Readiness
 
 __all__ = ["router"]
 
@@ -17,18 +18,27 @@ log = structlog.get_logger(__name__)
 router = APIRouter(tags=["health"])
 
 
-@router.get(
-    "/healthz",
-    response_model=Health,
-    responses={503: {"model": ErrorBody, "description": "The database does not answer."}},
-)
-def healthz(request: Request) -> Health:
-    """200 when the database answers `select 1`, else 503."""
-    engine: Engine = request.app.state.engine
+@router.get("/healthz", response_model=Liveness)
+def healthz() -> Liveness:
+    """200 while the process serves requests; touches nothing else."""
+    return Liveness(status="ok")
+
+
+@router.get("/readyz", response_model=Readiness, responses=documented(503, auth=False))
+def readyz(context: ContextDep) -> Readiness:
+    """200 when the database answers `SELECT 1` and Kafka answers a metadata request, else 503."""
+    database = "ok"
     try:
-        with engine.connect() as connection:
-            connection.execute(text("select 1"))
+        with context.engine.connect() as connection:
+            connection.execute(text("SELECT 1"))
     except SQLAlchemyError as exc:
-        log.warning("health check failed", error_type=type(exc).__name__)
-        raise ApiError(status=503, code="unavailable", message="database unavailable") from exc
-    return Health(status="ok", database="ok")
+        log.warning("readiness: database check failed", error_type=type(exc).__name__)
+        database = "unavailable"
+    kafka = "not configured"
+    if context.kafka_check is not None:
+        kafka = context.kafka_check() or "ok"
+    if database != "ok" or kafka not in ("ok", "not configured"):
+        raise ApiError(
+            status=503, code="unavailable", message=f"not ready: database {database}, kafka {kafka}"
+        )
+    return Readiness(status="ok", database=database, kafka=kafka)

@@ -1,46 +1,46 @@
-"""Incidents, newest first, and one incident with its timeline."""
+"""Incidents, newest first, and one incident with its context, timeline and thread."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from smileback.api.deps import SessionDep, require_token
-from smileback.api.errors import ERROR_RESPONSES, ApiError
+from smileback.api.deps import READ, SessionDep
+from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
-from smileback.api.schemas import IncidentDetail, IncidentEventOut, IncidentOut, Page
-from smileback.api.store import IncidentEventRow, IncidentRow, IncidentStatus
+from smileback.api.params import Cursor, Limit, Word
+from smileback.api.schemas import IncidentDetail, IncidentEventOut, IncidentOut, MentionOut, Page
+from smileback.api.store import IncidentEventRow, IncidentRow, IncidentStatus, MentionRow
+from smileback.api.store.queries import IncidentFilter, incident_query
 from smileback.common.events import Severity
 
-__all__ = ["router"]
+__all__ = ["incident_detail", "router"]
 
-router = APIRouter(
-    prefix="/v1/incidents",
-    tags=["incidents"],
-    dependencies=[Depends(require_token)],
-    responses=ERROR_RESPONSES,
-)
+_THREAD_MENTIONS = 20
+
+router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(READ)])
 
 
-@router.get("", response_model=Page[IncidentOut])
+@router.get("", response_model=Page[IncidentOut], responses=documented())
 def list_incidents(
     session: SessionDep,
     status: IncidentStatus | None = None,
     severity: Severity | None = None,
-    brand: str | None = None,
-    limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    cursor: Annotated[str | None, Query(description="`next_cursor` of the previous page.")] = None,
+    brand: Word = None,
+    limit: Limit = 50,
+    cursor: Cursor = None,
 ) -> Page[IncidentOut]:
     """Incidents matching every given filter, most recently opened first."""
-    query = select(IncidentRow)
-    if status is not None:
-        query = query.where(IncidentRow.status == str(status))
-    if severity is not None:
-        query = query.where(IncidentRow.severity == str(severity))
-    if brand is not None:
-        query = query.where(IncidentRow.brand == brand)
+    query = incident_query(
+        IncidentFilter(
+            status=str(status) if status else None,
+            severity=str(severity) if severity else None,
+            brand=brand,
+        )
+    )
     query = newest_first(
         query, at=IncidentRow.opened_at, id_=IncidentRow.id, cursor=cursor, limit=limit
     )
@@ -52,29 +52,55 @@ def list_incidents(
     )
 
 
-@router.get("/{incident_id:path}", response_model=IncidentDetail)
+@router.get("/{incident_id}", response_model=IncidentDetail, responses=documented(404))
 def get_incident(incident_id: str, session: SessionDep) -> IncidentDetail:
-    """One incident with its context and its events, oldest first."""
+    """One incident with its context packet, its events oldest first, and its latest mentions."""
     row = session.get(IncidentRow, incident_id)
     if row is None:
         raise ApiError(status=404, code="not_found", message=f"no incident {incident_id!r}")
+    return incident_detail(session=session, row=row)
+
+
+def incident_detail(*, session: Session, row: IncidentRow) -> IncidentDetail:
+    """The full view of one stored incident."""
     events = session.scalars(
         select(IncidentEventRow)
-        .where(IncidentEventRow.incident_id == incident_id)
+        .where(IncidentEventRow.incident_id == row.id)
         .order_by(IncidentEventRow.at, IncidentEventRow.event_id)
     ).all()
-    timeline = [
-        IncidentEventOut.model_validate(
-            {
-                "event_id": event.event_id,
-                "type": event.type,
-                "at": event.at,
-                "mention_id": event.payload.get("mention_id"),
-                "severity": event.payload.get("severity"),
-                "actor": event.payload.get("actor"),
-            }
-        )
-        for event in events
-    ]
+    thread = session.scalars(
+        select(MentionRow)
+        .where(MentionRow.thread_root_id == row.thread_root_id, MentionRow.brand == row.brand)
+        .order_by(MentionRow.created_at.desc(), MentionRow.id.desc())
+        .limit(_THREAD_MENTIONS)
+    ).all()
     summary = IncidentOut.model_validate(row).model_dump()
-    return IncidentDetail.model_validate({**summary, "context": row.context, "timeline": timeline})
+    return IncidentDetail.model_validate(
+        {
+            **summary,
+            "context": row.context,
+            "timeline": [_timeline_entry(event) for event in events],
+            "thread_mentions": [MentionOut.model_validate(m) for m in reversed(thread)],
+        }
+    )
+
+
+def _timeline_entry(event: IncidentEventRow) -> IncidentEventOut:
+    payload: dict[str, Any] = event.payload
+    context = payload.get("context") or {}
+    action = context.get("action") if event.type == "updated" else None
+    return IncidentEventOut.model_validate(
+        {
+            "event_id": event.event_id,
+            "type": event.type,
+            "at": event.at,
+            "mention_id": payload.get("mention_id"),
+            "severity": payload.get("severity"),
+            "actor": payload.get("actor"),
+            "action": action if isinstance(action, str) else None,
+            "owner": context.get("owner") if action == "assign" else None,
+            "note": context.get("note") if action == "note" else None,
+            "level": payload.get("level"),
+            "assignee": payload.get("assignee"),
+        }
+    )

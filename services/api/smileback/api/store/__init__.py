@@ -1,26 +1,42 @@
-"""The API's SQL store: tables, engines and idempotent writes."""
+"""The API's SQL store: tables, migrations, engines, idempotent writes, keys, retention."""
 
 from smileback.api.store.engine import create_schema, make_engine
+from smileback.api.store.keys import ApiKey, create_key, find_key, list_keys, revoke_key
 from smileback.api.store.models import (
     REDACTED_TEXT,
+    ApiKeyRow,
+    BrandRow,
+    BrandRuleRow,
     IncidentEventRow,
     IncidentRow,
     IncidentStatus,
     MentionRow,
     QueueItemRow,
 )
+from smileback.api.store.retention import PurgeReport, purge_before, retention_cutoff
 from smileback.api.store.writes import apply_incident_event, upsert_mention, upsert_queue_item
 
 __all__ = [
     "REDACTED_TEXT",
+    "ApiKey",
+    "ApiKeyRow",
+    "BrandRow",
+    "BrandRuleRow",
     "IncidentEventRow",
     "IncidentRow",
     "IncidentStatus",
     "MentionRow",
+    "PurgeReport",
     "QueueItemRow",
     "apply_incident_event",
+    "create_key",
     "create_schema",
+    "find_key",
+    "list_keys",
     "make_engine",
+    "purge_before",
+    "retention_cutoff",
+    "revoke_key",
     "upsert_mention",
     "upsert_queue_item",
 ]

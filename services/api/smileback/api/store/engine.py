@@ -9,7 +9,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
-from smileback.api.store.models import Base
+from smileback.api.store.migrate import upgrade
 from smileback.common.errors import ConfigError
 
 __all__ = ["SUPPORTED_DIALECTS", "create_schema", "make_engine"]
@@ -42,9 +42,10 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA foreign_keys=ON")  # brand rules go with their brand
     cursor.close()
 
 
 def create_schema(engine: Engine) -> None:
-    """Create any missing tables and indexes (Alembic migrations replace this later)."""
-    Base.metadata.create_all(engine)
+    """Upgrade the database to the newest migration (creating every table the first time)."""
+    upgrade(engine)

@@ -1,4 +1,8 @@
-"""The store's tables as SQLAlchemy 2 typed declarative models (the read side of the API)."""
+"""The store's tables as SQLAlchemy 2 typed declarative models.
+
+The migrations in `store/migrations/versions/` create exactly these tables; a test
+compares the two on PostgreSQL, so a change here needs a new migration.
+"""
 
 from __future__ import annotations
 
@@ -6,17 +10,32 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, Dialect, Float, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    Dialect,
+    Float,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    func,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
     "REDACTED_TEXT",
+    "ApiKeyRow",
     "Base",
+    "BrandRow",
+    "BrandRuleRow",
     "IncidentEventRow",
     "IncidentRow",
     "IncidentStatus",
+    "JsonDoc",
     "MentionRow",
     "QueueItemRow",
     "UtcDateTime",
@@ -89,11 +108,40 @@ class MentionRow(Base):
     payload: Mapped[dict[str, Any]]
     updated_at: Mapped[datetime]
 
+    # Every listing is newest first by (created_at, id); each filter gets an index that
+    # leads with it and ends in that order, so a page reads only the rows it returns.
     __table_args__ = (
-        Index("ix_mentions_brand_created_at", "brand", "created_at"),
-        Index("ix_mentions_created_at_id", "created_at", "id"),
-        Index("ix_mentions_thread_root_id", "thread_root_id"),
+        # INCLUDE: the stats query counts (negative) mentions from these indexes alone.
+        Index(
+            "ix_mentions_created_at_id",
+            "created_at",
+            "id",
+            postgresql_include=["brand", "is_negative"],
+        ),
+        Index(
+            "ix_mentions_brand_created_at",
+            "brand",
+            "created_at",
+            "id",
+            postgresql_include=["is_negative"],
+        ),
+        Index("ix_mentions_thread_root_id_created_at", "thread_root_id", "created_at"),
+        # "Text contains" is ILIKE '%…%': a trigram index answers it on PostgreSQL.
+        Index(
+            "ix_mentions_text_trgm",
+            "text",
+            postgresql_using="gin",
+            postgresql_ops={"text": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
     )
+
+
+# Handles compare case-insensitively, so the index is on lower(author_handle).
+Index(
+    "ix_mentions_author_handle_created_at",
+    func.lower(MentionRow.author_handle),
+    MentionRow.created_at,
+)
 
 
 class IncidentRow(Base):
@@ -114,10 +162,16 @@ class IncidentRow(Base):
     summary: Mapped[str] = mapped_column(Text)
     paged_count: Mapped[int] = mapped_column(BigInteger, default=0)
     context: Mapped[dict[str, Any]]
+    owner: Mapped[str | None] = mapped_column(String)
+    acknowledged_by: Mapped[str | None] = mapped_column(String)
+    acknowledged_at: Mapped[datetime | None]
+    resolved_by: Mapped[str | None] = mapped_column(String)
+    resolved_at: Mapped[datetime | None]
 
     __table_args__ = (
-        Index("ix_incidents_status_severity", "status", "severity"),
         Index("ix_incidents_opened_at_id", "opened_at", "id"),
+        Index("ix_incidents_status_opened_at", "status", "opened_at", "id"),
+        Index("ix_incidents_brand_opened_at", "brand", "opened_at"),
         Index("ix_incidents_thread_root_id", "thread_root_id"),
     )
 
@@ -148,3 +202,52 @@ class QueueItemRow(Base):
     reason: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime]
     answered: Mapped[bool] = mapped_column(default=False)
+    answered_by: Mapped[str | None] = mapped_column(String)
+    answered_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("ix_queue_items_queue_answered_at", "queue", "answered", "at", "mention_id"),
+        Index("ix_queue_items_at", "at"),
+    )
+
+
+class ApiKeyRow(Base):
+    """An API key: only the SHA-256 of its token is stored."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    scope: Mapped[str] = mapped_column(String(16))
+    token_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+
+class BrandRow(Base):
+    """A monitored brand."""
+
+    __tablename__ = "brands"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_brands_created_at_name", "created_at", "name"),)
+
+
+class BrandRuleRow(Base):
+    """One boolean match rule of a brand, stored as its source text (already parsed once)."""
+
+    __tablename__ = "brand_rules"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    brand: Mapped[str] = mapped_column(String(64), ForeignKey("brands.name", ondelete="CASCADE"))
+    query: Mapped[str] = mapped_column(Text)
+    description: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    __table_args__ = (Index("ix_brand_rules_brand_created_at", "brand", "created_at", "id"),)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, case, literal, select, update
+from sqlalchemy import ColumnElement, SQLColumnExpression, case, func, literal, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -23,7 +23,8 @@ from smileback.api.store.models import (
     MentionRow,
     QueueItemRow,
 )
-from smileback.api.store.redaction import quoted_mention_id, redact_mention_payload, redact_quote
+from smileback.api.store.redaction import redact_mention_payload
+from smileback.api.store.tombstones import redact_incidents_quoting, redact_late_event
 from smileback.common.errors import ConfigError
 from smileback.common.events import IncidentEvent, IncidentEventType, QueueItem, ScoredMention
 
@@ -36,7 +37,6 @@ _STATUS_AFTER = {
     IncidentEventType.RESOLVED: IncidentStatus.RESOLVED,
 }
 _CARRIES_STATE = (IncidentEventType.OPENED, IncidentEventType.UPDATED, IncidentEventType.PAGED)
-_CARRIES_CONTEXT = (IncidentEventType.OPENED, IncidentEventType.PAGED)
 
 
 def upsert_mention(*, session: Session, scored: ScoredMention, now: datetime) -> None:
@@ -57,7 +57,7 @@ def upsert_mention(*, session: Session, scored: ScoredMention, now: datetime) ->
             "updated_at": now,
         }
         session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=set_))
-        _redact_incidents(session=session, mention_id=scored.id)
+        redact_incidents_quoting(session=session, mention_id=scored.id, root_id=scored.root_id)
         return
     was_redacted = MentionRow.redacted
     set_ = {
@@ -81,11 +81,9 @@ def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
     """Fold one incident event into its incident; False when it was applied before."""
     payload = event.model_dump(mode="json")
     context, summary = dict(event.context), event.summary
-    quoted = quoted_mention_id(context)
-    if quoted is not None and session.scalar(
-        select(MentionRow.redacted).where(MentionRow.id == quoted)
-    ):
-        context, summary = redact_quote(context=context, summary=summary)
+    redacted = redact_late_event(session=session, event=event)
+    if redacted is not None:
+        context, summary = redacted
         payload = {**payload, "context": context, "summary": summary}
     first_time = session.execute(
         _insert(session, IncidentEventRow)
@@ -115,6 +113,7 @@ def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
         summary=summary,
         paged_count=1 if event.type is IncidentEventType.PAGED else 0,
         context=context,
+        **_responder_values(event),
     )
     new = stmt.excluded
     set_: dict[str, Any] = {
@@ -130,10 +129,26 @@ def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
         set_["paged_count"] = IncidentRow.paged_count + 1
     if summary:
         set_["summary"] = new.summary
-    if context and event.type in _CARRIES_CONTEXT:
+    if context and "action" not in context:  # the alerts service's packet, not a human action
         set_["context"] = new.context
+    for name in _responder_values(event):
+        set_[name] = new[name]
+    if event.type is IncidentEventType.ACKNOWLEDGED:
+        set_["owner"] = func.coalesce(IncidentRow.owner, new.owner)  # claims an unowned one
     session.execute(stmt.on_conflict_do_update(index_elements=["id"], set_=set_))
     return True
+
+
+def _responder_values(event: IncidentEvent) -> dict[str, Any]:
+    """The columns a human action sets: who acknowledged, resolved, or owns the incident."""
+    if event.type is IncidentEventType.ACKNOWLEDGED:
+        return {"acknowledged_by": event.actor, "acknowledged_at": event.at, "owner": event.actor}
+    if event.type is IncidentEventType.RESOLVED:
+        return {"resolved_by": event.actor, "resolved_at": event.at}
+    if event.type is IncidentEventType.UPDATED and event.context.get("action") == "assign":
+        owner = event.assignee or event.context.get("owner")
+        return {"owner": owner} if isinstance(owner, str) else {}
+    return {}
 
 
 def upsert_queue_item(*, session: Session, item: QueueItem) -> None:
@@ -194,36 +209,6 @@ def _mention_values(*, scored: ScoredMention, now: datetime) -> dict[str, Any]:
             "payload": redact_mention_payload(payload),
         }
     return values
-
-
-def _redact_incidents(*, session: Session, mention_id: str) -> None:
-    """Redact incidents and incident events whose context quotes the deleted mention."""
-    incidents = session.execute(
-        select(IncidentRow.id, IncidentRow.context, IncidentRow.summary).where(
-            IncidentRow.context["mention_id"].as_string() == mention_id
-        )
-    ).all()
-    for incident_id, context, summary in incidents:
-        new_context, new_summary = redact_quote(context=context, summary=summary)
-        session.execute(
-            update(IncidentRow)
-            .where(IncidentRow.id == incident_id)
-            .values(context=new_context, summary=new_summary)
-        )
-    events = session.execute(
-        select(IncidentEventRow.event_id, IncidentEventRow.payload).where(
-            IncidentEventRow.payload[("context", "mention_id")].as_string() == mention_id
-        )
-    ).all()
-    for event_id, payload in events:
-        new_context, new_summary = redact_quote(
-            context=payload.get("context", {}), summary=payload.get("summary", "")
-        )
-        session.execute(
-            update(IncidentEventRow)
-            .where(IncidentEventRow.event_id == event_id)
-            .values(payload={**payload, "context": new_context, "summary": new_summary})
-        )
 
 
 def _greatest(new: SQLColumnExpression[Any], old: SQLColumnExpression[Any]) -> ColumnElement[Any]:

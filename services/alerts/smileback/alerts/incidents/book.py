@@ -1,0 +1,277 @@
+"""Incident grouping. Pure and in memory; the service persists what `take_dirty` returns.
+
+One incident per (brand, thread root), or per (brand, surge window) for the surge rule;
+its id is the page dedup key. Later mentions update it and page again only when the
+severity rises. Event ids are deterministic, so a replayed mention yields the same ids.
+A resolved incident stays resolved: later mentions of its thread open nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from smileback.alerts.escalation import EscalationState
+from smileback.alerts.incidents.events import incident_event, surge_root_id
+from smileback.alerts.incidents.model import Incident, PostRef, Status
+from smileback.alerts.incidents.packet import build_packet, summarize, thread_section
+from smileback.alerts.incidents.redaction import redact_incident
+from smileback.alerts.policy import RULE_BRAND_SURGE, Action, Decision
+from smileback.common.events import (
+    IncidentEvent,
+    IncidentEventType,
+    ScoredMention,
+    Severity,
+    incident_id_for,
+)
+
+__all__ = ["Applied", "IncidentBook"]
+
+_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+_LATEST = 5
+
+
+@dataclass(frozen=True)
+class Applied:
+    """What one mention did: events to publish, and whether its incident pages now."""
+
+    events: list[IncidentEvent] = field(default_factory=list)
+    incident: Incident | None = None
+    paged: bool = False
+
+
+class IncidentBook:
+    """Open incidents by id, plus the ids of resolved ones (which stay closed)."""
+
+    def __init__(self, incidents: Iterable[Incident] = (), *, resolved: Iterable[str] = ()) -> None:
+        self._open: dict[str, Incident] = {}
+        self._resolved: set[str] = set(resolved)
+        for inc in incidents:
+            if inc.is_open:
+                self._open[inc.incident_id] = inc
+            else:
+                self._resolved.add(inc.incident_id)
+        self._dirty: dict[str, Incident] = {}
+
+    def __len__(self) -> int:
+        return len(self._open)
+
+    def get(self, incident_id: str) -> Incident | None:
+        """The open incident with this id, if any."""
+        return self._open.get(incident_id)
+
+    def open_incidents(self) -> list[Incident]:
+        """Every open (or acknowledged) incident."""
+        return list(self._open.values())
+
+    def take_dirty(self) -> list[Incident]:
+        """The incidents changed since the last call (to persist)."""
+        dirty, self._dirty = list(self._dirty.values()), {}
+        return dirty
+
+    def apply(
+        self,
+        *,
+        mention: ScoredMention,
+        decision: Decision,
+        now: datetime,
+        similar: Sequence[PostRef] = (),
+        surge_window: timedelta = timedelta(hours=1),
+    ) -> Applied:
+        """Open, update, re-page or redact the incident a decided mention belongs to."""
+        if mention.brand is None:
+            return Applied()
+        if mention.deleted:
+            return self._redact(mention_id=mention.id, now=now)
+        thread_id = incident_id_for(brand=mention.brand, thread_root_id=mention.root_id)
+        if thread_id in self._resolved:
+            return Applied()
+        inc = self._open.get(thread_id)
+        root_id = mention.root_id
+        if inc is None and decision.action is Action.PAGE and decision.rule == RULE_BRAND_SURGE:
+            root_id = surge_root_id(at=mention.created_at or now, window=surge_window)
+            surge_id = incident_id_for(brand=mention.brand, thread_root_id=root_id)
+            if surge_id in self._resolved:
+                return Applied()
+            inc = self._open.get(surge_id)
+        if inc is None:
+            if decision.action is not Action.PAGE or decision.severity is None:
+                return Applied()
+            return self._open_incident(
+                mention=mention,
+                brand=mention.brand,
+                severity=decision.severity,
+                decision=decision,
+                root_id=root_id,
+                now=now,
+                similar=similar,
+            )
+        return self._update(inc, mention=mention, decision=decision, now=now, similar=similar)
+
+    def open_roots(self, *, brand: str) -> set[str]:
+        """Thread roots of the brand's open thread incidents (surges have no thread)."""
+        return {
+            inc.thread_root_id
+            for inc in self._open.values()
+            if inc.brand == brand and inc.rule != RULE_BRAND_SURGE
+        }
+
+    def escalations(self) -> dict[str, EscalationState]:
+        """Escalation states of unacknowledged open incidents, by incident id."""
+        return {
+            inc.incident_id: inc.escalation
+            for inc in self._open.values()
+            if inc.status is Status.OPEN and inc.escalation is not None
+        }
+
+    def set_escalation(self, *, incident_id: str, state: EscalationState) -> None:
+        """Record where an incident's escalation stands."""
+        inc = self._open.get(incident_id)
+        if inc is not None:
+            inc.escalation = state
+            self._dirty[incident_id] = inc
+
+    def acknowledge(self, *, incident_id: str, actor: str) -> Incident | None:
+        """Claim an open incident for `actor`; None when unknown or already claimed."""
+        inc = self._open.get(incident_id)
+        if inc is None or inc.status is not Status.OPEN:
+            return None  # the first acknowledgement claims the thread; later ones change nothing
+        inc.status, inc.owner = Status.ACKNOWLEDGED, actor
+        if inc.escalation is not None:
+            inc.escalation = inc.escalation.stopped()
+        self._dirty[incident_id] = inc
+        return inc
+
+    def assign(self, *, incident_id: str, owner: str) -> Incident | None:
+        """Give an open incident to one owner."""
+        inc = self._open.get(incident_id)
+        if inc is not None:
+            inc.owner = owner
+            self._dirty[incident_id] = inc
+        return inc
+
+    def resolve(self, *, incident_id: str, now: datetime) -> Incident | None:
+        """Close an incident; None when it is not open."""
+        inc = self._open.pop(incident_id, None)
+        if inc is None:
+            return None
+        inc.status, inc.resolved_at = Status.RESOLVED, now
+        if inc.escalation is not None:
+            inc.escalation = inc.escalation.stopped()
+        self._resolved.add(incident_id)
+        self._dirty[incident_id] = inc
+        return inc
+
+    def cooled(
+        self, *, now: datetime, quiet_for: Callable[[str], timedelta | None]
+    ) -> list[Incident]:
+        """Open incidents whose thread has been quiet for its brand's `quiet_for` by `now`."""
+        out = []
+        for inc in self._open.values():
+            quiet = quiet_for(inc.brand)
+            if quiet is not None and inc.last_activity_at + quiet <= now:
+                out.append(inc)
+        return out
+
+    def _open_incident(
+        self,
+        *,
+        mention: ScoredMention,
+        brand: str,
+        severity: Severity,
+        decision: Decision,
+        root_id: str,
+        now: datetime,
+        similar: Sequence[PostRef],
+    ) -> Applied:
+        inc = Incident(
+            incident_id=incident_id_for(brand=brand, thread_root_id=root_id),
+            brand=brand,
+            thread_root_id=root_id,
+            rule=decision.rule,
+            severity=severity,
+            opened_at=now,
+            last_activity_at=now,
+            summary="",
+            summary_mention_id=mention.id,
+        )
+        self._add_mention(inc, mention=mention, now=now)
+        self._headline(inc, mention=mention, decision=decision, now=now, similar=similar)
+        self._open[inc.incident_id] = inc
+        self._dirty[inc.incident_id] = inc
+        event = incident_event(inc, IncidentEventType.OPENED, mention_id=mention.id, now=now)
+        return Applied(events=[event], incident=inc, paged=True)
+
+    def _update(
+        self,
+        inc: Incident,
+        *,
+        mention: ScoredMention,
+        decision: Decision,
+        now: datetime,
+        similar: Sequence[PostRef],
+    ) -> Applied:
+        if mention.id in inc.mention_ids:
+            return Applied()  # a redelivered mention: already counted, already paged
+        self._add_mention(inc, mention=mention, now=now)
+        severity = decision.severity
+        rises = (
+            decision.action is Action.PAGE
+            and severity is not None
+            and _RANK[severity] > _RANK[inc.severity]
+        )
+        if rises and severity is not None:
+            inc.severity, inc.rule = severity, decision.rule
+            self._headline(inc, mention=mention, decision=decision, now=now, similar=similar)
+        else:
+            inc.packet = {**inc.packet, "thread": thread_section(inc)}
+            if "why" in inc.packet:
+                inc.packet["why"] = {**inc.packet["why"], "peak_velocity": inc.peak_velocity}
+        self._dirty[inc.incident_id] = inc
+        event = incident_event(inc, IncidentEventType.UPDATED, mention_id=mention.id, now=now)
+        return Applied(events=[event], incident=inc, paged=rises)
+
+    def _add_mention(self, inc: Incident, *, mention: ScoredMention, now: datetime) -> None:
+        inc.mention_ids.add(mention.id)
+        inc.peak_velocity = max(inc.peak_velocity, mention.scores.thread_velocity)
+        inc.touch(now)
+        ref = PostRef.of(mention)
+        if not mention.is_reply and inc.root is None:
+            inc.root = ref
+        elif mention.is_reply:
+            inc.latest = [*inc.latest, ref][-_LATEST:]
+
+    def _headline(
+        self,
+        inc: Incident,
+        *,
+        mention: ScoredMention,
+        decision: Decision,
+        now: datetime,
+        similar: Sequence[PostRef],
+    ) -> None:
+        inc.summary = summarize(
+            mention=mention, severity=inc.severity, rule=inc.rule, reason=decision.reason
+        )
+        inc.summary_mention_id = mention.id
+        inc.packet = build_packet(
+            incident=inc, mention=mention, decision=decision, similar=similar, now=now
+        )
+
+    def _redact(self, *, mention_id: str, now: datetime) -> Applied:
+        events = [
+            incident_event(
+                inc,
+                IncidentEventType.UPDATED,
+                mention_id=mention_id,
+                now=now,
+                # Not ":updated:": that id already names the update this mention caused.
+                event_id=f"{inc.incident_id}:redacted:{mention_id}",
+            )
+            for inc in self._open.values()
+            if redact_incident(inc, mention_id=mention_id)
+        ]
+        for event in events:
+            self._dirty[event.incident_id] = self._open[event.incident_id]
+        return Applied(events=events)

@@ -1,0 +1,49 @@
+"""Incident events built from an incident's state, with deterministic ids."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from smileback.alerts.incidents.model import Incident
+from smileback.common.events import IncidentEvent, IncidentEventType
+
+__all__ = ["incident_event", "surge_root_id"]
+
+
+def incident_event(
+    inc: Incident,
+    kind: IncidentEventType,
+    *,
+    mention_id: str,
+    now: datetime,
+    event_id: str | None = None,
+    actor: str | None = None,
+    level: int | None = None,
+    assignee: str | None = None,
+) -> IncidentEvent:
+    """An event carrying the incident's current state and context packet."""
+    return IncidentEvent(
+        event_id=event_id or f"{inc.incident_id}:{kind}:{mention_id}",
+        type=kind,
+        incident_id=inc.incident_id,
+        brand=inc.brand,
+        thread_root_id=inc.thread_root_id,
+        rule=inc.rule,
+        severity=inc.severity,
+        at=now,
+        mention_id=mention_id,
+        mention_count=len(inc.mention_ids),
+        peak_velocity=inc.peak_velocity,
+        summary=inc.summary,
+        actor=actor,
+        context=inc.packet,
+        level=level,
+        assignee=assignee,
+    )
+
+
+def surge_root_id(*, at: datetime, window: timedelta) -> str:
+    """The stand-in thread root of a brand surge: the start of its fixed window."""
+    seconds = window.total_seconds()
+    start = datetime.fromtimestamp(at.timestamp() // seconds * seconds, UTC)
+    return f"surge:{start.isoformat()}"

@@ -1,0 +1,121 @@
+"""The notifier seam: one small interface between a notification and whoever wakes a human.
+
+Contract of `Notifier.send(notification=...)`:
+- deliver once per call, or raise `DeliveryError` with a short reason (an HTTP status, a
+  transport failure); translate every foreign exception;
+- raise `NotifyError(permanent=True)` when retrying cannot help (a 4xx other than 408/429,
+  a 5xx SMTP reply): the outbox dead-letters it with the reason; anything else is retried;
+- never retry by itself: the outbox does, with backoff, across restarts;
+- be safe to call again with the same notification: receivers dedupe on the incident id;
+- never put a secret in an exception, a log line or `repr`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from enum import StrEnum
+from typing import Any
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict
+
+from smileback.alerts.incidents import redact_packet, redacted_summary
+from smileback.alerts.policy import PagerDutySeverity
+from smileback.common.errors import DeliveryError
+from smileback.common.events import Severity
+
+__all__ = [
+    "Notification",
+    "NotificationKind",
+    "Notifier",
+    "NotifyError",
+    "ResponderRef",
+]
+
+
+class NotificationKind(StrEnum):
+    TRIGGER = "trigger"
+    ACKNOWLEDGE = "acknowledge"
+    RESOLVE = "resolve"
+
+
+class ResponderRef(BaseModel):
+    """Who a page is for, as the notifiers need it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str
+    name: str = ""
+    email: str | None = None
+    slack: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The display name, or the id."""
+        return self.name or self.id
+
+
+class Notification(BaseModel):
+    """One message to one target, stored in the outbox (as JSON) before it is sent."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    incident_id: str  # also the dedup key
+    kind: NotificationKind
+    brand: str
+    rule: str
+    severity: Severity
+    pagerduty_severity: PagerDutySeverity = "critical"
+    summary: str
+    packet: dict[str, Any] = {}
+    level: int | None = None  # 1-based escalation level of a trigger
+    responders: list[ResponderRef] = []
+    recipient: str | None = None  # the address, for email
+    actor: str | None = None  # who acknowledged or resolved
+    link: str | None = None  # the incident on the console, when configured
+    at: AwareDatetime
+
+    @property
+    def post_url(self) -> str | None:
+        """The link to the post that paged, if the packet has one."""
+        url = self.section("what").get("url")
+        return url if isinstance(url, str) and url else None
+
+    def redacted(self, *, mention_id: str) -> Notification:
+        """This notification without a deleted post's text, link and author."""
+        packet = redact_packet(self.packet, mention_id=mention_id)
+        if packet == self.packet:
+            return self
+        summary = self.summary
+        if self.packet.get("mention_id") == mention_id:
+            summary = redacted_summary(severity=self.severity, brand=self.brand, mentions=None)
+            packet["summary"] = summary
+        return self.model_copy(update={"packet": packet, "summary": summary})
+
+    def section(self, name: str) -> dict[str, Any]:
+        """One section of the context packet (who, what, why, thread, similar), or {}."""
+        value = self.packet.get(name)
+        return value if isinstance(value, dict) else {}
+
+
+class NotifyError(DeliveryError):
+    """A failed delivery; `permanent` ones are dead-lettered, others retried."""
+
+    def __init__(
+        self, message: str, *, permanent: bool = False, retry_after_s: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.permanent = permanent
+        self.retry_after_s = retry_after_s
+
+
+class Notifier(ABC):
+    """Delivers notifications somewhere; see the module docstring for the contract."""
+
+    name: str = "notifier"
+
+    @abstractmethod
+    def send(self, *, notification: Notification) -> None:
+        """Deliver `notification` or raise DeliveryError."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook: most notifiers hold nothing
+        """Release connections (nothing by default)."""

@@ -1,0 +1,100 @@
+"""Email over SMTP (smtplib): one plain-text message per notification.
+
+Message-ID is derived from the incident, kind and level, and follow-ups reference the
+first page, so mail clients thread them and a resent message can be recognised.
+SMTP 4xx replies and lost connections are retried; 5xx replies are dead-lettered.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from email.message import EmailMessage
+
+from pydantic import SecretStr
+
+from smileback.alerts.incidents import clip
+from smileback.alerts.notifiers.base import Notification, NotificationKind, Notifier, NotifyError
+from smileback.alerts.notifiers.text import render_text
+
+__all__ = ["EmailNotifier", "email_message"]
+
+_SUBJECT_CHARS = 200
+
+
+def email_message(*, notification: Notification, sender: str, to: list[str]) -> EmailMessage:
+    """The email for one notification."""
+    n = notification
+    msg = EmailMessage()
+    prefix = {
+        NotificationKind.TRIGGER: f"[level {n.level}] " if (n.level or 1) > 1 else "",
+        NotificationKind.ACKNOWLEDGE: "[acknowledged] ",
+        NotificationKind.RESOLVE: "[resolved] ",
+    }[n.kind]
+    msg["Subject"] = clip(prefix + n.summary, _SUBJECT_CHARS)  # the summary names the severity
+    msg["From"] = sender
+    msg["To"] = ", ".join(to)
+    anchor = f"<{n.incident_id}@smileback>"
+    first = n.kind is NotificationKind.TRIGGER and (n.level or 1) == 1
+    msg["Message-ID"] = anchor if first else f"<{n.incident_id}.{n.kind}.{n.level or 0}@smileback>"
+    if not first:
+        msg["In-Reply-To"] = anchor
+        msg["References"] = anchor
+    msg["X-Smileback-Incident"] = n.incident_id
+    msg.set_content(render_text(n) + (f"\nIncident: {n.link}\n" if n.link else ""))
+    return msg
+
+
+class EmailNotifier(Notifier):
+    """Sends through one SMTP server; the recipient comes with the notification, else `to`."""
+
+    name = "email"
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        port: int,
+        sender: str,
+        to: list[str],
+        timeout_s: float = 10.0,
+        starttls: bool = False,
+        username: str | None = None,
+        password: SecretStr | None = None,
+    ) -> None:
+        self._host, self._port = host, port
+        self._sender, self._to = sender, list(to)
+        self._timeout_s = timeout_s
+        self._starttls = starttls
+        self._username, self._password = username, password
+
+    def __repr__(self) -> str:
+        return f"EmailNotifier(host={self._host!r}, port={self._port})"
+
+    def send(self, *, notification: Notification) -> None:
+        to = [notification.recipient] if notification.recipient else self._to
+        if not to:
+            raise NotifyError(
+                "email: no recipient (no responder email, no SMTP_TO)", permanent=True
+            )
+        msg = email_message(notification=notification, sender=self._sender, to=to)
+        where = f"email {self._host}:{self._port}"
+        try:
+            with smtplib.SMTP(self._host, self._port, timeout=self._timeout_s) as smtp:
+                if self._starttls:
+                    smtp.starttls(context=ssl.create_default_context())
+                if self._username and self._password is not None:
+                    smtp.login(self._username, self._password.get_secret_value())
+                smtp.send_message(msg)
+        except smtplib.SMTPRecipientsRefused as exc:
+            codes = [code for code, _ in exc.recipients.values()]
+            raise NotifyError(
+                f"{where}: recipients refused ({', '.join(map(str, codes))})",
+                permanent=all(code >= 500 for code in codes),
+            ) from None
+        except smtplib.SMTPResponseException as exc:
+            raise NotifyError(
+                f"{where}: SMTP {exc.smtp_code}", permanent=exc.smtp_code >= 500
+            ) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise NotifyError(f"{where}: {type(exc).__name__}") from None

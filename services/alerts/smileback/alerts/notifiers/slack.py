@@ -1,0 +1,157 @@
+"""Slack incoming webhook with a Block Kit message: header, the post, who/why/thread/similar
+fields, the humane-response guide, and link buttons. Texts are cut to Block Kit's limits."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+from pydantic import SecretStr
+
+from smileback.alerts.incidents import clip
+from smileback.alerts.notifiers.base import Notification, NotificationKind, Notifier
+from smileback.alerts.notifiers.http import check_url, post_json
+from smileback.alerts.notifiers.webhook import dumps
+
+__all__ = ["SlackNotifier", "escape", "slack_message"]
+
+HEADER_CHARS = 150  # plain_text in a header block
+TEXT_CHARS = 3000  # a section's text
+FIELD_CHARS = 2000  # each section field
+BUTTON_CHARS = 75
+_ICON = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
+_DONE = {NotificationKind.ACKNOWLEDGE: ":eyes:", NotificationKind.RESOLVE: ":white_check_mark:"}
+
+
+def escape(text: str) -> str:
+    """Escape the three characters Slack's mrkdwn treats as markup."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def slack_message(*, notification: Notification) -> dict[str, Any]:
+    """The incoming-webhook JSON (`text` is the notification fallback, `blocks` the message)."""
+    n = notification
+    if n.kind is not NotificationKind.TRIGGER:
+        verb = "Acknowledged" if n.kind is NotificationKind.ACKNOWLEDGE else "Resolved"
+        by = f" by {escape(n.actor)}" if n.actor else ""
+        line = f"{_DONE[n.kind]} *{verb}*{by}: {escape(n.summary)} (`{n.incident_id}`)"
+        return {
+            "text": clip(f"{verb}{by}: {n.summary}", TEXT_CHARS),
+            "blocks": [_section(line)],
+        }
+    p = n.packet
+    who, what, why = n.section("who"), n.section("what"), n.section("why")
+    thread, similar = n.section("thread"), n.section("similar")
+    header = f"{n.severity.upper()}: {n.brand} · {str(why.get('rule') or n.rule).replace('_', ' ')}"
+    mentions = " ".join(f"<@{r.slack}>" if r.slack else escape(r.label) for r in n.responders)
+    blocks: list[dict[str, Any]] = [
+        {"type": "header", "text": {"type": "plain_text", "text": clip(header, HEADER_CHARS)}},
+        _section(f"{_ICON.get(str(n.severity), '')} {escape(n.summary)}".strip()),
+        _section(">" + escape(str(what.get("text") or "")).replace("\n", "\n>")),
+        {
+            "type": "section",
+            "fields": [
+                _field(
+                    "Who",
+                    f"{who.get('handle') or '?'} · {who.get('followers', '?')} followers"
+                    f"{' · verified' if who.get('verified') else ''}"
+                    f"{' · bot' if who.get('bot') else ''}"
+                    f" · account {who.get('account_age_days', '?')} days",
+                ),
+                _field(
+                    "Why",
+                    f"{why.get('reason') or ''}\nnegativity {why.get('negativity')}, "
+                    f"reach {why.get('reach_tier')}, pile-on risk {why.get('pile_on_risk')}\n"
+                    f"top terms: {', '.join(map(str, why.get('top_terms', []))) or '-'}",
+                ),
+                _field(
+                    "Thread",
+                    f"{thread.get('reply_count', 0)} replies\n"
+                    + "\n".join(
+                        f"{r.get('handle')}: {r.get('text')}"
+                        for r in thread.get("latest_replies", [])[:3]
+                    ),
+                ),
+                _field(
+                    f"Similar, last {similar.get('window_minutes', 60)} min",
+                    f"{similar.get('count', 0)}\n"
+                    + "\n".join(
+                        f"{s.get('handle')}: {s.get('text')}" for s in similar.get("items", [])[:3]
+                    ),
+                ),
+            ],
+        },
+        _section("*How to answer*\n" + "\n".join(f"• {escape(g)}" for g in p.get("guide", []))),
+        {
+            "type": "context",
+            "elements": [
+                {
+                    "type": "mrkdwn",
+                    "text": clip(
+                        f"`{n.incident_id}` · level {n.level or 1}"
+                        + (f" · for {mentions}" if mentions else ""),
+                        TEXT_CHARS,
+                    ),
+                }
+            ],
+        },
+    ]
+    buttons = [
+        {
+            "type": "button",
+            "text": {"type": "plain_text", "text": clip(text, BUTTON_CHARS)},
+            "url": url,
+        }
+        for url, text in ((n.post_url, "Open the post"), (n.link, "Open the incident"))
+        if url
+    ]
+    if buttons:
+        blocks.append({"type": "actions", "elements": buttons})
+    return {"text": clip(n.summary, TEXT_CHARS), "blocks": blocks}
+
+
+class SlackNotifier(Notifier):
+    """Posts Block Kit messages to one Slack incoming webhook (its URL is the credential)."""
+
+    name = "slack"
+
+    def __init__(
+        self, *, url: SecretStr, timeout_s: float = 10.0, client: httpx.Client | None = None
+    ) -> None:
+        self._host = check_url(url.get_secret_value(), what="Slack webhook URL")
+        self._url = url
+        self._timeout_s = timeout_s
+        self._owns_client = client is None
+        self._client = client if client is not None else httpx.Client(timeout=timeout_s)
+
+    def __repr__(self) -> str:
+        return f"SlackNotifier(host={self._host!r})"
+
+    def send(self, *, notification: Notification) -> None:
+        post_json(
+            self._client,
+            name=self.name,
+            host=self._host,
+            url=self._url.get_secret_value(),
+            body=dumps(slack_message(notification=notification)),
+            headers={"Content-Type": "application/json"},
+            timeout_s=self._timeout_s,
+            explain=lambda response: clip(response.text, 100),  # e.g. invalid_payload
+        )
+
+    def close(self) -> None:
+        if self._owns_client:
+            self._client.close()
+
+
+def _section(text: str) -> dict[str, Any]:
+    return {"type": "section", "text": {"type": "mrkdwn", "text": _cut(text, TEXT_CHARS) or " "}}
+
+
+def _cut(text: str, limit: int) -> str:
+    """Cut to `limit` chars keeping line breaks (mrkdwn uses them)."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _field(title: str, body: str) -> dict[str, str]:
+    return {"type": "mrkdwn", "text": _cut(f"*{escape(title)}*\n{escape(body)}", FIELD_CHARS)}

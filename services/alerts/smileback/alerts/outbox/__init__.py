@@ -1,0 +1,23 @@
+"""The persisted outbox: every notification is stored before it is sent, then delivered with
+backoff by a sender that resumes after a restart; incident state is persisted beside it."""
+
+from smileback.alerts.outbox.db import IncidentStateRow, OutboxRow, create_schema, make_engine
+from smileback.alerts.outbox.item import OutboxItem, Pending
+from smileback.alerts.outbox.sender import OutboxSender, SendReport, backoff_delay
+from smileback.alerts.outbox.state import IncidentStore
+from smileback.alerts.outbox.store import OutboxStore, Status
+
+__all__ = [
+    "IncidentStateRow",
+    "IncidentStore",
+    "OutboxItem",
+    "OutboxRow",
+    "OutboxSender",
+    "OutboxStore",
+    "Pending",
+    "SendReport",
+    "Status",
+    "backoff_delay",
+    "create_schema",
+    "make_engine",
+]

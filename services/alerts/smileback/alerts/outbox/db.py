@@ -1,0 +1,90 @@
+"""The alerts database: the outbox and the incidents' persisted state (SQLAlchemy 2).
+
+SQLite for the demo and a single host, PostgreSQL in production. Times are epoch seconds
+(a float), which both dialects compare the same way. `create_schema` creates what is
+missing; the tables are the alerts service's alone.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Double,
+    Engine,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    create_engine,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.pool import StaticPool
+
+__all__ = ["Base", "IncidentStateRow", "OutboxRow", "create_schema", "make_engine"]
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the alerts tables."""
+
+
+class OutboxRow(Base):
+    """One notification to one target: stored before it is sent, updated as it is tried."""
+
+    __tablename__ = "alerts_outbox"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    incident_id: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(200))
+    notifier: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(16))
+    step: Mapped[int] = mapped_column(Integer)
+    payload: Mapped[str] = mapped_column(Text)  # the Notification as JSON
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Double)
+    next_attempt_at: Mapped[float] = mapped_column(Double)
+    lease_until: Mapped[float | None] = mapped_column(Double, nullable=True)
+    delivered_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    ingested_at: Mapped[float | None] = mapped_column(Double, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reported: Mapped[bool] = mapped_column(default=False)  # dead letter sent to the DLQ
+
+    __table_args__ = (
+        # One page per incident per target per escalation step: the heart of "never twice".
+        UniqueConstraint("incident_id", "target", "kind", "step", name="uq_alerts_outbox_once"),
+        Index("ix_alerts_outbox_status_id", "status", "id"),
+    )
+
+
+class IncidentStateRow(Base):
+    """An incident's full state as JSON, so a restart neither forgets nor re-pages it."""
+
+    __tablename__ = "alerts_incidents"
+
+    incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    status: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[float] = mapped_column(Double)
+
+    __table_args__ = (Index("ix_alerts_incidents_status", "status"),)
+
+
+def make_engine(url: str) -> Engine:
+    """An engine safe to share between the consumer loop and the sender thread."""
+    if url.startswith("sqlite"):
+        memory = url in ("sqlite://", "sqlite:///:memory:")
+        return create_engine(
+            url,
+            # One shared connection for an in-memory database, or each thread sees its own.
+            poolclass=StaticPool if memory else None,
+            connect_args={"check_same_thread": False, "timeout": 30},
+        )
+    return create_engine(url, pool_pre_ping=True)
+
+
+def create_schema(engine: Engine) -> None:
+    """Create the alerts tables that do not exist yet."""
+    Base.metadata.create_all(engine)

@@ -1,0 +1,65 @@
+"""Persisted incident state: loaded at start, saved in the same transaction as the outbox."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from smileback.alerts.incidents import Incident, Status, redact_incident
+from smileback.alerts.outbox.db import IncidentStateRow
+from smileback.alerts.outbox.store import like_pattern
+
+__all__ = ["IncidentStore"]
+
+
+class IncidentStore:
+    """Incidents by id, as JSON rows of `alerts_incidents`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def load(self) -> tuple[list[Incident], set[str]]:
+        """The open incidents in full, and the ids of resolved ones."""
+        with Session(self._engine) as session:
+            open_rows = session.scalars(
+                select(IncidentStateRow.state).where(
+                    IncidentStateRow.status != str(Status.RESOLVED)
+                )
+            ).all()
+            resolved = session.scalars(
+                select(IncidentStateRow.incident_id).where(
+                    IncidentStateRow.status == str(Status.RESOLVED)
+                )
+            ).all()
+        return [Incident.model_validate_json(s) for s in open_rows], set(resolved)
+
+    def save(self, session: Session, *, incidents: Iterable[Incident], now: datetime) -> None:
+        """Insert or replace each incident's state."""
+        for inc in incidents:
+            session.merge(
+                IncidentStateRow(
+                    incident_id=inc.incident_id,
+                    status=str(inc.status),
+                    state=inc.model_dump_json(),
+                    updated_at=now.timestamp(),
+                )
+            )
+
+    def redact_resolved(self, session: Session, *, mention_id: str) -> int:
+        """Rewrite resolved incidents that quote a deleted post (open ones live in the book)."""
+        rows = session.scalars(
+            select(IncidentStateRow).where(
+                IncidentStateRow.status == str(Status.RESOLVED),
+                IncidentStateRow.state.like(like_pattern(mention_id), escape="\\"),
+            )
+        ).all()
+        changed = 0
+        for row in rows:
+            inc = Incident.model_validate_json(row.state)
+            if redact_incident(inc, mention_id=mention_id):
+                row.state = inc.model_dump_json()
+                changed += 1
+        return changed

@@ -1,0 +1,232 @@
+"""The outbox table: store notifications, claim due ones, record each attempt's outcome.
+
+Rows of one (incident, target) are delivered in the order they were stored (a resolve
+never overtakes its trigger). A claimed row is leased, so a second sender, or this one
+after a crash, takes it again only once the lease has run out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from smileback.alerts.notifiers import Notification, NotificationKind
+from smileback.alerts.outbox.db import OutboxRow
+from smileback.alerts.outbox.item import OutboxItem, Pending
+
+__all__ = ["DeadLetter", "OutboxStore", "Status", "Triggered", "like_pattern"]
+
+_SCAN = 500  # pending rows looked at per claim: enough, and bounded
+
+
+class Status:
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    DEAD = "dead"
+
+
+Triggered = tuple[str, str, str | None]  # (target, notifier, recipient) of a sent trigger
+DeadLetter = tuple[int, str, str, str, str]  # (id, incident id, target, error, payload JSON)
+
+
+class OutboxStore:
+    """Reads and writes the outbox; writes that join a larger transaction take its session."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def enqueue(self, session: Session, *, items: Sequence[OutboxItem], now: datetime) -> int:
+        """Store the items that are not stored yet; returns how many were new."""
+        if not items:
+            return 0
+        ids = sorted({item.incident_id for item in items})
+        existing = {
+            (r.incident_id, r.target, r.kind, r.step)
+            for r in session.execute(
+                select(
+                    OutboxRow.incident_id, OutboxRow.target, OutboxRow.kind, OutboxRow.step
+                ).where(OutboxRow.incident_id.in_(ids))
+            )
+        }
+        added = 0
+        for item in items:
+            key = (item.incident_id, item.target, str(item.kind), item.step)
+            if key in existing:
+                continue  # already stored (a replay): the unique constraint backs this up
+            existing.add(key)
+            session.add(
+                OutboxRow(
+                    incident_id=item.incident_id,
+                    target=item.target,
+                    notifier=item.notifier,
+                    kind=str(item.kind),
+                    step=item.step,
+                    payload=item.notification.model_dump_json(),
+                    status=Status.PENDING,
+                    attempts=0,
+                    created_at=now.timestamp(),
+                    next_attempt_at=now.timestamp(),
+                    ingested_at=item.ingested_at.timestamp() if item.ingested_at else None,
+                    reported=False,
+                )
+            )
+            added += 1
+        return added
+
+    def triggered(self, *, incident_id: str) -> list[Triggered]:
+        """The targets a trigger of this incident went (or is going) to; dead ones left out."""
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(OutboxRow.target, OutboxRow.notifier, OutboxRow.payload)
+                .where(
+                    OutboxRow.incident_id == incident_id,
+                    OutboxRow.kind == str(NotificationKind.TRIGGER),
+                    OutboxRow.status != Status.DEAD,
+                )
+                .order_by(OutboxRow.id)
+            ).all()
+        seen: dict[str, Triggered] = {}
+        for target, notifier, payload in rows:
+            recipient = Notification.model_validate_json(payload).recipient
+            seen.setdefault(target, (target, notifier, recipient))
+        return list(seen.values())
+
+    def claim_due(self, *, now: datetime, lease_s: float, limit: int = 50) -> list[Pending]:
+        """Lease up to `limit` due rows, each the oldest pending row of its (incident, target)."""
+        t = now.timestamp()
+        claimed: list[Pending] = []
+        with Session(self._engine) as session, session.begin():
+            rows = session.scalars(
+                select(OutboxRow)
+                .where(OutboxRow.status == Status.PENDING)
+                .order_by(OutboxRow.id)
+                .limit(_SCAN)
+            ).all()
+            ahead: set[tuple[str, str]] = set()
+            for row in rows:
+                pair = (row.incident_id, row.target)
+                if pair in ahead:
+                    continue  # an older row of the same target goes first
+                ahead.add(pair)
+                leased = row.lease_until is not None and row.lease_until > t
+                if row.next_attempt_at > t or leased or len(claimed) >= limit:
+                    continue
+                won = session.execute(
+                    update(OutboxRow)
+                    .where(
+                        OutboxRow.id == row.id,
+                        OutboxRow.status == Status.PENDING,
+                        or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until <= t),
+                    )
+                    .values(lease_until=t + lease_s, attempts=OutboxRow.attempts + 1)
+                    .execution_options(synchronize_session=False)
+                )
+                if won.rowcount == 1:  # type: ignore[attr-defined]
+                    claimed.append(_pending(row, attempts=row.attempts + 1))
+        return claimed
+
+    def delivered(self, *, row_id: int, now: datetime) -> None:
+        """Mark a row delivered."""
+        self._set(row_id, status=Status.DELIVERED, delivered_at=now.timestamp(), lease_until=None)
+
+    def retry(self, *, row_id: int, at: datetime, error: str) -> None:
+        """Release a row to be tried again at `at`."""
+        self._set(row_id, next_attempt_at=at.timestamp(), last_error=error, lease_until=None)
+
+    def dead(self, *, row_id: int, error: str) -> None:
+        """Give up on a row: it stays, with its reason, as a dead letter."""
+        self._set(row_id, status=Status.DEAD, last_error=error, lease_until=None)
+
+    def depth(self) -> int:
+        """Rows still waiting to be delivered."""
+        with Session(self._engine) as session:
+            count = session.scalar(
+                select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending")
+            )
+        return int(count or 0)
+
+    def next_due(self) -> datetime | None:
+        """When the next row can be claimed: the earliest of each target's oldest pending row."""
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(
+                    OutboxRow.incident_id,
+                    OutboxRow.target,
+                    OutboxRow.next_attempt_at,
+                    OutboxRow.lease_until,
+                )
+                .where(OutboxRow.status == Status.PENDING)
+                .order_by(OutboxRow.id)
+                .limit(_SCAN)
+            ).all()
+        heads: dict[tuple[str, str], float] = {}
+        for incident_id, target, due, lease in rows:
+            heads.setdefault((incident_id, target), max(due, lease or 0.0))
+        return datetime.fromtimestamp(min(heads.values()), UTC) if heads else None
+
+    def unreported_dead(self, *, limit: int = 100) -> list[DeadLetter]:
+        """Dead letters not yet published to the DLQ topic."""
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(
+                    OutboxRow.id,
+                    OutboxRow.incident_id,
+                    OutboxRow.target,
+                    OutboxRow.last_error,
+                    OutboxRow.payload,
+                )
+                .where(OutboxRow.status == Status.DEAD, OutboxRow.reported.is_(False))
+                .order_by(OutboxRow.id)
+                .limit(limit)
+            ).all()
+        return [(r[0], r[1], r[2], r[3] or "", r[4]) for r in rows]
+
+    def mark_reported(self, *, row_ids: Sequence[int]) -> None:
+        """Note that these dead letters are on the DLQ topic."""
+        if row_ids:
+            with Session(self._engine) as session, session.begin():
+                session.execute(
+                    update(OutboxRow).where(OutboxRow.id.in_(row_ids)).values(reported=True)
+                )
+
+    def redact(self, session: Session, *, mention_id: str) -> int:
+        """Rewrite every stored notification that quotes a deleted post; returns how many."""
+        rows = session.scalars(
+            select(OutboxRow).where(OutboxRow.payload.like(like_pattern(mention_id), escape="\\"))
+        ).all()
+        changed = 0
+        for row in rows:
+            before = Notification.model_validate_json(row.payload)
+            after = before.redacted(mention_id=mention_id)
+            if after != before:
+                row.payload = after.model_dump_json()
+                changed += 1
+        return changed
+
+    def _set(self, row_id: int, **values: object) -> None:
+        with Session(self._engine) as session, session.begin():
+            session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**values))
+
+
+def _pending(row: OutboxRow, *, attempts: int) -> Pending:
+    return Pending(
+        id=row.id,
+        incident_id=row.incident_id,
+        target=row.target,
+        notifier=row.notifier,
+        kind=NotificationKind(row.kind),
+        attempts=attempts,
+        created_at=datetime.fromtimestamp(row.created_at, UTC),
+        ingested_at=datetime.fromtimestamp(row.ingested_at, UTC) if row.ingested_at else None,
+        notification=Notification.model_validate_json(row.payload),
+    )
+
+
+def like_pattern(mention_id: str) -> str:
+    """A LIKE pattern (escape char backslash) matching JSON that holds `mention_id` as a string."""
+    quoted = json.dumps(mention_id, ensure_ascii=False)
+    return "%" + quoted.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"

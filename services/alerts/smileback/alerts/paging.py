@@ -1,0 +1,162 @@
+"""Who a page goes to and through what: outbox items for one escalation level, and the
+acknowledge/resolve follow-ups for every target a trigger reached. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from smileback.alerts.incidents import Incident
+from smileback.alerts.notifiers import Notification, NotificationKind, ResponderRef
+from smileback.alerts.oncall import EscalationLevel, EscalationPolicy, OnCallConfig, on_call_at
+from smileback.alerts.outbox.item import OutboxItem
+from smileback.alerts.policy import Policy
+from smileback.common.errors import ConfigError
+
+__all__ = ["Paging", "PlannedPage", "plan_follow_ups", "plan_level"]
+
+
+@dataclass(frozen=True)
+class PlannedPage:
+    """The items one level fires, and who it is for."""
+
+    items: list[OutboxItem]
+    responders: list[ResponderRef]
+
+    @property
+    def assignee(self) -> str | None:
+        """The responders' ids, comma-separated, for the event's `assignee`."""
+        return ", ".join(r.id for r in self.responders) or None
+
+
+@dataclass(frozen=True)
+class Paging:
+    """The configuration paging needs, checked once at start."""
+
+    policy: Policy
+    oncall: OnCallConfig
+    notifiers: frozenset[str]
+    link_base: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in sorted(self.policy.escalation_policy_names()):
+            if name not in self.oncall.escalation_policies:
+                raise ConfigError(
+                    f"the policy uses escalation policy {name!r}, which is not defined"
+                )
+        for name, esc in self.oncall.escalation_policies.items():
+            for i, level in enumerate(esc.levels, start=1):
+                missing = sorted(set(level.notify) - self.notifiers)
+                if missing:
+                    raise ConfigError(
+                        f"escalation policy {name!r} level {i} notifies {', '.join(missing)},"
+                        " which is not configured (see the SMILEBACK_* notifier settings)"
+                    )
+
+    def escalation_for(self, brand: str) -> tuple[str, EscalationPolicy]:
+        """The name and escalation policy a brand pages along."""
+        name = self.policy.for_brand(brand).escalation_policy
+        return name, self.oncall.escalation_policies[name]
+
+    def link(self, incident_id: str) -> str | None:
+        """The incident's page on the console, when its address is configured."""
+        return f"{self.link_base.rstrip('/')}/incidents/{incident_id}" if self.link_base else None
+
+
+def plan_level(
+    *,
+    paging: Paging,
+    incident: Incident,
+    level: int,
+    seq: int,
+    now: datetime,
+    ingested_at: datetime | None = None,
+) -> PlannedPage:
+    """Triggers for level index `level` of the incident's escalation policy, as firing `seq`."""
+    _, policy = paging.escalation_for(incident.brand)
+    spec = policy.levels[level]
+    responders = _responders(spec, oncall=paging.oncall, at=now)
+    base = _notification(paging, incident, kind=NotificationKind.TRIGGER, now=now)
+    base = base.model_copy(update={"level": level + 1, "responders": responders})
+    items = []
+    for name in spec.notify:
+        emails = [r for r in responders if r.email] if name == "email" else []
+        for target, recipient in [(f"email:{r.id}", r.email) for r in emails] or [(name, None)]:
+            items.append(
+                OutboxItem(
+                    incident_id=incident.incident_id,
+                    target=target,
+                    notifier=name,
+                    kind=NotificationKind.TRIGGER,
+                    step=seq,
+                    notification=base.model_copy(update={"recipient": recipient}),
+                    ingested_at=ingested_at,
+                )
+            )
+    return PlannedPage(items=items, responders=responders)
+
+
+def plan_follow_ups(
+    *,
+    paging: Paging,
+    incident: Incident,
+    kind: NotificationKind,
+    actor: str | None,
+    triggered: Iterable[tuple[str, str, str | None]],
+    now: datetime,
+) -> list[OutboxItem]:
+    """One acknowledge or resolve per target a trigger reached: (target, notifier, recipient)."""
+    base = _notification(paging, incident, kind=kind, now=now).model_copy(update={"actor": actor})
+    return [
+        OutboxItem(
+            incident_id=incident.incident_id,
+            target=target,
+            notifier=notifier,
+            kind=kind,
+            step=0,
+            notification=base.model_copy(update={"recipient": recipient}),
+        )
+        for target, notifier, recipient in triggered
+    ]
+
+
+def _notification(
+    paging: Paging, incident: Incident, *, kind: NotificationKind, now: datetime
+) -> Notification:
+    brand = paging.policy.for_brand(incident.brand)
+    return Notification(
+        incident_id=incident.incident_id,
+        kind=kind,
+        brand=incident.brand,
+        rule=incident.rule,
+        severity=incident.severity,
+        pagerduty_severity=brand.pagerduty_severity[incident.severity],
+        summary=incident.summary,
+        packet=incident.packet,
+        link=paging.link(incident.incident_id),
+        at=now,
+    )
+
+
+def _responders(
+    level: EscalationLevel, *, oncall: OnCallConfig, at: datetime
+) -> list[ResponderRef]:
+    """Who the level's targets name at `at`, each once (a schedule gap names nobody)."""
+    found: dict[str, ResponderRef] = {}
+    for target in level.targets:
+        if target.schedule is not None:
+            responder = on_call_at(schedule=oncall.schedules[target.schedule], at=at)
+        else:
+            responder = oncall.responders.get(target.user or "")
+        if responder is not None:
+            found.setdefault(
+                responder.id,
+                ResponderRef(
+                    id=responder.id,
+                    name=responder.name,
+                    email=responder.email,
+                    slack=responder.slack,
+                ),
+            )
+    return list(found.values())

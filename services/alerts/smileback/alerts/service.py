@@ -1,0 +1,298 @@
+"""The alerts service: scored mentions and human actions in; incident events, queue items and
+stored notifications out; a periodic tick for escalations, auto-resolve and dead letters.
+
+Each batch runs the pure cores, publishes its events (flushed), then stores the changed
+incidents and the new outbox rows in one transaction; the loop commits Kafka offsets only
+after that. A crash before the database commit replays the batch and yields the same event
+ids; a crash after it finds every mention already counted, so nothing pages twice.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timedelta
+
+import structlog
+from sqlalchemy import Engine
+
+from smileback.alerts.escalation import due_escalations, start_escalation
+from smileback.alerts.incidents import (
+    Incident,
+    IncidentBook,
+    PostRef,
+    RecentComplaints,
+    Status,
+    incident_event,
+)
+from smileback.alerts.metrics import DECISIONS, OPEN_INCIDENTS
+from smileback.alerts.notifiers import NotificationKind
+from smileback.alerts.outbox import IncidentStore, OutboxStore, create_schema
+from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
+from smileback.alerts.policy import brand_volume, classify
+from smileback.alerts.writer import Batch, BatchWriter
+from smileback.common.bus import Bus, Record
+from smileback.common.clock import Clock
+from smileback.common.dlq import dead_letter
+from smileback.common.errors import SchemaError
+from smileback.common.events import (
+    IncidentEvent,
+    IncidentEventType,
+    QueueItem,
+    ScoredMention,
+    Severity,
+    decode,
+)
+from smileback.common.metrics import RECORDS, STAGE_SECONDS
+from smileback.common.topics import Topics
+
+__all__ = ["NOTIFY_STAGE", "STAGE", "AlertsService"]
+
+STAGE = "alerts"
+NOTIFY_STAGE = "alerts.notify"
+_HOUR = timedelta(hours=1)  # the scorer's brand volume window, and "similar in the last hour"
+
+log = structlog.get_logger(__name__)
+
+
+class AlertsService:
+    """Holds the incident book and writes through to the alerts database."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        bus: Bus,
+        topics: Topics,
+        clock: Clock,
+        paging: Paging,
+        book: IncidentBook,
+    ) -> None:
+        self.bus, self.topics, self.clock, self.paging, self.book = bus, topics, clock, paging, book
+        self.engine = engine
+        self.outbox = OutboxStore(engine)
+        self.recent = RecentComplaints()
+        self.writer = BatchWriter(
+            engine=engine, bus=bus, topics=topics, clock=clock, outbox=self.outbox
+        )
+
+    @classmethod
+    def start(
+        cls, *, engine: Engine, bus: Bus, topics: Topics, clock: Clock, paging: Paging
+    ) -> AlertsService:
+        """Create missing tables and restore the incidents a previous run left."""
+        create_schema(engine)
+        incidents, resolved = IncidentStore(engine).load()
+        book = IncidentBook(incidents, resolved=resolved)
+        log.info("incidents restored", open=len(incidents), resolved=len(resolved))
+        service = cls(engine=engine, bus=bus, topics=topics, clock=clock, paging=paging, book=book)
+        service._gauges()
+        return service
+
+    def handle(self, records: Sequence[Record]) -> None:
+        """A batch from the scored-mentions and incidents topics."""
+        with STAGE_SECONDS.labels(stage=STAGE).time():
+            out = Batch()
+            for record in records:
+                try:
+                    if record.topic == self.topics.incidents:
+                        self._human(decode(IncidentEvent, record.value), out)
+                    else:
+                        self._scored(decode(ScoredMention, record.value), out)
+                except SchemaError as exc:
+                    RECORDS.labels(stage=STAGE, outcome="dlq").inc()
+                    dead_letter(
+                        bus=self.bus,
+                        topics=self.topics,
+                        clock=self.clock,
+                        stage=STAGE,
+                        record=record,
+                        error=str(exc),
+                    )
+                    continue
+                RECORDS.labels(stage=STAGE, outcome="ok").inc()
+            self._commit(out)
+
+    def tick(self) -> None:
+        """Fire due escalation levels, resolve cooled threads, report dead letters."""
+        now, out = self.clock(), Batch()
+        for esc in due_escalations(
+            states=self.book.escalations(),
+            policies=self.paging.oncall.escalation_policies,
+            now=now,
+        ):
+            inc = self.book.get(esc.incident_id)
+            if inc is None:
+                continue
+            planned = plan_level(
+                paging=self.paging, incident=inc, level=esc.level, seq=esc.seq, now=now
+            )
+            self.book.set_escalation(incident_id=inc.incident_id, state=esc.state)
+            out.items += planned.items
+            out.events.append(
+                incident_event(
+                    inc,
+                    IncidentEventType.ESCALATED,
+                    mention_id=inc.summary_mention_id,
+                    now=now,
+                    event_id=f"{inc.incident_id}:escalated:{esc.seq}",
+                    level=esc.level + 1,
+                    assignee=planned.assignee,
+                )
+            )
+            log.info("escalated", incident_id=inc.incident_id, level=esc.level + 1, round=esc.round)
+        for inc in self.book.cooled(now=now, quiet_for=self._quiet_for):
+            self._close(inc, actor="smileback: the thread went quiet", now=now, out=out, own=True)
+        self._commit(out)
+        self.writer.report_dead_letters(stage=NOTIFY_STAGE)
+
+    def _scored(self, mention: ScoredMention, out: Batch) -> None:
+        now, brand = self.clock(), mention.brand
+        policy = self.paging.policy.for_brand(brand or "")
+        at = mention.created_at or now
+        volume = None
+        if brand is not None and mention.scores.is_negative and not mention.deleted:
+            self.recent.add(brand=brand, root_id=mention.root_id, ref=PostRef.of(mention), at=at)
+            negatives = self.recent.count(
+                brand=brand, now=at, window=_HOUR, exclude_roots=self.book.open_roots(brand=brand)
+            )
+            volume = brand_volume(mention=mention, negatives=negatives)
+        decision = classify(mention=mention, policy=policy, volume=volume)
+        DECISIONS.labels(action=str(decision.action)).inc()
+        similar = (
+            self.recent.similar(brand=brand, exclude_root=mention.root_id, now=at, window=_HOUR)
+            if brand is not None
+            else []
+        )
+        applied = self.book.apply(
+            mention=mention,
+            decision=decision,
+            now=now,
+            similar=similar,
+            surge_window=timedelta(minutes=policy.brand_surge.window_minutes),
+        )
+        out.events += applied.events
+        if mention.deleted:
+            self.recent.forget(mention_id=mention.id)
+            out.redacted.append(mention.id)
+        if applied.paged and applied.incident is not None:
+            self._page(applied.incident, mention=mention, now=now, out=out)
+        if decision.queue is not None:
+            out.queue.append(
+                QueueItem(
+                    mention_id=mention.id,
+                    brand=brand,
+                    queue=decision.queue,
+                    reason=decision.reason,
+                    at=now,
+                )
+            )
+
+    def _page(self, inc: Incident, *, mention: ScoredMention, now: datetime, out: Batch) -> None:
+        name, policy = self.paging.escalation_for(inc.brand)
+        seq = inc.escalation.seq + 1 if inc.escalation is not None else 0
+        planned = plan_level(
+            paging=self.paging,
+            incident=inc,
+            level=0,
+            seq=seq,
+            now=now,
+            ingested_at=mention.ingested_at,
+        )
+        state = start_escalation(policy_name=name, policy=policy, now=now, seq=seq)
+        # A claimed incident whose severity rises is paged again, but not escalated.
+        if inc.status is Status.ACKNOWLEDGED:
+            state = state.stopped()
+        inc.page_count += 1
+        inc.paged_ingested_at = mention.ingested_at
+        self.book.set_escalation(incident_id=inc.incident_id, state=state)
+        out.items += planned.items
+        out.events.append(
+            incident_event(
+                inc,
+                IncidentEventType.PAGED,
+                mention_id=mention.id,
+                now=now,
+                level=1,
+                assignee=planned.assignee,
+            )
+        )
+
+    def _human(self, event: IncidentEvent, out: Batch) -> None:
+        """Acknowledge, resolve or assign, as published by the API; our own events pass by."""
+        now = self.clock()
+        if event.type is IncidentEventType.ACKNOWLEDGED:
+            actor = event.actor or event.assignee or "unknown"
+            inc = self.book.acknowledge(incident_id=event.incident_id, actor=actor)
+            if inc is not None:
+                log.info("acknowledged", incident_id=inc.incident_id, by=actor)
+                self._follow_up(
+                    inc, kind=NotificationKind.ACKNOWLEDGE, actor=actor, now=now, out=out
+                )
+        elif event.type is IncidentEventType.RESOLVED:
+            inc = self.book.get(event.incident_id)
+            if inc is not None:
+                self._close(inc, actor=event.actor, now=now, out=out, own=False)
+        elif event.type is IncidentEventType.UPDATED and event.actor:
+            owner = event.assignee or (
+                event.context.get("owner") if event.context.get("action") == "assign" else None
+            )
+            if isinstance(owner, str) and owner:
+                self.book.assign(incident_id=event.incident_id, owner=owner)
+
+    def _close(
+        self, inc: Incident, *, actor: str | None, now: datetime, out: Batch, own: bool
+    ) -> None:
+        self.book.resolve(incident_id=inc.incident_id, now=now)
+        if own:
+            out.events.append(
+                incident_event(
+                    inc,
+                    IncidentEventType.RESOLVED,
+                    mention_id=inc.summary_mention_id,
+                    now=now,
+                    event_id=f"{inc.incident_id}:resolved:quiet",
+                    actor=actor,
+                )
+            )
+        log.info("resolved", incident_id=inc.incident_id, by=actor)
+        self._follow_up(inc, kind=NotificationKind.RESOLVE, actor=actor, now=now, out=out)
+
+    def _follow_up(
+        self,
+        inc: Incident,
+        *,
+        kind: NotificationKind,
+        actor: str | None,
+        now: datetime,
+        out: Batch,
+    ) -> None:
+        """Tell every target a trigger reached (stored, or stored by this batch)."""
+        found = {t[0]: t for t in self.outbox.triggered(incident_id=inc.incident_id)}
+        for item in out.items:
+            if item.incident_id == inc.incident_id and item.kind is NotificationKind.TRIGGER:
+                found.setdefault(
+                    item.target, (item.target, item.notifier, item.notification.recipient)
+                )
+        out.items += plan_follow_ups(
+            paging=self.paging,
+            incident=inc,
+            kind=kind,
+            actor=actor,
+            triggered=list(found.values()),
+            now=now,
+        )
+
+    def _quiet_for(self, brand: str) -> timedelta | None:
+        minutes = self.paging.policy.for_brand(brand).resolve_after_quiet_minutes
+        return timedelta(minutes=minutes) if minutes is not None else None
+
+    def _commit(self, out: Batch) -> None:
+        self.writer.commit(out, incidents=self.book.take_dirty())
+        self._gauges()
+
+    def _gauges(self) -> None:
+        counts = dict.fromkeys(Severity, 0)
+        for inc in self.book.open_incidents():
+            counts[inc.severity] += 1
+        for severity, n in counts.items():
+            OPEN_INCIDENTS.labels(severity=str(severity)).set(n)

@@ -1,0 +1,77 @@
+"""Write one batch's outputs: publish its events (flushed), then store the changed incidents,
+redactions and new outbox rows in one database transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from smileback.alerts.incidents import Incident
+from smileback.alerts.outbox import IncidentStore, OutboxItem, OutboxStore
+from smileback.common.bus import Bus
+from smileback.common.clock import Clock
+from smileback.common.dlq import send_to_dlq
+from smileback.common.events import IncidentEvent, QueueItem, encode
+from smileback.common.topics import Topics
+
+__all__ = ["Batch", "BatchWriter"]
+
+
+@dataclass
+class Batch:
+    """What handling some records or one tick produced."""
+
+    events: list[IncidentEvent] = field(default_factory=list)
+    queue: list[QueueItem] = field(default_factory=list)
+    items: list[OutboxItem] = field(default_factory=list)
+    redacted: list[str] = field(default_factory=list)  # deleted mention ids
+
+
+class BatchWriter:
+    """Publishes before it stores: a crash in between replays to the same event ids."""
+
+    def __init__(
+        self, *, engine: Engine, bus: Bus, topics: Topics, clock: Clock, outbox: OutboxStore
+    ) -> None:
+        self._engine, self._bus, self._topics, self._clock = engine, bus, topics, clock
+        self._outbox = outbox
+        self._state = IncidentStore(engine)
+
+    def commit(self, batch: Batch, *, incidents: Sequence[Incident]) -> None:
+        """Publish the batch's events and queue items, then store everything else at once."""
+        for event in batch.events:
+            self._bus.publish(self._topics.incidents, key=event.incident_id, value=encode(event))
+        for item in batch.queue:
+            self._bus.publish(self._topics.queues, key=item.mention_id, value=encode(item))
+        if batch.events or batch.queue:
+            self._bus.flush()
+        if not (incidents or batch.items or batch.redacted):
+            return
+        now = self._clock()
+        with Session(self._engine) as session, session.begin():
+            for mention_id in batch.redacted:
+                self._outbox.redact(session, mention_id=mention_id)
+                self._state.redact_resolved(session, mention_id=mention_id)
+            self._state.save(session, incidents=incidents, now=now)
+            self._outbox.enqueue(session, items=batch.items, now=now)
+
+    def report_dead_letters(self, *, stage: str) -> None:
+        """Put dead letters not yet reported on the DLQ topic, with their stored JSON."""
+        dead = self._outbox.unreported_dead()
+        for _, incident_id, target, error, payload in dead:
+            send_to_dlq(
+                bus=self._bus,
+                topics=self._topics,
+                clock=self._clock,
+                stage=stage,
+                error=f"{target}: {error}",
+                raw=payload.encode("utf-8"),
+                source_id=incident_id,
+                topic=self._topics.incidents,
+            )
+        if dead:
+            self._bus.flush()
+            self._outbox.mark_reported(row_ids=[d[0] for d in dead])

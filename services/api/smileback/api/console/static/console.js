@@ -1,0 +1,220 @@
+// The on-call console: log in, the incident queue, one incident's context and actions, the smile-back queue.
+
+import { ApiFailure, AuthError, call, pageOf, segment, session, withQuery } from "./api.js";
+import { append, h, replace } from "./dom.js";
+import { contextPacket, incidentFacts, incidentRow, smileItem, threadPosts, timelineItems } from "./render.js";
+
+const REFRESH_MS = 30000;
+const $ = (id) => document.getElementById(id);
+
+const state = { selected: null, incident: null, queueNext: null, smileNext: null, timer: null };
+
+function showLogin(message) {
+  session.end();
+  clearInterval(state.timer);
+  state.selected = state.incident = null;
+  // Nothing the last session saw stays in the page.
+  replace($("incident-rows"));
+  replace($("smile-list"));
+  $("detail-body").hidden = true;
+  $("detail-empty").hidden = false;
+  $("detail-title").textContent = "Incident";
+  $("app-view").hidden = true;
+  $("session-bar").hidden = true;
+  $("login-view").hidden = false;
+  $("flash").hidden = true;
+  $("login-error").hidden = !message;
+  $("login-error").textContent = message || "";
+  $("token").value = "";
+  $("responder").value = session.name();
+  $("token").focus();
+}
+
+function showApp() {
+  $("login-view").hidden = true;
+  $("login-error").hidden = true;
+  $("app-view").hidden = false;
+  $("session-bar").hidden = false;
+  $("whoami").textContent = session.name();
+  clearInterval(state.timer);
+  state.timer = setInterval(() => guarded(refreshQueues), REFRESH_MS);
+}
+
+function flash(message, kind = "info") {
+  const node = $("flash");
+  node.textContent = message;
+  node.className = `flash ${kind}`;
+  node.hidden = false;
+}
+
+/** Run an API action; a 401/403 returns to the login form, other failures show a message. */
+async function guarded(action) {
+  try {
+    return await action();
+  } catch (error) {
+    if (error instanceof AuthError) showLogin(error.message);
+    else if (error instanceof ApiFailure) flash(error.message, "error");
+    else throw error;
+    return undefined;
+  }
+}
+
+async function loadQueue({ more = false } = {}) {
+  const status = $("status-filter").value;
+  const data = await call("GET", withQuery("/v1/incidents", { status, cursor: more ? state.queueNext : null }));
+  const { items, next } = pageOf(data);
+  state.queueNext = next;
+  const rows = items.map((incident) => incidentRow(incident, { selected: incident.id === state.selected, onOpen: openIncident }));
+  if (more) append($("incident-rows"), rows);
+  else replace($("incident-rows"), rows);
+  $("queue-caption").textContent = `${status[0].toUpperCase()}${status.slice(1)} incidents`;
+  $("queue-empty").hidden = $("incident-rows").children.length > 0;
+  $("queue-more").hidden = !next;
+}
+
+async function loadSmileBack({ more = false } = {}) {
+  const data = await call("GET", withQuery("/v1/smile-back", { answered: "false", cursor: more ? state.smileNext : null }));
+  const { items, next } = pageOf(data);
+  state.smileNext = next;
+  const nodes = items.map((item) => smileItem(item, { onAnswered: markAnswered }));
+  if (more) append($("smile-list"), nodes);
+  else replace($("smile-list"), nodes);
+  $("smile-empty").hidden = $("smile-list").children.length > 0;
+  $("smile-more").hidden = !next;
+}
+
+/** Reload both queues; one failing does not keep the other from showing. */
+async function refreshQueues() {
+  const failures = (await Promise.allSettled([loadQueue(), loadSmileBack()]))
+    .filter((result) => result.status === "rejected")
+    .map((result) => result.reason);
+  if (failures.length) throw failures.find((error) => error instanceof AuthError) || failures[0];
+}
+
+async function openIncident(id) {
+  state.selected = id;
+  for (const row of $("incident-rows").children) {
+    if (row.dataset.id === id) row.setAttribute("aria-current", "true");
+    else row.removeAttribute("aria-current");
+  }
+  await guarded(async () => {
+    const incident = await call("GET", `/v1/incidents/${segment(id)}`);
+    if (state.selected !== id) return; // another incident was opened meanwhile
+    state.incident = incident;
+    renderIncident(incident);
+  });
+}
+
+function renderIncident(incident) {
+  $("detail-empty").hidden = true;
+  $("detail-body").hidden = false;
+  $("detail-title").textContent = `Incident ${incident.id}`;
+  $("detail-summary").textContent = incident.summary || "";
+  replace($("detail-facts"), incidentFacts(incident));
+  replace($("context"), contextPacket(incident.context, incident), threadPosts(incident.thread_mentions));
+  replace($("timeline"), timelineItems(incident.timeline));
+  setActionStates(incident);
+}
+
+function setActionStates(incident) {
+  $("ack").disabled = incident.status !== "open";
+  $("resolve").disabled = incident.status === "resolved";
+}
+
+/** POST an action on the open incident, then show its new state (also when it was refused). */
+async function act(action, body, done) {
+  const incident = state.incident;
+  if (!incident) return false;
+  const buttons = [...$("detail-body").querySelectorAll("button")];
+  buttons.forEach((button) => { button.disabled = true; }); // no double submits
+  const ok = await guarded(async () => {
+    await call("POST", `/v1/incidents/${segment(incident.id)}/${action}`, body);
+    flash(done);
+    return true;
+  });
+  if (session.token()) {
+    // A 409 means someone else changed it first: show what it is now.
+    await Promise.all([openIncident(incident.id), guarded(loadQueue)]);
+  }
+  buttons.forEach((button) => { button.disabled = false; });
+  if (state.incident) setActionStates(state.incident);
+  return ok === true;
+}
+
+/** Mark one mention answered and take it off the list (the list keeps its place and its pages). */
+async function markAnswered(mentionId, button) {
+  button.disabled = true;
+  const ok = await guarded(async () => {
+    await call("POST", `/v1/smile-back/${segment(mentionId)}/answered`, { responder: session.name() });
+    return true;
+  });
+  if (!ok) {
+    button.disabled = false;
+    return;
+  }
+  button.closest("li")?.remove();
+  $("smile-empty").hidden = $("smile-list").children.length > 0;
+  flash(`Marked ${mentionId} answered.`);
+}
+
+async function logIn(event) {
+  event.preventDefault();
+  const token = $("token").value.trim();
+  const name = $("responder").value.trim();
+  if (!token || !name) return;
+  session.start(token, name);
+  $("token").value = "";
+  await enter(`Logged in as ${name}.`);
+}
+
+/** Show the console unless the API refuses the token; other failures show as a message. */
+async function enter(greeting) {
+  try {
+    await refreshQueues();
+  } catch (error) {
+    if (error instanceof AuthError) {
+      showLogin(error.message);
+      return;
+    }
+    showApp();
+    flash(error.message, "error");
+    return;
+  }
+  showApp();
+  if (greeting) flash(greeting);
+}
+
+function wire() {
+  $("login-form").addEventListener("submit", logIn);
+  $("logout").addEventListener("click", () => showLogin(""));
+  $("refresh").addEventListener("click", () => guarded(async () => {
+    await refreshQueues();
+    if (state.selected) await openIncident(state.selected);
+  }));
+  $("status-filter").addEventListener("change", () => guarded(loadQueue));
+  $("queue-more").addEventListener("click", () => guarded(() => loadQueue({ more: true })));
+  $("smile-more").addEventListener("click", () => guarded(() => loadSmileBack({ more: true })));
+  $("ack").addEventListener("click", () => act("acknowledge", { responder: session.name() }, "Acknowledged."));
+  $("resolve").addEventListener("click", () => act("resolve", { responder: session.name() }, "Resolved."));
+  $("assign-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const owner = $("owner").value.trim();
+    if (owner) act("assign", { owner, responder: session.name() }, `Assigned to ${owner}.`).then((ok) => { if (ok) $("owner").value = ""; });
+  });
+  $("note-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("note").value.trim();
+    if (text) act("notes", { text, author: session.name() }, "Note added.").then((ok) => { if (ok) $("note").value = ""; });
+  });
+}
+
+async function start() {
+  wire();
+  if (!session.token()) {
+    showLogin("");
+    return;
+  }
+  await enter("");
+}
+
+start();

@@ -1,0 +1,78 @@
+"""Incidents, their timelines, and the bodies of the responder's actions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from smileback.api.schemas.base import In, Name, Out, Prose
+from smileback.api.schemas.mentions import MentionOut
+from smileback.api.store.models import IncidentStatus
+from smileback.common.events import IncidentEventType, Severity
+
+__all__ = [
+    "AssignIn",
+    "IncidentDetail",
+    "IncidentEventOut",
+    "IncidentOut",
+    "NoteIn",
+    "ResponderIn",
+]
+
+
+class IncidentOut(Out):
+    id: str
+    brand: str
+    thread_root_id: str
+    rule: str
+    severity: Severity
+    status: IncidentStatus
+    opened_at: datetime
+    last_event_at: datetime
+    mention_count: int
+    peak_velocity: float
+    summary: str
+    paged_count: int
+    owner: str | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+
+
+class IncidentEventOut(Out):
+    """One timeline entry; `action` is "assign" or "note" for those human updates."""
+
+    event_id: str
+    type: IncidentEventType
+    at: datetime
+    mention_id: str | None
+    severity: Severity | None
+    actor: str | None
+    action: str | None = None
+    owner: str | None = None
+    note: str | None = None
+    level: int | None = None  # the escalation level a page or escalation reached
+    assignee: str | None = None  # who was paged, or who owns it after this event
+
+
+class IncidentDetail(IncidentOut):
+    """An incident with its context packet, its events oldest first, and its thread."""
+
+    context: dict[str, Any]
+    timeline: list[IncidentEventOut]
+    thread_mentions: list[MentionOut]
+
+
+class ResponderIn(In):
+    responder: Name
+
+
+class AssignIn(In):
+    owner: Name
+    responder: Name | None = None
+
+
+class NoteIn(In):
+    text: Prose
+    author: Name

@@ -1,0 +1,27 @@
+"""The smile-back queue."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from smileback.api.schemas.base import In, Name, Out
+from smileback.api.schemas.mentions import MentionOut
+
+__all__ = ["AnsweredIn", "SmileBackItem"]
+
+
+class SmileBackItem(Out):
+    """A kind mention waiting for a genuine reply, with the mention when it is still stored."""
+
+    mention_id: str
+    brand: str | None
+    reason: str
+    at: datetime
+    answered: bool
+    answered_by: str | None
+    answered_at: datetime | None
+    mention: MentionOut | None
+
+
+class AnsweredIn(In):
+    responder: Name | None = None

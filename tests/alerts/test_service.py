@@ -1,0 +1,399 @@
+"""The alerts service end to end in one process: pages, queues, the DLQ, escalation,
+acknowledge and resolve, auto-resolve, redaction, surges, and restarts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from smileback.alerts.metrics import OPEN_INCIDENTS
+from smileback.alerts.oncall import (
+    EscalationLevel,
+    EscalationPolicy,
+    Layer,
+    OnCallConfig,
+    Responder,
+    Schedule,
+    Target,
+)
+from smileback.alerts.outbox import OutboxRow
+from smileback.alerts.service import NOTIFY_STAGE, STAGE
+from smileback.common.events import (
+    IncidentEvent,
+    IncidentEventType,
+    QueueName,
+    ReachTier,
+    Sentiment,
+    Severity,
+    encode,
+    incident_id_for,
+)
+from tests.alerts.clock import FakeClock
+from tests.alerts.factory import scored
+from tests.alerts.harness import TOPICS, Harness
+
+T0 = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)  # a Monday
+ROOT_ID = incident_id_for(brand="acme", thread_root_id="root")
+ANA = Responder(id="ana", name="Ana", email="ana@example.com")
+BEN = Responder(id="ben", email="ben@example.com")
+ONCALL = OnCallConfig(
+    responders={"ana": ANA, "ben": BEN},
+    schedules={"main": Schedule(layers=(Layer(users=(ANA,), start=date(2025, 1, 6)),))},
+    escalation_policies={
+        "default": EscalationPolicy(
+            levels=(
+                EscalationLevel(
+                    targets=(Target(schedule="main"),),
+                    notify=("webhook",),
+                    escalate_after_minutes=5,
+                ),
+                EscalationLevel(
+                    targets=(Target(user="ben"),), notify=("email",), escalate_after_minutes=10
+                ),
+            ),
+            repeat=1,
+        )
+    },
+)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(T0)
+
+
+def human(kind: IncidentEventType, *, actor: str = "ana", **extra) -> IncidentEvent:
+    fields = {
+        "event_id": f"{ROOT_ID}:{kind}:test",
+        "type": kind,
+        "incident_id": ROOT_ID,
+        "brand": "acme",
+        "thread_root_id": "root",
+        "rule": "large_audience_complaint",
+        "severity": Severity.CRITICAL,
+        "at": T0,
+        "mention_id": "root",
+        "actor": actor,
+    }
+    return IncidentEvent(**(fields | extra))
+
+
+def rows(h: Harness) -> list[OutboxRow]:
+    with Session(h.engine) as session:
+        return list(session.scalars(select(OutboxRow).order_by(OutboxRow.id)))
+
+
+def good_json() -> bytes:
+    return encode(scored("ok-1", tier=ReachTier.MICRO))
+
+
+BAD_RECORDS = {
+    "malformed-json": b'{"id": "x", "text": ',
+    "wrong-types": json.dumps({**json.loads(good_json()), "deleted": "perhaps"}).encode(),
+    "unknown-field": json.dumps({**json.loads(good_json()), "surprise": 1}).encode(),
+    "oversized-text": json.dumps({**json.loads(good_json()), "text": "a" * 10_001}).encode(),
+    "invalid-utf8": b'{"id": "x", "text": "\xff\xfe"}',
+    "missing-scores": json.dumps({"id": "x", "text": "hi"}).encode(),
+    "empty": b"",
+}
+
+
+@pytest.mark.parametrize("name", list(BAD_RECORDS))
+def test_bad_scored_record_goes_to_dlq_and_the_stream_goes_on(
+    tmp_path: Path, clock: FakeClock, name: str
+) -> None:
+    h = Harness(tmp_path, clock)
+    h.feed(BAD_RECORDS[name], good_json())
+    (record,) = h.dlq()
+    assert (record.stage, record.raw, record.topic, record.source_id) == (
+        STAGE,
+        BAD_RECORDS[name],
+        TOPICS.scored,
+        "root",
+    )
+    assert record.error
+    (item,) = h.queues()
+    assert item.mention_id == "ok-1"
+
+
+def test_bad_incident_event_goes_to_dlq(tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(tmp_path, clock)
+    h.bus.publish(TOPICS.incidents, key="inc_x", value=b'{"type": "acknowledged"}')
+    h.feed(encode(scored("root")))
+    (record,) = h.dlq()
+    assert record.topic == TOPICS.incidents
+    assert [e.type for e in h.incidents()] == [IncidentEventType.OPENED, IncidentEventType.PAGED]
+
+
+def test_a_page_a_triage_and_a_smile_back(tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(tmp_path, clock)
+    h.feed(
+        encode(scored("root", ingested_at=T0 - timedelta(seconds=3))),
+        encode(scored("small", tier=ReachTier.NANO, root_id="other")),
+        encode(
+            scored(
+                "kind", text="acme you are wonderful", negativity=0.02, sentiment=Sentiment.POSITIVE
+            )
+        ),
+    )
+    opened, paged = h.incidents()
+    assert (opened.type, paged.type) == (IncidentEventType.OPENED, IncidentEventType.PAGED)
+    assert paged.event_id == f"{ROOT_ID}:paged:root"
+    assert (paged.level, paged.assignee) == (1, None)
+    assert paged.context["who"]["handle"] == "loudcustomer"
+    assert {(q.mention_id, q.queue) for q in h.queues()} == {
+        ("small", QueueName.TRIAGE),
+        ("kind", QueueName.SMILE_BACK),
+    }
+    assert h.sent() == []  # stored first ...
+    (row,) = rows(h)
+    assert (row.target, row.kind, row.step, row.status) == ("webhook", "trigger", 0, "pending")
+    h.deliver()  # ... then sent
+    assert h.sent() == [(ROOT_ID, "trigger", 1)]
+    assert OPEN_INCIDENTS.labels(severity="critical")._value.get() == 1
+
+
+def test_exactly_one_page_for_a_thread_piling_on(tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(tmp_path, clock)
+    replies = [
+        encode(
+            scored(
+                f"r{i}",
+                root_id="root",
+                handle=f"u{i}",
+                velocity=float(i),
+                risk=0.9,
+                tier=ReachTier.MACRO if i % 5 == 0 else ReachTier.MICRO,
+            )
+        )
+        for i in range(30)
+    ]
+    h.feed(encode(scored("root")), *replies)
+    h.deliver()
+    h.deliver()
+    assert h.sent() == [(ROOT_ID, "trigger", 1)]
+    types = [e.type for e in h.incidents()]
+    assert types.count(IncidentEventType.PAGED) == 1
+    assert types.count(IncidentEventType.UPDATED) == 30
+
+
+def test_unacknowledged_page_escalates_and_acknowledging_stops_it(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    h = Harness(tmp_path, clock, notifiers=("webhook", "email"), oncall=ONCALL)
+    h.feed(encode(scored("root")))
+    paged = h.incidents()[-1]
+    assert (paged.level, paged.assignee) == (1, "ana")
+    clock.advance(minutes=4)
+    h.service.tick()
+    assert [e.type for e in h.incidents()].count(IncidentEventType.ESCALATED) == 0
+    clock.advance(minutes=1)
+    h.service.tick()
+    h.service.tick()  # a second tick at the same time fires nothing more
+    escalated = [e for e in h.incidents() if e.type is IncidentEventType.ESCALATED]
+    assert [(e.level, e.assignee, e.event_id) for e in escalated] == [
+        (2, "ben", f"{ROOT_ID}:escalated:1")
+    ]
+    h.deliver()
+    assert [n.recipient for n in h.notifiers["email"].sent] == ["ben@example.com"]
+    h.human(human(IncidentEventType.ACKNOWLEDGED, actor="ben"))
+    h.human(human(IncidentEventType.ACKNOWLEDGED, actor="ana", event_id="other"))  # too late
+    clock.advance(minutes=30)  # without the acknowledgement, levels would fire at 15 and 20
+    h.service.tick()
+    assert [e.type for e in h.incidents()].count(IncidentEventType.ESCALATED) == 1
+    h.deliver()
+    assert h.sent("webhook") == [(ROOT_ID, "trigger", 1), (ROOT_ID, "acknowledge", None)]
+    assert h.sent("email") == [(ROOT_ID, "trigger", 2), (ROOT_ID, "acknowledge", None)]
+    assert {n.actor for n in h.notifiers["email"].sent if n.kind == "acknowledge"} == {"ben"}
+    inc = h.service.book.get(ROOT_ID)
+    assert inc is not None
+    assert inc.owner == "ben"
+
+
+def test_escalation_repeats_up_to_its_limit(tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(tmp_path, clock, notifiers=("webhook", "email"), oncall=ONCALL)
+    h.feed(encode(scored("root")))
+    for _ in range(12):
+        clock.advance(minutes=5)
+        h.service.tick()
+    levels = [e.level for e in h.incidents() if e.type is IncidentEventType.ESCALATED]
+    assert levels == [2, 1, 2]  # level 2, then the policy once more (repeat: 1), then stop
+    assert [(r.target, r.step) for r in rows(h) if r.kind == "trigger"] == [
+        ("webhook", 0),
+        ("email:ben", 1),
+        ("webhook", 2),
+        ("email:ben", 3),
+    ]
+
+
+def test_human_resolve_closes_and_follows_up_every_target(tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(tmp_path, clock, notifiers=("webhook", "email"), oncall=ONCALL)
+    h.feed(encode(scored("root")))
+    h.human(human(IncidentEventType.RESOLVED))
+    h.feed(encode(scored("r9", root_id="root")))  # the thread stays closed
+    clock.advance(hours=1)
+    h.service.tick()
+    h.deliver()
+    h.deliver()
+    assert h.sent("webhook") == [(ROOT_ID, "trigger", 1), (ROOT_ID, "resolve", None)]
+    assert h.sent("email") == []  # never escalated that far
+    assert [e.type for e in h.incidents() if e.actor is None] == [
+        IncidentEventType.OPENED,
+        IncidentEventType.PAGED,
+    ]
+
+
+def test_a_thread_that_goes_quiet_resolves_itself(tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(tmp_path, clock)
+    h.feed(encode(scored("root")))
+    clock.advance(minutes=30)
+    h.feed(encode(scored("r1", root_id="root", tier=ReachTier.NANO)))
+    clock.advance(minutes=59)
+    h.service.tick()
+    assert IncidentEventType.RESOLVED not in [e.type for e in h.incidents()]
+    clock.advance(minutes=1)
+    h.service.tick()
+    resolved = h.incidents()[-1]
+    assert (resolved.type, resolved.event_id) == (
+        IncidentEventType.RESOLVED,
+        f"{ROOT_ID}:resolved:quiet",
+    )
+    assert "quiet" in (resolved.actor or "")
+    h.pump()  # our own event comes back on the incidents topic: nothing happens twice
+    h.deliver()
+    h.deliver()
+    assert h.sent() == [(ROOT_ID, "trigger", 1), (ROOT_ID, "resolve", None)]
+
+
+def test_restart_between_trigger_and_delivery_delivers_exactly_once(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    h = Harness(tmp_path, clock, notifiers=("webhook", "email"), oncall=ONCALL)
+    h.feed(encode(scored("root")))
+    h.restart()  # nothing delivered yet; the consumer group resumes after its commit
+    h.bus.publish(TOPICS.scored, key="root", value=encode(scored("root")))  # a redelivery
+    h.pump()
+    h.deliver()
+    h.deliver()
+    assert h.sent() == [(ROOT_ID, "trigger", 1)]
+    assert len(rows(h)) == 1
+    # The escalation timer survived the restart too: level 2 fires once, on time.
+    clock.advance(minutes=5)
+    h.restart()
+    h.service.tick()
+    h.restart()
+    h.service.tick()
+    assert [e.level for e in h.incidents() if e.type is IncidentEventType.ESCALATED] == [2]
+    assert [(r.target, r.step) for r in rows(h)] == [("webhook", 0), ("email:ben", 1)]
+
+
+def test_deleted_post_is_redacted_in_the_incident_and_stored_pages(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    h = Harness(tmp_path, clock)
+    h.feed(encode(scored("root", text="secret rant about acme", handle="ranter")))
+    h.deliver()
+    h.feed(encode(scored("root", deleted=True, text="")))
+    redaction = h.incidents()[-1]
+    assert redaction.event_id == f"{ROOT_ID}:redacted:root"
+    assert "secret rant" not in redaction.model_dump_json()
+    assert all("secret rant" not in r.payload and "ranter" not in r.payload for r in rows(h))
+    h.restart()
+    inc = h.service.book.get(ROOT_ID)
+    assert inc is not None
+    assert "secret rant" not in inc.model_dump_json()
+
+
+def test_redaction_reaches_resolved_incidents_in_the_database(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    h = Harness(tmp_path, clock)
+    h.feed(encode(scored("root", text="secret rant about acme")))
+    h.human(human(IncidentEventType.RESOLVED))
+    h.feed(encode(scored("root", deleted=True, text="")))
+    from smileback.alerts.outbox import IncidentStateRow
+
+    with Session(h.engine) as session:
+        (state,) = session.scalars(select(IncidentStateRow.state))
+    assert "secret rant" not in state
+
+
+def test_surge_pages_once_per_window_but_not_for_an_explained_pile_on(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    h = Harness(tmp_path, clock)
+    h.feed(encode(scored("root", created_at=T0)))
+    # 25 negative replies in the paged thread: the scorer's brand count rises with them,
+    # but they are the paged thread's, not a surge.
+    h.feed(
+        *[
+            encode(
+                scored(f"r{i}", root_id="root", tier=ReachTier.NANO, created_at=T0, brand_now=i + 2)
+            )
+            for i in range(25)
+        ]
+    )
+    # A small complaint elsewhere: 27 negatives this hour, but only one outside the thread.
+    h.feed(
+        encode(
+            scored("elsewhere", tier=ReachTier.NANO, created_at=T0, brand_now=27, brand_baseline=1)
+        ),
+        key="elsewhere",
+    )
+    assert {e.incident_id for e in h.incidents()} == {ROOT_ID}
+    # Then twenty-five unrelated complaints: a real surge, one incident for the window.
+    h.feed(
+        *[
+            encode(
+                scored(
+                    f"s{i}", tier=ReachTier.NANO, created_at=T0, brand_now=28 + i, brand_baseline=1
+                )
+            )
+            for i in range(25)
+        ],
+        key="surge",
+    )
+    surge = {e.incident_id for e in h.incidents()} - {ROOT_ID}
+    assert len(surge) == 1
+    paged = [
+        e for e in h.incidents() if e.type is IncidentEventType.PAGED and e.incident_id in surge
+    ]
+    assert len(paged) == 1
+    assert paged[0].rule == "brand_surge"
+    assert paged[0].thread_root_id == "surge:2025-03-03T12:00:00+00:00"
+
+
+def test_dead_letters_are_reported_to_the_dlq_once(tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(tmp_path, clock)
+    h.notifiers["webhook"].fail_times, h.notifiers["webhook"].permanent = 1, True
+    h.feed(encode(scored("root")))
+    h.deliver()
+    h.service.tick()
+    h.service.tick()
+    (record,) = h.dlq()
+    assert record.stage == NOTIFY_STAGE
+    assert record.source_id == ROOT_ID
+    assert record.error == "webhook: webhook told to fail"
+    assert json.loads(record.raw)["incident_id"] == ROOT_ID
+
+
+def test_assignment_from_the_api_sets_the_owner(tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(tmp_path, clock)
+    h.feed(encode(scored("root")))
+    h.human(human(IncidentEventType.UPDATED, actor="lead", assignee="cat"))
+    inc = h.service.book.get(ROOT_ID)
+    assert inc is not None
+    assert inc.owner == "cat"
+    # The API's form: an `updated` event whose context says who the owner is now.
+    assign = {"action": "assign", "owner": "dan"}
+    h.human(human(IncidentEventType.UPDATED, actor="lead", event_id="a2", context=assign))
+    note = {"action": "note", "note": "called them"}
+    h.human(human(IncidentEventType.UPDATED, actor="lead", event_id="n1", context=note))
+    inc = h.service.book.get(ROOT_ID)
+    assert inc is not None
+    assert inc.owner == "dan"

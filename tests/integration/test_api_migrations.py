@@ -1,0 +1,91 @@
+"""On PostgreSQL, the Alembic migrations and the SQLAlchemy models describe the same schema."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+
+from smileback.api.store import create_schema, make_engine
+from smileback.api.store.migrate import alembic_config, current_revision, head_revision
+from smileback.api.store.models import Base
+from tests.api.postgres import fresh_database
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def engine(postgres_url: str) -> Iterator[Engine]:
+    """An engine on a fresh, empty database."""
+    with fresh_database(postgres_url, prefix="api_migrations") as url:
+        eng = make_engine(url)
+        yield eng
+        eng.dispose()
+
+
+def _diff(engine: Engine) -> list[Any]:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        return list(compare_metadata(context, Base.metadata))
+
+
+def test_autogenerate_finds_no_difference_after_upgrade(engine: Engine) -> None:
+    create_schema(engine)
+    assert current_revision(engine) == head_revision()
+    assert _diff(engine) == []
+
+
+def test_the_comparison_would_see_a_missing_index(engine: Engine) -> None:
+    create_schema(engine)
+    with engine.begin() as connection:
+        connection.execute(text("DROP INDEX ix_mentions_text_trgm"))
+    (change,) = _diff(engine)
+    assert change[0] == "add_index"
+    assert change[1].name == "ix_mentions_text_trgm"
+
+
+def test_the_trigram_expression_and_covering_indexes_exist(engine: Engine) -> None:
+    create_schema(engine)
+    with engine.connect() as connection:
+        defs = dict(
+            connection.execute(
+                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'mentions'")
+            ).all()
+        )
+    assert "USING gin (text gin_trgm_ops)" in defs["ix_mentions_text_trgm"]
+    assert "lower((author_handle)::text)" in defs["ix_mentions_author_handle_created_at"]
+    assert defs["ix_mentions_created_at_id"].endswith("INCLUDE (brand, is_negative)")
+    assert defs["ix_mentions_brand_created_at"].endswith("INCLUDE (is_negative)")
+
+
+def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:
+    create_schema(engine)
+    with engine.begin() as connection:
+        command.downgrade(alembic_config(connection=connection), "base")
+    assert set(inspect(engine).get_table_names()) == {"alembic_version"}
+    create_schema(engine)
+    assert _diff(engine) == []
+
+
+def test_concurrent_starters_migrate_once(engine: Engine) -> None:
+    url = engine.url.render_as_string(hide_password=False)
+    code = (
+        "import sys; from smileback.api.store import create_schema, make_engine; "
+        "create_schema(make_engine(sys.argv[1]))"
+    )
+    starters = [
+        subprocess.Popen([sys.executable, "-c", code, url], stderr=subprocess.PIPE)
+        for _ in range(3)
+    ]
+    for starter in starters:
+        _, err = starter.communicate(timeout=60)
+        assert starter.returncode == 0, err.decode()
+    assert current_revision(engine) == head_revision()
+    assert _diff(engine) == []

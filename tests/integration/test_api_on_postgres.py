@@ -1,0 +1,42 @@
+"""The api's endpoint tests (tests/api/) again, on PostgreSQL instead of SQLite.
+
+The same test functions run here with `engine` bound to a PostgreSQL database made by
+the migrations (one per module, emptied before each test), so every endpoint, filter,
+auth rule and incident action is checked on the database production uses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from tests.api.fixtures import auth, client
+from tests.api.postgres import fresh_database, store_on, truncate_all
+from tests.api.test_app import *  # noqa: F403
+from tests.api.test_auth import *  # noqa: F403
+from tests.api.test_brands import *  # noqa: F403
+from tests.api.test_incident_actions import *  # noqa: F403
+from tests.api.test_mention_search import *  # noqa: F403
+from tests.api.test_retention import *  # noqa: F403
+from tests.api.test_smile_back import *  # noqa: F403
+from tests.api.test_stats import *  # noqa: F403
+
+__all__ = ["auth", "client", "engine"]  # fixtures the imported tests use
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+def pg_engine(postgres_url: str) -> Iterator[Engine]:
+    """A store on a fresh PostgreSQL database, migrated to head."""
+    with fresh_database(postgres_url, prefix="api_endpoints") as url, store_on(url) as engine:
+        yield engine
+
+
+@pytest.fixture
+def engine(pg_engine: Engine) -> Engine:
+    """The PostgreSQL store, empty."""
+    truncate_all(pg_engine)
+    return pg_engine

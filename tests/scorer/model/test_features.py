@@ -1,0 +1,72 @@
+import pickle
+from functools import partial
+
+import numpy as np
+import pytest
+from sklearn.feature_extraction.text import CountVectorizer
+
+from smileback.scorer.model.features import LEXICON_FEATURES, SocialFeatures, char_grams, word_grams
+from smileback.scorer.model.lexicon import vader_lexicon
+from tests.scorer.model.synthetic import rows
+
+TEXTS = [text for text, _ in rows()]
+UNSEEN = ["@acme the coffee is sooo awful!!! 😡", "", "brand new words only", "LOVE the app ❤️"]
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    features = SocialFeatures(lexicon=vader_lexicon(), word_max=500, char_max=800)
+    return features, features.fit_transform(TEXTS)
+
+
+def test_rows_have_one_unit_length_per_block_and_the_lexicon_columns(fitted):
+    features, _ = fitted
+    rows = features.transform(UNSEEN).toarray()
+    word, char = rows[:, : features.n_word], rows[:, features.n_word : -len(LEXICON_FEATURES)]
+    assert rows.shape == (4, features.n_columns)
+    assert rows.dtype == np.float32
+    for i in (0, 3):
+        assert np.linalg.norm(word[i]) == pytest.approx(1.0, abs=1e-5)
+        assert np.linalg.norm(char[i]) == pytest.approx(1.0, abs=1e-5)
+    assert not rows[1].any()  # empty text: no features at all
+    lexicon = rows[:, -len(LEXICON_FEATURES) :]
+    assert lexicon[0][1] > 0.5  # strongly negative valence
+    assert lexicon[3][0] > 0.5  # strongly positive valence
+
+
+def test_fast_counts_equal_scikit_learn_counts(fitted):
+    """The cached scoring loop must build exactly what CountVectorizer would."""
+    features, _ = fitted
+    docs = features.normalise([*UNSEEN, *TEXTS[:20]])
+    ours = features._counts(docs).toarray()
+    words = CountVectorizer(
+        analyzer=partial(word_grams, n=2), vocabulary=features.word_vocabulary
+    ).transform(docs)
+    chars = CountVectorizer(
+        analyzer=partial(char_grams, low=2, high=5), vocabulary=features.char_vocabulary
+    ).transform(docs)
+    assert np.array_equal(ours[:, : features.n_word], words.toarray())
+    assert np.array_equal(ours[:, features.n_word :], chars.toarray())
+
+
+def test_fit_rows_equal_transform_rows(fitted):
+    features, fit_rows = fitted
+    again = features.transform(TEXTS)
+    assert abs(fit_rows - again).max() < 1e-6
+
+
+def test_vocabulary_limits_and_min_df_hold(fitted):
+    features, _ = fitted
+    assert len(features.word_vocabulary) <= 500
+    assert len(features.char_vocabulary) <= 800
+    assert "neg_happy" in features.word_vocabulary  # "not happy with ..." appears 6 times
+
+
+def test_pickling_drops_the_warm_caches(fitted):
+    features, _ = fitted
+    features.transform(UNSEEN)
+    assert features._cache
+    restored = pickle.loads(pickle.dumps(features))
+    assert restored._cache == {}
+    assert restored.normaliser._words == {}
+    assert abs(restored.transform(UNSEEN) - features.transform(UNSEEN)).max() == 0
