@@ -62,6 +62,9 @@ class KafkaBus(Bus):
                 group_id=group,
                 enable_auto_commit=False,
                 auto_offset_reset="earliest",
+                # A killed member's partitions move on after 10 s, not kafka-python's 45 s.
+                session_timeout_ms=10_000,
+                heartbeat_interval_ms=3_000,
             )
         )
 

@@ -5,7 +5,7 @@ from smileback.alerts.outbox.db import IncidentStateRow, OutboxRow, create_schem
 from smileback.alerts.outbox.item import OutboxItem, Pending
 from smileback.alerts.outbox.sender import OutboxSender, SendReport, backoff_delay
 from smileback.alerts.outbox.state import IncidentStore
-from smileback.alerts.outbox.store import OutboxStore, Status
+from smileback.alerts.outbox.store import OutboxStore, RowStatus
 
 __all__ = [
     "IncidentStateRow",
@@ -15,8 +15,8 @@ __all__ = [
     "OutboxSender",
     "OutboxStore",
     "Pending",
+    "RowStatus",
     "SendReport",
-    "Status",
     "backoff_delay",
     "create_schema",
     "make_engine",

@@ -18,12 +18,14 @@ from smileback.alerts.notifiers import Notification, NotificationKind
 from smileback.alerts.outbox.db import OutboxRow
 from smileback.alerts.outbox.item import OutboxItem, Pending
 
-__all__ = ["DeadLetter", "OutboxStore", "Status", "Triggered", "like_pattern"]
+__all__ = ["DeadLetter", "OutboxStore", "RowStatus", "Triggered", "like_pattern"]
 
 _SCAN = 500  # pending rows looked at per claim: enough, and bounded
 
 
-class Status:
+class RowStatus:
+    """Where an outbox row stands."""
+
     PENDING = "pending"
     DELIVERED = "delivered"
     DEAD = "dead"
@@ -66,7 +68,7 @@ class OutboxStore:
                     kind=str(item.kind),
                     step=item.step,
                     payload=item.notification.model_dump_json(),
-                    status=Status.PENDING,
+                    status=RowStatus.PENDING,
                     attempts=0,
                     created_at=now.timestamp(),
                     next_attempt_at=now.timestamp(),
@@ -85,7 +87,7 @@ class OutboxStore:
                 .where(
                     OutboxRow.incident_id == incident_id,
                     OutboxRow.kind == str(NotificationKind.TRIGGER),
-                    OutboxRow.status != Status.DEAD,
+                    OutboxRow.status != RowStatus.DEAD,
                 )
                 .order_by(OutboxRow.id)
             ).all()
@@ -102,7 +104,7 @@ class OutboxStore:
         with Session(self._engine) as session, session.begin():
             rows = session.scalars(
                 select(OutboxRow)
-                .where(OutboxRow.status == Status.PENDING)
+                .where(OutboxRow.status == RowStatus.PENDING)
                 .order_by(OutboxRow.id)
                 .limit(_SCAN)
             ).all()
@@ -119,7 +121,7 @@ class OutboxStore:
                     update(OutboxRow)
                     .where(
                         OutboxRow.id == row.id,
-                        OutboxRow.status == Status.PENDING,
+                        OutboxRow.status == RowStatus.PENDING,
                         or_(OutboxRow.lease_until.is_(None), OutboxRow.lease_until <= t),
                     )
                     .values(lease_until=t + lease_s, attempts=OutboxRow.attempts + 1)
@@ -131,7 +133,9 @@ class OutboxStore:
 
     def delivered(self, *, row_id: int, now: datetime) -> None:
         """Mark a row delivered."""
-        self._set(row_id, status=Status.DELIVERED, delivered_at=now.timestamp(), lease_until=None)
+        self._set(
+            row_id, status=RowStatus.DELIVERED, delivered_at=now.timestamp(), lease_until=None
+        )
 
     def retry(self, *, row_id: int, at: datetime, error: str) -> None:
         """Release a row to be tried again at `at`."""
@@ -139,13 +143,15 @@ class OutboxStore:
 
     def dead(self, *, row_id: int, error: str) -> None:
         """Give up on a row: it stays, with its reason, as a dead letter."""
-        self._set(row_id, status=Status.DEAD, last_error=error, lease_until=None)
+        self._set(row_id, status=RowStatus.DEAD, last_error=error, lease_until=None)
 
     def depth(self) -> int:
         """Rows still waiting to be delivered."""
         with Session(self._engine) as session:
             count = session.scalar(
-                select(func.count()).select_from(OutboxRow).where(OutboxRow.status == "pending")
+                select(func.count())
+                .select_from(OutboxRow)
+                .where(OutboxRow.status == RowStatus.PENDING)
             )
         return int(count or 0)
 
@@ -159,7 +165,7 @@ class OutboxStore:
                     OutboxRow.next_attempt_at,
                     OutboxRow.lease_until,
                 )
-                .where(OutboxRow.status == Status.PENDING)
+                .where(OutboxRow.status == RowStatus.PENDING)
                 .order_by(OutboxRow.id)
                 .limit(_SCAN)
             ).all()
@@ -179,7 +185,7 @@ class OutboxStore:
                     OutboxRow.last_error,
                     OutboxRow.payload,
                 )
-                .where(OutboxRow.status == Status.DEAD, OutboxRow.reported.is_(False))
+                .where(OutboxRow.status == RowStatus.DEAD, OutboxRow.reported.is_(False))
                 .order_by(OutboxRow.id)
                 .limit(limit)
             ).all()
