@@ -51,7 +51,9 @@ def _serve(
 ) -> None:
     token = os.environ.get("SMILEBACK_DEMO_TOKEN") or secrets.token_urlsafe(24)
     server = build_server(
-        app=create_app(engine=stack.engine, api_token=token), host="127.0.0.1", port=port
+        app=create_app(engine=stack.engine, api_token=token, bus=stack.bus, topics=stack.topics),
+        host="127.0.0.1",
+        port=port,
     )
     thread = threading.Thread(target=server.run, name="api", daemon=True)
     thread.start()
@@ -74,6 +76,7 @@ def _serve(
     try:
         while thread.is_alive():
             thread.join(0.5)
+            stack.drain()  # acknowledgements and resolutions from the API reach alerts
     except KeyboardInterrupt:
         server.should_exit = True
         thread.join(5)
