@@ -147,7 +147,7 @@ def test_pages_every_target_once_escalates_and_follows_up(
             produce(kafka_bootstrap, topics.scored, thread_of([root, *replies]))
 
             def wait(what: str, check) -> None:
-                wait_for(what, check, timeout_s=45, alive=alerts.alive, tail=alerts.tail)
+                wait_for(what, check, timeout_s=120, alive=alerts.alive, tail=alerts.tail)
 
             def accepted(receiver: ScriptedReceiver) -> list[dict]:
                 return receiver.log.snapshot()[1]

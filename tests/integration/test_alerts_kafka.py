@@ -101,7 +101,7 @@ def test_webhook_only_pages_once_per_thread(
                     sum(e.type is IncidentEventType.UPDATED for e in reader.poll()) >= 20
                     and bool(receiver.received.pages())
                 ),
-                timeout_s=45,
+                timeout_s=120,
                 alive=alerts.alive,
                 tail=alerts.tail,
             )

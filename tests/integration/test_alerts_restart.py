@@ -70,7 +70,7 @@ def test_restart_between_trigger_and_delivery_delivers_exactly_once(
             wait_for(
                 "delivery attempts",
                 lambda: attempts() >= 3,
-                timeout_s=45,
+                timeout_s=120,
                 alive=first.alive,
                 tail=first.tail,
             )
