@@ -55,7 +55,7 @@ from smileback.scorer.handler import (
 )
 from smileback.scorer.metrics import PARTITIONS
 from smileback.scorer.pipeline import ScoringPipeline, Staged
-from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics
+from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
 from smileback.scorer.state import StateStore
 from smileback.scorer.tables import TableStore, current_event
 from smileback.scorer.threads import ThreadState
@@ -250,10 +250,18 @@ def run(*, settings: Settings) -> None:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     serve_metrics(port=settings.metrics_port, host=settings.metrics_host)
     app = create_app(settings=settings)
+    topics = Topics(prefix=settings.topic_prefix)
     ensure_topics(
         bootstrap=settings.kafka_bootstrap,
         topics=own_topics(app),
         replicas=settings.scorer_topic_replicas,
+    )
+    seed_offsets(
+        bootstrap=settings.kafka_bootstrap,
+        group=app.conf.id,
+        topics={
+            name: app.conf.topic_partitions for name in (topics.raw, by_brand_topic(app.conf.id))
+        },
     )
     # override_logging=False keeps our JSON logging instead of mode's own setup; quiet and no
     # spinner keep Faust's terminal banner and progress characters out of the JSON log stream.
@@ -261,7 +269,6 @@ def run(*, settings: Settings) -> None:
         app, loglevel=settings.log_level.lower(), override_logging=False, quiet=True
     )
     worker.spinner = None
-    topics = Topics(prefix=settings.topic_prefix)
     log.info(
         "scorer starting",
         app_id=app_id_of(settings),
