@@ -19,7 +19,16 @@ from smileback.api.middleware import BodySizeLimit
 from smileback.api.store import apply_incident_event, make_engine
 from smileback.common.errors import ConfigError
 from smileback.common.events import IncidentEventType, Severity
-from tests.api.builders import T0, TOKEN, incident_event, scored, store_mentions, tombstone
+from tests.api.builders import (
+    T0,
+    TOKEN,
+    incident_event,
+    quoting_context,
+    scored,
+    store_events,
+    store_mentions,
+    tombstone,
+)
 
 
 def _assert_error(response: Any, status: int, code: str) -> dict[str, Any]:
@@ -243,6 +252,44 @@ def test_incident_pagination(engine: Engine, client: TestClient, auth: dict[str,
             apply_incident_event(session=session, event=event)
     seen = [i["id"] for i in _walk(client, auth, "/v1/incidents", limit=3)]
     assert seen == [f"inc_{i}" for i in reversed(range(7))]
+
+
+def test_incident_items_name_the_headline_author(
+    engine: Engine, client: TestClient, auth: dict[str, str]
+) -> None:
+    headline = scored("m1", handle="@alice")
+    store_mentions(engine, [headline])
+    store_events(
+        engine,
+        [
+            incident_event(
+                IncidentEventType.OPENED, incident_id="inc_a", context=quoting_context(headline)
+            ),
+            incident_event(
+                IncidentEventType.OPENED, incident_id="inc_b", at=T0 + timedelta(hours=1)
+            ),
+        ],
+    )
+
+    def items() -> dict[str, dict[str, Any]]:
+        return {i["id"]: i for i in _walk(client, auth, "/v1/incidents")}
+
+    listed = items()
+    assert listed["inc_a"]["author_handle"] == "@alice"
+    assert listed["inc_b"]["author_handle"] is None  # no context packet, no author
+    assert "context" not in listed["inc_a"]
+    # The handle is the mention's own, so it finds the author's posts.
+    found = client.get("/v1/mentions", params={"author": "@alice"}, headers=auth).json()
+    assert [m["author_handle"] for m in found["items"]] == [listed["inc_a"]["author_handle"]]
+    # A responder's action carries its own context; the packet's author stays.
+    acked = client.post("/v1/incidents/inc_a/acknowledge", json={"responder": "sam"}, headers=auth)
+    assert acked.status_code == 200, acked.text
+    assert acked.json()["author_handle"] == "@alice"
+    assert items()["inc_a"]["author_handle"] == "@alice"
+    # Once the headline post is deleted, its author is gone from the listing too.
+    store_mentions(engine, [tombstone("m1")])
+    assert items()["inc_a"]["author_handle"] == ""
+    assert client.get("/v1/incidents/inc_a", headers=auth).json()["author_handle"] == ""
 
 
 def test_an_incident_with_its_timeline(

@@ -1,23 +1,24 @@
-"""The on-call console in headless Chromium against `smileback demo`: log in, work the incident."""
+"""The on-call console in headless Chromium: log in, work the incident, answer a smile-back.
+
+Every test runs against both ways the console is served (tests/support/consoles.py):
+`smileback demo` on SQLite, and `smileback api` on PostgreSQL with the scenario's scored
+mentions and incident events arriving through Kafka; there the responder's actions must
+also reach the incidents topic.
+"""
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
-from smileback.common.events import incident_id_for
-from smileback.ingest.scenario import bundled_scenario_path, scenario_facts
-from tests.support.infra import free_ports
-from tests.support.processes import ServiceProcess
+from smileback.common.events import IncidentEventType
+from tests.support.consoles import ConsoleSite, api_console, demo_console
 
-TOKEN = "console-demo-token-0123456789"
+DEMO_TOKEN = "console-demo-token-0123456789"
 RESPONDER = "Sam Responder"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -31,45 +32,25 @@ CHROMIUM_ARGS = [
 ]
 
 
-@dataclass(frozen=True)
-class Demo:
-    base: str
-    incident_id: str
-    author: str
-    process: ServiceProcess
-
-    def get(self, path: str, **params: str) -> httpx.Response:
-        """A GET on the demo's API with the demo token."""
-        headers = {"Authorization": f"Bearer {TOKEN}"}
-        return httpx.get(f"{self.base}{path}", params=params, headers=headers, timeout=10)
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    """`smileback demo` serving on a free port, once its scenario has been replayed."""
-    facts = scenario_facts(bundled_scenario_path().read_bytes().splitlines())
-    (port,) = free_ports(count=1)
-    log = tmp_path_factory.mktemp("console") / "demo.log"
-    process = ServiceProcess(
-        args=["demo", "--port", str(port), "--speed", "100000"],
-        env={"SMILEBACK_DEMO_TOKEN": TOKEN},
-        log_path=log,
-    )
-    with process:
-        running = Demo(
-            base=f"http://127.0.0.1:{port}",
-            incident_id=incident_id_for(brand="acme", thread_root_id=facts.complaint_root_id),
-            author=facts.complaint_author.lstrip("@"),
-            process=process,
+@pytest.fixture(scope="module", params=["demo", "api-on-postgres"])
+def site(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ConsoleSite]:
+    """The console served by `smileback demo`, or by `smileback api` on PostgreSQL and Kafka."""
+    workdir = tmp_path_factory.mktemp(request.param)
+    if request.param == "demo":
+        running = demo_console(token=DEMO_TOKEN, workdir=workdir)
+    else:
+        running = api_console(
+            kafka_bootstrap=request.getfixturevalue("kafka_bootstrap"),
+            postgres_url=request.getfixturevalue("postgres_url"),
+            workdir=workdir,
         )
-        deadline = time.monotonic() + 60
-        while "scenario done" not in log.read_text(errors="replace"):
-            assert process.alive(), process.tail()
-            assert time.monotonic() < deadline, process.tail()
-            time.sleep(0.2)
-        listed = running.get("/v1/incidents", status="open").json()["items"]
-        assert [item["id"] for item in listed] == [running.incident_id], process.tail()
-        yield running
+    with running as served:
+        listed = served.get("/v1/incidents", status="open").json()["items"]
+        assert [item["id"] for item in listed] == [served.incident_id], served.process.tail()
+        assert listed[0]["author_handle"].lstrip("@") == served.author
+        yield served
 
 
 @pytest.fixture(scope="module")
@@ -83,7 +64,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, demo: Demo) -> Iterator[Page]:
+def page(browser: Browser, site: ConsoleSite) -> Iterator[Page]:
     """A fresh tab (own sessionStorage) at laptop size; fails the test on any script error."""
     context = browser.new_context(viewport={"width": 1366, "height": 860})
     tab = context.new_page()
@@ -92,11 +73,11 @@ def page(browser: Browser, demo: Demo) -> Iterator[Page]:
     tab.set_default_timeout(10_000)
     yield tab
     context.close()
-    assert errors == [], demo.process.tail()
+    assert errors == [], site.process.tail()
 
 
-def _log_in(page: Page, demo: Demo, *, token: str) -> None:
-    response = page.goto(f"{demo.base}/console")
+def _log_in(page: Page, site: ConsoleSite, *, token: str) -> None:
+    response = page.goto(f"{site.base}/console")
     assert response is not None
     assert response.ok
     page.get_by_label("API token").fill(token)
@@ -105,24 +86,24 @@ def _log_in(page: Page, demo: Demo, *, token: str) -> None:
 
 
 def test_a_responder_sees_the_incident_and_acknowledges_it(
-    page: Page, demo: Demo, tmp_path: Path
+    page: Page, site: ConsoleSite, tmp_path: Path
 ) -> None:
     requests: list[str] = []
     problems: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
     page.on("console", lambda m: _keep_errors(m, problems))
 
-    _log_in(page, demo, token=TOKEN)
+    _log_in(page, site, token=site.token)
 
-    # The open queue shows the demo's one incident: the large-audience complaint.
-    row = page.locator(f'#incident-rows tr[data-id="{demo.incident_id}"]')
+    # The open queue shows the scenario's one incident: the large-audience complaint.
+    row = page.locator(f'#incident-rows tr[data-id="{site.incident_id}"]')
     expect(row).to_be_visible()
-    expect(row).to_contain_text(f"@{demo.author}")
+    expect(row.get_by_role("cell").nth(2)).to_have_text(f"@{site.author}")  # "Who"
     expect(row).to_contain_text("critical")
     expect(row).to_contain_text("acme")
-    assert TOKEN not in page.url
+    assert site.token not in page.url
     assert page.evaluate("document.cookie") == ""
-    assert page.evaluate("sessionStorage.getItem('smileback.console.token')") == TOKEN
+    assert page.evaluate("sessionStorage.getItem('smileback.console.token')") == site.token
     page.screenshot(path=tmp_path / "queue.png")
 
     # Its context packet and timeline.
@@ -132,8 +113,8 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(
     context = page.locator("#context")
     expect(context.get_by_role("heading", name="Who")).to_be_visible()
     expect(context.get_by_role("heading", name="Why")).to_be_visible()
-    expect(context).to_contain_text(f"@{demo.author}")
-    link = context.get_by_role("link", name=f"/@{demo.author}/").first  # opens elsewhere
+    expect(context).to_contain_text(f"@{site.author}")
+    link = context.get_by_role("link", name=f"/@{site.author}/").first  # opens elsewhere
     expect(link).to_have_attribute("rel", "noopener noreferrer")
     timeline = page.locator("#timeline")
     expect(timeline.locator("li[data-type='opened']")).to_have_count(1)
@@ -148,20 +129,25 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(
     expect(detail.get_by_role("button", name="Acknowledge")).to_be_disabled()
     expect(row).to_have_count(0)  # it left the open queue
     expect(page.locator("#queue-empty")).to_be_visible()
-    stored = demo.get(f"/v1/incidents/{demo.incident_id}").json()
+    stored = site.get(f"/v1/incidents/{site.incident_id}").json()
     assert stored["status"] == "acknowledged"
     assert [e["actor"] for e in stored["timeline"] if e["type"] == "acknowledged"] == [RESPONDER]
+    if site.published_actions is not None:  # and on the incidents topic, for alerts
+        published = site.published_actions()
+        assert [(e.type, e.actor) for e in published] == [
+            (IncidentEventType.ACKNOWLEDGED, RESPONDER)
+        ]
     page.screenshot(path=tmp_path / "console.png", full_page=True)
 
-    assert all(url.startswith(demo.base) for url in requests), requests
+    assert all(url.startswith(site.base) for url in requests), requests
     assert problems == []
 
 
-def test_a_responder_assigns_notes_and_resolves(page: Page, demo: Demo) -> None:
-    _log_in(page, demo, token=TOKEN)
-    status = demo.get(f"/v1/incidents/{demo.incident_id}").json()["status"]
+def test_a_responder_assigns_notes_and_resolves(page: Page, site: ConsoleSite) -> None:
+    _log_in(page, site, token=site.token)
+    status = site.get(f"/v1/incidents/{site.incident_id}").json()["status"]
     page.get_by_label("Show").select_option(status)
-    page.locator(f'#incident-rows tr[data-id="{demo.incident_id}"]').get_by_role("button").click()
+    page.locator(f'#incident-rows tr[data-id="{site.incident_id}"]').get_by_role("button").click()
     detail = page.locator("#detail")
     timeline = page.locator("#timeline")
 
@@ -183,13 +169,20 @@ def test_a_responder_assigns_notes_and_resolves(page: Page, demo: Demo) -> None:
     detail.get_by_role("button", name="Resolve").click()
     expect(page.locator("#detail-status")).to_have_text("resolved")
     expect(detail.get_by_role("button", name="Resolve")).to_be_disabled()
-    stored = demo.get(f"/v1/incidents/{demo.incident_id}").json()
+    stored = site.get(f"/v1/incidents/{site.incident_id}").json()
     assert (stored["status"], stored["owner"]) == ("resolved", "Alex Lead")
     assert [e["note"] for e in stored["timeline"] if e.get("note")] == [note]
+    if site.published_actions is not None:  # and on the incidents topic, for alerts
+        published = [(e.type, e.context, e.actor) for e in site.published_actions()]
+        assert published[-3:] == [
+            (IncidentEventType.UPDATED, {"action": "assign", "owner": "Alex Lead"}, RESPONDER),
+            (IncidentEventType.UPDATED, {"action": "note", "note": note}, RESPONDER),
+            (IncidentEventType.RESOLVED, {}, RESPONDER),
+        ]
 
 
-def test_a_smile_back_item_marked_answered_leaves_the_queue(page: Page, demo: Demo) -> None:
-    _log_in(page, demo, token=TOKEN)
+def test_a_smile_back_item_marked_answered_leaves_the_queue(page: Page, site: ConsoleSite) -> None:
+    _log_in(page, site, token=site.token)
     items = page.locator("#smile-list > li")
     expect(items.first).to_be_visible()
     first = items.first
@@ -198,16 +191,16 @@ def test_a_smile_back_item_marked_answered_leaves_the_queue(page: Page, demo: De
     first.get_by_role("button", name="Mark").click()
     expect(page.locator(f'#smile-list > li[data-mention-id="{mention_id}"]')).to_have_count(0)
     expect(page.locator("#flash")).to_contain_text(f"Marked {mention_id} answered")
-    unanswered = demo.get("/v1/smile-back", answered="false", limit="500").json()
+    unanswered = site.get("/v1/smile-back", answered="false", limit="500").json()
     assert mention_id not in {item["mention_id"] for item in _items(unanswered)}
-    answered = demo.get("/v1/smile-back", answered="true").json()
+    answered = site.get("/v1/smile-back", answered="true").json()
     assert [(i["mention_id"], i["answered_by"]) for i in _items(answered)] == [
         (mention_id, RESPONDER)
     ]
 
 
-def test_a_wrong_token_shows_the_error_and_stays_at_login(page: Page, demo: Demo) -> None:
-    _log_in(page, demo, token="not-the-token")
+def test_a_wrong_token_shows_the_error_and_stays_at_login(page: Page, site: ConsoleSite) -> None:
+    _log_in(page, site, token="not-the-token")
     error = page.locator("#login-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("401")
@@ -217,8 +210,8 @@ def test_a_wrong_token_shows_the_error_and_stays_at_login(page: Page, demo: Demo
     assert page.evaluate("sessionStorage.getItem('smileback.console.token')") is None
 
 
-def test_a_refusal_mid_session_returns_to_login(page: Page, demo: Demo) -> None:
-    _log_in(page, demo, token=TOKEN)
+def test_a_refusal_mid_session_returns_to_login(page: Page, site: ConsoleSite) -> None:
+    _log_in(page, site, token=site.token)
     expect(page.locator("#smile-list > li").first).to_be_visible()
     # The key loses its scope (or is revoked) while the console is open.
     _fail(page, "**/v1/incidents?status=acknowledged*", 403, "forbidden", "needs scope read")
@@ -232,8 +225,10 @@ def test_a_refusal_mid_session_returns_to_login(page: Page, demo: Demo) -> None:
     assert page.evaluate("sessionStorage.getItem('smileback.console.token')") is None
 
 
-def test_a_failed_action_shows_the_api_message_and_keeps_the_item(page: Page, demo: Demo) -> None:
-    _log_in(page, demo, token=TOKEN)
+def test_a_failed_action_shows_the_api_message_and_keeps_the_item(
+    page: Page, site: ConsoleSite
+) -> None:
+    _log_in(page, site, token=site.token)
     _fail(page, "**/v1/smile-back/*/answered", 503, "unavailable", "database unavailable")
     first = page.locator("#smile-list > li").first
     mention_id = first.get_attribute("data-mention-id")

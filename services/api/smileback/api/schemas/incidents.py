@@ -21,6 +21,9 @@ __all__ = [
 
 
 class IncidentOut(Out):
+    """An incident's current state; `author_handle` is its headline post's author, as the
+    source wrote the handle ("" once that post is deleted, null without a context packet)."""
+
     id: str
     brand: str
     thread_root_id: str
@@ -32,6 +35,7 @@ class IncidentOut(Out):
     mention_count: int
     peak_velocity: float
     summary: str
+    author_handle: str | None
     paged_count: int
     owner: str | None
     acknowledged_by: str | None

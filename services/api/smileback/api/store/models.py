@@ -23,7 +23,7 @@ from sqlalchemy import (
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
@@ -161,12 +161,15 @@ class IncidentRow(Base):
     peak_velocity: Mapped[float] = mapped_column(Float)
     summary: Mapped[str] = mapped_column(Text)
     paged_count: Mapped[int] = mapped_column(BigInteger, default=0)
-    context: Mapped[dict[str, Any]]
+    context: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
     owner: Mapped[str | None] = mapped_column(String)
     acknowledged_by: Mapped[str | None] = mapped_column(String)
     acknowledged_at: Mapped[datetime | None]
     resolved_by: Mapped[str | None] = mapped_column(String)
     resolved_at: Mapped[datetime | None]
+    # The headline post's author, read from the context packet's "who" section (the alerts
+    # service's format) in SQL: a listing need not load the packet, and redaction covers it.
+    author_handle: Mapped[str | None] = column_property(context[("who", "handle")].as_string())
 
     __table_args__ = (
         Index("ix_incidents_opened_at_id", "opened_at", "id"),

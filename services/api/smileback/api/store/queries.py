@@ -76,7 +76,8 @@ def mention_query(f: MentionFilter) -> Select[MentionRow]:
 
 def incident_query(f: IncidentFilter) -> Select[IncidentRow]:
     """Incidents matching every given filter."""
-    query = select(IncidentRow)
+    # A listing shows the packet's author (a column property), never the packet itself.
+    query = select(IncidentRow).options(defer(IncidentRow.context))
     if f.status is not None:
         query = query.where(IncidentRow.status == f.status)
     if f.severity is not None:

@@ -17,14 +17,11 @@ const SECTIONS = [
   ["Humane response guide", ["guide", "response_guide", "humane_response", "humane_response_guide"]],
 ];
 
-/** Who an incident is about: from the item, its context, or its summary ("... @handle (..."). */
-export function whoOf(incident) {
-  const ctx = isObject(incident.context) ? incident.context : {};
-  const who = isObject(ctx.who) ? ctx.who : {};
-  const found = incident.author_handle || incident.who || ctx.author_handle || who.handle || who.author_handle;
-  if (typeof found === "string" && found) return handle(found);
-  const match = /(^|\s)@([\w.-]+)/.exec(String(incident.summary || ""));
-  return match ? `@${match[2]}` : "";
+/** Who an incident is about: its headline post's author, or a muted note when unknown. */
+function whoOf(incident) {
+  const who = handle(incident.author_handle);
+  if (who) return who;
+  return h("span", { class: "muted" }, incident.author_handle === "" ? "deleted post" : "unknown");
 }
 
 /** One row of the incident queue; `onOpen(id)` opens it. */
