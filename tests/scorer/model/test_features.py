@@ -3,6 +3,7 @@ from functools import partial
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
 from smileback.scorer.model.features import LEXICON_FEATURES, SocialFeatures, char_grams, word_grams
@@ -35,18 +36,29 @@ def test_rows_have_one_unit_length_per_block_and_the_lexicon_columns(fitted):
 
 
 def test_fast_counts_equal_scikit_learn_counts(fitted):
-    """The cached scoring loop must build exactly what CountVectorizer would."""
+    """The batch counting must build exactly what CountVectorizer would."""
     features, _ = fitted
     docs = features.normalise([*UNSEEN, *TEXTS[:20]])
-    ours = features._counts(docs).toarray()
-    words = CountVectorizer(
+    words, chars = (
+        sp.csr_matrix((block.data, block.indices, block.indptr), shape=(len(docs), len(vocabulary)))
+        for block, vocabulary in zip(
+            features._counts(docs),
+            (features.word_vocabulary, features.char_vocabulary),
+            strict=True,
+        )
+    )
+    expected_words = CountVectorizer(
         analyzer=partial(word_grams, n=2), vocabulary=features.word_vocabulary
     ).transform(docs)
-    chars = CountVectorizer(
+    expected_chars = CountVectorizer(
         analyzer=partial(char_grams, low=2, high=5), vocabulary=features.char_vocabulary
     ).transform(docs)
-    assert np.array_equal(ours[:, : features.n_word], words.toarray())
-    assert np.array_equal(ours[:, features.n_word :], chars.toarray())
+    assert np.array_equal(words.toarray(), expected_words.toarray())
+    assert np.array_equal(chars.toarray(), expected_chars.toarray())
+    assert words.has_canonical_format
+    assert chars.has_canonical_format
+    assert words.nnz > 0
+    assert chars.nnz > 0
 
 
 def test_fit_rows_equal_transform_rows(fitted):
@@ -65,8 +77,11 @@ def test_vocabulary_limits_and_min_df_hold(fitted):
 def test_pickling_drops_the_warm_caches(fitted):
     features, _ = fitted
     features.transform(UNSEEN)
-    assert features._cache
+    assert features.normaliser._words
+    assert any(cache for caches in features.normaliser._pieces for cache in caches)
+    assert features._lookup is not None
     restored = pickle.loads(pickle.dumps(features))
-    assert restored._cache == {}
     assert restored.normaliser._words == {}
+    assert not any(cache for caches in restored.normaliser._pieces for cache in caches)
+    assert restored._lookup is None
     assert abs(restored.transform(UNSEEN) - features.transform(UNSEEN)).max() == 0

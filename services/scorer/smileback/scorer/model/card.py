@@ -45,6 +45,9 @@ class ModelCard(BaseModel):
     artifact_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     artifact_bytes: int
     threshold: float = Field(ge=0.0, le=1.0)
+    class_prior: tuple[float, float, float] = Field(
+        description="share of each label in the (weighted) training data; sentiment divides by it"
+    )
     labels: tuple[str, str, str] = ("negative", "neutral", "positive")
     seed: int
     scikit_learn: str

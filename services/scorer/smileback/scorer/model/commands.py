@@ -9,7 +9,9 @@ from typing import TextIO
 
 from smileback.scorer.model.artifact import load_model, shipped_dir
 from smileback.scorer.model.data import (
+    corpus_dir,
     default_tweeteval_dir,
+    load_corpus,
     load_labelled,
     load_tweeteval,
     split_half,
@@ -49,6 +51,7 @@ def run_train(
         out_dir=out or shipped_dir(),
         progress=progress,
         options=TrainOptions(seed=seed),
+        corpus=load_corpus(corpus_dir()),
         extra=load_labelled(extra) if extra is not None else None,
         extra_use=extra_use,
         limit=limit,

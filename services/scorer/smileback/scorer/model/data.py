@@ -21,7 +21,9 @@ __all__ = [
     "LABELS",
     "TWEETEVAL_ENV",
     "Labelled",
+    "corpus_dir",
     "default_tweeteval_dir",
+    "load_corpus",
     "load_labelled",
     "load_tweeteval",
     "sha256_file",
@@ -66,6 +68,23 @@ def default_tweeteval_dir() -> Path:
     return repo.parent / "shared" / "data" / "tweeteval"
 
 
+def corpus_dir() -> Path:
+    """The labelled brand-directed mentions shipped with the package for training."""
+    return Path(__file__).resolve().parent / "corpus"
+
+
+def load_corpus(directory: Path) -> Labelled:
+    """Every JSONL file in `directory`, in name order, as one labelled set."""
+    files = sorted(directory.glob("*.jsonl"))
+    if not files:
+        raise ConfigError(f"no labelled JSONL files in {directory}")
+    parts = [load_labelled(path, source=f"corpus/{path.name}") for path in files]
+    corpus = parts[0]
+    for part in parts[1:]:
+        corpus = corpus.plus(part)
+    return corpus
+
+
 def load_tweeteval(*, directory: Path, split: str) -> Labelled:
     """The `split` ("train" or "val") of TweetEval sentiment from `directory`."""
     text_path = directory / f"{split}_text.txt"
@@ -88,8 +107,11 @@ def load_tweeteval(*, directory: Path, split: str) -> Labelled:
     )
 
 
-def load_labelled(path: Path) -> Labelled:
-    """A user's labelled mentions: CSV with a header, or JSONL; fields `text` and `label`."""
+def load_labelled(path: Path, *, source: str | None = None) -> Labelled:
+    """Labelled mentions: CSV with a header, or JSONL; fields `text` and `label`.
+
+    `source` names the file in `sources` (default: its file name).
+    """
     if not path.is_file():
         raise ConfigError(f"labelled file not found: {path}")
     try:
@@ -116,18 +138,22 @@ def load_labelled(path: Path) -> Labelled:
         labels.append(_label(row.get("label"), where=path))
     if not texts:
         raise ConfigError(f"{path}: no labelled rows")
-    return Labelled(texts, np.array(labels, dtype=np.int64), {path.name: sha256_file(path)})
+    return Labelled(
+        texts, np.array(labels, dtype=np.int64), {source or path.name: sha256_file(path)}
+    )
 
 
-def split_half(labels: np.ndarray, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Two disjoint index halves, stratified by label, fixed by `seed`."""
+def split_half(
+    labels: np.ndarray, *, seed: int, share: float = 0.5
+) -> tuple[np.ndarray, np.ndarray]:
+    """Two disjoint index sets, stratified by label, fixed by `seed`; `share` goes first."""
     rng = np.random.default_rng(seed)
     first: list[int] = []
     second: list[int] = []
     for label in np.unique(labels):
         rows = np.flatnonzero(labels == label)
         rng.shuffle(rows)
-        cut = len(rows) // 2
+        cut = int(len(rows) * share)
         first += rows[:cut].tolist()
         second += rows[cut:].tolist()
     return np.array(sorted(first)), np.array(sorted(second))

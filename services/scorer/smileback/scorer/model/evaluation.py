@@ -69,7 +69,10 @@ def evaluate(
                     dataset=labelled.name,
                     scorer=name,
                     metrics=split_metrics(
-                        labels=labelled.data.labels, predicted=predicted, seen_in=labelled.seen_in
+                        labels=labelled.data.labels,
+                        predicted=predicted,
+                        flagged=np.array([s.is_negative for s in scores]),
+                        seen_in=labelled.seen_in,
                     ),
                     negativity=np.array([s.negativity for s in scores]),
                     labels=labelled.data.labels,

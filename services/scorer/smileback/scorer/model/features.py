@@ -10,17 +10,19 @@ Blocks, in column order:
 
 The word and char blocks are TF-IDF weighted (1 + log tf, smoothed idf) and each is
 scaled to unit length per row, as TfidfVectorizer(sublinear_tf=True) would. Fitting
-picks each vocabulary with CountVectorizer (min_df, max_features); turning texts into
-rows is this module's own loop, because words repeat across mentions and a per-word
-cache of character n-gram columns makes scoring several times faster.
+picks each vocabulary with CountVectorizer (min_df, max_features). Turning texts into
+rows is this module's own code, built for batches: Python touches each token once (a
+dict lookup), and numpy finds a whole batch's n-grams in each vocabulary at once
+through a `_GramIndex`, derived from the vocabularies after loading or fitting.
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Sized
+from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from itertools import chain, count, repeat
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]  # scipy ships no stubs
@@ -30,8 +32,9 @@ from smileback.scorer.model.normalise import Normalised, Normaliser
 __all__ = ["LEXICON_FEATURES", "SocialFeatures", "char_grams", "word_grams"]
 
 LEXICON_FEATURES = ("lex:positive", "lex:negative", "lex:balance", "lex:any_pos", "lex:any_neg")
-_CACHE_WORDS = 200_000  # bound on the per-word cache; cleared whole when full
 FloatArray = np.ndarray[Any, np.dtype[np.float32]]
+IntArray = np.ndarray[Any, np.dtype[np.int64]]
+_INT32_MAX = 2**31 - 1
 
 
 def word_grams(doc: Normalised, *, n: int) -> list[str]:
@@ -77,12 +80,19 @@ class SocialFeatures:
         self.word_vocabulary: dict[str, int] = {}
         self.char_vocabulary: dict[str, int] = {}
         self.idf: FloatArray = np.zeros(0, dtype=np.float32)
-        self._cache: dict[str, tuple[int, ...]] = {}
+        self._lookup: _Lookup | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        state = dict(self.__dict__)
-        state["_cache"] = {}  # a warm cache is scoring state, not part of the model
+        state = {key: value for key, value in self.__dict__.items() if key != "_lookup"}
+        # Models were written with an (empty) per-word cache last in their state; writing it
+        # still keeps a retrained artifact byte for byte the same.
+        state["_cache"] = {}
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.__dict__.pop("_cache", None)
+        self._lookup = None
 
     @property
     def n_word(self) -> int:
@@ -104,12 +114,14 @@ class SocialFeatures:
         self.char_vocabulary = _vocabulary(
             docs, partial(char_grams, low=low, high=high), min_df=self.min_df, limit=self.char_max
         )
-        self._cache.clear()
-        counts = self._counts(docs)
-        df = np.bincount(counts.indices, minlength=counts.shape[1])
+        blocks = self._counts(docs)
+        df = np.bincount(
+            np.concatenate((blocks[0].indices, blocks[1].indices + self.n_word)),
+            minlength=self.n_word + len(self.char_vocabulary),
+        )
         # Smoothed idf, as TfidfTransformer(smooth_idf=True) computes it.
         self.idf = (np.log((1.0 + len(docs)) / (1.0 + df)) + 1.0).astype(np.float32)
-        return self._rows(docs, counts)
+        return self._rows(docs, blocks)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """Feature rows for `texts`, one per text, in order."""
@@ -118,69 +130,278 @@ class SocialFeatures:
 
     def clear_caches(self) -> None:
         """Forget the per-word caches (scoring then runs as on a fresh start)."""
-        self._cache.clear()
         self.normaliser.clear_cache()
 
     def normalise(self, texts: Sequence[str]) -> list[Normalised]:
         """Every text normalised against this model's lexicon."""
         return [self.normaliser(text) for text in texts]
 
-    def _counts(self, docs: Sequence[Normalised]) -> sp.csr_matrix:
-        """Term counts of the word and char blocks, one row per doc."""
-        words = self.word_vocabulary
-        cache = self._cache
-        indices: list[int] = []
-        indptr = [0]
-        # Plain lists until the end: small numpy calls per doc would cost more than the work.
+    def _counts(self, docs: Sequence[Normalised]) -> tuple[_Counts, _Counts]:
+        """Term counts of the word block and of the char block (columns from 0), per doc."""
+        lookup = self._vocabulary_lookup()
+        token_id = lookup.token_ids.get
+        marker_column = self.word_vocabulary.get
+        absent = repeat(-1)  # outside the vocabulary
+        # Each distinct word of the batch once: docs count char n-grams through it.
+        distinct = dict.fromkeys(chain.from_iterable(doc.chars for doc in docs))
+        number = dict(zip(distinct, range(len(distinct)), strict=True)).__getitem__
+        tokens: list[int] = []
+        markers: list[int] = []
+        words: list[int] = []
+        # Per token one dict lookup, iterated in C by map; numpy does the rest.
         for doc in docs:
-            for gram in word_grams(doc, n=self.word_n):
-                column = words.get(gram)
-                if column is not None:
-                    indices.append(column)
-            for word in doc.chars:
-                columns = cache.get(word)
-                indices.extend(self._char_columns(word) if columns is None else columns)
-            indptr.append(len(indices))
-        counts = sp.csr_matrix(
-            (
-                np.ones(len(indices), dtype=np.float32),
-                np.array(indices, dtype=np.int64),
-                np.array(indptr, dtype=np.int64),
-            ),
-            shape=(len(docs), self.n_word + len(self.char_vocabulary)),
+            tokens += map(token_id, doc.tokens, absent)
+            markers += map(marker_column, doc.markers, absent)
+            words += map(number, doc.chars)
+        n = len(docs)
+        rows, columns = lookup.words.find(_ints(tokens), _rows_of(doc.tokens for doc in docs))
+        word_block = _tally(
+            np.concatenate((rows, _rows_of(doc.markers for doc in docs))),
+            np.concatenate((columns, _ints(markers))),
+            n=n,
+            width=self.n_word,
         )
-        counts.sum_duplicates()
-        return counts
+        # The distinct words padded and run together; n-grams stay within a word.
+        padded = np.fromiter(map(len, distinct), dtype=np.int64, count=len(distinct)) + 2
+        spelled = f" {'  '.join(distinct)} " if distinct else ""
+        owners, columns = lookup.chars.find(
+            lookup.character_ids(spelled), np.repeat(np.arange(len(distinct)), padded)
+        )
+        width = len(self.char_vocabulary)
+        rows, columns = _spread(
+            owners,
+            columns,
+            width=width,
+            rows=_rows_of(doc.chars for doc in docs),
+            words=_ints(words),
+        )
+        return word_block, _tally(rows, columns, n=n, width=width)
 
-    def _char_columns(self, word: str) -> tuple[int, ...]:
-        """Columns (already offset past the word block) of one word's character n-grams."""
-        if len(self._cache) > _CACHE_WORDS:
-            self._cache.clear()
-        vocabulary = self.char_vocabulary
-        found = [vocabulary.get(g) for g in _word_char_grams(word, *self.char_range)]
-        columns = self._cache[word] = tuple(self.n_word + c for c in found if c is not None)
-        return columns
+    def _vocabulary_lookup(self) -> _Lookup:
+        """The vocabularies as `_GramIndex`es, built on first use after loading or fitting."""
+        lookup = self._lookup
+        if (
+            lookup is None
+            or lookup.word_vocabulary is not self.word_vocabulary
+            or lookup.char_vocabulary is not self.char_vocabulary
+        ):
+            lookup = self._lookup = _Lookup.of(
+                word_vocabulary=self.word_vocabulary, char_vocabulary=self.char_vocabulary
+            )
+        return lookup
 
-    def _rows(self, docs: Sequence[Normalised], counts: sp.csr_matrix) -> sp.csr_matrix:
+    def _rows(self, docs: Sequence[Normalised], blocks: tuple[_Counts, _Counts]) -> sp.csr_matrix:
         """TF-IDF with one unit length per block and row, then the lexicon columns."""
-        n, width = counts.shape
-        data = (1.0 + np.log(counts.data)) * self.idf[counts.indices]
-        row = np.repeat(np.arange(n), np.diff(counts.indptr))
-        block = row * 2 + (counts.indices >= self.n_word)
-        norms = np.sqrt(np.bincount(block, weights=data * data, minlength=2 * n))
-        # Assembled by hand rather than with sp.hstack, whose per-call cost is larger than
-        # scoring a small batch: each row's TF-IDF entries, then its lexicon columns.
+        n = len(docs)
         extra = len(LEXICON_FEATURES)
-        indptr = counts.indptr + extra * np.arange(n + 1)
+        word, char = blocks
+        width = self.n_word + len(self.char_vocabulary)
+        # Assembled by hand rather than with sp.hstack, whose per-call cost is larger than
+        # scoring a small batch: per row its word entries, char entries, lexicon columns.
+        indptr = word.indptr + char.indptr + extra * np.arange(n + 1)
         values = np.empty(indptr[-1], dtype=np.float32)
         columns = np.empty(indptr[-1], dtype=np.int32)
-        at = np.arange(len(data)) + extra * row
-        values[at] = data / norms[block]
-        columns[at] = counts.indices
+        for block, offset, before in (
+            (word, 0, char.indptr[:-1]),
+            (char, self.n_word, word.indptr[1:]),
+        ):
+            counts = block.indptr[1:] - block.indptr[:-1]
+            row = np.repeat(np.arange(n), counts)
+            data = (1.0 + np.log(block.data)) * self.idf[block.indices + offset]
+            norms = np.sqrt(np.bincount(row, weights=data * data, minlength=n))
+            at = np.arange(len(data)) + np.repeat(before + extra * np.arange(n), counts)
+            values[at] = data / norms[row]
+            columns[at] = block.indices + offset
         lexicon_at = (indptr[1:, None] - extra + np.arange(extra)).ravel()
         values[lexicon_at] = _lexicon_rows(docs).ravel()
         columns[lexicon_at] = np.tile(width + np.arange(extra), n)
         return sp.csr_matrix((values, columns, indptr), shape=(n, width + extra))
+
+
+class _GramIndex:
+    """The n-grams of a vocabulary over numbered symbols (tokens, characters), as arrays.
+
+    Symbols are numbered 0..K-1. A 1-gram's rank is its symbol; an n-gram's key is its
+    (n-1)-gram prefix's rank times K plus its last symbol, and its rank the place of
+    that key among the sorted keys of the n-grams the vocabulary holds or starts with.
+    Each rank has the n-gram's vocabulary column, -1 for a prefix that is not a term.
+    """
+
+    def __init__(self, symbols: IntArray, lengths: IntArray, columns: IntArray, *, k: int) -> None:
+        """Index the terms whose symbols, run together, are `symbols`."""
+        self.k = k
+        starts = np.cumsum(lengths) - lengths
+        self.unigram = np.full(k + 1, -1, dtype=np.int64)  # [-1] answers an unknown symbol
+        self.unigram[symbols[starts[lengths == 1]]] = columns[lengths == 1]
+        self.levels: list[_Level] = []
+        ranks = symbols[starts]
+        prefixes = k
+        for size in range(2, int(lengths.max(initial=0)) + 1):
+            alive = lengths >= size
+            keys = ranks[alive] * k + symbols[starts[alive] + size - 1]
+            kept, ranks_alive = np.unique(keys, return_inverse=True)
+            ranks = np.full(len(lengths), -1, dtype=np.int64)
+            ranks[alive] = ranks_alive
+            found = np.full(len(kept) + 1, -1, dtype=np.int64)  # [-1] answers rank -1
+            whole = lengths == size
+            found[ranks[whole]] = columns[whole]
+            self.levels.append(_Level.of(kept, found, space=prefixes * k))
+            prefixes = len(kept)
+
+    def find(self, symbols: IntArray, segments: IntArray) -> tuple[IntArray, IntArray]:
+        """(segment, column) of every term occurring in `symbols` within one segment.
+
+        `symbols` holds -1 for a symbol the vocabulary does not know; `segments` numbers
+        the run of symbols (a doc, a word) each belongs to, in order.
+        """
+        found_segments = [segments]
+        found_columns = [self.unigram[symbols]]
+        ranks = symbols
+        for gap, level in enumerate(self.levels, start=1):
+            prefix, last = ranks[:-1], symbols[gap:]
+            known = (prefix >= 0) & (last >= 0) & (segments[:-gap] == segments[gap:])
+            ranks = level.ranks(prefix * self.k + last, known)
+            found_segments.append(segments[:-gap])
+            found_columns.append(level.columns[ranks])
+        every = np.concatenate(found_columns)
+        hit = every >= 0
+        return np.concatenate(found_segments)[hit], every[hit]
+
+
+@dataclass(frozen=True)
+class _Level:
+    """The n-grams of one size: how a key finds its rank, and each rank's column."""
+
+    keys: IntArray  # sorted
+    table: np.ndarray[Any, np.dtype[np.int32]]  # key -> rank or -1; empty if too large
+    columns: IntArray  # rank -> vocabulary column or -1; [-1] is -1
+
+    _TABLE_LIMIT = 1 << 21  # a level whose keys are all below this gets a table (8 MB at most)
+
+    @classmethod
+    def of(cls, keys: IntArray, columns: IntArray, *, space: int) -> _Level:
+        """The level of sorted `keys`, all below `space`."""
+        table = np.full(space if space <= cls._TABLE_LIMIT else 0, -1, dtype=np.int32)
+        if len(table):
+            table[keys] = np.arange(len(keys), dtype=np.int32)
+        return cls(keys, table, columns)
+
+    def ranks(self, query: IntArray, known: np.ndarray[Any, np.dtype[np.bool_]]) -> IntArray:
+        """The rank of each key of `query`, -1 where not `known` or not found."""
+        if len(self.table):  # a lookup rather than a binary search: most levels fit
+            return np.where(known, self.table[np.where(known, query, 0)], -1).astype(np.int64)
+        # Searching in key order keeps each search near the last: twice as fast.
+        order = np.argsort(query)
+        at = np.empty(len(query), dtype=np.int64)
+        at[order] = np.searchsorted(self.keys, query[order])
+        return np.where(known & (self.keys.take(at, mode="clip") == query), at, -1)
+
+
+@dataclass(frozen=True)
+class _Lookup:
+    """Both vocabularies as `_GramIndex`es, with what numbers their symbols."""
+
+    word_vocabulary: dict[str, int]
+    char_vocabulary: dict[str, int]
+    token_ids: dict[str, int]
+    words: _GramIndex
+    alphabet: IntArray  # sorted code points of the char vocabulary; a symbol is its place
+    chars: _GramIndex
+
+    @classmethod
+    def of(cls, *, word_vocabulary: dict[str, int], char_vocabulary: dict[str, int]) -> _Lookup:
+        """Index both vocabularies."""
+        # A term's tokens are separated by single spaces; all terms' tokens at once, in C.
+        tokens = " ".join(word_vocabulary).split(" ") if word_vocabulary else []
+        token_ids = dict(zip(dict.fromkeys(tokens), count()))
+        words = _GramIndex(
+            _ints(list(map(token_ids.__getitem__, tokens))),
+            _ints(list(map(str.count, word_vocabulary, repeat(" ")))) + 1,
+            _ints(list(word_vocabulary.values())),
+            k=len(token_ids),
+        )
+        alphabet, spelled = np.unique(_code_points("".join(char_vocabulary)), return_inverse=True)
+        chars = _GramIndex(
+            spelled,
+            _ints(list(map(len, char_vocabulary))),
+            _ints(list(char_vocabulary.values())),
+            k=len(alphabet),
+        )
+        return cls(word_vocabulary, char_vocabulary, token_ids, words, alphabet, chars)
+
+    def character_ids(self, text: str) -> IntArray:
+        """The symbol of each character of `text`, -1 where the char vocabulary has none."""
+        points = _code_points(text)
+        if not len(self.alphabet):
+            return np.full(len(points), -1, dtype=np.int64)
+        at = np.searchsorted(self.alphabet, points)
+        return np.where(self.alphabet.take(at, mode="clip") == points, at, -1)
+
+
+def _code_points(text: str) -> IntArray:
+    """The code point of each character (lone surrogates included, as Python counts them)."""
+    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(
+        np.int64
+    )
+
+
+def _ints(values: list[int]) -> IntArray:
+    """A list of ints as an int64 array."""
+    return np.fromiter(values, dtype=np.int64, count=len(values))
+
+
+def _rows_of(items: Iterable[Sized]) -> IntArray:
+    """Row number of every item, row i holding items ends[i-1]:ends[i]."""
+    lengths = np.fromiter(map(len, items), dtype=np.int64)
+    return np.repeat(np.arange(len(lengths)), lengths)
+
+
+def _spread(
+    owners: IntArray, columns: IntArray, *, width: int, rows: IntArray, words: IntArray
+) -> tuple[IntArray, IntArray]:
+    """(row, column) of each n-gram of each word occurrence.
+
+    `owners` and `columns` pair each distinct word with its n-grams (columns below
+    `width`); `rows` and `words` say which doc each occurrence is in, and which word.
+    """
+    grouped = _sorted_keys(owners, columns, width=width, n=int(owners.max(initial=0)) + 1)
+    owners = grouped // width  # each word's n-grams now together, words in order
+    per_word = np.bincount(owners, minlength=int(words.max(initial=-1)) + 1)
+    lengths = per_word[words]
+    starts = np.cumsum(per_word) - per_word
+    shift = starts[words] - np.cumsum(lengths) + lengths
+    at = np.arange(int(lengths.sum())) + np.repeat(shift, lengths)
+    return np.repeat(rows, lengths), (grouped - owners * width)[at]
+
+
+def _sorted_keys(rows: IntArray, columns: IntArray, *, width: int, n: int) -> IntArray:
+    """row * width + column of each pair with column >= 0, sorted; rows below `n`."""
+    keep = columns >= 0
+    keys = rows[keep] * width + columns[keep]
+    if n * width <= _INT32_MAX:
+        keys = keys.astype(np.int32)  # sorts twice as fast
+    keys.sort()
+    return keys
+
+
+def _tally(rows: IntArray, columns: IntArray, *, n: int, width: int) -> _Counts:
+    """Canonical counts of (row, column) pairs of `n` rows, pairs with column -1 left out."""
+    keys = _sorted_keys(rows, columns, width=width, n=n)
+    starts = np.ones(len(keys), dtype=bool)  # where a run of equal keys starts
+    np.not_equal(keys[1:], keys[:-1], out=starts[1:])
+    first = np.flatnonzero(starts)
+    counts = (np.append(first[1:], len(keys)) - first).astype(np.float32)
+    keys = keys[first]
+    row_of = keys // width
+    return _Counts(np.searchsorted(row_of, np.arange(n + 1)), keys - row_of * width, counts)
+
+
+class _Counts(NamedTuple):
+    """Counts per row in CSR arrays, canonical: columns sorted within a row, each once."""
+
+    indptr: IntArray
+    indices: IntArray
+    data: FloatArray
 
 
 def _vocabulary(
@@ -196,22 +417,18 @@ def _vocabulary(
 
 def _lexicon_rows(docs: Sequence[Normalised]) -> FloatArray:
     """Per text: normalised positive and negative valence sums, their balance, presence."""
-    rows = np.zeros((len(docs), len(LEXICON_FEATURES)), dtype=np.float32)
-    for i, doc in enumerate(docs):
-        if not doc.valences:
-            continue
-        positive = sum(v for v in doc.valences if v > 0)
-        negative = -sum(v for v in doc.valences if v < 0)
-        rows[i] = (
-            _squash(positive),
-            _squash(negative),
-            _squash(positive - negative),
-            positive > 0,
-            negative > 0,
-        )
-    return rows
+    valences = np.fromiter(chain.from_iterable(doc.valences for doc in docs), dtype=np.float64)
+    row = _rows_of(doc.valences for doc in docs)
+    up, down = valences > 0, valences < 0
+    # Each sum from zero in text order, as Python's sum adds; 0.0 - x keeps an empty one +0.0.
+    positive = np.bincount(row[up], weights=valences[up], minlength=len(docs))
+    negative = 0.0 - np.bincount(row[down], weights=valences[down], minlength=len(docs))
+    scores = (positive, negative, positive - negative)
+    rows = np.stack([*map(_squash, scores), positive > 0, negative > 0], axis=1)
+    return rows.astype(np.float32)
 
 
-def _squash(score: float) -> float:
-    """VADER's normalisation of a valence sum into -1..1."""
-    return score / math.sqrt(score * score + 15.0)
+def _squash(score: FloatArray) -> FloatArray:
+    """VADER's normalisation of valence sums into -1..1."""
+    squashed: FloatArray = score / np.sqrt(score * score + 15.0)
+    return squashed

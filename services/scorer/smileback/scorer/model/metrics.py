@@ -26,10 +26,15 @@ def best_threshold(*, labels: np.ndarray[Any, Any], negativity: np.ndarray[Any, 
 
 
 def split_metrics(
-    *, labels: np.ndarray[Any, Any], predicted: np.ndarray[Any, Any], seen_in: str
+    *,
+    labels: np.ndarray[Any, Any],
+    predicted: np.ndarray[Any, Any],
+    flagged: np.ndarray[Any, Any],
+    seen_in: str,
 ) -> SplitMetrics:
-    """Negative-class precision/recall/F1 and three-class macro F1 and recall."""
-    truth, said = labels == NEGATIVE, predicted == NEGATIVE
+    """Negative-class precision/recall/F1 of `flagged` (is_negative), three-class macro F1 and
+    recall of `predicted` (sentiment)."""
+    truth, said = labels == NEGATIVE, flagged
     classes = [0, 1, 2]
     return SplitMetrics(
         rows=len(labels),

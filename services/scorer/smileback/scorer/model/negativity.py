@@ -29,8 +29,8 @@ __all__ = [
     "NEGATIVE",
     "NEUTRAL",
     "POSITIVE",
+    "Decision",
     "NegativityModel",
-    "decide",
     "explainable_columns",
     "readable_term",
 ]
@@ -51,15 +51,18 @@ class NegativityModel:
     explainable: np.ndarray[Any, np.dtype[np.bool_]]  # (columns,) worth showing a person
     _grams: list[str] = field(default_factory=list, repr=False)
     _weights: FloatArray = field(default_factory=lambda: np.zeros((0, 3), np.float32), repr=False)
+    _terms: dict[int, str | None] = field(default_factory=dict, repr=False)  # column -> shown
 
     def __getstate__(self) -> dict[str, Any]:
         # The derived caches are rebuilt on first use, so they are not part of the artifact.
-        return {k: v for k, v in self.__dict__.items() if k not in ("_grams", "_weights")}
+        derived = ("_grams", "_weights", "_terms")
+        return {k: v for k, v in self.__dict__.items() if k not in derived}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._grams = []
         self._weights = np.zeros((0, 3), np.float32)
+        self._terms = {}
 
     def probabilities(self, rows: sp.csr_matrix) -> FloatArray:
         """Calibrated P(negative), P(neutral), P(positive) per row."""
@@ -81,18 +84,22 @@ class NegativityModel:
         self, rows: sp.csr_matrix, *, classes: np.ndarray, wanted: np.ndarray, top: int
     ) -> list[tuple[str, ...]]:
         """Per row, the `top` readable terms pushing it most towards `classes[row]`."""
-        counts = np.diff(rows.indptr)
-        row_of = np.repeat(np.arange(rows.shape[0]), counts)
-        contribution = rows.data * self.coef[classes[row_of], rows.indices]
-        keep = (contribution > 0) & self.explainable[rows.indices] & wanted[row_of]
-        row_of, columns, contribution = row_of[keep], rows.indices[keep], contribution[keep]
+        row_of = np.repeat(np.arange(rows.shape[0]), np.diff(rows.indptr))
+        # Few entries are explainable and in a wanted row: only theirs are weighed.
+        keep = self.explainable[rows.indices] & wanted[row_of]
+        row_of, columns = row_of[keep], rows.indices[keep]
+        contribution = rows.data[keep] * self.coef[classes[row_of], columns]
+        keep = contribution > 0
+        row_of, columns, contribution = row_of[keep], columns[keep], contribution[keep]
         order = np.lexsort((-contribution, row_of))  # by row, strongest first within a row
-        grams = self._word_grams()
+        terms = self._terms
         explained: list[list[str]] = [[] for _ in range(rows.shape[0])]
         for row, column in zip(row_of[order].tolist(), columns[order].tolist(), strict=True):
             chosen = explained[row]
             if len(chosen) < top:
-                term = readable_term(grams[column])
+                term = terms.get(column)
+                if term is None:
+                    term = terms[column] = readable_term(self._word_grams()[column])
                 if term is not None and term not in chosen:
                     chosen.append(term)
         return [tuple(chosen) for chosen in explained]
@@ -119,13 +126,28 @@ def explainable_columns(
     return mask
 
 
-def decide(proba: FloatArray, *, threshold: float) -> np.ndarray[Any, np.dtype[np.int64]]:
-    """Three-way labels: negative when P(negative) >= threshold, else the likelier of the rest.
+@dataclass(frozen=True)
+class Decision:
+    """How calibrated probabilities become `is_negative` and the three-way `sentiment`.
 
-    The label agrees with `is_negative` by construction, so a page never says "neutral".
+    `is_negative` is the paging decision: P(negative) >= threshold, the cut that maximises
+    negative-class F1. `sentiment` is the label with the highest P(label) / prior, which
+    weighs the classes equally (the rule that maximises macro-averaged recall), except that
+    a text that is_negative is always negative, so a page never says "neutral". A text can
+    lean negative (sentiment) without being sure enough to page (is_negative).
     """
-    rest = 1 + np.argmax(proba[:, 1:], axis=1)
-    return np.where(proba[:, NEGATIVE] >= threshold, NEGATIVE, rest).astype(np.int64)
+
+    threshold: float
+    prior: tuple[float, float, float]
+
+    def is_negative(self, proba: FloatArray) -> np.ndarray[Any, np.dtype[np.bool_]]:
+        """One flag per row: P(negative) at or over the threshold."""
+        return np.asarray(proba[:, NEGATIVE] >= self.threshold)
+
+    def sentiment(self, proba: FloatArray) -> np.ndarray[Any, np.dtype[np.int64]]:
+        """One label per row: 0 negative, 1 neutral, 2 positive."""
+        balanced = np.argmax(proba / np.asarray(self.prior, dtype=np.float64), axis=1)
+        return np.where(self.is_negative(proba), NEGATIVE, balanced).astype(np.int64)
 
 
 def readable_term(gram: str) -> str | None:

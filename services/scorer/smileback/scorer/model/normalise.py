@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from smileback.scorer.model.symbols import EMOJI, EMOTICON_RE, EMOTICONS, SYMBOL_VALENCE
 
@@ -84,7 +84,8 @@ _CAPS_BOOST = 0.733  # VADER's boost for a shouted sentiment word
 _AFTER_BUT, _BEFORE_BUT = 1.5, 0.5
 
 
-_CACHE_WORDS = 200_000  # bound on the per-word cache; cleared whole when full
+_CACHE_ENTRIES = 200_000  # bound on each per-word and per-chunk cache; cleared whole when full
+_WORD = "word"
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,8 +98,7 @@ class Normalised:
     valences: tuple[float, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class _Word:
+class _Word(NamedTuple):
     """What one surface word contributes, worked out once and cached."""
 
     token: str
@@ -111,25 +111,50 @@ class _Word:
     but: bool
 
 
+class _Effects(NamedTuple):
+    """What a chunk adds besides its tokens; most chunks add nothing."""
+
+    markers: frozenset[str]
+    valences: tuple[float, ...]
+    but_at: int  # index into `valences` where words after the chunk's last "but" start; -1
+
+
+# What one whitespace-separated chunk contributes, given the negation state before it:
+# its tokens, its chars, the negation state after it, and its effects (None for most).
+# A plain tuple: one is made for every new chunk, and a NamedTuple costs several times more.
+_Piece = tuple[tuple[str, ...], tuple[str, ...], bool, _Effects | None]
+
+_PieceCaches = tuple[tuple[dict[str, _Piece], ...], ...]
+
+
 class Normaliser:
     """Normalises texts against one lexicon (lower-case word -> valence, -4..4)."""
 
     def __init__(self, *, lexicon: Mapping[str, float]) -> None:
         self.lexicon = dict(lexicon)
         self._words: dict[str, _Word] = {}
+        self._pieces = _piece_caches()
 
     def __getstate__(self) -> dict[str, Any]:
-        return {"lexicon": self.lexicon, "_words": {}}  # the cache is not part of a model
+        return {"lexicon": self.lexicon, "_words": {}}  # the caches are not part of a model
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
+        self._pieces = _piece_caches()
 
     def clear_cache(self) -> None:
-        """Forget the per-word cache."""
+        """Forget the per-word and per-chunk caches."""
         self._words.clear()
+        for caches in self._pieces:
+            for cache in caches:
+                cache.clear()
 
     def __call__(self, text: str) -> Normalised:
         """Tokenise one social-media text."""
+        # No token spans whitespace, and the pattern's look-arounds take whitespace and the
+        # text's edges alike, so a text is the concatenation of its whitespace-separated
+        # chunks. Each chunk is tokenised once per negation state and cached, which leaves
+        # a few list extensions per chunk here.
         tokens: list[str] = []
         chars: list[str] = []
         markers: set[str] = set()
@@ -137,16 +162,66 @@ class Normaliser:
         but_at = -1  # index into valences where words after the last "but" start
         negating = False
         shouting_text = text.isupper()  # a wholly upper-case text is not emphasis per word
-        cache = self._words
-        for match in _TOKEN_RE.finditer(text.replace("\u2019", "'")):
-            kind = match.lastgroup
-            raw = match.group()
-            if kind == "word" or kind == "hashtag":
+        caches = self._pieces[shouting_text]
+        for chunk in text.replace("\u2019", "'").split():
+            piece = caches[negating].get(chunk)
+            if piece is None:
+                piece = self._piece(chunk, negating=negating, shouting_text=shouting_text)
+            more_tokens, more_chars, negating, effects = piece
+            tokens += more_tokens
+            chars += more_chars
+            if effects is not None:
+                if effects.but_at >= 0:
+                    but_at = len(valences) + effects.but_at
+                valences += effects.valences
+                markers |= effects.markers
+        if but_at >= 0:
+            valences = [
+                v * (_BEFORE_BUT if i < but_at else _AFTER_BUT) for i, v in enumerate(valences)
+            ]
+        return Normalised(tuple(tokens), tuple(chars), tuple(sorted(markers)), tuple(valences))
+
+    def _piece(self, chunk: str, *, negating: bool, shouting_text: bool) -> _Piece:
+        """What `chunk` contributes after the given negation state, worked out and cached."""
+        cache = self._pieces[shouting_text][negating]
+        if len(cache) > _CACHE_ENTRIES:
+            cache.clear()
+        # Most chunks are one word, which the pattern would match whole ("xD" is a face),
+        # and most words are plain: their piece is the word alone.
+        piece: _Piece
+        if chunk.isalnum() and chunk not in EMOTICONS:
+            word = self._word(chunk, hashtag=False)
+            if word.plain:
+                alone = (word.token,)
+                piece = cache[chunk] = (
+                    (word.negated,) if negating else alone,
+                    alone,
+                    negating,
+                    None,
+                )
+                return piece
+            matches: list[tuple[str | None, str]] = [(_WORD, chunk)]
+        else:
+            matches = [(match.lastgroup, match.group()) for match in _TOKEN_RE.finditer(chunk)]
+        piece = cache[chunk] = self._tokenise(
+            matches, negating=negating, shouting_text=shouting_text
+        )
+        return piece
+
+    def _tokenise(
+        self, matches: list[tuple[str | None, str]], *, negating: bool, shouting_text: bool
+    ) -> _Piece:
+        """The piece of one chunk's pattern matches (kind, text), after a negation state."""
+        tokens: list[str] = []
+        chars: list[str] = []
+        markers: set[str] = set()
+        valences: list[float] = []
+        but_at = -1
+        for kind, raw in matches:
+            if kind == _WORD or kind == "hashtag":
                 tagged = kind == "hashtag"
                 for surface in _CAMEL_RE.findall(raw[1:]) if tagged else (raw,):
-                    word = None if tagged else cache.get(surface)
-                    if word is None:
-                        word = self._word(surface, hashtag=tagged)
+                    word = self._word(surface, hashtag=tagged)
                     tokens.append(word.negated if negating else word.token)
                     chars.append(word.token)
                     if word.plain:
@@ -182,39 +257,41 @@ class Normaliser:
                     valences.append(SYMBOL_VALENCE[symbol])
                 elif not raw.isascii():
                     tokens.append(raw)  # an emoji we have no name for still counts
-        if but_at >= 0:
-            valences = [
-                v * (_BEFORE_BUT if i < but_at else _AFTER_BUT) for i, v in enumerate(valences)
-            ]
-        return Normalised(tuple(tokens), tuple(chars), tuple(sorted(markers)), tuple(valences))
+        effects = (
+            _Effects(frozenset(markers), tuple(valences), but_at)
+            if markers or valences or but_at >= 0
+            else None
+        )
+        return tuple(tokens), tuple(chars), negating, effects
 
     def _word(self, surface: str, *, hashtag: bool) -> _Word:
         key = "#" + surface if hashtag else surface
         found = self._words.get(key)
         if found is None:
-            if len(self._words) > _CACHE_WORDS:
+            if len(self._words) > _CACHE_ENTRIES:
                 self._words.clear()
             found = self._words[key] = self._analyse(surface, hashtag=hashtag)
         return found
 
     def _analyse(self, surface: str, *, hashtag: bool) -> _Word:
         low = surface.lower()
-        short = _REPEAT_RE.sub(r"\1\1", low)
+        # Searched first: a substitution with a template costs several times a search.
+        short = _REPEAT_RE.sub(r"\1\1", low) if _REPEAT_RE.search(low) else low
         elongated = short != low
         valence = self.lexicon.get(short)
         if valence is None and elongated:
             valence = self.lexicon.get(_REPEAT_SINGLE_RE.sub(r"\1", short))
-        token = _DIGIT_RE.sub("0", short)
+        # A letter is never a decimal digit, so most words skip the substitution.
+        token = short if short.isalpha() else _DIGIT_RE.sub("0", short)
         shouted = not hashtag and len(surface) > 1 and surface.isupper() and surface.isalpha()
         negation = short.replace("'", "") in _NEGATIONS or short.endswith("n't")
         but = short == "but"
+        plain = not (valence or elongated or shouted or negation or but)
         return _Word(
-            token=token,
-            negated=NEGATED_PREFIX + token,
-            plain=not (valence or elongated or shouted or negation or but),
-            valence=valence or 0.0,
-            elongated=elongated,
-            shouted=shouted,
-            negation=negation,
-            but=but,
+            token, NEGATED_PREFIX + token, plain, valence or 0.0, elongated, shouted, negation, but
         )
+
+
+def _piece_caches() -> _PieceCaches:
+    """Chunk caches indexed [whole text upper case][negating before the chunk]."""
+    return tuple(tuple({} for _ in range(2)) for _ in range(2))

@@ -1,9 +1,9 @@
 """The trained model behind the TextScorer protocol: a whole batch in one call.
 
 negativity is the calibrated P(negative); is_negative compares it with the card's
-threshold; sentiment is negative exactly when is_negative, else the likelier of
-neutral and positive; explanation lists the words that pushed the text towards
-its label (none for neutral text).
+threshold; sentiment is the class-balanced three-way label (negative whenever
+is_negative; see `Decision`); explanation lists the words that pushed the text
+towards its label (none for neutral text).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from pathlib import Path
 
 from smileback.common.events import Sentiment
 from smileback.scorer.model.artifact import LoadedModel, load_model
-from smileback.scorer.model.negativity import NEGATIVE, NEUTRAL, decide
+from smileback.scorer.model.negativity import NEGATIVE, NEUTRAL, Decision
 from smileback.scorer.text_scoring import TextScore
 
 __all__ = ["EXPLAIN_TERMS", "ModelScorer"]
@@ -29,6 +29,7 @@ class ModelScorer:
         self.model = loaded.model
         self.card = loaded.card
         self.threshold = loaded.card.threshold
+        self.decision = Decision(threshold=loaded.card.threshold, prior=loaded.card.class_prior)
         self.model_version = loaded.card.model_version
 
     @classmethod
@@ -42,7 +43,8 @@ class ModelScorer:
             return []
         rows = self.model.features.transform(texts)
         proba = self.model.probabilities(rows)
-        labels = decide(proba, threshold=self.threshold)
+        labels = self.decision.sentiment(proba)
+        flagged = self.decision.is_negative(proba).tolist()
         # Neutral rows are explained by nothing: the words "for" a neutral label say little.
         terms = self.model.explain(
             rows, classes=labels, wanted=labels != NEUTRAL, top=EXPLAIN_TERMS
@@ -51,7 +53,7 @@ class ModelScorer:
         return [
             TextScore(
                 negativity=min(1.0, max(0.0, negativity[i])),
-                is_negative=label == NEGATIVE,
+                is_negative=flagged[i],
                 sentiment=_SENTIMENTS[label],
                 explanation=terms[i],
             )

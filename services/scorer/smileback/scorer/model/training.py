@@ -2,13 +2,14 @@
 
 Data use, so that one set stays unseen by every step:
 
-- TweetEval train (plus a user's labelled mentions with `extra_use="train"`) fits the
-  vocabularies, the linear SVM and, by 5-fold cross-validation on it, the sigmoid
-  calibrators.
+- TweetEval train, plus the fit share of the brand corpus (and a user's labelled
+  mentions with `extra_use="train"`), fits the vocabularies, the linear SVM and, by 5-fold
+  cross-validation on it, the sigmoid calibrators. Brand-directed rows weigh
+  `brand_weight` times a tweet: they are few, and they are the text the scorer meets.
 - TweetEval val is split in two halves, stratified, fixed by the seed. The "tune"
-  half (plus a user's mentions with `extra_use="tune"`) picks the threshold that
-  maximises negative-class F1. The "test" half is seen by no step; its numbers are
-  the honest ones.
+  half, with the rest of the brand corpus (and a user's mentions with
+  `extra_use="tune"`), picks the threshold that maximises negative-class F1. The
+  "test" half is seen by no step; its numbers are the honest ones.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 import sklearn
@@ -31,11 +32,11 @@ from smileback.scorer.model.data import Labelled, load_tweeteval, split_half
 from smileback.scorer.model.features import SocialFeatures
 from smileback.scorer.model.lexicon import vader_lexicon
 from smileback.scorer.model.metrics import best_threshold, split_metrics
-from smileback.scorer.model.negativity import NegativityModel, decide, explainable_columns
+from smileback.scorer.model.negativity import Decision, NegativityModel, explainable_columns
 
-__all__ = ["CARD_VERSION", "TrainOptions", "TrainResult", "fit_model", "train"]
+__all__ = ["CARD_VERSION", "TrainOptions", "TrainResult", "class_prior", "fit_model", "train"]
 
-CARD_VERSION = "1"
+CARD_VERSION = "2"
 ExtraUse = Literal["train", "tune"]
 Progress = Callable[[str], None]
 
@@ -53,6 +54,8 @@ class TrainOptions:
     min_df: int = 2
     svm_c: float = 0.1
     folds: int = 5
+    brand_weight: float = 3.0
+    brand_fit_share: float = 0.75
 
 
 @dataclass(frozen=True)
@@ -63,7 +66,13 @@ class TrainResult:
     card: ModelCard
 
 
-def fit_model(*, data: Labelled, options: TrainOptions, progress: Progress) -> NegativityModel:
+def fit_model(
+    *,
+    data: Labelled,
+    options: TrainOptions,
+    progress: Progress,
+    weights: np.ndarray[Any, Any] | None = None,
+) -> NegativityModel:
     """Features, a class-weighted linear SVM and sigmoid calibrators fitted on `data`."""
     features = SocialFeatures(
         lexicon=vader_lexicon(),
@@ -82,7 +91,7 @@ def fit_model(*, data: Labelled, options: TrainOptions, progress: Progress) -> N
         method="sigmoid",
         cv=StratifiedKFold(n_splits=options.folds),
         ensemble=False,
-    ).fit(rows, data.labels)
+    ).fit(rows, data.labels, sample_weight=weights)
     (fitted,) = calibrated.calibrated_classifiers_
     if list(fitted.estimator.classes_) != [0, 1, 2]:
         raise ValueError("training data must hold negative, neutral and positive examples")
@@ -106,11 +115,12 @@ def train(
     out_dir: Path,
     progress: Progress,
     options: TrainOptions | None = None,
+    corpus: Labelled | None = None,
     extra: Labelled | None = None,
     extra_use: ExtraUse = "train",
     limit: int | None = None,
 ) -> TrainResult:
-    """Train on TweetEval (+ optional user mentions) and write artifact and card to `out_dir`."""
+    """Train on TweetEval (+ brand corpus, user mentions) and write artifact and card."""
     options = options or TrainOptions()
     progress(f"data: reading TweetEval from {tweeteval}")
     fit_data = load_tweeteval(directory=tweeteval, split="train")
@@ -118,28 +128,43 @@ def train(
         fit_data = fit_data.subset(np.arange(min(limit, len(fit_data))))
     val = load_tweeteval(directory=tweeteval, split="val")
     tune_rows, test_rows = split_half(val.labels, seed=options.seed)
-    tune, test = val.subset(tune_rows), val.subset(test_rows)
+    val_tune, test = val.subset(tune_rows), val.subset(test_rows)
+    tune, tweets = val_tune, len(fit_data)
+    if corpus is not None:
+        fit_rows, tune_brand_rows = split_half(
+            corpus.labels, seed=options.seed, share=options.brand_fit_share
+        )
+        progress(
+            f"data: brand corpus {len(corpus)}: {len(fit_rows)} to fit, "
+            f"{len(tune_brand_rows)} to the threshold"
+        )
+        brand_tune = corpus.subset(tune_brand_rows)
+        fit_data, tune = fit_data.plus(corpus.subset(fit_rows)), tune.plus(brand_tune)
     if extra is not None:
         progress(f"data: {len(extra)} labelled mentions of your own, used to {extra_use}")
-        fit_data, tune = (
-            (fit_data.plus(extra), tune)
-            if extra_use == "train"
-            else (
-                fit_data,
-                tune.plus(extra),
-            )
-        )
+        if extra_use == "train":
+            fit_data = fit_data.plus(extra)
+        else:
+            tune = tune.plus(extra)
+    weights = None
+    if len(fit_data) > tweets:
+        weights = np.ones(len(fit_data))
+        weights[tweets:] = options.brand_weight
     progress(f"data: fit {len(fit_data)}, threshold {len(tune)}, held out {len(test)}")
-    model = fit_model(data=fit_data, options=options, progress=progress)
+    model = fit_model(data=fit_data, options=options, progress=progress, weights=weights)
 
     progress("threshold: maximising negative-class F1")
     tune_proba = model.probabilities(model.features.transform(tune.texts))
     threshold = best_threshold(labels=tune.labels, negativity=tune_proba[:, 0])
+    prior = class_prior(labels=fit_data.labels, weights=weights)
+    rule = Decision(threshold=threshold, prior=prior)
     metrics = {
-        "tweeteval_val_tune": _measure(model, tune, threshold, seen_in="threshold"),
-        "tweeteval_val_test": _measure(model, test, threshold, seen_in="none"),
-        "tweeteval_val": _measure(model, val, threshold, seen_in="threshold (half of it)"),
+        "tweeteval_val_tune": _measure(model, val_tune, rule, seen_in="threshold"),
+        "tweeteval_val_test": _measure(model, test, rule, seen_in="none"),
+        "tweeteval_val": _measure(model, val, rule, seen_in="threshold (half of it)"),
     }
+    if corpus is not None:
+        metrics["brand_corpus_tune"] = _measure(model, brand_tune, rule, seen_in="threshold")
     progress(
         f"threshold: {threshold:.4f}; held-out F1(negative) "
         f"{metrics['tweeteval_val_test'].negative_f1:.3f}"
@@ -152,6 +177,7 @@ def train(
         artifact_sha256=digest,
         artifact_bytes=size,
         threshold=threshold,
+        class_prior=prior,
         seed=options.seed,
         scikit_learn=sklearn.__version__,
         numpy=np.__version__,
@@ -162,12 +188,13 @@ def train(
             "limit": limit,
             "estimator": "LinearSVC(class_weight=balanced)",
             "calibration": "CalibratedClassifierCV(sigmoid, ensemble=False)",
-            "threshold_split": "TweetEval val, stratified half by seed",
+            "threshold_split": "TweetEval val, stratified half by seed, + brand corpus rest",
         },
         metrics=metrics,
         notes=[
             "tweeteval_val_test is seen by no training or tuning step",
-            "sentiment is negative exactly when P(negative) >= threshold",
+            "is_negative: P(negative) >= threshold; sentiment: the label with the highest "
+            "P(label) / class_prior, negative whenever is_negative",
         ],
     )
     (out_dir / CARD_NAME).write_text(card.to_json(), encoding="utf-8")
@@ -175,9 +202,22 @@ def train(
     return TrainResult(artifact=artifact, card=card)
 
 
+def class_prior(
+    *, labels: np.ndarray[Any, Any], weights: np.ndarray[Any, Any] | None
+) -> tuple[float, float, float]:
+    """Each label's share of the training rows, counted by their weights."""
+    counts = np.bincount(labels, weights=weights, minlength=3)
+    neg, neu, pos = (round(float(c), 6) for c in counts / counts.sum())
+    return neg, neu, pos
+
+
 def _measure(
-    model: NegativityModel, data: Labelled, threshold: float, *, seen_in: str
+    model: NegativityModel, data: Labelled, rule: Decision, *, seen_in: str
 ) -> SplitMetrics:
     proba = model.probabilities(model.features.transform(data.texts))
-    predicted = decide(proba, threshold=threshold)
-    return split_metrics(labels=data.labels, predicted=predicted, seen_in=seen_in)
+    return split_metrics(
+        labels=data.labels,
+        predicted=rule.sentiment(proba),
+        flagged=rule.is_negative(proba),
+        seen_in=seen_in,
+    )
