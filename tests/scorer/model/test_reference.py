@@ -92,9 +92,8 @@ def test_pickled_state_is_the_format_artifacts_were_written_in(shipped):
     state = features.__getstate__()
     assert list(state) == [
         "normaliser", "word_n", "word_max", "char_range", "char_max", "min_df",
-        "word_vocabulary", "char_vocabulary", "idf", "_cache",
+        "word_vocabulary", "char_vocabulary", "idf",
     ]  # fmt: skip
-    assert state["_cache"] == {}
     assert features.normaliser.__getstate__() == {
         "lexicon": features.normaliser.lexicon,
         "_words": {},

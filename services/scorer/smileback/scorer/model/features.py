@@ -83,15 +83,11 @@ class SocialFeatures:
         self._lookup: _Lookup | None = None
 
     def __getstate__(self) -> dict[str, Any]:
-        state = {key: value for key, value in self.__dict__.items() if key != "_lookup"}
-        # Models were written with an (empty) per-word cache last in their state; writing it
-        # still keeps a retrained artifact byte for byte the same.
-        state["_cache"] = {}
-        return state
+        # The n-gram lookup is derived from the vocabularies: rebuilt on first use, never pickled.
+        return {key: value for key, value in self.__dict__.items() if key != "_lookup"}
 
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
-        self.__dict__.pop("_cache", None)
         self._lookup = None
 
     @property
