@@ -2,7 +2,7 @@
 # Single-node Apache Kafka 3.9 (KRaft) for local runs and integration tests, from Maven-resolved jars.
 #
 #   kafka.sh jars                  resolve the jars into deploy/kafka/libs (idempotent)
-#   kafka.sh start   [opts]        format storage, start the broker in the background, wait until it answers
+#   kafka.sh start   [opts]        format an empty data dir (or reuse its data), start the broker, wait until it answers
 #   kafka.sh topics  [opts]        create the Smileback topics (idempotent)
 #   kafka.sh stop    [opts]        SIGTERM, wait up to 30 s, then SIGKILL
 #   kafka.sh status  [opts]        exit 0 when the broker runs, 3 when it does not
@@ -100,13 +100,22 @@ cmd_start() {
   port_open "$CONTROLLER_PORT" && die "controller port $CONTROLLER_PORT is already in use"
 
   local props="$DATA_DIR/server.properties" log="$DATA_DIR/kafka.log" cluster_id=""
+  local meta="$DATA_DIR/kraft-logs/meta.properties"
   sed -e "s|\${PORT}|$PORT|g" -e "s|\${CONTROLLER_PORT}|$CONTROLLER_PORT|g" -e "s|\${DATA_DIR}|$DATA_DIR|g" \
     "$HERE/server.properties.template" >"$props"
-  # A random id may start with '-', which the storage tool then parses as an option.
-  while [[ -z "$cluster_id" || "$cluster_id" == -* ]]; do
-    cluster_id="$(tool kafka.tools.StorageTool random-uuid | tail -n1)"
-  done
-  tool kafka.tools.StorageTool format -t "$cluster_id" -c "$props" --ignore-formatted >/dev/null
+  if [[ -f "$meta" ]]; then
+    # A restart on existing data: the log dir keeps its cluster id; formatting again with a new
+    # one would make the broker refuse its own data ("Invalid cluster.id").
+    cluster_id="$(sed -n 's/^cluster\.id=//p' "$meta")"
+    [[ -n "$cluster_id" ]] || die "$meta has no cluster.id; remove $DATA_DIR to start afresh"
+    say "reusing the data in $DATA_DIR (cluster id $cluster_id)"
+  else
+    # A random id may start with '-', which the storage tool then parses as an option.
+    while [[ -z "$cluster_id" || "$cluster_id" == -* ]]; do
+      cluster_id="$(tool kafka.tools.StorageTool random-uuid | tail -n1)"
+    done
+    tool kafka.tools.StorageTool format -t "$cluster_id" -c "$props" >/dev/null
+  fi
 
   say "starting broker on $BOOTSTRAP (controller :$CONTROLLER_PORT, data $DATA_DIR)"
   # setsid + full redirection: the broker outlives this script and holds none of the caller's pipes.

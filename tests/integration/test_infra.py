@@ -127,3 +127,25 @@ def test_postgres_create_insert_select_round_trip(postgres_url: str) -> None:
         with engine.begin() as conn:
             conn.execute(sqlalchemy.text(f"drop table if exists {table}"))
         engine.dispose()
+
+
+def test_a_broker_restarts_on_its_own_data() -> None:
+    # A broker of its own: restarting the session's broker would disturb other tests.
+    with infra.kafka_server() as (bootstrap, server):
+        producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+        try:
+            meta = producer.send(RAW_TOPIC, key=b"before", value=b"kept").get(timeout=30)
+        finally:
+            producer.close(timeout=10)
+        server.stop()
+        out = server.start()
+        assert "reusing the data" in out
+        consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+        try:
+            tp = TopicPartition(RAW_TOPIC, meta.partition)
+            consumer.assign([tp])
+            consumer.seek(tp, meta.offset)
+            got = consumer.poll(timeout_ms=30_000, max_records=1).get(tp, [])
+        finally:
+            consumer.close()
+        assert [(r.key, r.value) for r in got] == [(b"before", b"kept")]

@@ -94,38 +94,69 @@ def _scratch_dir(*, prefix: str) -> Iterator[Path]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+class Server:
+    """A throwaway server run by a deploy/ script, on fixed ports and data dir, so it can be
+    stopped and started again on its own data (what the chaos tests do mid-stream)."""
+
+    def __init__(self, *, script: Path, where: list[str], env: Mapping[str, str] | None = None):
+        self.script, self.where, self.env = script, where, dict(env or {})
+
+    def start(self) -> str:
+        """Start (or restart) the server; returns the script's stdout."""
+        return run_script(
+            script=self.script, args=["start", *self.where], env=self.env, timeout=START_TIMEOUT_S
+        )
+
+    def stop(self) -> None:
+        """Stop the server cleanly (SIGTERM for Kafka, a fast shutdown for PostgreSQL)."""
+        run_script(script=self.script, args=["stop", *self.where], env=self.env)
+
+
 @contextlib.contextmanager
-def running_kafka(*, topic_prefix: str = TOPIC_PREFIX) -> Iterator[str]:
-    """Start a throwaway KRaft broker with the Smileback topics; yield "127.0.0.1:PORT"."""
+def kafka_server(*, topic_prefix: str = TOPIC_PREFIX) -> Iterator[tuple[str, Server]]:
+    """Start a throwaway KRaft broker with the Smileback topics; yield its bootstrap and handle."""
     port, controller_port = free_ports(count=2)
     with _scratch_dir(prefix="smileback-kafka-") as data_dir:
         where = ["--port", str(port), "--controller-port", str(controller_port)]
         where += ["--data-dir", str(data_dir)]
+        server = Server(script=KAFKA_SCRIPT, where=where, env={"TOPIC_PREFIX": topic_prefix})
         run_script(script=KAFKA_SCRIPT, args=["jars"], timeout=JARS_TIMEOUT_S)
         try:
-            run_script(script=KAFKA_SCRIPT, args=["start", *where], timeout=START_TIMEOUT_S)
-            prefix_env = {"TOPIC_PREFIX": topic_prefix}
-            run_script(script=KAFKA_SCRIPT, args=["topics", *where], env=prefix_env)
-            yield f"127.0.0.1:{port}"
+            server.start()
+            run_script(script=KAFKA_SCRIPT, args=["topics", *where], env=server.env)
+            yield f"127.0.0.1:{port}", server
         finally:
             # Also after a failed step: the broker may be up even though `topics` failed.
-            run_script(script=KAFKA_SCRIPT, args=["stop", *where])
+            server.stop()
+
+
+@contextlib.contextmanager
+def running_kafka(*, topic_prefix: str = TOPIC_PREFIX) -> Iterator[str]:
+    """Start a throwaway KRaft broker with the Smileback topics; yield "127.0.0.1:PORT"."""
+    with kafka_server(topic_prefix=topic_prefix) as (bootstrap, _):
+        yield bootstrap
+
+
+@contextlib.contextmanager
+def postgres_server() -> Iterator[tuple[str, Server]]:
+    """Start a throwaway PostgreSQL cluster on a free port; yield its SQLAlchemy URL and handle."""
+    (port,) = free_ports(count=1)
+    with _scratch_dir(prefix="smileback-pg-") as data_dir:
+        server = Server(
+            script=POSTGRES_SCRIPT, where=["--port", str(port), "--data-dir", str(data_dir)]
+        )
+        try:
+            # postgres.sh prints the URL as its last line.
+            yield server.start().strip().splitlines()[-1], server
+        finally:
+            server.stop()
 
 
 @contextlib.contextmanager
 def running_postgres() -> Iterator[str]:
     """Start a throwaway PostgreSQL cluster on a free port; yield its SQLAlchemy URL."""
-    (port,) = free_ports(count=1)
-    with _scratch_dir(prefix="smileback-pg-") as data_dir:
-        where = ["--port", str(port), "--data-dir", str(data_dir)]
-        try:
-            out = run_script(
-                script=POSTGRES_SCRIPT, args=["start", *where], timeout=START_TIMEOUT_S
-            )
-            # postgres.sh prints the URL as its last line.
-            yield out.strip().splitlines()[-1]
-        finally:
-            run_script(script=POSTGRES_SCRIPT, args=["stop", *where])
+    with postgres_server() as (url, _):
+        yield url
 
 
 def ensure_topics(*, bootstrap: str, prefix: str = TOPIC_PREFIX, timeout: float = 30.0) -> None:
