@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
 from smileback.alerts.metrics import PAGE_LATENCY
@@ -19,7 +19,6 @@ from smileback.alerts.outbox import (
     OutboxRow,
     OutboxSender,
     OutboxStore,
-    backoff_delay,
     create_schema,
     make_engine,
 )
@@ -253,10 +252,49 @@ def test_redaction_rewrites_stored_copies(engine: Engine) -> None:
     assert all("Lost my order" not in r.payload for r in rows(engine))
 
 
-@pytest.mark.parametrize("jitter", [0.0, 0.5, 0.999])
-def test_backoff_is_jittered_within_half_to_full_and_capped(jitter: float) -> None:
-    for attempt in range(1, 12):
-        base = min(300.0, 2.0 * 2 ** (attempt - 1))
-        delay = backoff_delay(attempt=attempt, backoff_s=2.0, jitter=jitter, cap_s=300.0)
-        assert base / 2 <= delay <= base
-    assert backoff_delay(attempt=60, backoff_s=2.0, jitter=0.999, cap_s=300.0) <= 300.0
+class _FlakyStore(OutboxStore):
+    """Fails to record the first `failures` deliveries, as a database mid-restart would."""
+
+    def __init__(self, engine: Engine, *, failures: int) -> None:
+        super().__init__(engine)
+        self.failures = failures
+
+    def delivered(self, *, row_id: int, now: datetime) -> None:
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("UPDATE outbox", {}, ConnectionRefusedError("restarting"))
+        super().delivered(row_id=row_id, now=now)
+
+
+def test_a_delivery_is_recorded_once_the_database_is_back_and_never_sent_twice(
+    engine: Engine,
+) -> None:
+    clock = FakeClock(T0)
+    hook = RecordingNotifier(name="webhook")
+    store_items(engine, item())
+    waits: list[float] = []
+    flaky = OutboxSender(
+        store=_FlakyStore(engine, failures=3),
+        notifiers={"webhook": hook},
+        clock=clock,
+        wait=lambda s: waits.append(s) or False,
+    )
+    assert flaky.run_once().delivered == 1
+    assert len(waits) == 3  # it waited out the outage instead of leaving the row leased
+    assert [r.status for r in rows(engine)] == ["delivered"]
+    clock.advance(hours=1)  # long past any lease
+    assert sender(engine, clock, {"webhook": hook}).run_once().tried == 0
+    assert len(hook.sent) == 1
+
+
+def test_a_stop_during_the_database_outage_leaves_the_row_to_its_lease(engine: Engine) -> None:
+    hook = RecordingNotifier(name="webhook")
+    store_items(engine, item())
+    stopping = OutboxSender(
+        store=_FlakyStore(engine, failures=100),
+        notifiers={"webhook": hook},
+        clock=FakeClock(T0),
+        wait=lambda _s: True,
+    )
+    with pytest.raises(OperationalError):
+        stopping.run_once()

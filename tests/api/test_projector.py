@@ -178,7 +178,7 @@ def test_a_transient_error_mid_batch_rolls_back_and_is_retried(
         bus=bus,
         topics=TOPICS,
         clock=_clock,
-        retry=Retry(attempts=3, base_s=0.5, cap_s=0.75),
+        retry=Retry(attempts=3, base_s=0.5, cap_s=0.75, jitter=_all),
         wait=wait,
     )
     assert pump(consumer=consumer, bus=bus, handler=handler) == 2
@@ -199,7 +199,7 @@ def test_when_retries_run_out_the_error_propagates(engine: Engine) -> None:
         bus=bus,
         topics=TOPICS,
         clock=_clock,
-        retry=Retry(attempts=2, base_s=1.0),
+        retry=Retry(attempts=2, base_s=1.0, jitter=_all),
         wait=lambda s: waits.append(s) or False,
     )
     consumer = bus.consumer([TOPICS.scored], group="g")
@@ -225,8 +225,18 @@ def test_a_stop_during_a_retry_wait_ends_the_batch_uncommitted(engine: Engine) -
 
 
 def test_retry_delays_double_up_to_the_cap() -> None:
-    retry = Retry(attempts=6, base_s=0.5, cap_s=3.0)
+    retry = Retry(attempts=6, base_s=0.5, cap_s=3.0, jitter=_all)
     assert [retry.delay(n) for n in range(1, 7)] == [0.5, 1.0, 2.0, 3.0, 3.0, 3.0]
+
+
+def test_retry_delays_are_jittered_down_to_half() -> None:
+    retry = Retry(attempts=6, base_s=0.5, cap_s=3.0, jitter=lambda: 0.0)
+    assert [retry.delay(n) for n in range(1, 5)] == [0.25, 0.5, 1.0, 1.5]
+
+
+def _all() -> float:
+    """The jitter that waits the whole delay."""
+    return 1.0
 
 
 def test_the_projector_counts_what_it_did(engine: Engine) -> None:

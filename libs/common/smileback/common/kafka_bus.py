@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import structlog
 from kafka import KafkaConsumer, KafkaProducer
 from kafka.errors import KafkaError
 
@@ -13,9 +14,19 @@ from smileback.common.errors import BusError
 
 __all__ = ["KafkaBus"]
 
+log = structlog.get_logger(__name__)
+
+_CLOSE_FLUSH_S = 10.0
+
 
 class KafkaBus(Bus):
-    """Producer with acks=all and small batches; consumers commit by hand."""
+    """Producer with acks=all and small batches; consumers commit by hand.
+
+    Every failure surfaces as BusError, so a caller can ride out a broker outage (see
+    supervise.py). The producer retries a send until `delivery_timeout_ms` (kafka-python's
+    2 minutes) runs out rather than a fixed number of times: a broker restart takes longer
+    than ten quick retries, and a record given up on would be a gap in the stream.
+    """
 
     def __init__(self, bootstrap: str, *, client_id: str = "smileback") -> None:
         self._bootstrap = bootstrap
@@ -27,7 +38,6 @@ class KafkaBus(Bus):
                 acks="all",
                 linger_ms=5,
                 batch_size=64 * 1024,
-                retries=10,
                 max_in_flight_requests_per_connection=1,  # keeps per-key order across retries
             )
         except KafkaError as exc:
@@ -54,8 +64,8 @@ class KafkaBus(Bus):
             self._pending.clear()
 
     def consumer(self, topics: Sequence[str], *, group: str) -> Consumer:
-        return _KafkaConsumer(
-            KafkaConsumer(
+        try:
+            consumer = KafkaConsumer(
                 *topics,
                 bootstrap_servers=self._bootstrap,
                 client_id=self._client_id,
@@ -66,11 +76,17 @@ class KafkaBus(Bus):
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=3_000,
             )
-        )
+        except KafkaError as exc:
+            raise BusError(f"cannot reach Kafka at {self._bootstrap}: {exc}") from exc
+        return _KafkaConsumer(consumer)
 
     def close(self) -> None:
-        self.flush()
-        self._producer.close()
+        """Flush for a bounded time, then close: a stop must not wait out a broker outage."""
+        try:
+            self.flush(timeout_s=_CLOSE_FLUSH_S)
+        except BusError as exc:
+            log.warning("records not acknowledged at close", error=str(exc)[:300])
+        self._producer.close(timeout=5)
 
 
 class _KafkaConsumer(Consumer):
@@ -92,7 +108,14 @@ class _KafkaConsumer(Consumer):
         try:
             self._consumer.commit()
         except KafkaError as exc:
+            # Also after a rebalance (the member was fenced): what was polled since the last
+            # commit is delivered again to whoever owns the partitions now.
             raise BusError(f"commit failed: {exc}") from exc
 
     def close(self) -> None:
-        self._consumer.close()
+        try:
+            # No auto-commit on close (only `commit` decides what is done), and a bounded wait
+            # to leave the group when the broker is away.
+            self._consumer.close(autocommit=False, timeout_ms=5_000)
+        except KafkaError as exc:
+            raise BusError(f"closing the consumer failed: {exc}") from exc

@@ -4,10 +4,42 @@ from __future__ import annotations
 
 import logging
 import sys
+import time
+from collections.abc import Callable
 
 import structlog
 
-__all__ = ["configure_logging"]
+__all__ = ["ThrottleRepeats", "configure_logging"]
+
+# Clients that log every failed reconnect: during a broker outage, hundreds of lines a minute.
+_CHATTY = ("kafka", "aiokafka", "faust", "mode")
+
+
+class ThrottleRepeats(logging.Filter):
+    """Lets one record per (logger, message template) through every `every_s` seconds.
+
+    The outage itself is told by Smileback's own "dependency down"/"dependency back" lines;
+    a client library's reconnect attempts repeat the same template many times a second.
+    """
+
+    def __init__(
+        self, *, every_s: float = 60.0, monotonic: Callable[[], float] = time.monotonic
+    ) -> None:
+        super().__init__()
+        self._every_s, self._monotonic = every_s, monotonic
+        self._last: dict[tuple[str, str], float] = {}
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """True when the record may pass."""
+        if not record.name.startswith(_CHATTY):
+            return True
+        key = (record.name, str(record.msg))
+        now = self._monotonic()
+        last = self._last.get(key)
+        if last is not None and now - last < self._every_s:
+            return False
+        self._last[key] = now
+        return True
 
 
 def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
@@ -33,6 +65,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
         )
     )
+    handler.addFilter(ThrottleRepeats())
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -30,13 +30,21 @@ def pump(
 
 
 def run_until_stopped(
-    *, consumer: Consumer, bus: Bus, handler: Handler, stop: threading.Event, max_records: int = 500
+    *,
+    consumer: Consumer,
+    bus: Bus,
+    handler: Handler,
+    stop: threading.Event,
+    max_records: int = 500,
+    on_progress: Callable[[], None] | None = None,
 ) -> None:
-    """Pump until `stop` is set, then leave the group."""
+    """Pump until `stop` is set, then leave the group; `on_progress` after each good pass."""
     try:
         while not stop.is_set():
             pump(
                 consumer=consumer, bus=bus, handler=handler, max_records=max_records, timeout_s=0.5
             )
+            if on_progress is not None:
+                on_progress()
     finally:
         consumer.close()

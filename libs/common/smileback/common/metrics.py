@@ -1,10 +1,10 @@
-"""Metrics every stage shares, and the endpoint that serves them."""
+"""Metrics every stage shares (served by health.serve_health or the API's /metrics)."""
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Histogram
 
-__all__ = ["DLQ_RECORDS", "RECORDS", "STAGE_SECONDS", "serve_metrics"]
+__all__ = ["DLQ_RECORDS", "RECORDS", "STAGE_SECONDS"]
 
 RECORDS = Counter(
     "smileback_records_total", "Records handled, by stage and outcome.", ["stage", "outcome"]
@@ -15,9 +15,3 @@ DLQ_RECORDS = Counter(
 STAGE_SECONDS = Histogram(
     "smileback_stage_batch_seconds", "Time to handle one batch, by stage.", ["stage"]
 )
-
-
-def serve_metrics(*, port: int, host: str) -> None:
-    """Serve /metrics on `port` from a background thread (0 turns it off)."""
-    if port:
-        start_http_server(port, addr=host)

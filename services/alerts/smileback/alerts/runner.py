@@ -1,33 +1,40 @@
 """The `smileback alerts` process: load and check the config, then consume, tick and send.
 
 The consumer loop (main thread) handles scored mentions and human actions and runs the
-escalation/auto-resolve tick; a sender thread delivers the outbox. SIGTERM stops both.
+escalation/auto-resolve tick; a sender thread delivers the outbox; a watch thread probes
+Kafka and the database for readiness. SIGTERM stops them all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import timedelta
 from typing import TextIO
 
 import structlog
+from sqlalchemy import Engine
+from sqlalchemy.exc import SQLAlchemyError
 
 from smileback.alerts.notifiers import Notifier, notifiers_from_settings
 from smileback.alerts.oncall import NOTIFIER_NAMES, default_oncall, load_oncall
-from smileback.alerts.outbox import OutboxSender, make_engine
+from smileback.alerts.outbox import OutboxSender, OutboxStore, make_engine
 from smileback.alerts.paging import Paging
 from smileback.alerts.policy import Policy, brand_handles, load_policy
 from smileback.alerts.service import AlertsService
+from smileback.common.backoff import Backoff
 from smileback.common.clock import utc_now
-from smileback.common.errors import ConfigError
+from smileback.common.errors import BusError, ConfigError
+from smileback.common.health import Health, serve_health
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.loop import pump
-from smileback.common.metrics import serve_metrics
+from smileback.common.probes import KafkaProbe, database_probe
 from smileback.common.settings import Settings
+from smileback.common.supervise import DATABASE, KAFKA, Progress, supervise
 from smileback.common.topics import Topics
 
 __all__ = ["configure", "make_sender", "run"]
@@ -35,6 +42,7 @@ __all__ = ["configure", "make_sender", "run"]
 log = structlog.get_logger(__name__)
 
 _SEND_POLL_S = 0.5
+_WATCH_S = 5.0  # how often Kafka and the database are probed for readiness
 
 
 def configure(
@@ -63,73 +71,127 @@ def configure(
 
 
 def make_sender(
-    *, service: AlertsService, notifiers: Mapping[str, Notifier], settings: Settings
+    *,
+    store: OutboxStore,
+    notifiers: Mapping[str, Notifier],
+    settings: Settings,
+    wait: Callable[[float], bool],
 ) -> OutboxSender:
     """The outbox sender; a lease outlives the slowest notifier's timeout."""
     slowest = max(settings.notifier_timeout_s, settings.webhook_timeout_s)
     return OutboxSender(
-        store=service.outbox,
+        store=store,
         notifiers=notifiers,
-        clock=service.clock,
+        clock=utc_now,
         backoff_s=settings.outbox_backoff_s,
         cap_s=settings.outbox_backoff_cap_s,
         max_age=timedelta(seconds=settings.outbox_max_age_s),
         lease_s=2 * slowest + 5,
+        wait=wait,
     )
 
 
 def run(*, settings: Settings) -> None:
-    """Consume, tick and send until SIGTERM or SIGINT."""
+    """Consume, tick and send until SIGTERM or SIGINT, through outages of Kafka or the database.
+
+    The consumer loop runs under `supervise`: when Kafka or the database fails, the loop's
+    state (the incident book, the consumer) is dropped and rebuilt from the database and the
+    committed offsets once they answer again, as a restart would, without leaving the process.
+    """
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     paging, notifiers = configure(settings)  # before any connection: fail fast
     stop = stop_on_signals()
-    serve_metrics(port=settings.metrics_port, host=settings.metrics_host)
+    health = Health()
+    serve_health(health=health, port=settings.metrics_port, host=settings.metrics_host)
     topics = Topics(prefix=settings.topic_prefix)
     engine = make_engine(settings.alerts_database_url or settings.database_url)
-    bus = KafkaBus(settings.kafka_bootstrap, client_id="smileback-alerts")
-    sending: threading.Thread | None = None
+    kafka_probe = KafkaProbe(
+        bootstrap=settings.kafka_bootstrap,
+        topics=[topics.scored, topics.incidents],
+        client_id="smileback-alerts-readiness",
+    )
+    health.watch(
+        {DATABASE: database_probe(engine), KAFKA: kafka_probe}, every_s=_WATCH_S, stop=stop
+    )
+    sender = make_sender(
+        store=OutboxStore(engine), notifiers=notifiers, settings=settings, wait=stop.wait
+    )
+    sending = threading.Thread(
+        target=_send, args=(sender, stop, health), name="outbox", daemon=True
+    )
+    sending.start()
+    consuming = _Consuming(
+        settings=settings, topics=topics, engine=engine, paging=paging, stop=stop
+    )
     try:
-        service = AlertsService.start(
-            engine=engine, bus=bus, topics=topics, clock=utc_now, paging=paging
-        )
-        sender = make_sender(service=service, notifiers=notifiers, settings=settings)
-        sending = threading.Thread(target=_send, args=(sender, stop), name="outbox", daemon=True)
-        sending.start()
-        consumer = bus.consumer([topics.scored, topics.incidents], group=settings.alerts_group)
-        log.info(
-            "alerts running",
-            topics=[topics.scored, topics.incidents],
-            group=settings.alerts_group,
-            notifiers=[repr(n) for n in notifiers.values()],
-        )
-        try:
-            last_tick = 0.0
-            while not stop.is_set():
-                pump(consumer=consumer, bus=bus, handler=service.handle, timeout_s=0.2)
-                if time.monotonic() - last_tick >= settings.alerts_tick_s:
-                    service.tick()
-                    last_tick = time.monotonic()
-        finally:
-            consumer.close()
+        supervise(work=consuming.run, stop=stop, health=health)
     finally:
         stop.set()
-        if sending is not None:
-            sending.join(timeout=2 * max(settings.notifier_timeout_s, settings.webhook_timeout_s))
-        bus.close()
+        sending.join(timeout=2 * max(settings.notifier_timeout_s, settings.webhook_timeout_s))
+        consuming.close()
+        kafka_probe.close()
         for notifier in notifiers.values():
             notifier.close()
         engine.dispose()
         log.info("alerts stopped")
 
 
-def _send(sender: OutboxSender, stop: threading.Event) -> None:
-    """Deliver until `stop`; a database hiccup is logged and retried, never fatal here."""
+class _Consuming:
+    """The consumer loop; each run starts from the database and the committed offsets."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        topics: Topics,
+        engine: Engine,
+        paging: Paging,
+        stop: threading.Event,
+    ) -> None:
+        self._settings, self._topics, self._engine = settings, topics, engine
+        self._paging, self._stop = paging, stop
+        self._bus: KafkaBus | None = None  # kept across runs: its unsent records stay queued
+
+    def run(self, progress: Progress) -> None:
+        """Restore the incidents, join the group, then handle and tick until stopped."""
+        if self._bus is None:
+            self._bus = KafkaBus(self._settings.kafka_bootstrap, client_id="smileback-alerts")
+        bus, topics = self._bus, self._topics
+        service = AlertsService.start(
+            engine=self._engine, bus=bus, topics=topics, clock=utc_now, paging=self._paging
+        )
+        consumer = bus.consumer(
+            [topics.scored, topics.incidents], group=self._settings.alerts_group
+        )
+        log.info("alerts running", topics=[topics.scored, topics.incidents])
+        try:
+            last_tick = 0.0
+            while not self._stop.is_set():
+                pump(consumer=consumer, bus=bus, handler=service.handle, timeout_s=0.2)
+                if time.monotonic() - last_tick >= self._settings.alerts_tick_s:
+                    service.tick()
+                    last_tick = time.monotonic()
+                progress()
+        finally:
+            with contextlib.suppress(BusError):  # leaving a group the broker forgot is moot
+                consumer.close()
+
+    def close(self) -> None:
+        """Flush what is queued (for a bounded time) and release the producer."""
+        if self._bus is not None:
+            self._bus.close()
+
+
+def _send(sender: OutboxSender, stop: threading.Event, health: Health) -> None:
+    """Deliver until `stop`; a database outage waits with backoff, never fatal here."""
+    backoff = Backoff(base_s=1.0, cap_s=30.0)
     while not stop.is_set():
         try:
             report = sender.run_once()
-        except Exception:  # the consumer loop owns the process's fate; keep delivering
-            log.exception("outbox pass failed; retrying")
-            stop.wait(2.0)
+        except SQLAlchemyError as exc:
+            health.dependency(DATABASE).down(f"{type(exc).__name__}")
+            stop.wait(backoff.next())
             continue
+        backoff.reset()
         if report.tried == 0:
             stop.wait(_SEND_POLL_S)

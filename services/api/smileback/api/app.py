@@ -14,7 +14,7 @@ from sqlalchemy.orm import sessionmaker
 
 from smileback.api import console
 from smileback.api.auth import RateLimiter
-from smileback.api.context import ApiContext, KafkaCheck
+from smileback.api.context import ApiContext
 from smileback.api.errors import install_error_handlers
 from smileback.api.middleware import (
     DEFAULT_MAX_BODY_BYTES,
@@ -40,6 +40,8 @@ from smileback.api.routers import (
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import ConfigError
+from smileback.common.health import Probe
+from smileback.common.probes import database_probe
 from smileback.common.topics import Topics
 
 __all__ = ["ApiOptions", "create_app"]
@@ -63,7 +65,8 @@ def create_app(
     bus: Bus | None = None,
     topics: Topics | None = None,
     options: ApiOptions | None = None,
-    kafka_check: KafkaCheck | None = None,
+    kafka_check: Probe | None = None,
+    database_check: Probe | None = None,
     clock: Clock = utc_now,
     monotonic: Callable[[], float] = time.monotonic,
 ) -> FastAPI:
@@ -71,7 +74,8 @@ def create_app(
 
     `api_token` is the bootstrap admin token (SMILEBACK_API_TOKEN); other keys live in
     the store. With a `bus`, the responder's actions are published to its incidents
-    topic as well as applied to the store.
+    topic as well as applied to the store. `/readyz` asks `database_check` (by default a
+    `SELECT 1` on `engine`) and `kafka_check` when given.
     """
     if api_token is not None and not api_token:
         raise ConfigError("the API token must not be empty")
@@ -88,6 +92,7 @@ def create_app(
         limiter=RateLimiter(rate_per_s=opts.rate_per_s, burst=opts.rate_burst, clock=monotonic),
         clock=clock,
         publisher=EventPublisher(bus=bus, topics=topics or Topics()) if bus is not None else None,
+        database_check=database_check or database_probe(engine),
         kafka_check=kafka_check,
         oncall=OnCallSource(opts.oncall_file) if opts.oncall_file is not None else None,
     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Engine
@@ -12,11 +11,9 @@ from smileback.api.auth import RateLimiter
 from smileback.api.oncall import OnCallSource
 from smileback.api.publisher import EventPublisher
 from smileback.common.clock import Clock
+from smileback.common.health import Probe
 
-__all__ = ["ApiContext", "KafkaCheck"]
-
-# Returns None when Kafka answers, else what is wrong (for /readyz).
-KafkaCheck = Callable[[], str | None]
+__all__ = ["ApiContext"]
 
 
 @dataclass(frozen=True)
@@ -29,5 +26,6 @@ class ApiContext:
     limiter: RateLimiter
     clock: Clock
     publisher: EventPublisher | None
-    kafka_check: KafkaCheck | None
+    database_check: Probe
+    kafka_check: Probe | None
     oncall: OnCallSource | None

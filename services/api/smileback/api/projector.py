@@ -10,6 +10,7 @@ records the store refuses go to the DLQ: nothing is skipped silently.
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from smileback.api.metrics import PROJECTOR_LAG, PROJECTOR_LAST_BATCH, PROJECTOR_RETRIES
 from smileback.api.store import apply_incident_event, upsert_mention, upsert_queue_item
+from smileback.common.backoff import backoff_delay
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
 from smileback.common.dlq import dead_letter
@@ -48,18 +50,22 @@ Wait = Callable[[float], bool]
 
 @dataclass(frozen=True)
 class Retry:
-    """Backoff for transient database errors: `base_s` doubling up to `cap_s`, `attempts` times.
+    """Backoff for transient database errors: about `base_s` doubling up to `cap_s`, jittered
+    (half to all of it), `attempts` times.
 
-    The defaults wait about 45 s in all, well inside Kafka's max.poll.interval (5 min).
+    The defaults wait at most about 45 s in all, well inside Kafka's max.poll.interval (5 min).
     """
 
     attempts: int = 8
     base_s: float = 0.5
     cap_s: float = 10.0
+    jitter: Callable[[], float] = random.random
 
     def delay(self, attempt: int) -> float:
         """Seconds to wait before retry number `attempt` (1-based)."""
-        return min(self.cap_s, self.base_s * 2.0 ** (attempt - 1))
+        return backoff_delay(
+            attempt=attempt, backoff_s=self.base_s, jitter=self.jitter(), cap_s=self.cap_s
+        )
 
 
 def _sleep(seconds: float) -> bool:
@@ -130,7 +136,7 @@ def _store(
                 raise
             delay = retry.delay(attempt)
             PROJECTOR_RETRIES.inc()
-            log.warning(
+            log.debug(
                 "projector: database error; retrying",
                 error_type=type(exc).__name__,
                 attempt=attempt,

@@ -3,6 +3,7 @@ under uvicorn, all on the store from SMILEBACK_DATABASE_URL."""
 
 from __future__ import annotations
 
+import functools
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -16,15 +17,17 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from smileback.api.app import ApiOptions, create_app
 from smileback.api.metrics import PROJECTOR_RESTARTS, PURGED
 from smileback.api.projector import GROUP, make_handler
-from smileback.api.readiness import KafkaProbe
 from smileback.api.store import create_schema, make_engine, purge_before, retention_cutoff
+from smileback.common.backoff import Backoff
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import ConfigError
+from smileback.common.health import Health
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.loop import run_until_stopped
+from smileback.common.probes import KafkaProbe, database_probe
 from smileback.common.settings import Settings
 from smileback.common.topics import Topics
 
@@ -42,6 +45,7 @@ log = structlog.get_logger(__name__)
 
 _RETRY_S = 5.0
 _JOIN_S = 10.0
+_WATCH_S = 5.0  # how often the dependencies are probed between /readyz calls
 
 
 def run(*, settings: Settings) -> None:
@@ -62,8 +66,16 @@ def run(*, settings: Settings) -> None:
     # A bus of its own: request threads flush it while the projector flushes the other.
     actions_bus = KafkaBus(settings.kafka_bootstrap, client_id="smileback-api-actions")
     probe = KafkaProbe(
-        bootstrap=settings.kafka_bootstrap, topics=[topics.scored, topics.incidents, topics.queues]
+        bootstrap=settings.kafka_bootstrap,
+        topics=[topics.scored, topics.incidents, topics.queues],
+        client_id="smileback-api-readiness",
     )
+    # /readyz and the watch thread report into the same trackers: one log line per outage.
+    health = Health()
+    checks = {
+        "database": functools.partial(health.dependency("database").check, database_probe(engine)),
+        "kafka": functools.partial(health.dependency("kafka").check, probe),
+    }
     threads = [
         start_projector(
             engine=engine,
@@ -73,6 +85,7 @@ def run(*, settings: Settings) -> None:
             stop=stop,
             group=settings.api_projector_group,
         ),
+        health.watch(checks, every_s=_WATCH_S, stop=stop),
         start_purger(
             engine=engine,
             retention_days=settings.api_retention_days,
@@ -87,7 +100,8 @@ def run(*, settings: Settings) -> None:
         bus=actions_bus,
         topics=topics,
         options=api_options(settings),
-        kafka_check=probe,
+        kafka_check=checks["kafka"],
+        database_check=checks["database"],
     )
     server = build_server(app=app, host=settings.api_host, port=settings.api_port)
     log.info("api starting", host=settings.api_host, port=settings.api_port)
@@ -179,17 +193,27 @@ def _project(
     group: str,
 ) -> None:
     handler = make_handler(engine=engine, bus=bus, topics=topics, clock=clock, wait=stop.wait)
+    backoff = Backoff(base_s=retry_s, cap_s=max(retry_s, 60.0))
     while not stop.is_set():
         try:
             consumer = bus.consumer([topics.scored, topics.incidents, topics.queues], group=group)
-            run_until_stopped(consumer=consumer, bus=bus, handler=handler, stop=stop)
+            run_until_stopped(
+                consumer=consumer, bus=bus, handler=handler, stop=stop, on_progress=backoff.reset
+            )
         except Exception as exc:
             # A fresh consumer restarts from the last commit, so the failed batch is read again.
             if stop.is_set():
                 return
             PROJECTOR_RESTARTS.inc()
-            log.error("projector failed; retrying", error_type=type(exc).__name__, error=str(exc))
-            stop.wait(retry_s)
+            delay = backoff.next()
+            # The dependency trackers log the outage itself; this says what the projector does.
+            (log.warning if backoff.attempt == 1 else log.debug)(
+                "projector failed; retrying",
+                error_type=type(exc).__name__,
+                error=str(exc)[:500],
+                delay_s=round(delay, 1),
+            )
+            stop.wait(delay)
 
 
 def start_purger(

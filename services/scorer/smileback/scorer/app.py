@@ -26,6 +26,7 @@ the batch: its outputs may be sent twice, its state is not counted twice.
 from __future__ import annotations
 
 import tempfile
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,13 +35,19 @@ from typing import Any, cast
 import faust
 import structlog
 from faust.types import TableT
+from kafka.errors import KafkaError
 
 from smileback.common.bus import Bus, Consumer, Record
 from smileback.common.clock import Clock, utc_now
+from smileback.common.errors import BusError
 from smileback.common.events import encode
+from smileback.common.health import Health, serve_health
+from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
-from smileback.common.metrics import RECORDS, STAGE_SECONDS, serve_metrics
+from smileback.common.metrics import RECORDS, STAGE_SECONDS
+from smileback.common.probes import KafkaProbe
 from smileback.common.settings import Settings
+from smileback.common.supervise import KAFKA, supervise
 from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
@@ -63,6 +70,9 @@ from smileback.scorer.threads import ThreadState
 __all__ = ["Outbox", "Outgoing", "app_id_of", "create_app", "run"]
 
 log = structlog.get_logger(__name__)
+
+_BEAT_S = 1.0  # liveness heartbeat from the event loop
+_WATCH_S = 5.0  # how often Kafka is probed for readiness
 
 
 @dataclass(frozen=True)
@@ -104,9 +114,17 @@ def app_id_of(settings: Settings) -> str:
 
 
 def create_app(
-    *, settings: Settings, pipeline: ScoringPipeline | None = None, clock: Clock = utc_now
+    *,
+    settings: Settings,
+    pipeline: ScoringPipeline | None = None,
+    clock: Clock = utc_now,
+    health: Health | None = None,
 ) -> faust.App:
-    """The Faust app: raw mentions in, scored mentions and DLQ records out, state in tables."""
+    """The Faust app: raw mentions in, scored mentions and DLQ records out, state in tables.
+
+    With `health`, a timer on the app's event loop beats it: the worker is live while its
+    loop turns, whatever the metrics thread does.
+    """
     topics = Topics(prefix=settings.topic_prefix)
     partitions = topics.all()
     app_id = app_id_of(settings)
@@ -232,6 +250,14 @@ def create_app(
                         RECORDS.labels(stage=BRAND_STAGE, outcome="ok").inc()
             await send(brand_out)
 
+    if health is not None:
+        beating = health
+
+        async def heartbeat() -> None:
+            beating.beat()
+
+        app.timer(interval=_BEAT_S)(heartbeat)
+
     @app.on_partitions_revoked.connect
     async def on_revoked(*_: Any, **__: Any) -> None:
         PARTITIONS.set(0)
@@ -246,23 +272,26 @@ def create_app(
 
 
 def run(*, settings: Settings) -> None:
-    """Run the scorer worker until SIGTERM/SIGINT, serving /metrics on the metrics port."""
+    """Run the scorer worker until SIGTERM/SIGINT, serving /metrics, /healthz and /readyz on
+    the metrics port. Faust rides out broker outages itself (aiokafka reconnects and rejoins);
+    a watch thread probes Kafka for readiness, and a broker that is away at start is waited
+    for."""
     configure_logging(level=settings.log_level, fmt=settings.log_format)
-    serve_metrics(port=settings.metrics_port, host=settings.metrics_host)
-    app = create_app(settings=settings)
+    health = Health()
+    serve_health(health=health, port=settings.metrics_port, host=settings.metrics_host)
+    app = create_app(settings=settings, health=health)
     topics = Topics(prefix=settings.topic_prefix)
-    ensure_topics(
+    probe = KafkaProbe(
         bootstrap=settings.kafka_bootstrap,
-        topics=own_topics(app),
-        replicas=settings.scorer_topic_replicas,
+        topics=[topics.raw, topics.scored, by_brand_topic(app.conf.id)],
+        client_id="smileback-scorer-readiness",
     )
-    seed_offsets(
-        bootstrap=settings.kafka_bootstrap,
-        group=app.conf.id,
-        topics={
-            name: app.conf.topic_partitions for name in (topics.raw, by_brand_topic(app.conf.id))
-        },
-    )
+    # Never set: the watch ends with the process (its thread is a daemon).
+    health.watch({KAFKA: probe}, every_s=_WATCH_S, stop=threading.Event())
+    stop = stop_on_signals()
+    supervise(work=lambda _: _prepare_kafka(settings=settings, app=app), stop=stop, health=health)
+    if stop.is_set():
+        return
     # override_logging=False keeps our JSON logging instead of mode's own setup; quiet and no
     # spinner keep Faust's terminal banner and progress characters out of the JSON log stream.
     worker = faust.Worker(
@@ -282,6 +311,27 @@ def run(*, settings: Settings) -> None:
     except SystemExit as exc:  # the worker always exits; a clean stop is not an error
         if exc.code not in (None, 0):
             raise
+
+
+def _prepare_kafka(*, settings: Settings, app: faust.App) -> None:
+    """The scorer's own topics and its group's first offsets, before the worker starts."""
+    topics = Topics(prefix=settings.topic_prefix)
+    try:
+        ensure_topics(
+            bootstrap=settings.kafka_bootstrap,
+            topics=own_topics(app),
+            replicas=settings.scorer_topic_replicas,
+        )
+        seed_offsets(
+            bootstrap=settings.kafka_bootstrap,
+            group=app.conf.id,
+            topics={
+                name: app.conf.topic_partitions
+                for name in (topics.raw, by_brand_topic(app.conf.id))
+            },
+        )
+    except KafkaError as exc:
+        raise BusError(f"cannot prepare Kafka for the scorer: {exc}") from exc
 
 
 def _record(event: faust.EventT[bytes]) -> Record:

@@ -3,7 +3,7 @@ backoff by a sender that resumes after a restart; incident state is persisted be
 
 from smileback.alerts.outbox.db import IncidentStateRow, OutboxRow, create_schema, make_engine
 from smileback.alerts.outbox.item import OutboxItem, Pending
-from smileback.alerts.outbox.sender import OutboxSender, SendReport, backoff_delay
+from smileback.alerts.outbox.sender import OutboxSender, SendReport
 from smileback.alerts.outbox.state import IncidentStore
 from smileback.alerts.outbox.store import OutboxStore, RowStatus
 
@@ -17,7 +17,6 @@ __all__ = [
     "Pending",
     "RowStatus",
     "SendReport",
-    "backoff_delay",
     "create_schema",
     "make_engine",
 ]

@@ -10,29 +10,30 @@ sender after a restart resumes exactly where the old one stopped.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
 import structlog
+from sqlalchemy.exc import SQLAlchemyError
 
 from smileback.alerts.metrics import OUTBOX_DEPTH, PAGE_LATENCY, PAGES
 from smileback.alerts.notifiers import NotificationKind, Notifier, NotifyError
 from smileback.alerts.outbox.item import Pending
 from smileback.alerts.outbox.store import OutboxStore
+from smileback.common.backoff import Backoff, backoff_delay
 from smileback.common.clock import Clock
 from smileback.common.errors import DeliveryError
 
-__all__ = ["OutboxSender", "SendReport", "backoff_delay"]
+__all__ = ["OutboxSender", "SendReport"]
 
 log = structlog.get_logger(__name__)
 
 
-def backoff_delay(*, attempt: int, backoff_s: float, jitter: float, cap_s: float) -> float:
-    """Seconds to wait after failed attempt `attempt` (1-based); `jitter` in [0, 1)."""
-    base = min(cap_s, backoff_s * 2.0 ** max(attempt - 1, 0))
-    # Half fixed, half random: spreads retries of many senders without ever waiting 0 s.
-    return base / 2 + base / 2 * jitter
+def _sleep(seconds: float) -> bool:
+    time.sleep(seconds)
+    return False
 
 
 @dataclass(frozen=True)
@@ -63,6 +64,7 @@ class OutboxSender:
         max_age: timedelta = timedelta(days=1),
         lease_s: float = 120.0,
         jitter: Callable[[], float] = random.random,
+        wait: Callable[[float], bool] = _sleep,
     ) -> None:
         self._store = store
         self._notifiers = notifiers
@@ -71,6 +73,7 @@ class OutboxSender:
         self._max_age = max_age
         self._lease_s = lease_s
         self._jitter = jitter
+        self._wait = wait
 
     def run_once(self, *, limit: int = 50) -> SendReport:
         """Claim and try every due row (up to `limit`); returns the counts."""
@@ -114,7 +117,7 @@ class OutboxSender:
             )
             return "retried"
         now = self._clock()
-        self._store.delivered(row_id=row.id, now=now)
+        self._settle(lambda: self._store.delivered(row_id=row.id, now=now))
         PAGES.labels(notifier=row.notifier, kind=str(row.kind), outcome="delivered").inc()
         if row.kind is NotificationKind.TRIGGER and row.ingested_at is not None:
             PAGE_LATENCY.labels(notifier=row.notifier).observe(
@@ -122,6 +125,19 @@ class OutboxSender:
             )
         log_.info("delivered", notifier=row.notifier, attempt=row.attempts)
         return "delivered"
+
+    def _settle(self, record: Callable[[], None]) -> None:
+        """Record a delivery that happened, however long the database is away: a delivered
+        row left unrecorded would be sent again once its lease ran out, a duplicate page.
+        Raises only when `wait` says the sender is stopping."""
+        backoff = Backoff(base_s=0.5, cap_s=10.0)
+        while True:
+            try:
+                record()
+                return
+            except SQLAlchemyError:
+                if self._wait(backoff.next()):
+                    raise
 
     def _dead(self, row: Pending, reason: str, log_: structlog.stdlib.BoundLogger) -> str:
         self._store.dead(row_id=row.id, error=reason)

@@ -2,18 +2,13 @@
 
 from __future__ import annotations
 
-import structlog
 from fastapi import APIRouter
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from smileback.api.deps import ContextDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.schemas import Liveness, Readiness
 
 __all__ = ["router"]
-
-log = structlog.get_logger(__name__)
 
 router = APIRouter(tags=["health"])
 
@@ -27,13 +22,7 @@ def healthz() -> Liveness:
 @router.get("/readyz", response_model=Readiness, responses=documented(503, auth=False))
 def readyz(context: ContextDep) -> Readiness:
     """200 when the database answers `SELECT 1` and Kafka answers a metadata request, else 503."""
-    database = "ok"
-    try:
-        with context.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        log.warning("readiness: database check failed", error_type=type(exc).__name__)
-        database = "unavailable"
+    database = context.database_check() or "ok"
     kafka = "not configured"
     if context.kafka_check is not None:
         kafka = context.kafka_check() or "ok"

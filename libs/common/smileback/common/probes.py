@@ -1,4 +1,8 @@
-"""The Kafka half of readiness: a short metadata request, reusing one admin connection."""
+"""Probes for `Health`: Kafka answers a metadata request, the database answers `SELECT 1`.
+
+Each returns None when the dependency answers, else a short reason. They stay quiet:
+`Dependency` logs the start and the end of an outage once each.
+"""
 
 from __future__ import annotations
 
@@ -8,16 +12,23 @@ from collections.abc import Sequence
 import structlog
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
+from sqlalchemy import Engine, text
+from sqlalchemy.exc import SQLAlchemyError
 
-__all__ = ["KafkaProbe"]
+from smileback.common.health import Probe
+
+__all__ = ["KafkaProbe", "database_probe"]
 
 log = structlog.get_logger(__name__)
 
 
 class KafkaProbe:
-    """Callable: None when the broker lists the topics the API needs, else what is wrong."""
+    """Callable: None when the broker lists the topics a service needs, else what is wrong."""
 
-    def __init__(self, *, bootstrap: str, topics: Sequence[str], timeout_s: float = 2.0) -> None:
+    def __init__(
+        self, *, bootstrap: str, topics: Sequence[str], client_id: str, timeout_s: float = 2.0
+    ) -> None:
+        self._client_id = client_id
         self._bootstrap = bootstrap
         self._topics = frozenset(topics)
         self._timeout_ms = int(timeout_s * 1000)
@@ -31,15 +42,14 @@ class KafkaProbe:
                 if self._admin is None:
                     self._admin = KafkaAdminClient(
                         bootstrap_servers=self._bootstrap,
-                        client_id="smileback-api-readiness",
+                        client_id=self._client_id,
                         request_timeout_ms=self._timeout_ms,
                         bootstrap_timeout_ms=self._timeout_ms,
                     )
                 present = set(self._admin.list_topics())
             except (KafkaError, OSError) as exc:
-                log.warning("readiness: kafka check failed", error_type=type(exc).__name__)
                 self._close()
-                return "unavailable"
+                return f"unavailable ({type(exc).__name__})"
         missing = sorted(self._topics - present)
         return f"missing topics {', '.join(missing)}" if missing else None
 
@@ -53,5 +63,19 @@ class KafkaProbe:
             try:
                 self._admin.close()
             except (KafkaError, OSError):
-                log.debug("readiness: closing the admin client failed")
+                log.debug("probe: closing the admin client failed")
             self._admin = None
+
+
+def database_probe(engine: Engine) -> Probe:
+    """A probe that runs `SELECT 1` on a pooled connection of `engine`."""
+
+    def probe() -> str | None:
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+        except SQLAlchemyError as exc:
+            return f"unavailable ({type(exc).__name__})"
+        return None
+
+    return probe

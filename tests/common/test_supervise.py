@@ -1,0 +1,84 @@
+"""Supervision: a dependency's failure restarts the work after a backoff; a bug does not."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from smileback.common.backoff import Backoff
+from smileback.common.errors import BusError
+from smileback.common.health import Health
+from smileback.common.supervise import DATABASE, KAFKA, Progress, dependency_of, supervise
+
+
+def _db_down() -> OperationalError:
+    return OperationalError("SELECT 1", {}, ConnectionRefusedError("refused"))
+
+
+@pytest.mark.parametrize(
+    ("error", "dependency"),
+    [
+        (BusError("commit failed: CommitFailedError"), KAFKA),
+        (_db_down(), DATABASE),
+        (IntegrityError("INSERT", {}, ValueError("dup")), None),
+        (ValueError("a bug"), None),
+    ],
+)
+def test_errors_are_traced_to_their_dependency(error: Exception, dependency: str | None) -> None:
+    assert dependency_of(error) == dependency
+
+
+def test_the_work_restarts_after_each_outage_with_growing_waits_reset_by_progress() -> None:
+    stop, health = threading.Event(), Health()
+    waits: list[float] = []
+    stop.wait = lambda seconds: waits.append(seconds) or False  # type: ignore[method-assign]
+    # Each run: whether it makes progress first, then what ends it (None: it returns).
+    script = iter(
+        [
+            (False, BusError("poll failed")),
+            (False, _db_down()),
+            (True, BusError("flush failed")),
+            (True, None),
+        ]
+    )
+    runs: list[int] = []
+
+    def work(progress: Progress) -> None:
+        runs.append(1)
+        advances, failure = next(script)
+        if advances:
+            progress()
+        if failure is not None:
+            raise failure
+
+    backoff = Backoff(base_s=1.0, cap_s=60.0, rng=lambda: 1.0)
+    supervise(work=work, stop=stop, health=health, backoff=backoff)
+    assert len(runs) == 4
+    # 1 s, 2 s, then progress resets the backoff: 1 s again.
+    assert waits == [1.0, 2.0, 1.0]
+    assert health.readiness().detail == {
+        KAFKA: "BusError",
+        DATABASE: "OperationalError (ConnectionRefusedError)",
+    }
+
+
+def test_a_bug_ends_the_supervision() -> None:
+    def work(_: Progress) -> None:
+        raise ValueError("a bug")
+
+    with pytest.raises(ValueError, match="a bug"):
+        supervise(work=work, stop=threading.Event(), health=Health())
+
+
+def test_a_stop_during_the_outage_ends_it_quietly() -> None:
+    stop = threading.Event()
+
+    def work(_: Progress) -> None:
+        stop.set()
+        raise BusError("poll failed")
+
+    health = Health()
+    supervise(work=work, stop=stop, health=health)
+    assert health.readiness().detail == {}  # nothing marked down on the way out
