@@ -129,7 +129,8 @@ cmd_start() {
   # An open port is not enough: a topic list proves the broker has joined the KRaft quorum and serves metadata.
   until port_open "$PORT" &&
     timeout 30 "${TOOL[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --list >/dev/null 2>&1; do
-    if ! running_pid >/dev/null; then
+    # kill -0, not running_pid: until the child has exec'd java its command line is still ours.
+    if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
       echo "kafka.sh: broker exited during start-up; last log lines:" >&2; tail -n 40 "$log" >&2; exit 1
     fi
     if ((SECONDS >= deadline)); then

@@ -64,8 +64,7 @@ def test_a_check_records_what_the_probe_says() -> None:
 
 
 def test_ready_only_when_every_dependency_has_answered() -> None:
-    health = Health()
-    health.dependency("test-a")
+    health = Health(needs=["test-a", "test-b"])
     health.dependency("test-b").up()
     assert not health.readiness().ok  # test-a was never checked
     health.dependency("test-a").up()
@@ -78,7 +77,7 @@ def test_ready_only_when_every_dependency_has_answered() -> None:
 
 def test_live_while_the_loop_beats() -> None:
     ticks = Ticks()
-    health = Health(stall_s=30.0, monotonic=ticks)
+    health = Health(needs=[], stall_s=30.0, monotonic=ticks)
     ticks.now += 29.0
     assert health.liveness().ok
     ticks.now += 2.0
@@ -88,7 +87,7 @@ def test_live_while_the_loop_beats() -> None:
 
 
 def test_the_watch_probes_until_stopped() -> None:
-    health, stop = Health(), threading.Event()
+    health, stop = Health(needs=[]), threading.Event()
     answers = iter([None, "unavailable", None])
     seen = threading.Event()
 
@@ -106,7 +105,7 @@ def test_the_watch_probes_until_stopped() -> None:
 
 
 def test_a_probe_that_raises_marks_its_dependency_down_and_the_watch_goes_on() -> None:
-    health, stop = Health(), threading.Event()
+    health, stop = Health(needs=[]), threading.Event()
     calls: list[int] = []
 
     def probe() -> str | None:
@@ -125,7 +124,7 @@ def test_a_probe_that_raises_marks_its_dependency_down_and_the_watch_goes_on() -
 
 @pytest.fixture
 def served() -> tuple[Health, str]:
-    health = Health()
+    health = Health(needs=[])
     (port,) = free_ports(count=1)
     server = serve_health(health=health, port=port, host="127.0.0.1")
     assert server is not None
@@ -167,4 +166,4 @@ def test_healthz_and_metrics_are_served(served: tuple[Health, str]) -> None:
 
 
 def test_no_port_serves_nothing() -> None:
-    assert serve_health(health=Health(), port=0, host="127.0.0.1") is None
+    assert serve_health(health=Health(needs=[]), port=0, host="127.0.0.1") is None

@@ -31,7 +31,7 @@ def test_errors_are_traced_to_their_dependency(error: Exception, dependency: str
 
 
 def test_the_work_restarts_after_each_outage_with_growing_waits_reset_by_progress() -> None:
-    stop, health = threading.Event(), Health()
+    stop, health = threading.Event(), Health(needs=[])
     waits: list[float] = []
     stop.wait = lambda seconds: waits.append(seconds) or False  # type: ignore[method-assign]
     # Each run: whether it makes progress first, then what ends it (None: it returns).
@@ -69,7 +69,7 @@ def test_a_bug_ends_the_supervision() -> None:
         raise ValueError("a bug")
 
     with pytest.raises(ValueError, match="a bug"):
-        supervise(work=work, stop=threading.Event(), health=Health())
+        supervise(work=work, stop=threading.Event(), health=Health(needs=[]))
 
 
 def test_a_stop_during_the_outage_ends_it_quietly() -> None:
@@ -79,6 +79,6 @@ def test_a_stop_during_the_outage_ends_it_quietly() -> None:
         stop.set()
         raise BusError("poll failed")
 
-    health = Health()
+    health = Health(needs=[])
     supervise(work=work, stop=stop, health=health)
     assert health.readiness().detail == {}  # nothing marked down on the way out

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -106,11 +106,16 @@ class Health:
     """A service's dependencies and the heartbeat of its main loop."""
 
     def __init__(
-        self, *, stall_s: float = 120.0, monotonic: Callable[[], float] = time.monotonic
+        self,
+        *,
+        needs: Iterable[str],
+        stall_s: float = 300.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`needs` names every dependency up front: not ready until each has answered."""
         self._stall_s = stall_s
         self._monotonic = monotonic
-        self._dependencies: dict[str, Dependency] = {}
+        self._dependencies = {name: Dependency(name, monotonic=monotonic) for name in needs}
         self._last_beat = monotonic()
 
     def dependency(self, name: str) -> Dependency:

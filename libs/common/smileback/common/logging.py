@@ -70,5 +70,9 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
     root.handlers[:] = [handler]
     root.setLevel(level)
     # httpx logs whole request URLs at INFO, and webhook URLs may carry tokens.
-    for noisy in ("kafka", "aiokafka", "faust", "mode", "uvicorn.access", "httpx", "httpcore"):
+    for noisy in ("faust", "mode", "uvicorn.access", "httpx", "httpcore"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLevelName(level)))
+    # The Kafka clients log each failed reconnect at ERROR, a dozen lines an outage; Smileback
+    # says "dependency down" and "dependency back" instead. At DEBUG they show, throttled.
+    for client in ("kafka", "aiokafka"):
+        logging.getLogger(client).setLevel(logging.DEBUG if level == "DEBUG" else logging.CRITICAL)

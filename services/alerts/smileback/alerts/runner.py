@@ -34,7 +34,7 @@ from smileback.common.logging import configure_logging
 from smileback.common.loop import pump
 from smileback.common.probes import KafkaProbe, database_probe
 from smileback.common.settings import Settings
-from smileback.common.supervise import DATABASE, KAFKA, Progress, supervise
+from smileback.common.supervise import DATABASE, KAFKA, Progress, dependency_of, supervise
 from smileback.common.topics import Topics
 
 __all__ = ["configure", "make_sender", "run"]
@@ -101,7 +101,7 @@ def run(*, settings: Settings) -> None:
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     paging, notifiers = configure(settings)  # before any connection: fail fast
     stop = stop_on_signals()
-    health = Health()
+    health = Health(needs=[DATABASE, KAFKA])
     serve_health(health=health, port=settings.metrics_port, host=settings.metrics_host)
     topics = Topics(prefix=settings.topic_prefix)
     engine = make_engine(settings.alerts_database_url or settings.database_url)
@@ -189,7 +189,10 @@ def _send(sender: OutboxSender, stop: threading.Event, health: Health) -> None:
         try:
             report = sender.run_once()
         except SQLAlchemyError as exc:
-            health.dependency(DATABASE).down(f"{type(exc).__name__}")
+            if dependency_of(exc) == DATABASE:
+                health.dependency(DATABASE).down(type(exc).__name__)
+            else:  # e.g. the tables are not there yet while the consumer loop creates them
+                log.warning("outbox pass failed; retrying", error_type=type(exc).__name__)
             stop.wait(backoff.next())
             continue
         backoff.reset()

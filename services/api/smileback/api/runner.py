@@ -29,6 +29,7 @@ from smileback.common.logging import configure_logging
 from smileback.common.loop import run_until_stopped
 from smileback.common.probes import KafkaProbe, database_probe
 from smileback.common.settings import Settings
+from smileback.common.supervise import DATABASE, KAFKA
 from smileback.common.topics import Topics
 
 __all__ = [
@@ -71,10 +72,10 @@ def run(*, settings: Settings) -> None:
         client_id="smileback-api-readiness",
     )
     # /readyz and the watch thread report into the same trackers: one log line per outage.
-    health = Health()
+    health = Health(needs=[DATABASE, KAFKA])
     checks = {
-        "database": functools.partial(health.dependency("database").check, database_probe(engine)),
-        "kafka": functools.partial(health.dependency("kafka").check, probe),
+        DATABASE: functools.partial(health.dependency(DATABASE).check, database_probe(engine)),
+        KAFKA: functools.partial(health.dependency(KAFKA).check, probe),
     }
     threads = [
         start_projector(
@@ -100,8 +101,8 @@ def run(*, settings: Settings) -> None:
         bus=actions_bus,
         topics=topics,
         options=api_options(settings),
-        kafka_check=checks["kafka"],
-        database_check=checks["database"],
+        kafka_check=checks[KAFKA],
+        database_check=checks[DATABASE],
     )
     server = build_server(app=app, host=settings.api_host, port=settings.api_port)
     log.info("api starting", host=settings.api_host, port=settings.api_port)

@@ -277,17 +277,17 @@ def run(*, settings: Settings) -> None:
     a watch thread probes Kafka for readiness, and a broker that is away at start is waited
     for."""
     configure_logging(level=settings.log_level, fmt=settings.log_format)
-    health = Health()
+    health = Health(needs=[KAFKA])
     serve_health(health=health, port=settings.metrics_port, host=settings.metrics_host)
-    app = create_app(settings=settings, health=health)
     topics = Topics(prefix=settings.topic_prefix)
     probe = KafkaProbe(
         bootstrap=settings.kafka_bootstrap,
-        topics=[topics.raw, topics.scored, by_brand_topic(app.conf.id)],
+        topics=[topics.raw, topics.scored, by_brand_topic(app_id_of(settings))],
         client_id="smileback-scorer-readiness",
     )
     # Never set: the watch ends with the process (its thread is a daemon).
     health.watch({KAFKA: probe}, every_s=_WATCH_S, stop=threading.Event())
+    app = create_app(settings=settings, health=health)
     stop = stop_on_signals()
     supervise(work=lambda _: _prepare_kafka(settings=settings, app=app), stop=stop, health=health)
     if stop.is_set():
