@@ -323,6 +323,15 @@ def test_readyz_checks_the_database_and_says_kafka_is_not_configured(client: Tes
     assert response.json() == {"status": "ok", "database": "ok", "kafka": "not configured"}
 
 
+def test_a_query_while_the_database_is_away_is_a_503_to_retry(tmp_path: Path) -> None:
+    broken = make_engine(f"sqlite:///{tmp_path / 'absent' / 'store.db'}")
+    with TestClient(create_app(engine=broken, api_token=TOKEN), raise_server_exceptions=False) as c:
+        response = c.get("/v1/mentions", headers={"Authorization": f"Bearer {TOKEN}"})
+    body = _assert_error(response, 503, "unavailable")
+    assert response.headers["Retry-After"] == "5"
+    assert "database is unavailable" in body["error"]["message"]
+
+
 def test_readyz_is_503_when_the_database_fails(tmp_path: Path) -> None:
     broken = make_engine(f"sqlite:///{tmp_path / 'absent' / 'store.db'}")
     with TestClient(create_app(engine=broken, api_token=TOKEN)) as client:

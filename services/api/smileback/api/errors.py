@@ -12,10 +12,13 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from smileback.api.schemas import ErrorBody, ErrorDetail
+from smileback.common.supervise import DATABASE, dependency_of
 
 __all__ = ["ApiError", "documented", "error_response", "install_error_handlers"]
 
 log = structlog.get_logger(__name__)
+
+_RETRY_AFTER_S = "5"  # seconds: about one readiness probe interval
 
 _CODES = {
     400: "bad_request",
@@ -104,5 +107,13 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _unexpected_error(_request: Request, exc: Exception) -> JSONResponse:
+    if dependency_of(exc) == DATABASE:
+        # An outage, not a bug: the client may try again; the readiness probe logs the outage.
+        return error_response(
+            status=503,
+            code="unavailable",
+            message="the database is unavailable; try again shortly",
+            headers={"Retry-After": _RETRY_AFTER_S},
+        )
     log.error("unhandled error", exc_info=exc)
     return error_response(status=500, code="internal", message="internal server error")
