@@ -17,6 +17,27 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+# The tests follow whatever Debian ships now rather than pinning versions (the mirror drops
+# superseded ones, so an exact pin breaks on a fresh machine). Say what ran, and refuse only
+# what is older than the tests truly need.
+echo "== system versions"
+version_of() { grep -oE '[0-9]+(\.[0-9]+)+' | head -n1; }
+at_least() { [ "$(printf '%s\n%s\n' "$2" "$1" | sort -V | head -n1)" = "$2" ]; }
+need() { # name, found version, minimum, why that minimum
+  if [ -z "$2" ] || ! at_least "$2" "$3"; then
+    echo "error: $1 ${2:-(not found)} is older than $3, the oldest the tests can use: $4" >&2
+    exit 1
+  fi
+  echo "$1 $2 (needs >= $3)"
+}
+pg_bindir="$(dirname "$(readlink -f "$(command -v initdb || printf '%s\n' /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n1)")")"
+need chromium "$(chromium --version 2>/dev/null | version_of)" 86 \
+  "the console uses Element.replaceChildren"
+need prometheus "$(prometheus --version 2>&1 | version_of)" 2.0 \
+  "the scrape test passes --flags and queries /api/v1"
+need postgresql "$("$pg_bindir/postgres" --version 2>/dev/null | version_of)" 13 \
+  "test databases are dropped WITH (FORCE); covering indexes need 11"
+
 echo "== ruff, mypy"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .

@@ -11,7 +11,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Connection, Engine, inspect, text
 
 from smileback.api.store import create_schema, make_engine
 from smileback.api.store.migrate import alembic_config, current_revision, head_revision
@@ -53,16 +53,61 @@ def test_the_comparison_would_see_a_missing_index(engine: Engine) -> None:
 
 def test_the_trigram_expression_and_covering_indexes_exist(engine: Engine) -> None:
     create_schema(engine)
+    # Read from the catalogs, not from pg_indexes.indexdef: how PostgreSQL prints an index
+    # back (casts, parentheses) is its own choice and changes between major versions.
     with engine.connect() as connection:
-        defs = dict(
-            connection.execute(
-                text("SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'mentions'")
-            ).all()
-        )
-    assert "USING gin (text gin_trgm_ops)" in defs["ix_mentions_text_trgm"]
-    assert "lower((author_handle)::text)" in defs["ix_mentions_author_handle_created_at"]
-    assert defs["ix_mentions_created_at_id"].endswith("INCLUDE (brand, is_negative)")
-    assert defs["ix_mentions_brand_created_at"].endswith("INCLUDE (is_negative)")
+        assert _method_and_opclass(connection, "ix_mentions_text_trgm") == ("gin", "gin_trgm_ops")
+        handle = _columns(connection, "ix_mentions_author_handle_created_at")
+        assert handle == [(None, False), ("created_at", False)]  # an expression, then a column
+        expression = connection.execute(
+            text(
+                "SELECT pg_get_expr(i.indexprs, i.indrelid) FROM pg_index i"
+                " JOIN pg_class c ON c.oid = i.indexrelid WHERE c.relname = :name"
+            ),
+            {"name": "ix_mentions_author_handle_created_at"},
+        ).scalar_one()
+        assert "lower(" in expression
+        assert "author_handle" in expression
+        assert _columns(connection, "ix_mentions_created_at_id") == [
+            ("created_at", False),
+            ("id", False),
+            ("brand", True),
+            ("is_negative", True),
+        ]
+        assert _columns(connection, "ix_mentions_brand_created_at") == [
+            ("brand", False),
+            ("created_at", False),
+            ("id", False),
+            ("is_negative", True),
+        ]
+
+
+def _columns(connection: Connection, index: str) -> list[tuple[str | None, bool]]:
+    """The index's columns in order (None for an expression), each with whether it is INCLUDEd."""
+    rows = connection.execute(
+        text(
+            "SELECT a.attname, k.ord > i.indnkeyatts FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid"
+            " CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)"
+            " LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum"
+            " WHERE c.relname = :name ORDER BY k.ord"
+        ),
+        {"name": index},
+    ).all()
+    return [(name, bool(included)) for name, included in rows]
+
+
+def _method_and_opclass(connection: Connection, index: str) -> tuple[str, str]:
+    """The index's access method and the operator class of its first column."""
+    method, opclass = connection.execute(
+        text(
+            "SELECT am.amname, opc.opcname FROM pg_index i"
+            " JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am am ON am.oid = c.relam"
+            " JOIN pg_opclass opc ON opc.oid = i.indclass[0] WHERE c.relname = :name"
+        ),
+        {"name": index},
+    ).one()
+    return str(method), str(opclass)
 
 
 def test_downgrade_to_base_and_upgrade_again(engine: Engine) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,11 +19,11 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from kafka import KafkaConsumer
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from smileback.api.app import create_app
-from smileback.api.projector import make_handler
+from smileback.api.projector import Retry, make_handler
 from smileback.api.store import (
     REDACTED_TEXT,
     IncidentEventRow,
@@ -39,6 +40,7 @@ from tests.api.builders import (
     T0,
     TOKEN,
     incident_event,
+    opened_incident,
     queue_item,
     quoting_context,
     scored,
@@ -208,6 +210,79 @@ def test_the_api_over_postgresql(pg: Engine) -> None:
             ]
             == "inc_1"
         )
+
+
+class _ProjectedAtOnceBus(InMemoryBus):
+    """A bus whose projector reads each responder event back the moment it is flushed.
+
+    As the api's own projector on a fast broker can: flush returns once the projector's
+    write of the event has finished or is waiting for a lock the request holds.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        super().__init__(TOPICS.all())
+        self.engine = engine
+        self.projectors: list[threading.Thread] = []
+        self.errors: list[BaseException] = []
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        events = self.records(TOPICS.incidents)
+        # No retries: a deadlock must show, not be papered over by the projector's backoff.
+        handler = make_handler(
+            engine=self.engine, bus=self, topics=TOPICS, clock=lambda: T0, retry=Retry(attempts=0)
+        )
+
+        def project() -> None:
+            try:
+                handler(events[-1:])
+            except BaseException as exc:  # reported by the test, not lost in the thread
+                self.errors.append(exc)
+
+        thread = threading.Thread(target=project, name="projector", daemon=True)
+        self.projectors.append(thread)
+        thread.start()
+        deadline = time.monotonic() + 30
+        while thread.is_alive() and not _a_session_waits_for_a_lock(self.engine):
+            assert time.monotonic() < deadline, "the projector neither finished nor waited"
+            time.sleep(0.01)
+
+
+def _a_session_waits_for_a_lock(engine: Engine) -> bool:
+    query = text(
+        "SELECT count(*) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND wait_event_type = 'Lock'"
+    )
+    with engine.connect() as connection:
+        return bool(connection.execute(query).scalar())
+
+
+@pytest.mark.parametrize(
+    ("action", "body"),
+    [
+        ("acknowledge", {"responder": "sam"}),
+        ("assign", {"owner": "alex", "responder": "sam"}),
+        ("notes", {"text": "called her back", "author": "sam"}),
+        ("resolve", {"responder": "sam"}),
+    ],
+)
+def test_an_action_and_the_projector_reading_it_back_do_not_deadlock(
+    pg: Engine, action: str, body: dict[str, str]
+) -> None:
+    opened_incident(pg)
+    bus = _ProjectedAtOnceBus(pg)
+    later = T0 + timedelta(minutes=7)  # after the incident's own events on the timeline
+    app = create_app(engine=pg, api_token=TOKEN, bus=bus, topics=TOPICS, clock=lambda: later)
+    with TestClient(app) as client:
+        response = client.post(f"/v1/incidents/inc_1/{action}", json=body, headers=AUTH)
+    for thread in bus.projectors:
+        thread.join(timeout=30)
+        assert not thread.is_alive()
+    assert response.status_code in (200, 201), response.text
+    assert bus.errors == []
+    (published,) = [decode(IncidentEvent, r.value) for r in bus.records(TOPICS.incidents)]
+    assert response.json()["timeline"][-1]["actor"] == published.actor == "sam"
+    with Session(pg) as session:
+        assert session.get(IncidentEventRow, published.event_id) is not None
 
 
 def _wait_for(

@@ -9,11 +9,19 @@ also reach the incidents topic.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Page,
+    Request,
+    Route,
+    expect,
+    sync_playwright,
+)
 
 from smileback.common.events import IncidentEventType
 from tests.support.consoles import ConsoleSite, api_console, demo_console
@@ -143,17 +151,57 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(
     assert problems == []
 
 
+def test_an_assignment_shows_and_clears_the_field_while_the_queue_still_reloads(
+    page: Page, site: ConsoleSite
+) -> None:
+    _open_the_incident(page, site)
+    queue = _held(page, lambda url: "/v1/incidents?" in url)  # a slow list query
+
+    page.get_by_label("Owner").fill("Robin Early")
+    with page.expect_request(_is_queue_request):
+        page.locator("#detail").get_by_role("button", name="Assign").click()
+    expect(page.get_by_label("Owner")).to_have_value("")
+    expect(page.locator("#timeline li[data-action='assign']").last).to_contain_text("Robin Early")
+    expect(page.locator("#detail-facts")).to_contain_text("Robin Early")
+    expect(page.locator("#flash")).to_contain_text("Assigned to Robin Early.")
+
+    assert len(queue) == 1  # the queue's answer was indeed still on its way
+    queue[0].continue_()
+    expect(page.locator(f'#incident-rows tr[data-id="{site.incident_id}"]')).to_be_visible()
+
+
+def test_an_answer_asked_for_before_an_action_never_shows_over_it(
+    page: Page, site: ConsoleSite
+) -> None:
+    _open_the_incident(page, site)
+    before = site.get(f"/v1/incidents/{site.incident_id}").json()
+    assert before["owner"] != "Kim Night"
+    detail = page.locator("#detail")
+    # A refresh whose answer, computed before the assignment, arrives after it.
+    held = _held(page, lambda url: url.endswith(f"/v1/incidents/{site.incident_id}"))
+    page.get_by_role("button", name="Refresh").click()
+    expect(detail).to_have_attribute("aria-busy", "true")
+
+    page.get_by_label("Owner").fill("Kim Night")
+    detail.get_by_role("button", name="Assign").click()
+    expect(page.locator("#flash")).to_contain_text("Assigned to Kim Night.")
+    assert len(held) == 1
+    held[0].fulfill(status=200, json=before)
+    expect(detail).not_to_have_attribute("aria-busy", "true")  # the late answer was handled
+
+    expect(page.locator("#detail-facts")).to_contain_text("Kim Night")
+    expect(page.locator("#timeline li[data-action='assign']").last).to_contain_text("Kim Night")
+
+
 def test_a_responder_assigns_notes_and_resolves(page: Page, site: ConsoleSite) -> None:
-    _log_in(page, site, token=site.token)
-    status = site.get(f"/v1/incidents/{site.incident_id}").json()["status"]
-    page.get_by_label("Show").select_option(status)
-    page.locator(f'#incident-rows tr[data-id="{site.incident_id}"]').get_by_role("button").click()
+    _open_the_incident(page, site)
     detail = page.locator("#detail")
     timeline = page.locator("#timeline")
 
     page.get_by_label("Owner").fill("Alex Lead")
     detail.get_by_role("button", name="Assign").click()
-    expect(timeline.locator("li[data-action='assign']")).to_contain_text("Alex Lead")
+    # The newest assignment: the tests above assigned the incident before.
+    expect(timeline.locator("li[data-action='assign']").last).to_contain_text("Alex Lead")
     expect(page.locator("#detail-facts")).to_contain_text("Alex Lead")
     expect(page.get_by_label("Owner")).to_have_value("")
 
@@ -237,6 +285,33 @@ def test_a_failed_action_shows_the_api_message_and_keeps_the_item(
     expect(page.locator("#app-view")).to_be_visible()
     kept = page.locator(f'#smile-list > li[data-mention-id="{mention_id}"]')
     expect(kept.get_by_role("button", name="Mark")).to_be_enabled()
+
+
+def _open_the_incident(page: Page, site: ConsoleSite) -> None:
+    """Log in and open the scenario's incident from the queue of its current status."""
+    _log_in(page, site, token=site.token)
+    status = site.get(f"/v1/incidents/{site.incident_id}").json()["status"]
+    page.get_by_label("Show").select_option(status)
+    page.locator(f'#incident-rows tr[data-id="{site.incident_id}"]').get_by_role("button").click()
+    expect(page.locator("#detail-title")).to_have_text(f"Incident {site.incident_id}")
+
+
+def _held(page: Page, matches: Callable[[str], bool]) -> list[Route]:
+    """Hold the first GET to a matching URL until the test answers it; others pass."""
+    held: list[Route] = []
+
+    def hold(route: Route) -> None:
+        if route.request.method == "GET" and not held:
+            held.append(route)
+        else:
+            route.continue_()
+
+    page.route(matches, hold)
+    return held
+
+
+def _is_queue_request(request: Request) -> bool:
+    return request.method == "GET" and "/v1/incidents?" in request.url
 
 
 def _fail(page: Page, url: str, status: int, code: str, message: str) -> None:

@@ -48,9 +48,27 @@ def prometheus(demo, tmp_path):
         stdout=(tmp_path / "prometheus.log").open("wb"),
         stderr=subprocess.STDOUT,
     )
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(20)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        # Ready when its own /-/ready says so; a build that refuses the flags or the config
+        # exits, and the test says so with its log instead of timing out on empty queries.
+        deadline = time.monotonic() + 60
+        while not _ready(base):
+            log = (tmp_path / "prometheus.log").read_text(errors="replace")
+            assert proc.poll() is None, f"prometheus exited:\n{log[-3000:]}"
+            assert time.monotonic() < deadline, f"prometheus not ready:\n{log[-3000:]}"
+            time.sleep(0.2)
+        yield base
+    finally:
+        proc.terminate()
+        proc.wait(20)
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/-/ready", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _query(base: str, expr: str) -> float | None:

@@ -1,9 +1,9 @@
 """The responder's actions: acknowledge, resolve, assign, add a note.
 
-Each one is an IncidentEvent, published to the incidents topic (so the alerts service
-learns of it) and applied to the store in the same request, with the incident row
-locked, so the answer already shows it. The projector sees the event again later and
-skips it by its id.
+Each one is an IncidentEvent, applied to the store and published to the incidents topic
+(so the alerts service learns of it) in the same request and transaction, with the
+incident row locked, so the answer already shows it. The projector sees the event again
+later and skips it by its id.
 """
 
 from __future__ import annotations
@@ -86,15 +86,21 @@ def _act(
         except ActionConflictError as exc:
             raise ApiError(status=409, code="conflict", message=str(exc)) from exc
         if event is not None:
+            # Written before it is published: the projector reads this event back from the
+            # topic, and if it could insert the event's row first it would then wait for the
+            # incident row locked here while this request waited for its event row, a
+            # deadlock that PostgreSQL breaks by failing one of the two. Once the event row
+            # is ours, the projector just waits for the commit and skips the event.
+            apply_incident_event(session=session, event=event)
+            session.flush()
             if context.publisher is not None:
                 try:
                     context.publisher.publish(event)
-                except BusError as exc:
+                except BusError as exc:  # raising rolls the store back: nothing happened
                     log.error("could not publish incident event", error=str(exc))
                     raise ApiError(
                         status=503, code="unavailable", message="the event bus is unavailable"
                     ) from exc
-            apply_incident_event(session=session, event=event)
             INCIDENT_ACTIONS.labels(action=str(kind)).inc()
             log.info("incident action", incident_id=incident_id, action=str(kind), actor=actor)
         session.flush()

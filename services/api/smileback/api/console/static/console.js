@@ -9,10 +9,31 @@ const $ = (id) => document.getElementById(id);
 
 const state = { selected: null, incident: null, queueNext: null, smileNext: null, timer: null };
 
+// Answers can come back in any order (a slow refresh, an action, a poll), so each request for the
+// queue or the incident takes a number and only the newest one issued may change the page: an
+// answer computed before an action must never draw over what the action's answer showed.
+const issued = { queue: 0, incident: 0 };
+let incidentLoads = 0; // detail requests in flight; the detail says it is busy meanwhile
+
+/** Count a detail request in flight for as long as `promise` runs; resolves to its result. */
+async function loadingDetail(promise) {
+  incidentLoads += 1;
+  $("detail").setAttribute("aria-busy", "true");
+  try {
+    return await promise;
+  } finally {
+    incidentLoads -= 1;
+    if (incidentLoads === 0) $("detail").removeAttribute("aria-busy");
+  }
+}
+
 function showLogin(message) {
   session.end();
   clearInterval(state.timer);
   state.selected = state.incident = null;
+  // Answers still on their way belong to the old session: none of them may draw any more.
+  issued.queue += 1;
+  issued.incident += 1;
   // Nothing the last session saw stays in the page.
   replace($("incident-rows"));
   replace($("smile-list"));
@@ -61,7 +82,10 @@ async function guarded(action) {
 
 async function loadQueue({ more = false } = {}) {
   const status = $("status-filter").value;
+  // "More" continues the current list: it is dropped if the list is reloaded meanwhile.
+  const ticket = more ? issued.queue : ++issued.queue;
   const data = await call("GET", withQuery("/v1/incidents", { status, cursor: more ? state.queueNext : null }));
+  if (ticket !== issued.queue) return; // the filter changed or the queue was reloaded meanwhile
   const { items, next } = pageOf(data);
   state.queueNext = next;
   const rows = items.map((incident) => incidentRow(incident, { selected: incident.id === state.selected, onOpen: openIncident }));
@@ -97,12 +121,18 @@ async function openIncident(id) {
     if (row.dataset.id === id) row.setAttribute("aria-current", "true");
     else row.removeAttribute("aria-current");
   }
+  const ticket = ++issued.incident;
   await guarded(async () => {
-    const incident = await call("GET", `/v1/incidents/${segment(id)}`);
-    if (state.selected !== id) return; // another incident was opened meanwhile
-    state.incident = incident;
-    renderIncident(incident);
+    const incident = await loadingDetail(call("GET", `/v1/incidents/${segment(id)}`));
+    showIncident(incident, ticket);
   });
+}
+
+/** Show `incident` unless a newer request for the detail was issued after this one. */
+function showIncident(incident, ticket) {
+  if (ticket !== issued.incident || state.selected !== incident.id) return;
+  state.incident = incident;
+  renderIncident(incident);
 }
 
 function renderIncident(incident) {
@@ -121,24 +151,35 @@ function setActionStates(incident) {
   $("resolve").disabled = incident.status === "resolved";
 }
 
-/** POST an action on the open incident, then show its new state (also when it was refused). */
-async function act(action, body, done) {
+/**
+ * POST an action on the open incident and show the incident as the answer returns it; `onDone`
+ * runs as soon as the API has taken the action. A refused action shows the incident as it is now.
+ */
+async function act(action, body, done, onDone = () => {}) {
   const incident = state.incident;
-  if (!incident) return false;
+  if (!incident) return;
   const buttons = [...$("detail-body").querySelectorAll("button")];
   buttons.forEach((button) => { button.disabled = true; }); // no double submits
+  const ticket = ++issued.incident;
   const ok = await guarded(async () => {
-    await call("POST", `/v1/incidents/${segment(incident.id)}/${action}`, body);
+    // The answer is the incident with the action applied, read in the same transaction:
+    // showing it needs no second request that a slow store or another writer could outrun.
+    const updated = await loadingDetail(call("POST", `/v1/incidents/${segment(incident.id)}/${action}`, body));
+    onDone();
     flash(done);
+    if (updated && updated.id === incident.id) showIncident(updated, ticket);
     return true;
   });
-  if (session.token()) {
-    // A 409 means someone else changed it first: show what it is now.
-    await Promise.all([openIncident(incident.id), guarded(loadQueue)]);
-  }
   buttons.forEach((button) => { button.disabled = false; });
   if (state.incident) setActionStates(state.incident);
-  return ok === true;
+  if (!session.token()) return; // refused: back at the login form
+  // A 409 means someone else changed it first: show what it is now.
+  await Promise.all([ok === true ? null : openIncident(incident.id), guarded(loadQueue)]);
+}
+
+/** Empty a form field after its action went through, unless it was edited again meanwhile. */
+function clearIfUnchanged(field, submitted) {
+  if (field.value.trim() === submitted) field.value = "";
 }
 
 /** Mark one mention answered and take it off the list (the list keeps its place and its pages). */
@@ -199,12 +240,12 @@ function wire() {
   $("assign-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const owner = $("owner").value.trim();
-    if (owner) act("assign", { owner, responder: session.name() }, `Assigned to ${owner}.`).then((ok) => { if (ok) $("owner").value = ""; });
+    if (owner) act("assign", { owner, responder: session.name() }, `Assigned to ${owner}.`, () => clearIfUnchanged($("owner"), owner));
   });
   $("note-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = $("note").value.trim();
-    if (text) act("notes", { text, author: session.name() }, "Note added.").then((ok) => { if (ok) $("note").value = ""; });
+    if (text) act("notes", { text, author: session.name() }, "Note added.", () => clearIfUnchanged($("note"), text));
   });
 }
 
