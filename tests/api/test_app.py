@@ -407,6 +407,7 @@ def test_a_streamed_oversized_body_gets_413() -> None:
 
 
 def test_an_unexpected_error_gets_500_in_the_error_shape(tmp_path: Path) -> None:
+    # Missing tables: a bug in the deployment, not an outage (PostgreSQL: ProgrammingError).
     no_tables = make_engine(f"sqlite:///{tmp_path / 'empty.db'}")
     app = create_app(engine=no_tables, api_token=TOKEN)
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -167,3 +167,41 @@ def test_healthz_and_metrics_are_served(served: tuple[Health, str]) -> None:
 
 def test_no_port_serves_nothing() -> None:
     assert serve_health(health=Health(needs=[]), port=0, host="127.0.0.1") is None
+
+
+def test_a_probe_that_hangs_counts_as_down_and_is_not_stacked() -> None:
+    health, stop = Health(needs=["test-frozen"]), threading.Event()
+    release, calls = threading.Event(), []
+
+    def frozen() -> str | None:
+        calls.append(1)
+        release.wait(10)
+        return None
+
+    thread = health.watch({"test-frozen": frozen}, every_s=0.02, stop=stop, deadline_s=0.05)
+    try:
+        for _ in range(200):
+            if health.readiness().detail["test-frozen"].startswith("no answer within"):
+                break
+            stop.wait(0.01)
+        assert health.readiness().detail["test-frozen"] == "no answer within 0 s"
+        stop.wait(0.2)
+        assert len(calls) == 1  # still the first call, waiting
+        release.set()
+        for _ in range(200):
+            if health.readiness().ok:
+                break
+            stop.wait(0.01)
+        assert health.readiness().ok
+    finally:
+        stop.set()
+        release.set()
+        thread.join(5)
+
+
+def test_an_answer_reads_the_last_check_without_probing() -> None:
+    health = Health(needs=["test-cached"])
+    answer = health.answer("test-cached")
+    assert answer() == "not checked yet"
+    health.dependency("test-cached").up()
+    assert answer() is None

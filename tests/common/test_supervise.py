@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 
 import pytest
@@ -23,6 +24,8 @@ def _db_down() -> OperationalError:
         (BusError("commit failed: CommitFailedError"), KAFKA),
         (_db_down(), DATABASE),
         (IntegrityError("INSERT", {}, ValueError("dup")), None),
+        (OperationalError("SELECT", {}, sqlite3.OperationalError("no such table: m")), None),
+        (OperationalError("SELECT", {}, sqlite3.OperationalError("database is locked")), DATABASE),
         (ValueError("a bug"), None),
     ],
 )

@@ -1,13 +1,17 @@
-"""Scorer, alerts and api as processes ride out a PostgreSQL restart and a broker restart:
-not ready while a dependency is down, ready again after, one log line at each edge of an
-outage, no exit, and a complaint made afterwards still pages and is stored."""
+"""Scorer, alerts and api as processes ride out what their infrastructure does to them: a
+PostgreSQL restart, a broker restart, and both frozen for minutes. While a dependency is
+away a service is not ready; afterwards it is ready again, it logged one line at each edge
+of the outage, it never exited, and a complaint made afterwards still pages once and is
+stored."""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from http.server import ThreadingHTTPServer
 from pathlib import Path
+from threading import Thread
 
 import httpx
 import pytest
@@ -17,158 +21,232 @@ from tests.integration.test_pipeline_e2e import SECRET, TOKEN, _Receiver
 from tests.support import infra
 from tests.support.processes import ServiceProcess
 
-DOWN_S = 12.0  # each outage lasts at least this long: past the consumers' 10 s session timeout
+DOWN_S = 12.0  # a restart keeps a server away this long: past the consumers' 10 s sessions
+FROZEN_S = 150.0  # a stall: past Kafka's 2-minute delivery timeout and every request timeout
 WAIT_S = 180.0  # for a state to show; generous for a loaded 2-core machine
+NAMES = ("scorer", "alerts", "api")
+USES_DATABASE = ("alerts", "api")
 
 
-@pytest.fixture
-def servers() -> Iterator[tuple[str, infra.Server, str, infra.Server]]:
-    with infra.kafka_server() as (bootstrap, kafka), infra.postgres_server() as (url, postgres):
-        yield bootstrap, kafka, url, postgres
+class Pipeline:
+    """The three long-running services on one broker and one database, and a page receiver."""
 
+    def __init__(self, *, bootstrap: str, database: str, logs: Path) -> None:
+        _Receiver.pages, _Receiver.rejected = [], 0
+        self.receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
+        Thread(target=self.receiver.serve_forever, daemon=True).start()
+        api_port, *metrics_ports = infra.free_ports(count=4)
+        self.env = {
+            "SMILEBACK_KAFKA_BOOTSTRAP": bootstrap,
+            "SMILEBACK_DATABASE_URL": database,
+            "SMILEBACK_API_TOKEN": TOKEN,
+            "SMILEBACK_API_PORT": str(api_port),
+            "SMILEBACK_WEBHOOK_URL": f"http://127.0.0.1:{self.receiver.server_address[1]}/page",
+            "SMILEBACK_WEBHOOK_SECRET": SECRET,
+            "SMILEBACK_BRANDS": json.dumps({"acme": ["acme coffee", "@acmecoffee"]}),
+        }
+        self.logs = logs
+        self.services = {
+            name: ServiceProcess(
+                args=[name],
+                env={**self.env, "SMILEBACK_METRICS_PORT": str(port)},
+                log_path=logs / f"{name}.log",
+            )
+            for name, port in zip(NAMES, metrics_ports, strict=True)
+        }
+        self.api = f"http://127.0.0.1:{api_port}"
+        self.readyz = {
+            "scorer": f"http://127.0.0.1:{metrics_ports[0]}/readyz",
+            "alerts": f"http://127.0.0.1:{metrics_ports[1]}/readyz",
+            "api": f"{self.api}/readyz",
+        }
 
-def _ready(url: str) -> int | None:
-    try:
-        return httpx.get(url, timeout=5).status_code
-    except httpx.HTTPError:
-        return None
-
-
-def _wait_for(what: str, check, services: list[ServiceProcess]) -> None:
-    deadline = time.monotonic() + WAIT_S
-    while time.monotonic() < deadline:
-        assert all(s.alive() for s in services), "a service exited:\n" + "\n".join(
-            s.tail() for s in services
-        )
-        if check():
-            return
-        time.sleep(0.5)
-    pytest.fail(f"not seen within {WAIT_S:.0f} s: {what}\n" + "\n".join(s.tail() for s in services))
-
-
-def _edges(log_path: Path, dependency: str) -> list[str]:
-    """The service's "dependency down"/"dependency back" lines for `dependency`, in order."""
-    edges = []
-    for line in log_path.read_text(errors="replace").splitlines():
-        try:
-            entry = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if entry.get("dependency") == dependency and entry.get("event", "").startswith("dep"):
-            edges.append(entry["event"])
-    return edges
-
-
-@pytest.mark.timeout(900)
-def test_services_wait_out_a_database_and_a_broker_restart(servers, tmp_path) -> None:
-    bootstrap, kafka, database, postgres = servers
-    _Receiver.pages, _Receiver.rejected = [], 0
-    from http.server import ThreadingHTTPServer
-    from threading import Thread
-
-    receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    Thread(target=receiver.serve_forever, daemon=True).start()
-    api_port, *metrics_ports = infra.free_ports(count=4)
-    env = {
-        "SMILEBACK_KAFKA_BOOTSTRAP": bootstrap,
-        "SMILEBACK_DATABASE_URL": database,
-        "SMILEBACK_API_TOKEN": TOKEN,
-        "SMILEBACK_API_PORT": str(api_port),
-        "SMILEBACK_WEBHOOK_URL": f"http://127.0.0.1:{receiver.server_address[1]}/page",
-        "SMILEBACK_WEBHOOK_SECRET": SECRET,
-        "SMILEBACK_BRANDS": json.dumps({"acme": ["acme coffee", "@acmecoffee"]}),
-    }
-    names = ["scorer", "alerts", "api"]
-    services = [
-        ServiceProcess(
-            args=[name],
-            env={**env, "SMILEBACK_METRICS_PORT": str(port)},
-            log_path=tmp_path / f"{name}.log",
-        )
-        for name, port in zip(names, metrics_ports, strict=True)
-    ]
-    readyz = {
-        "scorer": f"http://127.0.0.1:{metrics_ports[0]}/readyz",
-        "alerts": f"http://127.0.0.1:{metrics_ports[1]}/readyz",
-        "api": f"http://127.0.0.1:{api_port}/readyz",
-    }
-    uses_database = ["alerts", "api"]
-    logs = dict(zip(names, (s.log_path for s in services), strict=True))
-    try:
-        for service in services:
+    def start(self) -> None:
+        for service in self.services.values():
             service.__enter__()
-        _wait_for(
-            "every service ready", lambda: all(_ready(u) == 200 for u in readyz.values()), services
-        )
+        self.wait_for("every service ready", lambda: self.ready(*NAMES) == {200})
 
-        postgres.stop()
-        _wait_for(
-            "alerts and api not ready while PostgreSQL is down",
-            lambda: all(_ready(readyz[n]) == 503 for n in uses_database),
-            services,
-        )
-        assert _ready(readyz["scorer"]) == 200  # the scorer needs no database
-        time.sleep(DOWN_S)
-        postgres.start()
-        _wait_for(
-            "every service ready after PostgreSQL",
-            lambda: all(_ready(u) == 200 for u in readyz.values()),
-            services,
-        )
+    def stop(self) -> None:
+        for service in self.services.values():
+            service.stop()
+        self.receiver.shutdown()
 
-        kafka.stop()
-        _wait_for(
-            "no service ready while Kafka is down",
-            lambda: all(_ready(u) == 503 for u in readyz.values()),
-            services,
-        )
-        time.sleep(DOWN_S)
-        kafka.start()
-        _wait_for(
-            "every service ready after Kafka",
-            lambda: all(_ready(u) == 200 for u in readyz.values()),
-            services,
-        )
+    def ready(self, *names: str) -> set[int | None]:
+        """The distinct /readyz statuses of `names` (None: no answer)."""
+        statuses: set[int | None] = set()
+        for name in names:
+            try:
+                statuses.add(httpx.get(self.readyz[name], timeout=5).status_code)
+            except httpx.HTTPError:
+                statuses.add(None)
+        return statuses
 
-        # Still working: a large-audience complaint made now pages once and is stored.
+    def wait_for(self, what: str, check: Callable[[], bool]) -> None:
+        deadline = time.monotonic() + WAIT_S
+        while time.monotonic() < deadline:
+            self.assert_alive()
+            if check():
+                return
+            time.sleep(0.5)
+        pytest.fail(f"not seen within {WAIT_S:.0f} s: {what}\n{self.offsets()}\n{self.tails()}")
+
+    def offsets(self) -> str:
+        """End offsets of the pipeline's topics and each group's committed offsets."""
+        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
+
+        bootstrap = self.env["SMILEBACK_KAFKA_BOOTSTRAP"]
+        try:
+            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
+            consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+            topics = [t for t in admin.list_topics() if t.startswith("smileback.")]
+            parts = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t)]
+            ends = {
+                f"{tp.topic}:{tp.partition}": n
+                for tp, n in consumer.end_offsets(parts).items()
+                if n
+            }
+            groups = {
+                group: {
+                    f"{tp.topic}:{tp.partition}": meta.offset
+                    for tp, meta in admin.list_consumer_group_offsets(group).items()
+                }
+                for group, *_ in admin.list_consumer_groups()
+            }
+            consumer.close()
+            admin.close()
+        except Exception as exc:  # diagnostics only: never hide the failure behind them
+            return f"offsets unavailable: {exc!r}"
+        return f"end offsets: {ends}\ncommitted: {json.dumps(groups, sort_keys=True)}"
+
+    def hold(self, seconds: float) -> None:
+        """Wait out an outage, checking that nothing exits meanwhile."""
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            self.assert_alive()
+            time.sleep(1.0)
+
+    def assert_alive(self) -> None:
+        assert all(s.alive() for s in self.services.values()), "a service exited:\n" + self.tails()
+
+    def tails(self) -> str:
+        return "\n".join(s.tail() for s in self.services.values())
+
+    def complaint_pages_once_and_is_stored(self, mention_id: str) -> None:
         complaint = {
-            "id": "outage:complaint",
+            "id": mention_id,
             "text": "@acmecoffee your app charged me twice and support ignores me. "
             "Disgraceful, never again.",
             "author": {"id": "a1", "handle": "bigvoice", "followers": 2_000_000},
         }
-        mentions = tmp_path / "complaint.jsonl"
-        mentions.write_text(json.dumps(complaint) + "\n")
+        path = self.logs / f"{mention_id}.jsonl"
+        path.write_text(json.dumps(complaint) + "\n")
         ingest = ServiceProcess(
-            args=["ingest", "--input", str(mentions)], env=env, log_path=tmp_path / "ingest.log"
+            args=["ingest", "--input", str(path)], env=self.env, log_path=self.logs / "ingest.log"
         )
         with ingest:
             assert ingest.proc is not None
-            assert ingest.proc.wait(120) == 0, ingest.tail()
-        expected = incident_id_for(brand="acme", thread_root_id="outage:complaint")
-        _wait_for("the page", lambda: bool(_Receiver.pages), services)
-        api = f"http://127.0.0.1:{api_port}"
+            assert ingest.proc.wait(180) == 0, ingest.tail()
+        expected = incident_id_for(brand="acme", thread_root_id=mention_id)
         auth = {"Authorization": f"Bearer {TOKEN}"}
-        _wait_for(
+        self.wait_for("the page", lambda: bool(_Receiver.pages))
+        self.wait_for(
             "the complaint stored",
-            lambda: httpx.get(f"{api}/v1/mentions", headers=auth).json()["items"] != [],
-            services,
+            lambda: (
+                httpx.get(f"{self.api}/v1/mentions/{mention_id}", headers=auth).status_code == 200
+            ),
         )
         time.sleep(3)  # a duplicate page would arrive right behind
         assert [p["dedup_key"] for p in _Receiver.pages] == [expected]
+        assert _Receiver.rejected == 0
 
-        for name in names:
-            kafka_edges = _edges(logs[name], "kafka")
-            # One line as the outage began and one as it ended; at most one more pair when a
-            # group commit fails just after the broker is back (the member was fenced).
-            assert kafka_edges[:2] == ["dependency down", "dependency back"], (name, kafka_edges)
-            assert len(kafka_edges) in (2, 4), (name, kafka_edges)
-        for name in uses_database:
-            db_edges = _edges(logs[name], "database")
-            assert db_edges[:2] == ["dependency down", "dependency back"], (name, db_edges)
-            assert len(db_edges) in (2, 4), (name, db_edges)
-        assert all(s.alive() for s in services)
+    def edges(self, name: str, dependency: str) -> list[str]:
+        """The service's "dependency down"/"dependency back" lines for `dependency`, in order."""
+        edges = []
+        text = self.services[name].log_path.read_text(errors="replace")
+        for line in text.splitlines():
+            try:
+                entry = json.loads(line)
+            except json.JSONDecodeError:
+                continue
+            if entry.get("dependency") == dependency and entry.get("event") in (
+                "dependency down",
+                "dependency back",
+            ):
+                edges.append(entry["event"])
+        return edges
+
+    def assert_told_each_outage_once(self, *, outages: int) -> None:
+        """One line as each outage began and one as it ended; at most one more pair each, when
+        a group commit fails just after the broker is back (the member was fenced) or the
+        service hits the outage before its probe does."""
+        for name in NAMES:
+            for dependency in ("kafka", "database") if name in USES_DATABASE else ("kafka",):
+                edges = self.edges(name, dependency)
+                # The scorer's probe starts before its own topics exist: one down/back at start.
+                start = 2 if (name, dependency) == ("scorer", "kafka") else 0
+                told = edges[start:]
+                assert told[:2] == ["dependency down", "dependency back"], (name, dependency, edges)
+                assert told[-1] == "dependency back", (name, dependency, edges)
+                assert outages * 2 <= len(told) <= outages * 4, (name, dependency, edges)
+
+    def assert_no_error_lines(self) -> None:
+        """The clients' own reconnect errors stay out of the log; the edges say it all."""
+        for name, service in self.services.items():
+            errors = [
+                line
+                for line in service.log_path.read_text(errors="replace").splitlines()
+                if '"level": "error"' in line
+            ]
+            assert errors == [], (name, errors[:5])
+
+
+@pytest.fixture
+def pipeline(tmp_path: Path) -> Iterator[tuple[Pipeline, infra.Server, infra.Server]]:
+    with infra.kafka_server() as (bootstrap, kafka), infra.postgres_server() as (url, postgres):
+        running = Pipeline(bootstrap=bootstrap, database=url, logs=tmp_path)
+        try:
+            running.start()
+            yield running, kafka, postgres
+        finally:
+            running.stop()
+
+
+@pytest.mark.timeout(900)
+def test_services_wait_out_a_database_and_a_broker_restart(pipeline) -> None:
+    services, kafka, postgres = pipeline
+
+    postgres.stop()
+    services.wait_for("alerts and api not ready", lambda: services.ready(*USES_DATABASE) == {503})
+    assert services.ready("scorer") == {200}  # the scorer needs no database
+    services.hold(DOWN_S)
+    postgres.start()
+    services.wait_for("every service ready again", lambda: services.ready(*NAMES) == {200})
+
+    kafka.stop()
+    services.wait_for("no service ready", lambda: services.ready(*NAMES) == {503})
+    services.hold(DOWN_S)
+    kafka.start()
+    services.wait_for("every service ready again", lambda: services.ready(*NAMES) == {200})
+
+    services.complaint_pages_once_and_is_stored("outage:after-restarts")
+    services.assert_told_each_outage_once(outages=1)
+    services.assert_no_error_lines()
+
+
+@pytest.mark.timeout(900)
+def test_services_wait_out_a_frozen_broker_and_database(pipeline) -> None:
+    services, kafka, postgres = pipeline
+
+    kafka.freeze()
+    postgres.freeze()
+    try:
+        services.wait_for("no service ready", lambda: services.ready(*NAMES) == {503})
+        services.hold(FROZEN_S)
     finally:
-        for service in services:
-            service.stop()
-        receiver.shutdown()
+        postgres.thaw()
+        kafka.thaw()
+    services.wait_for("every service ready again", lambda: services.ready(*NAMES) == {200})
+
+    services.complaint_pages_once_and_is_stored("outage:after-freeze")
+    services.assert_told_each_outage_once(outages=1)
+    services.assert_no_error_lines()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -96,10 +97,36 @@ def _scratch_dir(*, prefix: str) -> Iterator[Path]:
 
 class Server:
     """A throwaway server run by a deploy/ script, on fixed ports and data dir, so it can be
-    stopped and started again on its own data (what the chaos tests do mid-stream)."""
+    stopped and started again on its own data, or frozen, as the outage tests do."""
 
-    def __init__(self, *, script: Path, where: list[str], env: Mapping[str, str] | None = None):
+    def __init__(
+        self,
+        *,
+        script: Path,
+        where: list[str],
+        pid_file: Path,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.script, self.where, self.env = script, where, dict(env or {})
+        self.pid_file = pid_file
+
+    def freeze(self) -> None:
+        """SIGSTOP the server and its children: connections stay open and nothing answers."""
+        self._signal(signal.SIGSTOP)
+
+    def thaw(self) -> None:
+        """SIGCONT after `freeze`."""
+        self._signal(signal.SIGCONT)
+
+    def _signal(self, sig: signal.Signals) -> None:
+        # The first line of both kafka.pid and PostgreSQL's postmaster.pid is the pid.
+        pid = int(self.pid_file.read_text().split()[0])
+        children = subprocess.run(
+            ["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False
+        ).stdout.split()
+        for target in [pid, *map(int, children)]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(target, sig)
 
     def start(self) -> str:
         """Start (or restart) the server; returns the script's stdout."""
@@ -119,7 +146,12 @@ def kafka_server(*, topic_prefix: str = TOPIC_PREFIX) -> Iterator[tuple[str, Ser
     with _scratch_dir(prefix="smileback-kafka-") as data_dir:
         where = ["--port", str(port), "--controller-port", str(controller_port)]
         where += ["--data-dir", str(data_dir)]
-        server = Server(script=KAFKA_SCRIPT, where=where, env={"TOPIC_PREFIX": topic_prefix})
+        server = Server(
+            script=KAFKA_SCRIPT,
+            where=where,
+            pid_file=data_dir / "kafka.pid",
+            env={"TOPIC_PREFIX": topic_prefix},
+        )
         run_script(script=KAFKA_SCRIPT, args=["jars"], timeout=JARS_TIMEOUT_S)
         try:
             server.start()
@@ -143,7 +175,9 @@ def postgres_server() -> Iterator[tuple[str, Server]]:
     (port,) = free_ports(count=1)
     with _scratch_dir(prefix="smileback-pg-") as data_dir:
         server = Server(
-            script=POSTGRES_SCRIPT, where=["--port", str(port), "--data-dir", str(data_dir)]
+            script=POSTGRES_SCRIPT,
+            where=["--port", str(port), "--data-dir", str(data_dir)],
+            pid_file=data_dir / "postmaster.pid",
         )
         try:
             # postgres.sh prints the URL as its last line.

@@ -14,6 +14,8 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -140,23 +142,51 @@ class Health:
         return Status(ok=all(d.is_up for d in self._dependencies.values()), detail=detail)
 
     def watch(
-        self, probes: Mapping[str, Probe], *, every_s: float, stop: threading.Event
+        self,
+        probes: Mapping[str, Probe],
+        *,
+        every_s: float,
+        stop: threading.Event,
+        deadline_s: float | None = None,
     ) -> threading.Thread:
-        """Probe each dependency every `every_s` in a daemon thread until `stop` is set."""
+        """Probe each dependency every `every_s` in a daemon thread until `stop` is set.
+
+        A probe that has not answered within `deadline_s` (default `every_s`) counts as down:
+        a frozen server accepts connections and then answers nothing, and a probe waiting
+        on it must not keep the last "up" standing. It is not started again until it returns.
+        """
+        deadline = every_s if deadline_s is None else deadline_s
+        running: dict[str, Future[str | None]] = {}
+        pool = ThreadPoolExecutor(max_workers=len(probes) or 1, thread_name_prefix="probe")
+
+        def once(name: str, probe: Probe) -> None:
+            future = running.get(name)
+            if future is None or future.done():
+                future = running[name] = pool.submit(probe)
+            try:
+                problem = future.result(timeout=deadline)
+            except FutureTimeout:
+                problem = f"no answer within {deadline:.0f} s"
+            except Exception as exc:  # a probe's own bug must not end the watch
+                problem = f"probe failed: {type(exc).__name__}"
+            self.dependency(name).check(lambda: problem)
 
         def loop() -> None:
             while True:
                 for name, probe in probes.items():
-                    try:
-                        self.dependency(name).check(probe)
-                    except Exception as exc:  # a probe's own bug must not end the watch
-                        self.dependency(name).down(f"probe failed: {type(exc).__name__}")
+                    once(name, probe)
                 if stop.wait(every_s):
+                    pool.shutdown(wait=False, cancel_futures=True)
                     return
 
         thread = threading.Thread(target=loop, name="health-watch", daemon=True)
         thread.start()
         return thread
+
+    def answer(self, name: str) -> Probe:
+        """A probe that answers from the last check of `name`, without waiting on it."""
+        dependency = self.dependency(name)
+        return lambda: None if dependency.is_up else dependency.reason
 
 
 def serve_health(*, health: Health, port: int, host: str) -> ThreadingHTTPServer | None:

@@ -11,6 +11,7 @@ dependency explains is a bug and still ends the process.
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 from collections.abc import Callable
 
@@ -29,6 +30,8 @@ log = structlog.get_logger(__name__)
 KAFKA = "kafka"
 DATABASE = "database"
 
+_SQLITE_AWAY = ("database is locked", "unable to open database file", "disk I/O error")
+
 # Called by the work after each step that went through: resets the backoff, beats liveness.
 Progress = Callable[[], None]
 
@@ -37,6 +40,11 @@ def dependency_of(exc: BaseException) -> str | None:
     """The dependency whose failure `exc` reports, or None when it is not a dependency's."""
     if isinstance(exc, BusError):
         return KAFKA
+    original = getattr(exc, "orig", None)
+    if isinstance(original, sqlite3.Error):
+        # SQLite says OperationalError for its SQL errors too ("no such table"): only these
+        # mean the database file is away or busy.
+        return DATABASE if str(original).startswith(_SQLITE_AWAY) else None
     if isinstance(exc, OperationalError | InterfaceError | PoolTimeoutError):
         return DATABASE
     if isinstance(exc, DBAPIError) and exc.connection_invalidated:

@@ -3,7 +3,6 @@ under uvicorn, all on the store from SMILEBACK_DATABASE_URL."""
 
 from __future__ import annotations
 
-import functools
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -22,7 +21,7 @@ from smileback.common.backoff import Backoff
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import ConfigError
-from smileback.common.health import Health
+from smileback.common.health import Health, Probe
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
@@ -71,12 +70,9 @@ def run(*, settings: Settings) -> None:
         topics=[topics.scored, topics.incidents, topics.queues],
         client_id="smileback-api-readiness",
     )
-    # /readyz and the watch thread report into the same trackers: one log line per outage.
+    # /readyz answers from the watch's last probe: it never waits on a frozen dependency.
     health = Health(needs=[DATABASE, KAFKA])
-    checks = {
-        DATABASE: functools.partial(health.dependency(DATABASE).check, database_probe(engine)),
-        KAFKA: functools.partial(health.dependency(KAFKA).check, probe),
-    }
+    probes: dict[str, Probe] = {DATABASE: database_probe(engine), KAFKA: probe}
     threads = [
         start_projector(
             engine=engine,
@@ -86,7 +82,7 @@ def run(*, settings: Settings) -> None:
             stop=stop,
             group=settings.api_projector_group,
         ),
-        health.watch(checks, every_s=_WATCH_S, stop=stop),
+        health.watch(probes, every_s=_WATCH_S, stop=stop),
         start_purger(
             engine=engine,
             retention_days=settings.api_retention_days,
@@ -101,8 +97,8 @@ def run(*, settings: Settings) -> None:
         bus=actions_bus,
         topics=topics,
         options=api_options(settings),
-        kafka_check=checks[KAFKA],
-        database_check=checks[DATABASE],
+        kafka_check=health.answer(KAFKA),
+        database_check=health.answer(DATABASE),
     )
     server = build_server(app=app, host=settings.api_host, port=settings.api_port)
     log.info("api starting", host=settings.api_host, port=settings.api_port)

@@ -21,6 +21,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.pool import StaticPool
 
+from smileback.common.database import postgres_engine
+
 __all__ = ["Base", "IncidentStateRow", "OutboxRow", "create_schema", "make_engine"]
 
 
@@ -82,7 +84,7 @@ def make_engine(url: str) -> Engine:
             poolclass=StaticPool if memory else None,
             connect_args={"check_same_thread": False, "timeout": 30},
         )
-    return create_engine(url, pool_pre_ping=True)
+    return postgres_engine(url)
 
 
 def create_schema(engine: Engine) -> None:

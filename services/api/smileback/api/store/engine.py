@@ -10,6 +10,7 @@ from sqlalchemy.exc import ArgumentError
 from sqlalchemy.pool import StaticPool
 
 from smileback.api.store.migrate import upgrade
+from smileback.common.database import postgres_engine
 from smileback.common.errors import ConfigError
 
 __all__ = ["SUPPORTED_DIALECTS", "create_schema", "make_engine"]
@@ -27,7 +28,7 @@ def make_engine(url: str) -> Engine:
     if dialect not in SUPPORTED_DIALECTS:
         raise ConfigError(f"unsupported database {dialect!r}: use sqlite or postgresql")
     if dialect == "postgresql":
-        return create_engine(parsed, pool_pre_ping=True)
+        return postgres_engine(parsed)
     options: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
     if parsed.database in (None, "", ":memory:"):
         # One shared connection, or each thread would see its own empty in-memory database.
