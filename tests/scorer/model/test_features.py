@@ -6,7 +6,13 @@ import pytest
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 
-from smileback.scorer.model.features import LEXICON_FEATURES, SocialFeatures, char_grams, word_grams
+from smileback.scorer.model.features import (
+    LEXICON_FEATURES,
+    SocialFeatures,
+    _vocabulary,
+    char_grams,
+    word_grams,
+)
 from smileback.scorer.model.lexicon import vader_lexicon
 from tests.scorer.model.synthetic import rows
 
@@ -72,6 +78,15 @@ def test_vocabulary_limits_and_min_df_hold(fitted):
     assert len(features.word_vocabulary) <= 500
     assert len(features.char_vocabulary) <= 800
     assert "neg_happy" in features.word_vocabulary  # "not happy with ..." appears 6 times
+
+
+def test_the_vocabulary_cut_keeps_tied_terms_a_to_z():
+    """Which of the tied terms survive must not depend on the sort (or the CPU)."""
+    tied = [f"t{i:03d}" for i in range(300)]
+    docs = [" ".join(["zz", "zz", *reversed(tied)]), " ".join(["zz", *tied]), "rare"]
+    vocabulary = _vocabulary(docs, str.split, min_df=2, limit=101)
+    assert vocabulary == {term: column for column, term in enumerate([*tied[:100], "zz"])}
+    assert _vocabulary(docs, str.split, min_df=1, limit=1) == {"zz": 0}
 
 
 def test_pickling_drops_the_warm_caches(fitted):

@@ -27,7 +27,7 @@ def scorer():
 def test_it_fits_the_protocol_and_names_its_card(scorer):
     as_protocol: TextScorer = scorer
     assert as_protocol.model_version == scorer.card.model_version
-    assert re.fullmatch(r"negativity-2-[0-9a-f]{8}", scorer.model_version)
+    assert re.fullmatch(r"negativity-3-[0-9a-f]{8}", scorer.model_version)
 
 
 def test_default_pipeline_uses_the_shipped_model():

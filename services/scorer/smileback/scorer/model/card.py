@@ -52,6 +52,10 @@ class ModelCard(BaseModel):
     seed: int
     scikit_learn: str
     numpy: str
+    environment: dict[str, str] = Field(
+        default={},
+        description="python, scipy, BLAS and numpy's SIMD targets: what last digits depend on",
+    )
     training_data: dict[str, str]
     threshold_data: dict[str, str]
     parameters: dict[str, object]

@@ -10,7 +10,8 @@ Blocks, in column order:
 
 The word and char blocks are TF-IDF weighted (1 + log tf, smoothed idf) and each is
 scaled to unit length per row, as TfidfVectorizer(sublinear_tf=True) would. Fitting
-picks each vocabulary with CountVectorizer (min_df, max_features). Turning texts into
+counts with CountVectorizer (min_df) and keeps the most frequent terms, ties cut A to Z
+(see `_vocabulary`). Turning texts into
 rows is this module's own code, built for batches: Python touches each token once (a
 dict lookup), and numpy finds a whole batch's n-grams in each vocabulary at once
 through a `_GramIndex`, derived from the vocabularies after loading or fitting.
@@ -403,12 +404,22 @@ class _Counts(NamedTuple):
 def _vocabulary(
     docs: Sequence[Normalised], analyzer: Any, *, min_df: int, limit: int
 ) -> dict[str, int]:
-    """Terms seen in at least `min_df` docs, the `limit` most frequent, numbered A to Z."""
+    """Terms seen in at least `min_df` docs, the `limit` most frequent, numbered A to Z.
+
+    Terms tied in frequency at the cut are kept in A to Z order. CountVectorizer's own
+    `max_features` cuts with numpy's default argsort, which is not stable and is
+    dispatched to CPU-specific SIMD code: ties fell differently on AVX2 and AVX-512, so
+    the vocabulary, and everything fitted on it, depended on the machine.
+    """
     # Imported here: only training needs it, and scoring starts faster without scikit-learn.
     from sklearn.feature_extraction.text import CountVectorizer
 
-    counter = CountVectorizer(analyzer=analyzer, min_df=min_df, max_features=limit).fit(docs)
-    return {str(term): int(column) for term, column in counter.vocabulary_.items()}
+    counter = CountVectorizer(analyzer=analyzer, min_df=min_df)
+    counts = counter.fit_transform(docs)
+    terms = counter.get_feature_names_out()  # A to Z: column order
+    totals = np.asarray(counts.sum(axis=0)).ravel()  # integer counts: exact everywhere
+    kept = np.sort(np.argsort(-totals, kind="stable")[:limit])
+    return {str(term): column for column, term in enumerate(terms[kept].tolist())}
 
 
 def _lexicon_rows(docs: Sequence[Normalised]) -> FloatArray:

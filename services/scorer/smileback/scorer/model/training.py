@@ -8,8 +8,14 @@ Data use, so that one set stays unseen by every step:
   `brand_weight` times a tweet: they are few, and they are the text the scorer meets.
 - TweetEval val is split in two halves, stratified, fixed by the seed. The "tune"
   half, with the rest of the brand corpus (and a user's mentions with
-  `extra_use="tune"`), picks the threshold that maximises negative-class F1. The
-  "test" half is seen by no step; its numbers are the honest ones.
+  `extra_use="tune"`), picks the threshold: the middle of the best negative-class F1
+  plateau (`metrics.best_threshold`). The "test" half is seen by no step; its numbers
+  are the honest ones.
+
+Reproducible: on one machine training is bit for bit deterministic (seeded, and BLAS and
+OpenMP held to one thread so no sum depends on how work was split). Across machines
+numpy's and OpenBLAS's CPU-specific kernels can change last digits; the card records
+them (`environment`), and `reproducibility` says how close a retrain must come.
 """
 
 from __future__ import annotations
@@ -31,12 +37,18 @@ from smileback.scorer.model.card import ARTIFACT_NAME, CARD_NAME, ModelCard, Spl
 from smileback.scorer.model.data import Labelled, load_tweeteval, split_half
 from smileback.scorer.model.features import SocialFeatures
 from smileback.scorer.model.lexicon import vader_lexicon
-from smileback.scorer.model.metrics import best_threshold, split_metrics
+from smileback.scorer.model.metrics import (
+    THRESHOLD_STEP,
+    THRESHOLD_WINDOW,
+    best_threshold,
+    split_metrics,
+)
 from smileback.scorer.model.negativity import Decision, NegativityModel, explainable_columns
+from smileback.scorer.model.numerics import build_environment, single_threaded
 
 __all__ = ["CARD_VERSION", "TrainOptions", "TrainResult", "class_prior", "fit_model", "train"]
 
-CARD_VERSION = "2"
+CARD_VERSION = "3"
 ExtraUse = Literal["train", "tune"]
 Progress = Callable[[str], None]
 
@@ -121,7 +133,30 @@ def train(
     limit: int | None = None,
 ) -> TrainResult:
     """Train on TweetEval (+ brand corpus, user mentions) and write artifact and card."""
-    options = options or TrainOptions()
+    with single_threaded():  # the BLAS work here is tiny; one thread costs nothing
+        return _train(
+            tweeteval=tweeteval,
+            out_dir=out_dir,
+            progress=progress,
+            options=options or TrainOptions(),
+            corpus=corpus,
+            extra=extra,
+            extra_use=extra_use,
+            limit=limit,
+        )
+
+
+def _train(
+    *,
+    tweeteval: Path,
+    out_dir: Path,
+    progress: Progress,
+    options: TrainOptions,
+    corpus: Labelled | None,
+    extra: Labelled | None,
+    extra_use: ExtraUse,
+    limit: int | None,
+) -> TrainResult:
     progress(f"data: reading TweetEval from {tweeteval}")
     fit_data = load_tweeteval(directory=tweeteval, split="train")
     if limit is not None:
@@ -153,7 +188,7 @@ def train(
     progress(f"data: fit {len(fit_data)}, threshold {len(tune)}, held out {len(test)}")
     model = fit_model(data=fit_data, options=options, progress=progress, weights=weights)
 
-    progress("threshold: maximising negative-class F1")
+    progress("threshold: middle of the best negative-class F1 plateau")
     tune_proba = model.probabilities(model.features.transform(tune.texts))
     threshold = best_threshold(labels=tune.labels, negativity=tune_proba[:, 0])
     prior = class_prior(labels=fit_data.labels, weights=weights)
@@ -181,6 +216,7 @@ def train(
         seed=options.seed,
         scikit_learn=sklearn.__version__,
         numpy=np.__version__,
+        environment=build_environment(),
         training_data=dict(fit_data.sources),
         threshold_data=dict(tune.sources),
         parameters={
@@ -189,6 +225,8 @@ def train(
             "estimator": "LinearSVC(class_weight=balanced)",
             "calibration": "CalibratedClassifierCV(sigmoid, ensemble=False)",
             "threshold_split": "TweetEval val, stratified half by seed, + brand corpus rest",
+            "threshold_rule": f"F1(negative) mean over +-{THRESHOLD_WINDOW} on a "
+            f"{THRESHOLD_STEP} grid, middle of the best run",
         },
         metrics=metrics,
         notes=[
