@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 
 import pytest
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from smileback.common import supervise as supervise_module
 from smileback.common.backoff import Backoff
 from smileback.common.errors import BusError
 from smileback.common.health import Health
@@ -33,10 +35,11 @@ def test_errors_are_traced_to_their_dependency(error: Exception, dependency: str
     assert dependency_of(error) == dependency
 
 
-def test_the_work_restarts_after_each_outage_with_growing_waits_reset_by_progress() -> None:
-    stop, health = threading.Event(), Health(needs=[])
+def test_the_work_restarts_after_each_outage_with_growing_waits_reset_by_progress(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     waits: list[float] = []
-    stop.wait = lambda seconds: waits.append(seconds) or False  # type: ignore[method-assign]
+    monkeypatch.setattr(supervise_module, "_wait_out", lambda delay, **_: waits.append(delay))
     # Each run: whether it makes progress first, then what ends it (None: it returns).
     script = iter(
         [
@@ -56,8 +59,9 @@ def test_the_work_restarts_after_each_outage_with_growing_waits_reset_by_progres
         if failure is not None:
             raise failure
 
+    health = Health(needs=[])
     backoff = Backoff(base_s=1.0, cap_s=60.0, rng=lambda: 1.0)
-    supervise(work=work, stop=stop, health=health, backoff=backoff)
+    supervise(work=work, stop=threading.Event(), health=health, backoff=backoff)
     assert len(runs) == 4
     # 1 s, 2 s, then progress resets the backoff: 1 s again.
     assert waits == [1.0, 2.0, 1.0]
@@ -65,6 +69,22 @@ def test_the_work_restarts_after_each_outage_with_growing_waits_reset_by_progres
         KAFKA: "BusError",
         DATABASE: "OperationalError (ConnectionRefusedError)",
     }
+
+
+def test_a_backoff_wait_ends_as_soon_as_the_probe_finds_the_dependency_back() -> None:
+    health, stop = Health(needs=[]), threading.Event()
+    runs: list[float] = []
+
+    def work(_: Progress) -> None:
+        runs.append(time.monotonic())
+        if len(runs) == 1:
+            threading.Timer(0.2, health.dependency(KAFKA).up).start()  # the watch's next probe
+            raise BusError("poll failed")
+
+    backoff = Backoff(base_s=60.0, cap_s=60.0, rng=lambda: 1.0)  # a wait of a whole minute
+    supervise(work=work, stop=stop, health=health, backoff=backoff)
+    assert len(runs) == 2
+    assert runs[1] - runs[0] < 5.0
 
 
 def test_a_bug_ends_the_supervision() -> None:

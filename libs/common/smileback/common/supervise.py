@@ -5,7 +5,8 @@ When a dependency fails mid-batch, the safe way on is the one a process restart 
 drop that state, wait, rebuild it from the committed truth and carry on. `supervise`
 does exactly that, without the process exiting and without Kubernetes: it runs the work,
 and when the work fails because a dependency failed it marks the dependency down, waits
-with backoff and jitter, and runs the work again from the start. An error that no
+with backoff and jitter (cut short when the dependency's probe finds it back), and runs
+the work again from the start. An error that no
 dependency explains is a bug and still ends the process.
 """
 
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+import time
 from collections.abc import Callable
 
 import structlog
@@ -21,7 +23,7 @@ from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from smileback.common.backoff import Backoff
 from smileback.common.errors import BusError
-from smileback.common.health import Health
+from smileback.common.health import Dependency, Health
 
 __all__ = ["DATABASE", "KAFKA", "Progress", "dependency_of", "supervise"]
 
@@ -29,6 +31,8 @@ log = structlog.get_logger(__name__)
 
 KAFKA = "kafka"
 DATABASE = "database"
+
+_RECHECK_S = 0.5  # how often a backoff wait looks whether the dependency is back
 
 _SQLITE_AWAY = ("database is locked", "unable to open database file", "disk I/O error")
 
@@ -86,7 +90,17 @@ def supervise(
                 delay_s=round(delay, 1),
             )
             health.beat()  # waiting out an outage on purpose is not a stall
-            stop.wait(delay)
+            _wait_out(delay, dependency=health.dependency(dependency), stop=stop)
+
+
+def _wait_out(delay: float, *, dependency: Dependency, stop: threading.Event) -> None:
+    """Wait `delay`, or less once the dependency's probe finds it answering again: a long
+    backoff step must not keep paging stopped after the outage is over."""
+    deadline = time.monotonic() + delay
+    while not dependency.is_up:
+        left = deadline - time.monotonic()
+        if left <= 0 or stop.wait(min(left, _RECHECK_S)):
+            return
 
 
 def _reason(exc: BaseException) -> str:
