@@ -26,6 +26,8 @@ the batch: its outputs may be sent twice, its state is not counted twice.
 from __future__ import annotations
 
 import tempfile
+import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +35,7 @@ from typing import Any, cast
 
 import faust
 import structlog
-from faust.types import TableT
+from faust.types import TP, TableT
 
 from smileback.common.bus import Bus, Consumer, Record
 from smileback.common.clock import Clock, utc_now
@@ -44,6 +46,7 @@ from smileback.common.settings import Settings
 from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
+from smileback.scorer.commits import RETRY_S, ScorerApp, ledger_of, seek_back
 from smileback.scorer.factory import default_pipeline
 from smileback.scorer.handler import (
     BRAND_STAGE,
@@ -110,7 +113,7 @@ def create_app(
     topics = Topics(prefix=settings.topic_prefix)
     partitions = topics.all()
     app_id = app_id_of(settings)
-    app = faust.App(
+    app = ScorerApp(
         app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
         store="memory://",
@@ -198,6 +201,7 @@ def create_app(
                         )
                         RECORDS.labels(stage=STAGE, outcome="ok").inc()
             await send(score_out)
+            _processed(app, events)
 
     brand_out = Outbox()
 
@@ -231,6 +235,15 @@ def create_app(
                         brand_out.publish(topics.scored, key=scored.root_id, value=encode(scored))
                         RECORDS.labels(stage=BRAND_STAGE, outcome="ok").inc()
             await send(brand_out)
+            _processed(app, events)
+
+    async def reread_holes() -> None:
+        try:
+            await seek_back(app)
+        except Exception as exc:  # a failed re-read is tried again on the next tick
+            log.warning("scorer re-read failed", error=repr(exc))
+
+    app.timer(RETRY_S)(reread_holes)
 
     @app.on_partitions_revoked.connect
     async def on_revoked(*_: Any, **__: Any) -> None:
@@ -282,6 +295,20 @@ def run(*, settings: Settings) -> None:
     except SystemExit as exc:  # the worker always exits; a clean stop is not an error
         if exc.code not in (None, 0):
             raise
+
+
+def _processed(app: faust.App, events: Sequence[faust.EventT[bytes]]) -> None:
+    """Count a batch's records as processed once its outputs are with the producer (the
+    producer is flushed before any commit)."""
+    ledger = ledger_of(app)
+    if ledger is None:
+        return
+    offsets: defaultdict[TP, list[int]] = defaultdict(list)
+    for event in events:
+        offsets[event.message.tp].append(event.message.offset)
+    now = time.monotonic()
+    for tp, batch in offsets.items():
+        ledger.processed(tp, batch, now=now)
 
 
 def _record(event: faust.EventT[bytes]) -> Record:
