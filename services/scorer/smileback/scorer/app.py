@@ -17,10 +17,10 @@ another worker, `scorer_standby_replicas`).
 
 Processing semantics (at-least-once, made effectively-once for state by the cores' seen-id
 checks): each agent reads batches with `take_events`, sets each event current while it
-writes that event's state, and sends what the batch produced. `take_events` acks the batch
-only after the loop body returns, and Faust flushes its producer (outputs and changelog
-writes alike) before it commits the acked offsets. A crash before the commit re-delivers
-the batch: its outputs may be sent twice, its state is not counted twice.
+writes that event's state, sends what the batch produced, then counts the batch's offsets
+in the offset ledger (commits.py, offsets.py). Faust flushes its producer (outputs and
+changelog writes alike) before it commits the ledger's commit points. A crash before the
+commit re-delivers the batch: its outputs may be sent twice, its state is not counted twice.
 """
 
 from __future__ import annotations

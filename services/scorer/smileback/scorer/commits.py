@@ -40,13 +40,21 @@ class LedgerConsumer(faust_aiokafka.Consumer):
     async def seek_to_committed(self) -> Mapping[TP, int]:
         """Seek (after every rebalance) and start the ledger from the committed offsets."""
         committed = await super().seek_to_committed()
-        self.ledger.rebase(
-            {
-                tp: cast(int | None, offset)
-                for tp, offset in committed.items()
-                if not self._is_changelog_tp(tp)
-            }
-        )
+        streams = {
+            tp: cast(int | None, offset)
+            for tp, offset in committed.items()
+            if not self._is_changelog_tp(tp)
+        }
+        # aiokafka seeks only to committed offsets above 0, so a partition committed at 0 (or
+        # not at all) kept its fetch position: records fetched before the rebalance and
+        # discarded with the agents' buffers were never fetched again, and nothing of the
+        # partition was processed or committed any more. Seek those to their start too.
+        unsought = [tp for tp, offset in streams.items() if not offset]
+        if unsought:
+            starts = await self.earliest_offsets(*unsought)
+            await self.seek_wait({tp: starts[tp] for tp in unsought})
+            streams.update({tp: starts[tp] for tp in unsought if streams[tp] is None})
+        self.ledger.rebase(streams)
         return committed
 
     def _filter_tps_with_pending_acks(self, topics: TPorTopicSet | None = None) -> Iterator[TP]:
