@@ -174,3 +174,27 @@ class Cluster:
                 w.process.proc.send_signal(signal.SIGTERM)
         for w in self.workers:
             w.process.stop()
+
+
+def lagging(bootstrap: str, group: str, topics: Iterable[str], partitions: int) -> dict[str, int]:
+    """Partitions ("topic:p") whose committed offset in `group` is short of the end, by how much."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    try:
+        parts = [TopicPartition(t, p) for t in topics for p in range(partitions)]
+        ends = consumer.end_offsets(parts)
+        behind = {tp: ends[tp] - (consumer.committed(tp) or 0) for tp in parts}
+        return {f"{tp.topic}:{tp.partition}": n for tp, n in behind.items() if n}
+    finally:
+        consumer.close()
+
+
+def wait_committed(cluster: Cluster, *, timeout_s: float) -> None:
+    """Wait until the group has committed the end of every raw and by-brand partition."""
+    topics = [cluster.topics.raw, f"{cluster.app_id}-mentions-by-brand"]
+    parts = cluster.topics.all()[cluster.topics.raw]
+    deadline = time.monotonic() + timeout_s
+    while behind := lagging(cluster.bootstrap, cluster.app_id, topics, parts):
+        assert time.monotonic() < deadline, f"committed short of the end: {behind}\n" + (
+            cluster.tails()
+        )
+        time.sleep(1.0)

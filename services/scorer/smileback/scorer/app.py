@@ -17,16 +17,18 @@ another worker, `scorer_standby_replicas`).
 
 Processing semantics (at-least-once, made effectively-once for state by the cores' seen-id
 checks): each agent reads batches with `take_events`, sets each event current while it
-writes that event's state, and sends what the batch produced. `take_events` acks the batch
-only after the loop body returns, and Faust flushes its producer (outputs and changelog
-writes alike) before it commits the acked offsets. A crash before the commit re-delivers
-the batch: its outputs may be sent twice, its state is not counted twice.
+writes that event's state, sends what the batch produced, then counts the batch's offsets
+in the offset ledger (commits.py, offsets.py). Faust flushes its producer (outputs and
+changelog writes alike) before it commits the ledger's commit points. A crash before the
+commit re-delivers the batch: its outputs may be sent twice, its state is not counted twice.
 """
 
 from __future__ import annotations
 
 import tempfile
 import threading
+import time
+from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +36,7 @@ from typing import Any, cast
 
 import faust
 import structlog
-from faust.types import TableT
+from faust.types import TP, TableT
 from kafka.errors import KafkaError
 
 from smileback.common.bus import Bus, Consumer, Record
@@ -51,6 +53,7 @@ from smileback.common.supervise import KAFKA, supervise
 from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
+from smileback.scorer.commits import RETRY_S, ScorerApp, ledger_of, seek_back
 from smileback.scorer.factory import default_pipeline
 from smileback.scorer.handler import (
     BRAND_STAGE,
@@ -128,7 +131,7 @@ def create_app(
     topics = Topics(prefix=settings.topic_prefix)
     partitions = topics.all()
     app_id = app_id_of(settings)
-    app = faust.App(
+    app = ScorerApp(
         app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
         store="memory://",
@@ -216,6 +219,7 @@ def create_app(
                         )
                         RECORDS.labels(stage=STAGE, outcome="ok").inc()
             await send(score_out)
+            _processed(app, events)
 
     brand_out = Outbox()
 
@@ -249,6 +253,15 @@ def create_app(
                         brand_out.publish(topics.scored, key=scored.root_id, value=encode(scored))
                         RECORDS.labels(stage=BRAND_STAGE, outcome="ok").inc()
             await send(brand_out)
+            _processed(app, events)
+
+    async def reread_holes() -> None:
+        try:
+            await seek_back(app)
+        except Exception as exc:  # a failed re-read is tried again on the next tick
+            log.warning("scorer re-read failed", error=repr(exc))
+
+    app.timer(RETRY_S)(reread_holes)
 
     if health is not None:
         beating = health
@@ -332,6 +345,20 @@ def _prepare_kafka(*, settings: Settings, app: faust.App) -> None:
         )
     except KafkaError as exc:
         raise BusError(f"cannot prepare Kafka for the scorer: {exc}") from exc
+
+
+def _processed(app: faust.App, events: Sequence[faust.EventT[bytes]]) -> None:
+    """Count a batch's records as processed once its outputs are with the producer (the
+    producer is flushed before any commit)."""
+    ledger = ledger_of(app)
+    if ledger is None:
+        return
+    offsets: defaultdict[TP, list[int]] = defaultdict(list)
+    for event in events:
+        offsets[event.message.tp].append(event.message.offset)
+    now = time.monotonic()
+    for tp, batch in offsets.items():
+        ledger.processed(tp, batch, now=now)
 
 
 def _record(event: faust.EventT[bytes]) -> Record:

@@ -13,7 +13,8 @@ partition that has never had an offset committed is not sought back, so such rec
 skipped until the next restart (faust-streaming 0.15.3; seen when a worker is killed
 before its first commit). `seed_offsets` commits the start of every partition that has no
 committed offset yet, while the group is still empty, so there is always a point to go
-back to.
+back to. aiokafka does not seek to a committed offset of 0 either; the scorer's consumer
+seeks those itself (commits.py).
 """
 
 from __future__ import annotations

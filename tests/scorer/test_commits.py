@@ -1,0 +1,109 @@
+"""Commit points: Faust's ack bookkeeping stalls on a hole for good; the ledger commits only
+what was processed and names the hole to re-read."""
+
+from __future__ import annotations
+
+import faust
+from faust.types import TP
+
+from smileback.common.settings import Settings
+from smileback.scorer.app import create_app
+from smileback.scorer.commits import LedgerConsumer, ledger_of
+from smileback.scorer.offsets import OffsetLedger
+from smileback.scorer.pipeline import ScoringPipeline
+from tests.scorer.doubles import CountingScorer
+
+P0 = TP("raw", 0)
+
+
+def _ledger() -> OffsetLedger:
+    ledger = OffsetLedger(retry_s=2.0, max_retry_s=8.0)
+    ledger.rebase({P0: 403, TP("raw", 1): None})
+    return ledger
+
+
+def test_faust_never_commits_past_a_hole_that_is_not_acked():
+    # What the stalled partition looked like: committed 403, the records at 403 and 404
+    # never acked (dropped around a rebalance), everything after processed and acked.
+    consumer = faust.App("stall", broker="kafka://localhost:1").consumer
+    consumer._committed_offset[P0] = 403
+    consumer._acked[P0].extend(range(405, 1000))
+    assert consumer._new_offset(P0) is None
+    consumer._acked[P0].extend(range(1000, 44_000))
+    assert consumer._new_offset(P0) is None  # and it stays there however far the stream goes
+
+
+def test_the_commit_point_is_the_first_unprocessed_offset():
+    ledger = _ledger()
+    ledger.processed(P0, [403, 404, 405], now=0.0)
+    assert ledger.commit_point(P0) == 406
+    ledger.processed(P0, [408, 409], now=1.0)  # 406 and 407 never came
+    assert ledger.commit_point(P0) == 406
+    assert ledger.holes() == {P0: (406, 408)}
+    ledger.processed(P0, [406, 407, 408, 409, 410], now=2.0)  # re-read: all of them again
+    assert ledger.commit_point(P0) == 411
+    assert ledger.holes() == {}
+
+
+def test_a_partition_without_a_committed_offset_starts_at_its_first_record():
+    ledger = _ledger()
+    p1 = TP("raw", 1)
+    assert ledger.commit_point(p1) is None
+    ledger.processed(p1, [0, 1], now=0.0)
+    assert ledger.commit_point(p1) == 2
+
+
+def test_records_of_partitions_not_owned_or_below_the_commit_point_change_nothing():
+    ledger = _ledger()
+    ledger.processed(TP("raw", 3), [0, 1], now=0.0)
+    ledger.processed(P0, [10, 400, 402], now=0.0)
+    assert ledger.commit_point(TP("raw", 3)) is None
+    assert ledger.commit_point(P0) == 403
+    assert ledger.holes() == {}
+
+
+def test_a_hole_is_re_read_when_due_then_at_growing_intervals():
+    ledger = _ledger()
+    ledger.processed(P0, [405], now=10.0)
+    assert ledger.seek_backs(now=11.9) == {}
+    assert ledger.seek_backs(now=12.0) == {P0: 403}
+    assert ledger.seek_backs(now=15.9) == {}  # next after 4 s
+    assert ledger.seek_backs(now=16.0) == {P0: 403}
+    ledger.processed(P0, [403, 404], now=17.0)
+    assert ledger.commit_point(P0) == 406
+    assert ledger.seek_backs(now=100.0) == {}
+
+
+def test_a_hole_deleted_by_retention_is_skipped():
+    ledger = _ledger()
+    ledger.processed(P0, [500, 501], now=0.0)
+    ledger.skip_to(P0, 500, now=1.0)
+    assert ledger.commit_point(P0) == 502
+    assert ledger.holes() == {}
+
+
+def test_a_rebalance_rebases_on_the_committed_offsets():
+    ledger = _ledger()
+    ledger.processed(P0, [403, 405], now=0.0)
+    ledger.rebase({P0: 600})
+    assert ledger.owned() == {P0}
+    assert ledger.commit_point(P0) == 600
+    assert ledger.holes() == {}
+
+
+def test_the_scorer_commits_from_its_ledger():
+    app = create_app(settings=Settings(), pipeline=ScoringPipeline(scorer=CountingScorer()))
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    ledger = ledger_of(app)
+    assert ledger is consumer.ledger
+    ledger.rebase({P0: 403})
+    consumer._committed_offset[P0] = 403
+    # Faust's acks say 403..999 (one record was acked unprocessed); the ledger knows 404 is not.
+    consumer._acked[P0].extend(range(403, 1000))
+    ledger.processed(P0, [403, *range(405, 1000)], now=0.0)
+    assert list(consumer._filter_tps_with_pending_acks()) == [P0]
+    assert consumer._filter_committable_offsets([P0]) == {P0: 404}
+    assert not consumer._acked.get(P0)  # Faust's lists do not grow unread
+    ledger.processed(P0, [404], now=1.0)
+    assert consumer._filter_committable_offsets([P0]) == {P0: 1000}
