@@ -59,6 +59,7 @@ POLL_S = 1.0
 # Quiescence must hold this long (several scorer commit intervals) before the checks run.
 SETTLE_S = 8.0
 LOG_TAIL_LINES = 25
+_TRACEBACK = "Traceback (most recent call last):"
 _OUTBOX_COLUMNS = "incident_id, kind, step, status, attempts, last_error"
 
 
@@ -201,16 +202,40 @@ class Service:
             process.stop()
 
     def tail(self, *, lines: int = LOG_TAIL_LINES) -> str:
+        """Each incarnation's last log lines; a traceback is shown condensed to the project's
+        frames and the exception lines, after the log lines that led to it."""
         parts = []
         for n, process in enumerate(self.incarnations, 1):
             code = process.proc.poll() if process.proc is not None else None
             state = "running" if code is None else f"exited {code}"
-            text_ = (
-                process.log_path.read_text(errors="replace") if process.log_path.exists() else ""
-            )
-            body = "\n".join(text_.splitlines()[-lines:])
-            parts.append(f"--- {self.name} #{n} ({state}), last {lines} lines ---\n{body}")
+            log = process.log_path.read_text(errors="replace") if process.log_path.exists() else ""
+            body = "\n".join(excerpt(log.splitlines(), last=lines))
+            parts.append(f"--- {self.name} #{n} ({state}) ---\n{body}")
         return "\n".join(parts)
+
+
+def excerpt(log: list[str], *, before: int = 8, last: int = LOG_TAIL_LINES) -> list[str]:
+    """The last `last` lines of `log`, or, when the output holds a traceback, the `before` lines
+    before the first one and every traceback condensed: its headers, the frames of project
+    code (not site-packages) with their source line, and the exception lines."""
+    starts = [i for i, line in enumerate(log) if line.startswith(_TRACEBACK)]
+    if not starts:
+        return log[-last:]
+    kept = [f"[... {starts[0] - before} earlier lines ...]"] if starts[0] > before else []
+    kept += log[max(0, starts[0] - before) : starts[0]]
+    show_source = False
+    for line in log[starts[0] :]:
+        if line.startswith("  File "):
+            show_source = "site-packages" not in line and '"<' not in line
+            if show_source:
+                kept.append(line)
+        elif line.startswith("    "):
+            if show_source and set(line.strip()) != {"^"}:
+                kept.append(line)
+        elif not line.startswith("  ") and line.strip():
+            kept.append(line)  # "Traceback ...", "The above exception ...", the exception
+            show_source = False
+    return kept
 
 
 # --------------------------------------------------------------------------- feeder
@@ -565,16 +590,20 @@ class Cluster:
             result = conn.execute(text(f"SELECT {_OUTBOX_COLUMNS} FROM alerts_outbox"))
             return [dict(row._mapping) for row in result]
 
-    def wait_for_quiescence(self, *, timeout_s: float = 240.0) -> float:
+    def wait_for_quiescence(self, *, timeout_s: float = 240.0, logs: bool = True) -> float:
         """Wait until every group is at the end offsets, the outbox holds nothing undelivered
-        and the receiver got nothing new, unchanged over SETTLE_S; returns the seconds taken."""
+        and nothing changes (pages, stored mentions) for SETTLE_S; returns the seconds taken.
+
+        A service that exits does not end the wait: the others are waited for (its own group
+        and, for alerts, the outbox left out), so the checks that follow show what it left
+        undone rather than what the rest had not finished yet; then ClusterError names it."""
         started = time.monotonic()
         deadline = started + timeout_s
         stable_since: float | None = None
         last: tuple[object, ...] | None = None
         detail = "nothing observed yet"
         while True:
-            self._assert_alive()
+            dead = self._dead()
             try:
                 lags = self.lags()
                 outbox = self.outbox_status()
@@ -583,46 +612,80 @@ class Cluster:
                     tuple(sorted(outbox.items())),
                     len(self.receiver.snapshot()),
                     self.stored_count(),
+                    tuple(s.name for s in dead),
                 )
                 detail = f"lags {lags}, outbox {dict(outbox)}, pages {state[2]}, stored {state[3]}"
-                quiet = not any(lags.values()) and set(outbox) <= {"delivered"}
+                dead_groups = {s.group for s in dead}
+                quiet = not any(n for g, n in lags.items() if g not in dead_groups)
+                if "alerts" not in state[4]:
+                    quiet = quiet and set(outbox) <= {"delivered"}
             except Exception as exc:  # broker or database still coming back
                 quiet, state, detail = False, None, f"{type(exc).__name__}: {exc}"
             now = time.monotonic()
             if quiet and state == last:
                 stable_since = stable_since or now
                 if now - stable_since >= SETTLE_S:
-                    return now - started
+                    break
             else:
                 stable_since = now if quiet else None
             last = state
             if now > deadline:
-                raise ClusterError(
-                    f"no quiescence after {timeout_s:.0f} s: {detail}\n{self.tails()}"
-                )
+                died = f"; exited: {self._describe_dead(dead)}" if dead else ""
+                tails = f"\n{self.tails()}" if logs else ""
+                raise ClusterError(f"no quiescence after {timeout_s:.0f} s: {detail}{died}{tails}")
             time.sleep(POLL_S)
+        took = time.monotonic() - started
+        if dead:
+            tails = f"\n{self.tails()}" if logs else ""
+            raise ClusterError(
+                f"service exited: {self._describe_dead(dead)}; "
+                f"the rest quiesced after {took:.0f} s{tails}"
+            )
+        return took
 
     # ------------------------------------------------------------ checks
 
-    def check(
+    def finish(
         self,
         *,
         feed: Feed,
         feeder: Feeder,
         restarted: Mapping[str, int] | None = None,
-        min_late_pages: int = 0,
-    ) -> None:
-        """Checks (a)-(d) and the ingest reports; one AssertionError listing every failure."""
+        timeout_s: float = 240.0,
+    ) -> float:
+        """Let the feed end, wait for quiescence, then run every check; returns the seconds
+        quiescence took. One AssertionError lists all that failed (a service that exited
+        ends the wait, and the checks still run to show what it left undone)."""
         problems: list[str] = []
-        problems += self._check_ingest(feed=feed, feeder=feeder)
-        problems += self._check_stored(feed=feed)
-        problems += self._check_pages(feed=feed)
-        problems += self._check_alive(restarted=restarted or {})
-        problems += self._check_offsets()
+        took = -1.0
+        try:
+            feeder.join(timeout_s=timeout_s)
+            took = self.wait_for_quiescence(timeout_s=timeout_s, logs=False)
+        except ClusterError as exc:
+            problems.append(f"before the checks: {exc}")
+        problems += self.problems(feed=feed, feeder=feeder, restarted=restarted or {})
         if problems:
             raise AssertionError(
                 "chaos checks failed:\n- " + "\n- ".join(problems) + "\n" + self.tails()
             )
+        return took
+
+    def problems(self, *, feed: Feed, feeder: Feeder, restarted: Mapping[str, int]) -> list[str]:
+        """Checks (a)-(d) and the ingest reports: what failed, one line each."""
+        problems: list[str] = []
+        checks: list[tuple[str, Callable[[], list[str]]]] = [
+            ("ingest", lambda: self._check_ingest(feed=feed, feeder=feeder)),
+            ("(a)", lambda: self._check_stored(feed=feed)),
+            ("(b)", lambda: self._check_pages(feed=feed)),
+            ("(c)", lambda: self._check_alive(restarted=restarted)),
+            ("(d)", self._check_offsets),
+        ]
+        for name, check in checks:
+            try:
+                problems += check()
+            except Exception as exc:  # e.g. the database did not come back
+                problems.append(f"{name} could not be checked: {type(exc).__name__}: {exc}")
+        return problems
 
     def _check_ingest(self, *, feed: Feed, feeder: Feeder) -> list[str]:
         problems = list(feeder.errors)
@@ -829,15 +892,22 @@ class Cluster:
 
     # ------------------------------------------------------------ diagnosis
 
-    def _assert_alive(self) -> None:
-        dead = [
+    def _dead(self) -> list[Service]:
+        """Services that exited without the test killing them."""
+        return [
             s
             for s in self.services.values()
             if s.incarnations and not s.alive() and s.name not in self.down
         ]
+
+    @staticmethod
+    def _describe_dead(dead: list[Service]) -> str:
+        return ", ".join(f"{s.name} (exit {s.exit_code()})" for s in dead)
+
+    def _assert_alive(self) -> None:
+        dead = self._dead()
         if dead:
-            names = ", ".join(f"{s.name} (exit {s.exit_code()})" for s in dead)
-            raise ClusterError(f"service exited: {names}\n{self.tails()}")
+            raise ClusterError(f"service exited: {self._describe_dead(dead)}\n{self.tails()}")
 
     def tails(self) -> str:
         return "\n".join(service.tail() for service in self.services.values())

@@ -44,8 +44,8 @@ _BRANDS = (
 # SMILEBACK_BRANDS for the services: brand -> match terms.
 BRANDS: Mapping[str, list[str]] = {b.key: [b.name.lower(), b.handle] for b in _BRANDS}
 
-# Written so the shipped negativity model reads them clearly (checked by a test of this module
-# through `smileback score`); {n} is the brand's name, {h} its @handle.
+# Written so the shipped negativity model reads them clearly (test_chaos.py checks the large
+# complaints); {n} is the brand's name, {h} its @handle.
 _LARGE_COMPLAINTS = (
     "{h} cancelled my booking twice, kept my money and support ignored every single message. "
     "Worst company I have dealt with in years. Absolutely disgraceful.",
