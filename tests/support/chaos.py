@@ -170,6 +170,7 @@ class Service:
     incarnations: list[ServiceProcess] = field(default_factory=list)
     # Consumer-group member ids seen so far: a restarted process must show a new one.
     members_seen: set[str] = field(default_factory=set)
+    readiness: str = "not asked yet"  # what the last readiness probe saw
 
     @property
     def current(self) -> ServiceProcess:
@@ -466,7 +467,7 @@ class Cluster:
                 return time.monotonic() - started
             if time.monotonic() > deadline:
                 raise ClusterError(
-                    f"{name} not ready after {timeout_s:.0f} s ({service.ready_url})\n"
+                    f"{name} not ready after {timeout_s:.0f} s: {service.readiness}\n"
                     + self.tails()
                 )
             time.sleep(POLL_S)
@@ -474,24 +475,39 @@ class Cluster:
     def _ready(self, service: Service) -> bool:
         try:
             response = httpx.get(service.ready_url, timeout=3.0)
-        except httpx.HTTPError:
+        except httpx.HTTPError as exc:
+            service.readiness = f"{service.ready_url}: {type(exc).__name__}"
             return False
         # Without its own /readyz, a worker's Prometheus server answers every path with the
         # metrics (200); a 404 means the same: fall back to the consumer group.
         exposition = "version=0.0.4" in response.headers.get("content-type", "")
         if response.status_code == 404 or exposition:
             return self._group_has_new_member(service)
+        service.readiness = f"{service.ready_url}: {response.status_code} {response.text[:200]}"
         return response.status_code == 200
 
     def _group_has_new_member(self, service: Service) -> bool:
+        """The group is stable, has a member this process has not shown before, and its
+        members between them hold every partition of the group's topics."""
         try:
             with self._admin() as admin:
                 state, members = _describe_group(admin, service.group)
+                wanted = sum(
+                    len(admin.describe_topics([t])[0]["partitions"])
+                    for t in self.groups[service.group]
+                )
         except Exception:  # not ready while the broker cannot say
             return False
-        if state != "Stable" or not members or members <= service.members_seen:
+        held = sum(members.values())
+        service.readiness = (
+            f"group {state}, partitions held per member {members} of {wanted} "
+            f"(members seen before: {len(service.members_seen)})"
+        )
+        if state != "Stable" or not members or set(members) <= service.members_seen:
             return False
-        service.members_seen |= members
+        if held >= 0 and held < wanted:  # undecodable assignments count as -1: accepted
+            return False
+        service.members_seen |= set(members)
         return True
 
     # ------------------------------------------------------------ faults
@@ -721,7 +737,7 @@ class Cluster:
         if missing:
             problems.append(
                 f"(a) {len(missing)} of {len(feed.stored)} mentions not stored "
-                f"(stored {len(ids)}); first missing: {missing[:10]}"
+                f"(stored {len(ids)}); first missing: {self._trace(missing[:10])}"
             )
         if extra:
             problems.append(f"(a) {len(extra)} unexpected mentions stored: {extra[:10]}")
@@ -803,18 +819,57 @@ class Cluster:
         return problems
 
     def _check_offsets(self) -> list[str]:
-        """(d) committed offsets at the end offsets, for every group and partition."""
+        """(d) committed offsets at the end offsets, for every group and partition; for a
+        partition behind, the mention at its committed offset and whether it was stored."""
         problems = []
         ends, committed = self._offsets()
         for group, tps in self._group_partitions(ends).items():
-            behind = {
-                f"{tp.topic}[{tp.partition}]": (committed[group].get(tp), ends[tp])
-                for tp in tps
-                if committed[group].get(tp, 0) != ends[tp]
-            }
+            behind = [tp for tp in tps if committed[group].get(tp, 0) != ends[tp]]
             if behind:
-                problems.append(f"(d) group {group}: (committed, end) {behind}")
+                at = self._records_at({tp: committed[group].get(tp, 0) for tp in behind})
+                listed = ", ".join(
+                    f"{tp.topic}[{tp.partition}] committed {committed[group].get(tp)} "
+                    f"of {ends[tp]} (there: {at.get(tp, '?')})"
+                    for tp in behind
+                )
+                problems.append(f"(d) group {group} behind: {listed}")
         return problems
+
+    def _records_at(self, offsets: Mapping[TopicPartition, int]) -> dict[TopicPartition, str]:
+        """The mention id at each (partition, offset), and whether the store holds it."""
+        out: dict[TopicPartition, str] = {}
+        with contextlib.suppress(Exception):
+            stored = self._stored_ids()
+            for topic in {tp.topic for tp in offsets}:
+                for partition, offset, value in self.read_records(topic):
+                    tp = TopicPartition(topic, partition)
+                    if offsets.get(tp) == offset:
+                        mention_id = _id_of(value)
+                        state = "stored" if mention_id in stored else "NOT stored"
+                        out[tp] = f"{mention_id}, {state}" if mention_id else "no mention id"
+        return out
+
+    def _stored_ids(self) -> set[str]:
+        with self.engine.connect() as conn:
+            return {str(r[0]) for r in conn.execute(text("SELECT id FROM mentions"))}
+
+    def _trace(self, ids: list[str]) -> str:
+        """Where the given mention ids are on the raw, by-brand and scored topics."""
+        try:
+            topics = [self.topics.raw, f"{self.scorer_group}-mentions-by-brand", self.topics.scored]
+            found = {topic: self.mention_positions(topic) for topic in topics}
+        except Exception as exc:  # the broker may be what failed
+            return f"{ids} (not traced: {type(exc).__name__}: {exc})"
+        names = ("raw", "by-brand", "scored")
+        return "; ".join(
+            f"{i} ("
+            + ", ".join(
+                f"{name} {','.join(found[t].get(i, [])) or 'absent'}"
+                for name, t in zip(names, topics, strict=True)
+            )
+            + ")"
+            for i in ids
+        )
 
     # ------------------------------------------------------------ kafka reads
 
@@ -862,7 +917,11 @@ class Cluster:
         return out
 
     def read_topic(self, topic: str) -> list[bytes]:
-        """Every record of `topic` from the beginning up to its end offsets now."""
+        """Every record value of `topic` from the beginning up to its end offsets now."""
+        return [value for _, _, value in self.read_records(topic)]
+
+    def read_records(self, topic: str) -> list[tuple[int, int, bytes]]:
+        """(partition, offset, value) of every record of `topic` up to its end offsets now."""
         consumer = KafkaConsumer(
             bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None
         )
@@ -873,16 +932,25 @@ class Cluster:
             consumer.assign(partitions)
             consumer.seek_to_beginning(*partitions)
             ends = consumer.end_offsets(partitions)
-            values: list[bytes] = []
+            records: list[tuple[int, int, bytes]] = []
             deadline = time.monotonic() + 60
             while any(consumer.position(tp) < ends[tp] for tp in partitions):
                 if time.monotonic() > deadline:
                     raise ClusterError(f"could not read {topic} to its end offsets {ends}")
                 for batch in consumer.poll(timeout_ms=1000).values():
-                    values.extend(r.value for r in batch)
-            return values
+                    records.extend((r.partition, r.offset, r.value or b"") for r in batch)
+            return records
         finally:
             consumer.close()
+
+    def mention_positions(self, topic: str) -> dict[str, list[str]]:
+        """Mention id -> where it is in `topic` ("[partition]@offset"), for records with an id."""
+        where: dict[str, list[str]] = {}
+        for partition, offset, value in self.read_records(topic):
+            mention_id = _id_of(value)
+            if mention_id is not None:
+                where.setdefault(mention_id, []).append(f"[{partition}]@{offset}")
+        return where
 
     def incident_events(self) -> list[IncidentEvent]:
         return [decode(IncidentEvent, v) for v in self.read_topic(self.topics.incidents)]
@@ -916,14 +984,41 @@ class Cluster:
 # --------------------------------------------------------------------------- kafka-python admin
 
 
-def _describe_group(admin: KafkaAdminClient, group: str) -> tuple[str, set[str]]:
-    """The group's state and its members that hold an assignment (kafka-python 2.x or 3.x)."""
+def _id_of(value: bytes) -> str | None:
+    """The "id" of a JSON record, if it has one."""
+    try:
+        data = json.loads(value)
+    except ValueError:
+        return None
+    mention_id = data.get("id") if isinstance(data, dict) else None
+    return mention_id if isinstance(mention_id, str) else None
+
+
+def _describe_group(admin: KafkaAdminClient, group: str) -> tuple[str, dict[str, int]]:
+    """The group's state and, per member, how many partitions it is assigned (-1: the
+    assignment could not be read); kafka-python 2.x or 3.x."""
     if hasattr(admin, "describe_groups"):  # kafka-python 3
         info = admin.describe_groups([group])[group]
-        members = {m["member_id"] for m in info.get("members", ()) if m.get("member_assignment")}
+        members = {m["member_id"]: _count(m.get("member_assignment")) for m in info["members"]}
         return str(info.get("group_state")), members
     (old,) = admin.describe_consumer_groups([group])
-    return str(old.state), {m.member_id for m in old.members if m.member_assignment}
+    return str(old.state), {m.member_id: _count(m.member_assignment) for m in old.members}
+
+
+def _count(assignment: object) -> int:
+    """Partitions in a decoded consumer-protocol assignment, or -1 if it cannot be read."""
+    if isinstance(assignment, dict):
+        parts = assignment.get("assigned_partitions") or assignment.get("assignment") or []
+        return sum(
+            len(p.get("partitions", [])) if isinstance(p, dict) else len(p[1]) for p in parts
+        )
+    partitions = getattr(assignment, "partitions", None)
+    if callable(partitions):
+        return len(partitions())
+    assigned = getattr(assignment, "assignment", None)
+    if isinstance(assigned, list):
+        return sum(len(p) for _, p in assigned)
+    return -1
 
 
 def _committed(admin: KafkaAdminClient, group: str) -> dict[TopicPartition, int]:
