@@ -455,9 +455,10 @@ class Cluster:
     def wait_ready(self, name: str, *, timeout_s: float = 120.0) -> float:
         """Wait until `name` says it is ready; returns the seconds it took.
 
-        The one place that decides readiness: GET the service's /readyz (the api's port, the
-        workers' metrics port). Where a worker has no /readyz yet (404), readiness is its
-        consumer group being stable with a member this process has not shown before."""
+        The one place that decides readiness: the service's /readyz (the api's port, the
+        workers' metrics port) answers 200, and, for a restarted consumer, its group is
+        stable again with a new member and every partition held (a fault injected before
+        that would test the rebalance, not the fault)."""
         service = self.services[name]
         started = time.monotonic()
         deadline = started + timeout_s
@@ -478,13 +479,8 @@ class Cluster:
         except httpx.HTTPError as exc:
             service.readiness = f"{service.ready_url}: {type(exc).__name__}"
             return False
-        # Without its own /readyz, a worker's Prometheus server answers every path with the
-        # metrics (200); a 404 means the same: fall back to the consumer group.
-        exposition = "version=0.0.4" in response.headers.get("content-type", "")
-        if response.status_code == 404 or exposition:
-            return self._group_has_new_member(service)
         service.readiness = f"{service.ready_url}: {response.status_code} {response.text[:200]}"
-        return response.status_code == 200
+        return response.status_code == 200 and self._group_has_new_member(service)
 
     def _group_has_new_member(self, service: Service) -> bool:
         """The group is stable, has a member this process has not shown before, and its
