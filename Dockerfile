@@ -21,6 +21,10 @@ RUN pip install --require-hashes -r requirements.txt
 COPY pyproject.toml README.md ./
 COPY libs ./libs
 COPY services ./services
+# Runtime only: the demo package is removed and tools/ (training, corpus) is never copied; hatch
+# leaves a listed package folder that is absent out of the wheel. The lock above has no [train]
+# extra either. tests/test_runtime_install.py builds the wheel from these same steps.
+RUN rm -rf services/cli/smileback/cli/demo
 # Dependencies came from the lock above; this installs only the smileback distribution itself.
 RUN pip install --no-deps . && rm -rf /src
 

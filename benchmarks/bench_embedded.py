@@ -18,10 +18,10 @@ from datetime import UTC, datetime
 from io import StringIO
 from pathlib import Path
 
-from smileback.cli.embedded import EmbeddedStack
+from smileback.cli.demo.embedded import EmbeddedStack
+from smileback.cli.demo.scenario import BRAND, BRAND_TERMS, generate
 from smileback.common.clock import utc_now
 from smileback.common.events import Mention
-from smileback.ingest.scenario import BRAND, BRAND_TERMS, generate
 from smileback.scorer.factory import default_pipeline
 
 

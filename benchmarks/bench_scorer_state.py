@@ -44,9 +44,9 @@ import matplotlib.pyplot as plt
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from timing import interleaved  # benchmarks/timing.py, beside this script
 
+from smileback.cli.demo.scenario import generate
 from smileback.common.events import Mention, ScoredMention, Scores, encode
 from smileback.common.topics import Topics
-from smileback.ingest.scenario import generate
 from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
 from smileback.scorer.factory import default_pipeline

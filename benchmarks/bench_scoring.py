@@ -29,10 +29,10 @@ from timing import interleaved  # benchmarks/ is on sys.path when a script there
 from smileback.common.events import Mention
 from smileback.scorer.factory import default_pipeline
 from smileback.scorer.model.artifact import load_model
-from smileback.scorer.model.commands import default_brand_set
-from smileback.scorer.model.data import default_tweeteval_dir, load_labelled, load_tweeteval
 from smileback.scorer.model.scorer import ModelScorer
-from smileback.scorer.text_scoring import InterimLexiconScorer
+from smileback.training.commands import default_brand_set
+from smileback.training.data import default_tweeteval_dir, load_labelled, load_tweeteval
+from smileback.training.vader import InterimLexiconScorer
 
 
 def _texts() -> tuple[str, list[str]]:

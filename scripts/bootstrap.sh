@@ -13,5 +13,6 @@ if [ ! -x .tools/bin/uv ] || [ "$(.tools/bin/uv --version | cut -d' ' -f2)" != "
   .tools/bin/pip install --quiet --disable-pip-version-check "uv==$UV_VERSION"
 fi
 groups=(--no-dev)
-[ "${1:-}" = "--dev" ] && groups=()
+# Development also gets the [train] extra: the tests train and evaluate the model.
+[ "${1:-}" = "--dev" ] && groups=(--extra train)
 UV_PYTHON_DOWNLOADS=never .tools/bin/uv sync --quiet --frozen --python "$PYTHON" "${groups[@]}"

@@ -4,8 +4,8 @@ import time
 
 import httpx
 
+from smileback.cli.demo.scenario import bundled_scenario_path, scenario_facts
 from smileback.common.events import incident_id_for
-from smileback.ingest.scenario import bundled_scenario_path, scenario_facts
 from tests.support.infra import free_ports
 from tests.support.processes import SMILEBACK, ServiceProcess
 

@@ -15,10 +15,10 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer
 
+from smileback.cli.demo.scenario import BRAND_TERMS, generate, scenario_facts
 from smileback.common.errors import SchemaError
 from smileback.common.events import DlqRecord, Mention, decode
 from smileback.common.topics import Topics
-from smileback.ingest.scenario import BRAND_TERMS, generate, scenario_facts
 from tests.support.infra import ensure_topics
 
 _RUN = (

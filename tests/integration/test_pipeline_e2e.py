@@ -17,9 +17,9 @@ from kafka import KafkaConsumer
 from sqlalchemy import create_engine, text
 
 from smileback.alerts.notifiers import verify_signature
+from smileback.cli.demo.scenario import generate, scenario_facts
 from smileback.common.events import DlqRecord, ScoredMention, decode, incident_id_for
 from smileback.common.topics import Topics
-from smileback.ingest.scenario import generate, scenario_facts
 from tests.support.infra import ensure_topics, free_ports
 from tests.support.processes import ServiceProcess
 

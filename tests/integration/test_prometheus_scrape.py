@@ -9,7 +9,7 @@ import time
 import httpx
 import pytest
 
-from smileback.ingest.scenario import bundled_scenario_path, scenario_facts
+from smileback.cli.demo.scenario import bundled_scenario_path, scenario_facts
 from tests.support.infra import free_ports
 from tests.support.processes import ServiceProcess
 

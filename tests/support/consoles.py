@@ -24,8 +24,9 @@ from pathlib import Path
 import httpx
 from kafka import KafkaConsumer, TopicPartition
 
-from smileback.cli.demo import DEMO_BRANDS
-from smileback.cli.embedded import EmbeddedStack
+from smileback.cli.demo.embedded import EmbeddedStack
+from smileback.cli.demo.run import DEMO_BRANDS
+from smileback.cli.demo.scenario import bundled_scenario_path, scenario_facts
 from smileback.common.clock import utc_now
 from smileback.common.events import (
     IncidentEvent,
@@ -37,7 +38,6 @@ from smileback.common.events import (
 )
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.topics import Topics
-from smileback.ingest.scenario import bundled_scenario_path, scenario_facts
 from tests.api.postgres import fresh_database
 from tests.support.infra import ensure_topics, free_ports, topic_names
 from tests.support.processes import SMILEBACK, ServiceProcess

@@ -7,8 +7,8 @@ import pytest
 from smileback.common.errors import ConfigError, SmilebackError
 from smileback.scorer.model.artifact import load_model, shipped_dir
 from smileback.scorer.model.card import ARTIFACT_NAME, CARD_NAME
-from smileback.scorer.model.data import sha256_file
 from smileback.scorer.model.errors import ModelError
+from smileback.training.data import sha256_file
 
 
 class Boom:

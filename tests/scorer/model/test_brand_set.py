@@ -13,9 +13,9 @@ import numpy as np
 import pytest
 
 from smileback.scorer.factory import shipped_scorer
-from smileback.scorer.model.commands import default_brand_set
-from smileback.scorer.model.data import load_labelled
-from smileback.scorer.model.metrics import split_metrics
+from smileback.training.commands import default_brand_set
+from smileback.training.data import load_labelled
+from smileback.training.metrics import split_metrics
 
 BRAND_SET = Path(__file__).resolve().parents[2] / "data" / "brand_mentions.jsonl"
 INDEX = {"negative": 0, "neutral": 1, "positive": 2}

@@ -8,8 +8,8 @@ import pytest
 
 from smileback.scorer.model.artifact import load_model, shipped_dir
 from smileback.scorer.model.card import ARTIFACT_NAME, CARD_NAME, ModelCard
-from smileback.scorer.model.data import default_tweeteval_dir, sha256_file
-from smileback.scorer.model.reproducibility import retrain_differences
+from smileback.training.data import default_tweeteval_dir, sha256_file
+from smileback.training.reproducibility import retrain_differences
 from tests.support.processes import SMILEBACK
 
 PNG = b"\x89PNG\r\n\x1a\n"

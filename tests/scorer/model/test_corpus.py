@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from smileback.common.errors import ConfigError
-from smileback.scorer.model.commands import default_brand_set
-from smileback.scorer.model.data import corpus_dir, load_corpus, split_half
-from smileback.scorer.model.training import train
+from smileback.training.commands import default_brand_set
+from smileback.training.data import corpus_dir, load_corpus, split_half
+from smileback.training.training import train
 from tests.scorer.model.conftest import SMALL
 from tests.scorer.model.synthetic import rows
 

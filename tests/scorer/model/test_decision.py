@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from smileback.scorer.model.negativity import NEGATIVE, NEUTRAL, POSITIVE, Decision
-from smileback.scorer.model.training import class_prior
+from smileback.training.training import class_prior
 
 RULE = Decision(threshold=0.37, prior=(0.15, 0.45, 0.40))
 

@@ -13,7 +13,7 @@ from smileback.scorer.model.features import (
     char_grams,
     word_grams,
 )
-from smileback.scorer.model.lexicon import vader_lexicon
+from smileback.training.lexicon import vader_lexicon
 from tests.scorer.model.synthetic import rows
 
 TEXTS = [text for text, _ in rows()]

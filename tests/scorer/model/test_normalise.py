@@ -1,7 +1,7 @@
 import pytest
 
-from smileback.scorer.model.lexicon import vader_lexicon
 from smileback.scorer.model.normalise import Normaliser
+from smileback.training.lexicon import vader_lexicon
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,8 @@ import pytest
 
 from smileback.scorer.model.artifact import load_model
 from smileback.scorer.model.features import SocialFeatures
-from smileback.scorer.model.lexicon import vader_lexicon
 from smileback.scorer.model.normalise import Normaliser
+from smileback.training.lexicon import vader_lexicon
 from tests.scorer.model import reference
 from tests.scorer.model.synthetic import rows as synthetic_rows
 

@@ -3,7 +3,7 @@
 import pytest
 
 from smileback.scorer.model.artifact import load_model
-from smileback.scorer.model.reproducibility import (
+from smileback.training.reproducibility import (
     METRIC_TOLERANCE,
     THRESHOLD_TOLERANCE,
     retrain_differences,

@@ -5,10 +5,10 @@ import pytest
 
 from smileback.common.errors import ConfigError
 from smileback.scorer.model.artifact import LoadedModel, load_model
-from smileback.scorer.model.data import load_labelled, sha256_file, split_half
-from smileback.scorer.model.metrics import best_threshold
 from smileback.scorer.model.scorer import ModelScorer
-from smileback.scorer.model.training import train
+from smileback.training.data import load_labelled, sha256_file, split_half
+from smileback.training.metrics import best_threshold
+from smileback.training.training import train
 from tests.scorer.model.conftest import SMALL
 
 

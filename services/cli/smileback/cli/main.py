@@ -50,8 +50,17 @@ def demo(
     ] = 6.0,
 ) -> None:
     """Run every service in one process on an in-process bus and SQLite."""
-    from smileback.cli.demo import run_demo
-
+    try:
+        from smileback.cli.demo.run import run_demo
+    except ModuleNotFoundError as exc:
+        if exc.name != "smileback.cli.demo":
+            raise
+        typer.echo(
+            "smileback demo: not in this install (service images leave it out); "
+            "run it from the repository with `make demo`",
+            err=True,
+        )
+        raise typer.Exit(2) from None
     run_demo(once=once, port=port, speed=speed)
 
 
@@ -212,7 +221,8 @@ def train(
     ] = None,
 ) -> None:
     """Train the negativity model and write its artifact and model card; progress on stderr."""
-    from smileback.scorer.model.commands import run_train
+    _need_training("train")
+    from smileback.training.commands import run_train
 
     if extra_use not in ("train", "tune"):
         raise _fail(ConfigError(f"--extra-use must be train or tune, not {extra_use!r}"))
@@ -247,13 +257,33 @@ def evaluate(
     ] = None,
 ) -> None:
     """Print the model's and VADER's quality table and write the PR and calibration plots."""
-    from smileback.scorer.model.commands import run_evaluate
+    _need_training("evaluate")
+    from smileback.training.commands import run_evaluate
 
     try:
         table = run_evaluate(model_dir=model, data=data, brand=brand, out=out)
     except ConfigError as exc:
         raise _fail(exc) from exc
     typer.echo(table)
+
+
+def _need_training(command: str) -> None:
+    """Exit 2 with one line unless the training tools (`smileback[train]`) are installed."""
+    try:
+        from smileback.training import missing_extra
+    except ModuleNotFoundError as exc:
+        if exc.name != "smileback.training":
+            raise
+        missing = [exc.name]
+    else:
+        missing = missing_extra()
+    if missing:
+        typer.echo(
+            f"smileback {command}: the training tools are not installed "
+            f"({', '.join(missing)} missing); install smileback[train]",
+            err=True,
+        )
+        raise typer.Exit(2)
 
 
 def main() -> None:

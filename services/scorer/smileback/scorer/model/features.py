@@ -14,27 +14,27 @@ counts with CountVectorizer (min_df) and keeps the most frequent terms, ties cut
 (see `_vocabulary`). Turning texts into
 rows is this module's own code, built for batches: Python touches each token once (a
 dict lookup), and numpy finds a whole batch's n-grams in each vocabulary at once
-through a `_GramIndex`, derived from the vocabularies after loading or fitting.
+through a `GramIndex` (see `grams`), derived from the vocabularies after loading or
+fitting.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence, Sized
-from dataclasses import dataclass
 from functools import partial
-from itertools import chain, count, repeat
+from itertools import chain, repeat
 from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp  # type: ignore[import-untyped]  # scipy ships no stubs
 
+from smileback.scorer.model.grams import IntArray, VocabularyLookup, ints
 from smileback.scorer.model.normalise import Normalised, Normaliser
 
 __all__ = ["LEXICON_FEATURES", "SocialFeatures", "char_grams", "word_grams"]
 
 LEXICON_FEATURES = ("lex:positive", "lex:negative", "lex:balance", "lex:any_pos", "lex:any_neg")
 FloatArray = np.ndarray[Any, np.dtype[np.float32]]
-IntArray = np.ndarray[Any, np.dtype[np.int64]]
 _INT32_MAX = 2**31 - 1
 
 
@@ -81,7 +81,7 @@ class SocialFeatures:
         self.word_vocabulary: dict[str, int] = {}
         self.char_vocabulary: dict[str, int] = {}
         self.idf: FloatArray = np.zeros(0, dtype=np.float32)
-        self._lookup: _Lookup | None = None
+        self._lookup: VocabularyLookup | None = None
 
     def __getstate__(self) -> dict[str, Any]:
         # The n-gram lookup is derived from the vocabularies: rebuilt on first use, never pickled.
@@ -151,10 +151,10 @@ class SocialFeatures:
             markers += map(marker_column, doc.markers, absent)
             words += map(number, doc.chars)
         n = len(docs)
-        rows, columns = lookup.words.find(_ints(tokens), _rows_of(doc.tokens for doc in docs))
+        rows, columns = lookup.words.find(ints(tokens), _rows_of(doc.tokens for doc in docs))
         word_block = _tally(
             np.concatenate((rows, _rows_of(doc.markers for doc in docs))),
-            np.concatenate((columns, _ints(markers))),
+            np.concatenate((columns, ints(markers))),
             n=n,
             width=self.n_word,
         )
@@ -170,19 +170,19 @@ class SocialFeatures:
             columns,
             width=width,
             rows=_rows_of(doc.chars for doc in docs),
-            words=_ints(words),
+            words=ints(words),
         )
         return word_block, _tally(rows, columns, n=n, width=width)
 
-    def _vocabulary_lookup(self) -> _Lookup:
-        """The vocabularies as `_GramIndex`es, built on first use after loading or fitting."""
+    def _vocabulary_lookup(self) -> VocabularyLookup:
+        """The vocabularies as `GramIndex`es, built on first use after loading or fitting."""
         lookup = self._lookup
         if (
             lookup is None
             or lookup.word_vocabulary is not self.word_vocabulary
             or lookup.char_vocabulary is not self.char_vocabulary
         ):
-            lookup = self._lookup = _Lookup.of(
+            lookup = self._lookup = VocabularyLookup.of(
                 word_vocabulary=self.word_vocabulary, char_vocabulary=self.char_vocabulary
             )
         return lookup
@@ -213,138 +213,6 @@ class SocialFeatures:
         values[lexicon_at] = _lexicon_rows(docs).ravel()
         columns[lexicon_at] = np.tile(width + np.arange(extra), n)
         return sp.csr_matrix((values, columns, indptr), shape=(n, width + extra))
-
-
-class _GramIndex:
-    """The n-grams of a vocabulary over numbered symbols (tokens, characters), as arrays.
-
-    Symbols are numbered 0..K-1. A 1-gram's rank is its symbol; an n-gram's key is its
-    (n-1)-gram prefix's rank times K plus its last symbol, and its rank the place of
-    that key among the sorted keys of the n-grams the vocabulary holds or starts with.
-    Each rank has the n-gram's vocabulary column, -1 for a prefix that is not a term.
-    """
-
-    def __init__(self, symbols: IntArray, lengths: IntArray, columns: IntArray, *, k: int) -> None:
-        """Index the terms whose symbols, run together, are `symbols`."""
-        self.k = k
-        starts = np.cumsum(lengths) - lengths
-        self.unigram = np.full(k + 1, -1, dtype=np.int64)  # [-1] answers an unknown symbol
-        self.unigram[symbols[starts[lengths == 1]]] = columns[lengths == 1]
-        self.levels: list[_Level] = []
-        ranks = symbols[starts]
-        prefixes = k
-        for size in range(2, int(lengths.max(initial=0)) + 1):
-            alive = lengths >= size
-            keys = ranks[alive] * k + symbols[starts[alive] + size - 1]
-            kept, ranks_alive = np.unique(keys, return_inverse=True)
-            ranks = np.full(len(lengths), -1, dtype=np.int64)
-            ranks[alive] = ranks_alive
-            found = np.full(len(kept) + 1, -1, dtype=np.int64)  # [-1] answers rank -1
-            whole = lengths == size
-            found[ranks[whole]] = columns[whole]
-            self.levels.append(_Level.of(kept, found, space=prefixes * k))
-            prefixes = len(kept)
-
-    def find(self, symbols: IntArray, segments: IntArray) -> tuple[IntArray, IntArray]:
-        """(segment, column) of every term occurring in `symbols` within one segment.
-
-        `symbols` holds -1 for a symbol the vocabulary does not know; `segments` numbers
-        the run of symbols (a doc, a word) each belongs to, in order.
-        """
-        found_segments = [segments]
-        found_columns = [self.unigram[symbols]]
-        ranks = symbols
-        for gap, level in enumerate(self.levels, start=1):
-            prefix, last = ranks[:-1], symbols[gap:]
-            known = (prefix >= 0) & (last >= 0) & (segments[:-gap] == segments[gap:])
-            ranks = level.ranks(prefix * self.k + last, known)
-            found_segments.append(segments[:-gap])
-            found_columns.append(level.columns[ranks])
-        every = np.concatenate(found_columns)
-        hit = every >= 0
-        return np.concatenate(found_segments)[hit], every[hit]
-
-
-@dataclass(frozen=True)
-class _Level:
-    """The n-grams of one size: how a key finds its rank, and each rank's column."""
-
-    keys: IntArray  # sorted
-    table: np.ndarray[Any, np.dtype[np.int32]]  # key -> rank or -1; empty if too large
-    columns: IntArray  # rank -> vocabulary column or -1; [-1] is -1
-
-    _TABLE_LIMIT = 1 << 21  # a level whose keys are all below this gets a table (8 MB at most)
-
-    @classmethod
-    def of(cls, keys: IntArray, columns: IntArray, *, space: int) -> _Level:
-        """The level of sorted `keys`, all below `space`."""
-        table = np.full(space if space <= cls._TABLE_LIMIT else 0, -1, dtype=np.int32)
-        if len(table):
-            table[keys] = np.arange(len(keys), dtype=np.int32)
-        return cls(keys, table, columns)
-
-    def ranks(self, query: IntArray, known: np.ndarray[Any, np.dtype[np.bool_]]) -> IntArray:
-        """The rank of each key of `query`, -1 where not `known` or not found."""
-        if len(self.table):  # a lookup rather than a binary search: most levels fit
-            return np.where(known, self.table[np.where(known, query, 0)], -1).astype(np.int64)
-        # Searching in key order keeps each search near the last: twice as fast.
-        order = np.argsort(query)
-        at = np.empty(len(query), dtype=np.int64)
-        at[order] = np.searchsorted(self.keys, query[order])
-        return np.where(known & (self.keys.take(at, mode="clip") == query), at, -1)
-
-
-@dataclass(frozen=True)
-class _Lookup:
-    """Both vocabularies as `_GramIndex`es, with what numbers their symbols."""
-
-    word_vocabulary: dict[str, int]
-    char_vocabulary: dict[str, int]
-    token_ids: dict[str, int]
-    words: _GramIndex
-    alphabet: IntArray  # sorted code points of the char vocabulary; a symbol is its place
-    chars: _GramIndex
-
-    @classmethod
-    def of(cls, *, word_vocabulary: dict[str, int], char_vocabulary: dict[str, int]) -> _Lookup:
-        """Index both vocabularies."""
-        # A term's tokens are separated by single spaces; all terms' tokens at once, in C.
-        tokens = " ".join(word_vocabulary).split(" ") if word_vocabulary else []
-        token_ids = dict(zip(dict.fromkeys(tokens), count()))
-        words = _GramIndex(
-            _ints(list(map(token_ids.__getitem__, tokens))),
-            _ints(list(map(str.count, word_vocabulary, repeat(" ")))) + 1,
-            _ints(list(word_vocabulary.values())),
-            k=len(token_ids),
-        )
-        alphabet, spelled = np.unique(_code_points("".join(char_vocabulary)), return_inverse=True)
-        chars = _GramIndex(
-            spelled,
-            _ints(list(map(len, char_vocabulary))),
-            _ints(list(char_vocabulary.values())),
-            k=len(alphabet),
-        )
-        return cls(word_vocabulary, char_vocabulary, token_ids, words, alphabet, chars)
-
-    def character_ids(self, text: str) -> IntArray:
-        """The symbol of each character of `text`, -1 where the char vocabulary has none."""
-        points = _code_points(text)
-        if not len(self.alphabet):
-            return np.full(len(points), -1, dtype=np.int64)
-        at = np.searchsorted(self.alphabet, points)
-        return np.where(self.alphabet.take(at, mode="clip") == points, at, -1)
-
-
-def _code_points(text: str) -> IntArray:
-    """The code point of each character (lone surrogates included, as Python counts them)."""
-    return np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32).astype(
-        np.int64
-    )
-
-
-def _ints(values: list[int]) -> IntArray:
-    """A list of ints as an int64 array."""
-    return np.fromiter(values, dtype=np.int64, count=len(values))
 
 
 def _rows_of(items: Iterable[Sized]) -> IntArray:

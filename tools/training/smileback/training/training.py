@@ -34,17 +34,17 @@ from sklearn.svm import LinearSVC
 
 from smileback.scorer.model.artifact import dump_model
 from smileback.scorer.model.card import ARTIFACT_NAME, CARD_NAME, ModelCard, SplitMetrics
-from smileback.scorer.model.data import Labelled, load_tweeteval, split_half
 from smileback.scorer.model.features import SocialFeatures
-from smileback.scorer.model.lexicon import vader_lexicon
-from smileback.scorer.model.metrics import (
+from smileback.scorer.model.negativity import Decision, NegativityModel, explainable_columns
+from smileback.training.data import Labelled, load_tweeteval, split_half
+from smileback.training.lexicon import vader_lexicon
+from smileback.training.metrics import (
     THRESHOLD_STEP,
     THRESHOLD_WINDOW,
     best_threshold,
     split_metrics,
 )
-from smileback.scorer.model.negativity import Decision, NegativityModel, explainable_columns
-from smileback.scorer.model.numerics import build_environment, single_threaded
+from smileback.training.numerics import build_environment, single_threaded
 
 __all__ = ["CARD_VERSION", "TrainOptions", "TrainResult", "class_prior", "fit_model", "train"]
 

@@ -7,8 +7,8 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from smileback.cli.demo import scenario_text as words
 from smileback.common.events import Author
-from smileback.ingest import scenario_text as words
 
 __all__ = ["B32", "Planner", "Post", "Who"]
 

@@ -18,9 +18,9 @@ import numpy as np
 
 from smileback.common.events import Sentiment
 from smileback.scorer.model.card import SplitMetrics
-from smileback.scorer.model.data import Labelled
-from smileback.scorer.model.metrics import split_metrics
 from smileback.scorer.text_scoring import TextScorer
+from smileback.training.data import Labelled
+from smileback.training.metrics import split_metrics
 
 __all__ = ["EvalSet", "Evaluation", "evaluate", "format_table"]
 

@@ -1,4 +1,4 @@
-"""`smileback demo`: the bundled Acme Coffee scenario through every service in one process."""
+"""Replaying the bundled Acme Coffee scenario through every service in one process."""
 
 from __future__ import annotations
 
@@ -15,11 +15,11 @@ from typing import TextIO
 
 from smileback.api.app import create_app
 from smileback.api.runner import build_server
-from smileback.cli.embedded import EmbeddedStack
+from smileback.cli.demo.embedded import EmbeddedStack
+from smileback.cli.demo.scenario import bundled_scenario_path
 from smileback.common.clock import utc_now
 from smileback.common.events import Mention
 from smileback.common.logging import configure_logging
-from smileback.ingest.scenario import bundled_scenario_path
 
 __all__ = ["DEMO_BRANDS", "run_demo"]
 

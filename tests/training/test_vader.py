@@ -1,7 +1,8 @@
 import pytest
 
 from smileback.common.events import Sentiment
-from smileback.scorer.text_scoring import InterimLexiconScorer, TextScorer
+from smileback.scorer.text_scoring import TextScorer
+from smileback.training.vader import InterimLexiconScorer
 
 COMPLAINT = "Acme support is terrible, the worst service ever. I hate this :("
 PRAISE = "Thank you Acme, the team was amazing and so helpful!"

@@ -5,15 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
-from smileback.common.bus import InMemoryBus
-from smileback.common.errors import SchemaError
-from smileback.common.events import Mention, decode
-from smileback.common.topics import Topics
-from smileback.ingest.dedupe import SeenIds
-from smileback.ingest.normalise import parse_mention
-from smileback.ingest.replay import replay
-from smileback.ingest.rules import BrandMatcher
-from smileback.ingest.scenario import (
+from smileback.cli.demo.scenario import (
     BRAND_TERMS,
     BUNDLED_SEED,
     BUNDLED_START,
@@ -24,6 +16,14 @@ from smileback.ingest.scenario import (
     main,
     scenario_facts,
 )
+from smileback.common.bus import InMemoryBus
+from smileback.common.errors import SchemaError
+from smileback.common.events import Mention, decode
+from smileback.common.topics import Topics
+from smileback.ingest.dedupe import SeenIds
+from smileback.ingest.normalise import parse_mention
+from smileback.ingest.replay import replay
+from smileback.ingest.rules import BrandMatcher
 
 START = datetime(2026, 5, 2, 7, 30, tzinfo=UTC)
 MACRO = 100_000
@@ -56,7 +56,7 @@ def test_the_same_seed_gives_the_same_lines_and_another_seed_does_not():
 def test_the_bundled_file_is_the_default_scenario():
     path = bundled_scenario_path()
     assert path.parent.name == "data"
-    assert path.parent.parent.name == "ingest"
+    assert path.parent.parent.name == "demo"
     expected = generate(start=BUNDLED_START, seed=BUNDLED_SEED, total=BUNDLED_TOTAL)
     assert path.read_bytes() == b"".join(line + b"\n" for line in expected)
 

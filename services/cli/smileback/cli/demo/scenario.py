@@ -6,7 +6,7 @@ replies and quotes within minutes; a few complaints from small accounts; a post 
 later deleted (a tombstone line); and two bad lines for the DLQ. Only that one author
 has a large audience, so exactly one large-audience complaint exists at any size.
 
-Write the bundled file with `python -m smileback.ingest.scenario --write-bundled`.
+Write the bundled file with `python -m smileback.cli.demo.scenario --write-bundled`.
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
+from smileback.cli.demo import scenario_text as words
+from smileback.cli.demo.scenario_facts import ScenarioFacts, scenario_facts
+from smileback.cli.demo.scenario_plan import B32, Planner, Post
 from smileback.common.events import Mention, MentionMetrics, Thread
-from smileback.ingest import scenario_text as words
-from smileback.ingest.scenario_facts import ScenarioFacts, scenario_facts
-from smileback.ingest.scenario_plan import B32, Planner, Post
 
 __all__ = [
     "BRAND",
@@ -72,7 +72,7 @@ def generate(
 
 def bundled_scenario_path() -> Path:
     """Where the bundled scenario file lives inside the installed package."""
-    return Path(str(resources.files("smileback.ingest") / "data" / "demo_scenario.jsonl"))
+    return Path(str(resources.files("smileback.cli.demo") / "data" / "demo_scenario.jsonl"))
 
 
 def write_bundled() -> Path:
@@ -85,7 +85,7 @@ def write_bundled() -> Path:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Print a scenario as JSON lines on stdout, or rewrite the bundled file."""
-    parser = argparse.ArgumentParser(prog="python -m smileback.ingest.scenario")
+    parser = argparse.ArgumentParser(prog="python -m smileback.cli.demo.scenario")
     parser.add_argument("--start", type=datetime.fromisoformat, default=BUNDLED_START)
     parser.add_argument("--seed", type=int, default=BUNDLED_SEED)
     parser.add_argument("--total", type=int, default=BUNDLED_TOTAL)

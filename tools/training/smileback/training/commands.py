@@ -8,7 +8,8 @@ from pathlib import Path
 from typing import TextIO
 
 from smileback.scorer.model.artifact import load_model, shipped_dir
-from smileback.scorer.model.data import (
+from smileback.scorer.model.scorer import ModelScorer
+from smileback.training.data import (
     corpus_dir,
     default_tweeteval_dir,
     load_corpus,
@@ -16,17 +17,16 @@ from smileback.scorer.model.data import (
     load_tweeteval,
     split_half,
 )
-from smileback.scorer.model.evaluation import EvalSet, evaluate, format_table
-from smileback.scorer.model.scorer import ModelScorer
-from smileback.scorer.model.training import ExtraUse, TrainOptions, TrainResult, train
-from smileback.scorer.text_scoring import InterimLexiconScorer
+from smileback.training.evaluation import EvalSet, evaluate, format_table
+from smileback.training.training import ExtraUse, TrainOptions, TrainResult, train
+from smileback.training.vader import InterimLexiconScorer
 
 __all__ = ["default_brand_set", "run_evaluate", "run_train"]
 
 
 def default_brand_set() -> Path:
     """The brand-directed check set kept with the repository's tests."""
-    return Path(__file__).resolve().parents[5] / "tests" / "data" / "brand_mentions.jsonl"
+    return Path(__file__).resolve().parents[4] / "tests" / "data" / "brand_mentions.jsonl"
 
 
 def run_train(

@@ -6,9 +6,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 
+from smileback.cli.demo import scenario_text as words
 from smileback.common.errors import SchemaError
 from smileback.common.events import Mention, decode
-from smileback.ingest import scenario_text as words
 
 __all__ = ["KINDS", "MACRO_FOLLOWERS", "ScenarioFacts", "scenario_facts"]
 

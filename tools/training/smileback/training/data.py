@@ -64,7 +64,7 @@ def default_tweeteval_dir() -> Path:
     configured = os.environ.get(TWEETEVAL_ENV)
     if configured:
         return Path(configured)
-    repo = Path(__file__).resolve().parents[5]
+    repo = Path(__file__).resolve().parents[4]
     return repo.parent / "shared" / "data" / "tweeteval"
 
 
