@@ -11,11 +11,10 @@ Blocks, in column order:
 The word and char blocks are TF-IDF weighted (1 + log tf, smoothed idf) and each is
 scaled to unit length per row, as TfidfVectorizer(sublinear_tf=True) would. Fitting
 counts with CountVectorizer (min_df) and keeps the most frequent terms, ties cut A to Z
-(see `_vocabulary`). Turning texts into
-rows is this module's own code, built for batches: Python touches each token once (a
-dict lookup), and numpy finds a whole batch's n-grams in each vocabulary at once
-through a `GramIndex` (see `grams`), derived from the vocabularies after loading or
-fitting.
+(see `_vocabulary`). Turning texts into rows is this module's own code, built for
+batches: Python touches each token once (a dict lookup), and numpy finds a whole batch's
+n-grams in each vocabulary at once through a `GramIndex` (module `grams`), derived from
+the vocabularies after loading or fitting.
 """
 
 from __future__ import annotations
