@@ -97,3 +97,11 @@ def test_regex_characters_in_terms_are_literal():
 def test_invalid_terms_are_a_config_error(brands, reason):
     with pytest.raises(ConfigError, match=reason):
         BrandMatcher.from_terms(brands)
+
+
+def test_operator_words_quotes_and_parentheses_in_terms_are_literal():
+    brands = {"acme": ["NOT acme", '"acme"', "acme (uk)"]}
+    assert _brand("this is NOT acme", brands=brands) == "acme"
+    assert _brand('they said "Acme" loudly', brands=brands) == "acme"
+    assert _brand("ACME (UK) ltd", brands=brands) == "acme"
+    assert _brand("acme alone", brands=brands) is None

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from smileback.alerts.yamlconf import Located, read_yaml, validate_located
 from smileback.common.events import ReachTier, Severity
+from smileback.common.rules import is_token
 
 __all__ = [
     "BrandPolicy",
@@ -92,10 +93,11 @@ class BrandPolicy(_Strict):
     @field_validator("handles")
     @classmethod
     def _handles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [h for h in value if not h.strip().lstrip("@") or " " in h.strip()]
+        handles = tuple("@" + h.strip().lstrip("@") for h in value)
+        bad = [h for h, handle in zip(value, handles, strict=True) if not is_token(handle)]
         if bad:
             raise ValueError(f"handles must be single words like @acmehelp, not {bad[0]!r}")
-        return tuple("@" + h.strip().lstrip("@") for h in value)
+        return handles
 
     @field_validator("pagerduty_severity")
     @classmethod
@@ -161,7 +163,7 @@ def load_policy(path: str | Path) -> Policy:
 def brand_handles(brands: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
     """Each brand's @handles among its match terms (as in SMILEBACK_BRANDS)."""
     return {
-        brand: tuple(term for term in terms if term.startswith("@") and len(term) > 1)
+        brand: tuple(term for term in terms if term.startswith("@") and is_token(term))
         for brand, terms in brands.items()
     }
 
