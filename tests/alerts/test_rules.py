@@ -114,7 +114,7 @@ def test_surge_pages_when_volume_is_well_above_baseline() -> None:
         RULE_BRAND_SURGE,
         Severity.WARNING,
     )
-    assert "30 negative mentions" in surge.reason
+    assert "30 negative mentions in the last hour, 6.0x the usual 5.0" in surge.reason
     for volume in (BrandVolume(negatives=19, baseline=0), BrandVolume(negatives=30, baseline=12)):
         assert classify(mention=mention, policy=POLICY, volume=volume).action is Action.TRIAGE
 

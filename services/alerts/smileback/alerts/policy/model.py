@@ -62,6 +62,8 @@ class SurgeRule(_Strict):
     enabled: bool = True
     min_ratio: Annotated[float, Field(gt=1.0)] = 3.0
     min_negatives: Annotated[int, Field(ge=1)] = 20
+    # Groups pages into one surge incident per brand and window; the count itself is always
+    # the last hour, because the scorer's baseline is per hour.
     window_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
     severity: Severity = Severity.WARNING
 

@@ -140,7 +140,7 @@ def _page(
             rule=RULE_BRAND_SURGE,
             severity=surge.severity,
             reason=(
-                f"{volume.negatives} negative mentions in {surge.window_minutes} min, "
+                f"{volume.negatives} negative mentions in the last hour, "
                 f"{volume.ratio:.1f}x the usual {volume.baseline:.1f}"
             ),
         )
