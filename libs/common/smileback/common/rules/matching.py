@@ -31,18 +31,18 @@ class CompiledRule:
         """True when the text satisfies the rule."""
         # Rules of words and phrases only (most brand term lists) skip the tokeniser.
         found = tokens(text) if self._needs_tokens else frozenset()
-        return self._eval(self.tree, text=text, tokens=found)
+        return self._eval(self.tree, text=text, found=found)
 
-    def _eval(self, node: Node, *, text: str, tokens: frozenset[str]) -> bool:
+    def _eval(self, node: Node, *, text: str, found: frozenset[str]) -> bool:
         if isinstance(node, Term):
             if node.kind in _TEXTUAL:
                 return self._patterns[node].search(text) is not None
-            return node.value in tokens
+            return node.value in found
         if isinstance(node, Not):
-            return not self._eval(node.child, text=text, tokens=tokens)
+            return not self._eval(node.child, text=text, found=found)
         if isinstance(node, And):
-            return all(self._eval(c, text=text, tokens=tokens) for c in node.children)
-        return any(self._eval(c, text=text, tokens=tokens) for c in node.children)
+            return all(self._eval(c, text=text, found=found) for c in node.children)
+        return any(self._eval(c, text=text, found=found) for c in node.children)
 
 
 def compile_rule(text: str) -> CompiledRule:
