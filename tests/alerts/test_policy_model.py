@@ -85,6 +85,9 @@ def test_shipped_example_loads() -> None:
         pytest.param(
             "brands:\n  acme:\n    handles: ['two words']\n", 3, "single words", id="handles"
         ),
+        pytest.param(
+            "brands:\n  acme:\n    handles: ['@acme.']\n", 3, "not '@acme.'", id="not-a-handle"
+        ),
         pytest.param("version: 2\n", 1, "version", id="version"),
         pytest.param("- just\n- a list\n", 1, "dictionary", id="not-a-mapping"),
     ],
@@ -107,7 +110,9 @@ def test_an_error_in_the_defaults_is_reported_at_the_defaults(tmp_path: Path) ->
 
 
 def test_handles_from_brand_terms_are_added() -> None:
-    handles = brand_handles({"acme": ["acme", "@acmehelp", "#acmefail", "@"], "globex": ["globex"]})
+    handles = brand_handles(
+        {"acme": ["acme", "@acmehelp", "#acmefail", "@", "@-x"], "globex": ["globex"]}
+    )
     assert handles == {"acme": ("@acmehelp",), "globex": ()}
     policy = Policy().with_handles(handles)
     assert policy.for_brand("acme").handles == ("@acmehelp",)

@@ -15,7 +15,9 @@ from smileback.alerts.policy import (
     brand_volume,
     classify,
 )
-from smileback.common.events import QueueName, ReachTier, Sentiment, Severity
+from smileback.alerts.policy import rules as policy_rules
+from smileback.common.events import QueueName, ReachTier, ScoredMention, Sentiment, Severity
+from smileback.common.rules import CompiledRule, Node, compile_tree
 from tests.alerts.factory import scored
 
 POLICY = BrandPolicy(handles=("@acmehelp",))
@@ -112,7 +114,7 @@ def test_surge_pages_when_volume_is_well_above_baseline() -> None:
         RULE_BRAND_SURGE,
         Severity.WARNING,
     )
-    assert "30 negative mentions" in surge.reason
+    assert "30 negative mentions in the last hour, 6.0x the usual 5.0" in surge.reason
     for volume in (BrandVolume(negatives=19, baseline=0), BrandVolume(negatives=30, baseline=12)):
         assert classify(mention=mention, policy=POLICY, volume=volume).action is Action.TRIAGE
 
@@ -169,3 +171,60 @@ def test_handles_are_per_brand() -> None:
         "m1", brand="globex", text="thanks @acmehelp", negativity=0.0, sentiment=Sentiment.POSITIVE
     )
     assert classify(mention=other, policy=BrandPolicy()).action is Action.NONE
+
+
+def kind(mention_id: str, text: str, *, brand: str = "acme") -> ScoredMention:
+    return scored(mention_id, text=text, brand=brand, negativity=0.05, sentiment=Sentiment.POSITIVE)
+
+
+@pytest.mark.parametrize(
+    ("text", "addressed"),
+    [
+        ("Acme's new cup is lovely", True),
+        ("thanks @ACME!", True),
+        ("loving it #acme", True),
+        ("thank you @AcmeHelp.", True),
+        ("acmetools are lovely", False),
+        ("thanks @acmehelpdesk", False),
+        ("write to x@acme, lovely", False),
+        ("thanks @acme.bsky.social", False),  # another account: handles match whole tokens
+        ("thanks @acme@mastodon.social", False),
+        ("thanks @acmehelp-uk", False),
+        ("#acme-fans are lovely", False),
+    ],
+)
+def test_kind_mentions_addressed_to_the_brand(text: str, addressed: bool) -> None:
+    action = classify(mention=kind("k1", text), policy=POLICY).action
+    assert action is (Action.SMILE_BACK if addressed else Action.NONE)
+
+
+def test_a_brand_name_of_two_words_is_a_phrase() -> None:
+    policy = BrandPolicy()
+    for text, action in (("ACME  Coffee rocks", Action.SMILE_BACK), ("acme rocks", Action.NONE)):
+        decision = classify(mention=kind("k1", text, brand="acme coffee"), policy=policy)
+        assert decision.action is action
+
+
+def test_the_addressee_rule_is_compiled_once_per_brand(monkeypatch: pytest.MonkeyPatch) -> None:
+    compiled: list[Node] = []
+
+    def counting(tree: Node) -> CompiledRule:
+        compiled.append(tree)
+        return compile_tree(tree)
+
+    monkeypatch.setattr(policy_rules, "compile_tree", counting)
+    policy = BrandPolicy(handles=("@oncehelp",))
+    for i in range(5):
+        classify(mention=kind(f"k{i}", "thanks @oncehelp", brand="onceco"), policy=policy)
+    classify(mention=kind("k9", "thanks onceco", brand="onceco"), policy=BrandPolicy())
+    assert len(compiled) == 2  # one per (brand, handles), not one per mention
+
+
+def test_surge_ratio_is_negatives_over_the_scorers_baseline_floored_at_one() -> None:
+    assert BrandVolume(negatives=30, baseline=10.0).ratio == 3.0
+    assert BrandVolume(negatives=20, baseline=0.0).ratio == 20.0
+    at_threshold = BrandVolume(negatives=30, baseline=10.0)  # min_ratio 3.0 is inclusive
+    mention = scored("s1", tier=ReachTier.NANO)
+    assert classify(mention=mention, policy=POLICY, volume=at_threshold).rule == RULE_BRAND_SURGE
+    below = BrandVolume(negatives=30, baseline=10.5)
+    assert classify(mention=mention, policy=POLICY, volume=below).action is Action.TRIAGE

@@ -141,3 +141,15 @@ def test_events_are_immutable():
     mention = Mention(id="m", text="t")
     with pytest.raises(ValueError, match="frozen"):
         mention.text = "changed"  # type: ignore[misc]
+
+
+def test_a_scored_mention_from_an_older_scorer_still_decodes_without_its_surge_ratio():
+    old = ScoredMention.of(Mention(id="m1", text="bad", brand="acme"), _scores())
+    raw = json.loads(encode(old))
+    raw["scores"].update(brand_negative_now=20, brand_negative_baseline=2.0, brand_surge_ratio=7.0)
+    decoded = decode(ScoredMention, json.dumps(raw).encode())
+    assert decoded.scores.brand_negative_baseline == 2.0
+    assert "brand_surge_ratio" not in json.loads(encode(decoded))["scores"]
+    raw["scores"]["brand_surge_ratioo"] = 1.0  # any other unknown field is still refused
+    with pytest.raises(SchemaError, match="brand_surge_ratioo: Extra inputs are not permitted"):
+        decode(ScoredMention, json.dumps(raw).encode())

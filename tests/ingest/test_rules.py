@@ -2,7 +2,8 @@ import pytest
 
 from smileback.common.errors import ConfigError
 from smileback.common.events import Mention
-from smileback.ingest.rules import BrandMatcher
+from smileback.common.rules import Or, Term, TermKind, render_rule
+from smileback.ingest.rules import BrandMatcher, BrandRule
 
 BRANDS = {
     "acme": ["acme coffee", "@acmecoffee", "#acmecoffee"],
@@ -97,3 +98,23 @@ def test_regex_characters_in_terms_are_literal():
 def test_invalid_terms_are_a_config_error(brands, reason):
     with pytest.raises(ConfigError, match=reason):
         BrandMatcher.from_terms(brands)
+
+
+def test_operator_words_quotes_and_parentheses_in_terms_are_literal():
+    brands = {"acme": ["NOT acme", '"acme"', "acme (uk)"]}
+    assert _brand("this is NOT acme", brands=brands) == "acme"
+    assert _brand('they said "Acme" loudly', brands=brands) == "acme"
+    assert _brand("ACME (UK) ltd", brands=brands) == "acme"
+    assert _brand("acme alone", brands=brands) is None
+
+
+def test_a_brands_terms_are_one_or_rule_of_the_rule_language():
+    rule = BrandRule.of(brand="acme", terms=[" acme  coffee ", "@AcmeCoffee", "#acme"])
+    assert rule.rule.tree == Or(
+        (
+            Term(TermKind.PHRASE, "acme coffee"),
+            Term(TermKind.HANDLE, "@acmecoffee"),
+            Term(TermKind.TAG, "#acme"),
+        )
+    )
+    assert render_rule(rule.rule.tree) == '"acme coffee" OR @acmecoffee OR #acme'

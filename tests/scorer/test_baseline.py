@@ -22,7 +22,7 @@ def _feed(times, *, state=None, negative=True, prefix="m"):
     return state, reading
 
 
-def test_a_surge_against_a_quiet_past_has_a_high_ratio():
+def test_a_surge_stands_out_against_a_quiet_past():
     # Two complaints an hour for thirteen hours, then twenty in the last hour.
     past = [T0 + timedelta(minutes=30 * i - 60) for i in range(26)]
     state, _ = _feed(past, prefix="p")
@@ -30,7 +30,6 @@ def test_a_surge_against_a_quiet_past_has_a_high_ratio():
     state, reading = _feed([now + timedelta(minutes=2 * i) for i in range(20)], state=state)
     assert reading.negative_now == 20
     assert reading.negative_baseline == pytest.approx(2.0)
-    assert reading.surge_ratio == pytest.approx(21 / 3)
 
 
 def test_a_steady_brand_does_not_surge():
@@ -38,7 +37,6 @@ def test_a_steady_brand_does_not_surge():
     _, reading = _feed(times)
     assert reading.negative_now == 3
     assert reading.negative_baseline == pytest.approx(3.0)
-    assert reading.surge_ratio == pytest.approx(1.0)
 
 
 def test_a_young_brand_averages_over_the_hours_it_has_history_for():
@@ -89,7 +87,7 @@ def test_state_stays_bounded():
 
 def test_no_state_reads_as_no_volume():
     reading = read(None, at=T0)
-    assert (reading.negative_now, reading.negative_baseline, reading.surge_ratio) == (0, 0.0, 1.0)
+    assert (reading.negative_now, reading.negative_baseline) == (0, 0.0)
 
 
 def test_the_state_round_trips_through_json():

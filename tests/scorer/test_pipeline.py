@@ -111,7 +111,7 @@ def test_brand_baseline_and_author_counts_ride_on_every_scored_mention(pipeline)
     out = {s.id: s.scores for s in pipeline.score_batch(mentions=batch, now=T0)}
     assert [out[f"m{i}"].brand_negative_now for i in range(3)] == [1, 2, 3]
     assert out["kind"].brand_negative_now == 3
-    assert out["kind"].brand_surge_ratio == pytest.approx(4.0)  # no history yet: (3 + 1) / 1
+    assert out["kind"].brand_negative_baseline == 0.0  # no history yet
     assert out["kind"].author_mentions == 4
     assert out["other"].brand_negative_now == 1  # brands are counted apart ...
     assert out["other"].author_mentions == 1  # ... and so are an author's mentions of each
@@ -121,7 +121,8 @@ def test_a_mention_without_brand_has_no_baseline_or_author_figures(pipeline):
     (out,) = pipeline.score_batch(mentions=[mention("m", "bad", author={"id": "fan"})], now=T0)
     assert out.brand is None
     assert (out.scores.brand_negative_now, out.scores.author_mentions) == (0, 0)
-    assert out.scores.brand_surge_ratio == 0.0
+    assert out.scores.brand_negative_baseline == 0.0
+    assert "brand_surge_ratio" not in out.scores.model_dump()
     assert len(pipeline.brands) == len(pipeline.authors) == 0
 
 

@@ -123,6 +123,10 @@ class ReachTier(StrEnum):
     MEGA = "mega"
 
 
+# brand_surge_ratio: the surge ratio is computed by the alerts service's surge rule alone.
+_RETIRED_SCORES = frozenset({"brand_surge_ratio"})
+
+
 class Scores(_Part):
     negativity: Probability
     is_negative: bool
@@ -140,7 +144,15 @@ class Scores(_Part):
     author_mentions: Count = 0  # mentions of the brand by this author so far, this one included
     brand_negative_now: Count = 0  # the brand's negative mentions in the last hour
     brand_negative_baseline: Annotated[float, Field(ge=0.0)] = 0.0  # per hour, prior 12 hours
-    brand_surge_ratio: Annotated[float, Field(ge=0.0)] = 0.0  # (now + 1) / (baseline + 1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_retired(cls, data: Any) -> Any:
+        """Accept and drop fields older scorers wrote, so their records on the topics still
+        decode; every other unknown field is still refused."""
+        if isinstance(data, dict) and not _RETIRED_SCORES.isdisjoint(data):
+            return {key: value for key, value in data.items() if key not in _RETIRED_SCORES}
+        return data
 
 
 class ScoredMention(Mention):

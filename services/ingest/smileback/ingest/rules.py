@@ -1,69 +1,56 @@
 """Brand rules: which brand a mention is about.
 
-Minimal for now: a brand matches when any of its terms occurs in the text. A plain
-word or phrase matches case-insensitively on word boundaries ("acme" matches
-"Acme's" but not "acmes", and never the inside of an @handle or #tag); an @handle
+A brand's configured terms are one OR rule of the brand-rule language
+(`smileback.common.rules`), compiled once: a brand matches when any of its terms occurs
+in the text. A plain word or phrase matches case-insensitively on word boundaries ("acme"
+matches "Acme's" but not "acmes", and never the inside of an @handle or #tag); an @handle
 or #tag term matches a whole @handle or #tag token of the text, case-insensitively
 ("@acmecoffee" matches "@AcmeCoffee!" but not "@acmecoffee_fan" or
-"@acmecoffee.bsky.social"). Boolean queries (AND/OR/NOT) will replace the terms
-behind the same `match` method.
+"@acmecoffee.bsky.social"). A term is taken literally, never parsed as an operator, quote
+or parenthesis.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from smileback.common.errors import ConfigError
 from smileback.common.events import Mention
+from smileback.common.rules import CompiledRule, Or, RuleSyntaxError, Term, compile_tree, term_of
 
 __all__ = ["BrandMatcher", "BrandRule"]
-
-# An @handle or #tag token: a sigil not glued to a preceding word, then word characters,
-# possibly joined by dots, dashes or @ (mastodon "@name@host", bluesky "@name.bsky.social").
-_TOKEN = re.compile(r"(?<![\w@#])[@#]\w(?:[\w.@-]*\w)?")
 
 
 @dataclass(frozen=True)
 class BrandRule:
-    """One brand's terms, compiled."""
+    """One brand's terms, compiled as one OR rule."""
 
     brand: str
-    tokens: frozenset[str]
-    words: re.Pattern[str] | None
+    rule: CompiledRule
 
     @classmethod
     def of(cls, *, brand: str, terms: Sequence[str]) -> BrandRule:
         """Compile a brand's terms, refusing empty or malformed ones."""
-        tokens: set[str] = set()
-        phrases: list[str] = []
+        parsed: list[Term] = []
         for term in terms:
-            cleaned = term.strip()
-            if cleaned[:1] in ("@", "#"):
-                if _TOKEN.fullmatch(cleaned) is None:
-                    raise ConfigError(f"brand {brand!r}: {term!r} is not a valid @handle or #tag")
-                tokens.add(cleaned.lower())
-            elif cleaned:
-                phrases.append(r"\s+".join(re.escape(part) for part in cleaned.split()))
-            else:
+            if not term.strip():
                 raise ConfigError(f"brand {brand!r}: empty match term")
-        if not tokens and not phrases:
+            try:
+                parsed.append(term_of(term))
+            except RuleSyntaxError:
+                # term_of refuses a non-empty term only for a malformed @handle or #tag.
+                raise ConfigError(
+                    f"brand {brand!r}: {term!r} is not a valid @handle or #tag"
+                ) from None
+        if not parsed:
             raise ConfigError(f"brand {brand!r} has no match terms")
-        words = (
-            re.compile(rf"(?<![\w@#])(?:{'|'.join(phrases)})(?!\w)", re.IGNORECASE)
-            if phrases
-            else None
-        )
-        return cls(brand=brand, tokens=frozenset(tokens), words=words)
+        tree = parsed[0] if len(parsed) == 1 else Or(tuple(parsed))
+        return cls(brand=brand, rule=compile_tree(tree))
 
     def matches(self, *, text: str) -> bool:
         """True when any term of the brand occurs in `text`."""
-        if self.words is not None and self.words.search(text):
-            return True
-        return bool(self.tokens) and any(
-            token.lower() in self.tokens for token in _TOKEN.findall(text)
-        )
+        return self.rule.matches(text=text)
 
 
 class BrandMatcher:

@@ -7,9 +7,10 @@ time t, with b the bucket holding t:
     negative baseline = negatives in the 144 buckets before those (the prior twelve hours)
                         / the hours of that span the brand has history for (at least 1),
                         i.e. an average per hour that a new brand does not underestimate
-    surge ratio       = (now + 1) / (baseline + 1)    # add-one keeps quiet brands calm
 
-So a brand that usually sees 2 complaints an hour and now sees 20 has a surge ratio of 7.
+The scorer publishes both and no ratio: the alerts service's brand-surge rule
+(`smileback.alerts.policy.surge`) holds the one surge formula, over this baseline.
+
 State: at most 156 bucket counts, the first bucket the brand was seen in, and the digests
 of its last SEEN_IDS counted negative ids so a redelivered mention never counts twice.
 Mentions older than 13 hours before the brand's newest bucket are too late to count.
@@ -58,7 +59,6 @@ class BrandReading:
 
     negative_now: int
     negative_baseline: float  # per hour
-    surge_ratio: float
     duplicate: bool = False
 
 
@@ -89,9 +89,9 @@ def observe(
 
 
 def read(state: BrandState | None, *, at: datetime) -> BrandReading:
-    """The brand's negative volume now, its hourly baseline and the surge ratio at `at`."""
+    """The brand's negative volume now and its hourly baseline at `at`."""
     if state is None:
-        return BrandReading(negative_now=0, negative_baseline=0.0, surge_ratio=1.0)
+        return BrandReading(negative_now=0, negative_baseline=0.0)
     bucket = int(at.timestamp() // BUCKET_S)
     start = bucket - NOW_BUCKETS + 1  # first bucket of the last hour
     history = start - HISTORY_BUCKETS
@@ -102,7 +102,4 @@ def read(state: BrandState | None, *, at: datetime) -> BrandReading:
         elif history <= b < start:
             before += n
     hours = min(HISTORY_BUCKETS, max(0, start - max(history, state.since))) / _BUCKETS_PER_HOUR
-    baseline = before / max(1.0, hours)
-    return BrandReading(
-        negative_now=now, negative_baseline=baseline, surge_ratio=(now + 1) / (baseline + 1)
-    )
+    return BrandReading(negative_now=now, negative_baseline=before / max(1.0, hours))

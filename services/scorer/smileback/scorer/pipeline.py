@@ -144,7 +144,6 @@ class ScoringPipeline:
         update.update(
             brand_negative_now=brand.negative_now,
             brand_negative_baseline=brand.negative_baseline,
-            brand_surge_ratio=brand.surge_ratio,
         )
         key = author_key(brand=scored.brand, author=scored.author)
         if key is not None:

@@ -1,9 +1,12 @@
 """Recent negative mentions per brand: the "similar complaints in the last hour" of a packet,
 and the surge rule's count of negatives outside threads that already have an incident.
 
-In memory and bounded (per brand by count, and by age); after a restart it fills again
-from new traffic. Counting what this service has itself seen keeps the count consistent
-with the incidents it knows, whatever order the partitions arrive in.
+In memory and bounded (per brand by count, and by age), so it starts empty after a restart
+and fills again from new traffic: a surge under way at a restart is seen only as new
+negatives arrive (it needs `min_negatives` of them after the restart to page), and packets
+list only the similar complaints seen since. Counting what this service has itself seen
+keeps the count consistent with the incidents it knows, whatever order the partitions
+arrive in.
 """
 
 from __future__ import annotations

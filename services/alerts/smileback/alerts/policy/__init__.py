@@ -18,11 +18,10 @@ from smileback.alerts.policy.rules import (
     RULE_NEGATIVE,
     RULE_PILE_ON,
     Action,
-    BrandVolume,
     Decision,
     classify,
 )
-from smileback.alerts.policy.surge import brand_volume
+from smileback.alerts.policy.surge import BrandVolume, brand_volume
 
 __all__ = [
     "RULE_BRAND_SURGE",

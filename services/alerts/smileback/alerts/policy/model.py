@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from smileback.alerts.yamlconf import Located, read_yaml, validate_located
 from smileback.common.events import ReachTier, Severity
+from smileback.common.rules import is_token
 
 __all__ = [
     "BrandPolicy",
@@ -61,6 +62,8 @@ class SurgeRule(_Strict):
     enabled: bool = True
     min_ratio: Annotated[float, Field(gt=1.0)] = 3.0
     min_negatives: Annotated[int, Field(ge=1)] = 20
+    # Groups pages into one surge incident per brand and window; the count itself is always
+    # the last hour, because the scorer's baseline is per hour.
     window_minutes: Annotated[int, Field(ge=1, le=24 * 60)] = 60
     severity: Severity = Severity.WARNING
 
@@ -92,10 +95,11 @@ class BrandPolicy(_Strict):
     @field_validator("handles")
     @classmethod
     def _handles(cls, value: tuple[str, ...]) -> tuple[str, ...]:
-        bad = [h for h in value if not h.strip().lstrip("@") or " " in h.strip()]
+        handles = tuple("@" + h.strip().lstrip("@") for h in value)
+        bad = [h for h, handle in zip(value, handles, strict=True) if not is_token(handle)]
         if bad:
             raise ValueError(f"handles must be single words like @acmehelp, not {bad[0]!r}")
-        return tuple("@" + h.strip().lstrip("@") for h in value)
+        return handles
 
     @field_validator("pagerduty_severity")
     @classmethod
@@ -161,7 +165,7 @@ def load_policy(path: str | Path) -> Policy:
 def brand_handles(brands: Mapping[str, Sequence[str]]) -> dict[str, tuple[str, ...]]:
     """Each brand's @handles among its match terms (as in SMILEBACK_BRANDS)."""
     return {
-        brand: tuple(term for term in terms if term.startswith("@") and len(term) > 1)
+        brand: tuple(term for term in terms if term.startswith("@") and is_token(term))
         for brand, terms in brands.items()
     }
 

@@ -2,17 +2,25 @@
 
 Rules, in order: large-audience complaint, pile-on forming, brand surge (all page); other
 negatives go to triage; kind mentions addressed to the brand go to smile-back.
+
+"Addressed to the brand" is one rule of the brand-rule language (`smileback.common.rules`),
+compiled once per brand and set of handles: the brand's name as a word or phrase, OR
+`@<name>`, OR `#<name>`, OR each of the policy's @handles. So "acme" matches "Acme's",
+"@ACME" and "#acme" but not "acmetools", "@acmehelpdesk" or "x@acme"; a handle matches a
+whole @handle token only, so "@acme.bsky.social", "@acme@host" and "@acme-uk" are other
+accounts and do not address "@acme".
 """
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from smileback.alerts.policy.model import BrandPolicy
+from smileback.alerts.policy.surge import BrandVolume
 from smileback.common.events import QueueName, ScoredMention, Sentiment, Severity
+from smileback.common.rules import CompiledRule, Or, compile_tree, is_token, term_of
 
 __all__ = [
     "RULE_BRAND_SURGE",
@@ -21,7 +29,6 @@ __all__ = [
     "RULE_NEGATIVE",
     "RULE_PILE_ON",
     "Action",
-    "BrandVolume",
     "Decision",
     "classify",
 ]
@@ -38,23 +45,6 @@ class Action(StrEnum):
     TRIAGE = "triage"
     SMILE_BACK = "smile_back"
     NONE = "none"
-
-
-@dataclass(frozen=True)
-class BrandVolume:
-    """A brand's negative mentions in the last hour against its usual count per hour.
-
-    `negatives` leaves out mentions of threads that already have an open incident: a
-    pile-on that is already paged is not also a brand surge.
-    """
-
-    negatives: int
-    baseline: float
-
-    @property
-    def ratio(self) -> float:
-        """Now over usual; a baseline under one mention counts as one (no division by ~0)."""
-        return self.negatives / max(self.baseline, 1.0)
 
 
 @dataclass(frozen=True)
@@ -100,7 +90,7 @@ def classify(
     if (
         policy.smile_back.enabled
         and scores.sentiment is Sentiment.POSITIVE
-        and _addressed_to(text=mention.text, brand=mention.brand, handles=policy.handles)
+        and _addressee(mention.brand, policy.handles).matches(text=mention.text)
     ):
         return Decision(Action.SMILE_BACK, rule=RULE_KIND_TO_BRAND, reason="kind, addressed to us")
     return Decision(Action.NONE, reason="neither negative nor kind to the brand")
@@ -150,17 +140,18 @@ def _page(
             rule=RULE_BRAND_SURGE,
             severity=surge.severity,
             reason=(
-                f"{volume.negatives} negative mentions in {surge.window_minutes} min, "
+                f"{volume.negatives} negative mentions in the last hour, "
                 f"{volume.ratio:.1f}x the usual {volume.baseline:.1f}"
             ),
         )
     return None
 
 
-def _addressed_to(*, text: str, brand: str, handles: Sequence[str]) -> bool:
-    """True when the text names the brand or one of its @handles as a whole word."""
-    names = ["@?" + re.escape(brand)]
-    names += [re.escape("@" + h.lstrip("@")) for h in handles if h.strip("@")]
-    # Word edges on both sides: "acme" must not match "acmetools", "@acmehelpdesk" or "x@acme".
-    pattern = rf"(?<![\w@])(?:{'|'.join(names)})(?!\w)"
-    return re.search(pattern, text, flags=re.IGNORECASE) is not None
+@lru_cache(maxsize=1024)
+def _addressee(brand: str, handles: tuple[str, ...]) -> CompiledRule:
+    """The rule "addressed to `brand`", compiled once per brand and handles (see above)."""
+    name = brand.strip()
+    names = [f"{sigil}{name}" for sigil in "@#" if is_token(f"{sigil}{name}")]
+    # BrandPolicy accepts only handles that are one token each, so term_of cannot refuse them.
+    terms = [term_of(text) for text in [name, *names, *handles] if text]
+    return compile_tree(Or(tuple(terms)))  # no terms at all: an empty OR, addressed to no one

@@ -1,11 +1,37 @@
-"""The surge rule's input: a count of the brand's negatives now, against the scorer's baseline."""
+"""The brand-surge rule's input and its one formula: the brand's negatives now, as this service
+has counted them, against the scorer's per-hour baseline (`Scores.brand_negative_baseline`).
+
+    ratio = negatives / max(baseline, 1)
+
+The floor of one keeps a brand with almost no history from surging on a handful of
+complaints; the rule's `min_negatives` is the other guard. The scorer publishes the
+baseline only; no other service computes a ratio.
+"""
 
 from __future__ import annotations
 
-from smileback.alerts.policy.rules import BrandVolume
+from dataclasses import dataclass
+
 from smileback.common.events import ScoredMention
 
-__all__ = ["brand_volume"]
+__all__ = ["BrandVolume", "brand_volume"]
+
+
+@dataclass(frozen=True)
+class BrandVolume:
+    """A brand's negative mentions in the last hour against its usual count per hour.
+
+    `negatives` leaves out mentions of threads that already have an open incident: a
+    pile-on that is already paged is not also a brand surge.
+    """
+
+    negatives: int
+    baseline: float
+
+    @property
+    def ratio(self) -> float:
+        """Now over usual; a baseline under one mention counts as one (no division by ~0)."""
+        return self.negatives / max(self.baseline, 1.0)
 
 
 def brand_volume(*, mention: ScoredMention, negatives: int) -> BrandVolume | None:

@@ -18,7 +18,6 @@ from smileback.api.deps import ADMIN, READ, ContextDep, SessionDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
 from smileback.api.params import Cursor, Limit
-from smileback.api.rules import Node, RuleSyntaxError, compile_rule, parse_rule, render_rule
 from smileback.api.schemas import (
     BRAND_NAME_PATTERN,
     Page,
@@ -28,6 +27,7 @@ from smileback.api.schemas import (
     RuleOut,
 )
 from smileback.api.store import BrandRow, BrandRuleRow
+from smileback.common.rules import Node, RuleSyntaxError, compile_rule, parse_rule, render_rule
 
 __all__ = [
     "BrandName",

@@ -7,8 +7,8 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StringConstraints
 
-from smileback.api.rules import MAX_RULE_CHARS
 from smileback.api.schemas.base import In, Out, storable
+from smileback.common.rules import MAX_RULE_CHARS
 
 __all__ = [
     "BRAND_NAME_PATTERN",

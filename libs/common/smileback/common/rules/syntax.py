@@ -8,7 +8,9 @@ Grammar (operators are upper case; two terms side by side mean AND):
     unary   := "NOT" unary | primary
     primary := "(" or ")" | "phrase in quotes" | @handle | #tag | word
 
-Positions are 0-based character offsets into the rule text.
+An @handle or #tag term is one token as `smileback.common.rules.tokens` reads it, the same
+reading the matcher applies to a mention's text. Positions are 0-based character offsets
+into the rule text.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+
+from smileback.common.rules.tokens import is_token
 
 __all__ = [
     "MAX_RULE_CHARS",
@@ -28,15 +32,12 @@ __all__ = [
     "TermKind",
     "parse_rule",
     "render_rule",
+    "term_of",
 ]
 
 MAX_RULE_CHARS = 2000
 _MAX_DEPTH = 64  # nesting beyond this is a mistake, and would exhaust the parser's stack
 _OPERATORS = frozenset({"AND", "OR", "NOT"})
-# An @handle or #tag as the ingest rules read them: a sigil, then word characters,
-# possibly joined by dots, dashes or @ ("@name@host", "@name.bsky.social").
-_HANDLE = re.compile(r"@\w(?:[\w.@-]*\w)?")
-_TAG = re.compile(r"#\w+")
 _WORD_END = re.compile(r'[\s()"]')
 
 
@@ -151,17 +152,26 @@ def _word(text: str, start: int, tokens: list[_Token]) -> int:
     word = text[start:end]
     if word in _OPERATORS:
         tokens.append(_Token(word, start))
-    elif word[0] == "@":
-        if _HANDLE.fullmatch(word) is None:
-            raise RuleSyntaxError(f"{word!r} is not a valid @handle", position=start)
-        tokens.append(_Token("term", start, Term(TermKind.HANDLE, word.lower())))
-    elif word[0] == "#":
-        if _TAG.fullmatch(word) is None:
-            raise RuleSyntaxError(f"{word!r} is not a valid #tag", position=start)
-        tokens.append(_Token("term", start, Term(TermKind.TAG, word.lower())))
     else:
-        tokens.append(_Token("term", start, Term(TermKind.WORD, word)))
+        tokens.append(_Token("term", start, term_of(word, position=start)))
     return end
+
+
+def term_of(text: str, *, position: int = 0) -> Term:
+    """One term from its text, outer whitespace ignored: an @handle or #tag (lower-cased),
+    else a word or a phrase. RuleSyntaxError at `position` for an empty text or a malformed
+    @handle or #tag; a term built here may hold characters the rule text would need quoted.
+    """
+    text = text.strip()
+    words = text.split()
+    if not words:
+        raise RuleSyntaxError("empty term", position=position)
+    if text[0] in "@#":
+        if not is_token(text):
+            kind = "@handle" if text[0] == "@" else "#tag"
+            raise RuleSyntaxError(f"{text!r} is not a valid {kind}", position=position)
+        return Term(TermKind.HANDLE if text[0] == "@" else TermKind.TAG, text.lower())
+    return Term(TermKind.WORD, text) if len(words) == 1 else Term(TermKind.PHRASE, " ".join(words))
 
 
 class _Parser:

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 
-from smileback.api.rules import (
+from smileback.common.rules import (
     MAX_RULE_CHARS,
     And,
+    CompiledRule,
     Not,
     Or,
     RuleSyntaxError,
     Term,
     TermKind,
     compile_rule,
+    compile_tree,
+    is_token,
     parse_rule,
     render_rule,
+    term_of,
+    tokens,
 )
 
 W, P, H, T = TermKind.WORD, TermKind.PHRASE, TermKind.HANDLE, TermKind.TAG
@@ -76,7 +83,8 @@ def test_render_gives_text_that_parses_to_the_same_tree(rule: str) -> None:
         ("x @", 2, "'@' is not a valid @handle"),
         ("x @-bad", 2, "'@-bad' is not a valid @handle"),
         ("x #", 2, "'#' is not a valid #tag"),
-        ("x #a-b", 2, "'#a-b' is not a valid #tag"),
+        ("x #-b", 2, "'#-b' is not a valid #tag"),
+        ("x @a.", 2, "'@a.' is not a valid @handle"),
         ("a (b ) )", 7, "')' without a matching '('"),
     ],
 )
@@ -120,3 +128,72 @@ def test_a_word_never_matches_inside_a_handle_or_tag() -> None:
     assert rule.matches(text="Acme's new cup") is True
     assert rule.matches(text="@acme hello") is False
     assert rule.matches(text="#acme hello") is False
+
+
+@pytest.mark.parametrize(
+    "word", ["@acme", "#acme-coffee", "@name@host.example", "@x.bsky.social", "#a_b"]
+)
+def test_a_term_the_parser_accepts_is_a_token_the_matcher_finds(word: str) -> None:
+    assert is_token(word)
+    assert tokens(f"hi {word}, bye") == {word.lower()}
+    assert compile_rule(word).matches(text=f"hi {word.upper()}!") is True
+
+
+@pytest.mark.parametrize("word", ["@", "#", "@-a", "@a.", "@a b", "x@a"])
+def test_what_is_not_a_token(word: str) -> None:
+    assert not is_token(word)
+
+
+def test_tokens_are_not_glued_to_a_word_and_are_lower_cased() -> None:
+    assert tokens("mail@acme.com #Ad @Acme@Host.Example x#no") == {"#ad", "@acme@host.example"}
+
+
+def test_term_of_reads_one_literal_term() -> None:
+    assert term_of("  Acme ") == Term(W, "Acme")
+    assert term_of("acme \t coffee") == Term(P, "acme coffee")
+    assert term_of("@AcmeHelp") == Term(H, "@acmehelp")
+    assert term_of("#Ad") == Term(T, "#ad")
+    assert term_of("AND") == Term(W, "AND")  # a literal term, not an operator
+    assert term_of('c++ "coffee"') == Term(P, 'c++ "coffee"')
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("  ", "empty term"),
+        ("@", "'@' is not a valid @handle"),
+        ("#a b", "'#a b' is not a valid #tag"),
+    ],
+)
+def test_term_of_refuses_empty_and_malformed_terms(text: str, reason: str) -> None:
+    with pytest.raises(RuleSyntaxError) as caught:
+        term_of(text, position=7)
+    assert (caught.value.reason, caught.value.position) == (reason, 7)
+
+
+def test_a_tree_built_in_code_matches_like_the_parsed_rule() -> None:
+    built = compile_tree(Or((Term(P, "acme coffee"), Term(H, "@acmehelp"))))
+    parsed = compile_rule('"acme coffee" OR @acmehelp')
+    assert isinstance(built, CompiledRule)
+    for text in ("ACME  coffee!", "hi @AcmeHelp", "acme coffees", "@acmehelp_fan", "x@acmehelp"):
+        assert built.matches(text=text) is parsed.matches(text=text)
+    assert [built.matches(text=t) for t in ("ACME  coffee!", "hi @AcmeHelp", "x@acmehelp")] == [
+        True,
+        True,
+        False,
+    ]
+
+
+@pytest.mark.parametrize(
+    "module",
+    [
+        "smileback.common.rules",
+        "smileback.common.rules.matching",
+        "smileback.common.rules.syntax",
+        "smileback.common.rules.tokens",
+    ],
+)
+def test_every_rules_module_declares_names_that_exist(module: str) -> None:
+    loaded = importlib.import_module(module)
+    assert loaded.__all__
+    assert [name for name in loaded.__all__ if not hasattr(loaded, name)] == []
