@@ -23,7 +23,7 @@ from tests.api.builders import (
     T0,
     TOKEN,
     incident_event,
-    quoting_context,
+    quoting_packet,
     scored,
     store_events,
     store_mentions,
@@ -263,7 +263,7 @@ def test_incident_items_name_the_headline_author(
         engine,
         [
             incident_event(
-                IncidentEventType.OPENED, incident_id="inc_a", context=quoting_context(headline)
+                IncidentEventType.OPENED, incident_id="inc_a", packet=quoting_packet(headline)
             ),
             incident_event(
                 IncidentEventType.OPENED, incident_id="inc_b", at=T0 + timedelta(hours=1)

@@ -14,8 +14,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from smileback.alerts.yamlconf import Located, read_yaml, validate_located
 from smileback.common.events import ReachTier, Severity
+from smileback.common.yamlconf import Located, read_yaml, validate_located
 
 __all__ = [
     "BrandPolicy",
