@@ -239,6 +239,27 @@ def test_an_incident_event_quoting_a_deleted_mention_is_stored_redacted(engine: 
         assert "burnt" not in str(event.payload)
 
 
+def test_a_tombstone_rewrites_a_stored_version_1_event_as_version_2(engine: Engine) -> None:
+    original = scored("m1", text="burnt my mouth", root="root-inc_1")
+    store_mentions(engine, [original])
+    _apply(engine, [incident_event(OPENED, packet=quoting_packet(original))])
+    paged = incident_event(PAGED).model_dump(mode="json")
+    del paged["packet"], paged["action"]
+    v1 = {**paged, "schema_version": 1, "context": quoting_packet(original).model_dump(mode="json")}
+    with Session(engine) as session, session.begin():
+        session.add(
+            IncidentEventRow(
+                event_id="inc_1:paged:m1", incident_id="inc_1", type="paged", at=T0, payload=v1
+            )
+        )
+    store_mentions(engine, [tombstone("m1")])
+    with Session(engine) as session:
+        row = session.get(IncidentEventRow, "inc_1:paged:m1")
+        assert row is not None
+        assert (row.payload["schema_version"], "context" in row.payload) == (2, False)
+        _assert_redacted(row.payload["packet"], text="burnt")
+
+
 def test_the_alerts_packet_of_every_event_replaces_the_context_but_human_actions_do_not(
     engine: Engine,
 ) -> None:

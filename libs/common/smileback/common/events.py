@@ -43,7 +43,7 @@ __all__ = [
     "incident_id_for",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # of every event but IncidentEvent, which is at version 2
 MAX_TEXT_CHARS = 10_000
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
