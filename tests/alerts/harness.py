@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from smileback.alerts.notifiers.testing import RecordingNotifier
-from smileback.alerts.oncall import OnCallConfig, default_oncall
 from smileback.alerts.outbox import OutboxSender, make_engine
 from smileback.alerts.paging import Paging
 from smileback.alerts.policy import Policy
@@ -15,6 +14,7 @@ from smileback.common.bus import InMemoryBus
 from smileback.common.errors import SchemaError
 from smileback.common.events import DlqRecord, IncidentEvent, QueueItem, decode, encode
 from smileback.common.loop import pump
+from smileback.common.oncall import OnCallConfig, default_oncall
 from smileback.common.topics import Topics
 from tests.alerts.clock import FakeClock
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from smileback.alerts.escalation import EscalationState, due_escalations, start_escalation
-from smileback.alerts.oncall import EscalationLevel, EscalationPolicy
+from smileback.common.oncall import EscalationLevel, EscalationPolicy
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = EscalationPolicy(

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from smileback.alerts.oncall import (
+from smileback.common.errors import ConfigError
+from smileback.common.oncall import (
     Layer,
     OnCallConfig,
     Override,
@@ -19,7 +20,6 @@ from smileback.alerts.oncall import (
     on_call_at,
     who_is_on_call,
 )
-from smileback.common.errors import ConfigError
 
 REPO = Path(__file__).resolve().parents[2]
 ANA, BEN, CAT, DAN = (Responder(id=n) for n in ("ana", "ben", "cat", "dan"))

@@ -8,7 +8,11 @@ from datetime import UTC, date, datetime
 import pytest
 
 from smileback.alerts.notifiers import NotificationKind
-from smileback.alerts.oncall import (
+from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
+from smileback.alerts.policy import BrandPolicy, Policy
+from smileback.common.errors import ConfigError
+from smileback.common.events import Severity
+from smileback.common.oncall import (
     EscalationLevel,
     EscalationPolicy,
     Layer,
@@ -18,17 +22,16 @@ from smileback.alerts.oncall import (
     Target,
     default_oncall,
 )
-from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
-from smileback.alerts.policy import BrandPolicy, Policy
-from smileback.common.errors import ConfigError
-from smileback.common.events import Severity
-from tests.alerts.factory import incident
+from tests.alerts.factory import incident, notification
 
 T0 = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 ANA = Responder(id="ana", name="Ana", email="ana@example.com", slack="U1")
 BEN = Responder(id="ben")  # no email
 INC = incident(
-    incident_id="inc_1", rule="pile_on", severity=Severity.WARNING, packet={"mention_id": "root"}
+    incident_id="inc_1",
+    rule="pile_on",
+    severity=Severity.WARNING,
+    packet=notification().packet,
 )
 
 
@@ -70,6 +73,7 @@ def test_a_level_pages_its_responders_through_each_notifier() -> None:
     assert (n.kind, n.level, n.recipient) == (NotificationKind.TRIGGER, 1, "ana@example.com")
     assert n.pagerduty_severity == "error"
     assert n.link == "https://c.example/incidents/inc_1"
+    assert n.packet == INC.packet  # the page carries the incident's packet whole
     assert all(i.ingested_at == T0 for i in planned.items)
 
 

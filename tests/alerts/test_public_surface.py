@@ -15,7 +15,7 @@ MODULES = sorted(
 
 
 def test_the_package_has_its_parts() -> None:
-    for part in ("policy", "oncall", "notifiers", "outbox", "incidents", "service", "runner"):
+    for part in ("policy", "notifiers", "outbox", "incidents", "service", "runner"):
         assert f"smileback.alerts.{part}" in MODULES
 
 

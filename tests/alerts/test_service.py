@@ -12,15 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from smileback.alerts.metrics import OPEN_INCIDENTS
-from smileback.alerts.oncall import (
-    EscalationLevel,
-    EscalationPolicy,
-    Layer,
-    OnCallConfig,
-    Responder,
-    Schedule,
-    Target,
-)
 from smileback.alerts.outbox import OutboxRow
 from smileback.alerts.service import NOTIFY_STAGE, STAGE
 from smileback.common.events import (
@@ -28,10 +19,20 @@ from smileback.common.events import (
     IncidentEventType,
     QueueName,
     ReachTier,
+    ResponderAction,
     Sentiment,
     Severity,
     encode,
     incident_id_for,
+)
+from smileback.common.oncall import (
+    EscalationLevel,
+    EscalationPolicy,
+    Layer,
+    OnCallConfig,
+    Responder,
+    Schedule,
+    Target,
 )
 from tests.alerts.clock import FakeClock
 from tests.alerts.factory import scored
@@ -145,7 +146,8 @@ def test_a_page_a_triage_and_a_smile_back(tmp_path: Path, clock: FakeClock) -> N
     assert (opened.type, paged.type) == (IncidentEventType.OPENED, IncidentEventType.PAGED)
     assert paged.event_id == f"{ROOT_ID}:paged:root"
     assert (paged.level, paged.assignee) == (1, None)
-    assert paged.context["who"]["handle"] == "loudcustomer"
+    assert paged.packet is not None
+    assert paged.packet.who.handle == "loudcustomer"
     assert {(q.mention_id, q.queue) for q in h.queues()} == {
         ("small", QueueName.TRIAGE),
         ("kind", QueueName.SMILE_BACK),
@@ -389,11 +391,20 @@ def test_assignment_from_the_api_sets_the_owner(tmp_path: Path, clock: FakeClock
     inc = h.service.book.get(ROOT_ID)
     assert inc is not None
     assert inc.owner == "cat"
-    # The API's form: an `updated` event whose context says who the owner is now.
-    assign = {"action": "assign", "owner": "dan"}
-    h.human(human(IncidentEventType.UPDATED, actor="lead", event_id="a2", context=assign))
-    note = {"action": "note", "note": "called them"}
-    h.human(human(IncidentEventType.UPDATED, actor="lead", event_id="n1", context=note))
+    # The API's form: an `updated` event whose action names the owner; a note changes nothing.
+    assign = ResponderAction(kind="assign", owner="dan")
+    h.human(human(IncidentEventType.UPDATED, actor="lead", event_id="a2", action=assign))
+    note = ResponderAction(kind="note", note="called them")
+    h.human(human(IncidentEventType.UPDATED, actor="lead", event_id="n1", action=note))
     inc = h.service.book.get(ROOT_ID)
     assert inc is not None
     assert inc.owner == "dan"
+    # A version-1 record still on the topic: the action was in `context`.
+    v1 = human(IncidentEventType.UPDATED, actor="lead", event_id="a3").model_dump(mode="json")
+    v1 = {k: v for k, v in v1.items() if k not in ("packet", "action")}
+    v1 |= {"schema_version": 1, "context": {"action": "assign", "owner": "eve"}}
+    h.bus.publish(TOPICS.incidents, key=ROOT_ID, value=json.dumps(v1).encode())
+    h.pump()
+    inc = h.service.book.get(ROOT_ID)
+    assert inc is not None
+    assert inc.owner == "eve"

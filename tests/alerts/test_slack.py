@@ -42,7 +42,10 @@ def test_trigger_is_a_valid_block_kit_message_with_the_packet() -> None:
 
 def test_huge_texts_stay_within_block_kit_limits() -> None:
     n = notification(summary="s" * 5000, brand="b" * 400)
-    packet = {**n.packet, "what": {**n.packet["what"], "text": "t" * 10_000}}
+    assert n.packet is not None
+    packet = n.packet.model_copy(
+        update={"what": n.packet.what.model_copy(update={"text": "t" * 10_000})}
+    )
     assert (
         check_slack_message(slack_message(notification=n.model_copy(update={"packet": packet})))
         == []

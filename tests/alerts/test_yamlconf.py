@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from pydantic import BaseModel, ConfigDict
 
-from smileback.alerts.yamlconf import Located, read_yaml, validate_located
 from smileback.common.errors import ConfigError
+from smileback.common.yamlconf import Located, read_yaml, validate_located
 
 
 class Inner(BaseModel):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -17,11 +16,22 @@ from smileback.common.events import (
     IncidentEventType,
     QueueItem,
     QueueName,
+    ReachTier,
+    ResponderAction,
     ScoredMention,
     Scores,
     Sentiment,
     Severity,
     Thread,
+)
+from smileback.common.packet import (
+    ContextPacket,
+    PostRef,
+    SimilarSection,
+    ThreadSection,
+    WhatSection,
+    WhoSection,
+    WhySection,
 )
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -94,7 +104,8 @@ def incident_event(
     mention_count: int = 1,
     peak_velocity: float = 0.0,
     summary: str = "",
-    context: dict[str, Any] | None = None,
+    packet: ContextPacket | None = None,
+    action: ResponderAction | None = None,
     brand: str = "acme",
     actor: str | None = None,
 ) -> IncidentEvent:
@@ -113,35 +124,57 @@ def incident_event(
         peak_velocity=peak_velocity,
         summary=summary,
         actor=actor,
-        context=context or {},
+        packet=packet,
+        action=action,
     )
 
 
-def quoting_context(
+def quoting_packet(
     mention: ScoredMention, *, similar: Sequence[ScoredMention] = ()
-) -> dict[str, Any]:
+) -> ContextPacket:
     """An incident context packet with `mention` as its headline, shaped as alerts builds it."""
 
-    def ref(m: ScoredMention) -> dict[str, Any]:
-        return {"mention_id": m.id, "handle": m.author.handle, "text": m.text, "url": m.url}
+    def ref(m: ScoredMention) -> PostRef:
+        return PostRef(mention_id=m.id, handle=m.author.handle, text=m.text, url=m.url)
 
-    return {
-        "mention_id": mention.id,
-        "summary": f'[critical] acme: {mention.author.handle}: "{mention.text}"',
-        "who": {
-            "handle": mention.author.handle,
-            "display_name": mention.author.display_name,
-            "followers": mention.author.followers,
-        },
-        "what": {"text": mention.text, "url": mention.url, "lang": mention.lang},
-        "thread": {"root_id": mention.root_id, "root": ref(mention), "latest_replies": []},
-        "similar": {
-            "window_minutes": 60,
-            "count": len(similar),
-            "items": [ref(m) for m in similar],
-        },
-        "redacted_mention_ids": [],
-    }
+    return ContextPacket(
+        incident_id="inc_1",
+        brand="acme",
+        rule="large_audience_complaint",
+        severity=Severity.CRITICAL,
+        mention_id=mention.id,
+        summary=f'[critical] acme: {mention.author.handle}: "{mention.text}"',
+        who=WhoSection(
+            handle=mention.author.handle,
+            display_name=mention.author.display_name,
+            followers=mention.author.followers,
+            verified=False,
+            bot=False,
+            account_age_days=None,
+            platform=mention.platform,
+        ),
+        what=WhatSection(text=mention.text, url=mention.url, lang=mention.lang, created_at=None),
+        why=WhySection(
+            rule="large_audience_complaint",
+            reason="negativity 0.90, reach macro",
+            negativity=mention.scores.negativity,
+            top_terms=("never", "arrived"),
+            reach_tier=ReachTier.MACRO,
+            reach=0.8,
+            est_impressions=0,
+            thread_velocity=0.0,
+            peak_velocity=0.0,
+            pile_on_risk=0.0,
+        ),
+        thread=ThreadSection(
+            root_id=mention.root_id, root=ref(mention), reply_count=0, latest_replies=()
+        ),
+        similar=SimilarSection(
+            window_minutes=60, count=len(similar), items=tuple(ref(m) for m in similar)
+        ),
+        guide=("Answer personally and soon.",),
+        redacted_mention_ids=(),
+    )
 
 
 def queue_item(mention_id: str, *, queue: QueueName = QueueName.SMILE_BACK) -> QueueItem:
@@ -202,7 +235,7 @@ def opened_incident(engine: Engine, *, incident_id: str = "inc_1", brand: str = 
                 incident_id=incident_id,
                 brand=brand,
                 summary="[critical] acme: @alice complains",
-                context=quoting_context(mention),
+                packet=quoting_packet(mention),
             )
             for kind in (IncidentEventType.OPENED, IncidentEventType.PAGED)
         ],

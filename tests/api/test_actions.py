@@ -7,8 +7,8 @@ from dataclasses import replace
 import pytest
 
 from smileback.api.actions import ActionConflictError, ActionKind, IncidentSnapshot, plan_action
-from smileback.api.store import IncidentStatus
-from smileback.common.events import IncidentEventType, Severity
+from smileback.common.events import IncidentEventType, ResponderAction, Severity
+from smileback.common.incident_status import IncidentStatus
 from tests.api.builders import T0
 
 OPEN = IncidentSnapshot(
@@ -47,7 +47,7 @@ def test_acknowledging_an_open_incident() -> None:
     )
     assert (event.mention_id, event.mention_count, event.peak_velocity) == ("m1", 3, 1.5)
     assert event.summary == ""
-    assert event.context == {}
+    assert (event.packet, event.action) == (None, None)
     assert event.assignee == "sam"  # acknowledging claims it
 
 
@@ -82,7 +82,7 @@ def test_assigning_sets_one_owner() -> None:
     event = _plan(ACKED, ActionKind.ASSIGN, actor="lead", owner="kim")
     assert event is not None
     assert event.type is IncidentEventType.UPDATED
-    assert event.context == {"action": "assign", "owner": "kim"}
+    assert event.action == ResponderAction(kind="assign", owner="kim")
     assert (event.actor, event.assignee) == ("lead", "kim")
     assert _plan(ACKED, ActionKind.ASSIGN, owner="sam") is None  # already the owner
 
@@ -92,7 +92,7 @@ def test_a_note_in_any_state() -> None:
         event = _plan(incident, ActionKind.NOTE, actor="kim", note="called them back")
         assert event is not None
         assert event.type is IncidentEventType.UPDATED
-        assert event.context == {"action": "note", "note": "called them back"}
+        assert event.action == ResponderAction(kind="note", note="called them back")
         assert event.event_id == "inc_1:note:n1"
 
 

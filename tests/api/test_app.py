@@ -16,14 +16,14 @@ from sqlalchemy.orm import Session
 from smileback.api.app import create_app
 from smileback.api.errors import install_error_handlers
 from smileback.api.middleware import BodySizeLimit
-from smileback.api.store import apply_incident_event, make_engine
+from smileback.api.store import IncidentEventRow, apply_incident_event, make_engine
 from smileback.common.errors import ConfigError
 from smileback.common.events import IncidentEventType, Severity
 from tests.api.builders import (
     T0,
     TOKEN,
     incident_event,
-    quoting_context,
+    quoting_packet,
     scored,
     store_events,
     store_mentions,
@@ -263,7 +263,7 @@ def test_incident_items_name_the_headline_author(
         engine,
         [
             incident_event(
-                IncidentEventType.OPENED, incident_id="inc_a", context=quoting_context(headline)
+                IncidentEventType.OPENED, incident_id="inc_a", packet=quoting_packet(headline)
             ),
             incident_event(
                 IncidentEventType.OPENED, incident_id="inc_b", at=T0 + timedelta(hours=1)
@@ -304,6 +304,41 @@ def test_an_incident_with_its_timeline(
     assert [e["type"] for e in body["timeline"]] == ["opened", "paged", "acknowledged"]
     assert body["timeline"][-1]["actor"] == "sam"
     assert body["timeline"][0]["mention_id"] == "m1"
+
+
+def test_events_stored_at_schema_version_1_read_like_version_2(
+    engine: Engine, client: TestClient, auth: dict[str, str]
+) -> None:
+    packet = quoting_packet(scored("m1"))
+    store_events(engine, [incident_event(IncidentEventType.OPENED, packet=packet)])
+    # Rows written before version 2: one `context` holding the packet or the action.
+    opened = incident_event(IncidentEventType.PAGED).model_dump(mode="json")
+    del opened["packet"], opened["action"]
+    rows = [
+        ("paged", {**opened, "context": packet.model_dump(mode="json")}),
+        ("note", {**opened, "type": "updated", "context": {"action": "note", "note": "hi"}}),
+        ("assign", {**opened, "type": "updated", "context": {"action": "assign", "owner": "kim"}}),
+    ]
+    with Session(engine) as session, session.begin():
+        for i, (name, payload) in enumerate(rows, start=1):
+            session.add(
+                IncidentEventRow(
+                    event_id=f"inc_1:{name}:v1",
+                    incident_id="inc_1",
+                    type=payload["type"],
+                    at=T0 + timedelta(minutes=i),
+                    payload={**payload, "schema_version": 1, "actor": "sam"},
+                )
+            )
+    body = client.get("/v1/incidents/inc_1", headers=auth).json()
+    assert body["context"] == packet.model_dump(mode="json")
+    timeline = [(e["type"], e["action"], e["owner"], e["note"]) for e in body["timeline"]]
+    assert timeline == [
+        ("opened", None, None, None),
+        ("paged", None, None, None),
+        ("updated", "note", None, "hi"),
+        ("updated", "assign", "kim", None),
+    ]
 
 
 # --- health, metrics, OpenAPI, limits -----------------------------------------------------------

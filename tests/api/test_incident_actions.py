@@ -16,7 +16,7 @@ from smileback.api.projector import make_handler
 from smileback.api.store import IncidentEventRow, IncidentRow
 from smileback.common.bus import InMemoryBus
 from smileback.common.errors import BusError
-from smileback.common.events import IncidentEvent, IncidentEventType, decode
+from smileback.common.events import IncidentEvent, IncidentEventType, ResponderAction, decode
 from smileback.common.loop import pump
 from smileback.common.topics import Topics
 from tests.api.builders import T0, TOKEN, opened_incident
@@ -125,7 +125,7 @@ def test_assign_sets_the_one_owner(bus: InMemoryBus, app_client: TestClient) -> 
         "kim",
         "lead",
     )
-    assert _published(bus)[-1].context == {"action": "assign", "owner": "kim"}
+    assert _published(bus)[-1].action == ResponderAction(kind="assign", owner="kim")
     assert _post(app_client, "assign", {"owner": "kim"}).status_code == 200
     assert len(_published(bus)) == 2  # assigning the owner again publishes nothing
 

@@ -1,14 +1,14 @@
-"""Pure redaction of stored JSON."""
+"""Pure redaction of stored JSON: mention payloads and incident packets."""
 
 from __future__ import annotations
 
-from smileback.api.store import REDACTED_TEXT
 from smileback.api.store.redaction import (
-    mention_ids_in,
-    redact_incident_json,
+    redact_incident_packet,
     redact_mention_payload,
+    stored_packet,
 )
-from tests.api.builders import quoting_context, scored
+from smileback.common.redaction import REDACTED_TEXT
+from tests.api.builders import quoting_packet, scored
 
 
 def test_a_mention_payload_loses_text_link_and_names_but_keeps_scores() -> None:
@@ -22,18 +22,17 @@ def test_a_mention_payload_loses_text_link_and_names_but_keeps_scores() -> None:
     assert payload["text"] != REDACTED_TEXT  # the input is not modified
 
 
-def test_mention_ids_are_found_at_any_depth() -> None:
-    context = quoting_context(scored("m1"), similar=[scored("m7"), scored("m8")])
-    context["thread"]["latest_replies"] = [{"mention_id": "m3", "text": "x"}]
-    assert mention_ids_in(context) == {"m1", "m3", "m7", "m8"}
-    assert mention_ids_in({"mention_id": 7, "items": ["m9"]}) == set()
+def test_a_stored_context_is_its_packet_and_empty_is_none() -> None:
+    packet = quoting_packet(scored("m1"), similar=[scored("m7")])
+    assert stored_packet(packet.model_dump(mode="json")) == packet
+    assert stored_packet({}) is None
 
 
 def test_redacting_the_headline_replaces_the_summary() -> None:
-    context = quoting_context(scored("m1", text="burnt my mouth"))
-    redacted, summary = redact_incident_json(
-        context=context,
-        summary=context["summary"],
+    packet = quoting_packet(scored("m1", text="burnt my mouth"))
+    redacted, summary = redact_incident_packet(
+        packet=packet,
+        summary=packet.summary,
         mention_id="m1",
         severity="critical",
         brand="acme",
@@ -42,15 +41,16 @@ def test_redacting_the_headline_replaces_the_summary() -> None:
     assert (
         summary == "[critical] acme: source post deleted and redacted; 3 mention(s) in the thread"
     )
-    assert redacted["summary"] == summary
-    assert "burnt" not in str(redacted)
-    assert context["what"]["text"] == "burnt my mouth"  # the input is not modified
+    assert redacted is not None
+    assert redacted.summary == summary
+    assert "burnt" not in redacted.model_dump_json()
+    assert packet.what.text == "burnt my mouth"  # the input is not modified
 
 
 def test_redacting_a_similar_complaint_keeps_the_summary() -> None:
-    context = quoting_context(scored("m1", text="headline"), similar=[scored("m7", text="gone")])
-    redacted, summary = redact_incident_json(
-        context=context,
+    packet = quoting_packet(scored("m1", text="headline"), similar=[scored("m7", text="gone")])
+    redacted, summary = redact_incident_packet(
+        packet=packet,
         summary="the summary",
         mention_id="m7",
         severity="critical",
@@ -58,5 +58,12 @@ def test_redacting_a_similar_complaint_keeps_the_summary() -> None:
         mention_count=1,
     )
     assert summary == "the summary"
-    assert redacted["similar"]["items"][0]["text"] == REDACTED_TEXT
-    assert redacted["what"]["text"] == "headline"
+    assert redacted is not None
+    assert redacted.similar.items[0].text == REDACTED_TEXT
+    assert redacted.what.text == "headline"
+
+
+def test_an_incident_without_a_packet_keeps_its_summary() -> None:
+    assert redact_incident_packet(
+        packet=None, summary="s", mention_id="m1", severity="info", brand="acme", mention_count=1
+    ) == (None, "s")

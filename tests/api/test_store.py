@@ -11,7 +11,6 @@ from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.orm import Session
 
 from smileback.api.store import (
-    REDACTED_TEXT,
     IncidentEventRow,
     IncidentRow,
     MentionRow,
@@ -22,12 +21,13 @@ from smileback.api.store import (
     upsert_queue_item,
 )
 from smileback.common.errors import ConfigError
-from smileback.common.events import IncidentEvent, IncidentEventType, Severity
+from smileback.common.events import IncidentEvent, IncidentEventType, ResponderAction, Severity
+from smileback.common.redaction import REDACTED_TEXT
 from tests.api.builders import (
     T0,
     incident_event,
     queue_item,
-    quoting_context,
+    quoting_packet,
     scored,
     store_mentions,
     tombstone,
@@ -184,15 +184,15 @@ def test_a_tombstone_redacts_incidents_quoting_the_mention(engine: Engine) -> No
     _apply(
         engine,
         [
-            incident_event(OPENED, mention_id="m1", context=quoting_context(original)),
-            incident_event(PAGED, mention_id="m1", context=quoting_context(original)),
+            incident_event(OPENED, mention_id="m1", packet=quoting_packet(original)),
+            incident_event(PAGED, mention_id="m1", packet=quoting_packet(original)),
             # Another thread's incident quotes m1 as a similar complaint.
             incident_event(
                 OPENED,
                 incident_id="inc_2",
                 mention_id="m9",
                 summary="about another thread",
-                context=quoting_context(other, similar=[original]),
+                packet=quoting_packet(other, similar=[original]),
             ),
         ],
     )
@@ -208,7 +208,7 @@ def test_a_tombstone_redacts_incidents_quoting_the_mention(engine: Engine) -> No
         for event_id in ("inc_1:opened:m1", "inc_1:paged:m1"):
             event = session.get(IncidentEventRow, event_id)
             assert event is not None
-            _assert_redacted(event.payload["context"], text="burnt")
+            _assert_redacted(event.payload["packet"], text="burnt")
             assert "burnt" not in event.payload["summary"]
     elsewhere = _incident(engine, "inc_2")
     assert elsewhere.context["what"]["text"] == "another thread"  # its own headline stays
@@ -226,7 +226,7 @@ def test_an_incident_event_quoting_a_deleted_mention_is_stored_redacted(engine: 
             incident_event(
                 OPENED,
                 summary='@alice: "Acme Coffee burnt my mouth"',
-                context=quoting_context(original),
+                packet=quoting_packet(original),
             )
         ],
     )
@@ -239,16 +239,37 @@ def test_an_incident_event_quoting_a_deleted_mention_is_stored_redacted(engine: 
         assert "burnt" not in str(event.payload)
 
 
+def test_a_tombstone_rewrites_a_stored_version_1_event_as_version_2(engine: Engine) -> None:
+    original = scored("m1", text="burnt my mouth", root="root-inc_1")
+    store_mentions(engine, [original])
+    _apply(engine, [incident_event(OPENED, packet=quoting_packet(original))])
+    paged = incident_event(PAGED).model_dump(mode="json")
+    del paged["packet"], paged["action"]
+    v1 = {**paged, "schema_version": 1, "context": quoting_packet(original).model_dump(mode="json")}
+    with Session(engine) as session, session.begin():
+        session.add(
+            IncidentEventRow(
+                event_id="inc_1:paged:m1", incident_id="inc_1", type="paged", at=T0, payload=v1
+            )
+        )
+    store_mentions(engine, [tombstone("m1")])
+    with Session(engine) as session:
+        row = session.get(IncidentEventRow, "inc_1:paged:m1")
+        assert row is not None
+        assert (row.payload["schema_version"], "context" in row.payload) == (2, False)
+        _assert_redacted(row.payload["packet"], text="burnt")
+
+
 def test_the_alerts_packet_of_every_event_replaces_the_context_but_human_actions_do_not(
     engine: Engine,
 ) -> None:
     first = scored("m1", text="first post")
     later = scored("m2", text="a later reply")
-    _apply(engine, [incident_event(OPENED, context=quoting_context(first))])
-    _apply(engine, [incident_event(UPDATED, mention_id="m2", context=quoting_context(later))])
+    _apply(engine, [incident_event(OPENED, packet=quoting_packet(first))])
+    _apply(engine, [incident_event(UPDATED, mention_id="m2", packet=quoting_packet(later))])
     assert _incident(engine).context["what"]["text"] == "a later reply"
     note = incident_event(
-        UPDATED, mention_id="m1:note", context={"action": "note", "note": "hi"}, actor="sam"
+        UPDATED, mention_id="m1:note", action=ResponderAction(kind="note", note="hi"), actor="sam"
     )
     _apply(engine, [note])
     assert _incident(engine).context["what"]["text"] == "a later reply"

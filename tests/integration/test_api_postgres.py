@@ -25,7 +25,6 @@ from sqlalchemy.orm import Session
 from smileback.api.app import create_app
 from smileback.api.projector import Retry, make_handler
 from smileback.api.store import (
-    REDACTED_TEXT,
     IncidentEventRow,
     IncidentRow,
     MentionRow,
@@ -35,6 +34,7 @@ from smileback.common.bus import InMemoryBus
 from smileback.common.events import IncidentEvent, IncidentEventType, decode, encode
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.loop import pump
+from smileback.common.redaction import REDACTED_TEXT
 from smileback.common.topics import Topics
 from tests.api.builders import (
     T0,
@@ -42,7 +42,7 @@ from tests.api.builders import (
     incident_event,
     opened_incident,
     queue_item,
-    quoting_context,
+    quoting_packet,
     scored,
     store_mentions,
     tombstone,
@@ -93,10 +93,10 @@ def _batch(bus: InMemoryBus) -> None:
     ]
     for mention in mentions:
         bus.publish(TOPICS.scored, key=mention.root_id, value=encode(mention))
-    context = quoting_context(mentions[0])
+    packet = quoting_packet(mentions[0])
     summary = '[critical] acme: @alice: "Acme Coffee, my order never arrived"'
     for kind in (IncidentEventType.OPENED, IncidentEventType.PAGED):
-        event = incident_event(kind, mention_id="m000", summary=summary, context=context)
+        event = incident_event(kind, mention_id="m000", summary=summary, packet=packet)
         bus.publish(TOPICS.incidents, key=event.incident_id, value=encode(event))
     updated = incident_event(IncidentEventType.UPDATED, mention_id="m001", mention_count=2)
     bus.publish(TOPICS.incidents, key=updated.incident_id, value=encode(updated))

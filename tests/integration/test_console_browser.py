@@ -23,7 +23,7 @@ from playwright.sync_api import (
     sync_playwright,
 )
 
-from smileback.common.events import IncidentEventType
+from smileback.common.events import IncidentEventType, ResponderAction
 from tests.support.consoles import ConsoleSite, api_console, demo_console
 
 DEMO_TOKEN = "console-demo-token-0123456789"
@@ -221,11 +221,15 @@ def test_a_responder_assigns_notes_and_resolves(page: Page, site: ConsoleSite) -
     assert (stored["status"], stored["owner"]) == ("resolved", "Alex Lead")
     assert [e["note"] for e in stored["timeline"] if e.get("note")] == [note]
     if site.published_actions is not None:  # and on the incidents topic, for alerts
-        published = [(e.type, e.context, e.actor) for e in site.published_actions()]
+        published = [(e.type, e.action, e.actor) for e in site.published_actions()]
         assert published[-3:] == [
-            (IncidentEventType.UPDATED, {"action": "assign", "owner": "Alex Lead"}, RESPONDER),
-            (IncidentEventType.UPDATED, {"action": "note", "note": note}, RESPONDER),
-            (IncidentEventType.RESOLVED, {}, RESPONDER),
+            (
+                IncidentEventType.UPDATED,
+                ResponderAction(kind="assign", owner="Alex Lead"),
+                RESPONDER,
+            ),
+            (IncidentEventType.UPDATED, ResponderAction(kind="note", note=note), RESPONDER),
+            (IncidentEventType.RESOLVED, None, RESPONDER),
         ]
 
 

@@ -1,1 +1,3 @@
-"""Shared schemas, settings, bus, logging, metrics and errors: nothing service-specific."""
+"""What services share, and nothing service-specific: event schemas and the contracts they
+carry (context packet, redaction, incident status, the on-call file), settings, bus,
+logging, metrics and errors."""

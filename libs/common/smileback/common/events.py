@@ -1,7 +1,8 @@
-"""Event schemas, version 1: the one definition every service reads and writes.
+"""Event schemas: the one definition every service reads and writes.
 
 Each event is a pydantic model that refuses unknown fields, carries
 `schema_version`, and round-trips through JSON bytes with `encode` / `decode`.
+Every event is at version 1 except `IncidentEvent`, at version 2 (it reads version 1 too).
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from typing import Annotated, Any, Literal, TypeVar
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from smileback.common.errors import SchemaError
+from smileback.common.grades import ReachTier, Severity
+from smileback.common.packet import ContextPacket
 
 __all__ = [
     "MAX_TEXT_CHARS",
@@ -29,6 +32,7 @@ __all__ = [
     "QueueItem",
     "QueueName",
     "ReachTier",
+    "ResponderAction",
     "ScoredMention",
     "Scores",
     "Sentiment",
@@ -39,7 +43,7 @@ __all__ = [
     "incident_id_for",
 ]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 1  # of every event but IncidentEvent, which is at version 2
 MAX_TEXT_CHARS = 10_000
 
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
@@ -115,14 +119,6 @@ class Sentiment(StrEnum):
     POSITIVE = "positive"
 
 
-class ReachTier(StrEnum):
-    NONE = "none"
-    NANO = "nano"
-    MICRO = "micro"
-    MACRO = "macro"
-    MEGA = "mega"
-
-
 # brand_surge_ratio: the surge ratio is computed by the alerts service's surge rule alone.
 _RETIRED_SCORES = frozenset({"brand_surge_ratio"})
 
@@ -166,12 +162,6 @@ class ScoredMention(Mention):
         return cls(**mention.model_dump(exclude={"schema_version"}), scores=scores)
 
 
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
-
-
 class IncidentEventType(StrEnum):
     OPENED = "opened"
     UPDATED = "updated"
@@ -182,9 +172,37 @@ class IncidentEventType(StrEnum):
     ESCALATED = "escalated"
 
 
-class IncidentEvent(Event):
-    """A change to an incident: one per (brand, thread root), keyed by incident id."""
+class ResponderAction(_Part):
+    """What a responder's `updated` event did: gave the incident to `owner`, or added `note`."""
 
+    kind: Literal["assign", "note"]
+    owner: str | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def _complete(self) -> ResponderAction:
+        if self.kind == "assign" and not self.owner:
+            raise ValueError("an assignment names its owner")
+        if self.kind == "note" and self.note is None:
+            raise ValueError("a note carries its text")
+        return self
+
+
+class IncidentEvent(Event):
+    """A change to an incident: one per (brand, thread root), keyed by incident id.
+
+    Schema version 2. The alerts service's events carry the incident's context `packet`.
+    A responder's events (published by the API) carry who acted in `actor`, and an
+    `updated` one also its `action`: an assignment (the owner is in `assignee` too) or a
+    note. No event carries both a packet and an action.
+
+    Version 1 had one `context` object instead, holding the packet or, for a responder's
+    update, `{"action": "assign", "owner": ...}` / `{"action": "note", "note": ...}`.
+    Version-1 records are read as version 2: a context with an `action` key becomes
+    `action` (`action` naming its `kind`), any other non-empty context becomes `packet`.
+    """
+
+    schema_version: Literal[2] = 2  # type: ignore[assignment]  # the other events stay at 1
     event_id: str
     type: IncidentEventType
     incident_id: str
@@ -198,11 +216,38 @@ class IncidentEvent(Event):
     peak_velocity: Annotated[float, Field(ge=0.0)] = 0.0
     summary: Annotated[str, Field(max_length=1024)] = ""
     actor: str | None = None
-    context: dict[str, Any] = {}
+    packet: ContextPacket | None = None
+    action: ResponderAction | None = None
     # Escalation level (1 = first) that a paged/escalated event notified.
     level: Annotated[int, Field(ge=1)] | None = None
     # Who the page went to, or who owns the incident after an assign/acknowledge.
     assignee: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _upgrade_v1(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or data.get("schema_version") != 1:
+            return data
+        if "packet" in data or "action" in data:
+            raise ValueError("`packet` and `action` are not fields of schema version 1")
+        upgraded = {k: v for k, v in data.items() if k != "context"}
+        upgraded["schema_version"] = 2
+        context = data.get("context") or {}
+        if not isinstance(context, dict):
+            raise ValueError("context: a version-1 context is an object")
+        if "action" in context:
+            upgraded["action"] = {"kind" if k == "action" else k: v for k, v in context.items()}
+        elif context:
+            upgraded["packet"] = context
+        return upgraded
+
+    @model_validator(mode="after")
+    def _packet_or_action(self) -> IncidentEvent:
+        if self.action is not None and self.packet is not None:
+            raise ValueError("an event carries a context packet or a responder's action, not both")
+        if self.action is not None and self.type is not IncidentEventType.UPDATED:
+            raise ValueError("only an `updated` event carries a responder's action")
+        return self
 
 
 class QueueName(StrEnum):

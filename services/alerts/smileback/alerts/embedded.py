@@ -6,7 +6,6 @@ from collections.abc import Mapping, Sequence
 from typing import TextIO
 
 from smileback.alerts.notifiers import ConsoleNotifier, Notifier
-from smileback.alerts.oncall import default_oncall
 from smileback.alerts.outbox import OutboxSender, make_engine
 from smileback.alerts.paging import Paging
 from smileback.alerts.policy import Policy, brand_handles
@@ -14,6 +13,7 @@ from smileback.alerts.service import AlertsService
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
 from smileback.common.loop import Handler
+from smileback.common.oncall import default_oncall
 from smileback.common.topics import Topics
 
 __all__ = ["embedded_alerts"]

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from smileback.alerts.oncall import EscalationPolicy
+from smileback.common.oncall import EscalationPolicy
 
 __all__ = ["Escalation", "EscalationState", "due_escalations", "start_escalation"]
 

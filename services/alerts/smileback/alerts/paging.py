@@ -9,10 +9,10 @@ from datetime import datetime
 
 from smileback.alerts.incidents import Incident
 from smileback.alerts.notifiers import Notification, NotificationKind, ResponderRef
-from smileback.alerts.oncall import EscalationLevel, EscalationPolicy, OnCallConfig, on_call_at
 from smileback.alerts.outbox.item import OutboxItem
 from smileback.alerts.policy import Policy
 from smileback.common.errors import ConfigError
+from smileback.common.oncall import EscalationLevel, EscalationPolicy, OnCallConfig, on_call_at
 
 __all__ = ["Paging", "PlannedPage", "plan_follow_ups", "plan_level"]
 

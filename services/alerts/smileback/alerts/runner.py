@@ -19,7 +19,6 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from smileback.alerts.notifiers import Notifier, notifiers_from_settings
-from smileback.alerts.oncall import NOTIFIER_NAMES, default_oncall, load_oncall
 from smileback.alerts.outbox import OutboxSender, OutboxStore, make_engine
 from smileback.alerts.paging import Paging
 from smileback.alerts.policy import Policy, brand_handles, load_policy
@@ -32,6 +31,7 @@ from smileback.common.kafka_bus import KafkaBus
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.loop import pump
+from smileback.common.oncall import NOTIFIER_NAMES, default_oncall, load_oncall
 from smileback.common.probes import KafkaProbe, database_probe
 from smileback.common.settings import Settings
 from smileback.common.supervise import DATABASE, KAFKA, Progress, dependency_of, supervise

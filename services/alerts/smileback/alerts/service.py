@@ -19,10 +19,9 @@ from smileback.alerts.escalation import due_escalations, start_escalation
 from smileback.alerts.incidents import (
     Incident,
     IncidentBook,
-    PostRef,
     RecentComplaints,
-    Status,
     incident_event,
+    post_ref,
 )
 from smileback.alerts.metrics import DECISIONS, OPEN_INCIDENTS
 from smileback.alerts.notifiers import NotificationKind
@@ -42,6 +41,7 @@ from smileback.common.events import (
     Severity,
     decode,
 )
+from smileback.common.incident_status import IncidentStatus
 from smileback.common.metrics import RECORDS, STAGE_SECONDS
 from smileback.common.topics import Topics
 
@@ -151,7 +151,7 @@ class AlertsService:
         at = mention.created_at or now
         volume = None
         if brand is not None and mention.scores.is_negative and not mention.deleted:
-            self.recent.add(brand=brand, root_id=mention.root_id, ref=PostRef.of(mention), at=at)
+            self.recent.add(brand=brand, root_id=mention.root_id, ref=post_ref(mention), at=at)
             negatives = self.recent.count(
                 brand=brand, now=at, window=_HOUR, exclude_roots=self.book.open_roots(brand=brand)
             )
@@ -200,7 +200,7 @@ class AlertsService:
         )
         state = start_escalation(policy_name=name, policy=policy, now=now, seq=seq)
         # A claimed incident whose severity rises is paged again, but not escalated.
-        if inc.status is Status.ACKNOWLEDGED:
+        if inc.status is IncidentStatus.ACKNOWLEDGED:
             state = state.stopped()
         inc.page_count += 1
         inc.paged_ingested_at = mention.ingested_at
@@ -233,10 +233,9 @@ class AlertsService:
             if inc is not None:
                 self._close(inc, actor=event.actor, now=now, out=out, own=False)
         elif event.type is IncidentEventType.UPDATED and event.actor:
-            owner = event.assignee or (
-                event.context.get("owner") if event.context.get("action") == "assign" else None
-            )
-            if isinstance(owner, str) and owner:
+            action = event.action
+            owner = event.assignee or (action.owner if action and action.kind == "assign" else None)
+            if owner:
                 self.book.assign(incident_id=event.incident_id, owner=owner)
 
     def _close(

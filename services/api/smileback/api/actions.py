@@ -2,7 +2,7 @@
 
 Acknowledging claims the incident for one responder: a second responder gets a
 conflict, the same one a no-op. Resolving twice is a no-op. Assigning sets the
-one owner. A note is an `updated` event whose context carries the text. `assignee` says
+one owner. A note is an `updated` event whose `action` carries the text. `assignee` says
 who owns the incident after an acknowledgement or an assignment.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from smileback.api.store.models import IncidentStatus
-from smileback.common.events import IncidentEvent, IncidentEventType, Severity
+from smileback.common.events import IncidentEvent, IncidentEventType, ResponderAction, Severity
+from smileback.common.incident_status import IncidentStatus
 
 __all__ = ["ActionConflictError", "ActionKind", "IncidentSnapshot", "plan_action"]
 
@@ -58,7 +58,7 @@ def plan_action(
 ) -> IncidentEvent | None:
     """The event that records the action, None when it changes nothing, or ActionConflictError."""
     resolved = incident.status is IncidentStatus.RESOLVED
-    context: dict[str, str] = {}
+    action: ResponderAction | None = None  # what an `updated` event did
     assignee: str | None = None  # who owns the incident after this event
     if kind is ActionKind.ACKNOWLEDGE:
         if resolved:
@@ -80,11 +80,12 @@ def plan_action(
         if owner == incident.owner:
             return None
         event_type, assignee = IncidentEventType.UPDATED, owner
-        context = {"action": "assign", "owner": owner}
+        action = ResponderAction(kind="assign", owner=owner)
     else:
         if note is None:
             raise ValueError("a note needs its text")
-        event_type, context = IncidentEventType.UPDATED, {"action": "note", "note": note}
+        event_type = IncidentEventType.UPDATED
+        action = ResponderAction(kind="note", note=note)
     return IncidentEvent(
         event_id=f"{incident.id}:{kind}:{nonce}",
         type=event_type,
@@ -98,6 +99,6 @@ def plan_action(
         mention_count=incident.mention_count,
         peak_velocity=incident.peak_velocity,
         actor=actor,
-        context=context,
+        action=action,
         assignee=assignee,
     )

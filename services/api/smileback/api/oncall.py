@@ -1,11 +1,11 @@
-"""The on-call file as the API reads it: loaded by the alerts package, reloaded when it changes."""
+"""The on-call file as the API reads it (the shared loader), reloaded when it changes."""
 
 from __future__ import annotations
 
 import threading
 from pathlib import Path
 
-from smileback.alerts.oncall import OnCallConfig, load_oncall
+from smileback.common.oncall import OnCallConfig, load_oncall
 
 __all__ = ["OnCallSource"]
 

@@ -1,15 +1,12 @@
-"""Incidents: grouping mentions (the book), their state, and the context packet."""
+"""Incidents: grouping mentions (the book), their state, and building the context packet."""
 
 from smileback.alerts.incidents.book import Applied, IncidentBook
 from smileback.alerts.incidents.events import incident_event, surge_root_id
-from smileback.alerts.incidents.model import REDACTED_TEXT, Incident, PostRef, Status
+from smileback.alerts.incidents.model import Incident
 from smileback.alerts.incidents.packet import (
     GUIDE,
-    MAX_SUMMARY_CHARS,
     build_packet,
-    clip,
-    redact_packet,
-    redacted_summary,
+    post_ref,
     summarize,
     thread_section,
 )
@@ -18,20 +15,14 @@ from smileback.alerts.incidents.redaction import redact_incident
 
 __all__ = [
     "GUIDE",
-    "MAX_SUMMARY_CHARS",
-    "REDACTED_TEXT",
     "Applied",
     "Incident",
     "IncidentBook",
-    "PostRef",
     "RecentComplaints",
-    "Status",
     "build_packet",
-    "clip",
     "incident_event",
+    "post_ref",
     "redact_incident",
-    "redact_packet",
-    "redacted_summary",
     "summarize",
     "surge_root_id",
     "thread_section",

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 
 from smileback.alerts.escalation import EscalationState
 from smileback.alerts.incidents.events import incident_event, surge_root_id
-from smileback.alerts.incidents.model import Incident, PostRef, Status
-from smileback.alerts.incidents.packet import build_packet, summarize, thread_section
+from smileback.alerts.incidents.model import Incident
+from smileback.alerts.incidents.packet import build_packet, post_ref, summarize, thread_section
 from smileback.alerts.incidents.redaction import redact_incident
 from smileback.alerts.policy import RULE_BRAND_SURGE, Action, Decision
 from smileback.common.events import (
@@ -25,6 +25,8 @@ from smileback.common.events import (
     Severity,
     incident_id_for,
 )
+from smileback.common.incident_status import IncidentStatus
+from smileback.common.packet import PostRef
 
 __all__ = ["Applied", "IncidentBook"]
 
@@ -122,7 +124,7 @@ class IncidentBook:
         return {
             inc.incident_id: inc.escalation
             for inc in self._open.values()
-            if inc.status is Status.OPEN and inc.escalation is not None
+            if inc.status is IncidentStatus.OPEN and inc.escalation is not None
         }
 
     def set_escalation(self, *, incident_id: str, state: EscalationState) -> None:
@@ -135,9 +137,9 @@ class IncidentBook:
     def acknowledge(self, *, incident_id: str, actor: str) -> Incident | None:
         """Claim an open incident for `actor`; None when unknown or already claimed."""
         inc = self._open.get(incident_id)
-        if inc is None or inc.status is not Status.OPEN:
+        if inc is None or inc.status is not IncidentStatus.OPEN:
             return None  # the first acknowledgement claims the thread; later ones change nothing
-        inc.status, inc.owner = Status.ACKNOWLEDGED, actor
+        inc.status, inc.owner = IncidentStatus.ACKNOWLEDGED, actor
         if inc.escalation is not None:
             inc.escalation = inc.escalation.stopped()
         self._dirty[incident_id] = inc
@@ -156,7 +158,7 @@ class IncidentBook:
         inc = self._open.pop(incident_id, None)
         if inc is None:
             return None
-        inc.status, inc.resolved_at = Status.RESOLVED, now
+        inc.status, inc.resolved_at = IncidentStatus.RESOLVED, now
         if inc.escalation is not None:
             inc.escalation = inc.escalation.stopped()
         self._resolved.add(incident_id)
@@ -225,9 +227,11 @@ class IncidentBook:
             inc.severity, inc.rule = severity, decision.rule
             self._headline(inc, mention=mention, decision=decision, now=now, similar=similar)
         else:
-            inc.packet = {**inc.packet, "thread": thread_section(inc)}
-            if "why" in inc.packet:
-                inc.packet["why"] = {**inc.packet["why"], "peak_velocity": inc.peak_velocity}
+            if inc.packet is not None:
+                why = inc.packet.why.model_copy(update={"peak_velocity": inc.peak_velocity})
+                inc.packet = inc.packet.model_copy(
+                    update={"thread": thread_section(inc), "why": why}
+                )
         self._dirty[inc.incident_id] = inc
         event = incident_event(inc, IncidentEventType.UPDATED, mention_id=mention.id, now=now)
         return Applied(events=[event], incident=inc, paged=rises)
@@ -236,7 +240,7 @@ class IncidentBook:
         inc.mention_ids.add(mention.id)
         inc.peak_velocity = max(inc.peak_velocity, mention.scores.thread_velocity)
         inc.touch(now)
-        ref = PostRef.of(mention)
+        ref = post_ref(mention)
         if not mention.is_reply and inc.root is None:
             inc.root = ref
         elif mention.is_reply:

@@ -36,7 +36,7 @@ def incident_event(
         peak_velocity=inc.peak_velocity,
         summary=inc.summary,
         actor=actor,
-        context=inc.packet,
+        packet=inc.packet,
         level=level,
         assignee=assignee,
     )

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import deque
 from datetime import datetime, timedelta
 
-from smileback.alerts.incidents.model import PostRef
+from smileback.common.packet import PostRef
 
 __all__ = ["RecentComplaints"]
 

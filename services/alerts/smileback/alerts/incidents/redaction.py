@@ -3,24 +3,25 @@
 from __future__ import annotations
 
 from smileback.alerts.incidents.model import Incident
-from smileback.alerts.incidents.packet import redact_packet, redacted_summary
+from smileback.common.redaction import redact_packet, redact_ref, redacted_summary
 
 __all__ = ["redact_incident"]
 
 
 def redact_incident(inc: Incident, *, mention_id: str) -> bool:
     """Remove a deleted post's text, link and author from `inc`; False if it held none."""
-    packet = redact_packet(inc.packet, mention_id=mention_id)
+    packet = redact_packet(inc.packet, mention_id=mention_id) if inc.packet is not None else None
     quoted = packet != inc.packet or mention_id in inc.mention_ids
     if not quoted or mention_id in inc.redacted:
         return False
     inc.redacted.add(mention_id)
     if inc.root is not None and inc.root.mention_id == mention_id:
-        inc.root = inc.root.redacted()
-    inc.latest = [r.redacted() if r.mention_id == mention_id else r for r in inc.latest]
+        inc.root = redact_ref(inc.root)
+    inc.latest = [redact_ref(r) if r.mention_id == mention_id else r for r in inc.latest]
     if inc.summary_mention_id == mention_id:
         inc.summary = redacted_summary(
             severity=inc.severity, brand=inc.brand, mentions=len(inc.mention_ids)
         )
-    inc.packet = {**packet, "summary": inc.summary} if packet else packet
+    if packet is not None:
+        inc.packet = packet.model_copy(update={"summary": inc.summary})
     return True

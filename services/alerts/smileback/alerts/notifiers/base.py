@@ -18,10 +18,11 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
-from smileback.alerts.incidents import redact_packet, redacted_summary
 from smileback.alerts.policy import PagerDutySeverity
 from smileback.common.errors import DeliveryError
 from smileback.common.events import Severity
+from smileback.common.packet import ContextPacket
+from smileback.common.redaction import redact_packet, redacted_summary
 
 __all__ = [
     "Notification",
@@ -66,7 +67,7 @@ class Notification(BaseModel):
     severity: Severity
     pagerduty_severity: PagerDutySeverity = "critical"
     summary: str
-    packet: dict[str, Any] = {}
+    packet: ContextPacket | None = None  # the incident's, once it has one
     level: int | None = None  # 1-based escalation level of a trigger
     responders: list[ResponderRef] = []
     recipient: str | None = None  # the address, for email
@@ -77,24 +78,24 @@ class Notification(BaseModel):
     @property
     def post_url(self) -> str | None:
         """The link to the post that paged, if the packet has one."""
-        url = self.section("what").get("url")
-        return url if isinstance(url, str) and url else None
+        return (self.packet.what.url or None) if self.packet is not None else None
+
+    def packet_json(self) -> dict[str, Any]:
+        """The packet as the JSON receivers get (PagerDuty details, the webhook's context)."""
+        return self.packet.model_dump(mode="json") if self.packet is not None else {}
 
     def redacted(self, *, mention_id: str) -> Notification:
         """This notification without a deleted post's text, link and author."""
+        if self.packet is None:
+            return self
         packet = redact_packet(self.packet, mention_id=mention_id)
         if packet == self.packet:
             return self
         summary = self.summary
-        if self.packet.get("mention_id") == mention_id:
+        if self.packet.mention_id == mention_id:
             summary = redacted_summary(severity=self.severity, brand=self.brand, mentions=None)
-            packet["summary"] = summary
+            packet = packet.model_copy(update={"summary": summary})
         return self.model_copy(update={"packet": packet, "summary": summary})
-
-    def section(self, name: str) -> dict[str, Any]:
-        """One section of the context packet (who, what, why, thread, similar), or {}."""
-        value = self.packet.get(name)
-        return value if isinstance(value, dict) else {}
 
 
 class NotifyError(DeliveryError):

@@ -13,9 +13,9 @@ from email.message import EmailMessage
 
 from pydantic import SecretStr
 
-from smileback.alerts.incidents import clip
 from smileback.alerts.notifiers.base import Notification, NotificationKind, Notifier, NotifyError
 from smileback.alerts.notifiers.text import render_text
+from smileback.common.packet import clip
 
 __all__ = ["EmailNotifier", "email_message"]
 

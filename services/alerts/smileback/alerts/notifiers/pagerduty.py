@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from smileback.alerts.incidents import MAX_SUMMARY_CHARS, clip
 from smileback.alerts.notifiers.base import Notification, NotificationKind, Notifier
 from smileback.alerts.notifiers.http import check_url, post_json
 from smileback.alerts.notifiers.webhook import dumps
+from smileback.common.packet import MAX_SUMMARY_CHARS, clip
 
 __all__ = ["DEFAULT_URL", "MAX_DEDUP_KEY_CHARS", "PagerDutyNotifier", "pagerduty_event"]
 
@@ -36,7 +36,7 @@ def pagerduty_event(*, notification: Notification, routing_key: str) -> dict[str
     if n.kind is not NotificationKind.TRIGGER:
         return event
     details = {
-        **n.packet,
+        **n.packet_json(),
         "level": n.level,
         "responders": [r.label for r in n.responders],
     }
@@ -45,7 +45,7 @@ def pagerduty_event(*, notification: Notification, routing_key: str) -> dict[str
         "source": f"smileback:{n.brand}",
         "severity": n.pagerduty_severity,
         "timestamp": n.at.isoformat(),
-        "component": str(n.section("who").get("platform") or "social"),
+        "component": (n.packet.who.platform if n.packet else "") or "social",
         "group": n.brand,
         "class": n.rule,
         "custom_details": details,

@@ -8,10 +8,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 
-from smileback.alerts.incidents import clip
 from smileback.alerts.notifiers.base import Notification, NotificationKind, Notifier
 from smileback.alerts.notifiers.http import check_url, post_json
 from smileback.alerts.notifiers.webhook import dumps
+from smileback.common.packet import ContextPacket, clip
 
 __all__ = ["SlackNotifier", "escape", "slack_message"]
 
@@ -40,48 +40,13 @@ def slack_message(*, notification: Notification) -> dict[str, Any]:
             "blocks": [_section(line)],
         }
     p = n.packet
-    who, what, why = n.section("who"), n.section("what"), n.section("why")
-    thread, similar = n.section("thread"), n.section("similar")
-    header = f"{n.severity.upper()}: {n.brand} · {str(why.get('rule') or n.rule).replace('_', ' ')}"
+    rule = (p.why.rule if p is not None else "") or n.rule
+    header = f"{n.severity.upper()}: {n.brand} · {rule.replace('_', ' ')}"
     mentions = " ".join(f"<@{r.slack}>" if r.slack else escape(r.label) for r in n.responders)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": clip(header, HEADER_CHARS)}},
         _section(f"{_ICON.get(str(n.severity), '')} {escape(n.summary)}".strip()),
-        _section(">" + escape(str(what.get("text") or "")).replace("\n", "\n>")),
-        {
-            "type": "section",
-            "fields": [
-                _field(
-                    "Who",
-                    f"{who.get('handle') or '?'} · {who.get('followers', '?')} followers"
-                    f"{' · verified' if who.get('verified') else ''}"
-                    f"{' · bot' if who.get('bot') else ''}"
-                    f" · account {who.get('account_age_days', '?')} days",
-                ),
-                _field(
-                    "Why",
-                    f"{why.get('reason') or ''}\nnegativity {why.get('negativity')}, "
-                    f"reach {why.get('reach_tier')}, pile-on risk {why.get('pile_on_risk')}\n"
-                    f"top terms: {', '.join(map(str, why.get('top_terms', []))) or '-'}",
-                ),
-                _field(
-                    "Thread",
-                    f"{thread.get('reply_count', 0)} replies\n"
-                    + "\n".join(
-                        f"{r.get('handle')}: {r.get('text')}"
-                        for r in thread.get("latest_replies", [])[:3]
-                    ),
-                ),
-                _field(
-                    f"Similar, last {similar.get('window_minutes', 60)} min",
-                    f"{similar.get('count', 0)}\n"
-                    + "\n".join(
-                        f"{s.get('handle')}: {s.get('text')}" for s in similar.get("items", [])[:3]
-                    ),
-                ),
-            ],
-        },
-        _section("*How to answer*\n" + "\n".join(f"• {escape(g)}" for g in p.get("guide", []))),
+        *(_packet_blocks(p) if p is not None else []),
         {
             "type": "context",
             "elements": [
@@ -142,6 +107,43 @@ class SlackNotifier(Notifier):
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
+
+
+def _packet_blocks(p: ContextPacket) -> list[dict[str, Any]]:
+    """The post, the who/why/thread/similar fields, and the guide."""
+    who, why, thread, similar = p.who, p.why, p.thread, p.similar
+    return [
+        _section(">" + escape(p.what.text).replace("\n", "\n>")),
+        {
+            "type": "section",
+            "fields": [
+                _field(
+                    "Who",
+                    f"{who.handle or '?'} · {who.followers} followers"
+                    f"{' · verified' if who.verified else ''}"
+                    f"{' · bot' if who.bot else ''}"
+                    f" · account {who.account_age_days} days",
+                ),
+                _field(
+                    "Why",
+                    f"{why.reason}\nnegativity {why.negativity}, "
+                    f"reach {why.reach_tier}, pile-on risk {why.pile_on_risk}\n"
+                    f"top terms: {', '.join(why.top_terms) or '-'}",
+                ),
+                _field(
+                    "Thread",
+                    f"{thread.reply_count} replies\n"
+                    + "\n".join(f"{r.handle}: {r.text}" for r in thread.latest_replies[:3]),
+                ),
+                _field(
+                    f"Similar, last {similar.window_minutes} min",
+                    f"{similar.count}\n"
+                    + "\n".join(f"{s.handle}: {s.text}" for s in similar.items[:3]),
+                ),
+            ],
+        },
+        _section("*How to answer*\n" + "\n".join(f"• {escape(g)}" for g in p.guide)),
+    ]
 
 
 def _section(text: str) -> dict[str, Any]:

@@ -27,45 +27,36 @@ def render_text(notification: Notification) -> str:
         return "\n".join(lines) + "\n"
     if n.responders:
         lines.append(f"  for: {', '.join(r.label for r in n.responders)}")
-    who, what, why = n.section("who"), n.section("what"), n.section("why")
-    thread, similar = n.section("thread"), n.section("similar")
-    age = who.get("account_age_days")
-    flags = [f for f, on in (("verified", who.get("verified")), ("bot", who.get("bot"))) if on]
+    if p is None:
+        return "\n".join(lines) + "\n"
+    who, what, why, thread, similar = p.who, p.what, p.why, p.thread, p.similar
+    age = who.account_age_days
+    flags = [f for f, on in (("verified", who.verified), ("bot", who.bot)) if on]
     lines += [
-        f"  who: {who.get('handle') or '?'} ({who.get('display_name') or '-'}), "
-        f"{_int(who.get('followers'))} followers"
+        f"  who: {who.handle or '?'} ({who.display_name or '-'}), {who.followers:,} followers"
         f"{', ' + ', '.join(flags) if flags else ''}"
-        f", account {age if age is not None else '?'} days old, on {who.get('platform', '?')}",
-        f"  what: {what.get('text', '')}",
+        f", account {age if age is not None else '?'} days old, on {who.platform}",
+        f"  what: {what.text}",
     ]
-    if what.get("url"):
-        lines.append(f"  link: {what['url']}")
+    if what.url:
+        lines.append(f"  link: {what.url}")
     lines.append(
-        f"  why: {str(why.get('rule') or n.rule).replace('_', ' ')}"
-        f" ({why.get('reason') or '-'}); negativity {_num(why.get('negativity'))}, reach "
-        f"{why.get('reach_tier', '?')}, velocity {_num(why.get('thread_velocity'))}/min (peak "
-        f"{_num(why.get('peak_velocity'))}), pile-on risk {_num(why.get('pile_on_risk'))}, "
-        f"top terms {', '.join(map(str, why.get('top_terms', []))) or '-'}"
+        f"  why: {(why.rule or n.rule).replace('_', ' ')}"
+        f" ({why.reason or '-'}); negativity {why.negativity:.2f}, reach "
+        f"{why.reach_tier}, velocity {why.thread_velocity:.2f}/min (peak "
+        f"{why.peak_velocity:.2f}), pile-on risk {why.pile_on_risk:.2f}, "
+        f"top terms {', '.join(why.top_terms) or '-'}"
     )
-    root = thread.get("root")
+    root = thread.root
     lines.append(
-        f"  thread: {_int(thread.get('reply_count'))} replies"
-        + (f"; root {root.get('handle')}: {root.get('text')}" if isinstance(root, dict) else "")
+        f"  thread: {thread.reply_count:,} replies"
+        + (f"; root {root.handle}: {root.text}" if root is not None else "")
     )
-    lines += [f"    {r.get('handle')}: {r.get('text')}" for r in thread.get("latest_replies", [])]
+    lines += [f"    {r.handle}: {r.text}" for r in thread.latest_replies]
     lines.append(
-        f"  similar complaints in the last {similar.get('window_minutes', 60)} min: "
-        f"{_int(similar.get('count'))}"
+        f"  similar complaints in the last {similar.window_minutes} min: {similar.count:,}"
     )
-    lines += [f"    {s.get('handle')}: {s.get('text')}" for s in similar.get("items", [])]
+    lines += [f"    {s.handle}: {s.text}" for s in similar.items]
     lines.append("  how to answer:")
-    lines += [f"    - {g}" for g in p.get("guide", [])]
+    lines += [f"    - {g}" for g in p.guide]
     return "\n".join(lines) + "\n"
-
-
-def _num(value: object) -> str:
-    return f"{value:.2f}" if isinstance(value, int | float) else "?"
-
-
-def _int(value: object) -> str:
-    return f"{value:,}" if isinstance(value, int) else "?"

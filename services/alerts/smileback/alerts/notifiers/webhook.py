@@ -73,7 +73,7 @@ def webhook_body(*, notification: Notification, sent_at: datetime) -> dict[str, 
         "responders": [r.model_dump(mode="json") for r in n.responders],
         "actor": n.actor,
         "link": n.link,
-        "context": n.packet,
+        "context": n.packet_json(),
         "sent_at": sent_at.isoformat(),
     }
 

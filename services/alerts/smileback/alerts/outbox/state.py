@@ -8,9 +8,10 @@ from datetime import datetime
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from smileback.alerts.incidents import Incident, Status, redact_incident
+from smileback.alerts.incidents import Incident, redact_incident
 from smileback.alerts.outbox.db import IncidentStateRow
 from smileback.alerts.outbox.store import like_pattern
+from smileback.common.incident_status import IncidentStatus
 
 __all__ = ["IncidentStore"]
 
@@ -26,12 +27,12 @@ class IncidentStore:
         with Session(self._engine) as session:
             open_rows = session.scalars(
                 select(IncidentStateRow.state).where(
-                    IncidentStateRow.status != str(Status.RESOLVED)
+                    IncidentStateRow.status != str(IncidentStatus.RESOLVED)
                 )
             ).all()
             resolved = session.scalars(
                 select(IncidentStateRow.incident_id).where(
-                    IncidentStateRow.status == str(Status.RESOLVED)
+                    IncidentStateRow.status == str(IncidentStatus.RESOLVED)
                 )
             ).all()
         return [Incident.model_validate_json(s) for s in open_rows], set(resolved)
@@ -52,7 +53,7 @@ class IncidentStore:
         """Rewrite resolved incidents that quote a deleted post (open ones live in the book)."""
         rows = session.scalars(
             select(IncidentStateRow).where(
-                IncidentStateRow.status == str(Status.RESOLVED),
+                IncidentStateRow.status == str(IncidentStatus.RESOLVED),
                 IncidentStateRow.state.like(like_pattern(mention_id), escape="\\"),
             )
         ).all()

@@ -14,9 +14,9 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from smileback.alerts.yamlconf import Located, read_yaml, validate_located
 from smileback.common.events import ReachTier, Severity
 from smileback.common.rules import is_token
+from smileback.common.yamlconf import Located, read_yaml, validate_located
 
 __all__ = [
     "BrandPolicy",

@@ -20,9 +20,11 @@ from smileback.api.errors import ApiError, documented
 from smileback.api.metrics import INCIDENT_ACTIONS
 from smileback.api.routers.incidents import incident_detail
 from smileback.api.schemas import AssignIn, IncidentDetail, NoteIn, ResponderIn
-from smileback.api.store import IncidentRow, IncidentStatus, apply_incident_event
+from smileback.api.store import IncidentRow, apply_incident_event
+from smileback.api.store.redaction import stored_packet
 from smileback.common.errors import BusError
 from smileback.common.events import Severity
+from smileback.common.incident_status import IncidentStatus
 
 __all__ = ["router"]
 
@@ -109,7 +111,7 @@ def _act(
 
 
 def _snapshot(row: IncidentRow) -> IncidentSnapshot:
-    quoted = row.context.get("mention_id")
+    packet = stored_packet(row.context)
     return IncidentSnapshot(
         id=row.id,
         brand=row.brand,
@@ -117,7 +119,7 @@ def _snapshot(row: IncidentRow) -> IncidentSnapshot:
         rule=row.rule,
         severity=Severity(row.severity),
         status=IncidentStatus(row.status),
-        mention_id=quoted if isinstance(quoted, str) else row.thread_root_id,
+        mention_id=packet.mention_id if packet is not None else row.thread_root_id,
         mention_count=row.mention_count,
         peak_velocity=row.peak_velocity,
         owner=row.owner,

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -13,9 +11,10 @@ from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
 from smileback.api.params import Cursor, Limit, Word
 from smileback.api.schemas import IncidentDetail, IncidentEventOut, IncidentOut, MentionOut, Page
-from smileback.api.store import IncidentEventRow, IncidentRow, IncidentStatus, MentionRow
+from smileback.api.store import IncidentEventRow, IncidentRow, MentionRow
 from smileback.api.store.queries import IncidentFilter, incident_query
-from smileback.common.events import Severity
+from smileback.common.events import IncidentEvent, Severity
+from smileback.common.incident_status import IncidentStatus
 
 __all__ = ["incident_detail", "router"]
 
@@ -85,22 +84,20 @@ def incident_detail(*, session: Session, row: IncidentRow) -> IncidentDetail:
     )
 
 
-def _timeline_entry(event: IncidentEventRow) -> IncidentEventOut:
-    payload: dict[str, Any] = event.payload
-    context = payload.get("context") or {}
-    action = context.get("action") if event.type == "updated" else None
-    return IncidentEventOut.model_validate(
-        {
-            "event_id": event.event_id,
-            "type": event.type,
-            "at": event.at,
-            "mention_id": payload.get("mention_id"),
-            "severity": payload.get("severity"),
-            "actor": payload.get("actor"),
-            "action": action if isinstance(action, str) else None,
-            "owner": context.get("owner") if action == "assign" else None,
-            "note": context.get("note") if action == "note" else None,
-            "level": payload.get("level"),
-            "assignee": payload.get("assignee"),
-        }
+def _timeline_entry(row: IncidentEventRow) -> IncidentEventOut:
+    # Stored as the event's JSON, of schema version 1 or 2: parsing reads both alike.
+    event = IncidentEvent.model_validate(row.payload)
+    action = event.action
+    return IncidentEventOut(
+        event_id=row.event_id,
+        type=event.type,
+        at=row.at,
+        mention_id=event.mention_id,
+        severity=event.severity,
+        actor=event.actor,
+        action=action.kind if action is not None else None,
+        owner=action.owner if action is not None and action.kind == "assign" else None,
+        note=action.note if action is not None and action.kind == "note" else None,
+        level=event.level,
+        assignee=event.assignee,
     )

@@ -8,12 +8,12 @@ from typing import Annotated
 import structlog
 from fastapi import APIRouter, Depends, Query
 
-from smileback.alerts.oncall import Responder, who_is_on_call
 from smileback.api.deps import READ, ContextDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.params import as_utc
 from smileback.api.schemas import OnCallNow, OnCallOut, OnCallResponder
 from smileback.common.errors import ConfigError
+from smileback.common.oncall import Responder, who_is_on_call
 
 __all__ = ["router"]
 

@@ -7,8 +7,8 @@ from typing import Any
 
 from smileback.api.schemas.base import In, Name, Out, Prose
 from smileback.api.schemas.mentions import MentionOut
-from smileback.api.store.models import IncidentStatus
 from smileback.common.events import IncidentEventType, Severity
+from smileback.common.incident_status import IncidentStatus
 
 __all__ = [
     "AssignIn",

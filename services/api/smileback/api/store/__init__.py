@@ -3,13 +3,11 @@
 from smileback.api.store.engine import create_schema, make_engine
 from smileback.api.store.keys import ApiKey, create_key, find_key, list_keys, revoke_key
 from smileback.api.store.models import (
-    REDACTED_TEXT,
     ApiKeyRow,
     BrandRow,
     BrandRuleRow,
     IncidentEventRow,
     IncidentRow,
-    IncidentStatus,
     MentionRow,
     QueueItemRow,
 )
@@ -17,14 +15,12 @@ from smileback.api.store.retention import PurgeReport, purge_before, retention_c
 from smileback.api.store.writes import apply_incident_event, upsert_mention, upsert_queue_item
 
 __all__ = [
-    "REDACTED_TEXT",
     "ApiKey",
     "ApiKeyRow",
     "BrandRow",
     "BrandRuleRow",
     "IncidentEventRow",
     "IncidentRow",
-    "IncidentStatus",
     "MentionRow",
     "PurgeReport",
     "QueueItemRow",

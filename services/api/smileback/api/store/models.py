@@ -7,7 +7,6 @@ compares the two on PostgreSQL, so a change here needs a new migration.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -27,21 +26,17 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_colu
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
-    "REDACTED_TEXT",
     "ApiKeyRow",
     "Base",
     "BrandRow",
     "BrandRuleRow",
     "IncidentEventRow",
     "IncidentRow",
-    "IncidentStatus",
     "JsonDoc",
     "MentionRow",
     "QueueItemRow",
     "UtcDateTime",
 ]
-
-REDACTED_TEXT = "[deleted]"
 
 # JSONB on PostgreSQL (indexable, compact); SQLite stores JSON as text.
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
@@ -66,12 +61,6 @@ class UtcDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-class IncidentStatus(StrEnum):
-    OPEN = "open"
-    ACKNOWLEDGED = "acknowledged"
-    RESOLVED = "resolved"
 
 
 class Base(DeclarativeBase):

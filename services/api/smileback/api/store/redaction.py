@@ -1,17 +1,17 @@
 """Pure redaction of stored JSON once a source post is deleted.
 
-Incident context packets are the alerts service's format, so their redaction is the
-alerts package's (`redact_packet`, `redacted_summary`): both sides redact alike.
+Incident context packets are redacted with the shared `redact_packet` and
+`redacted_summary`, so the store removes exactly what the alerts service does.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from smileback.alerts.incidents import redact_packet, redacted_summary
-from smileback.api.store.models import REDACTED_TEXT
+from smileback.common.packet import ContextPacket
+from smileback.common.redaction import REDACTED_TEXT, redact_packet, redacted_summary
 
-__all__ = ["mention_ids_in", "redact_incident_json", "redact_mention_payload"]
+__all__ = ["redact_incident_packet", "redact_mention_payload", "stored_packet"]
 
 
 def redact_mention_payload(payload: dict[str, Any]) -> dict[str, Any]:
@@ -20,33 +20,29 @@ def redact_mention_payload(payload: dict[str, Any]) -> dict[str, Any]:
     return {**payload, "text": REDACTED_TEXT, "url": None, "author": author, "deleted": True}
 
 
-def mention_ids_in(value: Any) -> set[str]:
-    """Every mention id a context packet names, at any depth."""
-    if isinstance(value, dict):
-        found = {value["mention_id"]} if isinstance(value.get("mention_id"), str) else set()
-        return found.union(*(mention_ids_in(v) for v in value.values()))
-    if isinstance(value, list):
-        return set().union(*(mention_ids_in(v) for v in value))
-    return set()
+def stored_packet(context: dict[str, Any]) -> ContextPacket | None:
+    """The packet an incident row's `context` holds; None for `{}`, an incident without one."""
+    return ContextPacket.model_validate(context) if context else None
 
 
-def redact_incident_json(
+def redact_incident_packet(
     *,
-    context: dict[str, Any],
+    packet: ContextPacket | None,
     summary: str,
     mention_id: str,
     severity: str,
     brand: str,
     mention_count: int | None,
-) -> tuple[dict[str, Any], str]:
-    """An incident's context and summary without the deleted mention's text, link or author.
+) -> tuple[ContextPacket | None, str]:
+    """An incident's packet and summary without the deleted mention's text, link or author.
 
     The summary quotes the packet's headline mention; when that is the deleted one, it is
-    replaced by the alerts service's redacted summary.
+    replaced by the redacted summary, in the packet too.
     """
-    redacted = redact_packet(context, mention_id=mention_id)
-    if context.get("mention_id") == mention_id:
+    if packet is None:
+        return None, summary
+    redacted = redact_packet(packet, mention_id=mention_id)
+    if packet.mention_id == mention_id:
         summary = redacted_summary(severity=severity, brand=brand, mentions=mention_count)
-        if "summary" in redacted:
-            redacted = {**redacted, "summary": summary}
+        redacted = redacted.model_copy(update={"summary": summary})
     return redacted, summary

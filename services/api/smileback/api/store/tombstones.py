@@ -10,33 +10,24 @@ from sqlalchemy.orm import Session
 
 from smileback.api.store.models import IncidentEventRow, IncidentRow, MentionRow
 from smileback.api.store.queries import escape_like
-from smileback.api.store.redaction import mention_ids_in, redact_incident_json
+from smileback.api.store.redaction import redact_incident_packet, stored_packet
 from smileback.common.events import IncidentEvent
 
 __all__ = ["redact_incidents_quoting", "redact_late_event"]
 
 
-def redact_late_event(
-    *, session: Session, event: IncidentEvent
-) -> tuple[dict[str, Any], str] | None:
-    """The event's context and summary redacted for mentions already deleted; None if none."""
-    context, summary = dict(event.context), event.summary
-    named = mention_ids_in(context)
-    if not named:
-        return None
+def redact_late_event(*, session: Session, event: IncidentEvent) -> IncidentEvent:
+    """The event with the mentions already deleted redacted from its packet and summary."""
+    if event.packet is None:
+        return event
     deleted = session.scalars(
-        select(MentionRow.id).where(MentionRow.id.in_(named), MentionRow.redacted)
-    ).all()
-    for mention_id in sorted(deleted):
-        context, summary = redact_incident_json(
-            context=context,
-            summary=summary,
-            mention_id=mention_id,
-            severity=str(event.severity),
-            brand=event.brand,
-            mention_count=event.mention_count,
+        select(MentionRow.id).where(
+            MentionRow.id.in_(event.packet.mention_ids()), MentionRow.redacted
         )
-    return (context, summary) if deleted else None
+    ).all()
+    if not deleted:
+        return event
+    return _redacted(event, mention_ids=sorted(deleted))
 
 
 def redact_incidents_quoting(*, session: Session, mention_id: str, root_id: str) -> None:
@@ -54,14 +45,15 @@ def redact_incidents_quoting(*, session: Session, mention_id: str, root_id: str)
     ids = []
     for row in incidents:
         ids.append(row.id)
-        context, summary = redact_incident_json(
-            context=row.context,
+        packet, summary = redact_incident_packet(
+            packet=stored_packet(row.context),
             summary=row.summary,
             mention_id=mention_id,
             severity=row.severity,
             brand=row.brand,
             mention_count=row.mention_count,
         )
+        context = packet.model_dump(mode="json") if packet is not None else {}
         if (context, summary) != (row.context, row.summary):
             session.execute(
                 update(IncidentRow)
@@ -76,19 +68,29 @@ def redact_incidents_quoting(*, session: Session, mention_id: str, root_id: str)
         )
     ).all()
     for event_id, payload in events:
-        context, summary = redact_incident_json(
-            context=payload.get("context") or {},
-            summary=payload.get("summary", ""),
+        # Stored events of schema version 1 are rewritten as version 2.
+        event = IncidentEvent.model_validate(payload)
+        redacted = _redacted(event, mention_ids=[mention_id])
+        if redacted != event:
+            session.execute(
+                update(IncidentEventRow)
+                .where(IncidentEventRow.event_id == event_id)
+                .values(payload=redacted.model_dump(mode="json"))
+            )
+
+
+def _redacted(event: IncidentEvent, *, mention_ids: list[str]) -> IncidentEvent:
+    packet, summary = event.packet, event.summary
+    for mention_id in mention_ids:
+        packet, summary = redact_incident_packet(
+            packet=packet,
+            summary=summary,
             mention_id=mention_id,
-            severity=str(payload.get("severity", "")),
-            brand=str(payload.get("brand", "")),
-            mention_count=payload.get("mention_count"),
+            severity=str(event.severity),
+            brand=event.brand,
+            mention_count=event.mention_count,
         )
-        session.execute(
-            update(IncidentEventRow)
-            .where(IncidentEventRow.event_id == event_id)
-            .values(payload={**payload, "context": context, "summary": summary})
-        )
+    return event.model_copy(update={"packet": packet, "summary": summary})
 
 
 def _names(mention_id: str) -> list[str]:

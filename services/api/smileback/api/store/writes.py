@@ -15,10 +15,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from smileback.api.store.models import (
-    REDACTED_TEXT,
     IncidentEventRow,
     IncidentRow,
-    IncidentStatus,
     JsonDoc,
     MentionRow,
     QueueItemRow,
@@ -27,6 +25,8 @@ from smileback.api.store.redaction import redact_mention_payload
 from smileback.api.store.tombstones import redact_incidents_quoting, redact_late_event
 from smileback.common.errors import ConfigError
 from smileback.common.events import IncidentEvent, IncidentEventType, QueueItem, ScoredMention
+from smileback.common.incident_status import IncidentStatus
+from smileback.common.redaction import REDACTED_TEXT
 
 __all__ = ["apply_incident_event", "upsert_mention", "upsert_queue_item"]
 
@@ -79,12 +79,10 @@ def upsert_mention(*, session: Session, scored: ScoredMention, now: datetime) ->
 
 def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
     """Fold one incident event into its incident; False when it was applied before."""
+    event = redact_late_event(session=session, event=event)
     payload = event.model_dump(mode="json")
-    context, summary = dict(event.context), event.summary
-    redacted = redact_late_event(session=session, event=event)
-    if redacted is not None:
-        context, summary = redacted
-        payload = {**payload, "context": context, "summary": summary}
+    # The incident's context column holds the alerts service's packet as JSON, {} before one.
+    context = payload["packet"] or {}
     first_time = session.execute(
         _insert(session, IncidentEventRow)
         .values(
@@ -110,7 +108,7 @@ def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
         last_event_at=event.at,
         mention_count=event.mention_count,
         peak_velocity=event.peak_velocity,
-        summary=summary,
+        summary=event.summary,
         paged_count=1 if event.type is IncidentEventType.PAGED else 0,
         context=context,
         **_responder_values(event),
@@ -127,9 +125,9 @@ def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
         set_["status"] = new.status
     if event.type is IncidentEventType.PAGED:
         set_["paged_count"] = IncidentRow.paged_count + 1
-    if summary:
+    if event.summary:
         set_["summary"] = new.summary
-    if context and "action" not in context:  # the alerts service's packet, not a human action
+    if event.packet is not None:  # the alerts service's events; a responder's carry none
         set_["context"] = new.context
     for name in _responder_values(event):
         set_[name] = new[name]
@@ -145,9 +143,8 @@ def _responder_values(event: IncidentEvent) -> dict[str, Any]:
         return {"acknowledged_by": event.actor, "acknowledged_at": event.at, "owner": event.actor}
     if event.type is IncidentEventType.RESOLVED:
         return {"resolved_by": event.actor, "resolved_at": event.at}
-    if event.type is IncidentEventType.UPDATED and event.context.get("action") == "assign":
-        owner = event.assignee or event.context.get("owner")
-        return {"owner": owner} if isinstance(owner, str) else {}
+    if event.action is not None and event.action.kind == "assign":
+        return {"owner": event.assignee or event.action.owner}
     return {}
 
 

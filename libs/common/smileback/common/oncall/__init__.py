@@ -1,6 +1,7 @@
-"""On-call: who is on call at an instant, and how an unacknowledged page escalates.
+"""The on-call file: responders, schedules and escalation policies, and who is on call.
 
-The public surface other services use (the API's "who is on call now" endpoint):
+Shared by the alerts service (who a page goes to, how it escalates) and the API ("who is
+on call now"):
 
     config = load_oncall(settings.oncall_file)       # ConfigError: file, line and reason
     who_is_on_call(config=config, at=utc_now())      # {schedule name: Responder | None}
@@ -9,7 +10,7 @@ The public surface other services use (the API's "who is on call now" endpoint):
 Everything here is pure apart from `load_oncall` reading its file.
 """
 
-from smileback.alerts.oncall.model import (
+from smileback.common.oncall.model import (
     NOTIFIER_NAMES,
     EscalationLevel,
     EscalationPolicy,
@@ -24,7 +25,7 @@ from smileback.alerts.oncall.model import (
     default_oncall,
     load_oncall,
 )
-from smileback.alerts.oncall.schedule import on_call_at, who_is_on_call
+from smileback.common.oncall.schedule import on_call_at, who_is_on_call
 
 __all__ = [
     "NOTIFIER_NAMES",

@@ -18,7 +18,7 @@ from pydantic import (
     model_validator,
 )
 
-from smileback.alerts.yamlconf import Located, read_yaml, validate_located
+from smileback.common.yamlconf import Located, read_yaml, validate_located
 
 __all__ = [
     "NOTIFIER_NAMES",

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from smileback.alerts.oncall.model import WEEKDAYS, Layer, OnCallConfig, Responder, Schedule
+from smileback.common.oncall.model import WEEKDAYS, Layer, OnCallConfig, Responder, Schedule
 
 __all__ = ["layer_on_call", "on_call_at", "who_is_on_call"]
 
