@@ -16,11 +16,11 @@ from sqlalchemy.orm import Session
 
 from smileback.api.app import create_app
 from smileback.api.runner import build_server, run, start_projector
+from smileback.api.settings import ApiSettings
 from smileback.api.store import MentionRow, create_schema, make_engine
 from smileback.common.bus import InMemoryBus
 from smileback.common.errors import ConfigError
 from smileback.common.events import encode
-from smileback.common.settings import Settings
 from smileback.common.topics import Topics
 from tests.api.builders import T0, TOKEN, scored
 
@@ -40,7 +40,9 @@ def _mentions(engine: Engine) -> int:
 
 
 def test_run_refuses_an_empty_token(tmp_path: Path) -> None:
-    settings = Settings(api_token=SecretStr(""), database_url=f"sqlite:///{tmp_path / 'never.db'}")
+    settings = ApiSettings(
+        api_token=SecretStr(""), database_url=f"sqlite:///{tmp_path / 'never.db'}"
+    )
     with pytest.raises(ConfigError, match="SMILEBACK_API_TOKEN"):
         run(settings=settings)
     assert not (tmp_path / "never.db").exists()

@@ -16,6 +16,7 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from smileback.api.app import ApiOptions, create_app
 from smileback.api.metrics import PROJECTOR_RESTARTS, PURGED
 from smileback.api.projector import GROUP, make_handler
+from smileback.api.settings import ApiSettings
 from smileback.api.store import create_schema, make_engine, purge_before, retention_cutoff
 from smileback.common.backoff import Backoff
 from smileback.common.bus import Bus
@@ -27,7 +28,6 @@ from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.loop import run_until_stopped
 from smileback.common.probes import KafkaProbe, database_probe
-from smileback.common.settings import Settings
 from smileback.common.supervise import DATABASE, KAFKA
 from smileback.common.topics import Topics
 
@@ -48,7 +48,7 @@ _JOIN_S = 10.0
 _WATCH_S = 5.0  # how often the dependencies are probed between /readyz calls
 
 
-def run(*, settings: Settings) -> None:
+def run(*, settings: ApiSettings) -> None:
     """Project the topics into the store and serve the API until SIGTERM or SIGINT."""
     token = settings.api_token.get_secret_value() if settings.api_token is not None else None
     if token == "":
@@ -133,7 +133,7 @@ def migrate_when_reachable(
             delay = min(max_delay_s, delay * 2)
 
 
-def api_options(settings: Settings) -> ApiOptions:
+def api_options(settings: ApiSettings) -> ApiOptions:
     """The app's limits and policies from the settings."""
     return ApiOptions(
         max_body_bytes=settings.api_max_body_bytes,
