@@ -58,9 +58,15 @@ class MetricsSettings(_FromEnvironment):
     """Where a worker serves `/metrics`, `/healthz` and `/readyz` (the API uses its own port)."""
 
     metrics_host: str = Field(
-        default="127.0.0.1", description="listen address; the manifests set `0.0.0.0`"
+        default="127.0.0.1",
+        description="listen address of the metrics port; the manifests set `0.0.0.0`",
     )
-    metrics_port: int = Field(default=9100, ge=0, le=65535, description="`0` turns them off")
+    metrics_port: int = Field(
+        default=9100,
+        ge=0,
+        le=65535,
+        description="port of `/metrics`, `/healthz` and `/readyz`; `0` turns them off",
+    )
 
 
 class DatabaseSettings(_FromEnvironment):
@@ -77,7 +83,7 @@ class BrandSettings(_FromEnvironment):
 
     brands: dict[str, list[str]] = Field(
         default={},
-        description='JSON: brand → match terms (words, "phrases", `@handles`, `#tags`), '
+        description='brand → match terms (words, "phrases", `@handles`, `#tags`), '
         'e.g. `{"acme": ["acme", "@acmehelp"]}`',
     )
 
@@ -87,8 +93,8 @@ class OncallFileSettings(_FromEnvironment):
 
     oncall_file: str | None = Field(
         default=None,
-        description="responders, schedules and escalation policies (YAML); "
-        "none: alerts page every configured notifier once",
+        description="responders, schedules and escalation policies (YAML), read by alerts and "
+        "by `GET /v1/oncall`; none: alerts page every configured notifier once",
     )
 
 
