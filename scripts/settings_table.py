@@ -16,7 +16,7 @@ import re
 import sys
 from pathlib import Path
 from types import NoneType, UnionType
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types
 from pydantic import SecretStr
@@ -96,6 +96,8 @@ def _type(field: FieldInfo) -> str:
 
 def _kind(annotation: Any) -> str:
     origin, args = get_origin(annotation), get_args(annotation)
+    if origin is Annotated:  # a validated type: its base says what to write
+        return _kind(args[0])
     if origin in (Union, UnionType):  # `X | None`: the default says "none"
         (inner,) = (arg for arg in args if arg is not NoneType)
         return _kind(inner)

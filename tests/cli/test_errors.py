@@ -10,7 +10,11 @@ from importlib.metadata import version
 from pathlib import Path
 
 import pytest
+from kafka.errors import KafkaConfigurationError
+from sqlalchemy.exc import NoSuchModuleError
 
+from smileback.cli.boundary import explain
+from smileback.common.errors import ConfigError
 from tests.support.processes import SMILEBACK
 
 # The bound for failing at start; a cold interpreter import takes a few seconds of it.
@@ -108,3 +112,33 @@ def test_version_prints_the_installed_distributions_version(tmp_path: Path) -> N
     done, _ = _run("--version", env={}, cwd=tmp_path)
     assert done.returncode == 0
     assert done.stdout.strip() == version("smileback")
+
+
+def test_a_bad_database_url_is_named_without_repeating_it(tmp_path: Path) -> None:
+    url = "postgresql+psycopg://smileback:pa55word@127.0.0.1:notaport/smileback"
+    done, elapsed = _run("keys", "list", env={"SMILEBACK_DATABASE_URL": url}, cwd=tmp_path)
+    line = _one_line_exit_2(done, elapsed)
+    assert line.startswith("smileback: SMILEBACK_DATABASE_URL: not a SQLAlchemy URL")
+    assert "pa55word" not in line
+
+
+def test_an_unknown_database_driver_is_explained() -> None:
+    line = explain(NoSuchModuleError("Can't load plugin: sqlalchemy.dialects:nosuch"))
+    assert line == "not a database URL SQLAlchemy can use: check SMILEBACK_DATABASE_URL"
+
+
+def test_a_kafka_client_error_is_explained() -> None:
+    line = explain(KafkaConfigurationError())
+    assert (
+        line
+        == "Kafka failed: KafkaConfigurationError (is Kafka up? check SMILEBACK_KAFKA_BOOTSTRAP)"
+    )
+
+
+def test_a_multi_line_message_becomes_one_line() -> None:
+    assert explain(ConfigError("first\n  second")) == "first second"
+
+
+def test_a_bug_is_not_explained_and_keeps_its_traceback() -> None:
+    assert explain(KeyError("x")) is None
+    assert explain(OSError("no file involved")) is None

@@ -48,6 +48,11 @@ def test_a_part_reads_only_its_own_variables(monkeypatch):
         ("SMILEBACK_METRICS_PORT", "nine", "SMILEBACK_METRICS_PORT: must be a whole number"),
         ("SMILEBACK_LOG_LEVEL", "LOUD", "SMILEBACK_LOG_LEVEL: must be one of 'DEBUG', "),
         ("SMILEBACK_BRANDS", "{not json", "SMILEBACK_BRANDS: must be valid JSON"),
+        (
+            "SMILEBACK_DATABASE_URL",
+            "sqlite://:x@h:port",
+            "SMILEBACK_DATABASE_URL: not a SQLAlchemy",
+        ),
         ("SMILEBACK_BRANDS", '{"acme": "acme"}', "SMILEBACK_BRANDS[acme]: must be a JSON list"),
     ],
 )

@@ -10,33 +10,33 @@ names the variable.
 from __future__ import annotations
 
 import re
-from typing import Any, Literal, TypeVar
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, ValidationError
+from pydantic import AfterValidator, Field, ValidationError
 from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from smileback.common.errors import ConfigError
 
 __all__ = [
-    "ENV_PREFIX",
     "BrandSettings",
     "CommonSettings",
     "DatabaseSettings",
+    "DatabaseUrl",
     "MetricsSettings",
     "OncallFileSettings",
     "env_name",
     "load_settings",
 ]
 
-ENV_PREFIX = "SMILEBACK_"
+_PREFIX = "SMILEBACK_"
 
 _S = TypeVar("_S", bound=BaseSettings)
 
 
 class _FromEnvironment(BaseSettings):
     # Every part shares one config, so any composition of them reads the same variables.
-    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="ignore")
 
 
 class CommonSettings(_FromEnvironment):
@@ -69,10 +69,28 @@ class MetricsSettings(_FromEnvironment):
     )
 
 
+def _parses_as_database_url(value: str) -> str:
+    # Imported here: only the services with a database pay for importing SQLAlchemy.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        make_url(value)
+    except (ArgumentError, ValueError):
+        # Not the parser's message: it quotes the URL, password and all.
+        raise ValueError(
+            "not a SQLAlchemy URL, e.g. postgresql+psycopg://user:password@host:5432/smileback"
+        ) from None
+    return value
+
+
+DatabaseUrl = Annotated[str, AfterValidator(_parses_as_database_url)]
+
+
 class DatabaseSettings(_FromEnvironment):
     """The SQL store: the API's mentions, incidents and keys, and by default the alerts'."""
 
-    database_url: str = Field(
+    database_url: DatabaseUrl = Field(
         default="sqlite:///smileback.db",
         description="SQLAlchemy URL; `postgresql+psycopg://…` in production",
     )
@@ -100,7 +118,7 @@ class OncallFileSettings(_FromEnvironment):
 
 def env_name(field: str) -> str:
     """The environment variable of a settings field."""
-    return f"{ENV_PREFIX}{field.upper()}"
+    return f"{_PREFIX}{field.upper()}"
 
 
 def load_settings(cls: type[_S]) -> _S:
@@ -139,6 +157,8 @@ def _explain(error: ErrorDetails) -> str:
         return f"{where}: must be one of {ctx['expected']}"
     if error["type"] == "string_too_short" and ctx.get("min_length") == 1:
         return f"{where}: must not be empty"
+    if error["type"] == "value_error":  # a validator's own sentence
+        return f"{where}: {ctx['error']}"
     # pydantic's wording otherwise; it names what was expected, never the input.
     kind = _KINDS.get(error["type"], error["msg"].replace("Input should be", "must be"))
     return f"{where}: {kind}"

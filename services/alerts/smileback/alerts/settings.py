@@ -8,6 +8,7 @@ from smileback.common.settings import (
     BrandSettings,
     CommonSettings,
     DatabaseSettings,
+    DatabaseUrl,
     MetricsSettings,
     OncallFileSettings,
 )
@@ -24,7 +25,7 @@ class AlertsSettings(
     policy_file: str | None = Field(
         default=None, description="alert policy YAML; none: the built-in defaults"
     )
-    alerts_database_url: str | None = Field(
+    alerts_database_url: DatabaseUrl | None = Field(
         default=None,
         description="where the `alerts_outbox` and `alerts_incidents` tables live (SQLite or "
         "PostgreSQL); none: `SMILEBACK_DATABASE_URL`",

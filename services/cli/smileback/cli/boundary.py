@@ -14,9 +14,9 @@ from typer.core import TyperGroup
 
 from smileback.common.errors import BusError, SmilebackError
 
-__all__ = ["EXIT_USER_ERROR", "Boundary", "explain"]
+__all__ = ["Boundary", "explain"]
 
-EXIT_USER_ERROR = 2
+_EXIT_USER_ERROR = 2
 
 _KAFKA_HINT = "is Kafka up? check SMILEBACK_KAFKA_BOOTSTRAP"
 _DATABASE_HINT = "is the database up? check SMILEBACK_DATABASE_URL"
@@ -34,7 +34,7 @@ class Boundary(TyperGroup):
             if message is None:
                 raise
             typer.echo(f"smileback: {message}", err=True)
-            raise typer.Exit(EXIT_USER_ERROR) from None
+            raise typer.Exit(_EXIT_USER_ERROR) from None
 
 
 def explain(exc: BaseException) -> str | None:
