@@ -16,13 +16,13 @@ from smileback.alerts.notifiers import (
     SlackNotifier,
     WebhookNotifier,
 )
+from smileback.alerts.settings import AlertsSettings
 from smileback.common.errors import ConfigError
-from smileback.common.settings import Settings
 from tests.support.processes import SMILEBACK
 
 
 def test_webhook_only_pages_the_webhook_once_by_default() -> None:
-    settings = Settings(
+    settings = AlertsSettings(
         webhook_url="https://hooks.example/x",
         webhook_secret=SecretStr("sekrit-value"),
         brands={"acme": ["acme", "@acmehelp"]},
@@ -42,7 +42,7 @@ def test_webhook_only_pages_the_webhook_once_by_default() -> None:
 
 
 def test_every_notifier_from_settings() -> None:
-    settings = Settings(
+    settings = AlertsSettings(
         webhook_url="https://hooks.example/x",
         pagerduty_routing_key=SecretStr("pd-key"),
         slack_webhook_url=SecretStr("https://hooks.slack.com/services/T/B/X"),
@@ -64,12 +64,12 @@ def test_every_notifier_from_settings() -> None:
 
 def test_no_notifier_is_a_config_error() -> None:
     with pytest.raises(ConfigError, match="no notifier configured"):
-        runner.configure(Settings(webhook_url=None))
+        runner.configure(AlertsSettings(webhook_url=None))
 
 
 def test_policy_and_oncall_files_are_read_and_checked(tmp_path: Path) -> None:
     repo = Path(__file__).resolve().parents[2] / "deploy" / "config"
-    settings = Settings(
+    settings = AlertsSettings(
         policy_file=str(repo / "policy.example.yaml"),
         oncall_file=str(repo / "oncall.example.yaml"),
         pagerduty_routing_key=SecretStr("k"),
@@ -93,7 +93,7 @@ def test_run_refuses_an_invalid_policy_before_connecting(
     policy.write_text("defaults:\n  pile_on:\n    min_velocity: fast\n")
     monkeypatch.setattr(runner, "configure_logging", lambda **_: None)
     monkeypatch.setattr(runner, "KafkaBus", no_bus)
-    settings = Settings(webhook_url="https://hooks.example/x", policy_file=str(policy))
+    settings = AlertsSettings(webhook_url="https://hooks.example/x", policy_file=str(policy))
     with pytest.raises(ConfigError, match=rf"{policy}:3: defaults.pile_on.min_velocity"):
         runner.run(settings=settings)
 

@@ -14,13 +14,14 @@ from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
+from smileback.api import runner
 from smileback.api.app import create_app
-from smileback.api.runner import build_server, run, start_projector
+from smileback.api.runner import build_server, connect_when_reachable, run, start_projector
+from smileback.api.settings import ApiSettings
 from smileback.api.store import MentionRow, create_schema, make_engine
 from smileback.common.bus import InMemoryBus
-from smileback.common.errors import ConfigError
+from smileback.common.errors import BusError, ConfigError
 from smileback.common.events import encode
-from smileback.common.settings import Settings
 from smileback.common.topics import Topics
 from tests.api.builders import T0, TOKEN, scored
 
@@ -40,10 +41,56 @@ def _mentions(engine: Engine) -> int:
 
 
 def test_run_refuses_an_empty_token(tmp_path: Path) -> None:
-    settings = Settings(api_token=SecretStr(""), database_url=f"sqlite:///{tmp_path / 'never.db'}")
+    settings = ApiSettings(
+        api_token=SecretStr(""), database_url=f"sqlite:///{tmp_path / 'never.db'}"
+    )
     with pytest.raises(ConfigError, match="SMILEBACK_API_TOKEN"):
         run(settings=settings)
     assert not (tmp_path / "never.db").exists()
+
+
+class _Bus:
+    def __init__(self, client_id: str) -> None:
+        self.client_id, self.closed = client_id, False
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_kafka_away_at_start_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    attempts: list[str] = []
+
+    def kafka_bus(_bootstrap: str, *, client_id: str, bootstrap_timeout_s: float) -> _Bus:
+        attempts.append(client_id)
+        if len(attempts) < 3:
+            raise BusError("cannot reach Kafka")
+        return _Bus(client_id)
+
+    monkeypatch.setattr(runner, "KafkaBus", kafka_bus)
+    stop = threading.Event()
+    monkeypatch.setattr(stop, "wait", lambda _delay: False)
+    buses = connect_when_reachable(bootstrap="k:1", client_ids=("a", "b"), stop=stop)
+    assert attempts == ["a", "a", "a", "b"]
+    assert buses is not None
+    assert [bus.client_id for bus in buses] == ["a", "b"]
+
+
+def test_a_stop_while_waiting_for_kafka_closes_what_was_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    made: list[_Bus] = []
+
+    def kafka_bus(_bootstrap: str, *, client_id: str, bootstrap_timeout_s: float) -> _Bus:
+        if client_id == "b":
+            raise BusError("cannot reach Kafka")
+        made.append(_Bus(client_id))
+        return made[-1]
+
+    monkeypatch.setattr(runner, "KafkaBus", kafka_bus)
+    stop = threading.Event()
+    monkeypatch.setattr(stop, "wait", lambda _delay: True)  # stopped during the first wait
+    assert connect_when_reachable(bootstrap="k:1", client_ids=("a", "b"), stop=stop) is None
+    assert [bus.closed for bus in made] == [True]
 
 
 def test_the_server_serves_the_app_and_stops(engine: Engine) -> None:

@@ -22,9 +22,9 @@ from smileback.common.topics import Topics
 from tests.support.infra import ensure_topics
 
 _RUN = (
-    "import sys; from pathlib import Path; from smileback.common.settings import Settings; "
+    "import sys; from pathlib import Path; from smileback.ingest.settings import IngestSettings; "
     "from smileback.ingest.runner import run; "
-    "print(run(settings=Settings(), input_path=Path(sys.argv[1])).to_json())"
+    "print(run(settings=IngestSettings(), input_path=Path(sys.argv[1])).to_json())"
 )
 
 
@@ -51,9 +51,10 @@ def _ingest(*, bootstrap: str, topics: Topics, source: str, stdin: bytes | None 
         check=False,
     )
     assert proc.returncode == 0, proc.stderr.decode(errors="replace")[-3000:]
-    logs = [json.loads(line) for line in proc.stdout.splitlines()[:-1]]
+    logs = [json.loads(line) for line in proc.stderr.splitlines()]
     assert any(entry.get("event") == "ingest finished" for entry in logs)
-    return json.loads(proc.stdout.splitlines()[-1])
+    [report] = proc.stdout.splitlines()  # logs go to stderr, leaving stdout to the data
+    return json.loads(report)
 
 
 def _read(*, bootstrap: str, topics: Topics, expect: int, timeout_s: float = 60.0) -> list:

@@ -6,11 +6,11 @@ import faust
 import pytest
 
 from smileback.common.events import DlqRecord, ScoredMention, Sentiment, decode, encode
-from smileback.common.settings import Settings
 from smileback.common.topics import Topics
 from smileback.scorer.app import Outbox, app_id_of, create_app
 from smileback.scorer.pipeline import ScoringPipeline, Staged
 from smileback.scorer.provision import by_brand_topic, own_topics
+from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.text_scoring import TextScore
 from tests.scorer.doubles import T0, CountingScorer, mention
 
@@ -20,7 +20,7 @@ TOPICS = Topics()
 def _app(**settings):
     """An app with the test double scorer, so no model is loaded."""
     return create_app(
-        settings=Settings(**settings), pipeline=ScoringPipeline(scorer=CountingScorer())
+        settings=ScorerSettings(**settings), pipeline=ScoringPipeline(scorer=CountingScorer())
     )
 
 
@@ -57,9 +57,9 @@ def test_the_app_declares_no_topics_and_reads_from_the_earliest_offset():
 
 
 def test_the_app_id_follows_the_topic_prefix_unless_set():
-    assert app_id_of(Settings()) == "smileback.scorer"
-    assert app_id_of(Settings(topic_prefix="t1.")) == "t1.scorer"
-    assert app_id_of(Settings(topic_prefix="t1.", scorer_app_id="mine")) == "mine"
+    assert app_id_of(ScorerSettings()) == "smileback.scorer"
+    assert app_id_of(ScorerSettings(topic_prefix="t1.")) == "t1.scorer"
+    assert app_id_of(ScorerSettings(topic_prefix="t1.", scorer_app_id="mine")) == "mine"
     assert _app(topic_prefix="t1.").conf.id == "t1.scorer"
 
 
@@ -100,7 +100,7 @@ def scorer():
 @pytest.fixture
 def app(scorer):
     return create_app(
-        settings=Settings(scorer_app_id="t", scorer_batch_size=4, scorer_batch_within_s=0.05),
+        settings=ScorerSettings(scorer_app_id="t", scorer_batch_size=4, scorer_batch_within_s=0.05),
         pipeline=ScoringPipeline(scorer=scorer),
         clock=lambda: T0,
     )

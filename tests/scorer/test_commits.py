@@ -6,11 +6,11 @@ from __future__ import annotations
 import faust
 from faust.types import TP
 
-from smileback.common.settings import Settings
 from smileback.scorer.app import create_app
 from smileback.scorer.commits import LedgerConsumer, ledger_of
 from smileback.scorer.offsets import OffsetLedger
 from smileback.scorer.pipeline import ScoringPipeline
+from smileback.scorer.settings import ScorerSettings
 from tests.scorer.doubles import CountingScorer
 
 P0 = TP("raw", 0)
@@ -92,7 +92,7 @@ def test_a_rebalance_rebases_on_the_committed_offsets():
 
 
 def test_the_scorer_commits_from_its_ledger():
-    app = create_app(settings=Settings(), pipeline=ScoringPipeline(scorer=CountingScorer()))
+    app = create_app(settings=ScorerSettings(), pipeline=ScoringPipeline(scorer=CountingScorer()))
     consumer = app.consumer
     assert isinstance(consumer, LedgerConsumer)
     ledger = ledger_of(app)

@@ -28,7 +28,10 @@ class KafkaBus(Bus):
     than ten quick retries, and a record given up on would be a gap in the stream.
     """
 
-    def __init__(self, bootstrap: str, *, client_id: str = "smileback") -> None:
+    def __init__(
+        self, bootstrap: str, *, client_id: str = "smileback", bootstrap_timeout_s: float = 30.0
+    ) -> None:
+        """Connect the producer; BusError when no broker answers within `bootstrap_timeout_s`."""
         self._bootstrap = bootstrap
         self._client_id = client_id
         try:
@@ -39,6 +42,7 @@ class KafkaBus(Bus):
                 linger_ms=5,
                 batch_size=64 * 1024,
                 max_in_flight_requests_per_connection=1,  # keeps per-key order across retries
+                bootstrap_timeout_ms=int(bootstrap_timeout_s * 1000),
             )
         except KafkaError as exc:
             raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc

@@ -1,4 +1,4 @@
-"""Structured logs to stdout: JSON in clusters, readable in a terminal."""
+"""Structured logs to stderr, leaving stdout to data: JSON in clusters, readable in a terminal."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class ThrottleRepeats(logging.Filter):
 
 
 def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
-    """Route structlog and stdlib logging to stdout in one format."""
+    """Route structlog and stdlib logging to stderr in one format."""
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
     )
@@ -58,7 +58,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stdout)
+    handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

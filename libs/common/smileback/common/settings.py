@@ -1,82 +1,164 @@
-"""Settings from the environment (prefix `SMILEBACK_`), created where a process starts."""
+"""Settings from the environment (prefix `SMILEBACK_`), created where a process starts.
+
+`CommonSettings` is what every service reads; the mixins below are parts some services
+share. Each service composes its own class in its package (`smileback.<service>.settings`)
+and reads nothing else, so a setting of one service can never stop another from starting.
+`load_settings` builds a class and turns any invalid value into a one-line ConfigError that
+names the variable.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+import re
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import AfterValidator, Field, ValidationError
+from pydantic_core import ErrorDetails
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
-__all__ = ["Settings"]
+from smileback.common.errors import ConfigError
+
+__all__ = [
+    "BrandSettings",
+    "CommonSettings",
+    "DatabaseSettings",
+    "DatabaseUrl",
+    "MetricsSettings",
+    "OncallFileSettings",
+    "env_name",
+    "load_settings",
+]
+
+_PREFIX = "SMILEBACK_"
+
+_S = TypeVar("_S", bound=BaseSettings)
 
 
-class Settings(BaseSettings):
-    """Every knob of every service; secrets are SecretStr so they never print."""
+class _FromEnvironment(BaseSettings):
+    # Every part shares one config, so any composition of them reads the same variables.
+    model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="ignore")
 
-    model_config = SettingsConfigDict(env_prefix="SMILEBACK_", extra="ignore")
 
-    kafka_bootstrap: str = "127.0.0.1:9092"
-    topic_prefix: str = "smileback."
-    database_url: str = "sqlite:///smileback.db"
+class CommonSettings(_FromEnvironment):
+    """What every service reads: where Kafka is, the topic names, how to log."""
 
-    api_host: str = "127.0.0.1"
-    api_port: int = Field(default=8000, ge=1, le=65535)
-    api_token: SecretStr | None = None
-    metrics_host: str = "127.0.0.1"  # 0.0.0.0 in containers, set by the manifests
-    metrics_port: int = Field(default=9100, ge=0, le=65535)
+    kafka_bootstrap: str = Field(
+        default="127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated"
+    )
+    topic_prefix: str = Field(default="smileback.", description="prefix of every topic name")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="`DEBUG` also shows the Kafka clients' reconnect errors"
+    )
+    log_format: Literal["json", "console"] = Field(
+        default="json", description="logs go to stderr, as JSON or readable in a terminal"
+    )
 
-    alerts_group: str = "smileback-alerts"
-    webhook_url: str | None = None
-    webhook_secret: SecretStr | None = None
-    webhook_timeout_s: float = Field(default=5.0, gt=0)
 
-    # Brand -> match terms (words, "phrases", @handles, #tags): '{"acme": ["acme", "@acmehelp"]}'.
-    brands: dict[str, list[str]] = {}
+class MetricsSettings(_FromEnvironment):
+    """Where a worker serves `/metrics`, `/healthz` and `/readyz` (the API uses its own port)."""
 
-    # --- scorer ---
-    scorer_batch_size: int = Field(default=500, ge=1, le=10_000)
-    scorer_batch_within_s: float = Field(default=0.5, gt=0)
-    # Faust app id: the consumer group and the prefix of the scorer's own topics (changelogs,
-    # by-brand); workers sharing it share partitions and state. None: "<topic_prefix>scorer".
-    scorer_app_id: str | None = None
-    scorer_topic_replicas: int = Field(default=1, ge=1)  # of those own topics
-    scorer_standby_replicas: int = Field(default=1, ge=0)  # warm table copies on other workers
-    # A worker that stops heartbeating loses its partitions after this long (broker bounds: 6-1800).
-    scorer_session_timeout_s: float = Field(default=30.0, ge=6, le=1800)
-    scorer_heartbeat_interval_s: float = Field(default=3.0, gt=0)
-    scorer_commit_interval_s: float = Field(default=2.8, gt=0)  # how often offsets are committed
+    metrics_host: str = Field(
+        default="127.0.0.1",
+        description="listen address of the metrics port; the manifests set `0.0.0.0`",
+    )
+    metrics_port: int = Field(
+        default=9100,
+        ge=0,
+        le=65535,
+        description="port of `/metrics`, `/healthz` and `/readyz`; `0` turns them off",
+    )
 
-    # --- alerts (issue 5) ---
-    policy_file: str | None = None  # alert policy YAML; None = the built-in defaults
-    oncall_file: str | None = None  # schedules and escalation YAML; also read by the API
-    # Outbox and incident state (tables alerts_*); None: the database of database_url.
-    alerts_database_url: str | None = None
-    pagerduty_routing_key: SecretStr | None = None
-    pagerduty_url: str = "https://events.pagerduty.com/v2/enqueue"
-    slack_webhook_url: SecretStr | None = None  # the URL is the credential
-    smtp_host: str | None = None
-    smtp_port: int = Field(default=25, ge=1, le=65535)
-    smtp_from: str = "smileback@localhost"
-    smtp_to: list[str] = []  # JSON list; used when a level names no responder with an email
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_starttls: bool = False
-    notify_console: bool = False  # print pages to stdout too
-    notifier_timeout_s: float = Field(default=10.0, gt=0)  # PagerDuty, Slack and SMTP
-    console_base_url: str | None = None  # pages link to <this>/incidents/<id> when set
-    outbox_backoff_s: float = Field(default=2.0, gt=0)
-    outbox_backoff_cap_s: float = Field(default=300.0, gt=0)
-    outbox_max_age_s: float = Field(default=86_400.0, gt=0)  # then dead-lettered
-    alerts_tick_s: float = Field(default=1.0, gt=0)  # escalation and auto-resolve timer
 
-    # --- api (issue 6) ---
-    api_cors_origins: list[str] = []  # JSON list of allowed origins; empty = CORS off
-    api_rate_per_s: float = Field(default=20.0, gt=0)  # per API key, on average
-    api_rate_burst: int = Field(default=100, ge=1)  # per API key, at once
-    api_max_body_bytes: int = Field(default=64 * 1024, ge=1024, le=10 * 1024 * 1024)
-    api_retention_days: int = Field(default=90, ge=1)  # mentions older than this are purged
-    api_purge_interval_s: float = Field(default=3600.0, gt=0)  # how often the purge runs
-    api_projector_group: str = Field(default="smileback-api-projector", min_length=1)
+def _parses_as_database_url(value: str) -> str:
+    # Imported here: only the services with a database pay for importing SQLAlchemy.
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
 
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "console"] = "json"
+    try:
+        make_url(value)
+    except (ArgumentError, ValueError):
+        # Not the parser's message: it quotes the URL, password and all.
+        raise ValueError(
+            "not a SQLAlchemy URL, e.g. postgresql+psycopg://user:password@host:5432/smileback"
+        ) from None
+    return value
+
+
+DatabaseUrl = Annotated[str, AfterValidator(_parses_as_database_url)]
+
+
+class DatabaseSettings(_FromEnvironment):
+    """The SQL store: the API's mentions, incidents and keys, and by default the alerts'."""
+
+    database_url: DatabaseUrl = Field(
+        default="sqlite:///smileback.db",
+        description="SQLAlchemy URL; `postgresql+psycopg://…` in production",
+    )
+
+
+class BrandSettings(_FromEnvironment):
+    """The monitored brands, shared by ingest (matching) and alerts (the brands' own handles)."""
+
+    brands: dict[str, list[str]] = Field(
+        default={},
+        description='brand → match terms (words, "phrases", `@handles`, `#tags`), '
+        'e.g. `{"acme": ["acme", "@acmehelp"]}`',
+    )
+
+
+class OncallFileSettings(_FromEnvironment):
+    """The on-call file: alerts pages from it, the API answers `GET /v1/oncall` from it."""
+
+    oncall_file: str | None = Field(
+        default=None,
+        description="responders, schedules and escalation policies (YAML), read by alerts and "
+        "by `GET /v1/oncall`; none: alerts page every configured notifier once",
+    )
+
+
+def env_name(field: str) -> str:
+    """The environment variable of a settings field."""
+    return f"{_PREFIX}{field.upper()}"
+
+
+def load_settings(cls: type[_S]) -> _S:
+    """`cls` from the environment; ConfigError naming each invalid variable, on one line."""
+    try:
+        return cls()
+    # `from None`: pydantic's own message repeats the input, which may be a secret.
+    except ValidationError as exc:
+        raise ConfigError("; ".join(_explain(error) for error in exc.errors())) from None
+    except SettingsError as exc:  # a complex value (a JSON list or object) that does not parse
+        match = re.search(r'field "(\w+)"', str(exc))
+        name = env_name(match.group(1)) if match else "a SMILEBACK_ variable"
+        raise ConfigError(f"{name}: must be valid JSON") from None
+
+
+_BOUNDS = {"le": "≤", "lt": "<", "ge": "≥", "gt": ">"}
+_KINDS = {
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_parsing": "must be a number",
+    "bool_parsing": "must be true or false",
+    "string_type": "must be a string",
+    "list_type": "must be a JSON list",
+    "dict_type": "must be a JSON object",
+}
+
+
+def _explain(error: ErrorDetails) -> str:
+    field, *inner = (str(part) for part in error["loc"])
+    where = env_name(field) + "".join(f"[{part}]" for part in inner)
+    ctx: dict[str, Any] = dict(error.get("ctx") or {})
+    bound = next((key for key in _BOUNDS if key in ctx), None)
+    if bound is not None:
+        return f"{where}: must be {_BOUNDS[bound]} {ctx[bound]}"
+    if error["type"] == "literal_error":
+        return f"{where}: must be one of {ctx['expected']}"
+    if error["type"] == "string_too_short" and ctx.get("min_length") == 1:
+        return f"{where}: must not be empty"
+    if error["type"] == "value_error":  # a validator's own sentence
+        return f"{where}: {ctx['error']}"
+    # pydantic's wording otherwise; it names what was expected, never the input.
+    kind = _KINDS.get(error["type"], error["msg"].replace("Input should be", "must be"))
+    return f"{where}: {kind}"

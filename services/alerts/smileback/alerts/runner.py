@@ -23,6 +23,7 @@ from smileback.alerts.outbox import OutboxSender, OutboxStore, make_engine
 from smileback.alerts.paging import Paging
 from smileback.alerts.policy import Policy, brand_handles, load_policy
 from smileback.alerts.service import AlertsService
+from smileback.alerts.settings import AlertsSettings
 from smileback.common.backoff import Backoff
 from smileback.common.clock import utc_now
 from smileback.common.errors import BusError, ConfigError
@@ -33,7 +34,6 @@ from smileback.common.logging import configure_logging
 from smileback.common.loop import pump
 from smileback.common.oncall import NOTIFIER_NAMES, default_oncall, load_oncall
 from smileback.common.probes import KafkaProbe, database_probe
-from smileback.common.settings import Settings
 from smileback.common.supervise import DATABASE, KAFKA, Progress, dependency_of, supervise
 from smileback.common.topics import Topics
 
@@ -46,7 +46,7 @@ _WATCH_S = 5.0  # how often Kafka and the database are probed for readiness
 
 
 def configure(
-    settings: Settings, *, console: TextIO | None = None
+    settings: AlertsSettings, *, console: TextIO | None = None
 ) -> tuple[Paging, dict[str, Notifier]]:
     """Notifiers, policy and on-call from settings and files; ConfigError if any is invalid."""
     notifiers = notifiers_from_settings(settings, console=console)
@@ -74,7 +74,7 @@ def make_sender(
     *,
     store: OutboxStore,
     notifiers: Mapping[str, Notifier],
-    settings: Settings,
+    settings: AlertsSettings,
     wait: Callable[[float], bool],
 ) -> OutboxSender:
     """The outbox sender; a lease outlives the slowest notifier's timeout."""
@@ -91,7 +91,7 @@ def make_sender(
     )
 
 
-def run(*, settings: Settings) -> None:
+def run(*, settings: AlertsSettings) -> None:
     """Consume, tick and send until SIGTERM or SIGINT, through outages of Kafka or the database.
 
     The consumer loop runs under `supervise`: when Kafka or the database fails, the loop's
@@ -142,7 +142,7 @@ class _Consuming:
     def __init__(
         self,
         *,
-        settings: Settings,
+        settings: AlertsSettings,
         topics: Topics,
         engine: Engine,
         paging: Paging,

@@ -49,7 +49,7 @@ __all__ = ["ApiOptions", "create_app"]
 
 @dataclass(frozen=True)
 class ApiOptions:
-    """Limits and policies of one app (from Settings in `smileback api`)."""
+    """Limits and policies of one app (from ApiSettings in `smileback api`)."""
 
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rate_per_s: float = 20.0

@@ -4,8 +4,10 @@ under uvicorn, all on the store from SMILEBACK_DATABASE_URL."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 import uvicorn
@@ -16,24 +18,25 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from smileback.api.app import ApiOptions, create_app
 from smileback.api.metrics import PROJECTOR_RESTARTS, PURGED
 from smileback.api.projector import GROUP, make_handler
+from smileback.api.settings import ApiSettings
 from smileback.api.store import create_schema, make_engine, purge_before, retention_cutoff
 from smileback.common.backoff import Backoff
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock, utc_now
-from smileback.common.errors import ConfigError
+from smileback.common.errors import BusError, ConfigError
 from smileback.common.health import Health, Probe
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.loop import run_until_stopped
 from smileback.common.probes import KafkaProbe, database_probe
-from smileback.common.settings import Settings
 from smileback.common.supervise import DATABASE, KAFKA
 from smileback.common.topics import Topics
 
 __all__ = [
     "api_options",
     "build_server",
+    "connect_when_reachable",
     "migrate_when_reachable",
     "purge_once",
     "run",
@@ -46,9 +49,12 @@ log = structlog.get_logger(__name__)
 _RETRY_S = 5.0
 _JOIN_S = 10.0
 _WATCH_S = 5.0  # how often the dependencies are probed between /readyz calls
+_CONNECT_S = 5.0  # one attempt to reach Kafka at start; short, so SIGTERM is not kept waiting
+
+_T = TypeVar("_T")
 
 
-def run(*, settings: Settings) -> None:
+def run(*, settings: ApiSettings) -> None:
     """Project the topics into the store and serve the API until SIGTERM or SIGINT."""
     token = settings.api_token.get_secret_value() if settings.api_token is not None else None
     if token == "":
@@ -62,9 +68,17 @@ def run(*, settings: Settings) -> None:
     if token is None:
         log.info("no SMILEBACK_API_TOKEN: only keys from `smileback keys create` are accepted")
     topics = Topics(settings.topic_prefix)
-    bus = KafkaBus(settings.kafka_bootstrap, client_id="smileback-api")
-    # A bus of its own: request threads flush it while the projector flushes the other.
-    actions_bus = KafkaBus(settings.kafka_bootstrap, client_id="smileback-api-actions")
+    # A bus of its own for actions: request threads flush it while the projector flushes the
+    # other.
+    buses = connect_when_reachable(
+        bootstrap=settings.kafka_bootstrap,
+        client_ids=("smileback-api", "smileback-api-actions"),
+        stop=stop,
+    )
+    if buses is None:
+        engine.dispose()
+        return
+    bus, actions_bus = buses
     probe = KafkaProbe(
         bootstrap=settings.kafka_bootstrap,
         topics=[topics.scored, topics.incidents, topics.queues],
@@ -119,21 +133,67 @@ def migrate_when_reachable(
     *, engine: Engine, stop: threading.Event, first_delay_s: float = 1.0, max_delay_s: float = 30.0
 ) -> bool:
     """Upgrade the store, waiting out a database that is not up yet; False if stopped first."""
+
+    def migrate() -> bool:
+        create_schema(engine)
+        return True
+
+    migrated = _when_reachable(
+        migrate,
+        dependency="database",
+        errors=(OperationalError,),
+        stop=stop,
+        first_delay_s=first_delay_s,
+        max_delay_s=max_delay_s,
+    )
+    return migrated is not None
+
+
+def connect_when_reachable(
+    *, bootstrap: str, client_ids: Sequence[str], stop: threading.Event
+) -> list[KafkaBus] | None:
+    """A bus per client id, waiting out a broker that is not up yet; None if stopped first."""
+    buses: list[KafkaBus] = []
+    for client_id in client_ids:
+
+        def connect(client_id: str = client_id) -> KafkaBus:
+            return KafkaBus(bootstrap, client_id=client_id, bootstrap_timeout_s=_CONNECT_S)
+
+        bus = _when_reachable(connect, dependency="Kafka", errors=(BusError,), stop=stop)
+        if bus is None:
+            for made in buses:
+                made.close()
+            return None
+        buses.append(bus)
+    return buses
+
+
+def _when_reachable(
+    attempt: Callable[[], _T],
+    *,
+    dependency: str,
+    errors: tuple[type[Exception], ...],
+    stop: threading.Event,
+    first_delay_s: float = 1.0,
+    max_delay_s: float = 30.0,
+) -> _T | None:
+    """`attempt()` until it does not raise one of `errors`; None if stopped first."""
     delay = first_delay_s
     while True:
         try:
-            create_schema(engine)
-            return True
-        except OperationalError as exc:
+            return attempt()
+        except errors as exc:
             log.warning(
-                "database not reachable; retrying", error_type=type(exc).__name__, delay_s=delay
+                f"{dependency} not reachable; retrying",
+                error_type=type(exc).__name__,
+                delay_s=delay,
             )
             if stop.wait(delay):
-                return False
+                return None
             delay = min(max_delay_s, delay * 2)
 
 
-def api_options(settings: Settings) -> ApiOptions:
+def api_options(settings: ApiSettings) -> ApiOptions:
     """The app's limits and policies from the settings."""
     return ApiOptions(
         max_body_bytes=settings.api_max_body_bytes,

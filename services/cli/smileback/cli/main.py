@@ -1,42 +1,51 @@
 """The `smileback` command: one subcommand per service, plus the demo and offline scoring.
 
-Entry points stay thin: read settings, call the service's runner, translate errors.
+Entry points stay thin: read the service's settings (before importing its runner, so an
+invalid value fails before the slow imports), call its runner. Errors are translated once,
+by `Boundary` (boundary.py): a user's error is one stderr line and exit code 2. Logs go to
+stderr, data to stdout.
 """
 
 from __future__ import annotations
 
 import sys
+from importlib.metadata import version
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from pydantic import ValidationError
 
+from smileback.cli.boundary import Boundary
 from smileback.common.errors import ConfigError
-from smileback.common.settings import Settings
+from smileback.common.settings import DatabaseSettings, load_settings
 
 __all__ = ["app"]
 
 app = typer.Typer(
     name="smileback",
-    help="Brand social monitoring: score mentions, page the one human on call, smile back.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=Boundary,
 )
 
 
-def _settings() -> Settings:
-    try:
-        return Settings()
-    except ValidationError as exc:
-        typer.echo(f"smileback: invalid settings: {exc}", err=True)
-        raise typer.Exit(2) from exc
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(version("smileback"))
+        raise typer.Exit()
 
 
-def _fail(exc: ConfigError) -> typer.Exit:
-    typer.echo(f"smileback: {exc}", err=True)
-    return typer.Exit(2)
+@app.callback()
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version, exit."
+        ),
+    ] = False,
+) -> None:
+    """Brand social monitoring: score mentions, page the one human on call, smile back."""
 
 
 @app.command()
@@ -71,40 +80,46 @@ def ingest(
     ],
 ) -> None:
     """Replay a JSONL file of mentions into Kafka."""
+    from smileback.ingest.settings import IngestSettings
+
+    settings = load_settings(IngestSettings)
     from smileback.ingest.runner import run
 
-    report = run(settings=_settings(), input_path=input_path)
+    report = run(settings=settings, input_path=input_path)
     typer.echo(report.to_json())
 
 
 @app.command()
 def scorer() -> None:
-    """Run the faust-streaming scorer worker."""
+    """Run the faust-streaming scorer worker; a broker away at start is waited for."""
+    from smileback.scorer.settings import ScorerSettings
+
+    settings = load_settings(ScorerSettings)
     from smileback.scorer.app import run
 
-    run(settings=_settings())
+    run(settings=settings)
 
 
 @app.command()
 def alerts() -> None:
-    """Run the alerts service."""
+    """Run the alerts service; Kafka or a database away at start is waited for."""
+    from smileback.alerts.settings import AlertsSettings
+
+    settings = load_settings(AlertsSettings)
     from smileback.alerts.runner import run
 
-    try:
-        run(settings=_settings())
-    except ConfigError as exc:
-        raise _fail(exc) from exc
+    run(settings=settings)
 
 
 @app.command()
 def api() -> None:
-    """Run the REST API and its projector."""
+    """Run the REST API and its projector; Kafka or a database away at start is waited for."""
+    from smileback.api.settings import ApiSettings
+
+    settings = load_settings(ApiSettings)
     from smileback.api.runner import run
 
-    try:
-        run(settings=_settings())
-    except ConfigError as exc:
-        raise _fail(exc) from exc
+    run(settings=settings)
 
 
 @app.command()
@@ -147,17 +162,14 @@ def keys_create(
     from smileback.common.clock import utc_now
 
     if scope not in {str(s) for s in Scope}:
-        raise _fail(ConfigError(f"--scope must be read, respond or admin, not {scope!r}"))
-    try:
-        key, token = create_api_key(
-            database_url=_settings().database_url,
-            name=name,
-            scope=Scope(scope),
-            expires_days=expires_days,
-            clock=utc_now,
-        )
-    except ConfigError as exc:
-        raise _fail(exc) from exc
+        raise ConfigError(f"--scope must be read, respond or admin, not {scope!r}")
+    key, token = create_api_key(
+        database_url=load_settings(DatabaseSettings).database_url,
+        name=name,
+        scope=Scope(scope),
+        expires_days=expires_days,
+        clock=utc_now,
+    )
     until = key.expires_at.isoformat() if key.expires_at else "never"
     typer.echo(f"created key {key.id} ({key.name}, scope {key.scope}, expires {until})", err=True)
     typer.echo(token)
@@ -169,10 +181,7 @@ def keys_list() -> None:
     from smileback.api.keyring import format_keys, list_api_keys
     from smileback.common.clock import utc_now
 
-    try:
-        keys = list_api_keys(database_url=_settings().database_url)
-    except ConfigError as exc:
-        raise _fail(exc) from exc
+    keys = list_api_keys(database_url=load_settings(DatabaseSettings).database_url)
     typer.echo(format_keys(keys, now=utc_now()))
 
 
@@ -184,10 +193,9 @@ def keys_revoke(
     from smileback.api.keyring import revoke_api_key
     from smileback.common.clock import utc_now
 
-    try:
-        key = revoke_api_key(database_url=_settings().database_url, key_id=key_id, clock=utc_now)
-    except ConfigError as exc:
-        raise _fail(exc) from exc
+    key = revoke_api_key(
+        database_url=load_settings(DatabaseSettings).database_url, key_id=key_id, clock=utc_now
+    )
     if key is None:
         typer.echo(f"smileback: no API key {key_id!r}", err=True)
         raise typer.Exit(1)
@@ -225,18 +233,15 @@ def train(
     from smileback.training.commands import run_train
 
     if extra_use not in ("train", "tune"):
-        raise _fail(ConfigError(f"--extra-use must be train or tune, not {extra_use!r}"))
-    try:
-        result = run_train(
-            data=data,
-            out=out,
-            extra=extra,
-            extra_use="train" if extra_use == "train" else "tune",
-            seed=seed,
-            limit=limit,
-        )
-    except ConfigError as exc:
-        raise _fail(exc) from exc
+        raise ConfigError(f"--extra-use must be train or tune, not {extra_use!r}")
+    result = run_train(
+        data=data,
+        out=out,
+        extra=extra,
+        extra_use="train" if extra_use == "train" else "tune",
+        seed=seed,
+        limit=limit,
+    )
     typer.echo(result.card.to_json(), nl=False)
 
 
@@ -260,10 +265,7 @@ def evaluate(
     _need_training("evaluate")
     from smileback.training.commands import run_evaluate
 
-    try:
-        table = run_evaluate(model_dir=model, data=data, brand=brand, out=out)
-    except ConfigError as exc:
-        raise _fail(exc) from exc
+    table = run_evaluate(model_dir=model, data=data, brand=brand, out=out)
     typer.echo(table)
 
 

@@ -48,7 +48,6 @@ from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.metrics import RECORDS, STAGE_SECONDS
 from smileback.common.probes import KafkaProbe
-from smileback.common.settings import Settings
 from smileback.common.supervise import KAFKA, supervise
 from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
@@ -66,6 +65,7 @@ from smileback.scorer.handler import (
 from smileback.scorer.metrics import PARTITIONS
 from smileback.scorer.pipeline import ScoringPipeline, Staged
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
+from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.state import StateStore
 from smileback.scorer.tables import TableStore, current_event
 from smileback.scorer.threads import ThreadState
@@ -111,14 +111,14 @@ class Outbox(Bus):
         return items
 
 
-def app_id_of(settings: Settings) -> str:
+def app_id_of(settings: ScorerSettings) -> str:
     """The Faust app id: the setting, else "<topic prefix>scorer", so a prefix isolates it all."""
     return settings.scorer_app_id or f"{settings.topic_prefix}scorer"
 
 
 def create_app(
     *,
-    settings: Settings,
+    settings: ScorerSettings,
     pipeline: ScoringPipeline | None = None,
     clock: Clock = utc_now,
     health: Health | None = None,
@@ -284,7 +284,7 @@ def create_app(
     return app
 
 
-def run(*, settings: Settings) -> None:
+def run(*, settings: ScorerSettings) -> None:
     """Run the scorer worker until SIGTERM/SIGINT, serving /metrics, /healthz and /readyz on
     the metrics port. Faust rides out broker outages itself (aiokafka reconnects and rejoins);
     a watch thread probes Kafka for readiness, and a broker that is away at start is waited
@@ -326,7 +326,7 @@ def run(*, settings: Settings) -> None:
             raise
 
 
-def _prepare_kafka(*, settings: Settings, app: faust.App) -> None:
+def _prepare_kafka(*, settings: ScorerSettings, app: faust.App) -> None:
     """The scorer's own topics and its group's first offsets, before the worker starts."""
     topics = Topics(prefix=settings.topic_prefix)
     try:

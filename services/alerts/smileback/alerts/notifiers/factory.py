@@ -11,14 +11,14 @@ from smileback.alerts.notifiers.email import EmailNotifier
 from smileback.alerts.notifiers.pagerduty import PagerDutyNotifier
 from smileback.alerts.notifiers.slack import SlackNotifier
 from smileback.alerts.notifiers.webhook import WebhookNotifier
+from smileback.alerts.settings import AlertsSettings
 from smileback.common.errors import ConfigError
-from smileback.common.settings import Settings
 
 __all__ = ["notifiers_from_settings"]
 
 
 def notifiers_from_settings(
-    settings: Settings, *, console: TextIO | None = None
+    settings: AlertsSettings, *, console: TextIO | None = None
 ) -> dict[str, Notifier]:
     """Every notifier the settings configure; ConfigError when there is none."""
     out: dict[str, Notifier] = {}

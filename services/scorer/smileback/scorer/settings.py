@@ -1,0 +1,44 @@
+"""What `smileback scorer` reads from the environment."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from smileback.common.settings import CommonSettings, MetricsSettings
+
+__all__ = ["ScorerSettings"]
+
+
+class ScorerSettings(CommonSettings, MetricsSettings):
+    """The Faust worker: batching, its app id and own topics, group timing."""
+
+    scorer_batch_size: int = Field(
+        default=500, ge=1, le=10_000, description="most mentions in one batch of `take_events`"
+    )
+    scorer_batch_within_s: float = Field(
+        default=0.5, gt=0, description="longest wait for a batch to fill"
+    )
+    scorer_app_id: str | None = Field(
+        default=None,
+        description="Faust app id: the consumer group and the prefix of the scorer's own "
+        "topics (changelogs, by-brand); workers sharing it share partitions and state; "
+        "none: `<topic prefix>scorer`",
+    )
+    scorer_topic_replicas: int = Field(
+        default=1, ge=1, description="replication factor of the scorer's own topics"
+    )
+    scorer_standby_replicas: int = Field(
+        default=1, ge=0, description="warm table copies on other workers"
+    )
+    scorer_session_timeout_s: float = Field(
+        default=30.0,
+        ge=6,
+        le=1800,
+        description="a worker that stops heartbeating loses its partitions after this long",
+    )
+    scorer_heartbeat_interval_s: float = Field(
+        default=3.0, gt=0, description="heartbeat to the group coordinator"
+    )
+    scorer_commit_interval_s: float = Field(
+        default=2.8, gt=0, description="how often processed offsets are committed"
+    )

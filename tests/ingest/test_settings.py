@@ -1,0 +1,9 @@
+from smileback.common.settings import load_settings
+from smileback.ingest.settings import IngestSettings
+
+
+def test_ingest_reads_the_brands_and_not_the_other_services_settings(monkeypatch):
+    monkeypatch.setenv("SMILEBACK_BRANDS", '{"acme": ["acme"]}')
+    monkeypatch.setenv("SMILEBACK_API_PORT", "99999")
+    monkeypatch.setenv("SMILEBACK_METRICS_PORT", "nine")
+    assert load_settings(IngestSettings).brands == {"acme": ["acme"]}
