@@ -41,7 +41,7 @@ __all__ = [
 ]
 
 BRAND = "acme"
-# The terms that select the scenario's mentions, for Settings.brands.
+# The terms that select the scenario's mentions, for SMILEBACK_BRANDS.
 BRAND_TERMS: Mapping[str, tuple[str, ...]] = {BRAND: ("acme coffee", "@acmecoffee", "#acmecoffee")}
 BUNDLED_START = datetime(2026, 3, 14, 8, 0, tzinfo=UTC)
 BUNDLED_SEED = 7
