@@ -18,7 +18,7 @@ test:
 
 lint:
 	scripts/bootstrap.sh --dev
-	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy
+	.venv/bin/ruff check . && .venv/bin/ruff format --check . && .venv/bin/mypy && .venv/bin/lint-imports --no-cache
 
 kafka-jars:
 	deploy/kafka/kafka.sh jars

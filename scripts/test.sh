@@ -38,10 +38,11 @@ need prometheus "$(prometheus --version 2>&1 | version_of)" 2.0 \
 need postgresql "$("$pg_bindir/postgres" --version 2>/dev/null | version_of)" 13 \
   "test databases are dropped WITH (FORCE); covering indexes need 11"
 
-echo "== ruff, mypy"
+echo "== ruff, mypy, import contracts"
 .venv/bin/ruff check .
 .venv/bin/ruff format --check .
 .venv/bin/mypy
+.venv/bin/lint-imports --no-cache
 
 echo "== pytest"
 # Exit code 5 (no test collected) is a failure here, as any other non-zero code.
