@@ -16,7 +16,7 @@ from smileback.common.errors import SchemaError
 from smileback.common.events import DlqRecord, IncidentEvent, QueueItem, decode, encode
 from smileback.common.loop import pump
 from smileback.common.topics import Topics
-from tests.alerts.clock import FakeClock
+from tests.support.clock import FakeClock
 
 TOPICS = Topics()
 

@@ -19,7 +19,7 @@ from smileback.api.middleware import BodySizeLimit
 from smileback.api.store import apply_incident_event, make_engine
 from smileback.common.errors import ConfigError
 from smileback.common.events import IncidentEventType, Severity
-from tests.api.builders import (
+from tests.support.builders import (
     T0,
     TOKEN,
     incident_event,

@@ -22,7 +22,7 @@ from smileback.common.errors import ConfigError
 from smileback.common.events import encode
 from smileback.common.settings import Settings
 from smileback.common.topics import Topics
-from tests.api.builders import T0, TOKEN, scored
+from tests.support.builders import T0, TOKEN, scored
 
 TOPICS = Topics()
 

@@ -24,12 +24,19 @@ from smileback.common.events import (
 )
 from smileback.common.topics import Topics
 from tests.alerts.factory import scored
-from tests.alerts.formats import check_pagerduty_event, check_slack_message
-from tests.alerts.live import IncidentsReader, fresh_database, produce, scrape, thread_of, wait_for
-from tests.alerts.receivers import HANG, SLACK_OK, WEBHOOK_OK, ScriptedReceiver, pagerduty_ok
-from tests.alerts.smtp import SmtpSink
+from tests.support.alerts_live import (
+    IncidentsReader,
+    fresh_database,
+    produce,
+    scrape,
+    thread_of,
+    wait_for,
+)
+from tests.support.formats import check_pagerduty_event, check_slack_message
 from tests.support.infra import ensure_topics, free_ports
 from tests.support.processes import ServiceProcess
+from tests.support.receivers import HANG, SLACK_OK, WEBHOOK_OK, ScriptedReceiver, pagerduty_ok
+from tests.support.smtp import SmtpSink
 
 ROUTING_KEY = "R0UTINGKEYintegration0123456789"
 HOOK_SECRET = "integration-hook-secret"

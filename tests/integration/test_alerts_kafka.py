@@ -20,10 +20,10 @@ from smileback.common.events import (
 )
 from smileback.common.topics import Topics
 from tests.alerts.factory import scored
-from tests.alerts.live import IncidentsReader, fresh_database, produce, thread_of, wait_for
-from tests.alerts.receiver import WebhookReceiver
+from tests.support.alerts_live import IncidentsReader, fresh_database, produce, thread_of, wait_for
 from tests.support.infra import ensure_topics
 from tests.support.processes import ServiceProcess
+from tests.support.receiver import WebhookReceiver
 
 SECRET = "integration-hook-secret"
 URL_TOKEN = "url-token-not-for-logs"  # webhook URLs often carry credentials

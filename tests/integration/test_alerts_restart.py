@@ -19,11 +19,11 @@ import pytest
 from smileback.common.events import IncidentEventType, ReachTier, incident_id_for
 from smileback.common.topics import Topics
 from tests.alerts.factory import scored
-from tests.alerts.formats import check_pagerduty_event
-from tests.alerts.live import IncidentsReader, fresh_database, produce, thread_of, wait_for
-from tests.alerts.receivers import ScriptedReceiver, pagerduty_ok
+from tests.support.alerts_live import IncidentsReader, fresh_database, produce, thread_of, wait_for
+from tests.support.formats import check_pagerduty_event
 from tests.support.infra import ensure_topics
 from tests.support.processes import ServiceProcess
+from tests.support.receivers import ScriptedReceiver, pagerduty_ok
 
 ROUTING_KEY = "R0UTINGKEYrestart0123456789abcd"
 

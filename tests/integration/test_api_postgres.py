@@ -36,7 +36,7 @@ from smileback.common.events import IncidentEvent, IncidentEventType, decode, en
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.loop import pump
 from smileback.common.topics import Topics
-from tests.api.builders import (
+from tests.support.builders import (
     T0,
     TOKEN,
     incident_event,
@@ -47,9 +47,9 @@ from tests.api.builders import (
     store_mentions,
     tombstone,
 )
-from tests.api.postgres import fresh_database, store_on, truncate_all
 from tests.support.infra import ensure_topics, free_ports
 from tests.support.processes import SMILEBACK
+from tests.support.store import fresh_database, store_on, truncate_all
 
 pytestmark = pytest.mark.integration
 

@@ -24,8 +24,8 @@ from smileback.api.store import create_schema, make_engine
 from smileback.common.bus import InMemoryBus
 from smileback.common.events import QueueItem, QueueName
 from smileback.common.topics import Topics
-from tests.api.builders import T0, TOKEN, opened_incident, scored, store_mentions, store_queue
-from tests.api.postgres import fresh_database
+from tests.support.builders import T0, TOKEN, opened_incident, scored, store_mentions, store_queue
+from tests.support.store import fresh_database
 
 pytestmark = pytest.mark.integration
 

@@ -15,8 +15,8 @@ import pytest
 
 from smileback.common.events import Mention, ScoredMention, encode
 from smileback.scorer.factory import default_pipeline
-from tests.scorer.cluster import Cluster, Reader, produce, unique_topics, wait_committed
 from tests.support.infra import Server, kafka_server
+from tests.support.scorer_cluster import Cluster, Reader, produce, unique_topics, wait_committed
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 BRANDS = ("acme", "globex", "initech", "umbrella")

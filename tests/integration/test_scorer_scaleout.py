@@ -14,7 +14,7 @@ import pytest
 
 from smileback.common.events import Mention, encode
 from smileback.common.topics import Topics
-from tests.scorer.cluster import Cluster, Output, Reader, produce, unique_topics
+from tests.support.scorer_cluster import Cluster, Output, Reader, produce, unique_topics
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 BRANDS = ("acme", "globex", "initech", "umbrella")

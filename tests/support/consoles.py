@@ -38,9 +38,9 @@ from smileback.common.events import (
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.topics import Topics
 from smileback.ingest.scenario import bundled_scenario_path, scenario_facts
-from tests.api.postgres import fresh_database
 from tests.support.infra import ensure_topics, free_ports, topic_names
 from tests.support.processes import SMILEBACK, ServiceProcess
+from tests.support.store import fresh_database
 
 __all__ = ["ConsoleSite", "api_console", "demo_console", "wait_until"]
 

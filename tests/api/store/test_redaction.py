@@ -8,7 +8,7 @@ from smileback.api.store.redaction import (
     redact_incident_json,
     redact_mention_payload,
 )
-from tests.api.builders import quoting_context, scored
+from tests.support.builders import quoting_context, scored
 
 
 def test_a_mention_payload_loses_text_link_and_names_but_keeps_scores() -> None:

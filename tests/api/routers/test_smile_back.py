@@ -8,7 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.common.events import QueueItem, QueueName
-from tests.api.builders import T0, scored, store_mentions, store_queue
+from tests.support.builders import T0, scored, store_mentions, store_queue
 
 
 def _queue(engine: Engine) -> None:

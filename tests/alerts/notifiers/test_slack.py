@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from smileback.alerts.notifiers import NotifyError, SlackNotifier, slack_message
 from tests.alerts.factory import notification
-from tests.alerts.formats import check_slack_message
+from tests.support.formats import check_slack_message
 
 URL = SecretStr("https://hooks.slack.com/services/T000/B000/XXXXSECRET")
 

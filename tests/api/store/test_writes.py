@@ -23,7 +23,7 @@ from smileback.api.store import (
 )
 from smileback.common.errors import ConfigError
 from smileback.common.events import IncidentEvent, IncidentEventType, Severity
-from tests.api.builders import (
+from tests.support.builders import (
     T0,
     incident_event,
     queue_item,

@@ -6,8 +6,8 @@ import pytest
 
 from smileback.alerts.notifiers import EmailNotifier, NotifyError, email_message
 from tests.alerts.factory import notification
-from tests.alerts.smtp import SmtpSink
 from tests.support.infra import free_ports
+from tests.support.smtp import SmtpSink
 
 
 def notifier(port: int, *, to: list[str] | None = None) -> EmailNotifier:

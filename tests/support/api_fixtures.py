@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.api.app import create_app
-from tests.api.builders import TOKEN
+from tests.support.builders import TOKEN
 
 __all__ = ["auth", "client"]
 

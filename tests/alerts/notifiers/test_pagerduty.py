@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from smileback.alerts.notifiers import NotifyError, PagerDutyNotifier, pagerduty_event
 from tests.alerts.factory import notification
-from tests.alerts.formats import check_pagerduty_event
+from tests.support.formats import check_pagerduty_event
 
 KEY = "R0UTINGKEY0123456789abcdefABCDEF"
 

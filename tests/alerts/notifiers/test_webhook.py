@@ -25,7 +25,7 @@ from smileback.alerts.notifiers import (
 from smileback.alerts.notifiers.testing import RecordingNotifier
 from smileback.common.errors import ConfigError, DeliveryError
 from tests.alerts.factory import notification
-from tests.alerts.receiver import WebhookReceiver
+from tests.support.receiver import WebhookReceiver
 
 SECRET = "s3cr3t-do-not-leak"
 NOW = 1_750_000_000.0

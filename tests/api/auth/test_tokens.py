@@ -22,7 +22,7 @@ from smileback.api.auth import (
     token_matches,
 )
 from smileback.api.store import ApiKeyRow, revoke_key
-from tests.api.builders import TOKEN, make_key, opened_incident
+from tests.support.builders import TOKEN, make_key, opened_incident
 
 ACK = {"responder": "sam"}
 

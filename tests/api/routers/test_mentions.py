@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.common.events import ReachTier, ScoredMention
-from tests.api.builders import T0, scored, store_mentions
+from tests.support.builders import T0, scored, store_mentions
 
 
 def _variant(

@@ -22,8 +22,8 @@ from smileback.alerts.outbox import (
     create_schema,
     make_engine,
 )
-from tests.alerts.clock import FakeClock
 from tests.alerts.factory import notification
+from tests.support.clock import FakeClock
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
