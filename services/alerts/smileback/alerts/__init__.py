@@ -5,3 +5,5 @@ Subpackages: `policy` (rules, YAML), `oncall` (schedules; used by the API too), 
 (grouping, packet, redaction), `notifiers` (PagerDuty, Slack, webhook, email, console) and
 `outbox` (tables, store, sender). `service` ties them to the bus; `runner` is the process.
 """
+
+__all__: list[str] = []

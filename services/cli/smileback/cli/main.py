@@ -15,7 +15,21 @@ from pydantic import ValidationError
 from smileback.common.errors import ConfigError
 from smileback.common.settings import Settings
 
-__all__ = ["app"]
+__all__ = [
+    "alerts",
+    "api",
+    "app",
+    "demo",
+    "evaluate",
+    "ingest",
+    "keys_create",
+    "keys_list",
+    "keys_revoke",
+    "main",
+    "score",
+    "scorer",
+    "train",
+]
 
 app = typer.Typer(
     name="smileback",

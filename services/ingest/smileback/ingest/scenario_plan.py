@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from smileback.common.events import Author
 from smileback.ingest import scenario_text as words
 
-__all__ = ["B32", "Planner", "Post", "Who"]
+__all__ = ["B32", "SPAN_S", "Planner", "Post", "Who"]
 
 SPAN_S = 3 * 3600
 _BURST_S = 420  # the pile-on lands within seven minutes of the complaint

@@ -33,6 +33,8 @@ from smileback.common.events import Sentiment
 __all__ = [
     "EXPLAIN_TERMS",
     "NEGATIVE_AT",
+    "SENTIMENT_CUT",
+    "STEEPNESS",
     "InterimLexiconScorer",
     "TextScore",
     "TextScorer",

@@ -23,6 +23,7 @@ from smileback.common.events import ScoredMention, Severity
 __all__ = [
     "GUIDE",
     "MAX_SUMMARY_CHARS",
+    "SIMILAR_WINDOW_MINUTES",
     "build_packet",
     "clip",
     "redact_packet",

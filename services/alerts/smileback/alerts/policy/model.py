@@ -23,6 +23,7 @@ __all__ = [
     "PagerDutySeverity",
     "PileOnRule",
     "Policy",
+    "Probability",
     "QueueRule",
     "SurgeRule",
     "brand_handles",

@@ -24,7 +24,7 @@ from smileback.api.store import IncidentRow, IncidentStatus, apply_incident_even
 from smileback.common.errors import BusError
 from smileback.common.events import Severity
 
-__all__ = ["router"]
+__all__ = ["acknowledge", "add_note", "assign", "resolve", "router"]
 
 log = structlog.get_logger(__name__)
 

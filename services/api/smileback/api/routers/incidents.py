@@ -17,7 +17,7 @@ from smileback.api.store import IncidentEventRow, IncidentRow, IncidentStatus, M
 from smileback.api.store.queries import IncidentFilter, incident_query
 from smileback.common.events import Severity
 
-__all__ = ["incident_detail", "router"]
+__all__ = ["get_incident", "incident_detail", "list_incidents", "router"]
 
 _THREAD_MENTIONS = 20
 

@@ -15,7 +15,7 @@ from smileback.api.params import as_utc
 from smileback.api.schemas import OnCallNow, OnCallOut, OnCallResponder
 from smileback.common.errors import ConfigError
 
-__all__ = ["router"]
+__all__ = ["on_call", "router"]
 
 log = structlog.get_logger(__name__)
 

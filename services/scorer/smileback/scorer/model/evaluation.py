@@ -22,7 +22,7 @@ from smileback.scorer.model.data import Labelled
 from smileback.scorer.model.metrics import split_metrics
 from smileback.scorer.text_scoring import TextScorer
 
-__all__ = ["EvalSet", "Evaluation", "evaluate", "format_table"]
+__all__ = ["CALIBRATION", "PR_CURVE", "EvalSet", "Evaluation", "evaluate", "format_table"]
 
 PR_CURVE = "pr_curve.png"
 CALIBRATION = "calibration.png"
