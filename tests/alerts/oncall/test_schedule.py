@@ -21,7 +21,7 @@ from smileback.alerts.oncall import (
 )
 from smileback.common.errors import ConfigError
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ANA, BEN, CAT, DAN = (Responder(id=n) for n in ("ana", "ben", "cat", "dan"))
 
 

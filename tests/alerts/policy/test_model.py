@@ -10,7 +10,7 @@ from smileback.alerts.policy import BrandPolicy, Policy, brand_handles, load_pol
 from smileback.common.errors import ConfigError
 from smileback.common.events import ReachTier, Severity
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def write(tmp_path: Path, text: str) -> Path:
