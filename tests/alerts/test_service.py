@@ -33,8 +33,8 @@ from smileback.common.events import (
     encode,
     incident_id_for,
 )
-from tests.alerts.factory import scored
 from tests.alerts.harness import TOPICS, Harness
+from tests.support.builders import scored_tiered as scored
 from tests.support.clock import FakeClock
 
 T0 = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)  # a Monday

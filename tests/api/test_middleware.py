@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 
 from smileback.api.app import ApiOptions, create_app
 from smileback.common.probes import KafkaProbe
-from tests.support.builders import TOKEN
+from tests.support.api_fixtures import TOKEN
 from tests.support.infra import free_ports
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

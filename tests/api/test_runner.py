@@ -22,7 +22,8 @@ from smileback.common.errors import ConfigError
 from smileback.common.events import encode
 from smileback.common.settings import Settings
 from smileback.common.topics import Topics
-from tests.support.builders import T0, TOKEN, scored
+from tests.support.api_fixtures import TOKEN
+from tests.support.builders import T0, scored
 
 TOPICS = Topics()
 

@@ -21,7 +21,8 @@ from tests.api.store.test_retention import *  # noqa: F403
 from tests.api.store.test_stats import *  # noqa: F403
 from tests.api.test_app import *  # noqa: F403
 from tests.support.api_fixtures import auth, client
-from tests.support.store import fresh_database, store_on, truncate_all
+from tests.support.infra import fresh_database
+from tests.support.store import store_on, truncate_all
 
 __all__ = ["auth", "client", "engine"]  # fixtures the imported tests use
 

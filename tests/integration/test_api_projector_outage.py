@@ -22,10 +22,10 @@ from smileback.api.store import MentionRow, create_schema, make_engine
 from smileback.common.bus import InMemoryBus
 from smileback.common.events import encode
 from smileback.common.topics import Topics
-from tests.support.builders import T0, TOKEN, scored
-from tests.support.infra import ensure_topics, free_ports
+from tests.support.api_fixtures import TOKEN
+from tests.support.builders import T0, scored
+from tests.support.infra import ensure_topics, free_ports, fresh_database
 from tests.support.processes import ServiceProcess
-from tests.support.store import fresh_database
 
 pytestmark = pytest.mark.integration
 

@@ -1,47 +1,19 @@
-"""Helpers for the alerts integration tests: a fresh PostgreSQL database, the process,
-producing scored mentions, reading the incidents topic, and scraping /metrics."""
+"""Helpers for the alerts integration tests: mentions keyed as the scorer publishes them,
+reading the incidents topic, waiting on the process, and scraping /metrics (a fresh database
+is tests/support/infra.py's, producing is tests/support/kafka.py's)."""
 
 from __future__ import annotations
 
 import contextlib
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import httpx
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
-from sqlalchemy import create_engine, text
+from kafka import KafkaConsumer, TopicPartition
 
 from smileback.common.errors import SchemaError
-from smileback.common.events import Event, IncidentEvent, ScoredMention, decode, encode
+from smileback.common.events import Event, IncidentEvent, ScoredMention, decode
 from smileback.common.topics import Topics
-
-
-@contextlib.contextmanager
-def fresh_database(postgres_url: str) -> Iterator[str]:
-    """A new, empty database on the test server; dropped afterwards."""
-    name = f"alerts_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def produce(bootstrap: str, topic: str, events: list[tuple[str, Event | bytes]]) -> None:
-    """Publish (key, event or raw bytes) pairs and wait for the broker's acknowledgement."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    try:
-        for key, value in events:
-            raw = value if isinstance(value, bytes) else encode(value)
-            producer.send(topic, key=key.encode(), value=raw)
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
 
 
 def thread_of(mentions: list[ScoredMention]) -> list[tuple[str, Event | bytes]]:

@@ -9,9 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.api.app import create_app
-from tests.support.builders import TOKEN
 
-__all__ = ["auth", "client"]
+__all__ = ["TOKEN", "auth", "client"]
+
+TOKEN = "test-token-0123456789"  # the api's bootstrap token in the tests
 
 
 @pytest.fixture

@@ -1,22 +1,23 @@
-"""Events and stores for the api tests (also used by tests/integration/test_api_postgres.py)."""
+"""Builders of the shared events (`smileback.common.events`) for every test: mentions as the
+scorer reads them, scored mentions as alerts and the api read them, incident events and queue
+items. One clock origin, T0, for all of them. Service-specific doubles stay beside their
+tests (tests/alerts/factory.py, tests/scorer/doubles.py); the api store's helpers are in
+tests/support/store.py."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine
-from sqlalchemy.orm import Session
-
-from smileback.api.auth import Scope
-from smileback.api.store import apply_incident_event, create_key, upsert_mention, upsert_queue_item
 from smileback.common.events import (
     Author,
     IncidentEvent,
     IncidentEventType,
+    Mention,
     QueueItem,
     QueueName,
+    ReachTier,
     ScoredMention,
     Scores,
     Sentiment,
@@ -24,8 +25,40 @@ from smileback.common.events import (
     Thread,
 )
 
+__all__ = [
+    "FOLLOWERS",
+    "T0",
+    "incident_event",
+    "mention",
+    "queue_item",
+    "quoting_context",
+    "scored",
+    "scored_tiered",
+    "tombstone",
+]
+
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
-TOKEN = "test-token-0123456789"
+
+# Followers for each reach tier, as `scored_tiered` gives them to its author.
+FOLLOWERS = {
+    ReachTier.NONE: 0,
+    ReachTier.NANO: 300,
+    ReachTier.MICRO: 5_000,
+    ReachTier.MACRO: 250_000,
+    ReachTier.MEGA: 3_000_000,
+}
+
+
+def mention(mid, text="hello", *, root=None, minutes=0.0, followers=0, author=None, **extra):
+    """A raw mention `minutes` after T0, in the thread of `root` (a reply to it)."""
+    return Mention(
+        id=mid,
+        text=text,
+        created_at=T0 + timedelta(minutes=minutes),
+        author=Author(**(author or {"id": f"a-{mid}", "followers": followers})),
+        thread=Thread(root_id=root, parent_id=root),
+        **extra,
+    )
 
 
 def scored(
@@ -43,7 +76,8 @@ def scored(
     deleted: bool = False,
     model_version: str = "interim-1",
 ) -> ScoredMention:
-    """A scored mention with sensible defaults."""
+    """A scored mention as the api stores it: created at T0, in English, by @alice with
+    250,000 followers."""
     return ScoredMention(
         id=mention_id,
         text=text,
@@ -84,6 +118,54 @@ def tombstone(mention_id: str, *, created_at: datetime | None = None) -> ScoredM
     )
 
 
+def scored_tiered(
+    mention_id: str,
+    *,
+    text: str = "Your app lost my order again, worst support ever",
+    brand: str | None = "acme",
+    negativity: float = 0.95,
+    sentiment: Sentiment | None = None,
+    tier: ReachTier = ReachTier.MACRO,
+    root_id: str | None = None,
+    velocity: float = 0.0,
+    deleted: bool = False,
+    handle: str = "loudcustomer",
+    risk: float = 0.4,
+    brand_now: int = 0,
+    brand_baseline: float = 0.0,
+    **extra: Any,
+) -> ScoredMention:
+    """A scored mention as the alerts policy reads it: a verified author with the followers of
+    `tier`, pile-on risk and brand baseline set; negativity >= 0.5 makes it negative unless
+    `sentiment` says otherwise."""
+    negative = negativity >= 0.5
+    if sentiment is None:
+        sentiment = Sentiment.NEGATIVE if negative else Sentiment.NEUTRAL
+    return ScoredMention(
+        id=mention_id,
+        text=text,
+        platform="mastodon",
+        brand=brand,
+        url=f"https://social.example/@{handle}/{mention_id}",
+        author=Author(id=f"u-{handle}", handle=handle, followers=FOLLOWERS[tier], verified=True),
+        thread=Thread(root_id=root_id, parent_id=root_id),
+        deleted=deleted,
+        scores=Scores(
+            negativity=negativity,
+            is_negative=negative,
+            sentiment=sentiment,
+            reach_tier=tier,
+            thread_velocity=velocity,
+            pile_on_risk=risk,
+            brand_negative_now=brand_now,
+            brand_negative_baseline=brand_baseline,
+            model_version="test",
+            explanation=["lost", "worst"],
+        ),
+        **extra,
+    )
+
+
 def incident_event(
     kind: IncidentEventType,
     *,
@@ -97,14 +179,17 @@ def incident_event(
     context: dict[str, Any] | None = None,
     brand: str = "acme",
     actor: str | None = None,
+    event_id: str | None = None,
+    thread_root_id: str | None = None,
 ) -> IncidentEvent:
-    """An incident event whose id is derived from its incident, type and mention."""
+    """An incident event; its id derived from its incident, type and mention and its thread
+    root from the incident unless given."""
     return IncidentEvent(
-        event_id=f"{incident_id}:{kind}:{mention_id}",
+        event_id=event_id or f"{incident_id}:{kind}:{mention_id}",
         type=kind,
         incident_id=incident_id,
         brand=brand,
-        thread_root_id=f"root-{incident_id}",
+        thread_root_id=thread_root_id or f"root-{incident_id}",
         rule="large_audience_complaint",
         severity=severity,
         at=at,
@@ -147,63 +232,3 @@ def quoting_context(
 def queue_item(mention_id: str, *, queue: QueueName = QueueName.SMILE_BACK) -> QueueItem:
     """A queue entry for a mention."""
     return QueueItem(mention_id=mention_id, brand="acme", queue=queue, reason="kind hello", at=T0)
-
-
-def store_mentions(engine: Engine, mentions: Iterable[ScoredMention]) -> None:
-    """Upsert mentions in one transaction."""
-    with Session(engine) as session, session.begin():
-        for mention in mentions:
-            upsert_mention(session=session, scored=mention, now=T0)
-
-
-def store_events(engine: Engine, events: Iterable[IncidentEvent]) -> None:
-    """Apply incident events in one transaction."""
-    with Session(engine) as session, session.begin():
-        for event in events:
-            apply_incident_event(session=session, event=event)
-
-
-def store_queue(engine: Engine, items: Iterable[QueueItem]) -> None:
-    """Upsert queue items in one transaction."""
-    with Session(engine) as session, session.begin():
-        for item in items:
-            upsert_queue_item(session=session, item=item)
-
-
-def make_key(
-    engine: Engine,
-    scope: Scope,
-    *,
-    name: str = "tester",
-    expires_at: datetime | None = None,
-    now: datetime | None = None,
-) -> tuple[str, dict[str, str]]:
-    """A stored API key: its id and the Authorization header carrying its token."""
-    with Session(engine) as session, session.begin():
-        key, token = create_key(
-            session=session,
-            name=name,
-            scope=scope,
-            now=now or datetime.now(UTC),
-            expires_at=expires_at,
-        )
-    return key.id, {"Authorization": f"Bearer {token}"}
-
-
-def opened_incident(engine: Engine, *, incident_id: str = "inc_1", brand: str = "acme") -> None:
-    """An open, paged incident quoting mention m1 of its thread."""
-    mention = scored("m1", root=f"root-{incident_id}", brand=brand)
-    store_mentions(engine, [mention])
-    store_events(
-        engine,
-        [
-            incident_event(
-                kind,
-                incident_id=incident_id,
-                brand=brand,
-                summary="[critical] acme: @alice complains",
-                context=quoting_context(mention),
-            )
-            for kind in (IncidentEventType.OPENED, IncidentEventType.PAGED)
-        ],
-    )

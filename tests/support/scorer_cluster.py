@@ -5,35 +5,18 @@ from __future__ import annotations
 import signal
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, TopicPartition
 
 from smileback.common.events import DlqRecord, ScoredMention, decode
 from smileback.common.topics import Topics
-from tests.support.infra import ensure_topics, free_ports
+from tests.support.infra import free_ports
+from tests.support.kafka import behind, committed_offsets, end_offsets
 from tests.support.processes import ServiceProcess
-
-
-def unique_topics(bootstrap: str) -> Topics:
-    """Topics under a prefix of the caller's own, created on the broker."""
-    prefix = f"scorer{uuid.uuid4().hex[:8]}."
-    ensure_topics(bootstrap=bootstrap, prefix=prefix)
-    return Topics(prefix=prefix)
-
-
-def produce(bootstrap: str, topic: str, records: Iterable[tuple[bytes | None, bytes]]) -> None:
-    """Send (key, value) records with acks=all and wait for them."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    try:
-        for key, value in records:
-            producer.send(topic, key=key, value=value)
-        producer.flush(timeout=30)
-    finally:
-        producer.close()
 
 
 def metric(port: int, name: str, labels: str = "") -> float:
@@ -176,25 +159,21 @@ class Cluster:
             w.process.stop()
 
 
-def lagging(bootstrap: str, group: str, topics: Iterable[str], partitions: int) -> dict[str, int]:
+def lagging(bootstrap: str, group: str, partitions: list[TopicPartition]) -> dict[str, int]:
     """Partitions ("topic:p") whose committed offset in `group` is short of the end, by how much."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
-    try:
-        parts = [TopicPartition(t, p) for t in topics for p in range(partitions)]
-        ends = consumer.end_offsets(parts)
-        behind = {tp: ends[tp] - (consumer.committed(tp) or 0) for tp in parts}
-        return {f"{tp.topic}:{tp.partition}": n for tp, n in behind.items() if n}
-    finally:
-        consumer.close()
+    ends = end_offsets(bootstrap, partitions)
+    gaps = behind(ends, committed_offsets(bootstrap, group), partitions)
+    return {f"{tp.topic}:{tp.partition}": end - done for tp, (done, end) in gaps.items()}
 
 
 def wait_committed(cluster: Cluster, *, timeout_s: float) -> None:
     """Wait until the group has committed the end of every raw and by-brand partition."""
     topics = [cluster.topics.raw, f"{cluster.app_id}-mentions-by-brand"]
-    parts = cluster.topics.all()[cluster.topics.raw]
+    count = cluster.topics.all()[cluster.topics.raw]
+    parts = [TopicPartition(t, p) for t in topics for p in range(count)]
     deadline = time.monotonic() + timeout_s
-    while behind := lagging(cluster.bootstrap, cluster.app_id, topics, parts):
-        assert time.monotonic() < deadline, f"committed short of the end: {behind}\n" + (
+    while short := lagging(cluster.bootstrap, cluster.app_id, parts):
+        assert time.monotonic() < deadline, f"committed short of the end: {short}\n" + (
             cluster.tails()
         )
         time.sleep(1.0)

@@ -1,33 +1,39 @@
-"""PostgreSQL helpers for the api's integration tests: a fresh database, emptied tables."""
+"""The api's store for tests: a migrated store on SQLite or PostgreSQL, a fresh PostgreSQL
+database, emptied tables, and what the tests put into a store (mentions, incident events,
+queue items, API keys)."""
 
 from __future__ import annotations
 
 import contextlib
-import uuid
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from datetime import UTC, datetime
 
-from sqlalchemy import Engine, create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import Engine, text
+from sqlalchemy.orm import Session
 
-from smileback.api.store import create_schema, make_engine
+from smileback.api.auth import Scope
+from smileback.api.store import (
+    apply_incident_event,
+    create_key,
+    create_schema,
+    make_engine,
+    upsert_mention,
+    upsert_queue_item,
+)
 from smileback.api.store.models import Base
+from smileback.common.events import IncidentEvent, IncidentEventType, QueueItem, ScoredMention
+from tests.support.builders import T0, incident_event, quoting_context, scored
 
-__all__ = ["fresh_database", "migrated_store", "store_on", "truncate_all"]
-
-
-@contextlib.contextmanager
-def fresh_database(server_url: str, *, prefix: str = "api") -> Iterator[str]:
-    """A new, empty database on the server of `server_url`; dropped (forcibly) afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+__all__ = [
+    "make_key",
+    "migrated_store",
+    "opened_incident",
+    "store_events",
+    "store_mentions",
+    "store_on",
+    "store_queue",
+    "truncate_all",
+]
 
 
 def truncate_all(engine: Engine) -> None:
@@ -50,3 +56,63 @@ def migrated_store(engine: Engine) -> Iterator[Engine]:
 def store_on(url: str) -> contextlib.AbstractContextManager[Engine]:
     """A migrated store on `url`."""
     return migrated_store(make_engine(url))
+
+
+def store_mentions(engine: Engine, mentions: Iterable[ScoredMention]) -> None:
+    """Upsert mentions in one transaction."""
+    with Session(engine) as session, session.begin():
+        for mention in mentions:
+            upsert_mention(session=session, scored=mention, now=T0)
+
+
+def store_events(engine: Engine, events: Iterable[IncidentEvent]) -> None:
+    """Apply incident events in one transaction."""
+    with Session(engine) as session, session.begin():
+        for event in events:
+            apply_incident_event(session=session, event=event)
+
+
+def store_queue(engine: Engine, items: Iterable[QueueItem]) -> None:
+    """Upsert queue items in one transaction."""
+    with Session(engine) as session, session.begin():
+        for item in items:
+            upsert_queue_item(session=session, item=item)
+
+
+def make_key(
+    engine: Engine,
+    scope: Scope,
+    *,
+    name: str = "tester",
+    expires_at: datetime | None = None,
+    now: datetime | None = None,
+) -> tuple[str, dict[str, str]]:
+    """A stored API key: its id and the Authorization header carrying its token."""
+    with Session(engine) as session, session.begin():
+        key, token = create_key(
+            session=session,
+            name=name,
+            scope=scope,
+            now=now or datetime.now(UTC),
+            expires_at=expires_at,
+        )
+    return key.id, {"Authorization": f"Bearer {token}"}
+
+
+def opened_incident(engine: Engine, *, incident_id: str = "inc_1", brand: str = "acme") -> None:
+    """An open, paged incident quoting mention m1 of its thread."""
+    mention = scored("m1", root=f"root-{incident_id}", brand=brand)
+    store_mentions(engine, [mention])
+    store_events(
+        engine,
+        [
+            incident_event(
+                kind,
+                incident_id=incident_id,
+                brand=brand,
+                summary="[critical] acme: @alice complains",
+                context=quoting_context(mention),
+            )
+            for kind in (IncidentEventType.OPENED, IncidentEventType.PAGED)
+        ],
+    )

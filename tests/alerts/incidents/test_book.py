@@ -23,7 +23,7 @@ from smileback.alerts.policy import (
     classify,
 )
 from smileback.common.events import IncidentEventType, ReachTier, Severity, incident_id_for
-from tests.alerts.factory import scored
+from tests.support.builders import scored_tiered as scored
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 POLICY = BrandPolicy()

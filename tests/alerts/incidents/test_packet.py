@@ -17,7 +17,7 @@ from smileback.alerts.incidents import (
 from smileback.alerts.policy import RULE_PILE_ON, Action, Decision
 from smileback.common.events import Author, ScoredMention, Severity
 from tests.alerts.factory import incident as make_incident
-from tests.alerts.factory import scored
+from tests.support.builders import scored_tiered as scored
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 DECISION = Decision(

@@ -25,7 +25,7 @@ from smileback.alerts.notifiers import (
 from smileback.alerts.notifiers.testing import RecordingNotifier
 from smileback.common.errors import ConfigError, DeliveryError
 from tests.alerts.factory import notification
-from tests.support.receiver import WebhookReceiver
+from tests.support.receivers import Receiver
 
 SECRET = "s3cr3t-do-not-leak"
 NOW = 1_750_000_000.0
@@ -82,14 +82,14 @@ class TestSignature:
 
 class TestWebhook:
     def test_posts_signed_notification_to_real_server(self) -> None:
-        with WebhookReceiver(secret=SECRET.encode()) as receiver:
+        with Receiver(secret=SECRET.encode()) as receiver:
             notifier = WebhookNotifier(receiver.url, SecretStr(SECRET), timeout_s=5)
             try:
                 notifier.send(notification=PAGE)
             finally:
                 notifier.close()
-        assert receiver.received.rejected == []
-        (body,) = receiver.received.pages()
+        assert receiver.rejected() == []
+        (body,) = receiver.pages()
         assert body["event"] == "trigger"
         assert body["dedup_key"] == "inc_abc"
         assert body["severity"] == "critical"
@@ -100,12 +100,12 @@ class TestWebhook:
         assert abs(datetime.fromisoformat(body["sent_at"]).timestamp() - time.time()) < 60
 
     def test_receiver_rejects_a_wrong_secret_permanently(self) -> None:
-        with WebhookReceiver(secret=b"the-real-one") as receiver:
+        with Receiver(secret=b"the-real-one") as receiver:
             notifier = WebhookNotifier(receiver.url, SecretStr("a-wrong-one"), timeout_s=5)
             with pytest.raises(NotifyError, match="HTTP 401") as info:
                 notifier.send(notification=PAGE)
         assert info.value.permanent
-        assert len(receiver.received.rejected) == 1
+        assert len(receiver.rejected()) == 1
 
     def test_headers_and_signature_through_a_mock_transport(self) -> None:
         seen: list[httpx.Request] = []

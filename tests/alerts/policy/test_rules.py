@@ -16,7 +16,7 @@ from smileback.alerts.policy import (
     classify,
 )
 from smileback.common.events import QueueName, ReachTier, Sentiment, Severity
-from tests.alerts.factory import scored
+from tests.support.builders import scored_tiered as scored
 
 POLICY = BrandPolicy(handles=("@acmehelp",))
 

@@ -22,7 +22,8 @@ from smileback.api.auth import (
     token_matches,
 )
 from smileback.api.store import ApiKeyRow, revoke_key
-from tests.support.builders import TOKEN, make_key, opened_incident
+from tests.support.api_fixtures import TOKEN
+from tests.support.store import make_key, opened_incident
 
 ACK = {"responder": "sam"}
 

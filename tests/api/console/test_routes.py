@@ -13,7 +13,7 @@ from sqlalchemy import Engine
 from smileback.api.app import create_app
 from smileback.api.console import CONTENT_SECURITY_POLICY
 from smileback.api.console.routes import STATIC_TYPES
-from tests.support.builders import TOKEN
+from tests.support.api_fixtures import TOKEN
 
 CONSOLE = files("smileback.api.console")
 STATIC = Path(str(CONSOLE.joinpath("static")))

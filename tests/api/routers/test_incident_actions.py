@@ -19,7 +19,9 @@ from smileback.common.errors import BusError
 from smileback.common.events import IncidentEvent, IncidentEventType, decode
 from smileback.common.loop import pump
 from smileback.common.topics import Topics
-from tests.support.builders import T0, TOKEN, opened_incident
+from tests.support.api_fixtures import TOKEN
+from tests.support.builders import T0
+from tests.support.store import opened_incident
 
 TOPICS = Topics()
 NOW = T0 + timedelta(minutes=7)

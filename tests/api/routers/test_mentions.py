@@ -10,7 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.common.events import ReachTier, ScoredMention
-from tests.support.builders import T0, scored, store_mentions
+from tests.support.builders import T0, scored
+from tests.support.store import store_mentions
 
 
 def _variant(

@@ -8,7 +8,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.common.events import QueueItem, QueueName
-from tests.support.builders import T0, scored, store_mentions, store_queue
+from tests.support.builders import T0, scored
+from tests.support.store import store_mentions, store_queue
 
 
 def _queue(engine: Engine) -> None:

@@ -19,7 +19,8 @@ from smileback.api.store import (
     retention_cutoff,
 )
 from smileback.common.events import QueueItem, QueueName
-from tests.support.builders import T0, opened_incident, scored, store_mentions, store_queue
+from tests.support.builders import T0, scored
+from tests.support.store import opened_incident, store_mentions, store_queue
 
 
 def _ids(engine: Engine) -> list[str]:

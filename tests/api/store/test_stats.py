@@ -9,7 +9,9 @@ from sqlalchemy import Engine
 
 from smileback.api.app import create_app
 from smileback.api.store.stats import Bucket, bucket_of, fill_buckets
-from tests.support.builders import TOKEN, scored, store_mentions
+from tests.support.api_fixtures import TOKEN
+from tests.support.builders import scored
+from tests.support.store import store_mentions
 
 H = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 AUTH = {"Authorization": f"Bearer {TOKEN}"}

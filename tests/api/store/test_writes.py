@@ -29,9 +29,9 @@ from tests.support.builders import (
     queue_item,
     quoting_context,
     scored,
-    store_mentions,
     tombstone,
 )
+from tests.support.store import store_mentions
 
 OPENED, UPDATED, PAGED = (
     IncidentEventType.OPENED,
