@@ -16,7 +16,7 @@ from smileback.common.events import DlqRecord, IncidentEvent, QueueItem, decode,
 from smileback.common.loop import pump
 from smileback.common.oncall import OnCallConfig, default_oncall
 from smileback.common.topics import Topics
-from tests.alerts.clock import FakeClock
+from tests.support.clock import FakeClock
 
 TOPICS = Topics()
 

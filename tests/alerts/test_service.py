@@ -34,9 +34,9 @@ from smileback.common.oncall import (
     Schedule,
     Target,
 )
-from tests.alerts.clock import FakeClock
-from tests.alerts.factory import scored
 from tests.alerts.harness import TOPICS, Harness
+from tests.support.builders import scored_tiered as scored
+from tests.support.clock import FakeClock
 
 T0 = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)  # a Monday
 ROOT_ID = incident_id_for(brand="acme", thread_root_id="root")

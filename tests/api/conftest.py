@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import Engine
 
 from smileback.api.store import make_engine
-from tests.api.fixtures import auth, client
-from tests.api.postgres import migrated_store
+from tests.support.api_fixtures import auth, client
+from tests.support.store import migrated_store
 
 __all__ = ["auth", "client", "engine"]
 

@@ -9,7 +9,7 @@ import pytest
 from smileback.api.actions import ActionConflictError, ActionKind, IncidentSnapshot, plan_action
 from smileback.common.events import IncidentEventType, ResponderAction, Severity
 from smileback.common.incident_status import IncidentStatus
-from tests.api.builders import T0
+from tests.support.builders import T0
 
 OPEN = IncidentSnapshot(
     id="inc_1",

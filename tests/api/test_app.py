@@ -19,16 +19,9 @@ from smileback.api.middleware import BodySizeLimit
 from smileback.api.store import IncidentEventRow, apply_incident_event, make_engine
 from smileback.common.errors import ConfigError
 from smileback.common.events import IncidentEventType, Severity
-from tests.api.builders import (
-    T0,
-    TOKEN,
-    incident_event,
-    quoting_packet,
-    scored,
-    store_events,
-    store_mentions,
-    tombstone,
-)
+from tests.support.api_fixtures import TOKEN
+from tests.support.builders import T0, incident_event, quoting_packet, scored, tombstone
+from tests.support.store import store_events, store_mentions
 
 
 def _assert_error(response: Any, status: int, code: str) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.api.app import ApiOptions, create_app
-from tests.api.builders import TOKEN
+from tests.support.api_fixtures import TOKEN
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "config" / "oncall.example.yaml"

@@ -19,7 +19,7 @@ from smileback.common.bus import InMemoryBus
 from smileback.common.events import DlqRecord, IncidentEventType, ScoredMention, decode, encode
 from smileback.common.loop import pump
 from smileback.common.topics import Topics
-from tests.api.builders import T0, incident_event, queue_item, scored
+from tests.support.builders import T0, incident_event, queue_item, scored
 
 TOPICS = Topics()
 

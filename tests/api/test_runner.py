@@ -23,7 +23,8 @@ from smileback.common.bus import InMemoryBus
 from smileback.common.errors import BusError, ConfigError
 from smileback.common.events import encode
 from smileback.common.topics import Topics
-from tests.api.builders import T0, TOKEN, scored
+from tests.support.api_fixtures import TOKEN
+from tests.support.builders import T0, scored
 
 TOPICS = Topics()
 

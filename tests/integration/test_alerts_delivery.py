@@ -14,22 +14,26 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
-from smileback.alerts.notifiers import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from smileback.common.events import (
     IncidentEvent,
     IncidentEventType,
     ReachTier,
-    Severity,
     incident_id_for,
 )
-from smileback.common.topics import Topics
-from tests.alerts.factory import scored
-from tests.alerts.formats import check_pagerduty_event, check_slack_message
-from tests.alerts.live import IncidentsReader, fresh_database, produce, scrape, thread_of, wait_for
-from tests.alerts.receivers import HANG, SLACK_OK, WEBHOOK_OK, ScriptedReceiver, pagerduty_ok
-from tests.alerts.smtp import SmtpSink
-from tests.support.infra import ensure_topics, free_ports
+from tests.support.alerts_live import (
+    IncidentsReader,
+    scrape,
+    thread_of,
+    wait_for,
+)
+from tests.support.builders import incident_event
+from tests.support.builders import scored_tiered as scored
+from tests.support.formats import check_pagerduty_event, check_slack_message
+from tests.support.infra import free_ports, fresh_database
+from tests.support.kafka import produce, unique_topics
 from tests.support.processes import ServiceProcess
+from tests.support.receivers import HANG, SLACK_OK, WEBHOOK_OK, Receiver, pagerduty_ok
+from tests.support.smtp import SmtpSink
 
 ROUTING_KEY = "R0UTINGKEYintegration0123456789"
 HOOK_SECRET = "integration-hook-secret"
@@ -57,29 +61,17 @@ escalation_policies:
 """
 
 
-def signed(raw: bytes, headers: dict[str, str]) -> list[str]:
-    ok = verify_signature(
-        secret=HOOK_SECRET.encode(),
-        timestamp=headers.get(TIMESTAMP_HEADER, ""),
-        body=raw,
-        signature=headers.get(SIGNATURE_HEADER, ""),
-        now=datetime.now(UTC).timestamp(),
-    )
-    return [] if ok else ["bad signature"]
-
-
 def human(kind: IncidentEventType, incident_id: str, brand: str, actor: str) -> IncidentEvent:
-    return IncidentEvent(
-        event_id=f"{incident_id}:{kind}:{uuid.uuid4().hex}",
-        type=kind,
+    """An on-call human's action on the incident, as the api publishes it."""
+    return incident_event(
+        kind,
         incident_id=incident_id,
         brand=brand,
         thread_root_id=f"{brand}:root",
-        rule="large_audience_complaint",
-        severity=Severity.CRITICAL,
-        at=datetime.now(UTC),
         mention_id=f"{brand}:root",
+        at=datetime.now(UTC),
         actor=actor,
+        event_id=f"{incident_id}:{kind}:{uuid.uuid4().hex}",
     )
 
 
@@ -91,9 +83,7 @@ def test_pages_every_target_once_escalates_and_follows_up(
     kafka_bootstrap: str, postgres_url: str, tmp_path: Path
 ) -> None:
     brand = f"itest{uuid.uuid4().hex[:8]}"
-    prefix = f"alerts{uuid.uuid4().hex[:8]}."
-    topics = Topics(prefix=prefix)
-    ensure_topics(bootstrap=kafka_bootstrap, prefix=prefix)
+    topics = unique_topics(kafka_bootstrap, stem="alerts")
     incident_id = incident_id_for(brand=brand, thread_root_id=f"{brand}:root")
     oncall = tmp_path / "oncall.yaml"
     oncall.write_text(ONCALL)
@@ -106,24 +96,24 @@ def test_pages_every_target_once_escalates_and_follows_up(
     (metrics_port,) = free_ports(count=1)
 
     with (
-        fresh_database(postgres_url) as database,
-        ScriptedReceiver(
+        fresh_database(postgres_url, prefix="alerts") as database,
+        Receiver(
             ok=pagerduty_ok(incident_id),
             script=list(MISBEHAVE),
             check=lambda raw, _h: check_pagerduty_event(json.loads(raw), routing_key=ROUTING_KEY),
         ) as pagerduty,
-        ScriptedReceiver(
+        Receiver(
             ok=SLACK_OK,
             script=list(MISBEHAVE),
             check=lambda raw, _h: check_slack_message(json.loads(raw)),
             retry_after="1",
         ) as slack,
-        ScriptedReceiver(ok=WEBHOOK_OK, script=list(MISBEHAVE), check=signed) as webhook,
+        Receiver(ok=WEBHOOK_OK, script=list(MISBEHAVE), secret=HOOK_SECRET) as webhook,
         SmtpSink(replies=["451 4.3.0 try again later"]) as smtp,
     ):
         env = {
             "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "SMILEBACK_TOPIC_PREFIX": prefix,
+            "SMILEBACK_TOPIC_PREFIX": topics.prefix,
             "SMILEBACK_ALERTS_GROUP": f"alerts-{uuid.uuid4().hex[:8]}",
             "SMILEBACK_ALERTS_DATABASE_URL": database,
             "SMILEBACK_ONCALL_FILE": str(oncall),
@@ -149,7 +139,7 @@ def test_pages_every_target_once_escalates_and_follows_up(
             def wait(what: str, check) -> None:
                 wait_for(what, check, timeout_s=120, alive=alerts.alive, tail=alerts.tail)
 
-            def accepted(receiver: ScriptedReceiver) -> list[dict]:
+            def accepted(receiver: Receiver) -> list[dict]:
                 return receiver.log.snapshot()[1]
 
             wait("the level-1 pages", lambda: all(accepted(r) for r in (pagerduty, slack, webhook)))

@@ -18,12 +18,12 @@ from smileback.common.events import (
     decode,
     incident_id_for,
 )
-from smileback.common.topics import Topics
-from tests.alerts.factory import scored
-from tests.alerts.live import IncidentsReader, fresh_database, produce, thread_of, wait_for
-from tests.alerts.receiver import WebhookReceiver
-from tests.support.infra import ensure_topics
+from tests.support.alerts_live import IncidentsReader, thread_of, wait_for
+from tests.support.builders import scored_tiered as scored
+from tests.support.infra import fresh_database
+from tests.support.kafka import produce, unique_topics
 from tests.support.processes import ServiceProcess
+from tests.support.receivers import Receiver
 
 SECRET = "integration-hook-secret"
 URL_TOKEN = "url-token-not-for-logs"  # webhook URLs often carry credentials
@@ -47,9 +47,7 @@ def test_webhook_only_pages_once_per_thread(
     kafka_bootstrap: str, postgres_url: str, tmp_path: Path
 ) -> None:
     brand = f"itest{uuid.uuid4().hex[:10]}"
-    prefix = f"alertsk{uuid.uuid4().hex[:8]}."
-    topics = Topics(prefix=prefix)
-    ensure_topics(bootstrap=kafka_bootstrap, prefix=prefix)
+    topics = unique_topics(kafka_bootstrap, stem="alertsk")
     root = f"{brand}:root"
     incident_id = incident_id_for(brand=brand, thread_root_id=root)
     mentions = [scored(root, brand=brand, tier=ReachTier.MACRO, negativity=0.96)]
@@ -77,12 +75,12 @@ def test_webhook_only_pages_once_per_thread(
     ]
 
     with (
-        fresh_database(postgres_url) as database,
-        WebhookReceiver(secret=SECRET.encode()) as receiver,
+        fresh_database(postgres_url, prefix="alerts") as database,
+        Receiver(secret=SECRET.encode()) as receiver,
     ):
         env = {
             "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "SMILEBACK_TOPIC_PREFIX": prefix,
+            "SMILEBACK_TOPIC_PREFIX": topics.prefix,
             "SMILEBACK_ALERTS_GROUP": f"alerts-{uuid.uuid4().hex[:8]}",
             # No alerts database of its own: its tables go into the store's database.
             "SMILEBACK_DATABASE_URL": database,
@@ -99,7 +97,7 @@ def test_webhook_only_pages_once_per_thread(
                 "20 updates and the page",
                 lambda: (
                     sum(e.type is IncidentEventType.UPDATED for e in reader.poll()) >= 20
-                    and bool(receiver.received.pages())
+                    and bool(receiver.pages())
                 ),
                 timeout_s=120,
                 alive=alerts.alive,
@@ -113,8 +111,8 @@ def test_webhook_only_pages_once_per_thread(
     assert b"alerts running" in output
     assert SECRET.encode() not in output
     assert URL_TOKEN.encode() not in output
-    assert receiver.received.rejected == []
-    (page,) = receiver.received.pages()
+    assert receiver.rejected() == []
+    (page,) = receiver.pages()
     assert (page["event"], page["dedup_key"], page["severity"]) == (
         "trigger",
         incident_id,

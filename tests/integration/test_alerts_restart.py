@@ -17,13 +17,13 @@ from pathlib import Path
 import pytest
 
 from smileback.common.events import IncidentEventType, ReachTier, incident_id_for
-from smileback.common.topics import Topics
-from tests.alerts.factory import scored
-from tests.alerts.formats import check_pagerduty_event
-from tests.alerts.live import IncidentsReader, fresh_database, produce, thread_of, wait_for
-from tests.alerts.receivers import ScriptedReceiver, pagerduty_ok
-from tests.support.infra import ensure_topics
+from tests.support.alerts_live import IncidentsReader, thread_of, wait_for
+from tests.support.builders import scored_tiered as scored
+from tests.support.formats import check_pagerduty_event
+from tests.support.infra import fresh_database
+from tests.support.kafka import produce, unique_topics
 from tests.support.processes import ServiceProcess
+from tests.support.receivers import Receiver, pagerduty_ok
 
 ROUTING_KEY = "R0UTINGKEYrestart0123456789abcd"
 
@@ -33,24 +33,22 @@ def test_restart_between_trigger_and_delivery_delivers_exactly_once(
     kafka_bootstrap: str, postgres_url: str, tmp_path: Path, how: signal.Signals
 ) -> None:
     brand = f"restart{uuid.uuid4().hex[:8]}"
-    prefix = f"alertsrs{uuid.uuid4().hex[:8]}."
-    topics = Topics(prefix=prefix)
-    ensure_topics(bootstrap=kafka_bootstrap, prefix=prefix)
+    topics = unique_topics(kafka_bootstrap, stem="alertsrs")
     incident_id = incident_id_for(brand=brand, thread_root_id=f"{brand}:root")
     root = scored(f"{brand}:root", brand=brand, tier=ReachTier.MEGA, ingested_at=datetime.now(UTC))
     replies = [scored(f"{brand}:r{i}", brand=brand, root_id=root.id) for i in range(5)]
 
     with (
-        fresh_database(postgres_url) as database,
-        ScriptedReceiver(
+        fresh_database(postgres_url, prefix="alerts") as database,
+        Receiver(
             ok=pagerduty_ok(incident_id),
-            down=True,
+            unavailable=True,
             check=lambda raw, _h: check_pagerduty_event(json.loads(raw), routing_key=ROUTING_KEY),
         ) as pagerduty,
     ):
         env = {
             "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "SMILEBACK_TOPIC_PREFIX": prefix,
+            "SMILEBACK_TOPIC_PREFIX": topics.prefix,
             "SMILEBACK_ALERTS_GROUP": f"alerts-{uuid.uuid4().hex[:8]}",
             "SMILEBACK_ALERTS_DATABASE_URL": database,
             "SMILEBACK_PAGERDUTY_URL": pagerduty.url,
@@ -79,7 +77,7 @@ def test_restart_between_trigger_and_delivery_delivers_exactly_once(
             first.proc.wait(30)
         assert pagerduty.log.snapshot()[1] == []  # nothing delivered before the restart
 
-        pagerduty.down = False
+        pagerduty.unavailable = False
         late = scored(f"{brand}:late", brand=brand, root_id=root.id, tier=ReachTier.MEGA)
         reader = IncidentsReader(kafka_bootstrap, topics)
         second = ServiceProcess(args=["alerts"], env=env, log_path=tmp_path / "second.log")

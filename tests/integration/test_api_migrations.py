@@ -16,7 +16,7 @@ from sqlalchemy import Connection, Engine, inspect, text
 from smileback.api.store import create_schema, make_engine
 from smileback.api.store.migrate import alembic_config, current_revision, head_revision
 from smileback.api.store.models import Base
-from tests.api.postgres import fresh_database
+from tests.support.infra import fresh_database
 
 pytestmark = pytest.mark.integration
 

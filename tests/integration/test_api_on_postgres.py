@@ -12,16 +12,17 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from tests.api.fixtures import auth, client
-from tests.api.postgres import fresh_database, store_on, truncate_all
+from tests.api.auth.test_tokens import *  # noqa: F403
+from tests.api.routers.test_brands import *  # noqa: F403
+from tests.api.routers.test_incident_actions import *  # noqa: F403
+from tests.api.routers.test_mentions import *  # noqa: F403
+from tests.api.routers.test_smile_back import *  # noqa: F403
+from tests.api.store.test_retention import *  # noqa: F403
+from tests.api.store.test_stats import *  # noqa: F403
 from tests.api.test_app import *  # noqa: F403
-from tests.api.test_auth import *  # noqa: F403
-from tests.api.test_brands import *  # noqa: F403
-from tests.api.test_incident_actions import *  # noqa: F403
-from tests.api.test_mention_search import *  # noqa: F403
-from tests.api.test_retention import *  # noqa: F403
-from tests.api.test_smile_back import *  # noqa: F403
-from tests.api.test_stats import *  # noqa: F403
+from tests.support.api_fixtures import auth, client
+from tests.support.infra import fresh_database
+from tests.support.store import store_on, truncate_all
 
 __all__ = ["auth", "client", "engine"]  # fixtures the imported tests use
 

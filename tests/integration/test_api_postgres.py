@@ -36,20 +36,23 @@ from smileback.common.kafka_bus import KafkaBus
 from smileback.common.loop import pump
 from smileback.common.redaction import REDACTED_TEXT
 from smileback.common.topics import Topics
-from tests.api.builders import (
+from tests.support.api_fixtures import TOKEN
+from tests.support.builders import (
     T0,
-    TOKEN,
     incident_event,
-    opened_incident,
     queue_item,
     quoting_packet,
     scored,
-    store_mentions,
     tombstone,
 )
-from tests.api.postgres import fresh_database, store_on, truncate_all
-from tests.support.infra import ensure_topics, free_ports
+from tests.support.infra import ensure_topics, free_ports, fresh_database
 from tests.support.processes import SMILEBACK
+from tests.support.store import (
+    opened_incident,
+    store_mentions,
+    store_on,
+    truncate_all,
+)
 
 pytestmark = pytest.mark.integration
 

@@ -22,9 +22,9 @@ from smileback.api.store import MentionRow, create_schema, make_engine
 from smileback.common.bus import InMemoryBus
 from smileback.common.events import encode
 from smileback.common.topics import Topics
-from tests.api.builders import T0, TOKEN, scored
-from tests.api.postgres import fresh_database
-from tests.support.infra import ensure_topics, free_ports
+from tests.support.api_fixtures import TOKEN
+from tests.support.builders import T0, scored
+from tests.support.infra import ensure_topics, free_ports, fresh_database
 from tests.support.processes import ServiceProcess
 
 pytestmark = pytest.mark.integration

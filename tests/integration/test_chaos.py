@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -113,7 +114,7 @@ def _finish(
     c: Cluster, feed: Feed, feeder: Feeder, *, restarted: dict[str, int] | None = None
 ) -> None:
     took = c.finish(feed=feed, feeder=feeder, restarted=restarted)
-    print(f"quiescent after {took:.0f} s; {len(c.receiver.snapshot())} pages")
+    print(f"quiescent after {took:.0f} s; {len(c.receiver.deliveries())} pages")
 
 
 def _kill_and_restart(c: Cluster, name: str) -> None:
@@ -141,38 +142,38 @@ def test_api_sigkill_mid_stream(shared: Cluster) -> None:
     _kill_and_restart(shared, "api")
 
 
-@pytest.mark.timeout(TEST_TIMEOUT_S)
-def test_broker_restart_mid_stream(postgres_url: str, work_dir: Path) -> None:
-    with (
-        infra.kafka_server() as (bootstrap, server),
-        cluster(
-            work_dir=work_dir, bootstrap=bootstrap, postgres_url=postgres_url, kafka=server
-        ) as c,
-    ):
+def _restart_mid_stream(
+    server: infra.Server, outage_s: float, *, hold_ingest: bool = False, **where: Any
+) -> None:
+    """A cluster on `where` (cluster()'s arguments); `server` stopped part-way through the
+    feed and started again after `outage_s`; then the checks. `hold_ingest`: no ingest run
+    while it is down (ingest is a one-shot client, not under test; the broker restart needs
+    that). Without it, ingest goes on meanwhile."""
+    with cluster(**where) as c:
         feed = build_feed(total=MENTIONS)
         feeder = _start_feed(c, feed)
-        feeder.pause()  # ingest is a one-shot client, not under test: no run while it is down
+        if hold_ingest:
+            feeder.pause()
         server.stop()
-        time.sleep(BROKER_OUTAGE_S)  # the outage itself
+        time.sleep(outage_s)  # the outage itself
         server.start()
-        feeder.resume()
+        if hold_ingest:
+            feeder.resume()
         _finish(c, feed, feeder)
+
+
+@pytest.mark.timeout(TEST_TIMEOUT_S)
+def test_broker_restart_mid_stream(postgres_url: str, work_dir: Path) -> None:
+    with infra.kafka_server() as (bootstrap, server):
+        where = {"bootstrap": bootstrap, "postgres_url": postgres_url, "kafka": server}
+        _restart_mid_stream(server, BROKER_OUTAGE_S, hold_ingest=True, work_dir=work_dir, **where)
 
 
 @pytest.mark.timeout(TEST_TIMEOUT_S)
 def test_postgres_restart_mid_stream(kafka_bootstrap: str, work_dir: Path) -> None:
-    with (
-        infra.postgres_server() as (url, server),
-        cluster(
-            work_dir=work_dir, bootstrap=kafka_bootstrap, postgres_url=url, postgres=server
-        ) as c,
-    ):
-        feed = build_feed(total=MENTIONS)
-        feeder = _start_feed(c, feed)
-        server.stop()
-        time.sleep(POSTGRES_OUTAGE_S)  # the outage itself; ingest goes on meanwhile
-        server.start()
-        _finish(c, feed, feeder)
+    with infra.postgres_server() as (url, server):
+        where = {"bootstrap": kafka_bootstrap, "postgres_url": url, "postgres": server}
+        _restart_mid_stream(server, POSTGRES_OUTAGE_S, work_dir=work_dir, **where)
 
 
 @pytest.mark.timeout(TEST_TIMEOUT_S)
@@ -180,14 +181,14 @@ def test_receiver_down_pages_late_never_twice(shared: Cluster) -> None:
     c = shared
     feed = build_feed(total=MENTIONS, large_complaints=10)
     feeder = Feeder(cluster=c, chunks=feed.chunks(count=CHUNKS)).start()
-    c.wait_until("a first page delivered", lambda: bool(c.receiver.snapshot()), timeout_s=180)
+    c.wait_until("a first page delivered", lambda: bool(c.receiver.deliveries()), timeout_s=180)
     c.receiver.down()
-    before = len(c.receiver.snapshot())
+    before = len(c.receiver.deliveries())
     time.sleep(RECEIVER_OUTAGE_S)  # the outage itself
     back = time.monotonic()
     c.receiver.up()
     _finish(c, feed, feeder)
-    late = [d for d in c.receiver.snapshot() if d.at >= back]
+    late = [d for d in c.receiver.deliveries() if d.at >= back]
     assert late, f"no page was held back by the outage ({before} delivered before it)"
     retried = [row for row in c.outbox_rows() if row["attempts"] > 1]
     assert retried, "no outbox row was retried: the outage did not hit a delivery"

@@ -9,17 +9,16 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from http.server import ThreadingHTTPServer
 from pathlib import Path
-from threading import Thread
 
 import httpx
 import pytest
 
 from smileback.common.events import incident_id_for
-from tests.integration.test_pipeline_e2e import SECRET, TOKEN, _Receiver
-from tests.support import infra
+from tests.integration.test_pipeline_e2e import PAGE_OK, SECRET, TOKEN
+from tests.support import infra, kafka
 from tests.support.processes import ServiceProcess
+from tests.support.receivers import Receiver
 
 DOWN_S = 12.0  # a restart keeps a server away this long: past the consumers' 10 s sessions
 FROZEN_S = 150.0  # a stall: past Kafka's 2-minute delivery timeout and every request timeout
@@ -32,16 +31,15 @@ class Pipeline:
     """The three long-running services on one broker and one database, and a page receiver."""
 
     def __init__(self, *, bootstrap: str, database: str, logs: Path) -> None:
-        _Receiver.pages, _Receiver.rejected = [], 0
-        self.receiver = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-        Thread(target=self.receiver.serve_forever, daemon=True).start()
+        self.receiver = Receiver(secret=SECRET, ok=PAGE_OK, path="/page")
+        self.receiver.up()
         api_port, *metrics_ports = infra.free_ports(count=4)
         self.env = {
             "SMILEBACK_KAFKA_BOOTSTRAP": bootstrap,
             "SMILEBACK_DATABASE_URL": database,
             "SMILEBACK_API_TOKEN": TOKEN,
             "SMILEBACK_API_PORT": str(api_port),
-            "SMILEBACK_WEBHOOK_URL": f"http://127.0.0.1:{self.receiver.server_address[1]}/page",
+            "SMILEBACK_WEBHOOK_URL": self.receiver.url,
             "SMILEBACK_WEBHOOK_SECRET": SECRET,
             "SMILEBACK_BRANDS": json.dumps({"acme": ["acme coffee", "@acmecoffee"]}),
         }
@@ -69,7 +67,7 @@ class Pipeline:
     def stop(self) -> None:
         for service in self.services.values():
             service.stop()
-        self.receiver.shutdown()
+        self.receiver.down()
 
     def ready(self, *names: str) -> set[int | None]:
         """The distinct /readyz statuses of `names` (None: no answer)."""
@@ -92,31 +90,24 @@ class Pipeline:
 
     def offsets(self) -> str:
         """End offsets of the pipeline's topics and each group's committed offsets."""
-        from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
-
         bootstrap = self.env["SMILEBACK_KAFKA_BOOTSTRAP"]
         try:
-            admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=5000)
-            consumer = KafkaConsumer(bootstrap_servers=bootstrap)
-            topics = [t for t in admin.list_topics() if t.startswith("smileback.")]
-            parts = [TopicPartition(t, p) for t in topics for p in consumer.partitions_for_topic(t)]
-            ends = {
-                f"{tp.topic}:{tp.partition}": n
-                for tp, n in consumer.end_offsets(parts).items()
-                if n
-            }
-            groups = {
-                group: {
-                    f"{tp.topic}:{tp.partition}": meta.offset
-                    for tp, meta in admin.list_consumer_group_offsets(group).items()
+            with kafka.admin_client(bootstrap, timeout_ms=5000) as admin:
+                topics = [t for t in admin.list_topics() if t.startswith("smileback.")]
+                ends = kafka.end_offsets(bootstrap, kafka.topic_partitions(bootstrap, topics))
+                groups = {
+                    group: {
+                        f"{tp.topic}:{tp.partition}": offset
+                        for tp, offset in kafka.committed_offsets(
+                            bootstrap, group, admin=admin
+                        ).items()
+                    }
+                    for group, *_ in admin.list_consumer_groups()
                 }
-                for group, *_ in admin.list_consumer_groups()
-            }
-            consumer.close()
-            admin.close()
         except Exception as exc:  # diagnostics only: never hide the failure behind them
             return f"offsets unavailable: {exc!r}"
-        return f"end offsets: {ends}\ncommitted: {json.dumps(groups, sort_keys=True)}"
+        shown = {f"{tp.topic}:{tp.partition}": n for tp, n in ends.items() if n}
+        return f"end offsets: {shown}\ncommitted: {json.dumps(groups, sort_keys=True)}"
 
     def hold(self, seconds: float) -> None:
         """Wait out an outage, checking that nothing exits meanwhile."""
@@ -148,7 +139,7 @@ class Pipeline:
             assert ingest.proc.wait(180) == 0, ingest.tail()
         expected = incident_id_for(brand="acme", thread_root_id=mention_id)
         auth = {"Authorization": f"Bearer {TOKEN}"}
-        self.wait_for("the page", lambda: bool(_Receiver.pages))
+        self.wait_for("the page", lambda: bool(self.receiver.pages()))
         self.wait_for(
             "the complaint stored",
             lambda: (
@@ -156,8 +147,16 @@ class Pipeline:
             ),
         )
         time.sleep(3)  # a duplicate page would arrive right behind
-        assert [p["dedup_key"] for p in _Receiver.pages] == [expected]
-        assert _Receiver.rejected == 0
+        assert [p["dedup_key"] for p in self.receiver.pages()] == [expected]
+        assert self.receiver.rejected() == []
+
+    def assert_recovered(self, mention_id: str) -> None:
+        """After the outage: every service ready again, a new complaint pages once and is
+        stored, each outage was told once at each edge, and no error line was logged."""
+        self.wait_for("every service ready again", lambda: self.ready(*NAMES) == {200})
+        self.complaint_pages_once_and_is_stored(mention_id)
+        self.assert_told_each_outage_once(outages=1)
+        self.assert_no_error_lines()
 
     def edges(self, name: str, dependency: str) -> list[str]:
         """The service's "dependency down"/"dependency back" lines for `dependency`, in order."""
@@ -226,11 +225,7 @@ def test_services_wait_out_a_database_and_a_broker_restart(pipeline) -> None:
     services.wait_for("no service ready", lambda: services.ready(*NAMES) == {503})
     services.hold(DOWN_S)
     kafka.start()
-    services.wait_for("every service ready again", lambda: services.ready(*NAMES) == {200})
-
-    services.complaint_pages_once_and_is_stored("outage:after-restarts")
-    services.assert_told_each_outage_once(outages=1)
-    services.assert_no_error_lines()
+    services.assert_recovered("outage:after-restarts")
 
 
 @pytest.mark.timeout(900)
@@ -245,8 +240,4 @@ def test_services_wait_out_a_frozen_broker_and_database(pipeline) -> None:
     finally:
         postgres.thaw()
         kafka.thaw()
-    services.wait_for("every service ready again", lambda: services.ready(*NAMES) == {200})
-
-    services.complaint_pages_once_and_is_stored("outage:after-freeze")
-    services.assert_told_each_outage_once(outages=1)
-    services.assert_no_error_lines()
+    services.assert_recovered("outage:after-freeze")

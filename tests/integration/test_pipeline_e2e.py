@@ -7,72 +7,38 @@ import json
 import time
 import uuid
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from threading import Thread
 
 import httpx
 import pytest
 from kafka import KafkaConsumer
-from sqlalchemy import create_engine, text
 
-from smileback.alerts.notifiers import verify_signature
 from smileback.cli.demo.scenario import generate, scenario_facts
 from smileback.common.events import DlqRecord, ScoredMention, decode, incident_id_for
 from smileback.common.topics import Topics
-from tests.support.infra import ensure_topics, free_ports
+from tests.support.infra import ensure_topics, free_ports, fresh_database
 from tests.support.processes import ServiceProcess
+from tests.support.receivers import Receiver
 
 SECRET = "e2e-webhook-secret"
 TOKEN = "e2e-api-token"
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    pages: list[dict[str, object]] = []
-    rejected = 0
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        ok = verify_signature(
-            secret=SECRET.encode(),
-            timestamp=self.headers.get("X-Smileback-Timestamp", ""),
-            body=body,
-            signature=self.headers.get("X-Smileback-Signature", ""),
-            now=time.time(),
-        )
-        if ok:
-            type(self).pages.append(json.loads(body))
-        else:
-            type(self).rejected += 1
-        self.send_response(202 if ok else 401)
-        self.end_headers()
-
-    def log_message(self, *args: object) -> None:
-        pass
+# The webhook as the e2e and outage tests configure it: answers 202 on /page.
+PAGE_OK = (202, b"", "text/plain")
 
 
 @pytest.fixture
-def webhook():
-    _Receiver.pages = []
-    _Receiver.rejected = 0
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/page", _Receiver
-    server.shutdown()
+def webhook() -> Iterator[Receiver]:
+    with Receiver(secret=SECRET, ok=PAGE_OK, path="/page") as receiver:
+        yield receiver
 
 
 @pytest.fixture
-def database(postgres_url):
-    name = f"e2e_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    yield url
-    create_engine(url).dispose()
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+def database(postgres_url: str) -> Iterator[str]:
+    with fresh_database(postgres_url, prefix="e2e") as url:
+        yield url
 
 
 def _all_mentions(api: str) -> list[dict[str, object]]:
@@ -119,7 +85,7 @@ def _read_topic(bootstrap: str, topic: str, *, expect: int, timeout_s: float) ->
 
 
 def test_thousand_mentions_stored_once_and_one_page(kafka_bootstrap, database, webhook, tmp_path):
-    webhook_url, receiver = webhook
+    receiver = webhook
     lines = generate(start=datetime(2026, 11, 1, 9, 0, tzinfo=UTC), seed=11, total=1000)
     facts = scenario_facts(lines)
     assert facts.valid_mentions == 1000
@@ -136,7 +102,7 @@ def test_thousand_mentions_stored_once_and_one_page(kafka_bootstrap, database, w
         "SMILEBACK_DATABASE_URL": database,
         "SMILEBACK_API_TOKEN": TOKEN,
         "SMILEBACK_API_PORT": str(api_port),
-        "SMILEBACK_WEBHOOK_URL": webhook_url,
+        "SMILEBACK_WEBHOOK_URL": receiver.url,
         "SMILEBACK_WEBHOOK_SECRET": SECRET,
         "SMILEBACK_BRANDS": json.dumps({"acme": ["acme coffee", "@acmecoffee", "#acmecoffee"]}),
     }
@@ -167,7 +133,7 @@ def test_thousand_mentions_stored_once_and_one_page(kafka_bootstrap, database, w
                 stored = _all_mentions(api)
             except httpx.HTTPError:
                 stored = []
-            if len(stored) >= facts.unique_ids and receiver.pages:
+            if len(stored) >= facts.unique_ids and receiver.pages():
                 break
             time.sleep(2)
         time.sleep(3)  # let any duplicate page arrive before counting
@@ -186,8 +152,8 @@ def test_thousand_mentions_stored_once_and_one_page(kafka_bootstrap, database, w
         assert Counter(m.id for m in scored) == Counter(ids) + Counter(facts.deleted_ids)
 
         expected = incident_id_for(brand="acme", thread_root_id=facts.complaint_root_id)
-        assert receiver.rejected == 0
-        assert [p["dedup_key"] for p in receiver.pages] == [expected]
+        assert receiver.rejected() == []
+        assert [p["dedup_key"] for p in receiver.pages()] == [expected]
 
         dlq = [
             decode(DlqRecord, v)

@@ -17,7 +17,8 @@ from smileback.common.errors import ConfigError
 from smileback.common.events import Mention, encode
 from smileback.common.topics import Topics
 from smileback.scorer.provision import COMPACTED, ensure_topics
-from tests.scorer.cluster import Cluster, Reader, produce, unique_topics
+from tests.support.kafka import produce, unique_topics
+from tests.support.scorer_cluster import Cluster, Reader
 
 WAIT_S = 60.0
 MENTIONS = 200

@@ -15,8 +15,9 @@ import pytest
 
 from smileback.common.events import Mention, ScoredMention, encode
 from smileback.scorer.factory import default_pipeline
-from tests.scorer.cluster import Cluster, Reader, produce, unique_topics, wait_committed
 from tests.support.infra import Server, kafka_server
+from tests.support.kafka import produce, unique_topics
+from tests.support.scorer_cluster import Cluster, Reader, wait_committed
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 BRANDS = ("acme", "globex", "initech", "umbrella")
@@ -131,6 +132,14 @@ def _restart_counts_nothing_twice(cluster: Cluster, reader: Reader, run: str) ->
             print(f"{key}: counted {cluster_run[1][key]:.0f}, one pass {value:.0f}")
 
 
+def _a_quarter_scored(cluster: Cluster, reader: Reader, run: str) -> list[Mention]:
+    """Produce TOTAL mentions of `run`; return them once a quarter has been scored."""
+    mentions = [_mention(run, i) for i in range(TOTAL)]
+    produce(cluster.bootstrap, cluster.topics.raw, _records(mentions))
+    reader.until(lambda out: len(out.ids()) >= TOTAL // 4, timeout_s=SCORED_S, why=cluster.tails)
+    return mentions
+
+
 def test_after_a_sigkill_and_restart_mid_stream_every_partition_commits_its_end(
     cluster: Cluster,
 ) -> None:
@@ -139,11 +148,7 @@ def test_after_a_sigkill_and_restart_mid_stream_every_partition_commits_its_end(
     cluster.wait_ready([victim, survivor], timeout_s=120)
     reader = Reader(cluster.bootstrap, cluster.topics)
     try:
-        mentions = [_mention(run, i) for i in range(TOTAL)]
-        produce(cluster.bootstrap, cluster.topics.raw, _records(mentions))
-        reader.until(
-            lambda out: len(out.ids()) >= TOTAL // 4, timeout_s=SCORED_S, why=cluster.tails
-        )
+        mentions = _a_quarter_scored(cluster, reader, run)
         assert victim.process.proc is not None
         victim.process.proc.kill()
         victim.process.proc.wait(10)
@@ -165,11 +170,7 @@ def test_after_a_broker_restart_mid_stream_every_partition_commits_its_end(
     cluster.wait_ready(workers, timeout_s=120)
     reader = Reader(cluster.bootstrap, cluster.topics)
     try:
-        mentions = [_mention(run, i) for i in range(TOTAL)]
-        produce(cluster.bootstrap, cluster.topics.raw, _records(mentions))
-        reader.until(
-            lambda out: len(out.ids()) >= TOTAL // 4, timeout_s=SCORED_S, why=cluster.tails
-        )
+        mentions = _a_quarter_scored(cluster, reader, run)
         broker[1].stop()
         time.sleep(12)
         broker[1].start()

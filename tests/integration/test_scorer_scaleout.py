@@ -14,7 +14,8 @@ import pytest
 
 from smileback.common.events import Mention, encode
 from smileback.common.topics import Topics
-from tests.scorer.cluster import Cluster, Output, Reader, produce, unique_topics
+from tests.support.kafka import produce, unique_topics
+from tests.support.scorer_cluster import Cluster, Output, Reader
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 BRANDS = ("acme", "globex", "initech", "umbrella")
@@ -77,6 +78,16 @@ def _all_of(ids: set[str]):
     return lambda out: ids <= out.ids()
 
 
+def _score(
+    cluster: Cluster, reader: Reader, topics: Topics, *, run: str, threads: int, replies: range
+) -> tuple[list[Mention], Output]:
+    """Produce replies `replies` of `threads` threads of `run`; wait until each is scored."""
+    mentions = [m for n in range(threads) for m in _thread(run, n, replies)]
+    produce(cluster.bootstrap, topics.raw, _records(mentions))
+    out = reader.until(_all_of({m.id for m in mentions}), timeout_s=WAIT_S, why=cluster.tails)
+    return mentions, out
+
+
 def _assert_state_counted_once(out: Output, run: str, threads: int, replies: int) -> None:
     """Every thread's last reply sees each negative reply once; each brand sees its own once."""
     latest = out.latest()
@@ -98,9 +109,7 @@ def test_two_workers_share_the_partitions_score_each_mention_once_and_a_restart_
     first, second = cluster.start("w1"), cluster.start("w2")
     cluster.wait_ready([first, second])
 
-    mentions = [m for n in range(threads) for m in _thread(run, n, range(9))]
-    produce(kafka_bootstrap, topics.raw, _records(mentions))
-    out = reader.until(_all_of({m.id for m in mentions}), timeout_s=WAIT_S, why=cluster.tails)
+    mentions, out = _score(cluster, reader, topics, run=run, threads=threads, replies=range(9))
     reader.read(1500)  # linger, so a duplicate sent late would still be seen
 
     counts = Counter(s.id for _, s in out.scored)
@@ -118,9 +127,7 @@ def test_two_workers_share_the_partitions_score_each_mention_once_and_a_restart_
     cluster.stop()
     third = cluster.start("w3")
     cluster.wait_ready([third])
-    more = [m for n in range(threads) for m in _thread(run, n, range(9, 10))]
-    produce(kafka_bootstrap, topics.raw, _records(more))
-    out = reader.until(_all_of({m.id for m in more}), timeout_s=WAIT_S, why=cluster.tails)
+    more, out = _score(cluster, reader, topics, run=run, threads=threads, replies=range(9, 10))
     _assert_state_counted_once(out, run, threads, replies=10)
     assert third.metric("smileback_records_total", 'stage="scorer",outcome="ok"') == len(more)
 
@@ -132,23 +139,17 @@ def test_after_sigkill_the_other_worker_takes_over_with_no_mention_lost_and_stat
     victim, survivor = cluster.start("victim"), cluster.start("survivor")
     cluster.wait_ready([victim, survivor])
 
-    before = [m for n in range(threads) for m in _thread(run, n, range(10))]
-    produce(kafka_bootstrap, topics.raw, _records(before))
-    reader.until(_all_of({m.id for m in before}), timeout_s=WAIT_S, why=cluster.tails)
+    before, _ = _score(cluster, reader, topics, run=run, threads=threads, replies=range(10))
     assert victim.metric("smileback_records_total", 'stage="scorer",outcome="ok"') > 0
 
     # Killed right after its output, most likely before its last offsets are committed (every
     # 2.8 s), so the survivor re-delivers them: a redelivery must not count twice anywhere.
     victim.process.proc.kill()
     victim.process.proc.wait(10)
-    during = [m for n in range(threads) for m in _thread(run, n, range(10, 19))]
-    produce(kafka_bootstrap, topics.raw, _records(during))
-    reader.until(_all_of({m.id for m in during}), timeout_s=WAIT_S, why=cluster.tails)
+    during, _ = _score(cluster, reader, topics, run=run, threads=threads, replies=range(10, 19))
     assert survivor.partitions() == topics.all()[topics.raw]
     # Once the group is stable again, each mention is scored exactly once.
-    after = [m for n in range(threads) for m in _thread(run, n, range(19, 20))]
-    produce(kafka_bootstrap, topics.raw, _records(after))
-    out = reader.until(_all_of({m.id for m in after}), timeout_s=WAIT_S, why=cluster.tails)
+    after, out = _score(cluster, reader, topics, run=run, threads=threads, replies=range(19, 20))
     reader.read(1500)
 
     counts = Counter(s.id for _, s in out.scored)

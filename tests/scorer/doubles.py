@@ -1,12 +1,9 @@
-"""Test doubles and builders for the scorer tests."""
+"""Test doubles for the scorer tests (mentions come from tests/support/builders.py)."""
 
 from collections.abc import Sequence
-from datetime import UTC, datetime, timedelta
 
-from smileback.common.events import Author, Mention, Sentiment, Thread
+from smileback.common.events import Sentiment
 from smileback.scorer.text_scoring import TextScore
-
-T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 
 
 class CountingScorer:
@@ -25,14 +22,3 @@ class CountingScorer:
             else TextScore(0.1, False, Sentiment.NEUTRAL)
             for text in texts
         ]
-
-
-def mention(mid, text="hello", *, root=None, minutes=0.0, followers=0, author=None, **extra):
-    return Mention(
-        id=mid,
-        text=text,
-        created_at=T0 + timedelta(minutes=minutes),
-        author=Author(**(author or {"id": f"a-{mid}", "followers": followers})),
-        thread=Thread(root_id=root, parent_id=root),
-        **extra,
-    )

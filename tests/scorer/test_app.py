@@ -12,7 +12,8 @@ from smileback.scorer.pipeline import ScoringPipeline, Staged
 from smileback.scorer.provision import by_brand_topic, own_topics
 from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.text_scoring import TextScore
-from tests.scorer.doubles import T0, CountingScorer, mention
+from tests.scorer.doubles import CountingScorer
+from tests.support.builders import T0, mention
 
 TOPICS = Topics()
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from smileback.common.events import Author
 from smileback.scorer.authors import RECENT_IDS, AuthorState, author_key, observe
-from tests.scorer.doubles import T0
+from tests.support.builders import T0
 
 
 def test_counts_mentions_and_keeps_the_metrics_of_the_newest_mention():

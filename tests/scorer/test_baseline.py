@@ -12,7 +12,7 @@ from smileback.scorer.baseline import (
     observe,
     read,
 )
-from tests.scorer.doubles import T0
+from tests.support.builders import T0
 
 
 def _feed(times, *, state=None, negative=True, prefix="m"):

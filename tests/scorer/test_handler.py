@@ -10,7 +10,8 @@ from smileback.common.topics import Topics
 from smileback.scorer.handler import make_handler
 from smileback.scorer.pipeline import ScoringPipeline
 from smileback.scorer.threads import ThreadTracker
-from tests.scorer.doubles import T0, CountingScorer, mention
+from tests.scorer.doubles import CountingScorer
+from tests.support.builders import T0, mention
 
 TOPICS = Topics()
 

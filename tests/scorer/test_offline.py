@@ -7,7 +7,7 @@ import pytest
 from smileback.common.events import Mention, ScoredMention, decode, encode
 from smileback.scorer.factory import default_pipeline
 from smileback.scorer.offline import OfflineReport, score_lines
-from tests.scorer.doubles import T0, mention
+from tests.support.builders import T0, mention
 
 
 def _lines(*items):

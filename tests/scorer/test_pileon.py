@@ -8,7 +8,8 @@ import pytest
 from smileback.common.events import Author, Mention
 from smileback.scorer.pileon import credibility, pile_on_risk
 from smileback.scorer.pipeline import ScoringPipeline
-from tests.scorer.doubles import T0, CountingScorer
+from tests.scorer.doubles import CountingScorer
+from tests.support.builders import T0
 
 ORDINARY = {"followers": 200, "created_at": T0 - timedelta(days=900)}
 THROWAWAY = {"followers": 0, "created_at": T0 - timedelta(days=1)}

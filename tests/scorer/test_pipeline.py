@@ -10,7 +10,8 @@ from smileback.scorer.pipeline import ScoringPipeline, Staged
 from smileback.scorer.state import MemoryStore
 from smileback.scorer.text_scoring import TextScore
 from smileback.scorer.threads import ThreadState, ThreadTracker
-from tests.scorer.doubles import T0, CountingScorer, mention
+from tests.scorer.doubles import CountingScorer
+from tests.support.builders import T0, mention
 
 
 @pytest.fixture

@@ -26,30 +26,35 @@ import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaAdminClient, KafkaProducer, TopicPartition
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
-from smileback.alerts.notifiers import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
 from smileback.common.events import DlqRecord, IncidentEvent, decode
 from smileback.common.topics import Topics
 from tests.support.chaos_feed import BRANDS, Feed
-from tests.support.infra import Server, ensure_topics, free_ports
+from tests.support.infra import Server, ensure_topics, free_ports, fresh_database
+from tests.support.kafka import (
+    admin_client,
+    behind,
+    committed_offsets,
+    end_offsets,
+    read_records,
+    topic_partitions,
+)
 from tests.support.processes import ServiceProcess
+from tests.support.receivers import Receiver
 
 __all__ = [
     "Cluster",
     "ClusterError",
     "Feeder",
-    "Receiver",
     "Service",
     "cluster",
-    "scratch_database",
 ]
 
 SECRET = "chaos-webhook-secret"
@@ -65,94 +70,6 @@ _OUTBOX_COLUMNS = "incident_id, kind, step, status, attempts, last_error"
 
 class ClusterError(AssertionError):
     """A wait ran out or a service died; the message carries the logs' tails."""
-
-
-# --------------------------------------------------------------------------- receiver
-
-
-@dataclass(frozen=True)
-class Delivery:
-    """One verified webhook body and when it arrived (monotonic seconds)."""
-
-    body: dict[str, Any]
-    at: float
-
-
-class Receiver:
-    """A signed-webhook receiver on a fixed port that can go down (refusing connections)
-    and come back; it records every verified body and counts the rejected ones."""
-
-    def __init__(self, *, secret: str = SECRET) -> None:
-        self.secret = secret.encode()
-        self.deliveries: list[Delivery] = []
-        self.rejected: list[bytes] = []
-        self.lock = threading.Lock()
-        (self.port,) = free_ports(count=1)
-        self._server: ThreadingHTTPServer | None = None
-        self._thread: threading.Thread | None = None
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/hooks/smileback"
-
-    def up(self) -> None:
-        """Listen (again) on the same port."""
-        if self._server is not None:
-            return
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                server = ThreadingHTTPServer(("127.0.0.1", self.port), self._handler())
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
-        server.daemon_threads = True
-        self._server = server
-        self._thread = threading.Thread(target=server.serve_forever, daemon=True)
-        self._thread.start()
-
-    def down(self) -> None:
-        """Stop listening: connections are refused until `up()`."""
-        if self._server is None:
-            return
-        self._server.shutdown()
-        self._server.server_close()
-        if self._thread is not None:
-            self._thread.join(timeout=5)
-        self._server = self._thread = None
-
-    def snapshot(self) -> list[Delivery]:
-        with self.lock:
-            return list(self.deliveries)
-
-    def _handler(self) -> type[BaseHTTPRequestHandler]:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                ok = verify_signature(
-                    secret=receiver.secret,
-                    timestamp=self.headers.get(TIMESTAMP_HEADER, ""),
-                    body=body,
-                    signature=self.headers.get(SIGNATURE_HEADER, ""),
-                    now=time.time(),
-                )
-                with receiver.lock:
-                    if ok:
-                        receiver.deliveries.append(Delivery(json.loads(body), time.monotonic()))
-                    else:
-                        receiver.rejected.append(body)
-                self.send_response(204 if ok else 401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, format: str, *args: Any) -> None:
-                """Quiet: the test output is for assertions."""
-
-        return Handler
 
 
 # --------------------------------------------------------------------------- services
@@ -361,7 +278,7 @@ class Cluster:
     work_dir: Path
     kafka: Server | None = None
     postgres: Server | None = None
-    receiver: Receiver = field(default_factory=Receiver)
+    receiver: Receiver = field(default_factory=lambda: Receiver(secret=SECRET))
     prefix: str = field(default_factory=lambda: f"chaos{uuid.uuid4().hex[:8]}.")
     extra_env: dict[str, str] = field(default_factory=dict)
     services: dict[str, Service] = field(default_factory=dict)
@@ -622,7 +539,7 @@ class Cluster:
                 state = (
                     tuple(sorted(lags.items())),
                     tuple(sorted(outbox.items())),
-                    len(self.receiver.snapshot()),
+                    len(self.receiver.deliveries()),
                     self.stored_count(),
                     tuple(s.name for s in dead),
                 )
@@ -759,17 +676,16 @@ class Cluster:
         with self.engine.connect() as conn:
             outbox = conn.execute(text(f"SELECT {_OUTBOX_COLUMNS} FROM alerts_outbox")).all()
         triggers: Counter[str] = Counter(str(r[0]) for r in outbox if r[1] == "trigger")
-        deliveries = self.receiver.snapshot()
+        deliveries = self.receiver.deliveries()
         received = Counter(
             d.body["dedup_key"] for d in deliveries if d.body.get("event") == "trigger"
         )
         others = Counter(
             str(d.body.get("event")) for d in deliveries if d.body.get("event") != "trigger"
         )
-        if self.receiver.rejected:
-            problems.append(
-                f"(b) {len(self.receiver.rejected)} webhook bodies failed the signature check"
-            )
+        rejected = self.receiver.rejected()
+        if rejected:
+            problems.append(f"(b) {len(rejected)} webhook bodies failed the signature check")
         missing_pages = sorted(feed.must_page - set(paged))
         if missing_pages:
             problems.append(
@@ -820,13 +736,13 @@ class Cluster:
         problems = []
         ends, committed = self._offsets()
         for group, tps in self._group_partitions(ends).items():
-            behind = [tp for tp in tps if committed[group].get(tp, 0) != ends[tp]]
-            if behind:
-                at = self._records_at({tp: committed[group].get(tp, 0) for tp in behind})
+            short = behind(ends, committed[group], tps)
+            if short:
+                at = self._records_at({tp: done for tp, (done, _) in short.items()})
                 listed = ", ".join(
                     f"{tp.topic}[{tp.partition}] committed {committed[group].get(tp)} "
-                    f"of {ends[tp]} (there: {at.get(tp, '?')})"
-                    for tp in behind
+                    f"of {end} (there: {at.get(tp, '?')})"
+                    for tp, (_, end) in short.items()
                 )
                 problems.append(f"(d) group {group} behind: {listed}")
         return problems
@@ -869,34 +785,19 @@ class Cluster:
 
     # ------------------------------------------------------------ kafka reads
 
-    @contextlib.contextmanager
-    def _admin(self) -> Iterator[KafkaAdminClient]:
-        admin = KafkaAdminClient(
-            bootstrap_servers=self.bootstrap,
-            client_id="smileback-chaos-check",
-            request_timeout_ms=10_000,
-        )
-        try:
-            yield admin
-        finally:
-            admin.close()
+    def _admin(self) -> contextlib.AbstractContextManager[KafkaAdminClient]:
+        return admin_client(self.bootstrap, client_id="smileback-chaos-check")
 
     def _offsets(
         self,
     ) -> tuple[dict[TopicPartition, int], dict[str, dict[TopicPartition, int]]]:
         topics = {t for tps in self.groups.values() for t in tps}
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, request_timeout_ms=15_000)
-        try:
-            partitions = [
-                TopicPartition(t, p)
-                for t in sorted(topics)
-                for p in consumer.partitions_for_topic(t) or ()
-            ]
-            ends = {tp: int(o) for tp, o in consumer.end_offsets(partitions).items()}
-        finally:
-            consumer.close()
+        ends = end_offsets(self.bootstrap, topic_partitions(self.bootstrap, topics))
         with self._admin() as admin:
-            committed = {group: _committed(admin, group) for group in self.groups}
+            committed = {
+                group: committed_offsets(self.bootstrap, group, admin=admin)
+                for group in self.groups
+            }
         return ends, committed
 
     def _group_partitions(
@@ -918,26 +819,7 @@ class Cluster:
 
     def read_records(self, topic: str) -> list[tuple[int, int, bytes]]:
         """(partition, offset, value) of every record of `topic` up to its end offsets now."""
-        consumer = KafkaConsumer(
-            bootstrap_servers=self.bootstrap, enable_auto_commit=False, group_id=None
-        )
-        try:
-            partitions = [
-                TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()
-            ]
-            consumer.assign(partitions)
-            consumer.seek_to_beginning(*partitions)
-            ends = consumer.end_offsets(partitions)
-            records: list[tuple[int, int, bytes]] = []
-            deadline = time.monotonic() + 60
-            while any(consumer.position(tp) < ends[tp] for tp in partitions):
-                if time.monotonic() > deadline:
-                    raise ClusterError(f"could not read {topic} to its end offsets {ends}")
-                for batch in consumer.poll(timeout_ms=1000).values():
-                    records.extend((r.partition, r.offset, r.value or b"") for r in batch)
-            return records
-        finally:
-            consumer.close()
+        return read_records(self.bootstrap, topic)
 
     def mention_positions(self, topic: str) -> dict[str, list[str]]:
         """Mention id -> where it is in `topic` ("[partition]@offset"), for records with an id."""
@@ -1017,36 +899,7 @@ def _count(assignment: object) -> int:
     return -1
 
 
-def _committed(admin: KafkaAdminClient, group: str) -> dict[TopicPartition, int]:
-    """The group's committed offsets (kafka-python 3's list_group_offsets, or 2.x's
-    list_consumer_group_offsets); partitions without a commit are left out."""
-    if hasattr(admin, "list_group_offsets"):
-        offsets = admin.list_group_offsets({group: None})[group]
-    else:
-        offsets = admin.list_consumer_group_offsets(group)
-    return {
-        TopicPartition(tp.topic, tp.partition): int(meta.offset)
-        for tp, meta in offsets.items()
-        if meta.offset is not None and meta.offset >= 0
-    }
-
-
 # --------------------------------------------------------------------------- fixtures' helpers
-
-
-@contextlib.contextmanager
-def scratch_database(admin_url: str) -> Iterator[str]:
-    """A fresh database on the server of `admin_url`; dropped afterwards."""
-    name = f"chaos_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin_url.rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        with contextlib.suppress(Exception), admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @contextlib.contextmanager
@@ -1060,7 +913,7 @@ def cluster(
     extra_env: Mapping[str, str] | None = None,
 ) -> Iterator[Cluster]:
     """A started Cluster on its own topics, groups and database; stopped afterwards."""
-    with scratch_database(postgres_url) as url:
+    with fresh_database(postgres_url, prefix="chaos") as url:
         c = Cluster(
             bootstrap=bootstrap,
             database_url=url,

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
-from kafka import KafkaConsumer, TopicPartition
 
 from smileback.cli.demo.embedded import EmbeddedStack
 from smileback.cli.demo.run import DEMO_BRANDS
@@ -38,8 +37,8 @@ from smileback.common.events import (
 )
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.topics import Topics
-from tests.api.postgres import fresh_database
-from tests.support.infra import ensure_topics, free_ports, topic_names
+from tests.support.infra import ensure_topics, free_ports, fresh_database
+from tests.support.kafka import read_records
 from tests.support.processes import SMILEBACK, ServiceProcess
 
 __all__ = ["ConsoleSite", "api_console", "demo_console", "wait_until"]
@@ -218,20 +217,7 @@ def _ready(site: ConsoleSite) -> bool:
 
 def _actions(*, bootstrap: str, topics: Topics) -> list[IncidentEvent]:
     """Every incident event with an actor on the incidents topic, up to its current end."""
-    partitions = topic_names(prefix=topics.prefix)[topics.incidents]
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=None, enable_auto_commit=False)
-    try:
-        assigned = [TopicPartition(topics.incidents, p) for p in range(partitions)]
-        consumer.assign(assigned)
-        consumer.seek_to_beginning(*assigned)
-        end = consumer.end_offsets(assigned)
-        events: list[IncidentEvent] = []
-        deadline = time.monotonic() + _KAFKA_S
-        while any(consumer.position(tp) < end[tp] for tp in assigned):
-            assert time.monotonic() < deadline, "the incidents topic was not read to its end"
-            for batch in consumer.poll(timeout_ms=500).values():
-                events.extend(decode(IncidentEvent, record.value) for record in batch)
-    finally:
-        consumer.close()
+    records = read_records(bootstrap, topics.incidents, timeout_s=_KAFKA_S)
+    events = [decode(IncidentEvent, value) for _, _, value in records]
     # One incident's events share a key, hence a partition: their order is kept.
     return [event for event in events if event.actor is not None]

@@ -14,8 +14,13 @@ import socket
 import subprocess
 import tempfile
 import time
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 
 from smileback.common.topics import PARTITIONS
 
@@ -227,3 +232,19 @@ def ensure_topics(*, bootstrap: str, prefix: str = TOPIC_PREFIX, timeout: float 
             time.sleep(0.2)
     finally:
         admin.close()
+
+
+@contextlib.contextmanager
+def fresh_database(server_url: str, *, prefix: str = "api") -> Iterator[str]:
+    """A new, empty database (`<prefix>_<10 hex>`) on the PostgreSQL server of `server_url`;
+    dropped forcibly afterwards (quietly, when the server is gone by then)."""
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with contextlib.suppress(Exception), admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()

@@ -9,7 +9,7 @@ from smileback.common.events import Sentiment
 from smileback.scorer.factory import default_pipeline, shipped_scorer
 from smileback.scorer.model.normalise import NEGATED_PREFIX
 from smileback.scorer.text_scoring import TextScorer
-from tests.scorer.doubles import T0, mention
+from tests.support.builders import T0, mention
 
 COMPLAINT = "@acme this is the worst service, I am furious"
 PRAISE = "thank you @acme, lovely coffee!"

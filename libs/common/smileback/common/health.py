@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
 
-__all__ = ["Dependency", "Health", "Probe", "Status", "serve_health"]
+__all__ = ["DEPENDENCY_UP", "RECONNECTS", "Dependency", "Health", "Probe", "Status", "serve_health"]
 
 log = structlog.get_logger(__name__)
 

@@ -19,6 +19,7 @@ __all__ = [
     "MAX_SUMMARY_CHARS",
     "SUMMARY_FIELD_CHARS",
     "ContextPacket",
+    "IsoDatetime",
     "PostRef",
     "SimilarSection",
     "ThreadSection",

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ValidationError
 
 from smileback.common.errors import ConfigError
 
-__all__ = ["Located", "YamlDoc", "read_yaml", "validate_located"]
+__all__ = ["Loc", "Located", "YamlDoc", "read_yaml", "validate_located"]
 
 M = TypeVar("M", bound=BaseModel)
 Loc = tuple[str | int, ...]

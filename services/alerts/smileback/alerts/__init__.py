@@ -6,3 +6,5 @@ Subpackages: `policy` (rules, YAML), `incidents` (grouping, building the packet,
 sender); `escalation` and `paging` follow the on-call file (`smileback.common.oncall`).
 `service` ties them to the bus; `runner` is the process.
 """
+
+__all__: list[str] = []

@@ -34,7 +34,7 @@ from smileback.common.loop import Handler
 from smileback.common.metrics import RECORDS, STAGE_SECONDS
 from smileback.common.topics import Topics
 
-__all__ = ["GROUP", "STAGE", "Retry", "make_handler"]
+__all__ = ["GROUP", "STAGE", "Retry", "Wait", "make_handler"]
 
 log = structlog.get_logger(__name__)
 

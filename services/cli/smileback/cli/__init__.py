@@ -1,1 +1,3 @@
 """smileback.cli"""
+
+__all__: list[str] = []

@@ -19,7 +19,21 @@ from smileback.cli.boundary import Boundary
 from smileback.common.errors import ConfigError
 from smileback.common.settings import DatabaseSettings, load_settings
 
-__all__ = ["app"]
+__all__ = [
+    "alerts",
+    "api",
+    "app",
+    "demo",
+    "evaluate",
+    "ingest",
+    "keys_create",
+    "keys_list",
+    "keys_revoke",
+    "main",
+    "score",
+    "scorer",
+    "train",
+]
 
 app = typer.Typer(
     name="smileback",

@@ -1,1 +1,3 @@
 """smileback.ingest"""
+
+__all__: list[str] = []

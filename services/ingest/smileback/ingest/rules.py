@@ -61,7 +61,7 @@ class BrandMatcher:
 
     @classmethod
     def from_terms(cls, brands: Mapping[str, Sequence[str]]) -> BrandMatcher:
-        """Build a matcher from brand -> terms (e.g. IngestSettings.brands); ConfigError if invalid."""
+        """Build a matcher from brand -> terms (IngestSettings.brands); ConfigError if invalid."""
         return cls([BrandRule.of(brand=brand, terms=terms) for brand, terms in brands.items()])
 
     @property

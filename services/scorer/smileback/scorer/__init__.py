@@ -1,1 +1,3 @@
 """smileback.scorer"""
+
+__all__: list[str] = []

@@ -21,7 +21,15 @@ from faust.types.transports import TPorTopicSet
 
 from smileback.scorer.offsets import OffsetLedger
 
-__all__ = ["LedgerConsumer", "ScorerApp", "ledger_of", "seek_back"]
+__all__ = [
+    "MAX_RETRY_S",
+    "RETRY_S",
+    "LedgerConsumer",
+    "LedgerTransport",
+    "ScorerApp",
+    "ledger_of",
+    "seek_back",
+]
 
 log = structlog.get_logger(__name__)
 

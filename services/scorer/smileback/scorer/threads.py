@@ -34,6 +34,7 @@ __all__ = [
     "MAX_NEGATIVES",
     "SEEN_IDS",
     "WINDOW",
+    "Negative",
     "Post",
     "ThreadReading",
     "ThreadState",

@@ -19,6 +19,7 @@ from smileback.common.errors import ConfigError
 
 __all__ = [
     "LABELS",
+    "NEGATIVE",
     "TWEETEVAL_ENV",
     "Labelled",
     "corpus_dir",

@@ -22,7 +22,7 @@ from smileback.scorer.text_scoring import TextScorer
 from smileback.training.data import Labelled
 from smileback.training.metrics import split_metrics
 
-__all__ = ["EvalSet", "Evaluation", "evaluate", "format_table"]
+__all__ = ["CALIBRATION", "PR_CURVE", "EvalSet", "Evaluation", "evaluate", "format_table"]
 
 PR_CURVE = "pr_curve.png"
 CALIBRATION = "calibration.png"

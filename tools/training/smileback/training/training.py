@@ -46,7 +46,16 @@ from smileback.training.metrics import (
 )
 from smileback.training.numerics import build_environment, single_threaded
 
-__all__ = ["CARD_VERSION", "TrainOptions", "TrainResult", "class_prior", "fit_model", "train"]
+__all__ = [
+    "CARD_VERSION",
+    "ExtraUse",
+    "Progress",
+    "TrainOptions",
+    "TrainResult",
+    "class_prior",
+    "fit_model",
+    "train",
+]
 
 CARD_VERSION = "3"
 ExtraUse = Literal["train", "tune"]

@@ -29,7 +29,7 @@ from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 from smileback.common.events import Sentiment
 from smileback.scorer.text_scoring import TextScore
 
-__all__ = ["EXPLAIN_TERMS", "NEGATIVE_AT", "InterimLexiconScorer"]
+__all__ = ["EXPLAIN_TERMS", "NEGATIVE_AT", "SENTIMENT_CUT", "STEEPNESS", "InterimLexiconScorer"]
 
 NEGATIVE_AT = -0.25
 SENTIMENT_CUT = 0.05

@@ -22,6 +22,7 @@ from smileback.common.yamlconf import Located, read_yaml, validate_located
 
 __all__ = [
     "NOTIFIER_NAMES",
+    "WEEKDAYS",
     "EscalationLevel",
     "EscalationPolicy",
     "Layer",
@@ -32,6 +33,7 @@ __all__ = [
     "Restriction",
     "Schedule",
     "Target",
+    "Weekday",
     "default_oncall",
     "load_oncall",
 ]

@@ -32,7 +32,14 @@ from smileback.common.packet import (
     clip,
 )
 
-__all__ = ["GUIDE", "build_packet", "post_ref", "summarize", "thread_section"]
+__all__ = [
+    "GUIDE",
+    "SIMILAR_WINDOW_MINUTES",
+    "build_packet",
+    "post_ref",
+    "summarize",
+    "thread_section",
+]
 
 SIMILAR_WINDOW_MINUTES = 60
 _MAX_SIMILAR = 5

@@ -13,7 +13,15 @@ from smileback.alerts.notifiers.http import check_url, post_json
 from smileback.alerts.notifiers.webhook import dumps
 from smileback.common.packet import ContextPacket, clip
 
-__all__ = ["SlackNotifier", "escape", "slack_message"]
+__all__ = [
+    "BUTTON_CHARS",
+    "FIELD_CHARS",
+    "HEADER_CHARS",
+    "TEXT_CHARS",
+    "SlackNotifier",
+    "escape",
+    "slack_message",
+]
 
 HEADER_CHARS = 150  # plain_text in a header block
 TEXT_CHARS = 3000  # a section's text

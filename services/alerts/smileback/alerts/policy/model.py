@@ -24,6 +24,7 @@ __all__ = [
     "PagerDutySeverity",
     "PileOnRule",
     "Policy",
+    "Probability",
     "QueueRule",
     "SurgeRule",
     "brand_handles",

@@ -17,7 +17,7 @@ from fastapi import APIRouter, Request, Response
 
 from smileback.api.errors import ApiError
 
-__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_TYPES", "router"]
+__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_TYPES", "page", "router", "static_file"]
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [

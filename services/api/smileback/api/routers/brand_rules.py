@@ -31,12 +31,19 @@ from smileback.common.rules import Node, RuleSyntaxError, compile_rule, parse_ru
 
 __all__ = [
     "BrandName",
+    "RuleId",
     "brand_or_404",
+    "check_rule",
     "checked_rule",
+    "create_rule",
+    "delete_rule",
+    "get_rule",
+    "list_rules",
     "new_rule_row",
     "router",
     "rule_out",
     "rules_router",
+    "update_rule",
 ]
 
 BrandName = Annotated[str, Path(pattern=BRAND_NAME_PATTERN, description="The brand's name.")]

@@ -22,7 +22,7 @@ from smileback.api.routers.brand_rules import (
 from smileback.api.schemas import BrandIn, BrandOut, BrandUpdate, Page
 from smileback.api.store import BrandRow, BrandRuleRow
 
-__all__ = ["router"]
+__all__ = ["create_brand", "delete_brand", "get_brand", "list_brands", "router", "update_brand"]
 
 router = APIRouter(prefix="/v1/brands", tags=["brands"])
 

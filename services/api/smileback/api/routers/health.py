@@ -8,7 +8,7 @@ from smileback.api.deps import ContextDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.schemas import Liveness, Readiness
 
-__all__ = ["router"]
+__all__ = ["healthz", "readyz", "router"]
 
 router = APIRouter(tags=["health"])
 

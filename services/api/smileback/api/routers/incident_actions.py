@@ -26,7 +26,7 @@ from smileback.common.errors import BusError
 from smileback.common.events import Severity
 from smileback.common.incident_status import IncidentStatus
 
-__all__ = ["router"]
+__all__ = ["acknowledge", "add_note", "assign", "resolve", "router"]
 
 log = structlog.get_logger(__name__)
 

@@ -16,7 +16,7 @@ from smileback.api.store.queries import IncidentFilter, incident_query
 from smileback.common.events import IncidentEvent, Severity
 from smileback.common.incident_status import IncidentStatus
 
-__all__ = ["incident_detail", "router"]
+__all__ = ["get_incident", "incident_detail", "list_incidents", "router"]
 
 _THREAD_MENTIONS = 20
 

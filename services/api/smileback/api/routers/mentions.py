@@ -15,7 +15,7 @@ from smileback.api.store import MentionRow
 from smileback.api.store.queries import MentionFilter, mention_query
 from smileback.common.events import ReachTier
 
-__all__ = ["router"]
+__all__ = ["get_mention", "router", "search_mentions"]
 
 router = APIRouter(prefix="/v1/mentions", tags=["mentions"], dependencies=[Depends(READ)])
 

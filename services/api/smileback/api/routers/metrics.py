@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
-__all__ = ["router"]
+__all__ = ["metrics", "router"]
 
 router = APIRouter(tags=["metrics"])
 

@@ -15,7 +15,7 @@ from smileback.api.schemas import OnCallNow, OnCallOut, OnCallResponder
 from smileback.common.errors import ConfigError
 from smileback.common.oncall import Responder, who_is_on_call
 
-__all__ = ["router"]
+__all__ = ["on_call", "router"]
 
 log = structlog.get_logger(__name__)
 

@@ -12,7 +12,7 @@ from smileback.api.deps import READ, SessionDep
 from smileback.api.errors import documented
 from smileback.api.schemas import Ping
 
-__all__ = ["router"]
+__all__ = ["ping", "router"]
 
 router = APIRouter(prefix="/v1", tags=["session"])
 

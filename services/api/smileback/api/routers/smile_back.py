@@ -16,7 +16,7 @@ from smileback.api.store import MentionRow, QueueItemRow
 from smileback.api.store.queries import queue_query
 from smileback.common.events import QueueName
 
-__all__ = ["router"]
+__all__ = ["list_smile_back", "mark_answered", "router"]
 
 router = APIRouter(prefix="/v1/smile-back", tags=["smile-back"])
 

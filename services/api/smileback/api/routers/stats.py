@@ -13,7 +13,7 @@ from smileback.api.params import Since, Until, time_range
 from smileback.api.schemas import Interval, StatsOut, StatsPoint, StatsSeries
 from smileback.api.store.stats import bucket_of, bucket_start, count_buckets, fill_buckets
 
-__all__ = ["MAX_BUCKETS", "router"]
+__all__ = ["MAX_BUCKETS", "mention_stats", "router"]
 
 MAX_BUCKETS = 2000
 _DEFAULT_SPAN = timedelta(hours=24)

@@ -15,10 +15,12 @@ __all__ = [
     "BrandIn",
     "BrandOut",
     "BrandUpdate",
+    "Description",
     "RuleCheckIn",
     "RuleCheckOut",
     "RuleIn",
     "RuleOut",
+    "RuleText",
 ]
 
 BRAND_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"

@@ -2,3 +2,5 @@
 
 Demo only: the service image leaves this package out (see the Dockerfile).
 """
+
+__all__: list[str] = []

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from smileback.cli.demo import scenario_text as words
 from smileback.common.events import Author
 
-__all__ = ["B32", "Planner", "Post", "Who"]
+__all__ = ["B32", "SPAN_S", "Planner", "Post", "Who"]
 
 SPAN_S = 3 * 3600
 _BURST_S = 420  # the pile-on lands within seven minutes of the complaint

@@ -30,7 +30,14 @@ import scipy.sparse as sp  # type: ignore[import-untyped]  # scipy ships no stub
 from smileback.scorer.model.grams import IntArray, VocabularyLookup, ints
 from smileback.scorer.model.normalise import Normalised, Normaliser
 
-__all__ = ["LEXICON_FEATURES", "SocialFeatures", "char_grams", "word_grams"]
+__all__ = [
+    "LEXICON_FEATURES",
+    "FloatArray",
+    "IntArray",
+    "SocialFeatures",
+    "char_grams",
+    "word_grams",
+]
 
 LEXICON_FEATURES = ("lex:positive", "lex:negative", "lex:balance", "lex:any_pos", "lex:any_neg")
 FloatArray = np.ndarray[Any, np.dtype[np.float32]]

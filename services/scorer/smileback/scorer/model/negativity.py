@@ -30,6 +30,7 @@ __all__ = [
     "NEUTRAL",
     "POSITIVE",
     "Decision",
+    "FloatArray",
     "NegativityModel",
     "explainable_columns",
     "readable_term",

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from smileback.scorer.model.symbols import EMOJI, EMOTICON_RE, EMOTICONS, SYMBOL_VALENCE
 
-__all__ = ["NEGATED_PREFIX", "Normalised", "Normaliser"]
+__all__ = ["CAPS", "ELONGATED", "NEGATED_PREFIX", "URL", "USER", "Normalised", "Normaliser"]
 
 NEGATED_PREFIX = "neg_"
 URL = "xxurl"

@@ -1,0 +1,67 @@
+"""Request limits and cross-origin policy: body size, CORS off unless configured, Kafka probe."""
+
+from __future__ import annotations
+
+import time
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from smileback.api.app import ApiOptions, create_app
+from smileback.common.probes import KafkaProbe
+from tests.support.api_fixtures import TOKEN
+from tests.support.infra import free_ports
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+ORIGIN = "https://dash.example"
+
+
+def test_cors_is_off_by_default(client: TestClient) -> None:
+    response = client.get("/v1/mentions", headers={**AUTH, "Origin": ORIGIN})
+    assert response.status_code == 200
+    assert "access-control-allow-origin" not in response.headers
+    preflight = client.options(
+        "/v1/mentions",
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "GET"},
+    )
+    assert "access-control-allow-origin" not in preflight.headers
+
+
+def test_cors_allows_only_the_configured_origins(engine: Engine) -> None:
+    app = create_app(engine=engine, api_token=TOKEN, options=ApiOptions(cors_origins=(ORIGIN,)))
+    with TestClient(app) as client:
+        preflight = client.options(
+            "/v1/incidents/inc_1/acknowledge",
+            headers={
+                "Origin": ORIGIN,
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization, content-type",
+            },
+        )
+        assert preflight.status_code == 200
+        assert preflight.headers["access-control-allow-origin"] == ORIGIN
+        allowed = client.get("/v1/mentions", headers={**AUTH, "Origin": ORIGIN})
+        assert allowed.headers["access-control-allow-origin"] == ORIGIN
+        other = client.get("/v1/mentions", headers={**AUTH, "Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in other.headers
+
+
+def test_the_body_limit_is_configurable(engine: Engine) -> None:
+    app = create_app(engine=engine, api_token=TOKEN, options=ApiOptions(max_body_bytes=2048))
+    with TestClient(app) as client:
+        small = client.post("/v1/rules/check", json={"query": "a" * 1000}, headers=AUTH)
+        assert small.status_code == 200
+        big = client.post("/v1/rules/check", json={"query": "a", "text": "b" * 2048}, headers=AUTH)
+    assert big.status_code == 413
+    assert big.json()["error"]["code"] == "payload_too_large"
+
+
+def test_the_kafka_probe_answers_quickly_when_nothing_listens() -> None:
+    (port,) = free_ports(count=1)
+    probe = KafkaProbe(
+        bootstrap=f"127.0.0.1:{port}", topics=["t"], client_id="smileback-tests", timeout_s=0.5
+    )
+    started = time.monotonic()
+    assert (probe() or "").startswith("unavailable")
+    assert time.monotonic() - started < 5
+    probe.close()

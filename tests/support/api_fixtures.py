@@ -1,0 +1,28 @@
+"""Fixtures shared by the api tests on SQLite (conftest.py) and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine
+
+from smileback.api.app import create_app
+
+__all__ = ["TOKEN", "auth", "client"]
+
+TOKEN = "test-token-0123456789"  # the api's bootstrap token in the tests
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    """A client of the API over `engine`, without credentials."""
+    with TestClient(create_app(engine=engine, api_token=TOKEN)) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def auth() -> dict[str, str]:
+    """The bootstrap token's Authorization header."""
+    return {"Authorization": f"Bearer {TOKEN}"}
