@@ -2,6 +2,9 @@
 
 import pytest
 
+# Session fixtures shared by the scorer's model tests and the training tests.
+pytest_plugins = ["tests.support.small_model"]
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the markers used across the suite."""

@@ -14,7 +14,7 @@ from smileback.scorer.model.features import (
     word_grams,
 )
 from smileback.training.lexicon import vader_lexicon
-from tests.scorer.model.synthetic import rows
+from tests.support.synthetic_tweeteval import rows
 
 TEXTS = [text for text, _ in rows()]
 UNSEEN = ["@acme the coffee is sooo awful!!! 😡", "", "brand new words only", "LOVE the app ❤️"]

@@ -12,7 +12,7 @@ from smileback.scorer.model.features import SocialFeatures
 from smileback.scorer.model.normalise import Normaliser
 from smileback.training.lexicon import vader_lexicon
 from tests.scorer.model import reference
-from tests.scorer.model.synthetic import rows as synthetic_rows
+from tests.support.synthetic_tweeteval import rows as synthetic_rows
 
 TEXTS = reference.social_texts(400)
 

@@ -9,7 +9,7 @@ from smileback.scorer.model.scorer import ModelScorer
 from smileback.training.data import load_labelled, sha256_file, split_half
 from smileback.training.metrics import best_threshold
 from smileback.training.training import train
-from tests.scorer.model.conftest import SMALL
+from tests.support.small_model import SMALL
 
 
 def test_training_writes_a_card_with_hashes_parameters_metrics_and_threshold(

@@ -11,8 +11,8 @@ from smileback.common.errors import ConfigError
 from smileback.training.commands import default_brand_set
 from smileback.training.data import corpus_dir, load_corpus, split_half
 from smileback.training.training import train
-from tests.scorer.model.conftest import SMALL
-from tests.scorer.model.synthetic import rows
+from tests.support.small_model import SMALL
+from tests.support.synthetic_tweeteval import rows
 
 
 def _handles(texts: list[str]) -> set[str]:

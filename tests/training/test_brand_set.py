@@ -17,7 +17,7 @@ from smileback.training.commands import default_brand_set
 from smileback.training.data import load_labelled
 from smileback.training.metrics import split_metrics
 
-BRAND_SET = Path(__file__).resolve().parents[2] / "data" / "brand_mentions.jsonl"
+BRAND_SET = Path(__file__).resolve().parents[1] / "data" / "brand_mentions.jsonl"
 INDEX = {"negative": 0, "neutral": 1, "positive": 2}
 
 

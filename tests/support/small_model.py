@@ -5,7 +5,7 @@ import io
 import pytest
 
 from smileback.training.training import TrainOptions, train
-from tests.scorer.model.synthetic import write_tweeteval
+from tests.support.synthetic_tweeteval import write_tweeteval
 
 SMALL = TrainOptions(word_max=2_000, char_max=3_000, folds=3)
 
