@@ -4,9 +4,17 @@
 
 The api validates the rules users write with it; ingest matches a brand's configured terms
 as one OR rule of them; alerts decides whether a mention is addressed to a brand with it.
+A RuleSet matches many named rules against one text through an index; a rules file
+(`smileback.common.rules.file`) names one rule per brand.
 """
 
-from smileback.common.rules.matching import CompiledRule, compile_rule, compile_tree
+from smileback.common.rules.matching import (
+    CompiledRule,
+    compile_rule,
+    compile_tree,
+    positive_terms,
+)
+from smileback.common.rules.ruleset import RuleSet
 from smileback.common.rules.syntax import (
     MAX_RULE_CHARS,
     And,
@@ -29,6 +37,7 @@ __all__ = [
     "Node",
     "Not",
     "Or",
+    "RuleSet",
     "RuleSyntaxError",
     "Term",
     "TermKind",
@@ -36,6 +45,7 @@ __all__ = [
     "compile_tree",
     "is_token",
     "parse_rule",
+    "positive_terms",
     "render_rule",
     "term_of",
     "tokens",

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from smileback.common.rules.syntax import And, Node, Not, Term, TermKind, parse_rule
 from smileback.common.rules.tokens import tokens
 
-__all__ = ["CompiledRule", "compile_rule", "compile_tree"]
+__all__ = ["CompiledRule", "compile_rule", "compile_tree", "positive_terms"]
 
 _TEXTUAL = (TermKind.WORD, TermKind.PHRASE)
 
@@ -33,11 +33,21 @@ class CompiledRule:
         found = tokens(text) if self._needs_tokens else frozenset()
         return self._eval(self.tree, text=text, found=found)
 
+    def matched_terms(self, *, text: str) -> tuple[Term, ...]:
+        """The rule's positive terms (under no NOT, or an even number) that occur in the text,
+        in rule order, each once: what made a matching text match."""
+        found = tokens(text) if self._needs_tokens else frozenset()
+        positive = dict.fromkeys(positive_terms(self.tree))
+        return tuple(term for term in positive if self._has(term, text=text, found=found))
+
+    def _has(self, term: Term, *, text: str, found: frozenset[str]) -> bool:
+        if term.kind in _TEXTUAL:
+            return self._patterns[term].search(text) is not None
+        return term.value in found
+
     def _eval(self, node: Node, *, text: str, found: frozenset[str]) -> bool:
         if isinstance(node, Term):
-            if node.kind in _TEXTUAL:
-                return self._patterns[node].search(text) is not None
-            return node.value in found
+            return self._has(node, text=text, found=found)
         if isinstance(node, Not):
             return not self._eval(node.child, text=text, found=found)
         if isinstance(node, And):
@@ -71,3 +81,12 @@ def _terms(node: Node) -> list[Term]:
     if isinstance(node, Not):
         return _terms(node.child)
     return [term for child in node.children for term in _terms(child)]
+
+
+def positive_terms(node: Node, *, negated: bool = False) -> list[Term]:
+    """The terms of a tree that count for it when present: under an even number of NOTs."""
+    if isinstance(node, Term):
+        return [] if negated else [node]
+    if isinstance(node, Not):
+        return positive_terms(node.child, negated=not negated)
+    return [term for child in node.children for term in positive_terms(child, negated=negated)]
