@@ -80,3 +80,34 @@ def test_times_stay_strings_and_empty_is_empty(tmp_path: Path) -> None:
     doc = read_yaml(write(tmp_path, "at: 17:30\nn: 12\n"))
     assert doc.data == {"at": "17:30", "n": 12}
     assert read_yaml(write(tmp_path, "")).data == {}
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "q: ab X cd\n",
+        "q: ab\n  cd X\n",  # plain, folded over two lines
+        "q: 'it''s X'\n",
+        'q: "\\"a\\" \\x41\\u00e9\\t X"\n',
+        'q: "ab \\\n   cd X"\n',  # an escaped line break
+        "q: |\n  ab\n  cd X\n",
+        "q: >- # a comment\n  ab\n\n   cd\n  X\n",
+        "top:\n  q: >\r\n    ab\r\n    X\r\n",
+    ],
+)
+def test_a_character_of_a_string_is_placed_where_it_is_in_the_file(
+    tmp_path: Path, source: str
+) -> None:
+    path = tmp_path / "conf.yaml"
+    path.write_bytes(source.encode())
+    doc = read_yaml(path)
+    loc = ("top", "q") if "top" in doc.data else ("q",)
+    value = doc.data["top"]["q"] if "top" in doc.data else doc.data["q"]
+    line, column = doc.place_in(loc, index=value.index("X"))
+    assert source.splitlines()[line - 1][column - 1] == "X"
+
+
+def test_past_the_end_is_placed_after_the_last_non_blank(tmp_path: Path) -> None:
+    doc = read_yaml(write(tmp_path, "a: 1\nq: 'ab  '\n"))
+    assert doc.place_in(("q",), index=4) == (2, 7)
+    assert read_yaml(write(tmp_path, "q: '  '\n")).place_in(("q",), index=0) == (1, 5)

@@ -188,7 +188,10 @@ def test_a_tree_built_in_code_matches_like_the_parsed_rule() -> None:
     "module",
     [
         "smileback.common.rules",
+        "smileback.common.rules.file",
+        "smileback.common.rules.keys",
         "smileback.common.rules.matching",
+        "smileback.common.rules.ruleset",
         "smileback.common.rules.syntax",
         "smileback.common.rules.tokens",
     ],

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, Field, StringConstraints
 
 from smileback.api.schemas.base import In, Out, storable
 from smileback.common.rules import MAX_RULE_CHARS
+from smileback.common.rules.file import BRAND_NAME_PATTERN
 
 __all__ = [
     "BRAND_NAME_PATTERN",
@@ -22,8 +23,6 @@ __all__ = [
     "RuleOut",
     "RuleText",
 ]
-
-BRAND_NAME_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,63}$"
 
 RuleText = Annotated[
     str, StringConstraints(min_length=1, max_length=MAX_RULE_CHARS), AfterValidator(storable)
