@@ -30,6 +30,7 @@ __all__ = [
     "keys_list",
     "keys_revoke",
     "main",
+    "rules_check",
     "score",
     "scorer",
     "train",
@@ -214,6 +215,39 @@ def keys_revoke(
         typer.echo(f"smileback: no API key {key_id!r}", err=True)
         raise typer.Exit(1)
     typer.echo(f"revoked key {key.id} ({key.name})", err=True)
+
+
+rules_app = typer.Typer(
+    help="Brand rules files: try what a file matches before deploying it.",
+    no_args_is_help=True,
+)
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("check")
+def rules_check(
+    rules_file: Annotated[
+        Path, typer.Argument(help="YAML rules file: brands: NAME: query: '...'.")
+    ],
+    explain: Annotated[
+        bool,
+        typer.Option("--explain", help="Add matched_terms: the terms that matched, per brand."),
+    ] = False,
+) -> None:
+    """Read Mention JSON lines on stdin, write each with its matched_brands to stdout."""
+    from smileback.cli.rules import check_lines
+    from smileback.common.rules import RuleSet
+    from smileback.common.rules.file import load_rules_file
+
+    rules = RuleSet(load_rules_file(rules_file))
+    report = check_lines(
+        lines=sys.stdin.buffer, out=sys.stdout, err=sys.stderr, rules=rules, explain=explain
+    )
+    typer.echo(
+        f"checked {report.checked}, matched {report.matched}, bad lines {report.bad}", err=True
+    )
+    if report.bad:
+        raise typer.Exit(1)
 
 
 @app.command()
