@@ -118,3 +118,15 @@ def test_a_brands_terms_are_one_or_rule_of_the_rule_language():
         )
     )
     assert render_rule(rule.rule.tree) == '"acme coffee" OR @acmecoffee OR #acme'
+
+
+def test_a_brand_listed_twice_keeps_its_first_place_and_its_first_terms():
+    matcher = BrandMatcher(
+        [
+            BrandRule.of(brand="acme", terms=["acme"]),
+            BrandRule.of(brand="globex", terms=["coffee"]),
+            BrandRule.of(brand="acme", terms=["coffee"]),
+        ]
+    )
+    assert matcher.match(mention=Mention(id="t:1", text="Acme coffee")) == "acme"
+    assert matcher.match(mention=Mention(id="t:2", text="coffee")) == "globex"

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smileback.common.errors import ConfigError
-from smileback.common.rules import RuleSet
+from smileback.common.rules import RuleSet, RuleSyntaxError, parse_rule
 from smileback.common.rules.file import MAX_BRANDS, load_rules_file
 
 ACME = """\
@@ -105,3 +109,32 @@ def test_a_query_longer_than_a_rule_may_be_is_refused_at_its_start(tmp_path: Pat
 def test_a_missing_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match=r"nope\.yaml: cannot read"):
         load_rules_file(tmp_path / "nope.yaml")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    query=st.text(alphabet=st.sampled_from("ab (\")'@#:-\\\n\té"), min_size=1, max_size=60),
+    style=st.sampled_from([None, "'", '"', "|", ">"]),
+)
+def test_the_column_points_at_the_character_whatever_the_yaml_style(
+    query: str, style: str | None
+) -> None:
+    try:
+        parse_rule(query)
+    except RuleSyntaxError as exc:
+        position = exc.position
+    else:
+        return
+    source = yaml.safe_dump(
+        {"brands": {"a": {"query": query}}}, default_style=style, width=20, allow_unicode=True
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "rules.yaml"
+        path.write_text(source, encoding="utf-8")
+        with pytest.raises(ConfigError) as caught:
+            load_rules_file(path)
+    line, column = (int(p) for p in str(caught.value).removeprefix(f"{path}:").split(":")[:2])
+    if position < len(query) and not query[position].isspace():
+        found = source.splitlines()[line - 1][column - 1]
+        # A double-quoted scalar writes some characters as escapes, which start with "\".
+        assert found == query[position] or found == "\\"

@@ -2,10 +2,11 @@
 
 A brand's configured terms are one OR rule of the brand-rule language
 (`smileback.common.rules`), compiled once: a brand matches when any of its terms occurs
-in the text. A plain word or phrase matches case-insensitively on word boundaries ("acme"
-matches "Acme's" but not "acmes", and never the inside of an @handle or #tag); an @handle
-or #tag term matches a whole @handle or #tag token of the text, case-insensitively
-("@acmecoffee" matches "@AcmeCoffee!" but not "@acmecoffee_fan" or
+in the text. The brands are matched together through a RuleSet, which answers exactly as
+trying each in turn would. A plain word or phrase matches case-insensitively on word
+boundaries ("acme" matches "Acme's" but not "acmes", and never the inside of an @handle
+or #tag); an @handle or #tag term matches a whole @handle or #tag token of the text,
+case-insensitively ("@acmecoffee" matches "@AcmeCoffee!" but not "@acmecoffee_fan" or
 "@acmecoffee.bsky.social"). A term is taken literally, never parsed as an operator, quote
 or parenthesis.
 """
@@ -17,7 +18,15 @@ from dataclasses import dataclass
 
 from smileback.common.errors import ConfigError
 from smileback.common.events import Mention
-from smileback.common.rules import CompiledRule, Or, RuleSyntaxError, Term, compile_tree, term_of
+from smileback.common.rules import (
+    CompiledRule,
+    Or,
+    RuleSet,
+    RuleSyntaxError,
+    Term,
+    compile_tree,
+    term_of,
+)
 
 __all__ = ["BrandMatcher", "BrandRule"]
 
@@ -58,6 +67,8 @@ class BrandMatcher:
 
     def __init__(self, rules: Sequence[BrandRule]) -> None:
         self._rules = tuple(rules)
+        # Named by position, so a brand listed twice keeps its first place, and its first rule.
+        self._set = RuleSet({str(i): rule.rule for i, rule in enumerate(self._rules)})
 
     @classmethod
     def from_terms(cls, brands: Mapping[str, Sequence[str]]) -> BrandMatcher:
@@ -73,4 +84,5 @@ class BrandMatcher:
         """The mention's brand: the one it already has, else the first brand whose terms occur."""
         if mention.brand is not None or not self._rules:
             return mention.brand
-        return next((r.brand for r in self._rules if r.matches(text=mention.text)), None)
+        first = next(iter(self._set.match(text=mention.text)), None)
+        return None if first is None else self._rules[int(first)].brand
