@@ -284,6 +284,13 @@ def test_a_malformed_status_is_rejected_with_the_field_that_is_wrong(data, reaso
     assert outcome.reason.startswith(reason), outcome.reason
 
 
+def test_a_status_that_still_fails_the_mention_schema_is_rejected_not_raised():
+    outcome = map_event(_event("update", STATUS), host="h" * 500, now=NOW)
+    assert outcome == Rejected(
+        reason="status: not a valid Mention: id: String should have at most 512 characters"
+    )
+
+
 @pytest.mark.parametrize("name", ["notification", "conversation", "filters_changed", "message"])
 def test_events_that_are_not_statuses_are_skipped(name):
     assert isinstance(map_event(_event(name, b"{}"), host=HOST, now=NOW), Skipped)
