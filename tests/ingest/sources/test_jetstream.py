@@ -289,6 +289,13 @@ def test_resume_by_a_v2_cursor_starts_at_that_event():
     )
 
 
+def test_resume_on_another_instance_goes_by_time_us_since_a_cursor_is_instance_local():
+    last = Position(time_us=TIME_US, cursor=98765)
+    assert resume_from(last, same_instance=False) == Resume(
+        cursor=TIME_US - 5_000_000, kind="time_us"
+    )
+
+
 @pytest.mark.parametrize(
     ("raw", "reason"),
     [

@@ -115,6 +115,13 @@ def test_an_endless_line_is_dropped_without_growing_the_buffer():
     ]
 
 
+def test_the_tail_of_an_endless_line_is_not_read_as_a_field_or_comment():
+    parser = SseParser(max_event_bytes=64)
+    assert parser.feed(b"event: update\ndata: " + b"x" * 100) == []
+    # Cut where it was, the line's tail looks like a comment; it is still the same line.
+    assert parser.feed(b":not a comment\n\n") == [SseOversized(event="update", head=b"")]
+
+
 def test_a_stream_is_dead_after_45_seconds_without_a_byte():
     assert timedelta(seconds=45) == DEAD_AFTER
     liveness = Liveness(started=T0)

@@ -44,7 +44,8 @@ class _TextParser(HTMLParser):
             self._hidden += 1
         elif tag in _PARAGRAPHS:
             self._parts.append("\n\n")
-            self._pre += tag == "pre"
+            if tag == "pre":
+                self._pre += 1
         elif tag in _LINES:
             self._parts.append("\n")
 

@@ -3,7 +3,9 @@
 Jetstream sends JSON: `{"did", "time_us", "kind", ...}`, `kind` one of `commit` (with a
 `commit` object: `operation` create/update/delete, `collection`, `rkey`, `record`),
 `identity` (a handle change) and `account` (hosting status). Jetstream v2 adds `cursor`,
-its own sequence number.
+its own sequence number (a JSON integer, local to one Jetstream instance); its extended
+wire's `sync` events are skipped. A reconnect passes one `?cursor=`: below 10^15 the
+server reads a sequence number, above it a `time_us`.
 
 Decisions:
 - A post's id is its `at://<did>/app.bsky.feed.post/<rkey>` URI, so the tombstone of a
@@ -129,14 +131,17 @@ class Resume:
     kind: Literal["cursor", "time_us"]
 
 
-def resume_from(last: Position, *, rewind: timedelta = REWIND) -> Resume:
+def resume_from(
+    last: Position, *, rewind: timedelta = REWIND, same_instance: bool = True
+) -> Resume:
     """Where to reconnect after `last`, the last event whose outcome is safely handled.
 
     A v2 `cursor` is a sequence number and inclusive (replay starts at that event), so it
-    is used as it is: nothing after it is missed and it is received once more. Only
-    `time_us` is a time, so only it is rewound by `rewind`.
+    is used as it is: nothing after it is missed and it is received once more. It means
+    nothing to another instance (`same_instance=False`, e.g. after the URL changed): there,
+    as on v1, `time_us` is used, rewound by `rewind`, since it is a time.
     """
-    if last.cursor is not None:
+    if last.cursor is not None and same_instance:
         return Resume(cursor=last.cursor, kind="cursor")
     back = int(rewind / timedelta(microseconds=1))
     return Resume(cursor=max(last.time_us - back, 0), kind="time_us")

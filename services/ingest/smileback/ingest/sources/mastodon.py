@@ -11,7 +11,7 @@ Decisions:
   `mastodon:<user>@<domain>`, the same wherever the account is seen.
 - Thread. A Status has `in_reply_to_id` but not its conversation's root (the root needs a
   `/api/v1/statuses/:id/context` call). The root is the parent's root when the caller knows
-  it (`roots`: status id to root of statuses already mapped), else the parent itself; a
+  it (`roots`: Mention id to root id, of statuses already mapped), else the parent; a
   post that answers nothing is its own root. A deep reply to a post never seen is keyed by
   its parent, not the true root: one conversation may then span two keys.
 - Boosts. A boost (`reblog` set) has no text of its own and its author is not the one

@@ -70,6 +70,7 @@ class SseParser:
         self._max = max_event_bytes
         self._buffer = bytearray()
         self._after_cr = False  # the last chunk ended in CR: a leading LF belongs to it
+        self._rest_of_line_dropped = False  # an endless line was cut; its tail is no line
         self._event = ""
         self._data: list[bytes] = []
         self._size = 0
@@ -96,13 +97,17 @@ class SseParser:
             end = min(ends)
             line = bytes(self._buffer[start:end])
             start = end + 2 if self._buffer[end : end + 2] == b"\r\n" else end + 1
+            if self._rest_of_line_dropped:
+                self._rest_of_line_dropped = False
+                continue
             result = self._line(line)
             if result is not None:
                 results.append(result)
         del self._buffer[:start]
         if len(self._buffer) > self._max:
-            # One endless line: drop it, and the event it is part of.
+            # One endless line: drop it up to its end, and the event it is part of.
             self._buffer.clear()
+            self._rest_of_line_dropped = True
             self._overflow()
         return results
 
@@ -111,6 +116,7 @@ class SseParser:
         partial = bool(self._buffer or self._data or self._event or self._oversized)
         self._buffer.clear()
         self._after_cr = False
+        self._rest_of_line_dropped = False
         self._reset()
         return partial
 
