@@ -87,14 +87,17 @@ class SseParser:
         self._after_cr = chunk.endswith(b"\r")
         self._buffer += chunk
         results: list[SseResult] = []
-        start = 0
+        size = len(self._buffer)
+        start, cr, lf = 0, -1, -1
         while True:
-            cr = self._buffer.find(b"\r", start)
-            lf = self._buffer.find(b"\n", start)
-            ends = [i for i in (cr, lf) if i >= 0]
-            if not ends:
+            # Each search runs on from where it last stopped: one pass over the buffer.
+            if cr < start:
+                cr = _find(self._buffer, b"\r", start)
+            if lf < start:
+                lf = _find(self._buffer, b"\n", start)
+            end = min(cr, lf)
+            if end == size:
                 break
-            end = min(ends)
             line = bytes(self._buffer[start:end])
             start = end + 2 if self._buffer[end : end + 2] == b"\r\n" else end + 1
             if self._rest_of_line_dropped:
@@ -166,6 +169,11 @@ class SseParser:
         self._size = 0
         self._oversized = False
         self._head = b""
+
+
+def _find(buffer: bytearray, byte: bytes, start: int) -> int:
+    found = buffer.find(byte, start)
+    return len(buffer) if found < 0 else found
 
 
 class Liveness:
