@@ -16,6 +16,7 @@ from smileback.ingest.sources.jetstream import (
     resume_from,
 )
 from smileback.ingest.sources.outcomes import Mapped, Rejected, Skipped
+from tests.ingest.sources.mutations import WRONG_VALUES, every_path, replaced
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 DID = "did:plc:eygmaihciaxprqvxpfvl6flk"
@@ -306,6 +307,7 @@ def test_resume_on_another_instance_goes_by_time_us_since_a_cursor_is_instance_l
         (_raw(_with(CREATE, time_us="1773480600123456")), "event.time_us: expected an integer"),
         (_raw(_with(CREATE, time_us=True)), "event.time_us: expected an integer, got a boolean"),
         (_raw(_with(CREATE, time_us=-1)), "event.time_us: expected a time, got -1"),
+        (_raw(_with(CREATE, time_us=10**20)), "event.time_us: expected a time, got 10000"),
         (_raw(_with(CREATE, cursor="98765")), "event.cursor: expected an integer"),
     ],
 )
@@ -331,6 +333,19 @@ def test_an_unreadable_event_is_rejected_without_a_position(raw, reason):
         (
             {"commit.record.reply": {"root": {"uri": "at://x"}}},
             "event.commit.record.reply.parent: expected an object, got null",
+        ),
+        (
+            {"commit.record.reply": {"root": {"uri": "https://x"}, "parent": {"uri": "at://y"}}},
+            "event.commit.record.reply.root.uri: expected an at:// URI, got 'https://x'",
+        ),
+        (
+            {
+                "commit.record.embed": {
+                    "$type": "app.bsky.embed.record",
+                    "record": {"uri": "at://" + "x" * 600},
+                }
+            },
+            "event.commit.record.embed.record.uri: expected an at:// URI",
         ),
         (
             {"commit.record.facets": [{"features": [{"$type": MENTION, "did": "bob"}]}]},
@@ -359,3 +374,13 @@ def test_post_uri_and_url():
     assert post_url(did=DID, rkey="3l3qo2vutsw2b") == (
         f"https://bsky.app/profile/{DID}/post/3l3qo2vutsw2b"
     )
+
+
+@pytest.mark.parametrize("event", [CREATE, DELETE, IDENTITY, ACCOUNT])
+def test_no_value_anywhere_in_an_event_makes_the_mapper_raise(event):
+    for path in every_path(event):
+        for wrong in WRONG_VALUES:
+            received = map_event(_raw(replaced(event, path, wrong)), now=NOW)
+            assert isinstance(
+                received.outcome, Mapped | Rejected | Skipped | HandleChanged | AccountChanged
+            )

@@ -14,6 +14,7 @@ from smileback.ingest.sources.mastodon import (
 from smileback.ingest.sources.outcomes import Mapped, Rejected, Skipped
 from smileback.ingest.sources.payload import Fields
 from smileback.ingest.sources.sse import SseEvent, SseParser
+from tests.ingest.sources.mutations import WRONG_VALUES, every_path, replaced
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 HOST = "mastodon.example"
@@ -325,3 +326,11 @@ def test_instance_host_of_an_instance_url(instance, host):
 def test_instance_host_refuses_what_names_no_host():
     with pytest.raises(ValueError, match="not an instance URL"):
         instance_host("https://")
+
+
+def test_no_value_anywhere_in_a_status_makes_the_mapper_raise():
+    for path in every_path(STATUS):
+        for wrong in WRONG_VALUES:
+            status = replaced(STATUS, path, wrong)
+            outcome = map_event(_event("update", status), host=HOST, now=NOW)
+            assert isinstance(outcome, Mapped | Rejected)

@@ -73,10 +73,15 @@ REWIND = timedelta(seconds=5)
 
 _DID = re.compile(r"did:[a-z]+:[A-Za-z0-9._:%-]{1,200}")
 _RKEY = re.compile(r"[A-Za-z0-9._:~-]{1,255}")
-_QUOTES = {
+# Where a quote embed keeps the quoted post's strong ref.
+_QUOTES: dict[str, tuple[str, ...]] = {
     "app.bsky.embed.record": ("record",),
     "app.bsky.embed.recordWithMedia": ("record", "record"),
 }
+# The last microsecond datetime can show (year 9999): a time_us past it is no time.
+_MAX_TIME_US = 253_402_300_799_999_999
+# A root or parent is the id of another mention, and a Mention id is at most 512 chars.
+_MAX_URI_CHARS = 512
 _MENTION = "app.bsky.richtext.facet#mention"
 _LINK = "app.bsky.richtext.facet#link"
 
@@ -178,7 +183,7 @@ def map_event(raw: bytes, *, now: datetime, handles: Mapping[str, str] | None = 
 
 def _position(event: Fields) -> Position:
     time_us = event.integer("time_us")
-    if time_us < 0:
+    if not 0 <= time_us <= _MAX_TIME_US:
         raise PayloadError(f"event.time_us: expected a time, got {time_us}")
     cursor: int | None = None
     if event.has("cursor"):
@@ -278,7 +283,7 @@ def _thread(record: Fields) -> Thread:
     reply = record.opt_obj("reply")
     if reply is not None:
         return Thread(
-            root_id=reply.obj("root").string("uri"), parent_id=reply.obj("parent").string("uri")
+            root_id=_post_ref(reply.obj("root")), parent_id=_post_ref(reply.obj("parent"))
         )
     embed = record.opt_obj("embed")
     path = _QUOTES.get(embed.opt_string("$type") or "") if embed is not None else None
@@ -287,8 +292,15 @@ def _thread(record: Fields) -> Thread:
     quoted = embed
     for key in path:
         quoted = quoted.obj(key)
-    uri = quoted.string("uri")
+    uri = _post_ref(quoted)
     return Thread(root_id=uri, parent_id=uri)
+
+
+def _post_ref(ref: Fields) -> str:
+    uri = ref.string("uri")
+    if not uri.startswith("at://") or len(uri) > _MAX_URI_CHARS:
+        raise PayloadError(f"{ref.path}.uri: expected an at:// URI, got {uri[:40]!r}")
+    return uri
 
 
 def _facets(record: Fields) -> tuple[tuple[str, ...], tuple[str, ...]]:
