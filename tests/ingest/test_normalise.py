@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 import pytest
 
 from smileback.common.errors import SchemaError
-from smileback.ingest.normalise import parse_mention, source_id_of
+from smileback.ingest.normalise import CleanText, clean_text, parse_mention, source_id_of
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
@@ -73,3 +73,18 @@ def test_times_present_in_the_line_are_kept():
 )
 def test_source_id_is_the_id_when_the_line_parses(raw, expected):
     assert source_id_of(raw) == expected
+
+
+def test_clean_text_composes_nfc_and_keeps_line_breaks_and_tabs():
+    cleaned = clean_text("cafe\u0301\r\nline\rtab\there")
+    assert cleaned == CleanText(text="café\nline\ntab\there", truncated=False)
+
+
+def test_clean_text_removes_control_characters_but_keeps_emoji_joiners():
+    family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
+    assert clean_text(f"a\x00b\x1bc\x7f{family}").text == f"abc{family}"
+
+
+def test_clean_text_cuts_at_ten_thousand_chars_and_says_so():
+    assert clean_text("é" * 10_000) == CleanText(text="é" * 10_000, truncated=False)
+    assert clean_text("é" * 10_001) == CleanText(text="é" * 10_000, truncated=True)

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from smileback.alerts.escalation import EscalationState
 from smileback.alerts.incidents import (
+    Complaint,
     Incident,
     IncidentBook,
     RecentComplaints,
@@ -278,3 +279,39 @@ def test_recent_complaints_count_and_similar_leave_out_paged_threads() -> None:
     recent.forget(mention_id="m2")
     assert recent.count(brand="acme", now=now, window=hour, exclude_roots=set()) == 3
     assert recent.count(brand="globex", now=now, window=hour, exclude_roots=set()) == 0
+
+
+def test_recent_complaints_restored_from_their_changes_count_the_same() -> None:
+    recent = RecentComplaints(per_brand=3)
+    stored: list[Complaint] = []
+
+    def save() -> None:
+        changes = recent.take_changes()
+        stored[:] = [c for c in stored if c.key not in set(changes.dropped)] + changes.added
+
+    for i, minutes in enumerate([0, 1, 2, 3]):  # the fourth pushes the first out
+        ref = PostRef(mention_id=f"m{i}")
+        recent.add(brand="acme", root_id=f"r{i}", ref=ref, at=T0 + timedelta(minutes=minutes))
+    save()
+    assert [c.ref.mention_id for c in stored] == ["m1", "m2", "m3"]
+    recent.forget(mention_id="m2")
+    recent.add(
+        brand="acme",
+        root_id="r4",
+        ref=PostRef(mention_id="m4"),
+        at=T0 + timedelta(hours=1, minutes=2),
+    )
+    recent.add(brand="globex", root_id="g", ref=PostRef(mention_id="g0"), at=T0)
+    save()
+    assert recent.take_changes().dropped == []
+    assert [c.ref.mention_id for c in stored] == ["m3", "m4", "g0"]  # m1 aged out
+    restored = RecentComplaints(stored, per_brand=3)
+    assert not restored.take_changes()
+    now, hour = T0 + timedelta(hours=1, minutes=2), timedelta(hours=1)
+    for brand in ("acme", "globex"):
+        assert restored.count(brand=brand, now=now, window=hour, exclude_roots=set()) == (
+            recent.count(brand=brand, now=now, window=hour, exclude_roots=set())
+        )
+    assert restored.similar(brand="acme", exclude_root="x", now=now, window=hour) == (
+        recent.similar(brand="acme", exclude_root="x", now=now, window=hour)
+    )

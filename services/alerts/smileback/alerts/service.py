@@ -2,9 +2,10 @@
 stored notifications out; a periodic tick for escalations, auto-resolve and dead letters.
 
 Each batch runs the pure cores, publishes its events (flushed), then stores the changed
-incidents and the new outbox rows in one transaction; the loop commits Kafka offsets only
-after that. A crash before the database commit replays the batch and yields the same event
-ids; a crash after it finds every mention already counted, so nothing pages twice.
+incidents, the changed recent complaints and the new outbox rows in one transaction; the
+loop commits Kafka offsets only after that. A crash before the database commit replays the
+batch from the state the last commit stored, so it makes the same decisions and yields the
+same event ids; a crash after it finds every mention already counted, so nothing pages twice.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from smileback.alerts.incidents import (
 )
 from smileback.alerts.metrics import DECISIONS, OPEN_INCIDENTS
 from smileback.alerts.notifiers import NotificationKind
-from smileback.alerts.outbox import IncidentStore, OutboxStore, create_schema
+from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxStore, create_schema
 from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
 from smileback.alerts.policy import brand_volume, classify
 from smileback.alerts.writer import Batch, BatchWriter
@@ -66,11 +67,11 @@ class AlertsService:
         clock: Clock,
         paging: Paging,
         book: IncidentBook,
+        recent: RecentComplaints,
     ) -> None:
         self.bus, self.topics, self.clock, self.paging, self.book = bus, topics, clock, paging, book
-        self.engine = engine
+        self.engine, self.recent = engine, recent
         self.outbox = OutboxStore(engine)
-        self.recent = RecentComplaints()
         self.writer = BatchWriter(
             engine=engine, bus=bus, topics=topics, clock=clock, outbox=self.outbox
         )
@@ -79,12 +80,26 @@ class AlertsService:
     def start(
         cls, *, engine: Engine, bus: Bus, topics: Topics, clock: Clock, paging: Paging
     ) -> AlertsService:
-        """Create missing tables and restore the incidents a previous run left."""
+        """Create missing tables and restore the incidents and complaints a previous run left."""
         create_schema(engine)
         incidents, resolved = IncidentStore(engine).load()
         book = IncidentBook(incidents, resolved=resolved)
-        log.info("incidents restored", open=len(incidents), resolved=len(resolved))
-        service = cls(engine=engine, bus=bus, topics=topics, clock=clock, paging=paging, book=book)
+        complaints = ComplaintStore(engine).load()
+        log.info(
+            "incidents restored",
+            open=len(incidents),
+            resolved=len(resolved),
+            complaints=len(complaints),
+        )
+        service = cls(
+            engine=engine,
+            bus=bus,
+            topics=topics,
+            clock=clock,
+            paging=paging,
+            book=book,
+            recent=RecentComplaints(complaints),
+        )
         service._gauges()
         return service
 
@@ -286,7 +301,9 @@ class AlertsService:
         return timedelta(minutes=minutes) if minutes is not None else None
 
     def _commit(self, out: Batch) -> None:
-        self.writer.commit(out, incidents=self.book.take_dirty())
+        self.writer.commit(
+            out, incidents=self.book.take_dirty(), complaints=self.recent.take_changes()
+        )
         self._gauges()
 
     def _gauges(self) -> None:

@@ -27,8 +27,9 @@ class AlertsSettings(
     )
     alerts_database_url: DatabaseUrl | None = Field(
         default=None,
-        description="where the `alerts_outbox` and `alerts_incidents` tables live (SQLite or "
-        "PostgreSQL); none: `SMILEBACK_DATABASE_URL`",
+        description="where the `alerts_outbox`, `alerts_incidents` and "
+        "`alerts_recent_complaints` tables live (SQLite or PostgreSQL); none: "
+        "`SMILEBACK_DATABASE_URL`",
     )
     webhook_url: str | None = Field(default=None, description="signed JSON webhook: the URL")
     webhook_secret: SecretStr | None = Field(

@@ -1,5 +1,6 @@
 """Write one batch's outputs: publish its events (flushed), then store the changed incidents,
-redactions and new outbox rows in one database transaction."""
+the surge rule's changed complaints, redactions and new outbox rows in one database
+transaction."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from smileback.alerts.incidents import Incident
-from smileback.alerts.outbox import IncidentStore, OutboxItem, OutboxStore
+from smileback.alerts.incidents import ComplaintChanges, Incident
+from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxItem, OutboxStore
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock
 from smileback.common.dlq import send_to_dlq
@@ -39,8 +40,11 @@ class BatchWriter:
         self._engine, self._bus, self._topics, self._clock = engine, bus, topics, clock
         self._outbox = outbox
         self._state = IncidentStore(engine)
+        self._complaints = ComplaintStore(engine)
 
-    def commit(self, batch: Batch, *, incidents: Sequence[Incident]) -> None:
+    def commit(
+        self, batch: Batch, *, incidents: Sequence[Incident], complaints: ComplaintChanges
+    ) -> None:
         """Publish the batch's events and queue items, then store everything else at once."""
         for event in batch.events:
             self._bus.publish(self._topics.incidents, key=event.incident_id, value=encode(event))
@@ -48,7 +52,7 @@ class BatchWriter:
             self._bus.publish(self._topics.queues, key=item.mention_id, value=encode(item))
         if batch.events or batch.queue:
             self._bus.flush()
-        if not (incidents or batch.items or batch.redacted):
+        if not (incidents or complaints or batch.items or batch.redacted):
             return
         now = self._clock()
         with Session(self._engine) as session, session.begin():
@@ -56,6 +60,7 @@ class BatchWriter:
                 self._outbox.redact(session, mention_id=mention_id)
                 self._state.redact_resolved(session, mention_id=mention_id)
             self._state.save(session, incidents=incidents, now=now)
+            self._complaints.save(session, changes=complaints)
             self._outbox.enqueue(session, items=batch.items, now=now)
 
     def report_dead_letters(self, *, stage: str) -> None:

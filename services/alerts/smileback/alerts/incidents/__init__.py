@@ -10,12 +10,14 @@ from smileback.alerts.incidents.packet import (
     summarize,
     thread_section,
 )
-from smileback.alerts.incidents.recent import RecentComplaints
+from smileback.alerts.incidents.recent import Complaint, ComplaintChanges, RecentComplaints
 from smileback.alerts.incidents.redaction import redact_incident
 
 __all__ = [
     "GUIDE",
     "Applied",
+    "Complaint",
+    "ComplaintChanges",
     "Incident",
     "IncidentBook",
     "RecentComplaints",

@@ -1,4 +1,5 @@
-"""The alerts database: the outbox and the incidents' persisted state (SQLAlchemy 2).
+"""The alerts database: the outbox, the incidents' persisted state and the recent complaints
+the surge rule counts (SQLAlchemy 2).
 
 SQLite for the demo and a single host, PostgreSQL in production. Times are epoch seconds
 (a float), which both dialects compare the same way. `create_schema` creates what is
@@ -23,7 +24,14 @@ from sqlalchemy.pool import StaticPool
 
 from smileback.common.database import postgres_engine
 
-__all__ = ["Base", "IncidentStateRow", "OutboxRow", "create_schema", "make_engine"]
+__all__ = [
+    "Base",
+    "ComplaintRow",
+    "IncidentStateRow",
+    "OutboxRow",
+    "create_schema",
+    "make_engine",
+]
 
 
 class Base(DeclarativeBase):
@@ -72,6 +80,24 @@ class IncidentStateRow(Base):
     updated_at: Mapped[float] = mapped_column(Double)
 
     __table_args__ = (Index("ix_alerts_incidents_status", "status"),)
+
+
+class ComplaintRow(Base):
+    """One recent negative mention of a brand, as the surge rule counted it; ids keep the
+    order they arrived in."""
+
+    __tablename__ = "alerts_recent_complaints"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    brand: Mapped[str] = mapped_column(String(200))
+    mention_id: Mapped[str] = mapped_column(Text)
+    root_id: Mapped[str] = mapped_column(Text)
+    at: Mapped[float] = mapped_column(Double)
+    ref: Mapped[str] = mapped_column(Text)  # the PostRef as JSON
+
+    __table_args__ = (Index("ix_alerts_recent_complaints_key", "brand", "mention_id"),)
 
 
 def make_engine(url: str) -> Engine:

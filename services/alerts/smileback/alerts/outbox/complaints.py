@@ -1,0 +1,59 @@
+"""Persisted recent complaints: loaded at start, saved in the same transaction as the outbox,
+so a replayed batch counts a brand surge exactly as it was counted before."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.orm import Session
+
+from smileback.alerts.incidents import Complaint, ComplaintChanges
+from smileback.alerts.outbox.db import ComplaintRow
+from smileback.common.packet import PostRef
+
+__all__ = ["ComplaintStore"]
+
+
+class ComplaintStore:
+    """Recent complaints as rows of `alerts_recent_complaints`."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+
+    def load(self) -> list[Complaint]:
+        """Every stored complaint, in the order they arrived."""
+        with Session(self._engine) as session:
+            rows = session.scalars(select(ComplaintRow).order_by(ComplaintRow.id)).all()
+            return [
+                Complaint(
+                    brand=row.brand,
+                    root_id=row.root_id,
+                    ref=PostRef.model_validate_json(row.ref),
+                    at=datetime.fromtimestamp(row.at, UTC),
+                )
+                for row in rows
+            ]
+
+    def save(self, session: Session, *, changes: ComplaintChanges) -> None:
+        """Delete the dropped complaints, then insert the added ones in their order."""
+        dropped: defaultdict[str, list[str]] = defaultdict(list)
+        for brand, mention_id in changes.dropped:
+            dropped[brand].append(mention_id)
+        for brand, mention_ids in dropped.items():
+            session.execute(
+                delete(ComplaintRow).where(
+                    ComplaintRow.brand == brand, ComplaintRow.mention_id.in_(mention_ids)
+                )
+            )
+        session.add_all(
+            ComplaintRow(
+                brand=c.brand,
+                mention_id=c.ref.mention_id,
+                root_id=c.root_id,
+                at=c.at.timestamp(),
+                ref=c.ref.model_dump_json(),
+            )
+            for c in changes.added
+        )
