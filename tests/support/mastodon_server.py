@@ -14,9 +14,10 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from urllib.parse import parse_qs, urlencode, urlsplit
+from urllib.parse import urlencode
 
 from tests.support.infra import free_ports
+from tests.support.local_http import read_request, send
 
 __all__ = ["HANG", "MastodonServer", "Request", "Script", "sse", "status"]
 
@@ -104,21 +105,13 @@ class MastodonServer:
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         try:
-            head = await reader.readuntil(b"\r\n\r\n")
-            lines = head.decode("latin-1").split("\r\n")
-            target = lines[0].split(" ")[1]
-            headers = dict(
-                (k.strip().lower(), v.strip())
-                for k, _, v in (line.partition(":") for line in lines[1:] if line)
-            )
-            parts = urlsplit(target)
-            port = writer.get_extra_info("sockname")[1]
+            request = await read_request(reader)
             await self._route(
                 writer,
-                port=port,
-                path=parts.path,
-                query=parse_qs(parts.query),
-                authorization=headers.get("authorization"),
+                port=writer.get_extra_info("sockname")[1],
+                path=request.path,
+                query=request.query,
+                authorization=request.headers.get("authorization"),
             )
         except (ConnectionError, asyncio.IncompleteReadError):
             pass
@@ -143,11 +136,11 @@ class MastodonServer:
             body = {"domain": "mastodon.test", "configuration": {"urls": urls}}
             if not self.announce_streaming:
                 body = {"domain": "mastodon.test"}
-            await _send(writer, 200, json.dumps(body).encode())
+            await send(writer, 200, json.dumps(body).encode())
             return
         if authorization != f"Bearer {self.token}":
             record(401)
-            await _send(writer, 401, b'{"error":"This method requires an authenticated user"}')
+            await send(writer, 401, b'{"error":"This method requires an authenticated user"}')
             return
         streaming = port == self.streaming_port or not self.announce_streaming
         if path.startswith("/api/v1/streaming/") and streaming:
@@ -157,7 +150,7 @@ class MastodonServer:
             await self._timeline(writer, path=path, query=query, record=record)
         else:
             record(404)
-            await _send(writer, 404, b'{"error":"Record not found"}')
+            await send(writer, 404, b'{"error":"Record not found"}')
 
     async def _stream(self, writer: asyncio.StreamWriter) -> None:
         script = self.scripts.pop(0) if self.scripts else [HANG]
@@ -192,7 +185,7 @@ class MastodonServer:
         }
         if self._budget <= 0:
             record(429)
-            await _send(
+            await send(
                 writer,
                 429,
                 b'{"error":"Too many requests"}',
@@ -216,17 +209,4 @@ class MastodonServer:
             newest = urlencode({"min_id": page[0]["id"], "limit": limit})
             headers["Link"] = f'<{base}?{older}>; rel="next", <{base}?{newest}>; rel="prev"'
         record(200)
-        await _send(writer, 200, json.dumps(page).encode(), headers)
-
-
-async def _send(
-    writer: asyncio.StreamWriter, code: int, body: bytes, headers: dict[str, str] | None = None
-) -> None:
-    reason = {200: "OK", 401: "Unauthorized", 404: "Not Found", 429: "Too Many Requests"}[code]
-    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
-    writer.write(
-        f"HTTP/1.1 {code} {reason}\r\nContent-Type: application/json\r\n"
-        f"Content-Length: {len(body)}\r\n{extra}Connection: close\r\n\r\n".encode()
-        + body
-    )
-    await writer.drain()
+        await send(writer, 200, json.dumps(page).encode(), headers)

@@ -1,4 +1,3 @@
-import asyncio
 import json
 import time
 from datetime import timedelta
@@ -11,21 +10,9 @@ from smileback.ingest.streams.items import StreamItem
 from smileback.ingest.streams.mastodon import MastodonStream
 from smileback.ingest.streams.mastodon_api import MastodonAuthError
 from tests.support.mastodon_server import HANG, MastodonServer, Script, sse, status
+from tests.support.streams import take
 
 HOST = "127.0.0.1"
-
-
-async def take(stream: MastodonStream, count: int) -> list[StreamItem[Outcome]]:
-    items: list[StreamItem[Outcome]] = []
-
-    async def pull() -> None:
-        async for item in stream:
-            items.append(item)
-            if len(items) == count:
-                return
-
-    await asyncio.wait_for(pull(), timeout=10)
-    return items
 
 
 def stream_of(server: MastodonServer, *, name: str = "public", **kwargs: object) -> MastodonStream:

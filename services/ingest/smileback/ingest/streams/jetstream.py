@@ -1,0 +1,181 @@
+"""Bluesky Jetstream as an async iterator of mapped events, resuming where it left off.
+
+It subscribes to `wantedCollections=app.bsky.feed.post` (and `wantedDids` when given). On
+a close or an error it waits with Backoff and jitter and reconnects with `?cursor=` from
+`resume_from(position)`: v2's `cursor` as it is, else `time_us` rewound a few seconds, so
+events in flight at the drop come again (duplicates, dropped downstream by mention id)
+rather than never. websockets' pings (every 20 s, 20 s to answer) find a dead link.
+
+Compression is off: Jetstream's `compress=true` is zstd with a custom dictionary that the
+client must ship and keep in step with the server's; uncompressed is the protocol default.
+
+With a ProfileLookup, posts are read in windows (up to 25 authors wanting counts, or
+`linger_s`), so one getProfiles call serves a window; each post still goes out in order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
+from datetime import UTC, datetime
+from urllib.parse import urlencode
+
+import structlog
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketException
+from websockets.uri import parse_uri
+
+from smileback.common.backoff import Backoff
+from smileback.common.errors import ConfigError
+from smileback.ingest.sources.jetstream import (
+    POST_COLLECTION,
+    HandleChanged,
+    JetstreamOutcome,
+    Position,
+    Received,
+    map_event,
+    resume_from,
+)
+from smileback.ingest.sources.outcomes import Mapped
+from smileback.ingest.streams.items import StreamItem
+from smileback.ingest.streams.profiles import BATCH, ProfileLookup
+
+__all__ = ["MAX_HANDLES", "JetstreamStream"]
+
+log = structlog.get_logger(__name__)
+
+MAX_HANDLES = 100_000  # handles learnt from identity events, most recent kept
+# A post is under 300 graphemes; an event far past 1 MiB is not one Jetstream sends.
+_MAX_MESSAGE = 1024 * 1024
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class JetstreamStream:
+    """`async for item in JetstreamStream(...)`: posts, deletes, identity and account events."""
+
+    def __init__(
+        self,
+        *,
+        url: str,
+        wanted_dids: Sequence[str] = (),
+        position: Position | None = None,
+        profiles: ProfileLookup | None = None,
+        linger_s: float = 0.2,
+        backoff: Backoff | None = None,
+        now: Callable[[], datetime] = _utcnow,
+    ) -> None:
+        """`position`: the one persisted by an earlier run against the same `url`."""
+        try:
+            parse_uri(url)
+        except InvalidURI as exc:
+            raise ConfigError(f"not a Jetstream URL: {url!r}") from exc
+        self._url = url
+        self._wanted_dids = tuple(wanted_dids)
+        self._position = position
+        self._profiles = profiles
+        self._linger_s = linger_s if profiles is not None else 0.0
+        self._backoff = backoff or Backoff(base_s=1.0, cap_s=60.0)
+        self._now = now
+        self._handles: OrderedDict[str, str] = OrderedDict()
+
+    @property
+    def position(self) -> Position | None:
+        """The position of the newest event yielded so far: persist it, pass it back."""
+        return self._position
+
+    def subscribe_url(self) -> str:
+        """The URL of the next connection, the resume cursor included."""
+        query: list[tuple[str, str]] = [("wantedCollections", POST_COLLECTION)]
+        query += [("wantedDids", did) for did in self._wanted_dids]
+        if self._position is not None:
+            query.append(("cursor", str(resume_from(self._position).cursor)))
+        return f"{self._url}{'&' if '?' in self._url else '?'}{urlencode(query)}"
+
+    async def __aiter__(self) -> AsyncIterator[StreamItem[JetstreamOutcome]]:
+        while True:
+            try:
+                async with connect(
+                    self.subscribe_url(), max_size=_MAX_MESSAGE, compression=None
+                ) as ws:
+                    async for window in self._windows(ws):
+                        for position, item in await self._enriched(window):
+                            # The position moves as its item goes out: the caller persists
+                            # it once the item is handled, and a resume starts there.
+                            if position is not None:
+                                self._position = position
+                            yield item
+                reason = "the server closed the connection"
+            except (OSError, TimeoutError, WebSocketException) as exc:
+                reason = type(exc).__name__
+            delay = self._backoff.next()
+            log.info("reconnecting to Jetstream", reason=reason, delay_s=round(delay, 2))
+            await asyncio.sleep(delay)
+
+    async def _windows(self, ws: ClientConnection) -> AsyncIterator[list[tuple[Received, bytes]]]:
+        loop = asyncio.get_running_loop()
+        while True:
+            try:
+                window = [self._receive(await ws.recv())]
+            except ConnectionClosed:
+                return
+            self._backoff.reset()
+            deadline = loop.time() + self._linger_s
+            closed = False
+            while _wanting_counts(window) < BATCH and (left := deadline - loop.time()) > 0:
+                try:
+                    # recv is cancel-safe: a message not yet received stays queued.
+                    window.append(self._receive(await asyncio.wait_for(ws.recv(), left)))
+                except TimeoutError:
+                    break
+                except ConnectionClosed:
+                    closed = True
+                    break
+            yield window
+            if closed:
+                return
+
+    def _receive(self, message: str | bytes) -> tuple[Received, bytes]:
+        raw = message.encode() if isinstance(message, str) else message
+        received = map_event(raw, now=self._now(), handles=self._handles)
+        if isinstance(received.outcome, HandleChanged):
+            self._learn(received.outcome)
+        return received, raw
+
+    async def _enriched(
+        self, window: list[tuple[Received, bytes]]
+    ) -> list[tuple[Position | None, StreamItem[JetstreamOutcome]]]:
+        mapped = [r.outcome for r, _ in window if isinstance(r.outcome, Mapped)]
+        if self._profiles is not None and mapped:
+            mapped = await self._profiles.enrich(mapped)
+        filled = iter(mapped)
+        return [
+            (
+                received.position,
+                StreamItem(
+                    next(filled) if isinstance(received.outcome, Mapped) else received.outcome,
+                    raw=raw,
+                ),
+            )
+            for received, raw in window
+        ]
+
+    def _learn(self, change: HandleChanged) -> None:
+        if change.handle is None:
+            self._handles.pop(change.did, None)
+            return
+        self._handles[change.did] = change.handle
+        self._handles.move_to_end(change.did)
+        while len(self._handles) > MAX_HANDLES:
+            self._handles.popitem(last=False)
+
+
+def _wanting_counts(window: list[tuple[Received, bytes]]) -> int:
+    return sum(
+        1
+        for received, _ in window
+        if isinstance(received.outcome, Mapped) and not received.outcome.author_counts_known
+    )

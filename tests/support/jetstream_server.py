@@ -1,0 +1,125 @@
+"""A local Jetstream: a WebSocket `/subscribe` that replays an event log as Jetstream does.
+
+It honours `wantedCollections` and `wantedDids`, and resumes from the `cursor` query
+parameter as the real server reads it: below 10^15 a v2 sequence number (replay from the
+event with that `cursor`, inclusive), above it a `time_us` (replay from that time). Each
+connection records the query it came with. `drop_after[n]`: connection n closes after that
+many events (a disconnect); past the list, a connection sends the rest and stays open.
+Messages in `garbage` are sent as they are, before the log, on the first connection.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from websockets.asyncio.server import Server, ServerConnection, serve
+
+from tests.support.infra import free_ports
+
+__all__ = ["SEQUENCE_BELOW", "JetstreamServer", "commit", "post"]
+
+SEQUENCE_BELOW = 10**15  # a cursor below this is a sequence number, above it a time_us
+
+
+def post(
+    did: str, rkey: str, text: str, *, time_us: int, cursor: int | None = None
+) -> dict[str, Any]:
+    """A commit create of a post, as Jetstream sends it."""
+    record = {
+        "$type": "app.bsky.feed.post",
+        "text": text,
+        "langs": ["en"],
+        "createdAt": "2026-03-14T09:12:33.901Z",
+    }
+    return commit(did, rkey, "create", record=record, time_us=time_us, cursor=cursor)
+
+
+def commit(
+    did: str,
+    rkey: str,
+    operation: str,
+    *,
+    time_us: int,
+    record: dict[str, Any] | None = None,
+    cursor: int | None = None,
+    collection: str = "app.bsky.feed.post",
+) -> dict[str, Any]:
+    """A commit event (create, update, delete)."""
+    body: dict[str, Any] = {
+        "rev": "3l3qo2vutsw2b",
+        "operation": operation,
+        "collection": collection,
+        "rkey": rkey,
+    }
+    if record is not None:
+        body |= {
+            "record": record,
+            "cid": "bafyreidwaivazkwu67xztlmuobx35hs2lnfh3kolmgfmucldvhd3sgzcqi",
+        }
+    event: dict[str, Any] = {"did": did, "time_us": time_us, "kind": "commit", "commit": body}
+    if cursor is not None:
+        event["cursor"] = cursor
+    return event
+
+
+@dataclass
+class JetstreamServer:
+    log: list[dict[str, Any]] = field(default_factory=list)
+    drop_after: list[int] = field(default_factory=list)
+    garbage: list[str] = field(default_factory=list)
+    queries: list[dict[str, list[str]]] = field(default_factory=list)
+
+    async def __aenter__(self) -> JetstreamServer:
+        (self.port,) = free_ports(count=1)
+        self._server: Server = await serve(self._serve, "127.0.0.1", self.port)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self._server.close()
+        await self._server.wait_closed()
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/subscribe"
+
+    async def _serve(self, ws: ServerConnection) -> None:
+        assert ws.request is not None
+        target = urlsplit(ws.request.path)
+        if target.path != "/subscribe":
+            await ws.close(code=1008, reason="not found")
+            return
+        query = parse_qs(target.query)
+        connection = len(self.queries)
+        self.queries.append(query)
+        if connection == 0:
+            for message in self.garbage:
+                await ws.send(message)
+        events = [e for e in self._replay(query.get("cursor")) if _wanted(e, query)]
+        limit = self.drop_after[connection] if connection < len(self.drop_after) else None
+        for sent, event in enumerate(events):
+            if limit is not None and sent == limit:
+                await ws.close()  # a clean close mid-log: the client must resume
+                return
+            await ws.send(json.dumps(event))
+        await ws.wait_closed()
+
+    def _replay(self, cursor: list[str] | None) -> list[dict[str, Any]]:
+        if not cursor:
+            return self.log
+        position = int(cursor[0])
+        if position < SEQUENCE_BELOW:
+            return [e for e in self.log if e.get("cursor", -1) >= position]
+        return [e for e in self.log if e["time_us"] >= position]
+
+
+def _wanted(event: dict[str, Any], query: dict[str, list[str]]) -> bool:
+    dids = query.get("wantedDids")
+    if dids and event["did"] not in dids:
+        return False
+    collections = query.get("wantedCollections")
+    if event["kind"] == "commit" and collections:
+        return bool(event["commit"]["collection"] in collections)
+    return True
