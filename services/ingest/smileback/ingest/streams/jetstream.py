@@ -17,8 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Callable, Sequence
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Sequence
 from urllib.parse import urlencode
 
 import structlog
@@ -27,6 +26,7 @@ from websockets.exceptions import ConnectionClosed, InvalidURI, WebSocketExcepti
 from websockets.uri import parse_uri
 
 from smileback.common.backoff import Backoff
+from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import ConfigError
 from smileback.ingest.sources.jetstream import (
     POST_COLLECTION,
@@ -50,10 +50,6 @@ MAX_HANDLES = 100_000  # handles learnt from identity events, most recent kept
 _MAX_MESSAGE = 1024 * 1024
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class JetstreamStream:
     """`async for item in JetstreamStream(...)`: posts, deletes, identity and account events."""
 
@@ -66,7 +62,7 @@ class JetstreamStream:
         profiles: ProfileLookup | None = None,
         linger_s: float = 0.2,
         backoff: Backoff | None = None,
-        now: Callable[[], datetime] = _utcnow,
+        now: Clock = utc_now,
     ) -> None:
         """`position`: the one persisted by an earlier run against the same `url`."""
         try:

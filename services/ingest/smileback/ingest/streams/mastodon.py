@@ -16,13 +16,14 @@ retried: the token is wrong, and MastodonAuthError says which token is needed.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
-from datetime import UTC, datetime, timedelta
+from collections.abc import AsyncIterator
+from datetime import timedelta
 
 import httpx
 import structlog
 
 from smileback.common.backoff import Backoff
+from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import ConfigError
 from smileback.ingest.sources.mastodon import STATUS_EVENTS, instance_host, map_event, map_status
 from smileback.ingest.sources.outcomes import Outcome, Rejected
@@ -45,10 +46,6 @@ log = structlog.get_logger(__name__)
 _CONNECT_S = 10.0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
 class MastodonStream:
     """`async for item in MastodonStream(...)`: every status, edit and delete of `stream`."""
 
@@ -61,7 +58,7 @@ class MastodonStream:
         since_id: str | None = None,
         dead_after: timedelta = DEAD_AFTER,
         backoff: Backoff | None = None,
-        now: Callable[[], datetime] = _utcnow,
+        now: Clock = utc_now,
         sleep: Sleep = asyncio.sleep,
     ) -> None:
         """`since_id`: the position persisted by an earlier run; the gap since is backfilled."""

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import structlog
 
+from smileback.common.clock import Clock
 from smileback.common.errors import ConfigError
 
 __all__ = [
@@ -124,7 +125,7 @@ async def backfill(
     instance: str,
     spec: StreamSpec,
     since_id: str,
-    now: Callable[[], datetime],
+    now: Clock,
     sleep: Sleep,
     max_pages: int = MAX_BACKFILL_PAGES,
 ) -> list[tuple[dict[str, object], bytes]]:
@@ -154,7 +155,7 @@ async def _get_within_limits(
     *,
     url: str,
     params: dict[str, str],
-    now: Callable[[], datetime],
+    now: Clock,
     sleep: Sleep,
 ) -> httpx.Response:
     while True:
