@@ -74,6 +74,7 @@ class MastodonServer:
     scripts: list[Script] = field(default_factory=list)
     timeline: list[dict[str, object]] = field(default_factory=list)
     announce_streaming: bool = True
+    stream_failures: int = 0  # stream connections answered 503 before one is served
     page_size: int = 40  # the most a timeline page holds, whatever `limit` asks
     rate_limit: int = 300  # requests per window
     rate_window: timedelta = timedelta(minutes=5)
@@ -143,7 +144,11 @@ class MastodonServer:
             await send(writer, 401, b'{"error":"This method requires an authenticated user"}')
             return
         streaming = port == self.streaming_port or not self.announce_streaming
-        if path.startswith("/api/v1/streaming/") and streaming:
+        if path.startswith("/api/v1/streaming/") and streaming and self.stream_failures:
+            self.stream_failures -= 1
+            record(503)
+            await send(writer, 503, b'{"error":"Service Unavailable"}')
+        elif path.startswith("/api/v1/streaming/") and streaming:
             record(200)
             await self._stream(writer)
         elif path.startswith("/api/v1/timelines/") and port == self.api_port:

@@ -160,3 +160,30 @@ async def test_a_rejected_backfill_status_keeps_its_bytes() -> None:
 
     assert isinstance(item.outcome, Rejected)
     assert json.loads(item.raw)["account"] == "nobody"
+
+
+async def test_a_deep_reply_keys_by_the_root_of_the_thread_seen() -> None:
+    root = status(1001, "acme coffee, cold again")
+    reply = status(1002, "same here") | {"in_reply_to_id": "1001"}
+    deeper = status(1003, "and here") | {"in_reply_to_id": "1002"}
+    script: Script = [sse("update", root), sse("update", reply), sse("update", deeper), HANG]
+    async with MastodonServer(scripts=[script]) as server:
+        items = await take(stream_of(server), 3)
+
+    threads = [i.outcome.mention.thread for i in items if isinstance(i.outcome, Mapped)]
+    first = f"mastodon:{HOST}:1001"
+    assert [(t.root_id, t.parent_id) for t in threads] == [
+        (None, None),
+        (first, first),
+        (first, f"mastodon:{HOST}:1002"),
+    ]
+
+
+async def test_a_failing_streaming_server_is_retried() -> None:
+    script: Script = [sse("update", status(1001, "at last")), HANG]
+    async with MastodonServer(scripts=[script], stream_failures=2) as server:
+        items = await take(stream_of(server), 1)
+        answered = [r.status for r in server.served("/api/v1/streaming/public")]
+
+    assert ids(items) == ["1001"]
+    assert answered == [503, 503, 200]

@@ -16,6 +16,7 @@ retried: the token is wrong, and MastodonAuthError says which token is needed.
 from __future__ import annotations
 
 import asyncio
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from datetime import timedelta
 
@@ -25,8 +26,9 @@ import structlog
 from smileback.common.backoff import Backoff
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import ConfigError
+from smileback.common.events import Mention
 from smileback.ingest.sources.mastodon import STATUS_EVENTS, instance_host, map_event, map_status
-from smileback.ingest.sources.outcomes import Outcome, Rejected
+from smileback.ingest.sources.outcomes import Mapped, Outcome, Rejected
 from smileback.ingest.sources.payload import Fields, PayloadError, decode_json_object
 from smileback.ingest.sources.sse import DEAD_AFTER, SseEvent, SseOversized, SseParser
 from smileback.ingest.streams.items import StreamItem
@@ -39,10 +41,11 @@ from smileback.ingest.streams.mastodon_api import (
     streaming_base,
 )
 
-__all__ = ["MastodonStream"]
+__all__ = ["MAX_ROOTS", "MastodonStream"]
 
 log = structlog.get_logger(__name__)
 
+MAX_ROOTS = 100_000  # thread roots of the statuses seen last, for their replies
 _CONNECT_S = 10.0
 
 
@@ -67,6 +70,7 @@ class MastodonStream:
         self._spec = parse_stream(stream)
         self._token = token
         self._position = since_id
+        self._roots: OrderedDict[str, str] = OrderedDict()
         self._dead_after = dead_after
         self._backoff = backoff or Backoff(base_s=1.0, cap_s=60.0)
         self._now = now
@@ -142,7 +146,9 @@ class MastodonStream:
         return self._status(status, raw=event.data, live=event.event == "update")
 
     def _status(self, status: Fields, *, raw: bytes, live: bool) -> StreamItem[Outcome]:
-        outcome = map_status(status, host=self._host, now=self._now())
+        outcome = map_status(status, host=self._host, now=self._now(), roots=self._roots)
+        if isinstance(outcome, Mapped) and not outcome.mention.deleted:
+            self._remember_root(outcome.mention)
         # The position is the status's own id (a boost's, not the boosted one's): that is
         # what the timelines page by.
         try:
@@ -152,6 +158,14 @@ class MastodonStream:
         if live and own_id is not None and _after(own_id, self._position):
             self._position = own_id
         return StreamItem(outcome, raw=raw)
+
+    def _remember_root(self, mention: Mention) -> None:
+        # A reply's root is its parent's root when the parent was seen: a deep reply then
+        # keys by the conversation's first post, not by its parent.
+        self._roots[mention.id] = mention.thread.root_id or mention.id
+        self._roots.move_to_end(mention.id)
+        while len(self._roots) > MAX_ROOTS:
+            self._roots.popitem(last=False)
 
 
 def _check(response: httpx.Response, *, url: str) -> None:
