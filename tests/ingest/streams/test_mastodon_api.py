@@ -1,7 +1,12 @@
+import asyncio
+import json
+
+import httpx
 import pytest
 
 from smileback.common.errors import ConfigError
-from smileback.ingest.streams.mastodon_api import parse_stream
+from smileback.ingest.streams.mastodon_api import parse_stream, streaming_base
+from tests.support.local_http import read_request, send
 
 
 @pytest.mark.parametrize(
@@ -42,3 +47,36 @@ def test_each_stream_has_its_streaming_path_and_its_timeline(
 def test_an_unknown_stream_is_a_config_error(name: str) -> None:
     with pytest.raises(ConfigError, match="unknown Mastodon stream"):
         parse_stream(name)
+
+
+@pytest.mark.parametrize(
+    ("announced", "base"),
+    [
+        ("wss://streaming.mastodon.test", "https://streaming.mastodon.test"),
+        ("ws://streaming.mastodon.test:4000/", "http://streaming.mastodon.test:4000"),
+        ("https://streaming.mastodon.test", "https://streaming.mastodon.test"),
+        ("ftp://streaming.mastodon.test", "INSTANCE"),
+        (None, "INSTANCE"),
+        (42, "INSTANCE"),
+    ],
+)
+async def test_the_streaming_base_is_the_announced_url_over_http(
+    announced: object, base: str
+) -> None:
+    body = json.dumps({"configuration": {"urls": {"streaming": announced}}}).encode()
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await send(writer, 200, body)
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    instance = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    try:
+        async with httpx.AsyncClient() as client:
+            found = await streaming_base(client, instance=instance)
+    finally:
+        server.close()
+        await server.wait_closed()
+
+    assert found == (instance if base == "INSTANCE" else base)

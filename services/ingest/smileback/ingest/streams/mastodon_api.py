@@ -114,9 +114,12 @@ async def streaming_base(client: httpx.AsyncClient, *, instance: str) -> str:
     except (httpx.HTTPError, json.JSONDecodeError, KeyError, TypeError) as exc:
         log.info("no streaming URL announced; using the instance", reason=type(exc).__name__)
         return instance
-    if not isinstance(streaming, str) or not streaming.startswith(("wss://", "ws://", "http")):
+    scheme, _, rest = streaming.partition("://") if isinstance(streaming, str) else ("", "", "")
+    # The streaming API is plain HTTP (SSE) at the WebSocket server's address.
+    http = {"wss": "https", "ws": "http", "https": "https", "http": "http"}.get(scheme)
+    if http is None or not rest:
         return instance
-    return "http" + streaming.removeprefix("ws").rstrip("/")
+    return f"{http}://{rest.rstrip('/')}"
 
 
 async def backfill(
