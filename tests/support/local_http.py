@@ -4,10 +4,12 @@ Every answer closes its connection, so a handler serves one request."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-__all__ = ["HttpRequest", "read_request", "send"]
+__all__ = ["Answer", "HttpRequest", "answering", "read_request", "send"]
 
 _REASONS = {
     200: "OK",
@@ -48,3 +50,23 @@ async def send(
         + body
     )
     await writer.drain()
+
+
+Answer = tuple[int, bytes, dict[str, str]]
+
+
+@contextlib.asynccontextmanager
+async def answering(answers: list[Answer]) -> AsyncIterator[str]:
+    """A server at the URL yielded that answers each request with the next of `answers`."""
+
+    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await read_request(reader)
+        await send(writer, *answers.pop(0))
+        writer.close()
+
+    server = await asyncio.start_server(answer, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+    finally:
+        server.close()
+        await server.wait_closed()

@@ -1,12 +1,13 @@
-import asyncio
 import json
+from datetime import UTC, datetime, timedelta
 
 import httpx
 import pytest
 
 from smileback.common.errors import ConfigError
-from smileback.ingest.streams.mastodon_api import parse_stream, streaming_base
-from tests.support.local_http import read_request, send
+from smileback.ingest.streams.mastodon_api import backfill, parse_stream, streaming_base
+from tests.support.local_http import Answer, answering
+from tests.support.mastodon_server import status
 
 
 @pytest.mark.parametrize(
@@ -65,18 +66,49 @@ async def test_the_streaming_base_is_the_announced_url_over_http(
 ) -> None:
     body = json.dumps({"configuration": {"urls": {"streaming": announced}}}).encode()
 
-    async def answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        await read_request(reader)
-        await send(writer, 200, body)
-        writer.close()
-
-    server = await asyncio.start_server(answer, "127.0.0.1", 0)
-    instance = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-    try:
-        async with httpx.AsyncClient() as client:
-            found = await streaming_base(client, instance=instance)
-    finally:
-        server.close()
-        await server.wait_closed()
+    async with answering([(200, body, {})]) as instance, httpx.AsyncClient() as client:
+        found = await streaming_base(client, instance=instance)
 
     assert found == (instance if base == "INSTANCE" else base)
+
+
+async def test_a_refused_page_is_asked_again_after_the_reset() -> None:
+    now = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
+    answers: list[Answer] = [
+        (
+            429,
+            b'{"error":"Too many requests"}',
+            {
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": (now + timedelta(seconds=30)).isoformat(),
+            },
+        ),
+        (
+            429,
+            b'{"error":"Too many requests"}',
+            {"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": now.isoformat()},
+        ),
+        (
+            200,
+            json.dumps([status(1002, "b"), status(1001, "a")]).encode(),
+            {"X-RateLimit-Remaining": "299"},
+        ),
+    ]
+
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    async with answering(answers) as instance, httpx.AsyncClient() as client:
+        gap = await backfill(
+            client,
+            instance=instance,
+            spec=parse_stream("public"),
+            since_id="1000",
+            now=lambda: now,
+            sleep=sleep,
+        )
+
+    assert [s["id"] for s, _ in gap] == ["1001", "1002"]
+    assert waits == [30.0, 1.0]

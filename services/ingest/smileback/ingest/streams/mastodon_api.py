@@ -185,7 +185,8 @@ def _older(response: httpx.Response, *, query: dict[str, str]) -> dict[str, str]
 
 def _rate_wait(response: httpx.Response, *, now: datetime) -> float:
     remaining = response.headers.get("X-RateLimit-Remaining")
-    if response.status_code != 429 and (remaining is None or remaining.strip() not in ("0",)):
+    refused = response.status_code == 429
+    if not refused and (remaining is None or remaining.strip() != "0"):
         return 0.0
     reset = response.headers.get("X-RateLimit-Reset")
     try:
@@ -194,7 +195,10 @@ def _rate_wait(response: httpx.Response, *, now: datetime) -> float:
         until = None
     if until is None or until.tzinfo is None:
         return 1.0  # exhausted without a readable reset: a short pause, then ask again
-    return min(max((until - now).total_seconds(), 0.0), MAX_RATE_WAIT_S)
+    # A refusal whose reset has passed by our clock (the clocks differ) still waits a
+    # moment: asking again at once would only be refused again.
+    floor = 1.0 if refused else 0.0
+    return min(max((until - now).total_seconds(), floor), MAX_RATE_WAIT_S)
 
 
 def _statuses(response: httpx.Response) -> list[tuple[dict[str, object], bytes]]:
