@@ -14,7 +14,9 @@ __all__ = ["IngestSettings"]
 class IngestSettings(CommonSettings, BrandSettings):
     """Kafka, the topics, the brands whose mentions are kept, and how they are produced."""
 
-    ingest_compression: Literal["lz4", "gzip", "none"] = Field(
-        default="lz4",
-        description="compression of the batches produced to Kafka; lz4 costs the least CPU",
+    # gzip, not lz4 or zstd: the scorer's aiokafka reads those only with extra native
+    # libraries (cramjam), and a codec a consumer cannot read crashes its fetcher.
+    ingest_compression: Literal["gzip", "none"] = Field(
+        default="gzip",
+        description="compression of the batches produced to Kafka (every consumer reads gzip)",
     )
