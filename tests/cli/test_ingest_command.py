@@ -83,3 +83,18 @@ def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, args, message) -> N
 def test_ingest_without_a_source_lists_the_sources(tmp_path: Path) -> None:
     done = _ingest(cwd=tmp_path)
     assert "replay" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        (None, "smileback: SMILEBACK_INGEST_WEBHOOK_SECRET: required by `ingest webhook`"),
+        ("whsec_bm90IGJhc2U2NA", "smileback: SMILEBACK_INGEST_WEBHOOK_SECRET: must be whsec_"),
+    ],
+)
+def test_the_webhook_needs_a_valid_secret_and_never_repeats_it(tmp_path: Path, secret, message):
+    env = {} if secret is None else {"SMILEBACK_INGEST_WEBHOOK_SECRET": secret}
+    done = _ingest("webhook", "-o", "-", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    assert done.stderr.startswith(message)
+    assert secret is None or secret.removeprefix("whsec_") not in done.stderr

@@ -15,7 +15,7 @@ import typer
 from smileback.common.errors import ConfigError
 from smileback.common.settings import load_settings
 
-__all__ = ["ingest_app", "ingest_replay"]
+__all__ = ["ingest_app", "ingest_replay", "ingest_webhook"]
 
 ingest_app = typer.Typer(
     help="Ingest sources: each normalises and brand-matches mentions into Kafka, or with "
@@ -71,3 +71,28 @@ def ingest_replay(
     report = run_replay(settings=settings, options=options, output=output)
     # With -o -, stdout carries the mentions; the report goes beside the logs.
     typer.echo(report.to_json(), err=output is not None and str(output) == "-")
+
+
+@ingest_app.command("webhook")
+def ingest_webhook(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Listen address [default: $SMILEBACK_INGEST_WEBHOOK_HOST, 127.0.0.1]."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Port [default: $SMILEBACK_INGEST_WEBHOOK_PORT, 8090]."
+        ),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+) -> None:
+    """Serve POST /v1/ingest: Standard Webhooks signed mentions, 202 once Kafka has them."""
+    from smileback.ingest.settings import IngestSettings
+
+    settings = load_settings(IngestSettings)
+    overrides = {"ingest_webhook_host": host, "ingest_webhook_port": port}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    from smileback.ingest.webhook.server import run_webhook
+
+    run_webhook(settings=settings, output=output)

@@ -34,8 +34,8 @@ class Sink(ABC):
         """Record one input record that is not a mention, and why."""
 
     @abstractmethod
-    def flush(self) -> None:
-        """Block until everything queued is durable."""
+    def flush(self, timeout_s: float | None = None) -> None:
+        """Block until everything queued is durable; BusError if that takes over `timeout_s`."""
 
 
 class BusSink(Sink):
@@ -61,8 +61,8 @@ class BusSink(Sink):
             source_id=source_id,
         )
 
-    def flush(self) -> None:
-        self._bus.flush()
+    def flush(self, timeout_s: float | None = None) -> None:
+        self._bus.flush(timeout_s)
 
 
 class FileSink(Sink):
@@ -78,6 +78,6 @@ class FileSink(Sink):
     def reject(self, *, raw: bytes, error: str, source_id: str | None, number: int) -> None:
         self._err.write(f"record {number}: {error}\n")
 
-    def flush(self) -> None:
+    def flush(self, timeout_s: float | None = None) -> None:
         self._out.flush()
         self._err.flush()
