@@ -1,5 +1,5 @@
 # One image for every Smileback service; the command picks the service:
-#   docker run IMAGE scorer | alerts | api | ingest --input /data/mentions.jsonl
+#   docker run IMAGE scorer | alerts | api | ingest replay --input /data/mentions.jsonl
 # Build from the repository root: docker build -t smileback:0.1.0 .
 
 # Stage 1: turn uv.lock into a hashed requirements file, so the image gets the locked versions.

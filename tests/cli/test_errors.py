@@ -67,7 +67,7 @@ def test_an_invalid_secret_is_named_but_never_shown(tmp_path: Path) -> None:
 
 def test_a_missing_input_file_is_named(tmp_path: Path) -> None:
     missing = tmp_path / "nope.jsonl"
-    done, elapsed = _run("ingest", "--input", str(missing), env={}, cwd=tmp_path)
+    done, elapsed = _run("ingest", "replay", "--input", str(missing), env={}, cwd=tmp_path)
     line = _one_line_exit_2(done, elapsed)
     assert line.startswith(f"smileback: cannot read input {missing}: No such file")
 
@@ -84,7 +84,12 @@ def test_ingest_fails_fast_when_no_broker_answers(tmp_path: Path) -> None:
     source.write_text('{"id": "t:1", "text": "hello @acme"}\n')
     bootstrap = f"127.0.0.1:{_closed_port()}"
     done, elapsed = _run(
-        "ingest", "--input", str(source), env={"SMILEBACK_KAFKA_BOOTSTRAP": bootstrap}, cwd=tmp_path
+        "ingest",
+        "replay",
+        "--input",
+        str(source),
+        env={"SMILEBACK_KAFKA_BOOTSTRAP": bootstrap},
+        cwd=tmp_path,
     )
     line = _one_line_exit_2(done, elapsed)
     assert f"cannot reach Kafka at {bootstrap}" in line

@@ -1,3 +1,4 @@
+import io
 import json
 from datetime import UTC, datetime
 
@@ -7,8 +8,10 @@ from smileback.common.bus import InMemoryBus
 from smileback.common.events import DlqRecord, Mention, decode
 from smileback.common.topics import Topics
 from smileback.ingest.dedupe import SeenIds
+from smileback.ingest.mapping import FieldMap
 from smileback.ingest.replay import IngestReport, replay
 from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.sinks import BusSink, FileSink
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 TOPICS = Topics()
@@ -24,15 +27,15 @@ def reply(mention_id: str, *, root: str, parent: str | None = None) -> bytes:
     return line(mention_id, "@acmecoffee same here", thread=thread)
 
 
-def run(lines, *, brands=None, pace=None, seen=None):
+def run(lines, *, brands=None, pace=None, seen=None, mapping=None):
     bus = InMemoryBus(TOPICS.all())
     report = replay(
         lines=lines,
-        bus=bus,
-        topics=TOPICS,
+        sink=BusSink(bus=bus, topics=TOPICS, clock=lambda: NOW),
         matcher=BrandMatcher.from_terms(brands if brands is not None else ACME),
         seen=SeenIds() if seen is None else seen,
         clock=lambda: NOW,
+        mapping=mapping,
         pace=pace,
     )
     return report, bus
@@ -164,8 +167,7 @@ def test_pace_sees_each_published_mention_before_it_is_published():
     bus_holder.append(bus)
     replay(
         lines=[line("m1"), line("m1"), line("x", "off topic"), b"{", line("m2")],
-        bus=bus,
-        topics=TOPICS,
+        sink=BusSink(bus=bus, topics=TOPICS, clock=lambda: NOW),
         matcher=BrandMatcher.from_terms(ACME),
         seen=SeenIds(),
         clock=lambda: NOW,
@@ -194,3 +196,33 @@ def test_report_as_json():
         "unmatched": 1,
         "dlq": 1,
     }
+
+
+def test_a_mapping_renames_fields_before_the_mention_is_parsed():
+    raw = json.dumps({"post_id": "p1", "body": "hi @acmecoffee", "user": "ann", "extra": 1})
+    mapping = FieldMap.parse("id=post_id,text=body,author.handle=user")
+    report, bus = run([raw.encode(), b'{"post_id": "p2"}'], mapping=mapping)
+    assert (report.published, report.dlq) == (1, 1)
+    (mention,) = published(bus)
+    assert (mention.id, mention.text, mention.author.handle) == ("p1", "hi @acmecoffee", "ann")
+    dead = decode(DlqRecord, bus.records(TOPICS.dlq)[0].value)
+    assert dead.raw == b'{"post_id": "p2"}'  # the input as it was, not as mapped
+    assert "text: Field required" in dead.error
+
+
+def test_a_file_sink_writes_mention_lines_and_names_each_rejected_record():
+    out, err = io.BytesIO(), io.StringIO()
+    sink = FileSink(out=out, err=err)
+    report = replay(
+        lines=[line("m1"), b"{", line("x", "off topic"), line("m2")],
+        sink=sink,
+        matcher=BrandMatcher.from_terms(ACME),
+        seen=SeenIds(),
+        clock=lambda: NOW,
+    )
+    sink.flush()
+    assert report == IngestReport(read=4, published=2, duplicates=0, unmatched=1, dlq=1)
+    mentions = [decode(Mention, raw) for raw in out.getvalue().splitlines()]
+    assert [(m.id, m.brand) for m in mentions] == [("m1", "acme"), ("m2", "acme")]
+    assert err.getvalue().startswith("record 2: ")
+    assert "Invalid JSON" in err.getvalue()

@@ -23,8 +23,11 @@ from tests.support.infra import ensure_topics
 
 _RUN = (
     "import sys; from pathlib import Path; from smileback.ingest.settings import IngestSettings; "
-    "from smileback.ingest.runner import run; "
-    "print(run(settings=IngestSettings(), input_path=Path(sys.argv[1])).to_json())"
+    "from smileback.ingest.mapping import FieldMap; "
+    "from smileback.ingest.runner import ReplayOptions, run_replay; "
+    "m = FieldMap.parse(sys.argv[2]) if len(sys.argv) > 2 else None; "
+    "options = ReplayOptions(Path(sys.argv[1]), mapping=m); "
+    "print(run_replay(settings=IngestSettings(), options=options, output=None).to_json())"
 )
 
 
@@ -35,7 +38,14 @@ def topics(kafka_bootstrap: str) -> Topics:
     return Topics(prefix=prefix)
 
 
-def _ingest(*, bootstrap: str, topics: Topics, source: str, stdin: bytes | None = None) -> dict:
+def _ingest(
+    *,
+    bootstrap: str,
+    topics: Topics,
+    source: str,
+    stdin: bytes | None = None,
+    mapping: str | None = None,
+) -> dict:
     env = {
         **os.environ,
         "SMILEBACK_KAFKA_BOOTSTRAP": bootstrap,
@@ -43,7 +53,7 @@ def _ingest(*, bootstrap: str, topics: Topics, source: str, stdin: bytes | None 
         "SMILEBACK_BRANDS": json.dumps({b: list(t) for b, t in BRAND_TERMS.items()}),
     }
     proc = subprocess.run(
-        [sys.executable, "-c", _RUN, source],
+        [sys.executable, "-c", _RUN, source, *([mapping] if mapping else [])],
         env=env,
         input=stdin,
         capture_output=True,
@@ -143,6 +153,25 @@ def test_stdin_keeps_invalid_bytes_exactly_in_the_dlq(kafka_bootstrap, topics):
     dead = [decode(DlqRecord, r.value) for r in records if r.topic == topics.dlq]
     assert [d.raw for d in dead] == [invalid]
     assert "invalid UTF-8" in dead[0].error
+
+
+def test_a_mapped_csv_reaches_the_topic_compressed(kafka_bootstrap, topics, tmp_path):
+    path = tmp_path / "posts.csv"
+    path.write_text(
+        "post,body,root\nc-1,Acme Coffee is cold,\nc-2,@acmecoffee same here,c-1\nc-3,off topic,\n"
+    )
+    report = _ingest(
+        bootstrap=kafka_bootstrap,
+        topics=topics,
+        source=str(path),
+        mapping="id=post,text=body,thread.root_id=root",
+    )
+    assert report == {"read": 3, "published": 2, "duplicates": 0, "unmatched": 1, "dlq": 0}
+    records = _read(bootstrap=kafka_bootstrap, topics=topics, expect=2)
+    assert sorted((r.key, decode(Mention, r.value).id) for r in records) == [
+        (b"c-1", "c-1"),
+        (b"c-1", "c-2"),
+    ]
 
 
 def _ok(line: bytes) -> bool:

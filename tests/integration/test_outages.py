@@ -132,7 +132,9 @@ class Pipeline:
         path = self.logs / f"{mention_id}.jsonl"
         path.write_text(json.dumps(complaint) + "\n")
         ingest = ServiceProcess(
-            args=["ingest", "--input", str(path)], env=self.env, log_path=self.logs / "ingest.log"
+            args=["ingest", "replay", "--input", str(path)],
+            env=self.env,
+            log_path=self.logs / "ingest.log",
         )
         with ingest:
             assert ingest.proc is not None

@@ -119,7 +119,9 @@ def test_thousand_mentions_stored_once_and_one_page(kafka_bootstrap, database, w
         for service in services:
             service.__enter__()
         ingest = ServiceProcess(
-            args=["ingest", "--input", str(scenario)], env=env, log_path=tmp_path / "ingest.log"
+            args=["ingest", "replay", "--input", str(scenario)],
+            env=env,
+            log_path=tmp_path / "ingest.log",
         )
         with ingest:
             assert ingest.proc is not None

@@ -2,7 +2,7 @@
 
 A `Cluster` runs `smileback scorer`, `alerts` and `api` as OS processes with their own topic
 prefix, consumer groups and database, a signed-webhook receiver that can go down, and a
-`Feeder` that replays a `Feed` through `smileback ingest` chunk by chunk. A test starts the
+`Feeder` that replays a `Feed` through `smileback ingest replay` chunk by chunk. A test starts the
 feed, waits until the pipeline is part-way through it, injects its fault, waits for
 quiescence and calls `check()`, which verifies after every scenario:
 
@@ -168,7 +168,7 @@ class IngestRun:
 
 
 class Feeder:
-    """Replays a feed through `smileback ingest`, one process per chunk, in a thread.
+    """Replays a feed through `smileback ingest replay`, one process per chunk, in a thread.
 
     `pause()` waits for the running chunk to finish and holds the next one back (the broker
     restart needs that: ingest is a one-shot client, not a service under test)."""
@@ -447,12 +447,12 @@ class Cluster:
     # ------------------------------------------------------------ ingest
 
     def ingest(self, lines: list[bytes], *, chunk: int) -> IngestRun:
-        """Run `smileback ingest` over `lines`; returns its exit code and report."""
+        """Run `smileback ingest replay` over `lines`; returns its exit code and report."""
         path = self.work_dir / f"feed.{chunk:03d}.jsonl"
         path.write_bytes(b"".join(line + b"\n" for line in lines))
         log_path = self.work_dir / f"ingest.{chunk:03d}.log"
         process = ServiceProcess(
-            args=["ingest", "--input", str(path)], env=self.env(), log_path=log_path
+            args=["ingest", "replay", "--input", str(path)], env=self.env(), log_path=log_path
         )
         with process:
             assert process.proc is not None

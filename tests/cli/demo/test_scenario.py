@@ -24,6 +24,7 @@ from smileback.ingest.dedupe import SeenIds
 from smileback.ingest.normalise import parse_mention
 from smileback.ingest.replay import replay
 from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.sinks import BusSink
 
 START = datetime(2026, 5, 2, 7, 30, tzinfo=UTC)
 MACRO = 100_000
@@ -203,8 +204,7 @@ def test_the_scenario_replays_into_one_partition_per_thread(lines):
     bus = InMemoryBus(topics.all())
     report = replay(
         lines=lines,
-        bus=bus,
-        topics=topics,
+        sink=BusSink(bus=bus, topics=topics, clock=lambda: START),
         matcher=BrandMatcher.from_terms(BRAND_TERMS),
         seen=SeenIds(),
         clock=lambda: START,

@@ -29,9 +29,17 @@ class KafkaBus(Bus):
     """
 
     def __init__(
-        self, bootstrap: str, *, client_id: str = "smileback", bootstrap_timeout_s: float = 30.0
+        self,
+        bootstrap: str,
+        *,
+        client_id: str = "smileback",
+        bootstrap_timeout_s: float = 30.0,
+        compression: str | None = None,
     ) -> None:
-        """Connect the producer; BusError when no broker answers within `bootstrap_timeout_s`."""
+        """Connect the producer; BusError when no broker answers within `bootstrap_timeout_s`.
+
+        `compression` is kafka-python's `compression_type` (gzip, lz4, ...; None: none).
+        """
         self._bootstrap = bootstrap
         self._client_id = client_id
         try:
@@ -43,6 +51,7 @@ class KafkaBus(Bus):
                 batch_size=64 * 1024,
                 max_in_flight_requests_per_connection=1,  # keeps per-key order across retries
                 bootstrap_timeout_ms=int(bootstrap_timeout_s * 1000),
+                compression_type=compression,
             )
         except KafkaError as exc:
             raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc

@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from smileback.cli.boundary import Boundary
+from smileback.cli.ingest import ingest_app
 from smileback.common.errors import ConfigError
 from smileback.common.settings import DatabaseSettings, load_settings
 
@@ -25,7 +26,6 @@ __all__ = [
     "app",
     "demo",
     "evaluate",
-    "ingest",
     "keys_create",
     "keys_list",
     "keys_revoke",
@@ -88,20 +88,7 @@ def demo(
     run_demo(once=once, port=port, speed=speed)
 
 
-@app.command()
-def ingest(
-    input_path: Annotated[
-        Path, typer.Option("--input", "-i", help="JSONL file of mentions, '-' for stdin.")
-    ],
-) -> None:
-    """Replay a JSONL file of mentions into Kafka."""
-    from smileback.ingest.settings import IngestSettings
-
-    settings = load_settings(IngestSettings)
-    from smileback.ingest.runner import run
-
-    report = run(settings=settings, input_path=input_path)
-    typer.echo(report.to_json())
+app.add_typer(ingest_app, name="ingest")
 
 
 @app.command()

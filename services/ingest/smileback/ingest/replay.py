@@ -1,4 +1,4 @@
-"""Replay JSON lines of mentions onto the raw topic: parse, match, de-duplicate, publish."""
+"""Replay records of mentions into a sink: parse, map, match, de-duplicate, write."""
 
 from __future__ import annotations
 
@@ -7,27 +7,24 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 
-from smileback.common.bus import Bus
 from smileback.common.clock import Clock
-from smileback.common.dlq import send_to_dlq
 from smileback.common.errors import SchemaError
-from smileback.common.events import Mention, encode
+from smileback.common.events import Mention
 from smileback.common.metrics import RECORDS
-from smileback.common.topics import Topics
 from smileback.ingest.dedupe import SeenIds
+from smileback.ingest.mapping import FieldMap
 from smileback.ingest.normalise import parse_mention, source_id_of
 from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.sinks import STAGE, Sink
 
-__all__ = ["STAGE", "IngestReport", "Pace", "replay"]
-
-STAGE = "ingest"
+__all__ = ["IngestReport", "Pace", "replay"]
 
 Pace = Callable[[Mention], None]
 
 
 @dataclass(frozen=True)
 class IngestReport:
-    """What happened to the non-blank lines of one replay."""
+    """What happened to the non-blank records of one replay (`dlq`: the rejected ones)."""
 
     read: int
     published: int
@@ -43,21 +40,28 @@ class IngestReport:
 def replay(
     *,
     lines: Iterable[bytes],
-    bus: Bus,
-    topics: Topics,
+    sink: Sink,
     matcher: BrandMatcher,
     seen: SeenIds,
     clock: Clock,
+    mapping: FieldMap | None = None,
     pace: Pace | None = None,
 ) -> IngestReport:
-    """Publish each good line to topics.raw keyed by thread root; bad lines go to the DLQ."""
+    """Write each good record to the sink; bad ones are rejected with the reason."""
     outcomes: Counter[str] = Counter()
-    for line in lines:
+    for number, line in enumerate(lines, start=1):
         raw = line.rstrip(b"\r\n")
         if not raw.strip():
             continue
         outcome = _ingest_one(
-            raw=raw, bus=bus, topics=topics, matcher=matcher, seen=seen, clock=clock, pace=pace
+            raw=raw,
+            number=number,
+            sink=sink,
+            matcher=matcher,
+            seen=seen,
+            clock=clock,
+            mapping=mapping,
+            pace=pace,
         )
         outcomes[outcome] += 1
         RECORDS.labels(stage=STAGE, outcome=outcome).inc()
@@ -73,25 +77,18 @@ def replay(
 def _ingest_one(
     *,
     raw: bytes,
-    bus: Bus,
-    topics: Topics,
+    number: int,
+    sink: Sink,
     matcher: BrandMatcher,
     seen: SeenIds,
     clock: Clock,
+    mapping: FieldMap | None,
     pace: Pace | None,
 ) -> str:
     try:
-        mention = parse_mention(raw=raw, now=clock())
+        mention = parse_mention(raw=_mapped(raw, mapping), now=clock())
     except SchemaError as exc:
-        send_to_dlq(
-            bus=bus,
-            topics=topics,
-            clock=clock,
-            stage=STAGE,
-            error=str(exc),
-            raw=raw,
-            source_id=source_id_of(raw),
-        )
+        sink.reject(raw=raw, error=str(exc), source_id=source_id_of(raw), number=number)
         return "dlq"
     brand = matcher.match(mention=mention)
     # A deletion carries no brand terms but must still reach every store that kept the post.
@@ -103,5 +100,17 @@ def _ingest_one(
     mention = mention.model_copy(update={"brand": brand})
     if pace is not None:
         pace(mention)
-    bus.publish(topics.raw, key=mention.root_id, value=encode(mention))
+    sink.write(mention)
     return "published"
+
+
+def _mapped(raw: bytes, mapping: FieldMap | None) -> bytes:
+    if mapping is None:
+        return raw
+    try:
+        record = json.loads(raw)
+    except (ValueError, RecursionError):
+        return raw  # parse_mention says what is wrong with it
+    if not isinstance(record, dict):
+        return raw
+    return json.dumps(mapping.apply(record), ensure_ascii=False).encode("utf-8")

@@ -1,13 +1,13 @@
-"""The ingest process: replay a JSONL file (or stdin) of mentions onto Kafka."""
+"""The ingest process: replay a JSONL or CSV file (or stdin) of mentions into a sink."""
 
 from __future__ import annotations
 
 import contextlib
 import sys
+import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import BinaryIO
 
 import structlog
 
@@ -17,56 +17,86 @@ from smileback.common.kafka_bus import KafkaBus
 from smileback.common.logging import configure_logging
 from smileback.common.topics import Topics
 from smileback.ingest.dedupe import SeenIds
+from smileback.ingest.inputs import InputFormat, format_of, open_input, records
+from smileback.ingest.mapping import FieldMap
+from smileback.ingest.pacing import Pacer
 from smileback.ingest.replay import IngestReport, replay
 from smileback.ingest.rules import BrandMatcher
 from smileback.ingest.settings import IngestSettings
+from smileback.ingest.sinks import BusSink, FileSink, Sink
 
-__all__ = ["run"]
+__all__ = ["ReplayOptions", "open_sink", "run_replay"]
 
 log = structlog.get_logger(__name__)
 
 _BOOTSTRAP_TIMEOUT_S = 3.0
 
 
-def run(*, settings: IngestSettings, input_path: Path) -> IngestReport:
-    """Replay `input_path` ("-" for stdin) into the raw topic and return what happened."""
+@dataclass(frozen=True)
+class ReplayOptions:
+    """What `smileback ingest replay` was asked to do (speed None: as fast as possible)."""
+
+    input_path: Path
+    fmt: InputFormat | None = None
+    mapping: FieldMap | None = None
+    speed: float | None = None
+    progress: bool = False
+
+
+def run_replay(
+    *, settings: IngestSettings, options: ReplayOptions, output: Path | None
+) -> IngestReport:
+    """Replay the input into Kafka, or into `output` ("-" for stdout); what happened."""
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     matcher = BrandMatcher.from_terms(settings.brands)
-    topics = Topics(prefix=settings.topic_prefix)
-    with _binary_input(input_path) as lines:
-        # A one-shot replay fails fast when no broker answers at start; once connected, sends
-        # ride out a broker restart (see KafkaBus).
-        bus = KafkaBus(
-            settings.kafka_bootstrap,
-            client_id="smileback-ingest",
-            bootstrap_timeout_s=_BOOTSTRAP_TIMEOUT_S,
+    fmt = format_of(options.input_path, options.fmt)
+    pace = (
+        None
+        if options.speed is None
+        else Pacer(speed=options.speed, monotonic=time.monotonic, sleep=time.sleep)
+    )
+    with (
+        open_input(options.input_path, progress=options.progress) as handle,
+        open_sink(settings=settings, output=output) as sink,
+    ):
+        log.info("ingest started", input=str(options.input_path), format=str(fmt))
+        report = replay(
+            lines=records(handle, fmt),
+            sink=sink,
+            matcher=matcher,
+            seen=SeenIds(),
+            clock=utc_now,
+            mapping=options.mapping,
+            pace=pace,
         )
-        try:
-            log.info("ingest started", input=str(input_path), topic=topics.raw)
-            report = replay(
-                lines=lines,
-                bus=bus,
-                topics=topics,
-                matcher=matcher,
-                seen=SeenIds(),
-                clock=utc_now,
-            )
-            bus.flush()
-        finally:
-            bus.close()
-    log.info("ingest finished", input=str(input_path), **asdict(report))
+        sink.flush()
+    log.info("ingest finished", input=str(options.input_path), **asdict(report))
     return report
 
 
 @contextlib.contextmanager
-def _binary_input(path: Path) -> Iterator[BinaryIO]:
-    # Binary, so invalid UTF-8 reaches the parser and the DLQ keeps the exact bytes.
-    if str(path) == "-":
-        yield sys.stdin.buffer
+def open_sink(*, settings: IngestSettings, output: Path | None) -> Iterator[Sink]:
+    """A FileSink on `output` ("-": stdout), else a BusSink producing to Kafka."""
+    if output is not None:
+        if str(output) == "-":
+            yield FileSink(out=sys.stdout.buffer, err=sys.stderr)
+            return
+        try:
+            handle = output.open("wb")
+        except OSError as exc:
+            raise ConfigError(f"cannot write output {output}: {exc.strerror}") from exc
+        with handle:
+            yield FileSink(out=handle, err=sys.stderr)
         return
+    # A one-shot source fails fast when no broker answers at start; once connected, sends
+    # ride out a broker restart (see KafkaBus).
+    bus = KafkaBus(
+        settings.kafka_bootstrap,
+        client_id="smileback-ingest",
+        bootstrap_timeout_s=_BOOTSTRAP_TIMEOUT_S,
+        compression=None if settings.ingest_compression == "none" else settings.ingest_compression,
+    )
     try:
-        handle = path.open("rb")
-    except OSError as exc:
-        raise ConfigError(f"cannot read input {path}: {exc.strerror}") from exc
-    with handle:
-        yield handle
+        yield BusSink(bus=bus, topics=Topics(prefix=settings.topic_prefix), clock=utc_now)
+    finally:
+        bus.close()

@@ -2,10 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
+from pydantic import Field, SecretStr
+
 from smileback.common.settings import BrandSettings, CommonSettings
 
 __all__ = ["IngestSettings"]
 
 
 class IngestSettings(CommonSettings, BrandSettings):
-    """Kafka, the topics and the brands whose mentions are kept."""
+    """Kafka, the topics, the brands whose mentions are kept, and how they are produced."""
+
+    # gzip, not lz4 or zstd: the scorer's aiokafka reads those only with extra native
+    # libraries (cramjam), and a codec a consumer cannot read crashes its fetcher.
+    ingest_compression: Literal["gzip", "none"] = Field(
+        default="gzip",
+        description="compression of the batches produced to Kafka (every consumer reads gzip)",
+    )
+    ingest_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="Standard Webhooks secret of `ingest webhook`, `whsec_<base64>` (at least "
+        "16 bytes); required by it",
+    )
+    ingest_webhook_host: str = Field(
+        default="127.0.0.1", description="listen address of `ingest webhook`"
+    )
+    ingest_webhook_port: int = Field(
+        default=8090, ge=1, le=65535, description="port of `ingest webhook`"
+    )
+    ingest_webhook_ack_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="how long a webhook request waits for Kafka's acknowledgement before "
+        "answering 503",
+    )

@@ -20,6 +20,7 @@ from smileback.common.topics import Topics
 from smileback.ingest.dedupe import SeenIds
 from smileback.ingest.replay import IngestReport, replay
 from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.sinks import BusSink
 from smileback.scorer.factory import default_pipeline
 from smileback.scorer.handler import make_handler as scorer_handler
 
@@ -103,8 +104,7 @@ class EmbeddedStack:
         """Replay lines through the ingest core onto the bus."""
         return replay(
             lines=lines,
-            bus=self.bus,
-            topics=self.topics,
+            sink=BusSink(bus=self.bus, topics=self.topics, clock=self.clock),
             matcher=BrandMatcher.from_terms(self.brands),
             seen=SeenIds(),
             clock=self.clock,

@@ -1,0 +1,98 @@
+"""`smileback ingest <source>`: one subcommand per source, each into Kafka or with -o a file.
+
+As in main.py: settings are read before the runner is imported, and errors are left to
+the root command's Boundary.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from smileback.common.errors import ConfigError
+from smileback.common.settings import load_settings
+
+__all__ = ["ingest_app", "ingest_replay", "ingest_webhook"]
+
+ingest_app = typer.Typer(
+    help="Ingest sources: each normalises and brand-matches mentions into Kafka, or with "
+    "-o into Mention JSON lines.",
+    no_args_is_help=True,
+)
+
+_OUTPUT_HELP = "Write Mention JSON lines here ('-' = stdout) instead of producing to Kafka."
+
+
+@ingest_app.command("replay")
+def ingest_replay(
+    input_path: Annotated[
+        Path, typer.Option("--input", "-i", help="JSONL or CSV file of mentions, '-' = stdin.")
+    ],
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+    fmt: Annotated[
+        str | None,
+        typer.Option("--format", help="jsonl or csv [default: by extension, .csv is CSV]."),
+    ] = None,
+    mapping: Annotated[
+        str | None,
+        typer.Option("--map", help="TARGET=SOURCE,...: Mention fields (dotted) from input fields."),
+    ] = None,
+    speed: Annotated[
+        str, typer.Option(help="'max', or N: replay N times as fast as created_at says.")
+    ] = "max",
+    progress: Annotated[
+        bool | None,
+        typer.Option(
+            "--progress/--no-progress", help="Bar on stderr [default: when it is a terminal]."
+        ),
+    ] = None,
+) -> None:
+    """Replay a JSONL or CSV file of mentions; prints a JSON report of what happened."""
+    from smileback.ingest.settings import IngestSettings
+
+    settings = load_settings(IngestSettings)
+    from smileback.ingest.inputs import InputFormat
+    from smileback.ingest.mapping import FieldMap
+    from smileback.ingest.pacing import parse_speed
+    from smileback.ingest.runner import ReplayOptions, run_replay
+
+    if fmt is not None and fmt not in {str(f) for f in InputFormat}:
+        raise ConfigError(f"--format must be jsonl or csv, not {fmt!r}")
+    options = ReplayOptions(
+        input_path=input_path,
+        fmt=None if fmt is None else InputFormat(fmt),
+        mapping=None if mapping is None else FieldMap.parse(mapping),
+        speed=parse_speed(speed),
+        progress=sys.stderr.isatty() if progress is None else progress,
+    )
+    report = run_replay(settings=settings, options=options, output=output)
+    # With -o -, stdout carries the mentions; the report goes beside the logs.
+    typer.echo(report.to_json(), err=output is not None and str(output) == "-")
+
+
+@ingest_app.command("webhook")
+def ingest_webhook(
+    host: Annotated[
+        str | None,
+        typer.Option(help="Listen address [default: $SMILEBACK_INGEST_WEBHOOK_HOST, 127.0.0.1]."),
+    ] = None,
+    port: Annotated[
+        int | None,
+        typer.Option(
+            min=1, max=65535, help="Port [default: $SMILEBACK_INGEST_WEBHOOK_PORT, 8090]."
+        ),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+) -> None:
+    """Serve POST /v1/ingest: Standard Webhooks signed mentions, 202 once Kafka has them."""
+    from smileback.ingest.settings import IngestSettings
+
+    settings = load_settings(IngestSettings)
+    overrides = {"ingest_webhook_host": host, "ingest_webhook_port": port}
+    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    from smileback.ingest.webhook.server import run_webhook
+
+    run_webhook(settings=settings, output=output)

@@ -1,0 +1,3 @@
+"""`smileback ingest webhook`: signed mentions over HTTP, acknowledged once durable."""
+
+__all__: list[str] = []

@@ -1,0 +1,72 @@
+"""What the webhook does with verified mentions: match brands, write, wait until durable.
+
+One request writes at a time: the sink's flush covers everything queued, so a request is
+answered only once its own mentions (and any before them) are acknowledged, and a failed
+flush can never be mistaken for another request's success. A request that cannot get its
+turn within the acknowledgement timeout is told to retry, as one whose flush timed out is.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from smileback.common.errors import BusError
+from smileback.common.events import Mention
+from smileback.common.metrics import RECORDS
+from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.sinks import STAGE, Sink
+
+__all__ = ["Intake", "Taken", "UnavailableError"]
+
+
+class UnavailableError(Exception):
+    """The sink did not acknowledge in time: nothing of the request may be called accepted."""
+
+
+@dataclass(frozen=True)
+class Taken:
+    """Ids written and acknowledged, and ids that matched no brand (taken, not written)."""
+
+    accepted: tuple[str, ...]
+    unmatched: tuple[str, ...]
+
+
+class Intake:
+    """Brand-matches mentions and writes them to a sink, one request at a time."""
+
+    def __init__(self, *, sink: Sink, matcher: BrandMatcher, ack_timeout_s: float) -> None:
+        self._sink = sink
+        self._matcher = matcher
+        self._ack_timeout_s = ack_timeout_s
+        self._turn = threading.Lock()
+
+    def take(self, mentions: Sequence[Mention]) -> Taken:
+        """Write the matched mentions, wait until acknowledged; UnavailableError if not."""
+        forward: list[Mention] = []
+        unmatched: list[str] = []
+        for mention in mentions:
+            brand = self._matcher.match(mention=mention)
+            # As in replay: a deletion carries no brand terms but must reach every store.
+            if brand is None and self._matcher.brands and not mention.deleted:
+                unmatched.append(mention.id)
+            else:
+                forward.append(mention.model_copy(update={"brand": brand}))
+        if forward:
+            self._write(forward)
+        RECORDS.labels(stage=STAGE, outcome="published").inc(len(forward))
+        RECORDS.labels(stage=STAGE, outcome="unmatched").inc(len(unmatched))
+        return Taken(accepted=tuple(m.id for m in forward), unmatched=tuple(unmatched))
+
+    def _write(self, mentions: Sequence[Mention]) -> None:
+        if not self._turn.acquire(timeout=self._ack_timeout_s):
+            raise UnavailableError("the writes before this request are not acknowledged yet")
+        try:
+            for mention in mentions:
+                self._sink.write(mention)
+            self._sink.flush(self._ack_timeout_s)
+        except BusError as exc:
+            raise UnavailableError(str(exc)) from exc
+        finally:
+            self._turn.release()

@@ -1,0 +1,100 @@
+"""`smileback ingest replay`, run as a user runs it: the console script in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from smileback.common.events import Mention, decode
+from tests.support.processes import SMILEBACK
+
+CSV = """\
+post,body,user,posted
+p1,Acme again,ann,2026-03-14T09:00:00Z
+p2,nothing to see,bob,2026-03-14T09:00:01Z
+p3,acme,carl,not a time
+"""
+
+
+def _ingest(*args: str, cwd: Path, env: dict[str, str] | None = None):
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("SMILEBACK_")}
+    return subprocess.run(
+        [str(SMILEBACK), "ingest", *args],
+        env={**clean, "SMILEBACK_BRANDS": '{"acme": ["acme"]}', **(env or {})},
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_replay_of_a_mapped_csv_to_stdout(tmp_path: Path) -> None:
+    (tmp_path / "posts.csv").write_text(CSV)
+    done = _ingest(
+        "replay",
+        "-i",
+        "posts.csv",
+        "-o",
+        "-",
+        "--map",
+        "id=post,text=body,author.handle=user,created_at=posted",
+        "--speed",
+        "1000",
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    (mention,) = [decode(Mention, line.encode()) for line in done.stdout.splitlines()]
+    assert (mention.id, mention.brand, mention.author.handle) == ("p1", "acme", "ann")
+    assert "record 3: created_at: " in done.stderr
+    # With -o -, stdout is the mentions; the report is on stderr.
+    report = next(json.loads(x) for x in done.stderr.splitlines() if x.startswith('{"read"'))
+    assert report == {"read": 3, "published": 1, "duplicates": 0, "unmatched": 1, "dlq": 1}
+
+
+def test_replay_to_a_file_prints_the_report_on_stdout(tmp_path: Path) -> None:
+    (tmp_path / "in.jsonl").write_text('{"id": "m1", "text": "acme"}\n')
+    done = _ingest("replay", "--input", "in.jsonl", "--output", "out.jsonl", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["published"] == 1
+    assert decode(Mention, (tmp_path / "out.jsonl").read_bytes().strip()).brand == "acme"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--map", "mood=body"], "smileback: --map: unknown target 'mood' (Mention has fields:"),
+        (["--speed", "fast"], "smileback: --speed must be 'max' or a positive number, not 'fast'"),
+        (["--format", "xml"], "smileback: --format must be jsonl or csv, not 'xml'"),
+    ],
+)
+def test_bad_options_are_one_line_and_exit_2(tmp_path: Path, args, message) -> None:
+    (tmp_path / "in.jsonl").write_text("")
+    done = _ingest("replay", "-i", "in.jsonl", "-o", "-", *args, cwd=tmp_path)
+    assert done.returncode == 2
+    assert done.stderr.startswith(message)
+    assert len(done.stderr.splitlines()) == 1
+
+
+def test_ingest_without_a_source_lists_the_sources(tmp_path: Path) -> None:
+    done = _ingest(cwd=tmp_path)
+    assert "replay" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize(
+    ("secret", "message"),
+    [
+        (None, "smileback: SMILEBACK_INGEST_WEBHOOK_SECRET: required by `ingest webhook`"),
+        ("whsec_bm90IGJhc2U2NA", "smileback: SMILEBACK_INGEST_WEBHOOK_SECRET: must be whsec_"),
+    ],
+)
+def test_the_webhook_needs_a_valid_secret_and_never_repeats_it(tmp_path: Path, secret, message):
+    env = {} if secret is None else {"SMILEBACK_INGEST_WEBHOOK_SECRET": secret}
+    done = _ingest("webhook", "-o", "-", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    assert done.stderr.startswith(message)
+    assert secret is None or secret.removeprefix("whsec_") not in done.stderr
