@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PARTITIONS", "Topics"]
+__all__ = ["COMPACTED", "PARTITIONS", "Topics"]
 
 # Suffix -> partitions. Keyed by thread root, so partitions bound scorer parallelism.
 PARTITIONS: dict[str, int] = {
@@ -13,7 +13,12 @@ PARTITIONS: dict[str, int] = {
     "incidents": 4,
     "queues": 4,
     "dlq": 1,
+    "ingest.positions": 1,
 }
+
+# Suffixes of the topics that keep only the latest record per key (cleanup.policy=compact):
+# state read back from the start, not a stream of events.
+COMPACTED: frozenset[str] = frozenset({"ingest.positions"})
 
 
 @dataclass(frozen=True)
@@ -41,6 +46,11 @@ class Topics:
     @property
     def dlq(self) -> str:
         return f"{self.prefix}dlq"
+
+    @property
+    def positions(self) -> str:
+        """Where each streaming source's resume position lives, keyed by the source."""
+        return f"{self.prefix}ingest.positions"
 
     def all(self) -> dict[str, int]:
         """Every topic with its partition count."""

@@ -15,7 +15,7 @@ import typer
 from smileback.common.errors import ConfigError
 from smileback.common.settings import load_settings
 
-__all__ = ["ingest_app", "ingest_replay", "ingest_webhook"]
+__all__ = ["ingest_app", "ingest_mastodon", "ingest_replay", "ingest_webhook"]
 
 ingest_app = typer.Typer(
     help="Ingest sources: each normalises and brand-matches mentions into Kafka, or with "
@@ -96,3 +96,27 @@ def ingest_webhook(
     from smileback.ingest.webhook.server import run_webhook
 
     run_webhook(settings=settings, output=output)
+
+
+@ingest_app.command("mastodon")
+def ingest_mastodon(
+    instance: Annotated[
+        str, typer.Option(help="The Mastodon server, e.g. https://mastodon.social.")
+    ],
+    stream: Annotated[
+        str, typer.Option(help="public, public:local, hashtag:TAG, list:ID or user.")
+    ] = "public",
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+) -> None:
+    """Follow a Mastodon stream (token from $SMILEBACK_MASTODON_TOKEN), resuming where the
+    last run stopped; runs until SIGTERM."""
+    from smileback.ingest.settings import IngestSettings
+
+    settings = load_settings(IngestSettings)
+    from smileback.ingest.stream_runner import MastodonOptions, run_mastodon
+
+    run_mastodon(
+        settings=settings,
+        options=MastodonOptions(instance=instance, stream=stream),
+        output=output,
+    )

@@ -17,7 +17,7 @@ from smileback.ingest.normalise import parse_mention, source_id_of
 from smileback.ingest.rules import BrandMatcher
 from smileback.ingest.sinks import STAGE, Sink
 
-__all__ = ["IngestReport", "Pace", "replay"]
+__all__ = ["IngestReport", "Pace", "publish_matched", "replay"]
 
 Pace = Callable[[Mention], None]
 
@@ -90,6 +90,14 @@ def _ingest_one(
     except SchemaError as exc:
         sink.reject(raw=raw, error=str(exc), source_id=source_id_of(raw), number=number)
         return "dlq"
+    return publish_matched(mention=mention, sink=sink, matcher=matcher, seen=seen, pace=pace)
+
+
+def publish_matched(
+    *, mention: Mention, sink: Sink, matcher: BrandMatcher, seen: SeenIds, pace: Pace | None = None
+) -> str:
+    """Write `mention` with its brand unless no brand matches or it is a duplicate; the
+    outcome's name (published, unmatched, duplicate). Every source keeps mentions this way."""
     brand = matcher.match(mention=mention)
     # A deletion carries no brand terms but must still reach every store that kept the post.
     if brand is None and matcher.brands and not mention.deleted:

@@ -25,7 +25,7 @@ from smileback.ingest.rules import BrandMatcher
 from smileback.ingest.settings import IngestSettings
 from smileback.ingest.sinks import BusSink, FileSink, Sink
 
-__all__ = ["ReplayOptions", "open_sink", "run_replay"]
+__all__ = ["ReplayOptions", "open_bus", "open_sink", "run_replay"]
 
 log = structlog.get_logger(__name__)
 
@@ -88,15 +88,20 @@ def open_sink(*, settings: IngestSettings, output: Path | None) -> Iterator[Sink
         with handle:
             yield FileSink(out=handle, err=sys.stderr)
         return
-    # A one-shot source fails fast when no broker answers at start; once connected, sends
-    # ride out a broker restart (see KafkaBus).
-    bus = KafkaBus(
+    bus = open_bus(settings)
+    try:
+        yield BusSink(bus=bus, topics=Topics(prefix=settings.topic_prefix), clock=utc_now)
+    finally:
+        bus.close()
+
+
+def open_bus(settings: IngestSettings) -> KafkaBus:
+    """The ingest producer; BusError when no broker answers at start."""
+    # A source fails fast when no broker answers at start; once connected, sends ride out
+    # a broker restart (see KafkaBus).
+    return KafkaBus(
         settings.kafka_bootstrap,
         client_id="smileback-ingest",
         bootstrap_timeout_s=_BOOTSTRAP_TIMEOUT_S,
         compression=None if settings.ingest_compression == "none" else settings.ingest_compression,
     )
-    try:
-        yield BusSink(bus=bus, topics=Topics(prefix=settings.topic_prefix), clock=utc_now)
-    finally:
-        bus.close()

@@ -37,3 +37,23 @@ class IngestSettings(CommonSettings, BrandSettings):
         description="how long a webhook request waits for Kafka's acknowledgement before "
         "answering 503",
     )
+    mastodon_token: SecretStr | None = Field(
+        default=None,
+        description="user access token of `ingest mastodon` (scope `read`); required by it",
+    )
+    ingest_checkpoint_every_n: int = Field(
+        default=500,
+        ge=1,
+        description="a streaming source saves its resume position after this many events",
+    )
+    ingest_checkpoint_every_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="... or after this many seconds, whichever comes first",
+    )
+    ingest_flush_timeout_s: float = Field(
+        default=10.0,
+        gt=0,
+        description="how long a streaming source waits for Kafka's acknowledgement before "
+        "it pauses the stream and retries",
+    )
