@@ -5,81 +5,31 @@ nothing the stream delivered."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import contextlib
 import json
-import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
-from smileback.common.events import Mention, decode
-from smileback.common.kafka_bus import KafkaBus
 from smileback.common.topics import Topics
-from smileback.ingest.positions import KafkaPositions
 from tests.support import infra
 from tests.support.kafka import read_records, unique_topics
 from tests.support.mastodon_server import HANG, MastodonServer, Script, sse, status
-from tests.support.processes import ServiceProcess
+from tests.support.stream_ingest import ingest, on_topic, saved_position, serving, wait
 
 TOKEN = "user-token"
 
 
 @contextlib.contextmanager
-def serving(server: MastodonServer) -> Iterator[MastodonServer]:
-    """Run the local Mastodon on its own event loop in a thread, beside the process."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    asyncio.run_coroutine_threadsafe(server.__aenter__(), loop).result(10)
-    try:
-        yield server
-    finally:
-        asyncio.run_coroutine_threadsafe(server.__aexit__(None, None, None), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
-
-
-@contextlib.contextmanager
-def ingest(
+def mastodon(
     *, bootstrap: str, topics: Topics, server: MastodonServer, log: Path
-) -> Iterator[ServiceProcess]:
-    env = {
-        "SMILEBACK_KAFKA_BOOTSTRAP": bootstrap,
-        "SMILEBACK_TOPIC_PREFIX": topics.prefix,
-        "SMILEBACK_BRANDS": '{"acme": ["acme"]}',
-        "SMILEBACK_MASTODON_TOKEN": TOKEN,
-        "SMILEBACK_INGEST_CHECKPOINT_EVERY_S": "0.3",
-        "SMILEBACK_INGEST_FLUSH_TIMEOUT_S": "2",
-    }
-    args = ["ingest", "mastodon", "--instance", server.url, "--stream", "public"]
-    with ServiceProcess(args=args, env=env, log_path=log) as process:
-        yield process
-        assert process.alive(), process.tail()
-        assert process.stop() == 0, process.tail()
+) -> Iterator[None]:
+    args = ["mastodon", "--instance", server.url, "--stream", "public"]
+    env = {"SMILEBACK_MASTODON_TOKEN": TOKEN}
+    with ingest(args=args, bootstrap=bootstrap, topics=topics, env=env, log=log):
+        yield
     assert TOKEN not in log.read_text()
-
-
-def wait(condition: Callable[[], bool], what: str, *, timeout_s: float = 40.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.2)
-
-
-def on_topic(bootstrap: str, topics: Topics) -> list[tuple[int, Mention]]:
-    return [(p, decode(Mention, value)) for p, _, value in read_records(bootstrap, topics.raw)]
-
-
-def saved_position(bootstrap: str, topics: Topics, host: str) -> str | None:
-    bus = KafkaBus(bootstrap)
-    try:
-        positions = KafkaPositions(bus=bus, bootstrap=bootstrap, topic=topics.positions)
-        return positions.load(f"mastodon:{host}:public")
-    finally:
-        bus.close()
 
 
 def reply(status_id: int, text: str, *, to: int) -> dict[str, object]:
@@ -102,10 +52,12 @@ def test_mentions_tombstones_dlq_and_a_restart_that_resumes(
     server = MastodonServer(token=TOKEN, scripts=[first], timeline=timeline)
     with serving(server):
         host = "127.0.0.1"
-        with ingest(bootstrap=kafka_bootstrap, topics=topics, server=server, log=tmp_path / "1"):
+        with mastodon(bootstrap=kafka_bootstrap, topics=topics, server=server, log=tmp_path / "1"):
             wait(lambda: len(on_topic(kafka_bootstrap, topics)) >= 3, "three records")
             wait(
-                lambda: saved_position(kafka_bootstrap, topics, host) == "1004",
+                lambda: (
+                    saved_position(kafka_bootstrap, topics, f"mastodon:{host}:public") == "1004"
+                ),
                 "the position after the last status",
             )
         records = on_topic(kafka_bootstrap, topics)
@@ -121,7 +73,7 @@ def test_mentions_tombstones_dlq_and_a_restart_that_resumes(
         # Posted while ingest was down: the restart backfills it, asking since the saved id.
         server.timeline.append(status(1005, "acme while you were away"))
         server.scripts.append([sse("update", status(1006, "acme once more")), HANG])
-        with ingest(bootstrap=kafka_bootstrap, topics=topics, server=server, log=tmp_path / "2"):
+        with mastodon(bootstrap=kafka_bootstrap, topics=topics, server=server, log=tmp_path / "2"):
             wait(
                 lambda: (
                     {f"mastodon:{host}:1005", f"mastodon:{host}:1006"}
@@ -147,7 +99,7 @@ def test_a_broker_stopped_mid_stream_loses_nothing_the_stream_delivered(tmp_path
     with (
         infra.kafka_server() as (bootstrap, kafka),
         serving(server),
-        ingest(bootstrap=bootstrap, topics=topics, server=server, log=tmp_path / "log"),
+        mastodon(bootstrap=bootstrap, topics=topics, server=server, log=tmp_path / "log"),
     ):
         wait(lambda: len(on_topic(bootstrap, topics)) >= 3, "the first mentions")
         kafka.stop()

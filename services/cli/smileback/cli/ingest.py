@@ -15,7 +15,7 @@ import typer
 from smileback.common.errors import ConfigError
 from smileback.common.settings import load_settings
 
-__all__ = ["ingest_app", "ingest_mastodon", "ingest_replay", "ingest_webhook"]
+__all__ = ["ingest_app", "ingest_jetstream", "ingest_mastodon", "ingest_replay", "ingest_webhook"]
 
 ingest_app = typer.Typer(
     help="Ingest sources: each normalises and brand-matches mentions into Kafka, or with "
@@ -120,3 +120,31 @@ def ingest_mastodon(
         options=MastodonOptions(instance=instance, stream=stream),
         output=output,
     )
+
+
+@ingest_app.command("jetstream")
+def ingest_jetstream(
+    url: Annotated[
+        str,
+        typer.Option(
+            help="Jetstream's subscribe URL, e.g. wss://jetstream2.us-east.bsky.network/subscribe."
+        ),
+    ],
+    wanted_did: Annotated[
+        list[str] | None, typer.Option("--wanted-did", help="Only these accounts (repeatable).")
+    ] = None,
+    appview: Annotated[
+        str | None,
+        typer.Option(help="AppView for follower counts [default: $SMILEBACK_BLUESKY_APPVIEW]."),
+    ] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+) -> None:
+    """Follow Bluesky posts from Jetstream, resuming by cursor where the last run stopped;
+    runs until SIGTERM."""
+    from smileback.ingest.settings import IngestSettings
+
+    settings = load_settings(IngestSettings)
+    from smileback.ingest.stream_runner import JetstreamOptions, run_jetstream
+
+    options = JetstreamOptions(url=url, wanted_dids=tuple(wanted_did or ()), appview=appview)
+    run_jetstream(settings=settings, options=options, output=output)

@@ -57,3 +57,8 @@ class IngestSettings(CommonSettings, BrandSettings):
         description="how long a streaming source waits for Kafka's acknowledgement before "
         "it pauses the stream and retries",
     )
+    bluesky_appview: str = Field(
+        default="https://public.api.bsky.app",
+        description="AppView whose `app.bsky.actor.getProfiles` gives `ingest jetstream` "
+        "its follower counts",
+    )

@@ -1,11 +1,18 @@
 """The ingest process of a streaming source: resume position from Kafka, follow, stop on
-SIGTERM. With `-o FILE` there is no Kafka: the stream starts from now and nothing is saved."""
+SIGTERM. With `-o FILE` there is no Kafka: the stream starts from now and nothing is saved.
+
+Jetstream's signals are not mentions: `identity` events already fed the stream's handle
+cache, and an `account` event deletes nothing (see sources/jetstream.py), so both are
+counted as skipped; a deactivation is logged. Its position is saved as JSON text,
+`{"time_us": …, "cursor": …}` (cursor only from a v2 server).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import signal
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,11 +28,25 @@ from smileback.ingest.rules import BrandMatcher
 from smileback.ingest.runner import open_bus, open_sink
 from smileback.ingest.settings import IngestSettings
 from smileback.ingest.sinks import BusSink, Sink
+from smileback.ingest.sources.jetstream import AccountChanged, HandleChanged, Position
 from smileback.ingest.sources.mastodon import instance_host
+from smileback.ingest.sources.outcomes import Outcome, Skipped
+from smileback.ingest.streams.items import StreamItem
+from smileback.ingest.streams.jetstream import JetstreamStream
 from smileback.ingest.streams.mastodon import MastodonStream
 from smileback.ingest.streams.mastodon_api import parse_stream
+from smileback.ingest.streams.profiles import ProfileLookup
 
-__all__ = ["MastodonOptions", "mastodon_key", "run_mastodon"]
+__all__ = [
+    "JetstreamOptions",
+    "MastodonOptions",
+    "jetstream_key",
+    "mastodon_key",
+    "parse_position",
+    "position_text",
+    "run_jetstream",
+    "run_mastodon",
+]
 
 log = structlog.get_logger(__name__)
 
@@ -36,6 +57,39 @@ class MastodonOptions:
 
     instance: str
     stream: str
+
+
+@dataclass(frozen=True)
+class JetstreamOptions:
+    """What `smileback ingest jetstream` was asked to follow."""
+
+    url: str
+    wanted_dids: Sequence[str] = ()
+    appview: str | None = None  # None: SMILEBACK_BLUESKY_APPVIEW
+
+
+def jetstream_key(options: JetstreamOptions) -> str:
+    """The identity the position is saved under: cursors are local to one instance."""
+    return f"jetstream:{options.url}"
+
+
+def position_text(position: Position) -> str:
+    """A Jetstream position as the text saved in the positions topic."""
+    return json.dumps({"time_us": position.time_us, "cursor": position.cursor})
+
+
+def parse_position(text: str | None) -> Position | None:
+    """The Position of `position_text`; None (start from now) when unreadable."""
+    if text is None:
+        return None
+    try:
+        fields = json.loads(text)
+        cursor = fields.get("cursor")
+        return Position(
+            time_us=int(fields["time_us"]), cursor=None if cursor is None else int(cursor)
+        )
+    except (ValueError, TypeError, KeyError, AttributeError):
+        return None
 
 
 def mastodon_key(options: MastodonOptions) -> str:
@@ -63,12 +117,62 @@ def run_mastodon(
     _follow(settings=settings, key=key, open_stream=open_stream, output=output)
 
 
+def run_jetstream(
+    *, settings: IngestSettings, options: JetstreamOptions, output: Path | None
+) -> None:
+    """Follow Bluesky's Jetstream into Kafka (or `output`) until SIGTERM or SIGINT."""
+    configure_logging(level=settings.log_level, fmt=settings.log_format)
+    profiles = ProfileLookup(appview=options.appview or settings.bluesky_appview)
+
+    def open_stream(saved: str | None) -> Resumable:
+        stream = JetstreamStream(
+            url=options.url,
+            wanted_dids=options.wanted_dids,
+            position=parse_position(saved),
+            profiles=profiles,
+        )
+        return _Jetstream(stream)
+
+    _follow(
+        settings=settings,
+        key=jetstream_key(options),
+        open_stream=open_stream,
+        output=output,
+        close=profiles.aclose,
+    )
+
+
+class _Jetstream:
+    """A JetstreamStream as the Follower reads it: text positions, signals as Skipped."""
+
+    def __init__(self, stream: JetstreamStream) -> None:
+        self._stream = stream
+
+    @property
+    def position(self) -> str | None:
+        position = self._stream.position
+        return None if position is None else position_text(position)
+
+    async def __aiter__(self) -> AsyncIterator[StreamItem[Outcome]]:
+        async for item in self._stream:
+            outcome = item.outcome
+            if isinstance(outcome, HandleChanged):
+                yield StreamItem(Skipped(reason="identity: handle cached"), raw=item.raw)
+            elif isinstance(outcome, AccountChanged):
+                if not outcome.active:
+                    log.info("Bluesky account not active; its posts are kept", did=outcome.did)
+                yield StreamItem(Skipped(reason="account status"), raw=item.raw)
+            else:
+                yield StreamItem(outcome, raw=item.raw)
+
+
 def _follow(
     *,
     settings: IngestSettings,
     key: str,
     open_stream: Callable[[str | None], Resumable],
     output: Path | None,
+    close: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
     matcher = BrandMatcher.from_terms(settings.brands)
     checkpoints = Checkpoints(
@@ -87,7 +191,8 @@ def _follow(
                     positions=None,
                     start=None,
                     checkpoints=checkpoints,
-                )
+                ),
+                close=close,
             )
         return
     bus = open_bus(settings)
@@ -108,13 +213,14 @@ def _follow(
                 positions=positions,
                 start=start,
                 checkpoints=checkpoints,
-            )
+            ),
+            close=close,
         )
     finally:
         bus.close()
 
 
-def _run_until_stopped(follower: Follower) -> None:
+def _run_until_stopped(follower: Follower, *, close: Callable[[], Awaitable[None]] | None) -> None:
     async def main() -> None:
         task = asyncio.ensure_future(follower.run())
         loop = asyncio.get_running_loop()
@@ -125,5 +231,8 @@ def _run_until_stopped(follower: Follower) -> None:
         except asyncio.CancelledError:
             # Cancelled by a signal: the follower has flushed and saved its position.
             log.info("ingest stream stopped", position=follower.saved)
+        finally:
+            if close is not None:
+                await close()
 
     asyncio.run(main())
