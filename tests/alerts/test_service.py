@@ -144,7 +144,7 @@ def test_a_page_a_triage_and_a_smile_back(tmp_path: Path, clock: FakeClock) -> N
     )
     opened, paged = h.incidents()
     assert (opened.type, paged.type) == (IncidentEventType.OPENED, IncidentEventType.PAGED)
-    assert paged.event_id == f"{ROOT_ID}:paged:root"
+    assert paged.event_id == f"{ROOT_ID}:paged:0"
     assert (paged.level, paged.assignee) == (1, None)
     assert paged.packet is not None
     assert paged.packet.who.handle == "loudcustomer"

@@ -114,7 +114,7 @@ def test_restart_between_trigger_and_delivery_delivers_exactly_once(
     assert refused == []
     assert [(b["event_action"], b["dedup_key"]) for b in accepted] == [("trigger", incident_id)]
     paged = {e.event_id for e in events if e.type is IncidentEventType.PAGED}
-    assert paged == {f"{incident_id}:paged:{root.id}"}
+    assert paged == {f"{incident_id}:paged:0"}
     updates = {e.event_id: e for e in events if e.type is IncidentEventType.UPDATED}
     if how is signal.SIGTERM:
         assert len(updates) == len(replies) + 1

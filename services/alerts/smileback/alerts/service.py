@@ -227,6 +227,10 @@ class AlertsService:
                 IncidentEventType.PAGED,
                 mention_id=mention.id,
                 now=now,
+                # Keyed by the page's sequence, not the mention that tipped it: a batch replayed
+                # after a crash may reach the same page through another mention (a surge counts
+                # whichever arrives twentieth), and must announce it under the same id.
+                event_id=f"{inc.incident_id}:paged:{seq}",
                 level=1,
                 assignee=planned.assignee,
             )
