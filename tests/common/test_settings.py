@@ -88,4 +88,5 @@ def test_topics_follow_the_prefix():
         topics.incidents,
         topics.queues,
         topics.dlq,
+        topics.brand_rules,
     }

@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from smileback.common.topics import PARTITIONS
+from smileback.common.topics import PARTITIONS, Topics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
@@ -208,7 +208,12 @@ def ensure_topics(*, bootstrap: str, prefix: str = TOPIC_PREFIX, timeout: float 
     try:
         existing = set(admin.list_topics())
         missing = [
-            NewTopic(name=name, num_partitions=parts, replication_factor=1)
+            NewTopic(
+                name=name,
+                num_partitions=parts,
+                replication_factor=1,
+                topic_configs=Topics(prefix=prefix).configs(name),
+            )
             for name, parts in wanted.items()
             if name not in existing
         ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PARTITIONS", "Topics"]
+__all__ = ["COMPACTED", "PARTITIONS", "Topics"]
 
 # Suffix -> partitions. Keyed by thread root, so partitions bound scorer parallelism.
 PARTITIONS: dict[str, int] = {
@@ -13,7 +13,14 @@ PARTITIONS: dict[str, int] = {
     "incidents": 4,
     "queues": 4,
     "dlq": 1,
+    # Keyed by rule id and compacted: a reader from the start sees every live rule's latest
+    # state. One partition, so a reader knows it is caught up from a single end offset.
+    "brand.rules": 1,
 }
+
+# Suffixes of the topics created with cleanup.policy=compact (it cannot be added later
+# without an admin call, so every place that creates topics reads it from here).
+COMPACTED: frozenset[str] = frozenset({"brand.rules"})
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,15 @@ class Topics:
     def dlq(self) -> str:
         return f"{self.prefix}dlq"
 
+    @property
+    def brand_rules(self) -> str:
+        return f"{self.prefix}brand.rules"
+
     def all(self) -> dict[str, int]:
         """Every topic with its partition count."""
         return {f"{self.prefix}{suffix}": n for suffix, n in PARTITIONS.items()}
+
+    def configs(self, name: str) -> dict[str, str]:
+        """The topic-level configuration a topic is created with."""
+        suffix = name.removeprefix(self.prefix)
+        return {"cleanup.policy": "compact"} if suffix in COMPACTED else {}

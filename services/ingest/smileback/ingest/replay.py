@@ -14,7 +14,7 @@ from smileback.common.metrics import RECORDS
 from smileback.ingest.dedupe import SeenIds
 from smileback.ingest.mapping import FieldMap
 from smileback.ingest.normalise import parse_mention, source_id_of
-from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.rules import Matcher
 from smileback.ingest.sinks import STAGE, Sink
 
 __all__ = ["IngestReport", "Pace", "replay"]
@@ -41,7 +41,7 @@ def replay(
     *,
     lines: Iterable[bytes],
     sink: Sink,
-    matcher: BrandMatcher,
+    matcher: Matcher,
     seen: SeenIds,
     clock: Clock,
     mapping: FieldMap | None = None,
@@ -79,7 +79,7 @@ def _ingest_one(
     raw: bytes,
     number: int,
     sink: Sink,
-    matcher: BrandMatcher,
+    matcher: Matcher,
     seen: SeenIds,
     clock: Clock,
     mapping: FieldMap | None,
