@@ -1,0 +1,105 @@
+"""Brand rules made through the API reach a running `smileback ingest webhook` within 5 s,
+on the real broker and PostgreSQL: a rule created starts forwarding the mentions it matches,
+a rule deleted stops, and an ingest started later begins from the compacted topic."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from smileback.common.topics import Topics
+from tests.integration.test_ingest_webhook import _post, _webhook
+from tests.support import infra
+from tests.support.api_fixtures import TOKEN
+from tests.support.kafka import unique_topics
+from tests.support.processes import ServiceProcess
+
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+BOUND_S = 5.0  # what the README promises between an API answer and every ingest matching
+
+
+@pytest.fixture
+def topics(kafka_bootstrap: str) -> Topics:
+    return unique_topics(kafka_bootstrap, stem="it-live-")
+
+
+@pytest.fixture
+def api(kafka_bootstrap: str, postgres_url: str, topics: Topics, tmp_path: Path) -> Iterator[str]:
+    """The base URL of `smileback api` on its own database and the test's topics."""
+    (port,) = infra.free_ports(count=1)
+    with infra.fresh_database(postgres_url, prefix="live_rules") as url:
+        env = {
+            "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
+            "SMILEBACK_TOPIC_PREFIX": topics.prefix,
+            "SMILEBACK_DATABASE_URL": url,
+            "SMILEBACK_API_TOKEN": TOKEN,
+            "SMILEBACK_API_PORT": str(port),
+            "SMILEBACK_API_PROJECTOR_GROUP": f"{topics.prefix}projector",
+        }
+        with ServiceProcess(args=["api"], env=env, log_path=tmp_path / "api.log") as service:
+            base = f"http://127.0.0.1:{port}"
+            _until(lambda: _ready(base), what="the api ready", timeout_s=90, service=service)
+            yield base
+            assert service.alive(), service.tail()
+
+
+def _ready(base: str) -> bool:
+    try:
+        return httpx.get(f"{base}/readyz", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _until(check, *, what: str, timeout_s: float, service: ServiceProcess | None = None) -> float:
+    """Seconds until `check()` held; fails past `timeout_s`."""
+    start = time.monotonic()
+    while not check():
+        assert service is None or service.alive(), service.tail()
+        assert time.monotonic() - start < timeout_s, f"{what}: not within {timeout_s} s"
+        time.sleep(0.1)
+    return time.monotonic() - start
+
+
+def _forwarded(webhook: str, text: str) -> bool:
+    """Whether the webhook forwards (rather than leaves unmatched) a new mention of `text`."""
+    mention_id = uuid.uuid4().hex
+    answer = _post(webhook, {"id": mention_id, "text": text})
+    assert answer.status_code == 202, answer.text
+    return bool(answer.json()["accepted"] == [mention_id])
+
+
+def test_rules_from_the_api_reach_a_running_ingest_and_a_restarted_one(
+    api: str, kafka_bootstrap: str, topics: Topics, tmp_path: Path
+) -> None:
+    created = httpx.post(f"{api}/v1/brands", json={"name": "zeta"}, headers=AUTH, timeout=10)
+    assert created.status_code == 201, created.text
+    with _webhook(bootstrap=kafka_bootstrap, topics=topics, log=tmp_path / "ingest1.log") as url:
+        assert _forwarded(url, "acme is late")  # the configured brand
+        assert not _forwarded(url, "zeta beans are late")
+
+        rule = httpx.post(
+            f"{api}/v1/brands/zeta/rules", json={"query": "zeta AND beans"}, headers=AUTH
+        )
+        assert rule.status_code == 201, rule.text
+        _until(
+            lambda: _forwarded(url, "zeta beans are late"), what="rule created", timeout_s=BOUND_S
+        )
+        assert not _forwarded(url, "zeta tea")
+        assert _forwarded(url, "acme is late")  # live rules add to the configured ones
+
+        second = httpx.post(f"{api}/v1/brands/zeta/rules", json={"query": "espresso"}, headers=AUTH)
+        assert second.status_code == 201, second.text
+        gone = httpx.delete(f"{api}/v1/brands/zeta/rules/{rule.json()['id']}", headers=AUTH)
+        assert gone.status_code == 204
+        _until(lambda: not _forwarded(url, "zeta beans"), what="rule deleted", timeout_s=BOUND_S)
+        _until(lambda: _forwarded(url, "an espresso"), what="second rule", timeout_s=BOUND_S)
+
+    # A new ingest reads the whole topic before it answers: the state is there at once.
+    with _webhook(bootstrap=kafka_bootstrap, topics=topics, log=tmp_path / "ingest2.log") as url:
+        assert _forwarded(url, "an espresso")
+        assert not _forwarded(url, "zeta beans")
