@@ -16,22 +16,15 @@ from smileback.api.app import create_app
 from smileback.api.rule_events import reconcile
 from smileback.api.store import BrandRuleRow
 from smileback.common.bus import InMemoryBus
-from smileback.common.errors import BusError
 from smileback.common.events import BrandRuleEvent, decode
 from smileback.common.rule_feed import fold
 from smileback.common.topics import Topics
+from tests.api.routers.test_incident_actions import BrokenBus
 from tests.support.api_fixtures import TOKEN
 from tests.support.builders import T0
 
 TOPICS = Topics()
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
-
-
-class BrokenBus(InMemoryBus):
-    """A bus whose broker never acknowledges."""
-
-    def flush(self, timeout_s: float | None = None) -> None:
-        raise BusError("broker down")
 
 
 def _client(engine: Engine, bus: InMemoryBus) -> TestClient:

@@ -85,7 +85,9 @@ class BrandMatcher(Matcher):
 
     def __init__(self, rules: Sequence[BrandRule]) -> None:
         self._rules = tuple(rules)
-        # Named by position, so a brand listed twice keeps its first place, and its first rule.
+        # Asked for every unmatched mention: built once (a brand may have several rules).
+        self._brands = tuple(dict.fromkeys(rule.brand for rule in self._rules))
+        # Named by position: a brand with several rules (terms, live rules) keeps each in place.
         self._set = RuleSet({str(i): rule.rule for i, rule in enumerate(self._rules)})
 
     @classmethod
@@ -101,7 +103,7 @@ class BrandMatcher(Matcher):
     @property
     def brands(self) -> tuple[str, ...]:
         """The configured brands, in match order (empty: every mention passes as it is)."""
-        return tuple(dict.fromkeys(rule.brand for rule in self._rules))
+        return self._brands
 
     def match(self, *, mention: Mention) -> str | None:
         """The mention's brand: the one it already has, else the first brand whose terms occur."""
