@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from kafka.admin import ConfigResource, ConfigResourceType, KafkaAdminClient
 
 from smileback.common.topics import Topics
 from tests.integration.test_ingest_webhook import _post, _webhook
@@ -76,6 +77,14 @@ def _forwarded(webhook: str, text: str) -> bool:
 def test_rules_from_the_api_reach_a_running_ingest_and_a_restarted_one(
     api: str, kafka_bootstrap: str, topics: Topics, tmp_path: Path
 ) -> None:
+    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="it-live-rules")
+    try:
+        described = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, topics.brand_rules)]
+        )
+    finally:
+        admin.close()
+    assert described["topic"][topics.brand_rules]["cleanup.policy"]["value"] == "compact"
     created = httpx.post(f"{api}/v1/brands", json={"name": "zeta"}, headers=AUTH, timeout=10)
     assert created.status_code == 201, created.text
     with _webhook(bootstrap=kafka_bootstrap, topics=topics, log=tmp_path / "ingest1.log") as url:
