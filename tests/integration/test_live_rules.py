@@ -1,9 +1,11 @@
 """Brand rules made through the API reach a running `smileback ingest webhook` within 5 s,
 on the real broker and PostgreSQL: a rule created starts forwarding the mentions it matches,
-a rule deleted stops, and an ingest started later begins from the compacted topic."""
+a rule deleted stops, an ingest started later begins from the compacted topic, and an api
+started on an empty topic fills it with the stored rules."""
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from collections.abc import Iterator
@@ -30,23 +32,36 @@ def topics(kafka_bootstrap: str) -> Topics:
 
 
 @pytest.fixture
-def api(kafka_bootstrap: str, postgres_url: str, topics: Topics, tmp_path: Path) -> Iterator[str]:
-    """The base URL of `smileback api` on its own database and the test's topics."""
-    (port,) = infra.free_ports(count=1)
+def database(postgres_url: str) -> Iterator[str]:
     with infra.fresh_database(postgres_url, prefix="live_rules") as url:
-        env = {
-            "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "SMILEBACK_TOPIC_PREFIX": topics.prefix,
-            "SMILEBACK_DATABASE_URL": url,
-            "SMILEBACK_API_TOKEN": TOKEN,
-            "SMILEBACK_API_PORT": str(port),
-            "SMILEBACK_API_PROJECTOR_GROUP": f"{topics.prefix}projector",
-        }
-        with ServiceProcess(args=["api"], env=env, log_path=tmp_path / "api.log") as service:
-            base = f"http://127.0.0.1:{port}"
-            _until(lambda: _ready(base), what="the api ready", timeout_s=90, service=service)
-            yield base
-            assert service.alive(), service.tail()
+        yield url
+
+
+@contextlib.contextmanager
+def _api(*, bootstrap: str, database: str, topics: Topics, log: Path) -> Iterator[str]:
+    """The base URL of `smileback api` on `database` and `topics`, once it is ready."""
+    (port,) = infra.free_ports(count=1)
+    env = {
+        "SMILEBACK_KAFKA_BOOTSTRAP": bootstrap,
+        "SMILEBACK_TOPIC_PREFIX": topics.prefix,
+        "SMILEBACK_DATABASE_URL": database,
+        "SMILEBACK_API_TOKEN": TOKEN,
+        "SMILEBACK_API_PORT": str(port),
+        "SMILEBACK_API_PROJECTOR_GROUP": f"{topics.prefix}projector",
+    }
+    with ServiceProcess(args=["api"], env=env, log_path=log) as service:
+        base = f"http://127.0.0.1:{port}"
+        _until(lambda: _ready(base), what="the api ready", timeout_s=90, service=service)
+        yield base
+        assert service.alive(), service.tail()
+
+
+@pytest.fixture
+def api(kafka_bootstrap: str, database: str, topics: Topics, tmp_path: Path) -> Iterator[str]:
+    with _api(
+        bootstrap=kafka_bootstrap, database=database, topics=topics, log=tmp_path / "api.log"
+    ) as base:
+        yield base
 
 
 def _ready(base: str) -> bool:
@@ -75,7 +90,7 @@ def _forwarded(webhook: str, text: str) -> bool:
 
 
 def test_rules_from_the_api_reach_a_running_ingest_and_a_restarted_one(
-    api: str, kafka_bootstrap: str, topics: Topics, tmp_path: Path
+    api: str, kafka_bootstrap: str, database: str, topics: Topics, tmp_path: Path
 ) -> None:
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap, client_id="it-live-rules")
     try:
@@ -110,5 +125,15 @@ def test_rules_from_the_api_reach_a_running_ingest_and_a_restarted_one(
 
     # A new ingest reads the whole topic before it answers: the state is there at once.
     with _webhook(bootstrap=kafka_bootstrap, topics=topics, log=tmp_path / "ingest2.log") as url:
+        assert _forwarded(url, "an espresso")
+        assert not _forwarded(url, "zeta beans")
+
+    # An api started on empty topics publishes the stored rules: the deleted one stays gone.
+    fresh = unique_topics(kafka_bootstrap, stem="it-live-")
+    log = tmp_path / "api2.log"
+    with (
+        _api(bootstrap=kafka_bootstrap, database=database, topics=fresh, log=log),
+        _webhook(bootstrap=kafka_bootstrap, topics=fresh, log=tmp_path / "ingest3.log") as url,
+    ):
         assert _forwarded(url, "an espresso")
         assert not _forwarded(url, "zeta beans")
