@@ -90,16 +90,15 @@ def test_live_rules_start_from_the_topic_and_follow_each_change() -> None:
 
 
 def test_matching_never_sees_a_half_updated_set() -> None:
-    # Two rules of one change: a mention matched during the swap sees both or neither.
+    # Two rules of one change: each snapshot taken during the swaps has both or neither.
     rules = LiveRules(static=(), feed=FakeFeed([]))
     stop = threading.Event()
     seen: set[tuple[str | None, str | None]] = set()
 
     def match() -> None:
         while not stop.is_set():
-            seen.add(
-                (rules.match(mention=_mention("alpha")), rules.match(mention=_mention("beta")))
-            )
+            now = rules.snapshot()
+            seen.add((now.match(mention=_mention("alpha")), now.match(mention=_mention("beta"))))
 
     thread = threading.Thread(target=match)
     thread.start()

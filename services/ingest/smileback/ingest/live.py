@@ -77,6 +77,9 @@ class LiveRules(Matcher):
     def match(self, *, mention: Mention) -> str | None:
         return self._matcher.match(mention=mention)
 
+    def snapshot(self) -> BrandMatcher:
+        return self._matcher
+
     def start(self, *, timeout_s: float = _CATCH_UP_S) -> None:
         """Read the whole topic (BusError if that fails), then follow it on a thread."""
         self.apply(self._feed.catch_up(timeout_s=timeout_s))

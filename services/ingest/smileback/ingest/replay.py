@@ -90,9 +90,10 @@ def _ingest_one(
     except SchemaError as exc:
         sink.reject(raw=raw, error=str(exc), source_id=source_id_of(raw), number=number)
         return "dlq"
-    brand = matcher.match(mention=mention)
+    rules = matcher.snapshot()
+    brand = rules.match(mention=mention)
     # A deletion carries no brand terms but must still reach every store that kept the post.
-    if brand is None and matcher.brands and not mention.deleted:
+    if brand is None and rules.brands and not mention.deleted:
         return "unmatched"
     # The post's id was seen when it was published; its deletion is de-duplicated on its own.
     if seen.seen_before(f"{mention.id}\x00deleted" if mention.deleted else mention.id):

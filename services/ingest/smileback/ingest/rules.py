@@ -79,6 +79,11 @@ class Matcher(ABC):
     def match(self, *, mention: Mention) -> str | None:
         """The mention's brand, or None."""
 
+    @abstractmethod
+    def snapshot(self) -> BrandMatcher:
+        """The rules in force now, fixed: ask `brands` and `match` of one mention of it, so
+        both answers come from the same set even when live rules change in between."""
+
 
 class BrandMatcher(Matcher):
     """Assigns a brand to each mention from configured rules, first rule first."""
@@ -94,6 +99,9 @@ class BrandMatcher(Matcher):
     def from_terms(cls, brands: Mapping[str, Sequence[str]]) -> BrandMatcher:
         """Build a matcher from brand -> terms (IngestSettings.brands); ConfigError if invalid."""
         return cls([BrandRule.of(brand=brand, terms=terms) for brand, terms in brands.items()])
+
+    def snapshot(self) -> BrandMatcher:
+        return self
 
     @property
     def rules(self) -> tuple[BrandRule, ...]:

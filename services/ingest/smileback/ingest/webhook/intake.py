@@ -47,9 +47,10 @@ class Intake:
         forward: list[Mention] = []
         unmatched: list[str] = []
         for mention in mentions:
-            brand = self._matcher.match(mention=mention)
+            rules = self._matcher.snapshot()
+            brand = rules.match(mention=mention)
             # As in replay: a deletion carries no brand terms but must reach every store.
-            if brand is None and self._matcher.brands and not mention.deleted:
+            if brand is None and rules.brands and not mention.deleted:
                 unmatched.append(mention.id)
             else:
                 forward.append(mention.model_copy(update={"brand": brand}))
