@@ -88,4 +88,6 @@ def test_topics_follow_the_prefix():
         topics.incidents,
         topics.queues,
         topics.dlq,
+        topics.positions,
+        topics.brand_rules,
     }
