@@ -145,14 +145,15 @@ cmd_start() {
 cmd_topics() {
   # name:partitions; keyed topics get 4 partitions so per-thread state can spread over workers.
   local spec name parts pids=() failed=0
-  # ingest.positions keeps only the latest position per source, so it is compacted.
+  # ingest.positions and brand.rules are compacted: their state is the latest record per key.
   local config
-  for spec in mentions.raw:4 mentions.scored:4 incidents:4 queues:4 dlq:1 ingest.positions:1; do
-    name="$TOPIC_PREFIX${spec%%:*}"; parts="${spec##*:}"; config=()
-    [[ "$name" == *ingest.positions ]] && config=(--config cleanup.policy=compact)
+  for spec in mentions.raw:4 mentions.scored:4 incidents:4 queues:4 dlq:1 ingest.positions:1 brand.rules:1; do
+    name="$TOPIC_PREFIX${spec%%:*}"; parts="${spec##*:}"
+    config=cleanup.policy=delete
+    [[ "${spec%%:*}" == ingest.positions || "${spec%%:*}" == brand.rules ]] && config=cleanup.policy=compact
     # One JVM per topic; run them side by side to save start-up time.
     tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --create --if-not-exists \
-      --topic "$name" --partitions "$parts" --replication-factor 1 "${config[@]}" >/dev/null &
+      --topic "$name" --partitions "$parts" --replication-factor 1 --config "$config" >/dev/null &
     pids+=($!)
   done
   for spec in "${pids[@]}"; do wait "$spec" || failed=1; done

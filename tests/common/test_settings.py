@@ -89,4 +89,5 @@ def test_topics_follow_the_prefix():
         topics.queues,
         topics.dlq,
         topics.positions,
+        topics.brand_rules,
     }

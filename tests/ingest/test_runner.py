@@ -100,6 +100,6 @@ def test_the_kafka_sink_produces_with_the_configured_compression(
     monkeypatch.setattr(runner, "KafkaBus", FakeBus)
     source = tmp_path / "in.jsonl"
     source.write_text("")
-    settings = IngestSettings(ingest_compression=setting)
+    settings = IngestSettings(ingest_compression=setting, ingest_live_rules=False)
     run_replay(settings=settings, options=ReplayOptions(source), output=None)
     assert made[0]["compression"] == expected

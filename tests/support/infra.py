@@ -22,7 +22,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
-from smileback.common.topics import COMPACTED, PARTITIONS
+from smileback.common.topics import PARTITIONS, Topics
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 KAFKA_SCRIPT = REPO_ROOT / "deploy" / "kafka" / "kafka.sh"
@@ -212,9 +212,7 @@ def ensure_topics(*, bootstrap: str, prefix: str = TOPIC_PREFIX, timeout: float 
                 name=name,
                 num_partitions=parts,
                 replication_factor=1,
-                topic_configs=(
-                    {"cleanup.policy": "compact"} if name.removeprefix(prefix) in COMPACTED else {}
-                ),
+                topic_configs=Topics(prefix=prefix).configs(name),
             )
             for name, parts in wanted.items()
             if name not in existing

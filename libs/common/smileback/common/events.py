@@ -23,6 +23,7 @@ __all__ = [
     "MAX_TEXT_CHARS",
     "SCHEMA_VERSION",
     "Author",
+    "BrandRuleEvent",
     "Count",
     "DlqRecord",
     "Event",
@@ -264,6 +265,22 @@ class QueueItem(Event):
     brand: str | None
     queue: QueueName
     reason: str
+    at: AwareDatetime
+
+
+class BrandRuleEvent(Event):
+    """The state of one brand rule after the API changed it, keyed by `rule_id` on the
+    compacted brand-rules topic, so the topic's latest record per key is the current rule.
+
+    A deletion is a record with `deleted` set (and the last query), not a tombstone: the bus
+    carries bytes, and a reader from the start then needs no special case for empty values.
+    """
+
+    rule_id: str
+    brand: str
+    query: str
+    enabled: bool = True
+    deleted: bool = False
     at: AwareDatetime
 
 

@@ -14,11 +14,15 @@ PARTITIONS: dict[str, int] = {
     "queues": 4,
     "dlq": 1,
     "ingest.positions": 1,
+    # Keyed by rule id and compacted: a reader from the start sees every live rule's latest
+    # state. One partition, so a reader knows it is caught up from a single end offset.
+    "brand.rules": 1,
 }
 
-# Suffixes of the topics that keep only the latest record per key (cleanup.policy=compact):
-# state read back from the start, not a stream of events.
-COMPACTED: frozenset[str] = frozenset({"ingest.positions"})
+# Suffixes of the topics created with cleanup.policy=compact: state read back from the start
+# (resume positions, live brand rules), not a stream of events. The policy cannot be added
+# later without an admin call, so every place that creates topics reads it from here.
+COMPACTED: frozenset[str] = frozenset({"ingest.positions", "brand.rules"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,15 @@ class Topics:
         """Where each streaming source's resume position lives, keyed by the source."""
         return f"{self.prefix}ingest.positions"
 
+    @property
+    def brand_rules(self) -> str:
+        return f"{self.prefix}brand.rules"
+
     def all(self) -> dict[str, int]:
         """Every topic with its partition count."""
         return {f"{self.prefix}{suffix}": n for suffix, n in PARTITIONS.items()}
+
+    def configs(self, name: str) -> dict[str, str]:
+        """The topic-level configuration a topic is created with."""
+        suffix = name.removeprefix(self.prefix)
+        return {"cleanup.policy": "compact"} if suffix in COMPACTED else {}

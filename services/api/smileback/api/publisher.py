@@ -1,11 +1,12 @@
-"""Publishes the responder's incident events to the incidents topic, one at a time."""
+"""Publishes the responder's incident events and brand-rule changes, one at a time."""
 
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 
 from smileback.common.bus import Bus
-from smileback.common.events import IncidentEvent, encode
+from smileback.common.events import BrandRuleEvent, IncidentEvent, encode
 from smileback.common.topics import Topics
 
 __all__ = ["EventPublisher"]
@@ -25,4 +26,11 @@ class EventPublisher:
         """Publish and flush; raises BusError when the broker did not take it."""
         with self._lock:
             self._bus.publish(self._topics.incidents, key=event.incident_id, value=encode(event))
+            self._bus.flush(self._timeout_s)
+
+    def publish_rules(self, events: Sequence[BrandRuleEvent]) -> None:
+        """Publish rule states keyed by rule id and flush; BusError when the broker did not."""
+        with self._lock:
+            for event in events:
+                self._bus.publish(self._topics.brand_rules, key=event.rule_id, value=encode(event))
             self._bus.flush(self._timeout_s)

@@ -18,6 +18,8 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from smileback.api.app import ApiOptions, create_app
 from smileback.api.metrics import PROJECTOR_RESTARTS, PURGED
 from smileback.api.projector import GROUP, make_handler
+from smileback.api.publisher import EventPublisher
+from smileback.api.rule_events import republish_rules
 from smileback.api.settings import ApiSettings
 from smileback.api.store import create_schema, make_engine, purge_before, retention_cutoff
 from smileback.common.backoff import Backoff
@@ -114,6 +116,7 @@ def run(*, settings: ApiSettings) -> None:
         kafka_check=health.answer(KAFKA),
         database_check=health.answer(DATABASE),
     )
+    _republish_rules(engine=engine, bus=actions_bus, topics=topics, settings=settings)
     server = build_server(app=app, host=settings.api_host, port=settings.api_port)
     log.info("api starting", host=settings.api_host, port=settings.api_port)
     try:
@@ -127,6 +130,21 @@ def run(*, settings: ApiSettings) -> None:
         bus.close()
         engine.dispose()
         log.info("api stopped")
+
+
+def _republish_rules(*, engine: Engine, bus: Bus, topics: Topics, settings: ApiSettings) -> None:
+    try:
+        count = republish_rules(
+            engine=engine,
+            publisher=EventPublisher(bus=bus, topics=topics),
+            bootstrap=settings.kafka_bootstrap,
+            topic=topics.brand_rules,
+            clock=utc_now,
+        )
+    except BusError as exc:
+        log.warning("brand rules not republished; the next start retries", error=str(exc))
+        return
+    log.info("brand rules republished", records=count)
 
 
 def migrate_when_reachable(

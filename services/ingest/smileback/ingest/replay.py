@@ -14,7 +14,7 @@ from smileback.common.metrics import RECORDS
 from smileback.ingest.dedupe import SeenIds
 from smileback.ingest.mapping import FieldMap
 from smileback.ingest.normalise import parse_mention, source_id_of
-from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.rules import Matcher
 from smileback.ingest.sinks import STAGE, Sink
 
 __all__ = ["IngestReport", "Pace", "publish_matched", "replay"]
@@ -41,7 +41,7 @@ def replay(
     *,
     lines: Iterable[bytes],
     sink: Sink,
-    matcher: BrandMatcher,
+    matcher: Matcher,
     seen: SeenIds,
     clock: Clock,
     mapping: FieldMap | None = None,
@@ -79,7 +79,7 @@ def _ingest_one(
     raw: bytes,
     number: int,
     sink: Sink,
-    matcher: BrandMatcher,
+    matcher: Matcher,
     seen: SeenIds,
     clock: Clock,
     mapping: FieldMap | None,
@@ -94,13 +94,14 @@ def _ingest_one(
 
 
 def publish_matched(
-    *, mention: Mention, sink: Sink, matcher: BrandMatcher, seen: SeenIds, pace: Pace | None = None
+    *, mention: Mention, sink: Sink, matcher: Matcher, seen: SeenIds, pace: Pace | None = None
 ) -> str:
     """Write `mention` with its brand unless no brand matches or it is a duplicate; the
     outcome's name (published, unmatched, duplicate). Every source keeps mentions this way."""
-    brand = matcher.match(mention=mention)
+    rules = matcher.snapshot()  # one rule set for the whole decision, even mid-swap
+    brand = rules.match(mention=mention)
     # A deletion carries no brand terms but must still reach every store that kept the post.
-    if brand is None and matcher.brands and not mention.deleted:
+    if brand is None and rules.brands and not mention.deleted:
         return "unmatched"
     # The post's id was seen when it was published; its deletion is de-duplicated on its own.
     if seen.seen_before(f"{mention.id}\x00deleted" if mention.deleted else mention.id):

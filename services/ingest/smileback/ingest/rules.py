@@ -13,6 +13,7 @@ or parenthesis.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -28,7 +29,7 @@ from smileback.common.rules import (
     term_of,
 )
 
-__all__ = ["BrandMatcher", "BrandRule"]
+__all__ = ["BrandMatcher", "BrandRule", "Matcher"]
 
 
 @dataclass(frozen=True)
@@ -62,12 +63,36 @@ class BrandRule:
         return self.rule.matches(text=text)
 
 
-class BrandMatcher:
-    """Assigns a brand to each mention from configured terms, first brand first."""
+class Matcher(ABC):
+    """What sources match mentions with: a fixed BrandMatcher, or one that follows live rules.
+
+    Contract: `brands` empty means every mention passes with the brand it has; otherwise
+    `match` names the mention's brand or None (the mention is about no monitored brand).
+    """
+
+    @property
+    @abstractmethod
+    def brands(self) -> tuple[str, ...]:
+        """The brands matched, in match order."""
+
+    @abstractmethod
+    def match(self, *, mention: Mention) -> str | None:
+        """The mention's brand, or None."""
+
+    @abstractmethod
+    def snapshot(self) -> BrandMatcher:
+        """The rules in force now, fixed: ask `brands` and `match` of one mention of it, so
+        both answers come from the same set even when live rules change in between."""
+
+
+class BrandMatcher(Matcher):
+    """Assigns a brand to each mention from configured rules, first rule first."""
 
     def __init__(self, rules: Sequence[BrandRule]) -> None:
         self._rules = tuple(rules)
-        # Named by position, so a brand listed twice keeps its first place, and its first rule.
+        # Asked for every unmatched mention: built once (a brand may have several rules).
+        self._brands = tuple(dict.fromkeys(rule.brand for rule in self._rules))
+        # Named by position: a brand with several rules (terms, live rules) keeps each in place.
         self._set = RuleSet({str(i): rule.rule for i, rule in enumerate(self._rules)})
 
     @classmethod
@@ -75,10 +100,18 @@ class BrandMatcher:
         """Build a matcher from brand -> terms (IngestSettings.brands); ConfigError if invalid."""
         return cls([BrandRule.of(brand=brand, terms=terms) for brand, terms in brands.items()])
 
+    def snapshot(self) -> BrandMatcher:
+        return self
+
+    @property
+    def rules(self) -> tuple[BrandRule, ...]:
+        """The rules, in match order."""
+        return self._rules
+
     @property
     def brands(self) -> tuple[str, ...]:
         """The configured brands, in match order (empty: every mention passes as it is)."""
-        return tuple(rule.brand for rule in self._rules)
+        return self._brands
 
     def match(self, *, mention: Mention) -> str | None:
         """The mention's brand: the one it already has, else the first brand whose terms occur."""

@@ -18,10 +18,10 @@ from smileback.common.logging import configure_logging
 from smileback.common.topics import Topics
 from smileback.ingest.dedupe import SeenIds
 from smileback.ingest.inputs import InputFormat, format_of, open_input, records
+from smileback.ingest.live import live_rules_on, open_matcher
 from smileback.ingest.mapping import FieldMap
 from smileback.ingest.pacing import Pacer
 from smileback.ingest.replay import IngestReport, replay
-from smileback.ingest.rules import BrandMatcher
 from smileback.ingest.settings import IngestSettings
 from smileback.ingest.sinks import BusSink, FileSink, Sink
 
@@ -48,15 +48,16 @@ def run_replay(
 ) -> IngestReport:
     """Replay the input into Kafka, or into `output` ("-" for stdout); what happened."""
     configure_logging(level=settings.log_level, fmt=settings.log_format)
-    matcher = BrandMatcher.from_terms(settings.brands)
     fmt = format_of(options.input_path, options.fmt)
     pace = (
         None
         if options.speed is None
         else Pacer(speed=options.speed, monotonic=time.monotonic, sleep=time.sleep)
     )
+    live = live_rules_on(settings=settings, output=output)
     with (
         open_input(options.input_path, progress=options.progress) as handle,
+        open_matcher(settings=settings, live=live) as matcher,
         open_sink(settings=settings, output=output) as sink,
     ):
         log.info("ingest started", input=str(options.input_path), format=str(fmt))

@@ -20,6 +20,11 @@ class IngestSettings(CommonSettings, BrandSettings):
         default="gzip",
         description="compression of the batches produced to Kafka (every consumer reads gzip)",
     )
+    ingest_live_rules: bool | None = Field(
+        default=None,
+        description="also match the brand rules managed through the API, followed live on the "
+        "brand-rules topic [default: on when producing to Kafka, off with -o]",
+    )
     ingest_webhook_secret: SecretStr | None = Field(
         default=None,
         description="Standard Webhooks secret of `ingest webhook`, `whsec_<base64>` (at least "

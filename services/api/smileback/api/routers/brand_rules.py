@@ -1,7 +1,8 @@
 """One brand's rules (create, read, update, delete) and checking a rule without storing it.
 
 A rule is parsed when it is written; a syntax error is a 422 whose error carries the
-0-based `position` of the problem in the rule text.
+0-based `position` of the problem in the rule text. Every change is published to the
+brand-rules topic before it is committed (`smileback.api.rule_events`).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from smileback.api.deps import ADMIN, READ, ContextDep, SessionDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
 from smileback.api.params import Cursor, Limit
+from smileback.api.rule_events import publish_rule_changes, rule_event
 from smileback.api.schemas import (
     BRAND_NAME_PATTERN,
     Page,
@@ -109,6 +111,7 @@ def create_rule(brand: BrandName, body: RuleIn, context: ContextDep) -> RuleOut:
         )
         session.add(row)
         session.flush()
+        publish_rule_changes(context, [rule_event(row, at=row.updated_at)])
         return rule_out(row)
 
 
@@ -133,6 +136,7 @@ def update_rule(brand: BrandName, rule_id: RuleId, body: RuleIn, context: Contex
         row = _rule_or_404(session, brand, rule_id)
         row.query, row.description, row.updated_at = body.query, body.description, context.clock()
         session.flush()
+        publish_rule_changes(context, [rule_event(row, at=row.updated_at)])
         return rule_out(row)
 
 
@@ -146,7 +150,10 @@ def update_rule(brand: BrandName, rule_id: RuleId, body: RuleIn, context: Contex
 def delete_rule(brand: BrandName, rule_id: RuleId, context: ContextDep) -> Response:
     """Delete a rule."""
     with context.sessions() as session, session.begin():
-        session.delete(_rule_or_404(session, brand, rule_id))
+        row = _rule_or_404(session, brand, rule_id)
+        session.delete(row)
+        session.flush()
+        publish_rule_changes(context, [rule_event(row, at=context.clock(), deleted=True)])
     return Response(status_code=204)
 
 

@@ -19,6 +19,7 @@ from smileback.api.routers.brand_rules import (
     new_rule_row,
     rule_out,
 )
+from smileback.api.rule_events import publish_rule_changes, rule_event
 from smileback.api.schemas import BrandIn, BrandOut, BrandUpdate, Page
 from smileback.api.store import BrandRow, BrandRuleRow
 
@@ -58,13 +59,13 @@ def create_brand(body: BrandIn, context: ContextDep) -> BrandOut:
             BrandRow(name=body.name, description=body.description, created_at=now, updated_at=now)
         )
         session.flush()
-        for rule in body.rules:
-            session.add(
-                new_rule_row(
-                    brand=body.name, query=rule.query, description=rule.description, now=now
-                )
-            )
+        rows = [
+            new_rule_row(brand=body.name, query=rule.query, description=rule.description, now=now)
+            for rule in body.rules
+        ]
+        session.add_all(rows)
         session.flush()
+        publish_rule_changes(context, [rule_event(row, at=now) for row in rows])
         return _brand_out(session, brand_or_404(session, body.name))
 
 
@@ -106,8 +107,11 @@ def delete_brand(brand: BrandName, context: ContextDep) -> Response:
     """Delete a brand and its rules (its stored mentions and incidents stay)."""
     with context.sessions() as session, session.begin():
         brand_or_404(session, brand)
+        rules = session.scalars(select(BrandRuleRow).where(BrandRuleRow.brand == brand)).all()
         # The rules go by ON DELETE CASCADE (SQLite has foreign keys switched on).
         session.execute(delete(BrandRow).where(BrandRow.name == brand))
+        at = context.clock()
+        publish_rule_changes(context, [rule_event(row, at=at, deleted=True) for row in rules])
     return Response(status_code=204)
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from smileback.common.errors import BusError
 from smileback.common.events import Mention
 from smileback.common.metrics import RECORDS
-from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.rules import Matcher
 from smileback.ingest.sinks import STAGE, Sink
 
 __all__ = ["Intake", "Taken", "UnavailableError"]
@@ -36,7 +36,7 @@ class Taken:
 class Intake:
     """Brand-matches mentions and writes them to a sink, one request at a time."""
 
-    def __init__(self, *, sink: Sink, matcher: BrandMatcher, ack_timeout_s: float) -> None:
+    def __init__(self, *, sink: Sink, matcher: Matcher, ack_timeout_s: float) -> None:
         self._sink = sink
         self._matcher = matcher
         self._ack_timeout_s = ack_timeout_s
@@ -47,9 +47,10 @@ class Intake:
         forward: list[Mention] = []
         unmatched: list[str] = []
         for mention in mentions:
-            brand = self._matcher.match(mention=mention)
+            rules = self._matcher.snapshot()
+            brand = rules.match(mention=mention)
             # As in replay: a deletion carries no brand terms but must reach every store.
-            if brand is None and self._matcher.brands and not mention.deleted:
+            if brand is None and rules.brands and not mention.deleted:
                 unmatched.append(mention.id)
             else:
                 forward.append(mention.model_copy(update={"brand": brand}))

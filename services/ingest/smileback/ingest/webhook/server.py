@@ -10,7 +10,7 @@ import uvicorn
 from smileback.common.clock import utc_now
 from smileback.common.errors import ConfigError
 from smileback.common.logging import configure_logging
-from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.live import live_rules_on, open_matcher
 from smileback.ingest.runner import open_sink
 from smileback.ingest.settings import IngestSettings
 from smileback.ingest.webhook.app import create_app
@@ -28,8 +28,11 @@ def run_webhook(*, settings: IngestSettings, output: Path | None) -> None:
     if settings.ingest_webhook_secret is None:
         raise ConfigError("SMILEBACK_INGEST_WEBHOOK_SECRET: required by `ingest webhook`")
     key = WebhookKey.parse(settings.ingest_webhook_secret.get_secret_value())
-    matcher = BrandMatcher.from_terms(settings.brands)
-    with open_sink(settings=settings, output=output) as sink:
+    live = live_rules_on(settings=settings, output=output)
+    with (
+        open_matcher(settings=settings, live=live) as matcher,
+        open_sink(settings=settings, output=output) as sink,
+    ):
         intake = Intake(
             sink=sink, matcher=matcher, ack_timeout_s=settings.ingest_webhook_ack_timeout_s
         )
