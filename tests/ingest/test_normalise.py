@@ -1,10 +1,19 @@
 import json
+import unicodedata
 from datetime import UTC, datetime
 
 import pytest
 
 from smileback.common.errors import SchemaError
-from smileback.ingest.normalise import CleanText, clean_text, parse_mention, source_id_of
+from smileback.common.events import Mention
+from smileback.ingest.normalise import (
+    CleanText,
+    clean_mention,
+    clean_record_text,
+    clean_text,
+    parse_mention,
+    source_id_of,
+)
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 
@@ -83,6 +92,45 @@ def test_clean_text_composes_nfc_and_keeps_line_breaks_and_tabs():
 def test_clean_text_removes_control_characters_but_keeps_emoji_joiners():
     family = "\U0001f468\u200d\U0001f469\u200d\U0001f467"
     assert clean_text(f"a\x00b\x1bc\x7f{family}").text == f"abc{family}"
+
+
+def test_clean_text_removes_exactly_the_control_category_but_tab_and_newline():
+    stable = (chr(code) for code in range(0x2100))
+    every = "".join(c for c in stable if unicodedata.normalize("NFC", c) == c)
+    kept = clean_text(every).text
+    removed = set(every) - set(kept)
+    assert removed == {c for c in every if unicodedata.category(c) == "Cc"} - {"\t", "\n"}
+
+
+def test_a_clean_mention_is_returned_as_it_is():
+    mention = Mention(id="m1", text="café @acme")
+    assert clean_mention(mention) is mention
+
+
+def test_clean_mention_composes_and_strips_its_text_and_keeps_the_rest():
+    mention = Mention(id="m1", text="cafe\u0301\x07 @acme", lang="fr")
+    cleaned = clean_mention(mention)
+    assert (cleaned.text, cleaned.lang, cleaned.text_truncated) == ("café @acme", "fr", False)
+
+
+def test_clean_mention_flags_a_text_that_composition_made_too_long():
+    # U+0344 is one character that NFC decomposes into two.
+    mention = Mention(id="m1", text="\u0344" * 5_001)
+    cleaned = clean_mention(mention)
+    assert len(cleaned.text) == 10_000
+    assert cleaned.text_truncated is True
+
+
+def test_a_foreign_record_over_the_limit_is_cut_and_flagged():
+    record = {"id": "p1", "text": "é" * 10_001, "extra": 1}
+    assert clean_record_text(record) == {
+        "id": "p1",
+        "text": "é" * 10_000,
+        "text_truncated": True,
+        "extra": 1,
+    }
+    assert clean_record_text({"id": "p2", "text": "ok\x00"}) == {"id": "p2", "text": "ok"}
+    assert clean_record_text({"id": "p3", "text": 5}) == {"id": "p3", "text": 5}
 
 
 def test_clean_text_cuts_at_ten_thousand_chars_and_says_so():

@@ -210,6 +210,33 @@ def test_a_mapping_renames_fields_before_the_mention_is_parsed():
     assert "text: Field required" in dead.error
 
 
+def test_an_edit_is_kept_only_when_its_first_version_was_not():
+    versions = [
+        line("m1", "cold again"),  # matches no brand: not kept, its id not remembered
+        line("m1", "cold again, @acmecoffee"),  # the edit that names the brand
+        line("m1", "cold again, @acmecoffee!!"),  # an edit of a kept mention
+    ]
+    report, bus = run(versions)
+    assert (report.unmatched, report.published, report.duplicates) == (1, 1, 1)
+    assert [m.text for m in published(bus)] == ["cold again, @acmecoffee"]
+
+
+def test_a_mapped_record_over_the_text_limit_is_kept_cut_and_flagged():
+    raw = json.dumps({"post_id": "p1", "body": "@acmecoffee " + "a" * 20_000})
+    report, bus = run([raw.encode()], mapping=FieldMap.parse("id=post_id,text=body"))
+    assert (report.published, report.dlq) == (1, 0)
+    (mention,) = published(bus)
+    assert len(mention.text) == 10_000
+    assert mention.text.startswith("@acmecoffee aaa")
+    assert mention.text_truncated is True
+
+
+def test_published_text_is_nfc_without_control_characters():
+    report, bus = run([line("m1", "cafe\u0301\x1b @acmecoffee")])
+    assert report.published == 1
+    assert published(bus)[0].text == "café @acmecoffee"
+
+
 def test_a_file_sink_writes_mention_lines_and_names_each_rejected_record():
     out, err = io.BytesIO(), io.StringIO()
     sink = FileSink(out=out, err=err)

@@ -366,7 +366,7 @@ def test_text_over_ten_thousand_chars_is_cut_with_the_flag_set():
     long = _with(CREATE, **{"commit.record.text": "é" * 10_500})
     outcome = _mapped(map_event(_raw(long), now=NOW))
     assert len(outcome.mention.text) == 10_000
-    assert outcome.truncated is True
+    assert outcome.mention.text_truncated is True
 
 
 def test_post_uri_and_url():

@@ -126,7 +126,7 @@ def test_an_update_becomes_a_mention_with_its_author_thread_and_metrics():
     assert mention.metrics == MentionMetrics(replies=5, reposts=6, likes=11, quotes=0)
     assert mention.deleted is False
     assert outcome.mentioned == ("mastodon:acmecoffee@coffee.example",)
-    assert outcome.truncated is False
+    assert outcome.mention.text_truncated is False
     assert outcome.author_counts_known is True
 
 
@@ -205,7 +205,7 @@ def test_text_over_ten_thousand_chars_is_cut_with_the_flag_set():
     long = _status(content="<p>" + "é" * 12_000 + "</p>")
     outcome = _mapped(map_event(_event("update", long), host=HOST, now=NOW))
     assert len(outcome.mention.text) == 10_000
-    assert outcome.truncated is True
+    assert outcome.mention.text_truncated is True
 
 
 def test_control_characters_are_stripped_and_text_is_nfc():

@@ -104,6 +104,9 @@ class Mention(Event):
     ingested_at: AwareDatetime | None = None
     # A tombstone: the source post was deleted and must be redacted downstream.
     deleted: bool = False
+    # The source's text was longer than MAX_TEXT_CHARS and `text` is its beginning: a
+    # network's post is never refused for its length, and a responder must know it was cut.
+    text_truncated: bool = False
 
     @property
     def root_id(self) -> str:

@@ -3,16 +3,29 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from smileback.common.events import MAX_TEXT_CHARS, Mention, decode
 
-__all__ = ["CleanText", "clean_text", "parse_mention", "source_id_of"]
+__all__ = [
+    "CleanText",
+    "clean_mention",
+    "clean_record_text",
+    "clean_text",
+    "parse_mention",
+    "source_id_of",
+]
 
 # Longer ids are not Mention ids; keep them out of DLQ keys.
 _MAX_ID_CHARS = 512
+# Unicode category Cc (C0, DEL, C1) but for tab and newline; carriage returns are made
+# newlines first. Format characters (Cf) such as the zero-width joiner build emoji and
+# scripts, so they stay.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
 def parse_mention(*, raw: bytes, now: datetime) -> Mention:
@@ -51,9 +64,34 @@ class CleanText:
 def clean_text(text: str) -> CleanText:
     """NFC, line ends as "\\n", control characters other than newline and tab removed, and at
     most MAX_TEXT_CHARS characters (cut at the limit: a long complaint still pages)."""
-    text = unicodedata.normalize("NFC", text.replace("\r\n", "\n").replace("\r", "\n"))
-    # Cc only: format characters (Cf) such as the zero-width joiner build emoji and scripts.
-    text = "".join(c for c in text if c in "\n\t" or unicodedata.category(c) != "Cc")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if not unicodedata.is_normalized("NFC", text):
+        text = unicodedata.normalize("NFC", text)
+    text = _CONTROL.sub("", text)
     if len(text) <= MAX_TEXT_CHARS:
         return CleanText(text=text, truncated=False)
     return CleanText(text=text[:MAX_TEXT_CHARS], truncated=True)
+
+
+def clean_mention(mention: Mention) -> Mention:
+    """`mention` with its text cleaned as `clean_text` does; itself when already clean, as
+    nearly every mention is. Every source's mentions pass here before they are kept."""
+    clean = clean_text(mention.text)
+    if clean.text == mention.text:
+        return mention
+    truncated = mention.text_truncated or clean.truncated  # NFC may lengthen a text
+    return mention.model_copy(update={"text": clean.text, "text_truncated": truncated})
+
+
+def clean_record_text(record: dict[str, Any]) -> dict[str, Any]:
+    """A foreign record (a `replay --map` row) with its text cleaned and cut to fit a
+    Mention, flagged `text_truncated` when cut: a post another system accepted is kept,
+    where a Mention line over the limit is refused."""
+    text = record.get("text")
+    if not isinstance(text, str):
+        return record  # the Mention's validation names the problem
+    clean = clean_text(text)
+    if clean.truncated:
+        return {**record, "text": clean.text, "text_truncated": True}
+    return {**record, "text": clean.text}

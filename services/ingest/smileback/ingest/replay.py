@@ -13,7 +13,12 @@ from smileback.common.events import Mention
 from smileback.common.metrics import RECORDS
 from smileback.ingest.dedupe import SeenIds
 from smileback.ingest.mapping import FieldMap
-from smileback.ingest.normalise import parse_mention, source_id_of
+from smileback.ingest.normalise import (
+    clean_mention,
+    clean_record_text,
+    parse_mention,
+    source_id_of,
+)
 from smileback.ingest.rules import Matcher
 from smileback.ingest.sinks import STAGE, Sink
 
@@ -106,7 +111,7 @@ def publish_matched(
     # The post's id was seen when it was published; its deletion is de-duplicated on its own.
     if seen.seen_before(f"{mention.id}\x00deleted" if mention.deleted else mention.id):
         return "duplicate"
-    mention = mention.model_copy(update={"brand": brand})
+    mention = clean_mention(mention).model_copy(update={"brand": brand})
     if pace is not None:
         pace(mention)
     sink.write(mention)
@@ -122,4 +127,4 @@ def _mapped(raw: bytes, mapping: FieldMap | None) -> bytes:
         return raw  # parse_mention says what is wrong with it
     if not isinstance(record, dict):
         return raw
-    return json.dumps(mapping.apply(record), ensure_ascii=False).encode("utf-8")
+    return json.dumps(clean_record_text(mapping.apply(record)), ensure_ascii=False).encode("utf-8")

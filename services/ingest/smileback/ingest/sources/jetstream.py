@@ -248,6 +248,7 @@ def _post(
     mention = Mention(
         id=post_uri(did=did, rkey=rkey),
         text=clean.text,
+        text_truncated=clean.truncated,
         platform=PLATFORM,
         url=post_url(did=did, rkey=rkey),
         lang=langs[0] if langs else None,
@@ -258,7 +259,6 @@ def _post(
     )
     return Mapped(
         mention=mention,
-        truncated=clean.truncated,
         author_counts_known=False,
         mentioned=mentioned,
         links=links,

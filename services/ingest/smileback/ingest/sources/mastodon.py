@@ -107,6 +107,7 @@ def _mapped(status: Fields, *, host: str, now: datetime, roots: Mapping[str, str
     mention = Mention(
         id=own_id,
         text=clean.text,
+        text_truncated=clean.truncated,
         platform=PLATFORM,
         url=status.opt_string("url") or status.opt_string("uri"),
         lang=status.opt_string("language"),
@@ -124,7 +125,7 @@ def _mapped(status: Fields, *, host: str, now: datetime, roots: Mapping[str, str
     mentioned = tuple(
         f"{PLATFORM}:{_full_acct(m.string('acct'), host=host)}" for m in status.objects("mentions")
     )
-    return Mapped(mention=mention, truncated=clean.truncated, mentioned=mentioned)
+    return Mapped(mention=mention, mentioned=mentioned)
 
 
 def _author(account: Fields, *, host: str) -> Author:

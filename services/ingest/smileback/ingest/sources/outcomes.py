@@ -17,16 +17,15 @@ __all__ = ["Mapped", "Outcome", "Rejected", "Skipped", "invalid_mention"]
 class Mapped:
     """An event that became a Mention (a post, or the tombstone of a deleted one).
 
-    `truncated`: the text was cut at MAX_TEXT_CHARS. `author_counts_known`: False when the
-    source does not carry the author's follower counts (Bluesky), so `followers` and
-    `following` are 0 because unknown, not because small, until a profile lookup fills them.
+    `author_counts_known`: False when the source does not carry the author's follower counts
+    (Bluesky), so `followers` and `following` are 0 because unknown, not because small,
+    until a profile lookup fills them.
     `mentioned`: the author ids of the accounts the post mentions (a handle in the text can
     change; the id does not). `links`: the full URLs the post links to, where the text may
     show them shortened.
     """
 
     mention: Mention
-    truncated: bool = False
     author_counts_known: bool = True
     mentioned: tuple[str, ...] = ()
     links: tuple[str, ...] = ()
