@@ -157,6 +157,8 @@ def test_the_image_wheel_ships_the_model_and_no_demo_or_training(tmp_path):
     assert "smileback/scorer/model/artifacts/negativity.card.json" in names
     assert "smileback/cli/main.py" in names
     assert "smileback/ingest/runner.py" in names
+    assert "smileback/ingest/streams/jetstream_zstd/v1.zdict" in names  # data beside code
+    assert "smileback/ingest/streams/jetstream_zstd/NOTICE" in names
     tooling = [
         name
         for name in names

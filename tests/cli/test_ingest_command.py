@@ -10,7 +10,12 @@ from pathlib import Path
 import pytest
 
 from smileback.common.events import Mention, decode
-from tests.support.processes import SMILEBACK
+from tests.support.jetstream_server import JetstreamServer, post
+from tests.support.processes import SMILEBACK, ServiceProcess
+from tests.support.stream_ingest import serving, wait
+
+T0 = 1_773_480_000_000_000
+DEAD = "http://127.0.0.1:9"  # no AppView: counts stay unknown, posts still go out
 
 CSV = """\
 post,body,user,posted
@@ -98,3 +103,19 @@ def test_the_webhook_needs_a_valid_secret_and_never_repeats_it(tmp_path: Path, s
     assert done.returncode == 2
     assert done.stderr.startswith(message)
     assert secret is None or secret.removeprefix("whsec_") not in done.stderr
+
+
+def test_jetstream_with_zstd_writes_the_inflated_posts_to_a_file(tmp_path: Path) -> None:
+    """`--zstd` end to end through the command: compressed frames from a local Jetstream
+    become Mention lines; no Kafka, no AppView needed for the text."""
+    log = [post("did:plc:alice", f"3k{n}", f"acme coffee {n}", time_us=T0 + n) for n in range(3)]
+    out = tmp_path / "mentions.jsonl"
+    with serving(JetstreamServer(log=log)) as server:
+        args = ["ingest", "jetstream", "--url", server.url, "--zstd", "-o", str(out)]
+        env = {"SMILEBACK_BRANDS": '{"acme": ["acme"]}', "SMILEBACK_BLUESKY_APPVIEW": DEAD}
+        with ServiceProcess(args=args, env=env, log_path=tmp_path / "ingest.log") as process:
+            wait(lambda: out.exists() and out.read_text().count("\n") == 3, "three posts")
+            assert process.stop() == 0, process.tail()
+        assert server.queries[0]["compress"] == ["true"]
+    texts = [decode(Mention, line).text for line in out.read_bytes().splitlines()]
+    assert texts == ["acme coffee 0", "acme coffee 1", "acme coffee 2"]

@@ -6,20 +6,27 @@ event with that `cursor`, inclusive), above it a `time_us` (replay from that tim
 connection records the query it came with. `drop_after[n]`: connection n closes after that
 many events (a disconnect); past the list, a connection sends the rest and stays open.
 Messages in `garbage` are sent as they are, before the log, on the first connection.
+With `compress=true` (Jetstream v1's zstd), each event goes as a binary message, one zstd
+frame made with the v1 dictionary, as the real server makes them; offering permessage-deflate
+as well is refused with a 400, as the real server refuses it.
 """
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import zstandard
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.http11 import Request, Response
 
+from smileback.ingest.streams import jetstream_zstd
 from tests.support.infra import free_ports
 
-__all__ = ["SEQUENCE_BELOW", "JetstreamServer", "commit", "post"]
+__all__ = ["SEQUENCE_BELOW", "V1_FRAMES", "JetstreamServer", "commit", "post"]
 
 SEQUENCE_BELOW = 10**15  # a cursor below this is a sequence number, above it a time_us
 
@@ -69,12 +76,14 @@ def commit(
 class JetstreamServer:
     log: list[dict[str, Any]] = field(default_factory=list)
     drop_after: list[int] = field(default_factory=list)
-    garbage: list[str] = field(default_factory=list)
+    garbage: list[str | bytes] = field(default_factory=list)
     queries: list[dict[str, list[str]]] = field(default_factory=list)
 
     async def __aenter__(self) -> JetstreamServer:
         (self.port,) = free_ports(count=1)
-        self._server: Server = await serve(self._serve, "127.0.0.1", self.port)
+        self._server: Server = await serve(
+            self._serve, "127.0.0.1", self.port, process_request=_refuse_two_compressions
+        )
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -92,6 +101,7 @@ class JetstreamServer:
             await ws.close(code=1008, reason="not found")
             return
         query = parse_qs(target.query)
+        compress = query.get("compress") == ["true"]
         connection = len(self.queries)
         self.queries.append(query)
         if connection == 0:
@@ -103,7 +113,8 @@ class JetstreamServer:
             if limit is not None and sent == limit:
                 await ws.close()  # a clean close mid-log: the client must resume
                 return
-            await ws.send(json.dumps(event))
+            message = json.dumps(event)
+            await ws.send(V1_FRAMES.compress(message.encode()) if compress else message)
         await ws.wait_closed()
 
     def _replay(self, cursor: list[str] | None) -> list[dict[str, Any]]:
@@ -113,6 +124,17 @@ class JetstreamServer:
         if position < SEQUENCE_BELOW:
             return [e for e in self.log if e.get("cursor", -1) >= position]
         return [e for e in self.log if e["time_us"] >= position]
+
+
+V1_DICTIONARY = Path(jetstream_zstd.__file__).with_name("v1.zdict").read_bytes()
+V1_FRAMES = zstandard.ZstdCompressor(dict_data=zstandard.ZstdCompressionDict(V1_DICTIONARY))
+
+
+def _refuse_two_compressions(ws: ServerConnection, request: Request) -> Response | None:
+    deflate = "permessage-deflate" in request.headers.get("Sec-WebSocket-Extensions", "")
+    if deflate and "compress=true" in request.path:
+        return ws.respond(400, "choose one compression scheme\n")
+    return None
 
 
 def _wanted(event: dict[str, Any], query: dict[str, list[str]]) -> bool:

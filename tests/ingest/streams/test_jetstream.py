@@ -156,3 +156,24 @@ async def test_a_slow_appview_does_not_hold_the_stream() -> None:
     assert rkeys(items) == ["3k0", "3k1"]
     assert all(isinstance(i.outcome, Mapped) and not i.outcome.author_counts_known for i in items)
     assert json.loads(items[0].raw)["commit"]["rkey"] == "3k0"
+
+
+async def test_zstd_frames_are_inflated_and_a_bad_frame_is_rejected_with_its_bytes() -> None:
+    log = [post(ALICE, f"3k{n}", f"acme coffee {n}", time_us=T0 + n) for n in range(3)]
+    bad_frame = b"\x28\xb5\x2f\xfd not really zstd"
+    async with JetstreamServer(log=log, garbage=[bad_frame]) as server:
+        items = await take(stream_of(server, zstd=True), 4)
+
+    assert server.queries[0]["compress"] == ["true"]
+    rejected = items[0].outcome
+    assert isinstance(rejected, Rejected)
+    assert "zstd" in rejected.reason
+    assert items[0].raw == bad_frame
+    assert rkeys(items) == ["3k0", "3k1", "3k2"]
+    assert [item.outcome.mention.text for item in items[1:]] == [  # type: ignore[union-attr]
+        "acme coffee 0",
+        "acme coffee 1",
+        "acme coffee 2",
+    ]
+    # The events came compressed: the raw bytes kept for the DLQ are the inflated JSON.
+    assert json.loads(items[1].raw)["commit"]["rkey"] == "3k0"

@@ -137,6 +137,14 @@ def ingest_jetstream(
         str | None,
         typer.Option(help="AppView for follower counts [default: $SMILEBACK_BLUESKY_APPVIEW]."),
     ] = None,
+    zstd: Annotated[
+        bool | None,
+        typer.Option(
+            "--zstd/--no-zstd",
+            help="Ask for zstd-compressed events (compress=true), about a third of the bytes "
+            "[default: $SMILEBACK_INGEST_JETSTREAM_ZSTD, off].",
+        ),
+    ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
 ) -> None:
     """Follow Bluesky posts from Jetstream, resuming by cursor where the last run stopped;
@@ -146,5 +154,7 @@ def ingest_jetstream(
     settings = load_settings(IngestSettings)
     from smileback.ingest.stream_runner import JetstreamOptions, run_jetstream
 
-    options = JetstreamOptions(url=url, wanted_dids=tuple(wanted_did or ()), appview=appview)
+    options = JetstreamOptions(
+        url=url, wanted_dids=tuple(wanted_did or ()), appview=appview, zstd=zstd
+    )
     run_jetstream(settings=settings, options=options, output=output)

@@ -62,6 +62,11 @@ class IngestSettings(CommonSettings, BrandSettings):
         description="how long a streaming source waits for Kafka's acknowledgement before "
         "it pauses the stream and retries",
     )
+    ingest_jetstream_zstd: bool = Field(
+        default=False,
+        description="`ingest jetstream` asks for zstd-compressed events (Jetstream v1's "
+        "`compress=true`, its dictionary shipped with smileback)",
+    )
     bluesky_appview: str = Field(
         default="https://public.api.bsky.app",
         description="AppView whose `app.bsky.actor.getProfiles` gives `ingest jetstream` "

@@ -66,6 +66,7 @@ class JetstreamOptions:
     url: str
     wanted_dids: Sequence[str] = ()
     appview: str | None = None  # None: SMILEBACK_BLUESKY_APPVIEW
+    zstd: bool | None = None  # None: SMILEBACK_INGEST_JETSTREAM_ZSTD
 
 
 def jetstream_key(options: JetstreamOptions) -> str:
@@ -130,6 +131,7 @@ def run_jetstream(
             wanted_dids=options.wanted_dids,
             position=parse_position(saved),
             profiles=profiles,
+            zstd=settings.ingest_jetstream_zstd if options.zstd is None else options.zstd,
         )
         return _Jetstream(stream)
 
