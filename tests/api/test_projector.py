@@ -154,18 +154,18 @@ def test_a_transient_error_mid_batch_rolls_back_and_is_retried(
     bus = _bus()
     for mention_id in ("m1", "m2"):  # one key: one partition, in this order
         bus.publish(TOPICS.scored, key="thread", value=encode(scored(mention_id)))
-    real = projector_module.upsert_mention
-    failures = {"m2": 2}  # m2 fails twice, after m1 was written in the same transaction
+    real = projector_module.upsert_mentions
+    failures = [2]  # the batch fails twice, after m1 and m2 were written in its transaction
     seen_counts: list[int] = []
 
-    def flaky(*, session: Session, scored: ScoredMention, now: datetime) -> None:
-        if failures.get(scored.id):
-            failures[scored.id] -= 1
+    def flaky(*, session: Session, mentions: list[ScoredMention], now: datetime) -> None:
+        real(session=session, mentions=mentions, now=now)
+        if failures[0]:
+            failures[0] -= 1
             seen_counts.append(session.scalar(select(func.count()).select_from(MentionRow)) or 0)
             raise OperationalError("INSERT", {}, Exception("server closed the connection"))
-        real(session=session, scored=scored, now=now)
 
-    monkeypatch.setattr(projector_module, "upsert_mention", flaky)
+    monkeypatch.setattr(projector_module, "upsert_mentions", flaky)
     waits: list[tuple[float, int]] = []
 
     def wait(seconds: float) -> bool:
@@ -182,7 +182,7 @@ def test_a_transient_error_mid_batch_rolls_back_and_is_retried(
         wait=wait,
     )
     assert pump(consumer=consumer, bus=bus, handler=handler) == 2
-    assert seen_counts == [1, 1]  # m1 was written in each failed transaction...
+    assert seen_counts == [2, 2]  # both were written in each failed transaction...
     assert waits == [(0.5, 0), (0.75, 0)]  # ...and rolled back with it
     assert _count(engine, MentionRow) == 2
     assert _dlq(bus) == []

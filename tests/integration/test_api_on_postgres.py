@@ -17,6 +17,7 @@ from tests.api.routers.test_brands import *  # noqa: F403
 from tests.api.routers.test_incident_actions import *  # noqa: F403
 from tests.api.routers.test_mentions import *  # noqa: F403
 from tests.api.routers.test_smile_back import *  # noqa: F403
+from tests.api.store.test_batch_writes import *  # noqa: F403
 from tests.api.store.test_retention import *  # noqa: F403
 from tests.api.store.test_stats import *  # noqa: F403
 from tests.api.test_app import *  # noqa: F403

@@ -17,8 +17,8 @@ from smileback.api.store import (
     create_key,
     create_schema,
     make_engine,
-    upsert_mention,
-    upsert_queue_item,
+    upsert_mentions,
+    upsert_queue_items,
 )
 from smileback.api.store.models import Base
 from smileback.common.events import IncidentEvent, IncidentEventType, QueueItem, ScoredMention
@@ -61,8 +61,7 @@ def store_on(url: str) -> contextlib.AbstractContextManager[Engine]:
 def store_mentions(engine: Engine, mentions: Iterable[ScoredMention]) -> None:
     """Upsert mentions in one transaction."""
     with Session(engine) as session, session.begin():
-        for mention in mentions:
-            upsert_mention(session=session, scored=mention, now=T0)
+        upsert_mentions(session=session, mentions=list(mentions), now=T0)
 
 
 def store_events(engine: Engine, events: Iterable[IncidentEvent]) -> None:
@@ -75,8 +74,7 @@ def store_events(engine: Engine, events: Iterable[IncidentEvent]) -> None:
 def store_queue(engine: Engine, items: Iterable[QueueItem]) -> None:
     """Upsert queue items in one transaction."""
     with Session(engine) as session, session.begin():
-        for item in items:
-            upsert_queue_item(session=session, item=item)
+        upsert_queue_items(session=session, items=list(items))
 
 
 def make_key(

@@ -18,7 +18,7 @@ from smileback.api.store import (
     apply_incident_event,
     create_schema,
     make_engine,
-    upsert_queue_item,
+    upsert_queue_items,
 )
 from smileback.common.errors import ConfigError
 from smileback.common.events import IncidentEvent, IncidentEventType, ResponderAction, Severity
@@ -277,10 +277,9 @@ def test_the_alerts_packet_of_every_event_replaces_the_context_but_human_actions
 
 def test_queue_items_are_idempotent_and_keep_answered(engine: Engine) -> None:
     with Session(engine) as session, session.begin():
-        upsert_queue_item(session=session, item=queue_item("m1"))
-        upsert_queue_item(session=session, item=queue_item("m1"))
+        upsert_queue_items(session=session, items=[queue_item("m1"), queue_item("m1")])
         session.execute(text("UPDATE queue_items SET answered = 1"))
-        upsert_queue_item(session=session, item=queue_item("m1"))
+        upsert_queue_items(session=session, items=[queue_item("m1")])
     assert _count(engine, QueueItemRow) == 1
     with Session(engine) as session:
         assert session.scalar(select(QueueItemRow.answered)) is True

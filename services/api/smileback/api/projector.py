@@ -1,11 +1,12 @@
 """The projector: scored mentions, incident events and queue items into the store.
 
-One transaction per batch. A record that fails its schema goes to the DLQ. A database
-error that says the connection or server failed is retried with backoff (the writes
-are idempotent); when retries run out it propagates, so the loop does not commit and
-the batch is read again. An error caused by one record's data (IntegrityError,
-DataError) sends the batch through again one record per transaction, and only the
-records the store refuses go to the DLQ: nothing is skipped silently.
+One transaction per batch, its mentions and its queue items each written by one statement
+(see store.writes), its incident events one by one in order. A record that fails its schema
+goes to the DLQ. A database error that says the connection or server failed is retried with
+backoff (the writes are idempotent); when retries run out it propagates, so the loop does not
+commit and the batch is read again. An error caused by one record's data (IntegrityError,
+DataError) sends the batch through again one record per transaction, and only the records
+the store refuses go to the DLQ: nothing is skipped silently.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from smileback.api.metrics import PROJECTOR_LAG, PROJECTOR_LAST_BATCH, PROJECTOR_RETRIES
-from smileback.api.store import apply_incident_event, upsert_mention, upsert_queue_item
+from smileback.api.store import apply_incident_event, upsert_mentions, upsert_queue_items
 from smileback.common.backoff import backoff_delay
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
@@ -147,9 +148,18 @@ def _store(
 
 
 def _write(*, engine: Engine, items: Sequence[_Decoded], now: datetime) -> None:
+    """Mentions, then incident events, then queue items. The order across kinds does not
+    change the end state: a tombstone redacts incidents stored before it, and an incident
+    event stored after a tombstone is redacted as it is stored."""
+    events = [item.event for item in items]
     with Session(engine) as session, session.begin():
-        for item in items:
-            _apply(session=session, event=item.event, now=now)
+        mentions = [e for e in events if isinstance(e, ScoredMention)]
+        upsert_mentions(session=session, mentions=mentions, now=now)
+        for event in events:
+            if isinstance(event, IncidentEvent):
+                apply_incident_event(session=session, event=event)
+        queued = [e for e in events if isinstance(e, QueueItem)]
+        upsert_queue_items(session=session, items=queued)
 
 
 def _write_one_by_one(
@@ -176,15 +186,6 @@ def _decode(record: Record, *, models: dict[str, type[Event]]) -> _Decoded:
     if problem:
         raise SchemaError(problem)
     return _Decoded(record=record, event=event, event_time=_event_time(event))
-
-
-def _apply(*, session: Session, event: Event, now: datetime) -> None:
-    if isinstance(event, ScoredMention):
-        upsert_mention(session=session, scored=event, now=now)
-    elif isinstance(event, IncidentEvent):
-        apply_incident_event(session=session, event=event)
-    elif isinstance(event, QueueItem):
-        upsert_queue_item(session=session, item=event)
 
 
 def _unstorable(value: Any) -> str | None:

@@ -12,7 +12,7 @@ from smileback.api.store.models import (
     QueueItemRow,
 )
 from smileback.api.store.retention import PurgeReport, purge_before, retention_cutoff
-from smileback.api.store.writes import apply_incident_event, upsert_mention, upsert_queue_item
+from smileback.api.store.writes import apply_incident_event, upsert_mentions, upsert_queue_items
 
 __all__ = [
     "ApiKey",
@@ -33,6 +33,6 @@ __all__ = [
     "purge_before",
     "retention_cutoff",
     "revoke_key",
-    "upsert_mention",
-    "upsert_queue_item",
+    "upsert_mentions",
+    "upsert_queue_items",
 ]
