@@ -66,6 +66,7 @@ BAD_SCORED = {
     "missing scores": b'{"id": "x", "text": "hi"}',
     "nul character": _valid_mention_json(text="nul \u0000 inside"),
     "integer past 64 bits": _valid_mention_json(author={"handle": "h", "followers": 2**64}),
+    "integer past 64 bits as 1e+20": _valid_mention_json(author={"handle": "h", "followers": 1e20}),
 }
 
 
