@@ -28,7 +28,7 @@ ingest_app = typer.Typer(
 
 _OUTPUT_HELP = "Write Mention JSON lines here ('-' = stdout) instead of producing to Kafka."
 
-RulesOption = Annotated[
+_RulesOption = Annotated[
     str | None,
     typer.Option(
         "--rules",
@@ -71,7 +71,7 @@ def ingest_replay(
             "--progress/--no-progress", help="Bar on stderr [default: when it is a terminal]."
         ),
     ] = None,
-    rules: RulesOption = None,
+    rules: _RulesOption = None,
 ) -> None:
     """Replay a JSONL or CSV file of mentions; prints a JSON report of what happened."""
     settings = _settings(ingest_rules_file=rules)
@@ -107,7 +107,7 @@ def ingest_webhook(
         ),
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
-    rules: RulesOption = None,
+    rules: _RulesOption = None,
 ) -> None:
     """Serve POST /v1/ingest: Standard Webhooks signed mentions, 202 once Kafka has them."""
     settings = _settings(
@@ -127,7 +127,7 @@ def ingest_mastodon(
         str, typer.Option(help="public, public:local, hashtag:TAG, list:ID or user.")
     ] = "public",
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
-    rules: RulesOption = None,
+    rules: _RulesOption = None,
 ) -> None:
     """Follow a Mastodon stream (token from $SMILEBACK_MASTODON_TOKEN), resuming where the
     last run stopped; runs until SIGTERM."""
@@ -157,7 +157,7 @@ def ingest_jetstream(
         typer.Option(help="AppView for follower counts [default: $SMILEBACK_BLUESKY_APPVIEW]."),
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
-    rules: RulesOption = None,
+    rules: _RulesOption = None,
 ) -> None:
     """Follow Bluesky posts from Jetstream, resuming by cursor where the last run stopped;
     runs until SIGTERM."""
