@@ -119,3 +119,26 @@ def test_jetstream_with_zstd_writes_the_inflated_posts_to_a_file(tmp_path: Path)
         assert server.queries[0]["compress"] == ["true"]
     texts = [decode(Mention, line).text for line in out.read_bytes().splitlines()]
     assert texts == ["acme coffee 0", "acme coffee 1", "acme coffee 2"]
+
+
+def test_replay_with_a_rules_file_matches_its_queries_besides_the_brands(tmp_path: Path) -> None:
+    (tmp_path / "rules.yaml").write_text("brands:\n  zeta:\n    query: zeta AND NOT tea\n")
+    lines = [
+        {"id": "m1", "text": "acme is late"},
+        {"id": "m2", "text": "zeta beans"},
+        {"id": "m3", "text": "zeta tea"},
+    ]
+    (tmp_path / "in.jsonl").write_text("".join(json.dumps(line) + "\n" for line in lines))
+    done = _ingest("replay", "-i", "in.jsonl", "-o", "-", "--rules", "rules.yaml", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = [decode(Mention, line.encode()) for line in done.stdout.splitlines()]
+    assert [(m.id, m.brand) for m in written] == [("m1", "acme"), ("m2", "zeta")]
+
+
+def test_a_rules_file_that_does_not_parse_is_exit_2_naming_line_and_column(tmp_path: Path):
+    (tmp_path / "rules.yaml").write_text("brands:\n  zeta:\n    query: zeta OR\n")
+    (tmp_path / "in.jsonl").write_text("")
+    env = {"SMILEBACK_INGEST_RULES_FILE": "rules.yaml"}
+    done = _ingest("replay", "-i", "in.jsonl", "-o", "-", cwd=tmp_path, env=env)
+    assert done.returncode == 2
+    assert done.stderr.startswith("smileback: rules.yaml:3:19: brands.zeta.query: expected a term")

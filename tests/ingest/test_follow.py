@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 import pytest
 
 from smileback.common.errors import BusError
-from smileback.common.events import Mention
+from smileback.common.events import BrandRuleEvent, Mention
+from smileback.common.rule_feed import RuleFeed
 from smileback.ingest.follow import Checkpoints, Follower, Resumable
+from smileback.ingest.live import LiveRules
 from smileback.ingest.positions import Positions
 from smileback.ingest.rules import BrandMatcher
 from smileback.ingest.sinks import Sink
@@ -208,3 +210,47 @@ async def test_a_stream_error_that_is_not_kafkas_ends_the_follower() -> None:
     )
     with pytest.raises(ValueError, match="token refused"):
         await run.run()
+
+
+class _NoFeed(RuleFeed):
+    """A brand-rules feed with nothing on it: the test applies changes itself."""
+
+    def __init__(self) -> None:
+        pass
+
+    def catch_up(self, *, timeout_s: float) -> list[BrandRuleEvent]:
+        return []
+
+    def poll(self, *, timeout_s: float) -> list[BrandRuleEvent]:
+        return []
+
+    def close(self) -> None:
+        pass
+
+
+async def test_a_live_rule_that_arrives_mid_stream_matches_the_mentions_after_it() -> None:
+    rules = LiveRules(static=BrandMatcher.from_terms({"acme": ["acme"]}).rules, feed=_NoFeed())
+    sink = RecordingSink()
+
+    class Stream:
+        position: str | None = None
+
+        async def __aiter__(self) -> AsyncIterator[StreamItem[Outcome]]:
+            yield StreamItem(mention(1, "zeta beans"), raw=b"1")
+            yield StreamItem(mention(2, "acme"), raw=b"2")
+            for _ in range(10_000):  # m2 handled means m1 was, before the rule came
+                if "m2" in sink.queued:
+                    break
+                await asyncio.sleep(0)
+            rules.apply([BrandRuleEvent(rule_id="r1", brand="zeta", query="zeta", at=NOW)])
+            yield StreamItem(mention(3, "zeta beans"), raw=b"3")
+
+    await Follower(
+        open_stream=lambda _since: Stream(),
+        sink=sink,
+        matcher=rules,
+        key="fake:one",
+        positions=None,
+        start=None,
+    ).run()
+    assert sink.durable == ["m2", "m3"]

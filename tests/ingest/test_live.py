@@ -1,14 +1,19 @@
-"""Static and live brand rules combined, and LiveRules swapping in each change whole."""
+"""Static rules (terms and a rules file) and live ones combined, and LiveRules swapping in
+each change whole."""
 
 from __future__ import annotations
 
 import threading
 import time
+from pathlib import Path
 
+import pytest
+
+from smileback.common.errors import ConfigError
 from smileback.common.events import BrandRuleEvent, Mention
 from smileback.common.rule_feed import RuleFeed
 from smileback.common.rules import compile_rule
-from smileback.ingest.live import LiveRules, combine, live_rules_on
+from smileback.ingest.live import LiveRules, combine, live_rules_on, static_rules
 from smileback.ingest.rules import BrandMatcher
 from smileback.ingest.settings import IngestSettings
 from tests.support.builders import T0
@@ -140,3 +145,45 @@ def test_each_rule_is_compiled_once_however_many_changes_follow(monkeypatch) -> 
     rules.apply([_event("b", "one", "beta")])
     rules.apply([_event("a", "one", "gamma")])
     assert compiled == ["alpha", "beta", "gamma"]
+
+
+RULES_FILE = """\
+brands:
+  bolt:
+    query: '"bolt coffee" AND NOT hiring'
+  zeta:
+    query: zeta AND beans
+"""
+
+
+def test_a_rules_file_adds_its_queries_to_the_configured_brands(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text(RULES_FILE)
+    settings = IngestSettings(
+        brands={"acme": ["acme"], "bolt": ["@bolt"]}, ingest_rules_file=str(path)
+    )
+    matcher = static_rules(settings)
+    # bolt keeps its configured place, its file query beside its terms; zeta, only in the
+    # file, follows.
+    assert [r.brand for r in matcher.rules] == ["acme", "bolt", "bolt", "zeta"]
+    assert matcher.match(mention=_mention("thanks @bolt")) == "bolt"
+    assert matcher.match(mention=_mention("bolt coffee again")) == "bolt"
+    assert matcher.match(mention=_mention("bolt coffee is hiring")) is None
+    assert matcher.match(mention=_mention("zeta beans")) == "zeta"
+    assert matcher.match(mention=_mention("acme and zeta beans")) == "acme"
+    # Live rules add to both, as they add to terms.
+    live = combine(static=matcher.rules, live={"r1": ("zeta", compile_rule("espresso"))})
+    assert live.match(mention=_mention("an espresso")) == "zeta"
+    assert live.match(mention=_mention("zeta beans")) == "zeta"
+
+
+def test_without_a_rules_file_the_terms_are_the_static_rules() -> None:
+    matcher = static_rules(IngestSettings(brands={"acme": ["acme"]}))
+    assert matcher.brands == ("acme",)
+
+
+def test_a_rules_file_that_does_not_parse_names_its_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("brands:\n  zeta:\n    query: zeta OR\n")
+    with pytest.raises(ConfigError, match=rf"^{path}:3:19: brands.zeta.query: expected a term"):
+        static_rules(IngestSettings(ingest_rules_file=str(path)))

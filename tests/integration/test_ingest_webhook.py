@@ -1,11 +1,9 @@
 """`smileback ingest webhook` as its own process against the real broker: every answer over
-HTTP, and a broker stopped during a burst answers 503 without losing anything it took."""
+HTTP, a broker stopped during a burst answers 503 without losing anything it took, and a
+broker away at start is waited for while /readyz follows it."""
 
 from __future__ import annotations
 
-import base64
-import contextlib
-import json
 import threading
 import time
 import uuid
@@ -15,15 +13,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-from standardwebhooks.webhooks import Webhook
 
 from smileback.common.events import Mention, decode
 from smileback.common.topics import Topics
 from tests.support import infra
 from tests.support.kafka import read_records, unique_topics
-from tests.support.processes import ServiceProcess
-
-SECRET = "whsec_" + base64.b64encode(b"integration-test-secret-32-bytes").decode()
+from tests.support.webhook_ingest import post, running_webhook
 
 
 @pytest.fixture
@@ -33,51 +28,9 @@ def topics(kafka_bootstrap: str) -> Topics:
 
 @pytest.fixture
 def webhook(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[str]:
-    with _webhook(bootstrap=kafka_bootstrap, topics=topics, log=tmp_path / "webhook.log") as url:
-        yield url
-
-
-@contextlib.contextmanager
-def _webhook(
-    *, bootstrap: str, topics: Topics, log: Path, ack_timeout_s: float = 10.0
-) -> Iterator[str]:
-    (port,) = infra.free_ports(count=1)
-    env = {
-        "SMILEBACK_KAFKA_BOOTSTRAP": bootstrap,
-        "SMILEBACK_TOPIC_PREFIX": topics.prefix,
-        "SMILEBACK_BRANDS": '{"acme": ["acme"]}',
-        "SMILEBACK_INGEST_WEBHOOK_SECRET": SECRET,
-        "SMILEBACK_INGEST_WEBHOOK_ACK_TIMEOUT_S": str(ack_timeout_s),
-    }
-    with ServiceProcess(
-        args=["ingest", "webhook", "--port", str(port)], env=env, log_path=log
-    ) as service:
-        url = f"http://127.0.0.1:{port}/v1/ingest"
-        deadline = time.monotonic() + 60
-        while True:
-            assert service.alive(), service.tail()
-            try:
-                httpx.get(url, timeout=1)
-                break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, service.tail()
-                time.sleep(0.2)
-        yield url
-        assert service.alive(), service.tail()
-        assert SECRET.removeprefix("whsec_") not in log.read_text()
-
-
-def _post(url: str, body: object, *, msg_id: str | None = None, at: datetime | None = None, **kw):
-    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
-    msg_id = msg_id or f"msg_{uuid.uuid4().hex}"
-    at = at or datetime.now(UTC)
-    headers = {
-        "content-type": kw.pop("content_type", "application/json"),
-        "webhook-id": msg_id,
-        "webhook-timestamp": str(int(at.timestamp())),
-        "webhook-signature": kw.pop("signature", None) or Webhook(SECRET).sign(msg_id, at, raw),
-    }
-    return httpx.post(url, content=raw, headers=headers, timeout=30)
+    log = tmp_path / "webhook.log"
+    with running_webhook(bootstrap=kafka_bootstrap, topics=topics, log=log) as running:
+        yield running.url
 
 
 def _on_topic(bootstrap: str, topics: Topics) -> dict[str, int]:
@@ -93,29 +46,29 @@ def test_each_answer_of_the_webhook(webhook: str, kafka_bootstrap: str, topics: 
         {"id": f"{run}-2", "text": "off topic"},
         {"id": f"{run}-3", "text": "@someone acme replied", "thread": {"root_id": f"{run}-1"}},
     ]
-    answer = _post(webhook, batch, msg_id=f"msg_{run}")
+    answer = post(webhook, batch, msg_id=f"msg_{run}")
     assert answer.status_code == 202, answer.text
     assert answer.json() == {"accepted": [f"{run}-1", f"{run}-3"], "unmatched": [f"{run}-2"]}
 
-    replayed = _post(webhook, batch, msg_id=f"msg_{run}")
+    replayed = post(webhook, batch, msg_id=f"msg_{run}")
     assert (replayed.status_code, replayed.json()["error"]) == (
         401,
         f"webhook-id 'msg_{run}' was already accepted",
     )
-    assert _post(webhook, batch, signature="v1,AAAA").status_code == 401
+    assert post(webhook, batch, signature="v1,AAAA").status_code == 401
     expired = datetime.now(UTC) - timedelta(minutes=6)
-    assert _post(webhook, batch, at=expired).json() == {
+    assert post(webhook, batch, at=expired).json() == {
         "error": "webhook-timestamp is more than 5 minutes from now"
     }
-    assert _post(webhook, batch, content_type="text/csv").status_code == 415
-    assert _post(webhook, b"[" + b" " * 1_000_001 + b"]").status_code == 413
+    assert post(webhook, batch, content_type="text/csv").status_code == 415
+    assert post(webhook, b"[" + b" " * 1_000_001 + b"]").status_code == 413
     too_many = [{"id": f"{run}-n{i}", "text": "acme"} for i in range(501)]
-    assert _post(webhook, too_many).status_code == 413
-    assert _post(webhook, b'{"id": "x", "text": "caf\xe9"}').json() == {
+    assert post(webhook, too_many).status_code == 413
+    assert post(webhook, b'{"id": "x", "text": "caf\xe9"}').json() == {
         "error": "invalid UTF-8 at byte 24"
     }
     bad_item = [{"id": f"{run}-4", "text": "acme"}, {"id": f"{run}-5", "text": "acme", "x": 1}]
-    refused = _post(webhook, bad_item)
+    refused = post(webhook, bad_item)
     assert refused.status_code == 422
     assert refused.json()["errors"] == ["[1].x: Extra inputs are not permitted"]
 
@@ -131,10 +84,11 @@ def test_a_broker_stopped_during_a_burst_means_503s_and_loses_nothing_acknowledg
     topics = Topics()
     with (
         infra.kafka_server() as (bootstrap, kafka),
-        _webhook(
+        running_webhook(
             bootstrap=bootstrap, topics=topics, log=tmp_path / "webhook.log", ack_timeout_s=2
-        ) as url,
+        ) as running,
     ):
+        url = running.url
         acknowledged: list[str] = []
         statuses: list[int] = []
         stop = threading.Event()
@@ -145,7 +99,7 @@ def test_a_broker_stopped_during_a_burst_means_503s_and_loses_nothing_acknowledg
                 ids = [f"b{n}-{i}" for i in range(10)]
                 n += 1
                 try:
-                    answer = _post(url, [{"id": i, "text": "acme burst"} for i in ids])
+                    answer = post(url, [{"id": i, "text": "acme burst"} for i in ids])
                 except httpx.TransportError:
                     statuses.append(0)
                     continue
@@ -171,6 +125,47 @@ def test_a_broker_stopped_during_a_burst_means_503s_and_loses_nothing_acknowledg
             sender.join(60)
         assert 0 not in statuses  # the webhook itself never went away
         assert set(acknowledged) <= set(_on_topic(bootstrap, topics))
+
+
+def test_a_broker_away_at_start_is_waited_for_and_readyz_follows_the_broker(
+    tmp_path: Path,
+) -> None:
+    log = tmp_path / "webhook.log"
+    with infra.kafka_server() as (bootstrap, kafka):
+        kafka.stop()
+        with running_webhook(
+            bootstrap=bootstrap, topics=Topics(), log=log, wait_ready=False
+        ) as running:
+            assert httpx.get(f"{running.base}/healthz").status_code == 200
+            waiting = httpx.get(f"{running.base}/readyz")
+            assert (waiting.status_code, waiting.json()["intake"]) == (503, "waiting for Kafka")
+            batch = [{"id": "early-1", "text": "acme before the broker"}]
+            early = post(running.url, batch, msg_id="msg_early")
+            assert (early.status_code, early.headers["retry-after"]) == (503, "5")
+
+            kafka.start()
+            _wait(running.ready, "ready once the broker answers")
+            assert post(running.url, batch, msg_id="msg_early").status_code == 202
+
+            kafka.stop()
+            _wait(lambda: not running.ready(), "not ready while the broker is down")
+            down = httpx.get(f"{running.base}/readyz").json()
+            assert down["status"] == "unavailable"
+            assert down["kafka"] != "up"
+            assert httpx.get(f"{running.base}/healthz").status_code == 200
+            kafka.start()
+            _wait(running.ready, "ready again once the broker is back")
+            metrics = httpx.get(f"{running.base}/metrics").text
+        assert (
+            'smileback_ingest_webhook_rejected_requests_total{reason="starting",status="503"} 1.0'
+            in metrics
+        )
+        assert "smileback_ingest_webhook_accepted_mentions_total 1.0" in metrics
+        assert "smileback_ingest_webhook_request_seconds_bucket" in metrics
+        assert "early-1" in _on_topic(bootstrap, Topics())
+    text = log.read_text()
+    assert "Kafka not reachable; retrying" in text
+    assert "Traceback" not in text
 
 
 def _wait(check, what: str, timeout_s: float = 120) -> None:

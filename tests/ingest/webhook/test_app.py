@@ -3,15 +3,18 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from prometheus_client import REGISTRY
 from standardwebhooks.webhooks import Webhook
 from starlette.testclient import TestClient
 
 from smileback.common.errors import BusError
 from smileback.common.events import Mention
+from smileback.common.health import Health
+from smileback.common.supervise import KAFKA
 from smileback.ingest.rules import BrandMatcher
 from smileback.ingest.sinks import Sink
 from smileback.ingest.webhook.app import create_app
-from smileback.ingest.webhook.intake import Intake
+from smileback.ingest.webhook.intake import Intake, IntakeSlot
 from smileback.ingest.webhook.signature import WebhookKey
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
@@ -45,12 +48,26 @@ def sink() -> RecordingSink:
 
 
 @pytest.fixture
-def client(sink) -> TestClient:
-    intake = Intake(
-        sink=sink, matcher=BrandMatcher.from_terms({"acme": ["acme"]}), ack_timeout_s=1.0
-    )
-    app = create_app(key=WebhookKey.parse(SECRET), intake=intake, clock=lambda: NOW)
+def health() -> Health:
+    return Health(needs=[KAFKA])
+
+
+def intake_of(sink: Sink, health: Health) -> Intake:
+    matcher = BrandMatcher.from_terms({"acme": ["acme"]})
+    return Intake(sink=sink, matcher=matcher, ack_timeout_s=1.0, kafka=health.dependency(KAFKA))
+
+
+def app_client(slot: IntakeSlot, health: Health) -> TestClient:
+    app = create_app(key=WebhookKey.parse(SECRET), intake=slot, clock=lambda: NOW, health=health)
     return TestClient(app)
+
+
+@pytest.fixture
+def client(sink, health) -> TestClient:
+    slot = IntakeSlot()
+    slot.open(intake_of(sink, health))
+    health.dependency(KAFKA).up()  # as the server marks it once Kafka answered at start
+    return app_client(slot, health)
 
 
 def post(client, body, *, msg_id="msg_1", at=NOW, content_type="application/json", sign=True):
@@ -164,3 +181,65 @@ def test_while_kafka_does_not_acknowledge_it_is_503_with_retry_after_and_the_id_
 def test_only_post_on_the_one_path(client):
     assert client.get("/v1/ingest").status_code == 405
     assert client.post("/v1/other", content=b"{}").status_code == 404
+
+
+def test_before_kafka_answers_it_is_alive_not_ready_and_asks_to_retry(sink, health):
+    slot = IntakeSlot()
+    client = app_client(slot, health)
+    answer = post(client, mention("m1"))
+    assert (answer.status_code, answer.headers["retry-after"]) == (503, "5")
+    assert "Kafka has not answered yet" in answer.json()["error"]
+    assert client.get("/healthz").json() == {"status": "ok"}
+    waiting = client.get("/readyz")
+    assert waiting.status_code == 503
+    assert waiting.json()["intake"] == "waiting for Kafka"
+
+    slot.open(intake_of(sink, health))
+    health.dependency(KAFKA).up()
+    assert client.get("/readyz").json() == {"status": "ok", "intake": "open", KAFKA: "up"}
+    assert post(client, mention("m1")).status_code == 202  # the same message, retried
+    assert [m.id for m in sink.durable] == ["m1"]
+
+
+def test_a_flush_kafka_does_not_acknowledge_makes_it_not_ready_until_one_does(client, sink):
+    sink.down = True
+    assert post(client, mention("m1"), msg_id="a").status_code == 503
+    not_ready = client.get("/readyz")
+    assert (not_ready.status_code, not_ready.json()[KAFKA]) == (503, "writes not acknowledged")
+    assert client.get("/healthz").status_code == 200
+    sink.down = False
+    assert post(client, mention("m1"), msg_id="a").status_code == 202
+    assert client.get("/readyz").status_code == 200
+
+
+def _sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+def test_metrics_count_accepted_mentions_refusals_by_status_and_reason_and_latency(client, sink):
+    accepted = "smileback_ingest_webhook_accepted_mentions_total"
+    rejected = "smileback_ingest_webhook_rejected_requests_total"
+    latency = "smileback_ingest_webhook_request_seconds_count"
+    before = {
+        "accepted": _sample(accepted),
+        "replayed": _sample(rejected, status="401", reason="replayed"),
+        "media": _sample(rejected, status="415", reason="media_type"),
+        "kafka": _sample(rejected, status="503", reason="kafka"),
+        "latency": _sample(latency),
+    }
+    post(client, [mention("m1"), mention("m2", "off topic"), mention("m3")])
+    post(client, [mention("m1")])  # the same webhook-id again
+    post(client, mention("m4"), msg_id="b", content_type="text/plain")
+    sink.down = True
+    post(client, mention("m5"), msg_id="c")
+    assert _sample(accepted) - before["accepted"] == 2
+    assert _sample(rejected, status="401", reason="replayed") - before["replayed"] == 1
+    assert _sample(rejected, status="415", reason="media_type") - before["media"] == 1
+    assert _sample(rejected, status="503", reason="kafka") - before["kafka"] == 1
+    assert _sample(latency) - before["latency"] == 4
+    text = client.get("/metrics")
+    assert text.status_code == 200
+    assert text.headers["content-type"].startswith("text/plain")
+    assert 'smileback_ingest_webhook_rejected_requests_total{reason="replayed",status="401"}' in (
+        text.text
+    )

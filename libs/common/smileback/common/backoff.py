@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import random
+import threading
 from collections.abc import Callable
+from typing import TypeVar
 
-__all__ = ["Backoff", "backoff_delay"]
+import structlog
+
+__all__ = ["Backoff", "backoff_delay", "when_reachable"]
+
+log = structlog.get_logger(__name__)
+
+_T = TypeVar("_T")
 
 
 def backoff_delay(*, attempt: int, backoff_s: float, jitter: float, cap_s: float) -> float:
@@ -39,3 +47,29 @@ class Backoff:
     def reset(self) -> None:
         """The dependency answered: the next outage starts from the shortest wait again."""
         self._attempt = 0
+
+
+def when_reachable(
+    attempt: Callable[[], _T],
+    *,
+    dependency: str,
+    errors: tuple[type[Exception], ...],
+    stop: threading.Event,
+    first_delay_s: float = 1.0,
+    max_delay_s: float = 30.0,
+) -> _T | None:
+    """`attempt()` until it does not raise one of `errors`, waiting with backoff between
+    tries (one warning line each, no traceback); None if `stop` is set first."""
+    delay = first_delay_s
+    while True:
+        try:
+            return attempt()
+        except errors as exc:
+            log.warning(
+                f"{dependency} not reachable; retrying",
+                error_type=type(exc).__name__,
+                delay_s=delay,
+            )
+            if stop.wait(delay):
+                return None
+            delay = min(max_delay_s, delay * 2)

@@ -4,10 +4,9 @@ under uvicorn, all on the store from SMILEBACK_DATABASE_URL."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
 
 import structlog
 import uvicorn
@@ -22,7 +21,7 @@ from smileback.api.publisher import EventPublisher
 from smileback.api.rule_events import republish_rules
 from smileback.api.settings import ApiSettings
 from smileback.api.store import create_schema, make_engine, purge_before, retention_cutoff
-from smileback.common.backoff import Backoff
+from smileback.common.backoff import Backoff, when_reachable
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import BusError, ConfigError
@@ -52,8 +51,6 @@ _RETRY_S = 5.0
 _JOIN_S = 10.0
 _WATCH_S = 5.0  # how often the dependencies are probed between /readyz calls
 _CONNECT_S = 5.0  # one attempt to reach Kafka at start; short, so SIGTERM is not kept waiting
-
-_T = TypeVar("_T")
 
 
 def run(*, settings: ApiSettings) -> None:
@@ -156,7 +153,7 @@ def migrate_when_reachable(
         create_schema(engine)
         return True
 
-    migrated = _when_reachable(
+    migrated = when_reachable(
         migrate,
         dependency="database",
         errors=(OperationalError,),
@@ -177,38 +174,13 @@ def connect_when_reachable(
         def connect(client_id: str = client_id) -> KafkaBus:
             return KafkaBus(bootstrap, client_id=client_id, bootstrap_timeout_s=_CONNECT_S)
 
-        bus = _when_reachable(connect, dependency="Kafka", errors=(BusError,), stop=stop)
+        bus = when_reachable(connect, dependency="Kafka", errors=(BusError,), stop=stop)
         if bus is None:
             for made in buses:
                 made.close()
             return None
         buses.append(bus)
     return buses
-
-
-def _when_reachable(
-    attempt: Callable[[], _T],
-    *,
-    dependency: str,
-    errors: tuple[type[Exception], ...],
-    stop: threading.Event,
-    first_delay_s: float = 1.0,
-    max_delay_s: float = 30.0,
-) -> _T | None:
-    """`attempt()` until it does not raise one of `errors`; None if stopped first."""
-    delay = first_delay_s
-    while True:
-        try:
-            return attempt()
-        except errors as exc:
-            log.warning(
-                f"{dependency} not reachable; retrying",
-                error_type=type(exc).__name__,
-                delay_s=delay,
-            )
-            if stop.wait(delay):
-                return None
-            delay = min(max_delay_s, delay * 2)
 
 
 def api_options(settings: ApiSettings) -> ApiOptions:

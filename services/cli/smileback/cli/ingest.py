@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from smileback.common.errors import ConfigError
 from smileback.common.settings import load_settings
+
+if TYPE_CHECKING:
+    from smileback.ingest.settings import IngestSettings
 
 __all__ = ["ingest_app", "ingest_jetstream", "ingest_mastodon", "ingest_replay", "ingest_webhook"]
 
@@ -24,6 +27,25 @@ ingest_app = typer.Typer(
 )
 
 _OUTPUT_HELP = "Write Mention JSON lines here ('-' = stdout) instead of producing to Kafka."
+
+_RulesOption = Annotated[
+    str | None,
+    typer.Option(
+        "--rules",
+        metavar="FILE",
+        help="Brand rules file (YAML, as `smileback rules check` reads) matched besides "
+        "$SMILEBACK_BRANDS [default: $SMILEBACK_INGEST_RULES_FILE].",
+    ),
+]
+
+
+def _settings(**overrides: object) -> IngestSettings:
+    """IngestSettings from the environment, with the options that were given on top."""
+    from smileback.ingest.settings import IngestSettings
+
+    settings = load_settings(IngestSettings)
+    given = {name: value for name, value in overrides.items() if value is not None}
+    return settings.model_copy(update=given)
 
 
 @ingest_app.command("replay")
@@ -49,11 +71,10 @@ def ingest_replay(
             "--progress/--no-progress", help="Bar on stderr [default: when it is a terminal]."
         ),
     ] = None,
+    rules: _RulesOption = None,
 ) -> None:
     """Replay a JSONL or CSV file of mentions; prints a JSON report of what happened."""
-    from smileback.ingest.settings import IngestSettings
-
-    settings = load_settings(IngestSettings)
+    settings = _settings(ingest_rules_file=rules)
     from smileback.ingest.inputs import InputFormat
     from smileback.ingest.mapping import FieldMap
     from smileback.ingest.pacing import parse_speed
@@ -86,13 +107,12 @@ def ingest_webhook(
         ),
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+    rules: _RulesOption = None,
 ) -> None:
     """Serve POST /v1/ingest: Standard Webhooks signed mentions, 202 once Kafka has them."""
-    from smileback.ingest.settings import IngestSettings
-
-    settings = load_settings(IngestSettings)
-    overrides = {"ingest_webhook_host": host, "ingest_webhook_port": port}
-    settings = settings.model_copy(update={k: v for k, v in overrides.items() if v is not None})
+    settings = _settings(
+        ingest_webhook_host=host, ingest_webhook_port=port, ingest_rules_file=rules
+    )
     from smileback.ingest.webhook.server import run_webhook
 
     run_webhook(settings=settings, output=output)
@@ -107,12 +127,11 @@ def ingest_mastodon(
         str, typer.Option(help="public, public:local, hashtag:TAG, list:ID or user.")
     ] = "public",
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+    rules: _RulesOption = None,
 ) -> None:
     """Follow a Mastodon stream (token from $SMILEBACK_MASTODON_TOKEN), resuming where the
     last run stopped; runs until SIGTERM."""
-    from smileback.ingest.settings import IngestSettings
-
-    settings = load_settings(IngestSettings)
+    settings = _settings(ingest_rules_file=rules)
     from smileback.ingest.stream_runner import MastodonOptions, run_mastodon
 
     run_mastodon(
@@ -146,12 +165,11 @@ def ingest_jetstream(
         ),
     ] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
+    rules: _RulesOption = None,
 ) -> None:
     """Follow Bluesky posts from Jetstream, resuming by cursor where the last run stopped;
     runs until SIGTERM."""
-    from smileback.ingest.settings import IngestSettings
-
-    settings = load_settings(IngestSettings)
+    settings = _settings(ingest_rules_file=rules)
     from smileback.ingest.stream_runner import JetstreamOptions, run_jetstream
 
     options = JetstreamOptions(

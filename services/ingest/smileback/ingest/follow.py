@@ -1,8 +1,9 @@
 """Follow a streaming source into a sink, saving where to resume, pausing while Kafka is away.
 
-Each item's outcome: a `Mapped` mention is brand-matched and written as replay writes it
-(`publish_matched`); a `Rejected` event goes to `sink.reject` with its raw bytes (the DLQ);
-a `Skipped` one is counted and dropped.
+Each item's outcome: a `Mapped` mention is brand-matched by the rules in force when it is
+handled (live rules change them) and written as replay writes it (`publish_matched`); a
+`Rejected` event goes to `sink.reject` with its raw bytes (the DLQ); a `Skipped` one is
+counted and dropped.
 
 Checkpoint: every `every_n` items or `every_s` seconds (whichever comes first, also while
 the stream is quiet) and at shutdown, the sink is flushed and only then is the position of
@@ -33,7 +34,7 @@ from smileback.common.metrics import RECORDS
 from smileback.ingest.dedupe import SeenIds
 from smileback.ingest.positions import Positions
 from smileback.ingest.replay import publish_matched
-from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.rules import Matcher
 from smileback.ingest.sinks import STAGE, Sink
 from smileback.ingest.sources.outcomes import Mapped, Outcome, Rejected
 from smileback.ingest.streams.items import StreamItem
@@ -83,7 +84,7 @@ class Follower:
         *,
         open_stream: Callable[[str | None], Resumable],
         sink: Sink,
-        matcher: BrandMatcher,
+        matcher: Matcher,
         key: str,
         positions: Positions | None,
         start: str | None,

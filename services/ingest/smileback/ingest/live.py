@@ -1,10 +1,11 @@
 """Live brand rules: the rules users manage through the API, followed while ingest runs.
 
-Which brands match is the static configuration (SMILEBACK_BRANDS terms) plus the live rules
-on the brand-rules topic. A live rule adds to its brand: the brand matches when its terms
-or any of its live rules match, and a brand only the API knows is matched too. In match
-order (the first matching rule names the brand) each configured brand keeps its place with
-its live rules right after its terms, by rule id; brands only the API knows follow, by name.
+Which brands match is the static configuration (`static_rules`: SMILEBACK_BRANDS terms and
+the rules file's queries) plus the live rules on the brand-rules topic. A live rule adds to
+its brand: the brand matches when its terms, its file query or any of its live rules match,
+and a brand only the API knows is matched too. In match order (the first matching rule names
+the brand) each configured brand keeps its place with its live rules right after its static
+ones, by rule id; brands only the API knows follow, by name.
 
 `LiveRules` reads the topic from the start before ingest takes its first mention, then
 follows it on a thread: each batch of changes builds a new BrandMatcher (only new or changed
@@ -26,11 +27,12 @@ from smileback.common.errors import BusError
 from smileback.common.events import BrandRuleEvent, Mention
 from smileback.common.rule_feed import RuleFeed, fold
 from smileback.common.rules import CompiledRule, RuleSyntaxError, compile_rule
+from smileback.common.rules.file import load_rules_file
 from smileback.common.topics import Topics
-from smileback.ingest.rules import BrandMatcher, BrandRule, Matcher
+from smileback.ingest.rules import BrandMatcher, BrandRule, Matcher, merge_rules
 from smileback.ingest.settings import IngestSettings
 
-__all__ = ["LiveRules", "combine", "live_rules_on", "open_matcher"]
+__all__ = ["LiveRules", "combine", "live_rules_on", "open_matcher", "static_rules"]
 
 log = structlog.get_logger(__name__)
 
@@ -45,17 +47,9 @@ def combine(
     *, static: Sequence[BrandRule], live: Mapping[str, tuple[str, CompiledRule]]
 ) -> BrandMatcher:
     """The matcher of the static rules plus the live ones (rule id -> (brand, rule))."""
-    by_brand: dict[str, list[BrandRule]] = {}
-    for rule_id in sorted(live, key=lambda rule_id: (live[rule_id][0], rule_id)):
-        brand, compiled = live[rule_id]
-        by_brand.setdefault(brand, []).append(BrandRule(brand=brand, rule=compiled))
-    ordered: list[BrandRule] = []
-    for rule in static:
-        ordered.append(rule)
-        ordered.extend(by_brand.pop(rule.brand, ()))
-    for rules in by_brand.values():
-        ordered.extend(rules)
-    return BrandMatcher(ordered)
+    ordered = sorted(live, key=lambda rule_id: (live[rule_id][0], rule_id))
+    extra = [BrandRule(brand=live[rule_id][0], rule=live[rule_id][1]) for rule_id in ordered]
+    return BrandMatcher(merge_rules(static, extra))
 
 
 class LiveRules(Matcher):
@@ -131,10 +125,24 @@ def live_rules_on(*, settings: IngestSettings, output: object | None) -> bool:
     return output is None if settings.ingest_live_rules is None else settings.ingest_live_rules
 
 
+def static_rules(settings: IngestSettings) -> BrandMatcher:
+    """The static configuration: SMILEBACK_BRANDS terms, plus the queries of the rules file
+    (`--rules`, SMILEBACK_INGEST_RULES_FILE) added to their brands as live rules are;
+    ConfigError naming the file, line and column when the file is invalid."""
+    terms = BrandMatcher.from_terms(settings.brands).rules
+    if settings.ingest_rules_file is None:
+        return BrandMatcher(terms)
+    queries = load_rules_file(settings.ingest_rules_file)
+    from_file = [BrandRule(brand=brand, rule=rule) for brand, rule in queries.items()]
+    return BrandMatcher(merge_rules(terms, from_file))
+
+
 @contextlib.contextmanager
-def open_matcher(*, settings: IngestSettings, live: bool) -> Iterator[Matcher]:
-    """The matcher every source uses: the configured brands, plus the live rules if `live`."""
-    static = BrandMatcher.from_terms(settings.brands)
+def open_matcher(
+    *, static: BrandMatcher, settings: IngestSettings, live: bool
+) -> Iterator[Matcher]:
+    """The matcher every source uses: the static rules, plus the live rules if `live`
+    (BusError when the brand-rules topic cannot be read at start)."""
     if not live:
         yield static
         return

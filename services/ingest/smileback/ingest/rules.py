@@ -29,7 +29,7 @@ from smileback.common.rules import (
     term_of,
 )
 
-__all__ = ["BrandMatcher", "BrandRule", "Matcher"]
+__all__ = ["BrandMatcher", "BrandRule", "Matcher", "merge_rules"]
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,16 @@ class BrandRule:
     def matches(self, *, text: str) -> bool:
         """True when any term of the brand occurs in `text`."""
         return self.rule.matches(text=text)
+
+
+def merge_rules(first: Sequence[BrandRule], then: Sequence[BrandRule]) -> tuple[BrandRule, ...]:
+    """`first`'s brands in their order, each with its rules of `then` right after its own;
+    then the brands only `then` has, in its order. A brand matches when any of its rules does,
+    and the first brand with a matching rule names the mention."""
+    by_brand: dict[str, list[BrandRule]] = {}
+    for rule in (*first, *then):
+        by_brand.setdefault(rule.brand, []).append(rule)
+    return tuple(rule for rules in by_brand.values() for rule in rules)
 
 
 class Matcher(ABC):

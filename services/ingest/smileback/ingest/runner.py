@@ -18,7 +18,7 @@ from smileback.common.logging import configure_logging
 from smileback.common.topics import Topics
 from smileback.ingest.dedupe import SeenIds
 from smileback.ingest.inputs import InputFormat, format_of, open_input, records
-from smileback.ingest.live import live_rules_on, open_matcher
+from smileback.ingest.live import live_rules_on, open_matcher, static_rules
 from smileback.ingest.mapping import FieldMap
 from smileback.ingest.pacing import Pacer
 from smileback.ingest.replay import IngestReport, replay
@@ -54,10 +54,11 @@ def run_replay(
         if options.speed is None
         else Pacer(speed=options.speed, monotonic=time.monotonic, sleep=time.sleep)
     )
+    static = static_rules(settings)
     live = live_rules_on(settings=settings, output=output)
     with (
         open_input(options.input_path, progress=options.progress) as handle,
-        open_matcher(settings=settings, live=live) as matcher,
+        open_matcher(static=static, settings=settings, live=live) as matcher,
         open_sink(settings=settings, output=output) as sink,
     ):
         log.info("ingest started", input=str(options.input_path), format=str(fmt))

@@ -25,6 +25,11 @@ class IngestSettings(CommonSettings, BrandSettings):
         description="also match the brand rules managed through the API, followed live on the "
         "brand-rules topic [default: on when producing to Kafka, off with -o]",
     )
+    ingest_rules_file: str | None = Field(
+        default=None,
+        description="a brand rules file (YAML, as `smileback rules check` reads): its brands' "
+        "queries are matched besides SMILEBACK_BRANDS and the live rules (`--rules`)",
+    )
     ingest_webhook_secret: SecretStr | None = Field(
         default=None,
         description="Standard Webhooks secret of `ingest webhook`, `whsec_<base64>` (at least "

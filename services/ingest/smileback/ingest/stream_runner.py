@@ -1,5 +1,9 @@
 """The ingest process of a streaming source: resume position from Kafka, follow, stop on
 SIGTERM. With `-o FILE` there is no Kafka: the stream starts from now and nothing is saved.
+Mentions are matched by the static rules plus, by default into Kafka, the live rules.
+
+A broker that does not answer at start is waited for with backoff (one warning a try); only
+a configuration error (bad brands, rules file, token) ends the command.
 
 Jetstream's signals are not mentions: `identity` events already fed the stream's handle
 cache, and an `account` event deletes nothing (see sources/jetstream.py), so both are
@@ -10,6 +14,7 @@ counted as skipped; a deactivation is logged. Its position is saved as JSON text
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import signal
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -18,13 +23,16 @@ from pathlib import Path
 
 import structlog
 
+from smileback.common.backoff import when_reachable
 from smileback.common.clock import utc_now
-from smileback.common.errors import ConfigError
+from smileback.common.errors import BusError, ConfigError
+from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.topics import Topics
 from smileback.ingest.follow import Checkpoints, Follower, Resumable
+from smileback.ingest.live import live_rules_on, open_matcher, static_rules
 from smileback.ingest.positions import KafkaPositions, Positions
-from smileback.ingest.rules import BrandMatcher
+from smileback.ingest.rules import BrandMatcher, Matcher
 from smileback.ingest.runner import open_bus, open_sink
 from smileback.ingest.settings import IngestSettings
 from smileback.ingest.sinks import BusSink, Sink
@@ -168,6 +176,17 @@ class _Jetstream:
                 yield StreamItem(outcome, raw=item.raw)
 
 
+@dataclass
+class _Connected:
+    """What a stream is followed with once Kafka answered; `resources` closes them."""
+
+    resources: contextlib.ExitStack
+    matcher: Matcher
+    sink: Sink
+    positions: Positions | None
+    start: str | None
+
+
 def _follow(
     *,
     settings: IngestSettings,
@@ -176,50 +195,60 @@ def _follow(
     output: Path | None,
     close: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
-    matcher = BrandMatcher.from_terms(settings.brands)
-    checkpoints = Checkpoints(
-        every_n=settings.ingest_checkpoint_every_n,
-        every_s=settings.ingest_checkpoint_every_s,
-        flush_timeout_s=settings.ingest_flush_timeout_s,
+    static = static_rules(settings)  # a bad rule stops the command before anything connects
+    live = live_rules_on(settings=settings, output=output)
+    stop = stop_on_signals()
+    connected = when_reachable(
+        lambda: _connect(settings=settings, static=static, live=live, key=key, output=output),
+        dependency="Kafka",
+        errors=(BusError,),
+        stop=stop,
     )
-    if output is not None:
-        with open_sink(settings=settings, output=output) as sink:
-            _run_until_stopped(
-                Follower(
-                    open_stream=open_stream,
-                    sink=sink,
-                    matcher=matcher,
-                    key=key,
-                    positions=None,
-                    start=None,
-                    checkpoints=checkpoints,
-                ),
-                close=close,
-            )
-        return
-    bus = open_bus(settings)
+    if connected is None:
+        return  # stopped while Kafka was still away
+    with connected.resources:
+        if stop.is_set():
+            return
+        log.info("ingest stream started", source=key, resume_from=connected.start)
+        follower = Follower(
+            open_stream=open_stream,
+            sink=connected.sink,
+            matcher=connected.matcher,
+            key=key,
+            positions=connected.positions,
+            start=connected.start,
+            checkpoints=Checkpoints(
+                every_n=settings.ingest_checkpoint_every_n,
+                every_s=settings.ingest_checkpoint_every_s,
+                flush_timeout_s=settings.ingest_flush_timeout_s,
+            ),
+        )
+        _run_until_stopped(follower, close=close)
+
+
+def _connect(
+    *, settings: IngestSettings, static: BrandMatcher, live: bool, key: str, output: Path | None
+) -> _Connected:
+    """Open the matcher, the sink and (into Kafka) the saved position; BusError, with
+    whatever was opened closed again, when Kafka does not answer."""
+    stack = contextlib.ExitStack()
     try:
+        matcher = stack.enter_context(open_matcher(static=static, settings=settings, live=live))
+        if output is not None:
+            sink = stack.enter_context(open_sink(settings=settings, output=output))
+            return _Connected(stack, matcher, sink, positions=None, start=None)
+        bus = open_bus(settings)
+        stack.callback(bus.close)
         topics = Topics(prefix=settings.topic_prefix)
-        positions: Positions = KafkaPositions(
+        positions = KafkaPositions(
             bus=bus, bootstrap=settings.kafka_bootstrap, topic=topics.positions
         )
         start = positions.load(key)
-        log.info("ingest stream started", source=key, resume_from=start)
-        bus_sink: Sink = BusSink(bus=bus, topics=topics, clock=utc_now)
-        _run_until_stopped(
-            Follower(
-                open_stream=open_stream,
-                sink=bus_sink,
-                matcher=matcher,
-                key=key,
-                positions=positions,
-                start=start,
-                checkpoints=checkpoints,
-            ),
-            close=close,
-        )
-    finally:
-        bus.close()
+        bus_sink = BusSink(bus=bus, topics=topics, clock=utc_now)
+        return _Connected(stack, matcher, bus_sink, positions=positions, start=start)
+    except BaseException:
+        stack.close()
+        raise
 
 
 def _run_until_stopped(follower: Follower, *, close: Callable[[], Awaitable[None]] | None) -> None:
