@@ -181,7 +181,16 @@ def test_exactly_one_page_for_a_thread_piling_on(tmp_path: Path, clock: FakeCloc
     assert h.sent() == [(ROOT_ID, "trigger", 1)]
     types = [e.type for e in h.incidents()]
     assert types.count(IncidentEventType.PAGED) == 1
-    assert types.count(IncidentEventType.UPDATED) == 30
+    # 30 replies in the same instant: one `updated`, at the first tick 5 s later.
+    assert types.count(IncidentEventType.UPDATED) == 0
+    clock.advance(seconds=4)
+    h.service.tick()
+    assert [e.type for e in h.incidents()].count(IncidentEventType.UPDATED) == 0
+    clock.advance(seconds=1)
+    h.service.tick()
+    h.service.tick()
+    updated = [e for e in h.incidents() if e.type is IncidentEventType.UPDATED]
+    assert [(e.mention_count, e.mention_id) for e in updated] == [(31, "r29")]
 
 
 def test_unacknowledged_page_escalates_and_acknowledging_stops_it(

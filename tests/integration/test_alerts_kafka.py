@@ -94,9 +94,12 @@ def test_webhook_only_pages_once_per_thread(
             produce(kafka_bootstrap, topics.scored, [("bad", b'{"id": "x", "text": ')])
             produce(kafka_bootstrap, topics.scored, thread_of(mentions))
             wait_for(
-                "20 updates and the page",
+                "the page, and an update counting the whole thread",
                 lambda: (
-                    sum(e.type is IncidentEventType.UPDATED for e in reader.poll()) >= 20
+                    any(
+                        e.type is IncidentEventType.UPDATED and e.mention_count == 21
+                        for e in reader.poll()
+                    )
                     and bool(receiver.pages())
                 ),
                 timeout_s=120,

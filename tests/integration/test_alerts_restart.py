@@ -116,8 +116,11 @@ def test_restart_between_trigger_and_delivery_delivers_exactly_once(
     paged = {e.event_id for e in events if e.type is IncidentEventType.PAGED}
     assert paged == {f"{incident_id}:paged:0"}
     updates = {e.event_id: e for e in events if e.type is IncidentEventType.UPDATED}
+    counts = [e.mention_count for e in updates.values()]
+    # Updates are coalesced (one per incident per 5 s): the newest counts the whole thread,
+    # and no update counts the redelivered reply twice.
     if how is signal.SIGTERM:
-        assert len(updates) == len(replies) + 1
         assert updates[f"{incident_id}:updated:{late.id}"].mention_count == len(replies) + 2
+        assert max(counts) == len(replies) + 2
     else:
-        assert len(updates) == len(replies)
+        assert max(counts) == len(replies) + 1

@@ -73,10 +73,24 @@ def test_one_page_per_thread_however_many_replies() -> None:
         applied.append(decided(book, reply, at=T0 + timedelta(seconds=i)))
     assert sum(a.paged for a in applied) == 1
     events = [e for a in applied for e in a.events]
-    assert [e.type for e in events].count(IncidentEventType.UPDATED) == 30
-    assert events[-1].mention_count == 31
-    assert events[-1].peak_velocity == 29.0
-    assert len({e.event_id for e in events}) == len(events)
+    # Opened at T0, then one update per 5 s, each with the count so far.
+    updates = [e for e in events if e.type is IncidentEventType.UPDATED]
+    assert [(e.mention_id, e.mention_count) for e in updates] == [
+        ("r5", 7),
+        ("r10", 12),
+        ("r15", 17),
+        ("r20", 22),
+        ("r25", 27),
+    ]
+    assert book.due_updates(now=T0 + timedelta(seconds=29)) == []  # 4 s since r25's
+    (last,) = book.due_updates(now=T0 + timedelta(seconds=30))
+    assert (last.event_id, last.mention_count, last.peak_velocity) == (
+        f"{ROOT_ID}:updated:r29",
+        31,
+        29.0,
+    )
+    assert book.due_updates(now=T0 + timedelta(minutes=1)) == []  # announced once
+    assert len({e.event_id for e in [*events, last]}) == len(events) + 1
     inc = book.get(ROOT_ID)
     assert inc is not None
     assert inc.last_activity_at == T0 + timedelta(seconds=29)
@@ -142,7 +156,9 @@ def test_surges_group_per_brand_and_window() -> None:
     assert first.incident is not None
     assert later.incident is not None
     assert first.incident.thread_root_id == "surge:2025-03-01T12:00:00+00:00"
-    assert second.events[0].incident_id == first.incident.incident_id
+    assert second.incident is not None
+    assert second.incident.incident_id == first.incident.incident_id
+    assert second.events == []  # within 5 s of the opening: announced by the next update
     assert later.incident.incident_id != first.incident.incident_id
     assert surge_root_id(at=at, window=window) == first.incident.thread_root_id
 
@@ -151,7 +167,8 @@ def test_a_thread_with_an_incident_keeps_its_mentions_even_in_a_surge() -> None:
     book = IncidentBook()
     decided(book, scored("root"))
     applied = book.apply(mention=scored("r1", root_id="root"), decision=SURGE, now=T0)
-    assert applied.events[0].incident_id == ROOT_ID
+    assert applied.incident is not None
+    assert applied.incident.incident_id == ROOT_ID
     assert not applied.paged
 
 
@@ -315,3 +332,27 @@ def test_recent_complaints_restored_from_their_changes_count_the_same() -> None:
     assert restored.similar(brand="acme", exclude_root="x", now=now, window=hour) == (
         recent.similar(brand="acme", exclude_root="x", now=now, window=hour)
     )
+
+
+def test_an_update_held_back_survives_a_restart() -> None:
+    book = IncidentBook()
+    decided(book, scored("root"))
+    assert decided(book, scored("r1", root_id="root"), at=T0 + timedelta(seconds=1)).events == []
+    (saved,) = book.take_dirty()
+    restored = IncidentBook([Incident.model_validate_json(saved.model_dump_json())])
+    (event,) = restored.due_updates(now=T0 + timedelta(seconds=5))
+    assert (event.type, event.mention_id, event.mention_count) == (
+        IncidentEventType.UPDATED,
+        "r1",
+        2,
+    )
+
+
+def test_a_severity_rise_is_announced_at_once_even_within_the_interval() -> None:
+    book = IncidentBook()
+    book.apply(mention=scored("root"), decision=PAGE_WARNING, now=T0)
+    held = book.apply(mention=scored("r1", root_id="root"), decision=PAGE_WARNING, now=T0)
+    rises = book.apply(mention=scored("r2", root_id="root"), decision=PAGE_CRITICAL, now=T0)
+    assert held.events == []
+    assert [(e.type, e.mention_count) for e in rises.events] == [(IncidentEventType.UPDATED, 3)]
+    assert book.due_updates(now=T0 + timedelta(minutes=1)) == []  # r1 went out with r2

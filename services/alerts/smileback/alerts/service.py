@@ -128,7 +128,8 @@ class AlertsService:
             self._commit(out)
 
     def tick(self) -> None:
-        """Fire due escalation levels, resolve cooled threads, report dead letters."""
+        """Fire due escalation levels, announce held-back updates, resolve cooled threads,
+        report dead letters."""
         now, out = self.clock(), Batch()
         for esc in due_escalations(
             states=self.book.escalations(),
@@ -155,6 +156,7 @@ class AlertsService:
                 )
             )
             log.info("escalated", incident_id=inc.incident_id, level=esc.level + 1, round=esc.round)
+        out.events += self.book.due_updates(now=now)
         for inc in self.book.cooled(now=now, quiet_for=self._quiet_for):
             self._close(inc, actor="smileback: the thread went quiet", now=now, out=out, own=True)
         self._commit(out)

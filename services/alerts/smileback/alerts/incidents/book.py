@@ -4,6 +4,12 @@ One incident per (brand, thread root), or per (brand, surge window) for the surg
 its id is the page dedup key. Later mentions update it and page again only when the
 severity rises. Event ids are deterministic, so a replayed mention yields the same ids.
 A resolved incident stays resolved: later mentions of its thread open nothing.
+
+`updated` events are coalesced: at most one per incident per UPDATE_EVERY, each carrying
+the cumulative count and peak velocity. A mention inside that interval is announced by the
+next one (from `due_updates`, which the service calls every tick); one that raises the
+severity, and a redaction, are announced at once. A hot thread of a thousand replies is
+then a handful of events for the API to store, not a thousand.
 """
 
 from __future__ import annotations
@@ -28,10 +34,11 @@ from smileback.common.events import (
 from smileback.common.incident_status import IncidentStatus
 from smileback.common.packet import PostRef
 
-__all__ = ["Applied", "IncidentBook"]
+__all__ = ["UPDATE_EVERY", "Applied", "IncidentBook"]
 
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 _LATEST = 5
+UPDATE_EVERY = timedelta(seconds=5)
 
 
 @dataclass(frozen=True)
@@ -110,6 +117,14 @@ class IncidentBook:
                 similar=similar,
             )
         return self._update(inc, mention=mention, decision=decision, now=now, similar=similar)
+
+    def due_updates(self, *, now: datetime) -> list[IncidentEvent]:
+        """The `updated` events held back whose interval has passed by `now`."""
+        events = []
+        for inc in self._open.values():
+            if inc.update_pending is not None and _interval_passed(inc, now=now):
+                events.append(self._announce(inc, mention_id=inc.update_pending, now=now))
+        return events
 
     def open_roots(self, *, brand: str) -> set[str]:
         """Thread roots of the brand's open thread incidents (surges have no thread)."""
@@ -197,6 +212,7 @@ class IncidentBook:
             last_activity_at=now,
             summary="",
             summary_mention_id=mention.id,
+            update_sent_at=now,  # `opened` carries the state an `updated` would
         )
         self._add_mention(inc, mention=mention, now=now)
         self._headline(inc, mention=mention, decision=decision, now=now, similar=similar)
@@ -233,8 +249,17 @@ class IncidentBook:
                     update={"thread": thread_section(inc), "why": why}
                 )
         self._dirty[inc.incident_id] = inc
-        event = incident_event(inc, IncidentEventType.UPDATED, mention_id=mention.id, now=now)
-        return Applied(events=[event], incident=inc, paged=rises)
+        if not rises and not _interval_passed(inc, now=now):
+            inc.update_pending = mention.id
+            return Applied(incident=inc)
+        return Applied(
+            events=[self._announce(inc, mention_id=mention.id, now=now)], incident=inc, paged=rises
+        )
+
+    def _announce(self, inc: Incident, *, mention_id: str, now: datetime) -> IncidentEvent:
+        inc.update_sent_at, inc.update_pending = now, None
+        self._dirty[inc.incident_id] = inc
+        return incident_event(inc, IncidentEventType.UPDATED, mention_id=mention_id, now=now)
 
     def _add_mention(self, inc: Incident, *, mention: ScoredMention, now: datetime) -> None:
         inc.mention_ids.add(mention.id)
@@ -279,3 +304,7 @@ class IncidentBook:
         for event in events:
             self._dirty[event.incident_id] = self._open[event.incident_id]
         return Applied(events=events)
+
+
+def _interval_passed(inc: Incident, *, now: datetime) -> bool:
+    return inc.update_sent_at is None or now - inc.update_sent_at >= UPDATE_EVERY

@@ -41,6 +41,10 @@ class Incident(BaseModel):
     # When the mention behind the latest page was ingested: page latency is measured from it.
     paged_ingested_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
+    # Coalesced `updated` events: when the last one went out, and the newest mention not yet
+    # announced by one (IncidentBook.due_updates announces it).
+    update_sent_at: AwareDatetime | None = None
+    update_pending: str | None = None
 
     @property
     def is_open(self) -> bool:
