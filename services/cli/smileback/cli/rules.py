@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TextIO
 
-from smileback.common.errors import SchemaError
-from smileback.common.events import Mention, decode
+from smileback.common.mention_lines import MentionLines
 from smileback.common.rules import RuleSet, render_rule
 
 __all__ = ["CheckReport", "check_lines"]
@@ -28,17 +27,9 @@ def check_lines(
 ) -> CheckReport:
     """Each good line to `out` with `matched_brands` (and, explaining, `matched_terms`: the
     terms that matched, per brand); a bad line to `err` as 'line N: reason', then skipped."""
-    checked = matched = bad = 0
-    for number, raw in enumerate(lines, start=1):
-        stripped = raw.rstrip(b"\r\n")
-        if not stripped.strip():
-            continue  # blank lines (a trailing newline, spacing) carry no mention
-        try:
-            mention = decode(Mention, stripped)
-        except SchemaError as exc:
-            bad += 1
-            err.write(f"line {number}: {exc}\n")
-            continue
+    checked = matched = 0
+    reader = MentionLines(err=err)
+    for mention in reader.read(lines):
         row = mention.model_dump(mode="json", exclude_unset=True)  # as given, validated
         if explain:
             terms = rules.explain(text=mention.text)
@@ -49,4 +40,4 @@ def check_lines(
         out.write(json.dumps(row, ensure_ascii=False) + "\n")
         checked += 1
         matched += bool(row["matched_brands"])
-    return CheckReport(checked=checked, matched=matched, bad=bad)
+    return CheckReport(checked=checked, matched=matched, bad=reader.bad)

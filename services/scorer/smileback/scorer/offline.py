@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import BinaryIO, TextIO, cast
 
 from smileback.common.clock import Clock
-from smileback.common.errors import SchemaError
-from smileback.common.events import Mention, decode, encode
+from smileback.common.events import Mention, encode
+from smileback.common.mention_lines import MentionLines
 from smileback.scorer.pipeline import ScoringPipeline
 
 __all__ = ["OfflineReport", "score_lines"]
@@ -35,7 +35,7 @@ def score_lines(
     """One ScoredMention JSON line per good line; bad lines go to `err` as 'line N: reason'."""
     write = _writer(out)
     batch: list[Mention] = []
-    scored = bad = 0
+    scored = 0
 
     def flush() -> int:
         for mention in pipeline.score_batch(mentions=batch, now=clock()):
@@ -44,20 +44,13 @@ def score_lines(
         batch.clear()
         return count
 
-    for number, raw in enumerate(lines, start=1):
-        stripped = raw.rstrip(b"\r\n")
-        if not stripped.strip():
-            continue  # blank lines (a trailing newline, spacing) carry nothing to score
-        try:
-            batch.append(decode(Mention, stripped))
-        except SchemaError as exc:
-            bad += 1
-            err.write(f"line {number}: {exc}\n")
-            continue
+    reader = MentionLines(err=err)
+    for mention in reader.read(lines):
+        batch.append(mention)
         if len(batch) >= batch_size:
             scored += flush()
     scored += flush()
-    return OfflineReport(scored=scored, bad=bad)
+    return OfflineReport(scored=scored, bad=reader.bad)
 
 
 def _writer(out: BinaryIO | TextIO) -> Callable[[bytes], object]:
