@@ -51,10 +51,10 @@ def write_mentions(*, path: Path, total: int, seed: int, prefix: str) -> int:
     return branded
 
 
-def _progress(expected: int) -> Callable[[Mapping[str, int], float], str]:
+def _progress(target: int) -> Callable[[Mapping[str, int], float], str]:
     def line(latest: Mapping[str, int], t: float) -> str:
         counts = "  ".join(f"{name} {count:,}" for name, count in latest.items())
-        return f"  {t:6.0f} s  {counts}  (of {expected:,} to store)"
+        return f"  {t:6.0f} s  {counts}  (to store: {target:,})"
 
     return line
 
@@ -146,7 +146,8 @@ def run_level(*, stack: Stack, rate: float, seconds: float, probes: int, seed: i
         for i in range(probes)
     ]
     base = stack.store.count()
-    monitor = Monitor(counters={"stored": stack.store.count}, progress=_progress(0))
+    target = base + int(rate * seconds) + probes  # at most; ~5 % name no brand
+    monitor = Monitor(counters={"stored": stack.store.count}, progress=_progress(target))
     with monitoring(monitor):
         fed = paced(
             background=background(),
