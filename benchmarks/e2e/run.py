@@ -17,7 +17,9 @@ import contextlib
 import json
 import os
 import platform
+import signal
 import sys
+import traceback
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,7 +33,7 @@ from benchmarks.e2e.generator import brand_terms, generate
 from benchmarks.e2e.measure import Store
 from benchmarks.e2e.phases import Stack, run_level, run_volume, write_mentions
 from benchmarks.e2e.plot import plot
-from benchmarks.e2e.results import LevelResult, Results, VolumeResult, to_json
+from benchmarks.e2e.results import Ceiling, LevelResult, Results, VolumeResult, to_json
 from benchmarks.e2e.table import render
 
 __all__ = ["Options", "main", "parse_args"]
@@ -82,7 +84,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     if args.volumes:
         volumes = _numbers(args.volumes)
     else:
-        volumes = [args.mentions or (2000 if quick else 100_000)]
+        volumes = [args.mentions if args.mentions is not None else (2000 if quick else 100_000)]
     levels = _numbers(args.levels) if args.levels else ([50] if quick else [100, 500, 1000])
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     if min(volumes) < 1 or (levels and min(levels) <= 0):
@@ -90,7 +92,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     return Options(
         volumes=volumes,
         levels=[float(level) for level in levels],
-        level_seconds=args.level_seconds or (10.0 if quick else 30.0),
+        level_seconds=args.level_seconds if args.level_seconds else (10.0 if quick else 30.0),
         probes=args.probes or (3 if quick else 20),
         seed=args.seed,
         out_dir=args.out or Path(".run") / "bench-e2e" / stamp,
@@ -130,27 +132,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     levels: list[LevelResult] = []
     ceiling = None
     _say(f"bench-e2e: volumes {options.volumes}, levels {options.levels}/s; results in {out}")
-    with contextlib.ExitStack() as stack:
-        _say("starting Kafka and PostgreSQL")
-        broker = stack.enter_context(infra.broker())
-        server_url = stack.enter_context(infra.postgres())
-        pages = stack.enter_context(infra.pages_receiver())
-        largest = max(options.volumes)
-        if options.ceiling:
-            _say(f"ceiling: raw produce and consume of {largest:,} values")
-            records = (
-                (g.root_id.encode(), g.line)
-                for g in generate(total=largest, seed=options.seed, start=datetime.now(UTC))
-            )
-            ceiling = measure_ceiling(
-                bootstrap=broker.bootstrap, topic=f"bench{run_id}.ceiling", records=records
-            )
-            _say(
-                f"  produce {ceiling.produce_per_s:,.0f}/s, consume {ceiling.consume_per_s:,.0f}/s"
-            )
-        levels_after = options.volumes.index(largest)  # the largest volume's services, once
-        for i, volume in enumerate(options.volumes):
-            volumes.append(
+    # `timeout` and Ctrl-C alike: unwind, so that everything started is stopped again.
+    signal.signal(signal.SIGTERM, _interrupt)
+    stopped: str | None = None
+    try:
+        with contextlib.ExitStack() as stack:
+            _say("starting Kafka and PostgreSQL")
+            broker = stack.enter_context(infra.broker())
+            server_url = stack.enter_context(infra.postgres())
+            pages = stack.enter_context(infra.pages_receiver())
+            largest = max(options.volumes)
+            if options.ceiling:
+                ceiling = _ceiling(bootstrap=broker.bootstrap, options=options, run_id=run_id)
+            levels_after = options.volumes.index(largest)  # on the largest volume's services, once
+            for i, volume in enumerate(options.volumes):
                 _one_volume(
                     options=options,
                     volume=volume,
@@ -159,9 +154,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                     pages=pages,
                     out=out,
                     prefix=f"bench{run_id}v{volume}.",
+                    volumes=volumes,
                     levels=levels if i == levels_after else None,
                 )
-            )
+    except (KeyboardInterrupt, Exception) as exc:
+        traceback.print_exc()
+        stopped = f"{type(exc).__name__}: {exc}".strip()
+        _say(f"stopped early ({stopped}); what was measured so far follows")
+    about["stopped_early"] = stopped
     about["loadavg_at_end"] = os.getloadavg()
     results = Results(
         machine=about, seed=options.seed, ceiling=ceiling, volumes=volumes, levels=levels
@@ -172,7 +172,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     (out / "table.md").write_text(table)
     plot(results, out / "plot.png")
     _say(f"wrote {out / 'results.json'}, {out / 'table.md'} and {out / 'plot.png'}")
-    return 0
+    return 0 if stopped is None else 1
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt(signal.Signals(signum).name)
+
+
+def _ceiling(*, bootstrap: str, options: Options, run_id: str) -> Ceiling:
+    largest = max(options.volumes)
+    _say(f"ceiling: raw produce and consume of {largest:,} values")
+    records = (
+        (g.root_id.encode(), g.line)
+        for g in generate(total=largest, seed=options.seed, start=datetime.now(UTC))
+    )
+    ceiling = measure_ceiling(bootstrap=bootstrap, topic=f"bench{run_id}.ceiling", records=records)
+    _say(f"  produce {ceiling.produce_per_s:,.0f}/s, consume {ceiling.consume_per_s:,.0f}/s")
+    return ceiling
 
 
 def _one_volume(
@@ -184,9 +200,11 @@ def _one_volume(
     pages: infra.Pages,
     out: Path,
     prefix: str,
+    volumes: list[VolumeResult],
     levels: list[LevelResult] | None,
-) -> VolumeResult:
-    """A fresh prefix, database and services; the volume at full speed; then the load levels."""
+) -> None:
+    """A fresh prefix, database and services; the volume at full speed; then the load levels.
+    Each result is appended as soon as it is measured, so an interrupted run keeps it."""
     log_dir = out / f"logs-{volume}"
     log_dir.mkdir(exist_ok=True)
     path = out / f"mentions-{volume}.jsonl"
@@ -216,12 +234,18 @@ def _one_volume(
             stall_s=options.stall_s,
         )
         _say(f"  feeding {volume:,} mentions at full speed ({expected:,} name a brand)")
-        result = run_volume(
-            stack=running, path=path, volume=volume, expected=expected, id_prefix=f"{id_prefix}:"
+        volumes.append(
+            run_volume(
+                stack=running,
+                path=path,
+                volume=volume,
+                expected=expected,
+                id_prefix=f"{id_prefix}:",
+            )
         )
         path.unlink()  # up to a few hundred MB; the seed makes it again
         if levels is None:
-            return result
+            return
         for rate in options.levels:
             _say(f"load {rate:,.0f}/s for {options.level_seconds:.0f} s, {options.probes} probes")
             level = run_level(
@@ -235,4 +259,3 @@ def _one_volume(
             if not level.drained:
                 _say("  the store did not catch up: higher levels would measure the backlog")
                 break
-        return result
