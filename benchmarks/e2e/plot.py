@@ -39,16 +39,19 @@ def plot(results: Results, path: Path) -> Path:
         paging.set_ylabel("seconds")
         paging.legend()
     volumes = sorted(results.volumes, key=lambda v: v.volume)
+    plotted = False
     for service in SERVICES:
         points = [(v.volume, v.cpu_ms_per_mention(service)) for v in volumes]
         kept = [(x, y) for x, y in points if y is not None]
         if kept:
             cost.plot([x for x, _ in kept], [y for _, y in kept], marker="o", label=service)
+            plotted = True
     cost.set_xscale("log")
     cost.set_title("CPU per mention by volume")
     cost.set_xlabel("mentions")
     cost.set_ylabel("CPU ms per mention")
-    cost.legend()
+    if plotted:  # a run stopped before its first volume ended has nothing to show here
+        cost.legend()
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
