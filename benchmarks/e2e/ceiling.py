@@ -10,19 +10,20 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from benchmarks.e2e.results import Ceiling
+from smileback.common.topics import PARTITIONS
 
 __all__ = ["measure_ceiling"]
 
-_PARTITIONS = 4  # as mentions.raw
+_PARTITIONS = PARTITIONS["mentions.raw"]
 _CONSUME_TIMEOUT_S = 300.0
 
 
 def measure_ceiling(
     *, bootstrap: str, topic: str, records: Iterable[tuple[bytes, bytes]]
 ) -> Ceiling:
-    """Produce the (key, value) records to a new `topic` with the ingest's producer settings
-    (acks=all, gzip, 5 ms linger, 64 KiB batches, one request in flight), then consume them
-    all from the start; the rate of each."""
+    """Produce the (key, value) records to a new `topic`, partitioned as mentions.raw, with
+    the ingest's producer settings (acks=all, gzip, 5 ms linger, 64 KiB batches, one request
+    in flight), then consume them all from the start; the rate of each."""
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="bench-e2e-ceiling")
     try:
         admin.create_topics(

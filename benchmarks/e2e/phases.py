@@ -23,6 +23,7 @@ from benchmarks.e2e.measure import (
 from benchmarks.e2e.results import LevelResult, Usage, VolumeResult
 from benchmarks.e2e.stack import Pages, Services
 from benchmarks.e2e.stats import reached_at, spread, sustained_rate
+from smileback.common.topics import Topics
 
 __all__ = ["Stack", "run_level", "run_volume", "write_mentions"]
 
@@ -91,9 +92,9 @@ def run_volume(
     *, stack: Stack, path: Path, volume: int, expected: int, id_prefix: str
 ) -> VolumeResult:
     """Replay the file at full speed and wait until every branded mention is stored."""
-    topics = stack.services.prefix
-    scored = TopicCounter(bootstrap=stack.bootstrap, topic=f"{topics}mentions.scored")
-    raw = TopicCounter(bootstrap=stack.bootstrap, topic=f"{topics}mentions.raw")
+    topics = Topics(prefix=stack.services.prefix)
+    scored = TopicCounter(bootstrap=stack.bootstrap, topic=topics.scored)
+    raw = TopicCounter(bootstrap=stack.bootstrap, topic=topics.raw)
     before = _readings(stack)
     monitor = Monitor(
         counters={"raw": raw.count, "scored": scored.count, "stored": stack.store.count},
