@@ -2,11 +2,12 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-.PHONY: help demo test lint kafka-jars kafka-start kafka-stop postgres-start postgres-stop
+.PHONY: help demo test bench-e2e lint kafka-jars kafka-start kafka-stop postgres-start postgres-stop
 
 help:
 	@echo "make demo   - run every service in one process on the bundled scenario"
 	@echo "make test   - lint, type-check and run the whole test suite (starts Kafka and PostgreSQL)"
+	@echo "make bench-e2e - the end-to-end benchmark (BENCH_ARGS=--quick for a smoke run)"
 	@echo "make kafka-start / kafka-stop, make postgres-start / postgres-stop - the local cluster"
 
 demo:
@@ -15,6 +16,14 @@ demo:
 
 test:
 	scripts/test.sh
+
+# Starts its own broker, PostgreSQL and services; see benchmarks/README.md. BENCH_ARGS passes
+# options through, e.g. BENCH_ARGS=--quick or BENCH_ARGS="--volumes".
+bench-e2e:
+	scripts/bootstrap.sh --dev
+	deploy/kafka/kafka.sh jars
+	deploy/postgres/postgres.sh install
+	.venv/bin/python -m benchmarks.e2e $(BENCH_ARGS)
 
 lint:
 	scripts/bootstrap.sh --dev

@@ -1,0 +1,114 @@
+"""What one benchmark run measured, as plain values, and its JSON form (pure)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from benchmarks.e2e.stats import Point, Spread
+
+__all__ = ["Ceiling", "LevelResult", "Results", "Usage", "VolumeResult", "to_json"]
+
+SERVICES = ("ingest", "scorer", "alerts", "api")
+
+
+@dataclass(frozen=True)
+class Usage:
+    """One service process over a phase: CPU seconds (user + system) and peak resident MB."""
+
+    cpu_s: float
+    peak_rss_mb: float
+
+
+@dataclass(frozen=True)
+class Ceiling:
+    """Raw kafka-python through the same broker: the generated values produced with the
+    ingest's producer settings, then consumed from the start."""
+
+    count: int
+    produce_per_s: float
+    consume_per_s: float
+
+    @property
+    def per_s(self) -> float:
+        """The slower leg: a pipeline has to both produce and consume every record."""
+        return min(self.produce_per_s, self.consume_per_s)
+
+
+@dataclass(frozen=True)
+class VolumeResult:
+    """One volume fed as fast as ingest takes it, through services started fresh for it."""
+
+    volume: int  # mentions generated
+    expected: int  # of them with a brand term: what must be stored
+    stored: int  # what was stored when the phase ended
+    ingest_s: float  # wall time of `smileback ingest replay`
+    stored_per_s: float | None  # expected / (last row stored - feed started)
+    sustained_stored_per_s: float | None  # between 10 % and 90 % stored
+    sustained_scored_per_s: float | None  # mentions.scored, between 10 % and 90 %
+    latency: Spread | None  # ingested_at -> row stored, seconds
+    usage: dict[str, Usage]
+    stored_series: list[Point] = field(default_factory=list)
+    scored_series: list[Point] = field(default_factory=list)
+
+    @property
+    def ingest_per_s(self) -> float:
+        return self.volume / self.ingest_s if self.ingest_s > 0 else 0.0
+
+    @property
+    def complete(self) -> bool:
+        return self.stored >= self.expected
+
+    def cpu_ms_per_mention(self, service: str) -> float | None:
+        """CPU milliseconds of `service` per mention stored; None when nothing was stored."""
+        usage = self.usage.get(service)
+        if usage is None or self.stored == 0:
+            return None
+        return 1000 * usage.cpu_s / self.stored
+
+
+@dataclass(frozen=True)
+class LevelResult:
+    """Background mentions offered at `rate` per second for a while, with probes among them."""
+
+    rate: float  # offered, mentions per second
+    seconds: float
+    offered: int  # background mentions written, probes included
+    stored_per_s: float | None  # what the store kept up with during the window
+    probes: int
+    paged: int  # probes whose page arrived
+    time_to_page: Spread | None  # probe written -> page received, seconds
+    latency: Spread | None  # ingested_at -> row stored, seconds, the level's mentions
+    drained: bool  # the store caught up with everything offered before the wait gave up
+
+
+@dataclass(frozen=True)
+class Results:
+    """Everything one run measured, with where and when."""
+
+    machine: dict[str, Any]
+    seed: int
+    ceiling: Ceiling | None
+    volumes: list[VolumeResult]
+    levels: list[LevelResult]
+
+    @property
+    def main(self) -> VolumeResult | None:
+        """The largest volume: the one the table and the ratio quote."""
+        return max(self.volumes, key=lambda v: v.volume, default=None)
+
+
+def to_json(results: Results) -> dict[str, Any]:
+    """The results as JSON-ready values, with the derived figures the table shows."""
+    body: dict[str, Any] = dataclasses.asdict(results)
+    for raw, volume in zip(body["volumes"], results.volumes, strict=True):
+        raw["ingest_per_s"] = volume.ingest_per_s
+        raw["complete"] = volume.complete
+        raw["cpu_ms_per_mention"] = {s: volume.cpu_ms_per_mention(s) for s in volume.usage}
+    if results.ceiling is not None:
+        body["ceiling"]["per_s"] = results.ceiling.per_s
+        main = results.main
+        if main is not None and main.stored_per_s is not None:
+            body["pipeline_to_ceiling"] = main.stored_per_s / results.ceiling.per_s
+    return body

@@ -1,0 +1,1 @@
+"""Tests of the benchmarks (tests/benchmarks mirrors benchmarks/)."""

@@ -1,0 +1,59 @@
+"""The harness's readings of a process (/proc) and its sampling of counters over time."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import subprocess
+import sys
+import time
+
+from benchmarks.e2e.measure import Monitor, ProcStat, monitoring, proc_stat, usage_between
+from benchmarks.e2e.results import Usage
+
+
+def test_proc_stat_reads_cpu_and_peak_memory_of_a_running_process() -> None:
+    before = proc_stat(os.getpid())
+    assert before is not None
+    sum(i * i for i in range(300_000))  # burn a little CPU
+    ballast = bytearray(64 * 1024 * 1024)
+    after = proc_stat(os.getpid())
+    assert after is not None
+    assert after.cpu_s >= before.cpu_s
+    assert after.peak_rss_mb >= 64
+    assert len(ballast) > 0
+
+
+def test_proc_stat_of_a_finished_process_is_none() -> None:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    assert proc_stat(child.pid) is None
+
+
+def test_usage_between_two_readings() -> None:
+    first, second = ProcStat(cpu_s=1.5, peak_rss_mb=100), ProcStat(cpu_s=4.0, peak_rss_mb=180)
+    assert usage_between(first, second) == Usage(cpu_s=2.5, peak_rss_mb=180)
+    assert usage_between(None, second) is None
+    assert usage_between(first, None) is None
+
+
+def test_monitor_samples_each_counter_in_time_order_and_survives_a_failing_read() -> None:
+    calls = {"n": 0}
+
+    def counter() -> int:
+        calls["n"] += 1
+        return calls["n"] * 10
+
+    def broken() -> int:
+        raise ConnectionError("database blinked")
+
+    monitor = Monitor(counters={"stored": counter, "down": broken}, interval_s=0.01)
+    with monitoring(monitor):
+        while monitor.latest("stored") < 50:
+            time.sleep(0.005)
+    points = monitor.series["stored"]
+    assert [p.count for p in points] == sorted(p.count for p in points)
+    assert all(a.t <= b.t for a, b in itertools.pairwise(points))
+    assert monitor.latest("stored") >= 50
+    assert monitor.series.get("down", []) == []
+    assert monitor.latest("down") == 0
