@@ -21,6 +21,8 @@ __all__ = ["IngestReport", "Pace", "publish_matched", "replay"]
 
 Pace = Callable[[Mention], None]
 
+_OUTCOMES = ("published", "duplicate", "unmatched", "dlq")
+
 
 @dataclass(frozen=True)
 class IngestReport:
@@ -49,6 +51,8 @@ def replay(
 ) -> IngestReport:
     """Write each good record to the sink; bad ones are rejected with the reason."""
     outcomes: Counter[str] = Counter()
+    # Labelled once, not per record: looking the labels up took a tenth of a record's time.
+    counted = {outcome: RECORDS.labels(stage=STAGE, outcome=outcome) for outcome in _OUTCOMES}
     for number, line in enumerate(lines, start=1):
         raw = line.rstrip(b"\r\n")
         if not raw.strip():
@@ -64,7 +68,7 @@ def replay(
             pace=pace,
         )
         outcomes[outcome] += 1
-        RECORDS.labels(stage=STAGE, outcome=outcome).inc()
+        counted[outcome].inc()
     return IngestReport(
         read=sum(outcomes.values()),
         published=outcomes["published"],
