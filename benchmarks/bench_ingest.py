@@ -27,7 +27,7 @@ from timing import interleaved
 
 from smileback.common.clock import utc_now
 from smileback.common.events import Mention, encode
-from smileback.common.kafka_bus import KafkaBus
+from smileback.common.kafka_bus import PRODUCER_SETTINGS, KafkaBus
 from smileback.common.rules import compile_rule
 from smileback.common.topics import Topics
 from smileback.ingest.dedupe import SeenIds
@@ -76,7 +76,14 @@ def main() -> None:
     def through_replay() -> int:
         bus = KafkaBus(args.bootstrap, client_id="bench-replay", compression="gzip")
         sink = BusSink(bus=bus, topics=_new_topics(args.bootstrap), clock=utc_now)
-        report = replay(lines=lines, sink=sink, matcher=matcher, seen=SeenIds(), clock=utc_now)
+        report = replay(
+            lines=lines,
+            sink=sink,
+            matcher=matcher,
+            seen=SeenIds(),
+            clock=utc_now,
+            grouped=True,  # as `smileback ingest replay` reads a file
+        )
         sink.flush()
         bus.close()
         return report.published
@@ -84,12 +91,7 @@ def main() -> None:
     def raw_loop() -> int:
         # KafkaBus's producer settings, without anything ingest does to a record.
         producer = KafkaProducer(
-            bootstrap_servers=args.bootstrap,
-            acks="all",
-            linger_ms=5,
-            batch_size=64 * 1024,
-            max_in_flight_requests_per_connection=1,
-            compression_type="gzip",
+            bootstrap_servers=args.bootstrap, compression_type="gzip", **PRODUCER_SETTINGS
         )
         topic = _new_topics(args.bootstrap).raw
         for line in lines:

@@ -13,6 +13,7 @@ import csv
 import io
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
@@ -31,7 +32,7 @@ from rich.progress import (
 
 from smileback.common.errors import ConfigError
 
-__all__ = ["InputFormat", "format_of", "open_input", "records"]
+__all__ = ["InputFormat", "format_of", "is_regular_file", "open_input", "records"]
 
 
 class InputFormat(StrEnum):
@@ -60,6 +61,15 @@ def records(handle: BinaryIO, fmt: InputFormat) -> Iterator[bytes]:
     for row in csv.DictReader(text):
         cells = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
         yield json.dumps(cells, ensure_ascii=False).encode("utf-8")
+
+
+def is_regular_file(handle: BinaryIO) -> bool:
+    """True when `handle` reads a regular file: all its lines are there, so reading never
+    waits for the next one, as reading a pipe or a terminal may."""
+    try:
+        return stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+    except (OSError, ValueError):  # no file descriptor (in memory), or closed
+        return False
 
 
 @contextlib.contextmanager
