@@ -5,8 +5,9 @@
 
 Throughput: the same Mention JSON lines, on the same broker in the same run, through
 `replay` into a BusSink (parse, normalise, match, de-duplicate, produce with the ingest's
-producer settings) and through a bare kafka-python loop sending the lines' bytes with the
-same producer settings; each to its own new topic, round-robin --repeat times, fastest run
+producer settings, mentions handed over in groups as a replay from a file is) and through
+a bare kafka-python loop sending the lines' bytes with the same producer settings
+(`PRODUCER_SETTINGS`); each to its own new topic, round-robin --repeat times, fastest run
 kept. The ratio replay / raw is the share of the broker's rate ingest keeps (goal ≥ 0.8).
 
 Matching: the rules and mentions of `bench_rules.py`, 1,000 rules as live rules of their
