@@ -5,8 +5,9 @@
 
 Throughput: the same Mention JSON lines, on the same broker in the same run, through
 `replay` into a BusSink (parse, normalise, match, de-duplicate, produce with the ingest's
-producer settings) and through a bare kafka-python loop sending the lines' bytes with the
-same producer settings; each to its own new topic, round-robin --repeat times, fastest run
+producer settings, mentions handed over in groups as a replay from a file is) and through
+a bare kafka-python loop sending the lines' bytes with the same producer settings
+(`PRODUCER_SETTINGS`); each to its own new topic, round-robin --repeat times, fastest run
 kept. The ratio replay / raw is the share of the broker's rate ingest keeps (goal ≥ 0.8).
 
 Matching: the rules and mentions of `bench_rules.py`, 1,000 rules as live rules of their
@@ -27,7 +28,7 @@ from timing import interleaved
 
 from smileback.common.clock import utc_now
 from smileback.common.events import Mention, encode
-from smileback.common.kafka_bus import KafkaBus
+from smileback.common.kafka_bus import PRODUCER_SETTINGS, KafkaBus
 from smileback.common.rules import compile_rule
 from smileback.common.topics import Topics
 from smileback.ingest.dedupe import SeenIds
@@ -76,7 +77,14 @@ def main() -> None:
     def through_replay() -> int:
         bus = KafkaBus(args.bootstrap, client_id="bench-replay", compression="gzip")
         sink = BusSink(bus=bus, topics=_new_topics(args.bootstrap), clock=utc_now)
-        report = replay(lines=lines, sink=sink, matcher=matcher, seen=SeenIds(), clock=utc_now)
+        report = replay(
+            lines=lines,
+            sink=sink,
+            matcher=matcher,
+            seen=SeenIds(),
+            clock=utc_now,
+            grouped=True,  # as `smileback ingest replay` reads a file
+        )
         sink.flush()
         bus.close()
         return report.published
@@ -84,12 +92,7 @@ def main() -> None:
     def raw_loop() -> int:
         # KafkaBus's producer settings, without anything ingest does to a record.
         producer = KafkaProducer(
-            bootstrap_servers=args.bootstrap,
-            acks="all",
-            linger_ms=5,
-            batch_size=64 * 1024,
-            max_in_flight_requests_per_connection=1,
-            compression_type="gzip",
+            bootstrap_servers=args.bootstrap, compression_type="gzip", **PRODUCER_SETTINGS
         )
         topic = _new_topics(args.bootstrap).raw
         for line in lines:

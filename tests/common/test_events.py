@@ -88,6 +88,27 @@ def test_bad_records_raise_schema_error_with_reason(raw, reason):
         decode(Mention, raw)
 
 
+@pytest.mark.parametrize(
+    ("raw", "byte"),
+    [
+        (b'{"id": "x", "text": "caf\xe9"}', 24),  # Latin-1, not UTF-8
+        (b'{"id": "x", "text": "\xed\xa0\x80"}', 21),  # an encoded surrogate
+        (b'{"id": "x", "text": "\xc0\x80"}', 21),  # an overlong encoding
+        (b'{"id": "x", "te\xffxt": "hi"}', 15),  # in a field name
+        (b'{"id": "x", "text": "hi", "author": {"handle": "\xff"}}', 48),
+    ],
+)
+def test_invalid_utf8_anywhere_is_refused_naming_the_byte(raw, byte):
+    with pytest.raises(SchemaError, match=f"invalid UTF-8 at byte {byte}$"):
+        decode(Mention, raw)
+
+
+def test_encode_writes_what_model_dump_json_writes():
+    mention = Mention(id="m:1", text="caf\u00e9 \U0001f64c", created_at=T0, brand="acme")
+    for event in [mention, ScoredMention.of(mention, _scores())]:
+        assert encode(event) == event.model_dump_json().encode("utf-8")
+
+
 def test_oversized_text_is_refused():
     raw = json.dumps({"id": "x", "text": "a" * (MAX_TEXT_CHARS + 1)}).encode()
     with pytest.raises(SchemaError, match="text: String should have at most 10000 characters"):

@@ -1,11 +1,12 @@
 import io
 import json
+import os
 from pathlib import Path
 
 import pytest
 
 from smileback.common.errors import ConfigError
-from smileback.ingest.inputs import InputFormat, format_of, open_input, records
+from smileback.ingest.inputs import InputFormat, format_of, is_regular_file, open_input, records
 
 
 @pytest.mark.parametrize(
@@ -65,3 +66,19 @@ def test_a_missing_input_is_a_config_error(tmp_path):
         open_input(tmp_path / "nope.csv", progress=False),
     ):
         pass
+
+
+@pytest.mark.parametrize("progress", [False, True])
+def test_a_file_is_a_regular_file_with_or_without_a_bar(tmp_path, progress):
+    path = tmp_path / "in.jsonl"
+    path.write_bytes(b'{"id": "a"}\n')
+    with open_input(path, progress=progress) as handle:
+        assert is_regular_file(handle)
+
+
+def test_a_pipe_or_memory_is_not_a_regular_file():
+    read_end, write_end = os.pipe()
+    os.close(write_end)
+    with os.fdopen(read_end, "rb") as pipe:
+        assert not is_regular_file(pipe)
+    assert not is_regular_file(io.BytesIO(b"{}"))

@@ -1,5 +1,6 @@
 import io
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from prometheus_client import REGISTRY
@@ -11,7 +12,7 @@ from smileback.ingest.dedupe import SeenIds
 from smileback.ingest.mapping import FieldMap
 from smileback.ingest.replay import IngestReport, replay
 from smileback.ingest.rules import BrandMatcher
-from smileback.ingest.sinks import BusSink, FileSink
+from smileback.ingest.sinks import BusSink, FileSink, Sink
 
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
 TOPICS = Topics()
@@ -253,3 +254,80 @@ def test_a_file_sink_writes_mention_lines_and_names_each_rejected_record():
     assert [(m.id, m.brand) for m in mentions] == [("m1", "acme"), ("m2", "acme")]
     assert err.getvalue().startswith("record 2: ")
     assert "Invalid JSON" in err.getvalue()
+
+
+class _Recording(Sink):
+    """Records every call it gets, in order."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str | int]] = []
+
+    def write(self, mention: Mention) -> None:
+        self.calls.append(("write", mention.id))
+
+    def reject(self, *, raw: bytes, error: str, source_id: str | None, number: int) -> None:
+        self.calls.append(("reject", number))
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        self.calls.append(("flush", 0))
+
+
+def _replay_into(sink: Sink, lines: list[bytes], **options) -> IngestReport:
+    return replay(
+        lines=lines,
+        sink=sink,
+        matcher=BrandMatcher.from_terms(ACME),
+        seen=SeenIds(),
+        clock=lambda: NOW,
+        **options,
+    )
+
+
+def test_a_grouped_replay_makes_the_same_calls_in_the_same_order():
+    lines = [line(f"m{i}") if i % 700 else b"{" for i in range(1, 3001)]
+    lines += [line("m5"), line("off", "off topic")]
+    one_by_one, grouped = _Recording(), _Recording()
+    report = _replay_into(one_by_one, lines)
+    assert _replay_into(grouped, lines, grouped=True) == report
+    assert report == IngestReport(read=3002, published=2996, duplicates=1, unmatched=1, dlq=4)
+    assert grouped.calls == one_by_one.calls
+    assert grouped.calls[698:700] == [("write", "m699"), ("reject", 700)]
+    assert grouped.calls[-1] == ("write", "m3000")
+
+
+def test_a_paced_replay_is_never_grouped():
+    sink = _Recording()
+    written_before: list[int] = []
+    _replay_into(
+        sink,
+        [line("m1"), line("m2"), line("m3")],
+        grouped=True,
+        pace=lambda mention: written_before.append(len(sink.calls)),
+    )
+    assert written_before == [0, 1, 2]
+    assert [call for _, call in sink.calls] == ["m1", "m2", "m3"]
+
+
+def _counted(lines: list[bytes], read: list[bytes]) -> Iterator[bytes]:
+    for raw in lines:
+        read.append(raw)
+        yield raw
+
+
+class _ReadCounting(_Recording):
+    """Records with each write how many input lines had been read by then."""
+
+    def __init__(self, read: list[bytes]) -> None:
+        super().__init__()
+        self._read = read
+
+    def write(self, mention: Mention) -> None:
+        self.calls.append(("write", len(self._read)))
+
+
+def test_a_grouped_replay_hands_over_its_writes_in_runs():
+    for grouped, lines_read_at_each_write in [(False, [1, 2, 3]), (True, [3, 3, 3])]:
+        read: list[bytes] = []
+        sink = _ReadCounting(read)
+        _replay_into(sink, _counted([line("m1"), line("m2"), line("m3")], read), grouped=grouped)
+        assert [count for _, count in sink.calls] == lines_read_at_each_write

@@ -19,7 +19,9 @@ from smileback.common.rules import (
     compile_rule,
     compile_tree,
     term_of,
+    tokens,
 )
+from smileback.common.rules.keys import text_keys
 
 W, P, H, T = TermKind.WORD, TermKind.PHRASE, TermKind.HANDLE, TermKind.TAG
 
@@ -72,6 +74,22 @@ def test_the_index_answers_as_the_loop_over_every_rule(trees: list[Node], texts:
         assert ruleset.match(text=text) == _naive(rules, text)
 
 
+@settings(max_examples=400, deadline=None)
+@given(trees=st.lists(_TREES, min_size=1, max_size=12), texts=st.lists(_TEXTS, max_size=5))
+def test_first_is_the_first_rule_match_names(trees: list[Node], texts: list[str]) -> None:
+    ruleset = RuleSet({f"r{i}": compile_tree(tree) for i, tree in enumerate(trees)})
+    for text in texts:
+        assert ruleset.first(text=text) == next(iter(ruleset.match(text=text)), None)
+
+
+@settings(max_examples=400, deadline=None)
+@given(tree=_TREES, text=_TEXTS)
+def test_a_rule_given_the_texts_tokens_and_keys_answers_as_matches(tree: Node, text: str) -> None:
+    rule = compile_tree(tree)
+    known = rule.matches_known(text=text, text_tokens=tokens(text), text_keys=text_keys(text))
+    assert known == rule.matches(text=text)
+
+
 @settings(max_examples=200, deadline=None)
 @given(tree=_TREES, text=_TEXTS)
 def test_explain_lists_the_positive_terms_that_occur(tree: Node, text: str) -> None:
@@ -98,6 +116,12 @@ class _Counted(CompiledRule):
         self.asked.append(text)
         return super().matches(text=text)
 
+    def matches_known(
+        self, *, text: str, text_tokens: frozenset[str], text_keys: frozenset[str] | None
+    ) -> bool:
+        self.asked.append(text)
+        return super().matches_known(text=text, text_tokens=text_tokens, text_keys=text_keys)
+
 
 def test_only_rules_whose_keys_occur_and_rules_satisfiable_by_absence_are_evaluated() -> None:
     acme = _Counted.of('("acme coffee" OR @acmecoffee) AND NOT (hiring OR "job opening")')
@@ -109,6 +133,21 @@ def test_only_rules_whose_keys_occur_and_rules_satisfiable_by_absence_are_evalua
     assert ruleset.match(text=text) == ("acme",)
     assert (len(acme.asked), len(tea.asked), len(quiet.asked), len(either.asked)) == (1, 0, 1, 1)
     assert ruleset.match(text="Brightleaf TEA is lovely") == ("tea", "either")
+
+
+def test_first_stops_at_the_first_rule_the_text_satisfies() -> None:
+    rules = {
+        "acme": _Counted.of("acme"),
+        "coffee": _Counted.of("acme AND coffee"),
+        "tag": _Counted.of("#acme"),
+        "quiet": _Counted.of("NOT acme"),
+    }
+    ruleset = RuleSet(rules)
+    assert ruleset.first(text="Acme coffee #acme") == "acme"
+    assert [len(rule.asked) for rule in rules.values()] == [1, 0, 0, 0]
+    assert ruleset.first(text="#acme only") == "tag"
+    assert ruleset.first(text="just tea") == "quiet"
+    assert ruleset.first(text="acme's tea") == "acme"
 
 
 def test_the_rarest_run_of_a_phrase_is_its_key() -> None:

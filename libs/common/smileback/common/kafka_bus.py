@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
 from typing import Any
 
 import structlog
@@ -12,11 +13,22 @@ from kafka.errors import KafkaError
 from smileback.common.bus import Bus, Consumer, Record
 from smileback.common.errors import BusError
 
-__all__ = ["KafkaBus"]
+__all__ = ["PRODUCER_SETTINGS", "KafkaBus"]
 
 log = structlog.get_logger(__name__)
 
 _CLOSE_FLUSH_S = 10.0
+
+# The producer's kafka-python settings, besides where it connects and its compression; the
+# ingest benchmark's raw produce loop uses them too, so both sides produce alike.
+PRODUCER_SETTINGS: Mapping[str, object] = MappingProxyType(
+    {
+        "acks": "all",
+        "linger_ms": 5,
+        "batch_size": 64 * 1024,
+        "max_in_flight_requests_per_connection": 1,  # keeps per-key order across retries
+    }
+)
 
 
 class KafkaBus(Bus):
@@ -46,12 +58,9 @@ class KafkaBus(Bus):
             self._producer = KafkaProducer(
                 bootstrap_servers=bootstrap,
                 client_id=client_id,
-                acks="all",
-                linger_ms=5,
-                batch_size=64 * 1024,
-                max_in_flight_requests_per_connection=1,  # keeps per-key order across retries
                 bootstrap_timeout_ms=int(bootstrap_timeout_s * 1000),
                 compression_type=compression,
+                **PRODUCER_SETTINGS,
             )
         except KafkaError as exc:
             raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc

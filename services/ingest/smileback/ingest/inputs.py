@@ -13,11 +13,12 @@ import csv
 import io
 import json
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from enum import StrEnum
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from rich.console import Console
 from rich.progress import (
@@ -31,13 +32,15 @@ from rich.progress import (
 
 from smileback.common.errors import ConfigError
 
-__all__ = ["InputFormat", "format_of", "open_input", "records"]
+__all__ = ["InputFormat", "format_of", "is_regular_file", "open_input", "records"]
 
 
 class InputFormat(StrEnum):
     JSONL = "jsonl"
     CSV = "csv"
 
+
+_PROGRESS_CHUNK = 256 * 1024
 
 _SUFFIXES = {".jsonl": InputFormat.JSONL, ".ndjson": InputFormat.JSONL, ".csv": InputFormat.CSV}
 
@@ -58,6 +61,15 @@ def records(handle: BinaryIO, fmt: InputFormat) -> Iterator[bytes]:
     for row in csv.DictReader(text):
         cells = {k: v for k, v in row.items() if k is not None and v not in (None, "")}
         yield json.dumps(cells, ensure_ascii=False).encode("utf-8")
+
+
+def is_regular_file(handle: BinaryIO) -> bool:
+    """True when `handle` reads a regular file: all its lines are there, so reading never
+    waits for the next one, as reading a pipe or a terminal may."""
+    try:
+        return stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+    except (OSError, ValueError):  # no file descriptor (in memory), or closed
+        return False
 
 
 @contextlib.contextmanager
@@ -84,5 +96,12 @@ def open_input(path: Path, *, progress: bool) -> Iterator[BinaryIO]:
             TimeRemainingColumn(),
             console=Console(stderr=True),
         )
-        with bar, bar.wrap_file(handle, total=size, description=path.name) as reader:
-            yield reader
+        with (
+            bar,
+            bar.wrap_file(handle, total=size, description=path.name) as reader,
+            # Read through a buffer, so the bar advances once a chunk rather than once a line
+            # (per line it cost more than reading). Rich types its reader BinaryIO; it is a
+            # RawIOBase, which is what BufferedReader wraps.
+            io.BufferedReader(cast(io.RawIOBase, reader), buffer_size=_PROGRESS_CHUNK) as buffered,
+        ):
+            yield buffered

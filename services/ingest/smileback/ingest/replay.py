@@ -26,6 +26,15 @@ __all__ = ["IngestReport", "Pace", "publish_matched", "replay"]
 
 Pace = Callable[[Mention], None]
 
+_OUTCOMES = ("published", "duplicate", "unmatched", "dlq")
+
+# A grouped replay hands the sink its mentions this many at a time. Into Kafka, a send between
+# every few parses left the producer a few records per batch (its linger ran out between
+# them) and woke its sender thread for each; runs of sends fill the batches (three times the
+# records per produce request), and replaying a file took a quarter to a third less time.
+# Larger groups gained nothing more and keep more mentions alive for the garbage collector.
+_WRITE_GROUP = 256
+
 
 @dataclass(frozen=True)
 class IngestReport:
@@ -51,25 +60,38 @@ def replay(
     clock: Clock,
     mapping: FieldMap | None = None,
     pace: Pace | None = None,
+    grouped: bool = False,
 ) -> IngestReport:
-    """Write each good record to the sink; bad ones are rejected with the reason."""
+    """Write each good record to the sink; bad ones are rejected with the reason.
+
+    `grouped`: hand the sink the mentions of many lines at a time, in order, all of them
+    before returning. Only for input that never waits (a file, not a pipe that may pause
+    between lines, which would hold mentions back); ignored when pacing.
+    """
     outcomes: Counter[str] = Counter()
-    for number, line in enumerate(lines, start=1):
-        raw = line.rstrip(b"\r\n")
-        if not raw.strip():
-            continue
-        outcome = _ingest_one(
-            raw=raw,
-            number=number,
-            sink=sink,
-            matcher=matcher,
-            seen=seen,
-            clock=clock,
-            mapping=mapping,
-            pace=pace,
-        )
-        outcomes[outcome] += 1
-        RECORDS.labels(stage=STAGE, outcome=outcome).inc()
+    # Labelled once, not per record: the label lookup cost about 2 µs a record.
+    counted = {outcome: RECORDS.labels(stage=STAGE, outcome=outcome) for outcome in _OUTCOMES}
+    held = _Grouped(sink, size=_WRITE_GROUP) if grouped and pace is None else None
+    try:
+        for number, line in enumerate(lines, start=1):
+            raw = line.rstrip(b"\r\n")
+            if not raw or raw.isspace():  # blank; isspace, unlike strip, copies nothing
+                continue
+            outcome = _ingest_one(
+                raw=raw,
+                number=number,
+                sink=sink if held is None else held,
+                matcher=matcher,
+                seen=seen,
+                clock=clock,
+                mapping=mapping,
+                pace=pace,
+            )
+            outcomes[outcome] += 1
+            counted[outcome].inc()
+    finally:
+        if held is not None:
+            held.hand_over()
     return IngestReport(
         read=sum(outcomes.values()),
         published=outcomes["published"],
@@ -116,6 +138,35 @@ def publish_matched(
         pace(mention)
     sink.write(mention)
     return "published"
+
+
+class _Grouped(Sink):
+    """Hands `sink` its writes `size` at a time; a reject or flush first hands over the writes
+    held, so the sink gets every call in the original order."""
+
+    def __init__(self, sink: Sink, *, size: int) -> None:
+        self._sink = sink
+        self._size = size
+        self._held: list[Mention] = []
+
+    def write(self, mention: Mention) -> None:
+        self._held.append(mention)
+        if len(self._held) >= self._size:
+            self.hand_over()
+
+    def reject(self, *, raw: bytes, error: str, source_id: str | None, number: int) -> None:
+        self.hand_over()
+        self._sink.reject(raw=raw, error=error, source_id=source_id, number=number)
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        self.hand_over()
+        self._sink.flush(timeout_s)
+
+    def hand_over(self) -> None:
+        """Write the held mentions to the sink."""
+        held, self._held = self._held, []
+        for mention in held:
+            self._sink.write(mention)
 
 
 def _mapped(raw: bytes, mapping: FieldMap | None) -> bytes:

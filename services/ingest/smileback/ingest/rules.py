@@ -127,5 +127,5 @@ class BrandMatcher(Matcher):
         """The mention's brand: the one it already has, else the first brand whose terms occur."""
         if mention.brand is not None or not self._rules:
             return mention.brand
-        first = next(iter(self._set.match(text=mention.text)), None)
+        first = self._set.first(text=mention.text)
         return None if first is None else self._rules[int(first)].brand

@@ -17,7 +17,7 @@ from smileback.common.kafka_bus import KafkaBus
 from smileback.common.logging import configure_logging
 from smileback.common.topics import Topics
 from smileback.ingest.dedupe import SeenIds
-from smileback.ingest.inputs import InputFormat, format_of, open_input, records
+from smileback.ingest.inputs import InputFormat, format_of, is_regular_file, open_input, records
 from smileback.ingest.live import live_rules_on, open_matcher, static_rules
 from smileback.ingest.mapping import FieldMap
 from smileback.ingest.pacing import Pacer
@@ -70,6 +70,7 @@ def run_replay(
             clock=utc_now,
             mapping=options.mapping,
             pace=pace,
+            grouped=is_regular_file(handle),
         )
         sink.flush()
     log.info("ingest finished", input=str(options.input_path), **asdict(report))

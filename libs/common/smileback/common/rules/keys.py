@@ -56,4 +56,8 @@ def text_keys(text: str) -> frozenset[str] | None:
         return frozenset(_RUN.findall(text.lower()))
     if _WORD_LIKE in text:
         return None
-    return frozenset(fold(run) for run in _RUN.findall(text))
+    runs = _RUN.findall(text)
+    joined = " ".join(runs)
+    if joined.isascii():  # non-ASCII only between the runs (an emoji, say): fold all at once
+        return frozenset(joined.lower().split())
+    return frozenset(map(fold, runs))

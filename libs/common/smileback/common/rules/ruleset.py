@@ -65,21 +65,35 @@ class RuleSet:
 
     def match(self, *, text: str) -> tuple[str, ...]:
         """The names of the rules the text satisfies, in the order given."""
+        found = tokens(text) if self._tokens else frozenset()
         return tuple(
-            self._names[i] for i in self._candidates(text) if self._rules[i].matches(text=text)
+            self._names[i]
+            for i in self._candidates(text_keys(text), found)
+            if self._rules[i].matches(text=text)
         )
+
+    def first(self, *, text: str) -> str | None:
+        """The name of the first rule (in the order given) the text satisfies, or None: the
+        first of `match`, without evaluating the rules after it."""
+        # Tokens and keys once, for the index and every candidate.
+        found, keys = tokens(text), text_keys(text)
+        for i in self._candidates(keys, found):
+            if self._rules[i].matches_known(text=text, text_tokens=found, text_keys=keys):
+                return self._names[i]
+        return None
 
     def explain(self, *, text: str) -> dict[str, tuple[Term, ...]]:
         """For each rule the text satisfies, the positive terms that occur in it."""
         named = dict(zip(self._names, self._rules, strict=True))
         return {name: named[name].matched_terms(text=text) for name in self.match(text=text)}
 
-    def _candidates(self, text: str) -> Iterable[int]:
-        keys = text_keys(text)
+    def _candidates(self, keys: frozenset[str] | None, found: frozenset[str]) -> Iterable[int]:
+        """Of a text with these `text_keys` and `tokens` (which may be left empty when the
+        index holds none), the rules worth evaluating, in order."""
         if keys is None:
             return range(len(self._rules))
-        if self._tokens:
-            keys = keys | tokens(text)  # runs never start with @ or #, so the two never collide
+        if found:
+            keys = keys | found  # runs never start with @ or #, so the two never collide
         hits = set(self._always)
         for key in self._index.keys() & keys:
             hits.update(self._index[key])

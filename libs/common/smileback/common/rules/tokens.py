@@ -12,6 +12,7 @@ import re
 __all__ = ["is_token", "tokens"]
 
 _TOKEN = re.compile(r"(?<![\w@#])[@#]\w(?:[\w.@-]*\w)?")
+_NONE: frozenset[str] = frozenset()
 
 
 def is_token(word: str) -> bool:
@@ -21,4 +22,6 @@ def is_token(word: str) -> bool:
 
 def tokens(text: str) -> frozenset[str]:
     """Every @handle and #tag of `text`, lower-cased (they match case-insensitively)."""
+    if "@" not in text and "#" not in text:  # no sigil, no token: most texts, asked per rule
+        return _NONE
     return frozenset(token.lower() for token in _TOKEN.findall(text))
