@@ -19,7 +19,10 @@ from smileback.ingest.positions import KafkaPositions
 from tests.support.kafka import read_records
 from tests.support.processes import ServiceProcess
 
-__all__ = ["ingest", "on_topic", "saved_position", "serving", "wait"]
+__all__ = ["ingest", "on_topic", "pauses", "saved_position", "serving", "wait"]
+
+# What follow.py logs each time a failed write or flush pauses the stream.
+PAUSED = "Kafka unavailable: the stream is paused"
 
 ServerT = TypeVar("ServerT", bound=AbstractAsyncContextManager[object])
 
@@ -58,6 +61,11 @@ def ingest(
         yield process
         assert process.alive(), process.tail()
         assert process.stop() == 0, process.tail()
+
+
+def pauses(process: ServiceProcess) -> int:
+    """How many times the process has paused its stream because Kafka was unavailable."""
+    return process.log_path.read_text(errors="replace").count(PAUSED)
 
 
 def wait(condition: Callable[[], bool], what: str, *, timeout_s: float = 40.0) -> None:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import time
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
@@ -38,6 +39,10 @@ class KafkaBus(Bus):
     supervise.py). The producer retries a send until `delivery_timeout_ms` (kafka-python's
     2 minutes) runs out rather than a fixed number of times: a broker restart takes longer
     than ten quick retries, and a record given up on would be a gap in the stream.
+
+    `flush(timeout_s)` waits for the records published since the last flush, `timeout_s` in
+    all: kafka-python's own flush gives each pending batch the whole timeout in turn, so
+    while batches are retried one after another it can block for minutes.
     """
 
     def __init__(
@@ -47,6 +52,7 @@ class KafkaBus(Bus):
         client_id: str = "smileback",
         bootstrap_timeout_s: float = 30.0,
         compression: str | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """Connect the producer; BusError when no broker answers within `bootstrap_timeout_s`.
 
@@ -54,6 +60,7 @@ class KafkaBus(Bus):
         """
         self._bootstrap = bootstrap
         self._client_id = client_id
+        self._monotonic = monotonic
         try:
             self._producer = KafkaProducer(
                 bootstrap_servers=bootstrap,
@@ -76,10 +83,13 @@ class KafkaBus(Bus):
         self._pending.append(future)
 
     def flush(self, timeout_s: float | None = None) -> None:
+        # Each record goes out within linger_ms by itself, so waiting on the futures is the
+        # whole flush; one deadline bounds all of them.
+        deadline = None if timeout_s is None else self._monotonic() + timeout_s
         try:
-            self._producer.flush(timeout=timeout_s)
             for future in self._pending:
-                future.get(timeout=timeout_s)  # surfaces a send that failed for good
+                left = None if deadline is None else max(deadline - self._monotonic(), 0.0)
+                future.get(timeout=left)  # raises for a send that failed for good, or late
         except KafkaError as exc:
             raise BusError(f"flush failed: {exc}") from exc
         finally:
