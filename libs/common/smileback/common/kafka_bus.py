@@ -52,11 +52,15 @@ class KafkaBus(Bus):
         client_id: str = "smileback",
         bootstrap_timeout_s: float = 30.0,
         compression: str | None = None,
+        max_block_s: float = 60.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """Connect the producer; BusError when no broker answers within `bootstrap_timeout_s`.
 
         `compression` is kafka-python's `compression_type` (gzip, lz4, ...; None: none).
+        `max_block_s`: the longest a `publish` may wait for the topic's metadata or for room
+        in the buffer before it fails (kafka-python's `max_block_ms`, 60 s by default); a
+        caller on an event loop wants it short, since the wait blocks the loop.
         """
         self._bootstrap = bootstrap
         self._client_id = client_id
@@ -67,6 +71,7 @@ class KafkaBus(Bus):
                 client_id=client_id,
                 bootstrap_timeout_ms=int(bootstrap_timeout_s * 1000),
                 compression_type=compression,
+                max_block_ms=int(max_block_s * 1000),
                 **PRODUCER_SETTINGS,
             )
         except KafkaError as exc:

@@ -98,8 +98,9 @@ def open_sink(*, settings: IngestSettings, output: Path | None) -> Iterator[Sink
         bus.close()
 
 
-def open_bus(settings: IngestSettings) -> KafkaBus:
-    """The ingest producer; BusError when no broker answers at start."""
+def open_bus(settings: IngestSettings, *, max_block_s: float = 60.0) -> KafkaBus:
+    """The ingest producer; BusError when no broker answers at start. `max_block_s`: see
+    KafkaBus (a streaming source's event loop must not stall a minute on one send)."""
     # A source fails fast when no broker answers at start; once connected, sends ride out
     # a broker restart (see KafkaBus).
     return KafkaBus(
@@ -107,4 +108,5 @@ def open_bus(settings: IngestSettings) -> KafkaBus:
         client_id="smileback-ingest",
         bootstrap_timeout_s=_BOOTSTRAP_TIMEOUT_S,
         compression=None if settings.ingest_compression == "none" else settings.ingest_compression,
+        max_block_s=max_block_s,
     )

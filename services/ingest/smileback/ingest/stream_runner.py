@@ -237,7 +237,9 @@ def _connect(
         if output is not None:
             sink = stack.enter_context(open_sink(settings=settings, output=output))
             return _Connected(stack, matcher, sink, positions=None, start=None)
-        bus = open_bus(settings)
+        # A send that cannot go out within the flush timeout pauses the stream (BusError)
+        # instead of holding the event loop, and with it the WebSocket's pings, for a minute.
+        bus = open_bus(settings, max_block_s=settings.ingest_flush_timeout_s)
         stack.callback(bus.close)
         topics = Topics(prefix=settings.topic_prefix)
         positions = KafkaPositions(

@@ -102,8 +102,10 @@ class JetstreamStream:
     async def __aiter__(self) -> AsyncIterator[StreamItem[JetstreamOutcome]]:
         while True:
             try:
+                # close_timeout: a paused stream is dropped at once, not after 10 s of waiting
+                # for the close handshake of a server still sending.
                 async with connect(
-                    self.subscribe_url(), max_size=_MAX_MESSAGE, compression=None
+                    self.subscribe_url(), max_size=_MAX_MESSAGE, compression=None, close_timeout=1
                 ) as ws:
                     async for window in self._windows(ws):
                         for position, item in await self._enriched(window):
