@@ -24,7 +24,8 @@ def incident(**extra: Any) -> Incident:
         "last_activity_at": T0,
         "summary": "[critical] acme: @loud (250,000 followers)",
         "summary_mention_id": "root",
-        "mention_ids": {"root"},
+        "mention_count": 1,
+        "recent_ids": ["root"],
     }
     return Incident(**(fields | extra))
 

@@ -109,7 +109,7 @@ def test_redelivered_mention_is_not_counted_twice() -> None:
     assert decided(book, scored("root")).events == []
     inc = book.get(ROOT_ID)
     assert inc is not None
-    assert len(inc.mention_ids) == 2
+    assert (inc.mention_count, inc.recent_ids) == (2, ["root", "r1"])
 
 
 def test_higher_severity_pages_again_lower_or_same_does_not() -> None:

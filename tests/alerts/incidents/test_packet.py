@@ -19,7 +19,12 @@ DECISION = Decision(
 
 
 def incident(**extra) -> Incident:
-    base = {"incident_id": "inc_1", "mention_ids": {"root", "r1", "r2"}, "peak_velocity": 3.5}
+    base = {
+        "incident_id": "inc_1",
+        "mention_count": 3,
+        "recent_ids": ["root", "r1", "r2"],
+        "peak_velocity": 3.5,
+    }
     return make_incident(**(base | extra))
 
 

@@ -214,6 +214,7 @@ class IncidentBook:
             summary_mention_id=mention.id,
             update_sent_at=now,  # `opened` carries the state an `updated` would
         )
+        inc.count(mention.id)
         self._add_mention(inc, mention=mention, now=now)
         self._headline(inc, mention=mention, decision=decision, now=now, similar=similar)
         self._open[inc.incident_id] = inc
@@ -230,7 +231,7 @@ class IncidentBook:
         now: datetime,
         similar: Sequence[PostRef],
     ) -> Applied:
-        if mention.id in inc.mention_ids:
+        if not inc.count(mention.id):
             return Applied()  # a redelivered mention: already counted, already paged
         self._add_mention(inc, mention=mention, now=now)
         severity = decision.severity
@@ -262,7 +263,7 @@ class IncidentBook:
         return incident_event(inc, IncidentEventType.UPDATED, mention_id=mention_id, now=now)
 
     def _add_mention(self, inc: Incident, *, mention: ScoredMention, now: datetime) -> None:
-        inc.mention_ids.add(mention.id)
+        """Fold a mention already counted (`Incident.count`) into the thread's state."""
         inc.peak_velocity = max(inc.peak_velocity, mention.scores.thread_velocity)
         inc.touch(now)
         ref = post_ref(mention)

@@ -32,7 +32,7 @@ def incident_event(
         severity=inc.severity,
         at=now,
         mention_id=mention_id,
-        mention_count=len(inc.mention_ids),
+        mention_count=inc.mention_count,
         peak_velocity=inc.peak_velocity,
         summary=inc.summary,
         actor=actor,

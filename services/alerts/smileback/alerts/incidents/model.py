@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
 
 from smileback.alerts.escalation import EscalationState
 from smileback.common.events import Severity
 from smileback.common.incident_status import IncidentStatus
 from smileback.common.packet import ContextPacket, PostRef
 
-__all__ = ["Incident"]
+__all__ = ["RECENT_IDS", "Incident"]
+
+# Mention ids an incident remembers to drop a redelivered mention. A redelivery replays at
+# most the uncommitted batch (alerts commits after every batch of at most 500), so the
+# newest 1,000 are enough; keeping every id made each save of a hot thread grow with it.
+RECENT_IDS = 1_000
 
 
 class Incident(BaseModel):
@@ -30,7 +36,8 @@ class Incident(BaseModel):
     summary: str
     summary_mention_id: str
     peak_velocity: float = 0.0
-    mention_ids: set[str] = set()
+    mention_count: int = 0  # distinct mentions counted
+    recent_ids: list[str] = []  # the newest RECENT_IDS of them, oldest first
     redacted: set[str] = set()
     root: PostRef | None = None
     latest: list[PostRef] = []  # the newest replies, newest last
@@ -45,6 +52,25 @@ class Incident(BaseModel):
     # announced by one (IncidentBook.due_updates announces it).
     update_sent_at: AwareDatetime | None = None
     update_pending: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_every_id(cls, data: Any) -> Any:
+        """State saved before `recent_ids`: a set of every mention id."""
+        if isinstance(data, dict) and "mention_ids" in data:
+            data = dict(data)
+            ids = list(data.pop("mention_ids"))
+            data.setdefault("mention_count", len(ids))
+            data.setdefault("recent_ids", ids[-RECENT_IDS:])
+        return data
+
+    def count(self, mention_id: str) -> bool:
+        """Count `mention_id` once: False when it is among the recent ones already."""
+        if mention_id in self.recent_ids:
+            return False
+        self.mention_count += 1
+        self.recent_ids = [*self.recent_ids, mention_id][-RECENT_IDS:]
+        return True
 
     @property
     def is_open(self) -> bool:

@@ -123,7 +123,7 @@ def thread_section(incident: Incident) -> ThreadSection:
     return ThreadSection(
         root_id=incident.thread_root_id,
         root=incident.root,
-        reply_count=max(len(incident.mention_ids) - (incident.root is not None), 0),
+        reply_count=max(incident.mention_count - (incident.root is not None), 0),
         latest_replies=tuple(reversed(incident.latest)),
     )
 

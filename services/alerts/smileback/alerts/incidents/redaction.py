@@ -11,7 +11,7 @@ __all__ = ["redact_incident"]
 def redact_incident(inc: Incident, *, mention_id: str) -> bool:
     """Remove a deleted post's text, link and author from `inc`; False if it held none."""
     packet = redact_packet(inc.packet, mention_id=mention_id) if inc.packet is not None else None
-    quoted = packet != inc.packet or mention_id in inc.mention_ids
+    quoted = packet != inc.packet or mention_id in inc.recent_ids
     if not quoted or mention_id in inc.redacted:
         return False
     inc.redacted.add(mention_id)
@@ -20,7 +20,7 @@ def redact_incident(inc: Incident, *, mention_id: str) -> bool:
     inc.latest = [redact_ref(r) if r.mention_id == mention_id else r for r in inc.latest]
     if inc.summary_mention_id == mention_id:
         inc.summary = redacted_summary(
-            severity=inc.severity, brand=inc.brand, mentions=len(inc.mention_ids)
+            severity=inc.severity, brand=inc.brand, mentions=inc.mention_count
         )
     if packet is not None:
         inc.packet = packet.model_copy(update={"summary": inc.summary})
