@@ -101,6 +101,16 @@ def test_restart_between_trigger_and_delivery_delivers_exactly_once(
                     alive=second.alive,
                     tail=second.tail,
                 )
+            else:
+                # The replies' update, held back (coalesced), was saved with the incident;
+                # the first process or, from the restored state, the second announces it.
+                wait_for(
+                    "the replies' update",
+                    lambda: any(e.type is IncidentEventType.UPDATED for e in reader.poll()),
+                    timeout_s=120,
+                    alive=second.alive,
+                    tail=second.tail,
+                )
             time.sleep(3)  # a duplicate would arrive now
             # After SIGKILL the group waits out the dead member's session (45 s) before the new
             # consumer joins; a clean leave would wait for that, so this one is killed too.
