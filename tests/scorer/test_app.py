@@ -8,7 +8,7 @@ import pytest
 from smileback.common.events import DlqRecord, ScoredMention, Sentiment, decode, encode
 from smileback.common.topics import Topics
 from smileback.scorer.app import Outbox, app_id_of, create_app
-from smileback.scorer.pipeline import ScoringPipeline, Staged
+from smileback.scorer.pipeline import ScoringPipeline, StagedBatch, pack_staged
 from smileback.scorer.provision import by_brand_topic, own_topics
 from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.text_scoring import TextScore
@@ -135,7 +135,9 @@ async def test_both_agents_score_batches_keep_state_in_tables_and_dead_letter(ap
     raw += [(b"x", encode(mention("x", deleted=True))), (b"nb", encode(mention("nb", "bad")))]
     first = await _run(_agent(app, TOPICS.raw), raw, sent, expect=10)
 
-    staged = [(key, decode(Staged, value)) for topic, key, value in first if topic == by_brand]
+    batches = [(key, decode(StagedBatch, v)) for topic, key, v in first if topic == by_brand]
+    assert len(batches) < 7  # a batch's mentions of one brand travel in one record
+    staged = [(key, s) for key, batch in batches for s in batch.staged]
     assert [s.scored.id for _, s in staged] == ["r0", "r1", "r2", "r0", "r3", "r4", "r5"]
     assert {key for key, _ in staged} == {b"acme"}
     assert [s.duplicate for _, s in staged] == [False] * 3 + [True] + [False] * 3
@@ -147,7 +149,9 @@ async def test_both_agents_score_batches_keep_state_in_tables_and_dead_letter(ap
     assert 2 <= len(scorer.calls) < 10  # batched, not one call per mention
     assert len(app.tables["threads"]["root"]["negatives"]) == 6
 
-    into_brand = [(key, encode(s)) for key, s in staged] + [(b"acme", b'{"scored": 1}')]
+    # Batch records as this scorer writes them, single ones as an earlier one did, and junk.
+    into_brand = [(key, pack_staged([encode(s) for _, s in staged[:4]])[0]) for key in [b"acme"]]
+    into_brand += [(key, encode(s)) for key, s in staged[4:]] + [(b"acme", b'{"scored": 1}')]
     second = await _run(_agent(app, by_brand), into_brand, sent, expect=8)
     scored = [(k, decode(ScoredMention, v)) for t, k, v in second if t == TOPICS.scored]
     assert {key for key, _ in scored} == {b"root"}
@@ -202,6 +206,6 @@ async def test_a_batch_is_acked_only_after_its_outputs_were_sent(app, monkeypatc
             if all(event.message.acked for event in batch):
                 break
             await asyncio.sleep(0.01)
-    assert len(acked_at_send) == 3
+    assert len(acked_at_send) == 1  # the three staged mentions of one brand: one record
     assert not any(flag for flags in acked_at_send for flag in flags)  # nothing acked while sending
     assert all(event.message.acked for event in batch)  # then the whole batch

@@ -4,11 +4,20 @@ import pytest
 from prometheus_client import REGISTRY
 
 from smileback.common.bus import InMemoryBus
-from smileback.common.events import MAX_TEXT_CHARS, DlqRecord, ScoredMention, decode, encode
+from smileback.common.errors import SchemaError
+from smileback.common.events import (
+    MAX_TEXT_CHARS,
+    DlqRecord,
+    ScoredMention,
+    Sentiment,
+    decode,
+    encode,
+)
 from smileback.common.loop import pump
 from smileback.common.topics import Topics
-from smileback.scorer.handler import make_handler
-from smileback.scorer.pipeline import ScoringPipeline
+from smileback.scorer.handler import decode_staged, make_handler
+from smileback.scorer.pipeline import ScoringPipeline, pack_staged
+from smileback.scorer.text_scoring import TextScore
 from smileback.scorer.threads import ThreadTracker
 from tests.scorer.doubles import CountingScorer
 from tests.support.builders import T0, mention
@@ -178,3 +187,22 @@ def test_a_record_whose_state_step_fails_goes_to_the_dlq_and_the_stream_goes_on(
     (dead,) = [decode(DlqRecord, r.value) for r in bus.records(TOPICS.dlq)]
     assert (dead.stage, dead.source_id) == ("scorer", "x")
     assert dead.error == "scoring failed: ValueError: state exploded"
+
+
+def test_a_by_brand_record_is_read_as_a_batch_or_as_one_staged_mention():
+    pipeline = ScoringPipeline(scorer=CountingScorer())
+    staged = [
+        pipeline.thread_step(
+            mention=mention(f"m{n}", "bad", brand="acme"),
+            text=TextScore(0.9, True, Sentiment.NEGATIVE),
+            now=T0,
+        )
+        for n in range(3)
+    ]
+    (batch,) = pack_staged([encode(s) for s in staged])
+    assert decode_staged(batch) == staged
+    assert decode_staged(encode(staged[0])) == staged[:1]  # as an earlier scorer wrote it
+    with pytest.raises(SchemaError, match="staged"):
+        decode_staged(b'{"staged": [{"scored": 1}]}')  # the batch's own error is the one named
+    with pytest.raises(SchemaError):
+        decode_staged(b"{not json")

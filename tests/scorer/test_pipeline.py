@@ -6,7 +6,14 @@ from prometheus_client import REGISTRY
 from smileback.common.events import Mention, ReachTier, Sentiment, decode, encode
 from smileback.scorer.baseline import BrandState
 from smileback.scorer.factory import default_pipeline
-from smileback.scorer.pipeline import ScoringPipeline, Staged
+from smileback.scorer.pipeline import (
+    MAX_STAGED_PER_RECORD,
+    MAX_STAGED_RECORD_BYTES,
+    ScoringPipeline,
+    Staged,
+    StagedBatch,
+    pack_staged,
+)
 from smileback.scorer.state import MemoryStore
 from smileback.scorer.text_scoring import TextScore
 from smileback.scorer.threads import ThreadState, ThreadTracker
@@ -179,3 +186,37 @@ def test_the_time_placed_is_carried_to_the_brand_step(pipeline):
     undated = Mention(id="u", text="bad", brand="acme")
     staged = pipeline.thread_step(mention=undated, text=text, now=T0 + timedelta(hours=3))
     assert staged.at == T0 + timedelta(hours=3)
+
+
+def _staged(pipeline, n, text="bad"):
+    return pipeline.thread_step(
+        mention=mention(f"m{n}", text, root="root", brand="acme"),
+        text=TextScore(0.9, True, Sentiment.NEGATIVE),
+        now=T0,
+        threads_store=MemoryStore(),
+    )
+
+
+def test_staged_mentions_are_packed_in_order_into_records_under_the_size_bound(pipeline):
+    staged = [_staged(pipeline, n, text="x" * 9_000) for n in range(100)]
+    records = pack_staged([encode(s) for s in staged])
+    assert len(records) > 1  # about 1 MB of mentions does not fit one record
+    assert all(len(r) <= MAX_STAGED_RECORD_BYTES for r in records)
+    unpacked = [s for r in records for s in decode(StagedBatch, r).staged]
+    assert unpacked == staged
+
+
+def test_a_staged_mention_larger_than_the_bound_gets_a_record_of_its_own(pipeline):
+    part = encode(_staged(pipeline, 1))
+    huge = part * (MAX_STAGED_RECORD_BYTES // len(part) + 1)  # bytes only: size is what counts
+    records = pack_staged([encode(_staged(pipeline, 0)), huge, encode(_staged(pipeline, 2))])
+    assert len(records) == 3
+    assert records[1] == b'{"staged":[' + huge + b"]}"
+    assert pack_staged([]) == []
+
+
+def test_a_record_holds_at_most_a_bounded_number_of_staged_mentions(pipeline):
+    parts = [encode(_staged(pipeline, n)) for n in range(2 * MAX_STAGED_PER_RECORD + 1)]
+    records = pack_staged(parts)
+    sizes = [len(decode(StagedBatch, r).staged) for r in records]
+    assert sizes == [MAX_STAGED_PER_RECORD, MAX_STAGED_PER_RECORD, 1]

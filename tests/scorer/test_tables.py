@@ -1,3 +1,4 @@
+import pytest
 from faust import current_event as faust_current_event
 
 from smileback.scorer.baseline import BrandState
@@ -10,23 +11,60 @@ class _Table(dict):
     name = "brands"
 
 
-def test_values_are_stored_as_plain_json_dicts_and_read_back_as_models():
+class _Event:
+    """Any object Faust could hold a weak reference to."""
+
+
+class _RecordingTable(_Table):
+    """Notes which event was current at each write."""
+
+    def __init__(self):
+        super().__init__()
+        self.writes: list[tuple[str, object]] = []
+
+    def __setitem__(self, key, value):
+        self.writes.append((key, faust_current_event()))
+        super().__setitem__(key, value)
+
+
+def test_values_are_written_back_on_flush_as_plain_json_dicts_and_read_back_as_models():
     table = _Table()
     store = TableStore(table=table, model=BrandState)
     state = BrandState(since=5, buckets={5: 2}, seen=("abc",))
-    store.put("acme", state)
+    with current_event(_Event()):
+        store.put("acme", state)
+    assert "acme" not in table  # not yet written
+    assert store.get("acme") == state  # but read back before the flush
+    store.flush()
     assert table["acme"] == {"since": 5, "buckets": {"5": 2}, "seen": ["abc"]}
     assert store.get("acme") == state
     assert store.get("globex") is None
 
 
+def test_a_flush_writes_each_key_once_under_the_event_of_its_last_put():
+    table = _RecordingTable()
+    store = TableStore(table=table, model=BrandState)
+    first, second, third = _Event(), _Event(), _Event()
+    for event, key, since in [(first, "acme", 1), (second, "globex", 2), (third, "acme", 3)]:
+        with current_event(event):
+            store.put(key, BrandState(since=since))
+    store.flush()
+    assert sorted(table.writes, key=lambda w: w[0]) == [("acme", third), ("globex", second)]
+    assert table["acme"]["since"] == 3
+    assert faust_current_event() is None  # restored after each write
+    store.flush()
+    assert len(table.writes) == 2  # nothing left to write
+
+
+def test_a_put_outside_an_event_is_refused():
+    store = TableStore(table=_Table(), model=BrandState)
+    with pytest.raises(RuntimeError, match="needs a current event"):
+        store.put("acme", BrandState(since=1))
+
+
 def test_a_value_that_no_longer_parses_is_ignored_not_fatal():
     store = TableStore(table=_Table(acme={"since": "never"}), model=BrandState)
     assert store.get("acme") is None
-
-
-class _Event:
-    """Any object Faust could hold a weak reference to."""
 
 
 def test_current_event_makes_the_event_current_for_table_writes_and_restores_after():

@@ -15,12 +15,16 @@ brand skip that hop. All three tables are changelog-backed: a restarted or rebal
 worker recovers them before it processes its partitions again (plus a warm standby copy on
 another worker, `scorer_standby_replicas`).
 
+The thread step sends a brand's mentions of one batch as a few `StagedBatch` records, so
+the hop costs a few records per batch, not one per mention.
+
 Processing semantics (at-least-once, made effectively-once for state by the cores' seen-id
 checks): each agent reads batches with `take_events`, sets each event current while it
-writes that event's state, sends what the batch produced, then counts the batch's offsets
-in the offset ledger (commits.py, offsets.py). Faust flushes its producer (outputs and
-changelog writes alike) before it commits the ledger's commit points. A crash before the
-commit re-delivers the batch: its outputs may be sent twice, its state is not counted twice.
+updates that event's state, writes the tables back once per batch (batches.py), sends what
+the batch produced, then counts the batch's offsets in the offset ledger (commits.py,
+offsets.py). Faust flushes its producer (outputs and changelog writes alike) before it
+commits the ledger's commit points. A crash before the commit re-delivers the batch: its
+outputs may be sent twice, its state is not counted twice.
 """
 
 from __future__ import annotations
@@ -39,35 +43,25 @@ import structlog
 from faust.types import TP, TableT
 from kafka.errors import KafkaError
 
-from smileback.common.bus import Bus, Consumer, Record
+from smileback.common.bus import Bus, Consumer
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import BusError
-from smileback.common.events import encode
 from smileback.common.health import Health, serve_health
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
-from smileback.common.metrics import RECORDS, STAGE_SECONDS
 from smileback.common.probes import KafkaProbe
 from smileback.common.supervise import KAFKA, supervise
 from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
+from smileback.scorer.batches import Batches
 from smileback.scorer.commits import RETRY_S, ScorerApp, ledger_of, seek_back
 from smileback.scorer.factory import default_pipeline
-from smileback.scorer.handler import (
-    BRAND_STAGE,
-    STAGE,
-    decode_batch,
-    guard,
-    prepare,
-    stage_thread,
-)
 from smileback.scorer.metrics import PARTITIONS
-from smileback.scorer.pipeline import ScoringPipeline, Staged
+from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
 from smileback.scorer.settings import ScorerSettings
-from smileback.scorer.state import StateStore
-from smileback.scorer.tables import TableStore, current_event
+from smileback.scorer.tables import TableStore
 from smileback.scorer.threads import ThreadState
 
 __all__ = ["Outbox", "Outgoing", "app_id_of", "create_app", "run"]
@@ -178,9 +172,9 @@ def create_app(
     partitions[by_brand_topic(app_id)] = partitions[topics.raw]
     sinks = {name: topic(name) for name in (topics.scored, topics.dlq, by_brand_topic(app_id))}
     by_brand = sinks[by_brand_topic(app_id)]
-    threads: StateStore[ThreadState] = TableStore(table=table("threads"), model=ThreadState)
-    brands: StateStore[BrandState] = TableStore(table=table("brands"), model=BrandState)
-    authors: StateStore[AuthorState] = TableStore(table=table("authors"), model=AuthorState)
+    threads = TableStore(table=table("threads"), model=ThreadState)
+    brands = TableStore(table=table("brands"), model=BrandState)
+    authors = TableStore(table=table("authors"), model=AuthorState)
     scoring = pipeline or default_pipeline()
     size, within = settings.scorer_batch_size, settings.scorer_batch_within_s
 
@@ -190,68 +184,25 @@ def create_app(
             await sinks[out.topic].send(key=key, value=out.value)
 
     score_out = Outbox()
+    thread_batches = Batches(bus=score_out, topics=topics, clock=clock, pipeline=scoring)
 
     @app.agent(topic(topics.raw))
     async def score(stream: faust.StreamT[bytes]) -> None:
         async for events in cast(faust.Stream[bytes], stream).take_events(size, within):
-            with STAGE_SECONDS.labels(stage=STAGE).time():
-                records = [_record(event) for event in events]
-                now = clock()
-                for item in prepare(
-                    records=records, bus=score_out, topics=topics, clock=clock, pipeline=scoring
-                ):
-                    record = records[item.index]
-                    with (
-                        guard(
-                            bus=score_out, topics=topics, clock=clock, stage=STAGE, record=record
-                        ),
-                        current_event(events[item.index]),
-                    ):
-                        stage_thread(
-                            mention=item.mention,
-                            text=item.text,
-                            pipeline=scoring,
-                            now=now,
-                            threads=threads,
-                            bus=score_out,
-                            topics=topics,
-                            by_brand=by_brand.get_topic_name(),
-                        )
-                        RECORDS.labels(stage=STAGE, outcome="ok").inc()
+            thread_batches.threads(events, threads=threads, by_brand=by_brand.get_topic_name())
             await send(score_out)
             _processed(app, events)
 
     brand_out = Outbox()
+    brand_batches = Batches(bus=brand_out, topics=topics, clock=clock, pipeline=scoring)
+
+    # A by-brand record holds up to MAX_STAGED_PER_RECORD mentions: take about `size` of them.
+    records = max(1, size // MAX_STAGED_PER_RECORD)
 
     @app.agent(by_brand)
     async def brand(stream: faust.StreamT[bytes]) -> None:
-        async for events in cast(faust.Stream[bytes], stream).take_events(size, within):
-            with STAGE_SECONDS.labels(stage=BRAND_STAGE).time():
-                records = [_record(event) for event in events]
-                for index, staged in decode_batch(
-                    model=Staged,
-                    records=records,
-                    bus=brand_out,
-                    topics=topics,
-                    clock=clock,
-                    stage=BRAND_STAGE,
-                ):
-                    record = records[index]
-                    with (
-                        guard(
-                            bus=brand_out,
-                            topics=topics,
-                            clock=clock,
-                            stage=BRAND_STAGE,
-                            record=record,
-                        ),
-                        current_event(events[index]),
-                    ):
-                        scored = scoring.brand_step(
-                            staged=staged, brands_store=brands, authors_store=authors
-                        )
-                        brand_out.publish(topics.scored, key=scored.root_id, value=encode(scored))
-                        RECORDS.labels(stage=BRAND_STAGE, outcome="ok").inc()
+        async for events in cast(faust.Stream[bytes], stream).take_events(records, within):
+            brand_batches.brands(events, brands=brands, authors=authors)
             await send(brand_out)
             _processed(app, events)
 
@@ -359,11 +310,3 @@ def _processed(app: faust.App, events: Sequence[faust.EventT[bytes]]) -> None:
     now = time.monotonic()
     for tp, batch in offsets.items():
         ledger.processed(tp, batch, now=now)
-
-
-def _record(event: faust.EventT[bytes]) -> Record:
-    """A Faust event as a bus Record."""
-    message = event.message
-    key = cast(bytes | None, event.key)
-    value = cast(bytes | None, event.value)
-    return Record(message.topic, message.partition, message.offset, key, value or b"")

@@ -9,7 +9,7 @@ with the stage and the reason, and the rest of the batch goes on. A record count
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +25,7 @@ from smileback.common.events import Event, Mention, decode, encode
 from smileback.common.loop import Handler
 from smileback.common.metrics import RECORDS, STAGE_SECONDS
 from smileback.common.topics import Topics
-from smileback.scorer.pipeline import ScoringPipeline
+from smileback.scorer.pipeline import ScoringPipeline, Staged, StagedBatch
 from smileback.scorer.state import StateStore
 from smileback.scorer.text_scoring import TextScore
 from smileback.scorer.threads import ThreadState
@@ -35,6 +35,7 @@ __all__ = [
     "STAGE",
     "Prepared",
     "decode_batch",
+    "decode_staged",
     "guard",
     "make_handler",
     "prepare",
@@ -99,13 +100,17 @@ def prepare(
 
 
 @contextmanager
-def guard(*, bus: Bus, topics: Topics, clock: Clock, stage: str, record: Record) -> Iterator[None]:
-    """Dead-letter `record` if the block raises, so one record never stops the stream."""
+def guard(
+    *, bus: Bus, topics: Topics, clock: Clock, stage: str, record: Record | Callable[[], Record]
+) -> Iterator[None]:
+    """Dead-letter `record` if the block raises, so one record never stops the stream. A
+    callable is asked for the record only then (the brand step builds one per mention)."""
     try:
         yield
     except Exception as exc:  # whatever failed is this record's reason
         error = f"scoring failed: {type(exc).__name__}: {exc}"
-        dead_letter(bus=bus, topics=topics, clock=clock, stage=stage, record=record, error=error)
+        failed = record if isinstance(record, Record) else record()
+        dead_letter(bus=bus, topics=topics, clock=clock, stage=stage, record=failed, error=error)
         RECORDS.labels(stage=stage, outcome="dlq").inc()
 
 
@@ -136,15 +141,27 @@ def stage_thread(
     threads: StateStore[ThreadState],
     bus: Bus,
     topics: Topics,
-    by_brand: str,
-) -> None:
-    """Thread-step one mention in Faust: on by brand, or straight out if brandless or deleted."""
+) -> Staged | None:
+    """Thread-step one mention in Faust: the staged mention when it goes on to its brand's
+    step, None when it went straight out (brandless, or a tombstone)."""
     if text is None:
         tombstone = pipeline.tombstone(mention)
         bus.publish(topics.scored, key=tombstone.root_id, value=encode(tombstone))
-        return
+        return None
     staged = pipeline.thread_step(mention=mention, text=text, now=now, threads_store=threads)
     if staged.scored.brand is None:
         bus.publish(topics.scored, key=staged.scored.root_id, value=encode(staged.scored))
-    else:
-        bus.publish(by_brand, key=staged.scored.brand, value=encode(staged))
+        return None
+    return staged
+
+
+def decode_staged(raw: bytes) -> list[Staged]:
+    """A by-brand record's staged mentions: a `StagedBatch`, or one `Staged` as a scorer
+    before batching wrote them (still in the topic after an upgrade)."""
+    try:
+        return decode(StagedBatch, raw).staged
+    except SchemaError as batch_error:
+        try:
+            return [decode(Staged, raw)]
+        except SchemaError:
+            raise batch_error from None

@@ -24,7 +24,20 @@ from smileback.scorer.state import MemoryStore, StateStore, digest
 from smileback.scorer.text_scoring import TextScore, TextScorer
 from smileback.scorer.threads import ThreadState, ThreadTracker
 
-__all__ = ["ScoringPipeline", "Staged"]
+__all__ = [
+    "MAX_STAGED_PER_RECORD",
+    "MAX_STAGED_RECORD_BYTES",
+    "ScoringPipeline",
+    "Staged",
+    "StagedBatch",
+    "pack_staged",
+]
+
+# A by-brand record carries many staged mentions, at most this many bytes (well under
+# Kafka's default 1 MiB message limit; a single larger mention gets a record of its own) and
+# this many mentions (so the brand step can bound its batches by mentions, not records).
+MAX_STAGED_RECORD_BYTES = 256 * 1024
+MAX_STAGED_PER_RECORD = 100
 
 
 class Staged(Event):
@@ -33,6 +46,38 @@ class Staged(Event):
     scored: ScoredMention
     at: AwareDatetime  # the time the mention was placed at (created_at, else the batch's now)
     duplicate: bool = False  # the thread had seen this id already: count it nowhere else
+
+
+class StagedBatch(Event):
+    """Staged mentions of one brand, in order: a thread-step batch sends a brand's mentions
+    as a few of these rather than one record each, so the by-brand hop costs a few records
+    per batch instead of one per mention."""
+
+    staged: list[Staged]
+
+
+def pack_staged(encoded: Sequence[bytes]) -> list[bytes]:
+    """Encoded `Staged` values, in order, as encoded `StagedBatch` values of at most
+    MAX_STAGED_RECORD_BYTES and MAX_STAGED_PER_RECORD mentions each. Joined as bytes: each
+    part is already valid JSON."""
+    records: list[bytes] = []
+    chunk: list[bytes] = []
+    size = 0
+    for part in encoded:
+        if chunk and (
+            size + len(part) > MAX_STAGED_RECORD_BYTES or len(chunk) == MAX_STAGED_PER_RECORD
+        ):
+            records.append(_join(chunk))
+            chunk, size = [], 0
+        chunk.append(part)
+        size += len(part) + 1
+    if chunk:
+        records.append(_join(chunk))
+    return records
+
+
+def _join(parts: list[bytes]) -> bytes:
+    return b'{"staged":[' + b",".join(parts) + b"]}"
 
 
 class ScoringPipeline:

@@ -1,0 +1,142 @@
+"""One batch of each Faust agent: consumed events in, state written back, outputs published.
+
+The thread step scores a batch's texts in one call, updates each thread under its own event
+(`current_event`, so the table write goes to that event's changelog partition) and sends a
+brand's staged mentions on as a few `StagedBatch` records. The brand step reads those
+records and updates brand and author state the same way. Each step writes its tables back
+once, at the end of the batch (`TableStore.flush`), before anything of the batch is sent.
+A record that cannot be read, or a mention a step fails on, is dead-lettered on its own.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, replace
+from functools import partial
+from typing import Any, cast
+
+import faust
+
+from smileback.common.bus import Bus, Record
+from smileback.common.clock import Clock
+from smileback.common.dlq import dead_letter
+from smileback.common.errors import SchemaError
+from smileback.common.events import encode
+from smileback.common.metrics import RECORDS, STAGE_SECONDS
+from smileback.common.topics import Topics
+from smileback.scorer.authors import AuthorState
+from smileback.scorer.baseline import BrandState
+from smileback.scorer.handler import (
+    BRAND_STAGE,
+    STAGE,
+    decode_staged,
+    guard,
+    prepare,
+    stage_thread,
+)
+from smileback.scorer.pipeline import ScoringPipeline, Staged, pack_staged
+from smileback.scorer.tables import TableStore, current_event
+from smileback.scorer.threads import ThreadState
+
+__all__ = ["Batches", "record_of"]
+
+_Events = Sequence[faust.EventT[Any]]
+
+
+@dataclass(frozen=True)
+class Batches:
+    """What both steps share: where they publish, the topics, the clock, the pipeline."""
+
+    bus: Bus
+    topics: Topics
+    clock: Clock
+    pipeline: ScoringPipeline
+
+    def threads(self, events: _Events, *, threads: TableStore[ThreadState], by_brand: str) -> None:
+        """The thread step for one batch of raw mentions."""
+        with STAGE_SECONDS.labels(stage=STAGE).time():
+            records = [record_of(event) for event in events]
+            now = self.clock()
+            staged: defaultdict[str, list[bytes]] = defaultdict(list)
+            for item in prepare(
+                records=records,
+                bus=self.bus,
+                topics=self.topics,
+                clock=self.clock,
+                pipeline=self.pipeline,
+            ):
+                with self._guard(STAGE, records[item.index]), current_event(events[item.index]):
+                    step = stage_thread(
+                        mention=item.mention,
+                        text=item.text,
+                        pipeline=self.pipeline,
+                        now=now,
+                        threads=threads,
+                        bus=self.bus,
+                        topics=self.topics,
+                    )
+                    if step is not None and step.scored.brand is not None:
+                        staged[step.scored.brand].append(encode(step))
+                    RECORDS.labels(stage=STAGE, outcome="ok").inc()
+            threads.flush()
+            for brand, parts in staged.items():
+                for value in pack_staged(parts):
+                    self.bus.publish(by_brand, key=brand, value=value)
+
+    def brands(
+        self,
+        events: _Events,
+        *,
+        brands: TableStore[BrandState],
+        authors: TableStore[AuthorState],
+    ) -> None:
+        """The brand step for one batch of by-brand records."""
+        with STAGE_SECONDS.labels(stage=BRAND_STAGE).time():
+            for event in events:
+                record = record_of(event)
+                try:
+                    items = decode_staged(record.value)
+                except SchemaError as exc:
+                    dead_letter(
+                        bus=self.bus,
+                        topics=self.topics,
+                        clock=self.clock,
+                        stage=BRAND_STAGE,
+                        record=record,
+                        error=str(exc),
+                    )
+                    RECORDS.labels(stage=BRAND_STAGE, outcome="dlq").inc()
+                    continue
+                with current_event(event):
+                    for staged in items:
+                        with self._guard(BRAND_STAGE, partial(_item, record, staged)):
+                            scored = self.pipeline.brand_step(
+                                staged=staged, brands_store=brands, authors_store=authors
+                            )
+                            self.bus.publish(
+                                self.topics.scored, key=scored.root_id, value=encode(scored)
+                            )
+                            RECORDS.labels(stage=BRAND_STAGE, outcome="ok").inc()
+            brands.flush()
+            authors.flush()
+
+    def _guard(
+        self, stage: str, record: Record | Callable[[], Record]
+    ) -> AbstractContextManager[None]:
+        return guard(bus=self.bus, topics=self.topics, clock=self.clock, stage=stage, record=record)
+
+
+def _item(record: Record, staged: Staged) -> Record:
+    """One staged mention of a by-brand record as a record of its own, for the DLQ: a failed
+    mention is dead-lettered alone, not with the others of its record."""
+    return replace(record, value=encode(staged))
+
+
+def record_of(event: faust.EventT[Any]) -> Record:
+    """A Faust event as a bus Record."""
+    message = event.message
+    key = cast(bytes | None, event.key)
+    value = cast(bytes | None, event.value)
+    return Record(message.topic, message.partition, message.offset, key, value or b"")
