@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
+import uuid
+from collections.abc import Iterator
 
 import pytest
+from kafka import KafkaAdminClient, KafkaProducer
+from kafka.admin import NewTopic
 
-from benchmarks.e2e.hops import HOPS, Trail, breakdown, by_key, by_staged_id
+from benchmarks.e2e.hops import HOPS, Trail, breakdown, by_key, by_staged_id, first_seen
+from tests.support import infra
 
 
 def _trail(probe_id: str, start: float, steps: list[float]) -> Trail:
@@ -68,3 +74,44 @@ def test_by_staged_id_reads_the_scored_id_of_values_that_mention_a_probe() -> No
     assert match(b"acme", staged("l500:7")) is None
     assert match(b"acme", b'{"note": "p500:1 but not JSON we know"}') is None
     assert match(b"acme", b"p500: not JSON at all") is None
+
+
+@pytest.fixture(scope="module")
+def bootstrap() -> Iterator[str]:
+    reuse = os.environ.get(infra.KAFKA_BOOTSTRAP_ENV)
+    if reuse:
+        yield reuse
+        return
+    with infra.running_kafka() as started:
+        yield started
+
+
+@pytest.mark.integration
+def test_first_seen_reads_each_partition_from_the_start_time_to_its_end(bootstrap: str) -> None:
+    topic = f"bench-hops-{uuid.uuid4().hex[:8]}"
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        admin.create_topics([NewTopic(name=topic, num_partitions=3, replication_factor=1)])
+    finally:
+        admin.close()
+    since_ms = 1_700_000_000_000
+    sent = [  # (partition, key, CreateTime ms)
+        (0, b"p500:0", since_ms - 5000),  # before the level: not read
+        (0, b"l500:1", since_ms + 100),
+        (0, b"p500:0", since_ms + 200),
+        (0, b"p500:0", since_ms + 900),  # redelivered later: the first one counts
+        (1, b"p500:1", since_ms + 300),
+        (2, b"p500:2", since_ms - 100),  # a partition with nothing since the start
+    ]
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    for partition, key, at_ms in sent:
+        producer.send(topic, key=key, value=b"{}", partition=partition, timestamp_ms=at_ms)
+    producer.flush()
+    producer.close()
+    seen = first_seen(
+        bootstrap=bootstrap,
+        topic=topic,
+        since_s=since_ms / 1000,
+        match=by_key({"p500:0": "probe 0", "p500:1": "probe 1", "p500:2": "probe 2"}),
+    )
+    assert seen == {"probe 0": (since_ms + 200) / 1000, "probe 1": (since_ms + 300) / 1000}
