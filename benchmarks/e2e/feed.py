@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
@@ -27,8 +27,11 @@ class Fed:
     probes_at: dict[str, float]  # probe id -> epoch seconds it was written
 
 
+OnStart = Callable[[int], object]  # told the ingest process's pid once it runs
+
+
 def _ingest(
-    *, env: Mapping[str, str], log: Path, source: str | None
+    *, env: Mapping[str, str], log: Path, source: str | None, on_start: OnStart
 ) -> tuple[subprocess.Popen[bytes], IO[bytes] | None]:
     with log.open("ab") as out:
         process = subprocess.Popen(
@@ -38,6 +41,7 @@ def _ingest(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    on_start(process.pid)
     return process, process.stdin
 
 
@@ -51,10 +55,12 @@ def _reap(process: subprocess.Popen[bytes], log: Path) -> Usage:
     return Usage(cpu_s=rusage.ru_utime + rusage.ru_stime, peak_rss_mb=rusage.ru_maxrss / 1024)
 
 
-def replay_file(*, path: Path, env: Mapping[str, str], log: Path) -> Fed:
+def replay_file(
+    *, path: Path, env: Mapping[str, str], log: Path, on_start: OnStart = lambda pid: None
+) -> Fed:
     """Replay the whole file at full speed."""
     started = time.monotonic()
-    process, _ = _ingest(env=env, log=log, source=str(path))
+    process, _ = _ingest(env=env, log=log, source=str(path), on_start=on_start)
     usage = _reap(process, log)
     lines = sum(1 for _ in path.open("rb"))
     return Fed(wall_s=time.monotonic() - started, usage=usage, lines=lines, probes_at={})
@@ -68,10 +74,11 @@ def paced(
     seconds: float,
     env: Mapping[str, str],
     log: Path,
+    on_start: OnStart = lambda pid: None,
 ) -> Fed:
     """Write `rate` background lines a second for `seconds` into one ingest process; the probes
     go in at even intervals across the window, each one timestamped when written."""
-    process, stdin = _ingest(env=env, log=log, source=None)
+    process, stdin = _ingest(env=env, log=log, source=None, on_start=on_start)
     assert stdin is not None
     probe_times = [(i + 0.5) * seconds / len(probes) for i in range(len(probes))]
     probes_at: dict[str, float] = {}

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.e2e.feed import paced, replay_file
-from benchmarks.e2e.generator import BRANDS, generate, large_complaint
+from benchmarks.e2e.generator import BRANDS, Probe, generate, large_complaint
+from benchmarks.e2e.hops import Trail, breakdown, by_key, by_staged_id, first_seen
 from benchmarks.e2e.measure import (
     Monitor,
     ProcStat,
@@ -21,9 +23,11 @@ from benchmarks.e2e.measure import (
     usage_between,
 )
 from benchmarks.e2e.results import LevelResult, Usage, VolumeResult
+from benchmarks.e2e.spy import Attach, profiling
 from benchmarks.e2e.stack import Pages, Services
 from benchmarks.e2e.stats import reached_at, spread, sustained_rate
 from smileback.common.topics import Topics
+from smileback.scorer.provision import by_brand_topic
 
 __all__ = ["Stack", "run_level", "run_volume", "write_mentions"]
 
@@ -40,6 +44,14 @@ class Stack:
     store: Store
     log_dir: Path
     stall_s: float  # no new row stored for this long ends a wait
+    profiles: Path | None = None  # with `--profile`: py-spy's recordings, a folder per phase
+
+    def profiling(self, phase: str) -> contextlib.AbstractContextManager[Attach]:
+        """py-spy on the services for a phase (when profiling); yields how to add the feeder."""
+        return profiling(
+            out_dir=self.profiles / phase if self.profiles is not None else None,
+            pids={name: p.pid for name, p in self.services.processes.items()},
+        )
 
 
 def write_mentions(*, path: Path, total: int, seed: int, prefix: str) -> int:
@@ -101,8 +113,13 @@ def run_volume(
         progress=_progress(expected),
     )
     try:
-        with monitoring(monitor):
-            fed = replay_file(path=path, env=stack.services.env, log=stack.log_dir / "ingest.log")
+        with monitoring(monitor), stack.profiling(f"volume-{volume}") as attach:
+            fed = replay_file(
+                path=path,
+                env=stack.services.env,
+                log=stack.log_dir / "ingest.log",
+                on_start=lambda pid: attach("ingest", pid),
+            )
             print(f"  ingest done in {fed.wall_s:.1f} s", file=sys.stderr, flush=True)
             _wait_stored(stack=stack, monitor=monitor, target=expected, done=lambda: True)
     finally:
@@ -142,14 +159,16 @@ def run_level(*, stack: Stack, rate: float, seconds: float, probes: int, seed: i
             yield g.line
 
     now = datetime.now(UTC)
+    probe_prefix = f"p{rate:g}"
     injected = [
-        large_complaint(brand=BRANDS[i % len(BRANDS)], number=i, at=now, prefix=f"p{rate:g}")
+        large_complaint(brand=BRANDS[i % len(BRANDS)], number=i, at=now, prefix=probe_prefix)
         for i in range(probes)
     ]
     base = stack.store.count()
     target = base + int(rate * seconds) + probes  # at most; ~5 % name no brand
     monitor = Monitor(counters={"stored": stack.store.count}, progress=_progress(target))
-    with monitoring(monitor):
+    began = time.time()
+    with monitoring(monitor), stack.profiling(f"level-{rate:g}") as attach:
         fed = paced(
             background=background(),
             probes=[(p.id, p.line) for p in injected],
@@ -157,6 +176,7 @@ def run_level(*, stack: Stack, rate: float, seconds: float, probes: int, seed: i
             seconds=seconds,
             env=stack.services.env,
             log=stack.log_dir / "ingest.log",
+            on_start=lambda pid: attach("ingest", pid),
         )
         stored_in_window = monitor.latest("stored") - base
         print(f"  fed {fed.lines:,} lines in {fed.wall_s:.1f} s", file=sys.stderr, flush=True)
@@ -181,4 +201,50 @@ def run_level(*, stack: Stack, rate: float, seconds: float, probes: int, seed: i
         time_to_page=spread(to_page),
         latency=stack.store.latency(id_prefix=f"{name}:"),
         drained=monitor.latest("stored") >= base + branded + probes,
+        hops=breakdown(
+            _trails(
+                stack=stack,
+                probes=injected,
+                marker=f"{probe_prefix}:",
+                written=fed.probes_at,
+                since_s=began - 1,
+            )
+        ),
     )
+
+
+def _trails(
+    *,
+    stack: Stack,
+    probes: Sequence[Probe],
+    marker: str,
+    written: Mapping[str, float],
+    since_s: float,
+) -> list[Trail]:
+    """Each probe's moments: written, on each topic (one read of each since `since_s`), paged."""
+    topics = Topics(prefix=stack.services.prefix)
+    ids = [p.id for p in probes]
+    own = {p.id: p.id for p in probes}  # raw and scored are keyed by the thread root: the probe
+    reads = {
+        "raw": (topics.raw, by_key(own)),
+        "by_brand": (
+            by_brand_topic(stack.services.env["SMILEBACK_SCORER_APP_ID"]),
+            by_staged_id(ids, marker=marker),
+        ),
+        "scored": (topics.scored, by_key(own)),
+        "incident": (topics.incidents, by_key({p.incident_id: p.id for p in probes})),
+    }
+    seen = {
+        mark: first_seen(bootstrap=stack.bootstrap, topic=topic, since_s=since_s, match=match)
+        for mark, (topic, match) in reads.items()
+    }
+    trails = []
+    for probe in probes:
+        at = {mark: found[probe.id] for mark, found in seen.items() if probe.id in found}
+        if probe.id in written:
+            at["written"] = written[probe.id]
+        paged = stack.pages.arrived(probe.incident_id)
+        if paged is not None:
+            at["page"] = paged
+        trails.append(Trail(probe_id=probe.id, at=at))
+    return trails

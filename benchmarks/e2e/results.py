@@ -81,6 +81,9 @@ class LevelResult:
     time_to_page: Spread | None  # probe written -> page received, seconds
     latency: Spread | None  # ingested_at -> row stored, seconds, the level's mentions
     drained: bool  # the store caught up with everything offered before the wait gave up
+    # Per hop of time to page, in order (hops.HOPS): its durations over the probes seen at
+    # both of its ends, seconds.
+    hops: dict[str, Spread | None] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

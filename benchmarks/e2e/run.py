@@ -3,6 +3,7 @@
     make bench-e2e                                  # 100,000 mentions, load levels 100/500/1000/s
     .venv/bin/python -m benchmarks.e2e --quick      # a smoke run: 2,000 mentions, one level
     .venv/bin/python -m benchmarks.e2e --volumes    # 10k, 100k and 1M: cost per mention by volume
+    .venv/bin/python -m benchmarks.e2e --quick --profile  # and py-spy on every process
 
 One broker and one PostgreSQL for the run; for each volume a new topic prefix, a new database
 and freshly started services, so each volume starts from empty state. The ceiling (raw
@@ -53,6 +54,7 @@ class Options:
     out_dir: Path
     stall_s: float
     ceiling: bool
+    profile: bool = False
 
 
 def _numbers(value: str) -> list[int]:
@@ -79,6 +81,11 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     parser.add_argument("--stall-s", type=float, default=90.0, help="give up after no progress")
     parser.add_argument("--no-ceiling", action="store_true", help="skip the raw broker runs")
     parser.add_argument("--quick", action="store_true", help="a smoke run of about two minutes")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="py-spy on every service and ingest, per phase, into <out>/profiles",
+    )
     args = parser.parse_args(argv)
     quick = bool(args.quick)
     if args.volumes:
@@ -98,6 +105,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         out_dir=args.out or Path(".run") / "bench-e2e" / stamp,
         stall_s=args.stall_s,
         ceiling=not args.no_ceiling,
+        profile=bool(args.profile),
     )
 
 
@@ -128,6 +136,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     run_id = uuid.uuid4().hex[:6]
     about = machine()
+    about["profiled"] = options.profile  # py-spy's sampling takes some CPU from the services
     volumes: list[VolumeResult] = []
     levels: list[LevelResult] = []
     ceiling = None
@@ -232,6 +241,7 @@ def _one_volume(
             store=store,
             log_dir=log_dir,
             stall_s=options.stall_s,
+            profiles=out / "profiles" if options.profile else None,
         )
         _say(f"  feeding {volume:,} mentions at full speed ({expected:,} name a brand)")
         volumes.append(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from benchmarks.e2e.hops import HOPS
 from benchmarks.e2e.results import SERVICES, LevelResult, Results, VolumeResult
 from benchmarks.e2e.stats import Spread
 
@@ -27,6 +28,8 @@ def render(results: Results) -> str:
     parts = [_main_table(results)]
     if results.levels:
         parts.append(_levels_table(results.levels))
+    if any(level.hops for level in results.levels):
+        parts.append(_hops_table(results.levels))
     if len(results.volumes) > 1:
         parts.append(_volumes_table(results.volumes))
     return "\n\n".join(parts) + "\n"
@@ -98,4 +101,19 @@ def _volumes_table(volumes: list[VolumeResult]) -> str:
             _number(volume.usage[s].peak_rss_mb if s in volume.usage else None, 0) for s in SERVICES
         )
         lines.append(f"| {volume.volume:,} | {_rate(volume.stored_per_s)} | {cpu} | {rss} |")
+    return "\n".join(lines)
+
+
+def _hops_table(levels: list[LevelResult]) -> str:
+    """Time to page by hop, p50 / p99 per level; a hop's columns in the order a probe runs."""
+    names = [name for name, _, _ in HOPS]
+    lines = [
+        "| background load | " + " | ".join(names) + " | written→page |",
+        "|---:|" + "---:|" * (len(names) + 1),
+    ]
+    for level in levels:
+        cells = [_p50_p99(level.hops.get(name)) for name in names]
+        lines.append(
+            f"| {level.rate:,.0f}/s | " + " | ".join(cells) + f" | {_p50_p99(level.time_to_page)} |"
+        )
     return "\n".join(lines)

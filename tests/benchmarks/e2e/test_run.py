@@ -15,6 +15,7 @@ def test_defaults_are_the_measurement_of_100k_mentions_at_three_load_levels() ->
     assert options.levels == [100.0, 500.0, 1000.0]
     assert (options.level_seconds, options.probes) == (30.0, 20)
     assert options.ceiling
+    assert not options.profile
     assert options.out_dir.parent == Path(".run") / "bench-e2e"
 
 
@@ -32,6 +33,7 @@ def test_volumes_alone_means_ten_thousand_to_a_million() -> None:
     assert parse_args(["--volumes", "1e3,5000"]).volumes == [1000, 5000]
     options = parse_args(["--no-ceiling", "--out", "/tmp/x", "--seed", "7"])
     assert (options.ceiling, options.out_dir, options.seed) == (False, Path("/tmp/x"), 7)
+    assert parse_args(["--quick", "--profile"]).profile
 
 
 @pytest.mark.parametrize("argv", [["--mentions", "0"], ["--levels", "0"], ["--volumes", "10,-1"]])

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 
+from benchmarks.e2e.hops import HOPS
 from benchmarks.e2e.results import LevelResult, to_json
+from benchmarks.e2e.stats import Spread
 from benchmarks.e2e.table import render
 from tests.support.bench_results import LEVEL, sample_results, sample_volume
 
@@ -64,3 +66,18 @@ def test_json_holds_the_raw_and_the_derived_figures() -> None:
     assert body["ceiling"]["per_s"] == 10_000.0
     assert body["pipeline_to_ceiling"] == 308 / 10_000
     assert body["levels"][0]["time_to_page"]["p99"] == 8.0
+
+
+def test_the_hops_table_has_each_hops_p50_and_p99_in_the_order_a_probe_runs() -> None:
+    hops: dict[str, Spread | None] = {name: None for name, _, _ in HOPS}
+    hops["ingest→raw"] = Spread(n=20, p50=0.01, p99=0.05, min=0.0, max=0.06)
+    hops["scored→incident (alerts)"] = Spread(n=19, p50=3.25, p99=6.5, min=1.0, max=6.6)
+    level = LevelResult(**{**LEVEL.__dict__, "hops": hops})
+    table = render(sample_results(levels=[level]))
+    header = next(line for line in table.splitlines() if "ingest→raw" in line)
+    assert header.index("ingest→raw") < header.index("scored→incident") < header.index("→page |")
+    row = "| 500/s | 0.01 s / 0.05 s | n/a | n/a | 3.25 s / 6.50 s | n/a | 5.50 s / 8.00 s |"
+    assert row in table
+    assert "ingest→raw" not in render(sample_results())  # no hops measured: no table
+    body = json.loads(json.dumps(to_json(sample_results(levels=[level]))))
+    assert body["levels"][0]["hops"]["scored→incident (alerts)"]["p99"] == 6.5
