@@ -31,7 +31,7 @@ HOPS: tuple[tuple[str, str, str], ...] = (
 )
 
 _READ_S = 120.0  # a level's records read in seconds; past this, what was read is what there is
-Match = Callable[[bytes | None, bytes], str | None]  # (key, value) -> probe id, or None
+Match = Callable[[bytes | None, bytes], list[str]]  # (key, value) -> the probe ids it holds
 
 
 @dataclass(frozen=True)
@@ -53,22 +53,25 @@ def breakdown(trails: Sequence[Trail]) -> dict[str, Spread | None]:
 def by_key(keys: Mapping[str, str]) -> Match:
     """Records keyed by one of `keys` (record key -> probe id)."""
     encoded = {key.encode(): probe for key, probe in keys.items()}
-    return lambda key, value: encoded.get(key) if key is not None else None
+    return lambda key, value: [encoded[key]] if key is not None and key in encoded else []
 
 
 def by_staged_id(ids: Sequence[str], *, marker: str) -> Match:
-    """The scorer's by-brand records (keyed by brand) whose `scored.id` is one of `ids`; only
-    values containing `marker` (the probes' id prefix) are parsed."""
+    """The scorer's by-brand records (keyed by brand): the `scored.id` of each staged mention
+    in one, among `ids`; only values containing `marker` (the probes' id prefix) are parsed.
+    A record is a batch (`{"staged": [...]}`) or, as an earlier scorer wrote, one mention."""
     wanted, needle = set(ids), marker.encode()
 
-    def match(key: bytes | None, value: bytes) -> str | None:
+    def match(key: bytes | None, value: bytes) -> list[str]:
         if needle not in value:
-            return None
+            return []
         try:
-            found = json.loads(value)["scored"]["id"]
-        except (ValueError, KeyError, TypeError):
-            return None
-        return found if found in wanted else None
+            parsed = json.loads(value)
+            staged = parsed.get("staged", [parsed])
+            found = [item["scored"]["id"] for item in staged]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            return []
+        return [mention_id for mention_id in found if mention_id in wanted]
 
     return match
 
@@ -95,8 +98,7 @@ def first_seen(*, bootstrap: str, topic: str, since_s: float, match: Match) -> d
         while left and time.monotonic() < deadline:
             for records in consumer.poll(timeout_ms=1000, max_records=5000).values():
                 for record in records:
-                    probe = match(record.key, record.value)
-                    if probe is not None:
+                    for probe in match(record.key, record.value):
                         at = record.timestamp / 1000
                         seen[probe] = min(at, seen.get(probe, at))
             left = {tp: end for tp, end in left.items() if consumer.position(tp) < end}

@@ -57,9 +57,9 @@ def test_a_hop_no_probe_finished_has_no_spread() -> None:
 
 def test_by_key_maps_a_record_key_to_its_probe() -> None:
     match = by_key({"inc_abc": "p500:3"})
-    assert match(b"inc_abc", b"{}") == "p500:3"
-    assert match(b"inc_abd", b"{}") is None
-    assert match(None, b"{}") is None
+    assert match(b"inc_abc", b"{}") == ["p500:3"]
+    assert match(b"inc_abd", b"{}") == []
+    assert match(None, b"{}") == []
 
 
 def test_by_staged_id_reads_the_scored_id_of_values_that_mention_a_probe() -> None:
@@ -68,12 +68,17 @@ def test_by_staged_id_reads_the_scored_id_of_values_that_mention_a_probe() -> No
     def staged(mention_id: str) -> bytes:
         return json.dumps({"scored": {"id": mention_id, "text": "…"}, "at": "t"}).encode()
 
-    assert match(b"acme", staged("p500:10")) == "p500:10"
-    assert match(b"acme", staged("p500:1")) == "p500:1"
-    assert match(b"acme", staged("p500:2")) is None  # another level's or run's probe
-    assert match(b"acme", staged("l500:7")) is None
-    assert match(b"acme", b'{"note": "p500:1 but not JSON we know"}') is None
-    assert match(b"acme", b"p500: not JSON at all") is None
+    def batch(*mention_ids: str) -> bytes:
+        return b'{"staged":[' + b",".join(staged(m) for m in mention_ids) + b"]}"
+
+    assert match(b"acme", staged("p500:10")) == ["p500:10"]
+    assert match(b"acme", staged("p500:1")) == ["p500:1"]
+    assert match(b"acme", batch("l500:3", "p500:1", "l500:4", "p500:10")) == ["p500:1", "p500:10"]
+    assert match(b"acme", staged("p500:2")) == []  # another level's or run's probe
+    assert match(b"acme", batch("l500:7", "p500:2")) == []
+    assert match(b"acme", b'{"note": "p500:1 but not JSON we know"}') == []
+    assert match(b"acme", b"p500: not JSON at all") == []
+    assert match(b"acme", b'["p500:1"]') == []
 
 
 @pytest.fixture(scope="module")
