@@ -15,8 +15,14 @@ class ScorerSettings(CommonSettings, MetricsSettings):
     scorer_batch_size: int = Field(
         default=500, ge=1, le=10_000, description="most mentions in one batch of `take_events`"
     )
+    # Short, because every mention that could page waits it out once per step; under a backlog
+    # batches fill at once and the window never runs. (Whether a mention pages is alerts'
+    # policy, so the scorer cannot close a batch early for just those.)
     scorer_batch_within_s: float = Field(
-        default=0.5, gt=0, description="longest wait for a batch to fill"
+        default=0.05,
+        gt=0,
+        le=10,
+        description="longest wait for a batch to fill, in each of the two steps",
     )
     scorer_app_id: str | None = Field(
         default=None,
