@@ -36,7 +36,7 @@ from typing import Any, cast
 
 import faust
 import structlog
-from faust.types import TP, TableT
+from faust.types import TP
 from kafka.errors import KafkaError
 
 from smileback.common.bus import Bus, Consumer, Record
@@ -53,6 +53,8 @@ from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
 from smileback.scorer.commits import RETRY_S, ScorerApp, ledger_of, seek_back
+from smileback.scorer.expiring import expiring_table
+from smileback.scorer.expiry import AUTHORS, BRANDS, THREADS
 from smileback.scorer.factory import default_pipeline
 from smileback.scorer.handler import (
     BRAND_STAGE,
@@ -67,7 +69,8 @@ from smileback.scorer.pipeline import ScoringPipeline, Staged
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
 from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.state import StateStore
-from smileback.scorer.tables import TableStore, current_event
+from smileback.scorer.storage import store_url, table_options, worker_data_dir
+from smileback.scorer.tables import current_event
 from smileback.scorer.threads import ThreadState
 
 __all__ = ["Outbox", "Outgoing", "app_id_of", "create_app", "run"]
@@ -122,11 +125,13 @@ def create_app(
     pipeline: ScoringPipeline | None = None,
     clock: Clock = utc_now,
     health: Health | None = None,
+    datadir: Path | None = None,
 ) -> faust.App:
     """The Faust app: raw mentions in, scored mentions and DLQ records out, state in tables.
 
     With `health`, a timer on the app's event loop beats it: the worker is live while its
-    loop turns, whatever the metrics thread does.
+    loop turns, whatever the metrics thread does. `datadir` is where Faust keeps the tables
+    of the RocksDB store (none: a directory under the system temp dir named after the app).
     """
     topics = Topics(prefix=settings.topic_prefix)
     partitions = topics.all()
@@ -134,10 +139,9 @@ def create_app(
     app = ScorerApp(
         app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
-        store="memory://",
-        # Nothing durable lives in Faust's data dir while the store is in memory: keep it out
-        # of the working directory.
-        datadir=str(Path(tempfile.gettempdir()) / f"{app_id}-data"),
+        store=store_url(settings),
+        # Out of the working directory; `run` gives each worker its own (see storage.py).
+        datadir=str(datadir or Path(tempfile.gettempdir()) / f"{app_id}-data"),
         autodiscover=False,
         web_enabled=False,  # /metrics is served by prometheus_client instead
         consumer_auto_offset_reset="earliest",
@@ -171,16 +175,19 @@ def create_app(
             internal=False,
         )
 
-    def table(name: str) -> TableT[str, Any]:
-        # Untyped tables write keys and values as JSON, so str keys come back as str on recovery.
-        return app.Table(name, partitions=partitions[topics.raw])
-
     partitions[by_brand_topic(app_id)] = partitions[topics.raw]
     sinks = {name: topic(name) for name in (topics.scored, topics.dlq, by_brand_topic(app_id))}
     by_brand = sinks[by_brand_topic(app_id)]
-    threads: StateStore[ThreadState] = TableStore(table=table("threads"), model=ThreadState)
-    brands: StateStore[BrandState] = TableStore(table=table("brands"), model=BrandState)
-    authors: StateStore[AuthorState] = TableStore(table=table("authors"), model=AuthorState)
+    count, options = partitions[topics.raw], table_options(settings)
+    threads: StateStore[ThreadState] = expiring_table(
+        app, name="threads", model=ThreadState, expiry=THREADS, partitions=count, options=options
+    )
+    brands: StateStore[BrandState] = expiring_table(
+        app, name="brands", model=BrandState, expiry=BRANDS, partitions=count, options=options
+    )
+    authors: StateStore[AuthorState] = expiring_table(
+        app, name="authors", model=AuthorState, expiry=AUTHORS, partitions=count, options=options
+    )
     scoring = pipeline or default_pipeline()
     size, within = settings.scorer_batch_size, settings.scorer_batch_within_s
 
@@ -300,7 +307,14 @@ def run(*, settings: ScorerSettings) -> None:
     )
     # Never set: the watch ends with the process (its thread is a daemon).
     health.watch({KAFKA: probe}, every_s=_WATCH_S, stop=threading.Event())
-    app = create_app(settings=settings, health=health)
+    with worker_data_dir(settings, app_id=app_id_of(settings)) as datadir:
+        _work(settings=settings, health=health, datadir=datadir)
+
+
+def _work(*, settings: ScorerSettings, health: Health, datadir: Path) -> None:
+    """Prepare Kafka, then run the Faust worker until it stops."""
+    topics = Topics(prefix=settings.topic_prefix)
+    app = create_app(settings=settings, health=health, datadir=datadir)
     stop = stop_on_signals()
     supervise(work=lambda _: _prepare_kafka(settings=settings, app=app), stop=stop, health=health)
     if stop.is_set():
