@@ -26,8 +26,11 @@ class _Table(dict):
     def __init__(self):
         super().__init__()
         self.deleted: list[tuple[int, str]] = []
+        self.failing = False
 
     def __delitem__(self, key):
+        if self.failing:
+            raise RuntimeError("producer buffer full")
         self.deleted.append((faust_current_event().message.partition, key))
         super().__delitem__(key)
 
@@ -67,6 +70,22 @@ def test_a_write_deletes_idle_keys_of_its_own_partition_with_that_partition_curr
     with current_event(_Event(0)):
         store.put("new", ThreadState(newest=3601.0))
     assert set(table) == {"other", "new"}
+
+
+def test_a_deletion_that_fails_does_not_fail_the_write_and_is_tried_a_horizon_later():
+    table = _Table()
+    store = _store(table, horizon=timedelta(minutes=30))
+    with current_event(_Event(0)):
+        store.put("old", ThreadState(newest=0.0))
+        table.failing = True
+        store.put("new", ThreadState(newest=1801.0))  # "old" is due but cannot go
+        assert "old" in table
+        table.failing = False
+        store.put("new", ThreadState(newest=3000.0))  # tried again only a horizon later
+        assert "old" in table
+        store.put("new", ThreadState(newest=1801.0 + 1801))
+    assert "old" not in table
+    assert table.deleted == [(0, "old")]
 
 
 def test_a_read_keeps_a_key_that_records_no_time_of_its_own():

@@ -46,3 +46,19 @@ def test_a_configured_data_dir_is_kept_and_held_by_one_worker_at_a_time(tmp_path
     assert (tmp_path / "w1" / "tables").is_dir()
     with worker_data_dir(settings, app_id="app") as again:  # released when the first stopped
         assert again == path
+
+
+def test_a_new_worker_removes_the_temporary_data_dirs_of_killed_workers_only(tmp_path, monkeypatch):
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    killed = tmp_path / "app-killed"
+    (killed / "v1").mkdir(parents=True)
+    (killed / ".lock").touch()
+    foreign = tmp_path / "app-data"  # no lock file: not a worker's data dir
+    foreign.mkdir()
+    settings = ScorerSettings()
+    with worker_data_dir(settings, app_id="app") as running:
+        with worker_data_dir(settings, app_id="app") as second:
+            assert running.is_dir()  # held by a live worker: kept
+            assert not killed.exists()
+            assert foreign.is_dir()
+        assert not second.exists()

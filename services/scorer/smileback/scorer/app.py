@@ -13,7 +13,8 @@ scorer's own by-brand topic (4 partitions); the brand agent reads it, so each br
 baseline and its authors' state have exactly one writer. Tombstones and mentions without a
 brand skip that hop. All three tables are changelog-backed: a restarted or rebalanced
 worker recovers them before it processes its partitions again (plus a warm standby copy on
-another worker, `scorer_standby_replicas`).
+another worker, `scorer_standby_replicas`). They live in RocksDB in the worker's own data
+dir (storage.py), and keys idle past their table's horizon are deleted (expiring.py).
 
 Processing semantics (at-least-once, made effectively-once for state by the cores' seen-id
 checks): each agent reads batches with `take_events`, sets each event current while it
@@ -332,6 +333,8 @@ def _work(*, settings: ScorerSettings, health: Health, datadir: Path) -> None:
         source=topics.raw,
         sink=topics.scored,
         batch_size=settings.scorer_batch_size,
+        store=settings.scorer_store,
+        datadir=str(datadir),
     )
     try:
         worker.execute_from_commandline()

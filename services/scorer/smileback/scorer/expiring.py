@@ -8,21 +8,23 @@ an ordinary `del table[key]` with that event current, so Faust writes the key's 
 to the partition's changelog and a restarted worker does not bring the key back. At most
 one new key comes with each write and up to two idle ones go, so the table shrinks back to
 its live keys whatever the backlog; no sweep ever walks the table, and the stream never
-waits for one.
+waits for one. A deletion that fails is logged and tried again a horizon later: it never
+fails the write that swept.
 
 A restarted or rebalanced worker learns the keys it restores from the changelog events
 Faust hands the table while recovering (and while standing by), so keys written before a
-restart expire too.
+restart expire too. A worker that keeps its data dir (`scorer_data_dir`) reads only the
+changelogs' tail: the keys already on its disk are learnt when they are next read.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from contextlib import suppress
 from functools import partial
 from typing import Any, Generic, TypeVar
 
 import faust
+import structlog
 from faust.streams import current_event
 from faust.types import EventT, TableT
 from pydantic import BaseModel
@@ -36,6 +38,8 @@ __all__ = ["SWEEP_PER_WRITE", "ExpiringStore", "expiring_table"]
 M = TypeVar("M", bound=BaseModel)
 
 SWEEP_PER_WRITE = 2
+
+log = structlog.get_logger(__name__)
 
 
 class ExpiringStore(Generic[M]):
@@ -74,8 +78,16 @@ class ExpiringStore(Generic[M]):
             self._idle.advance(partition, at)
         self._idle.touch(partition, key)
         for idle in self._idle.expired(partition, limit=SWEEP_PER_WRITE):
-            with suppress(KeyError):  # already gone from the store: the tombstone is still due
+            try:
                 del self._table[idle]
+            except KeyError:  # already gone from the store; its tombstone was sent all the same
+                pass
+            except Exception as exc:  # the write that swept must not fail: try again later
+                log.warning(
+                    "idle key not deleted", table=self._table.name, key=idle, error=repr(exc)
+                )
+                self._idle.touch(partition, idle)
+                continue
             EXPIRED.labels(table=self._table.name).inc()
 
 

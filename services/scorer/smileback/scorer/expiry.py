@@ -18,16 +18,17 @@ The clock is event time, per partition: the newest mention time the partition's 
 record (a thread's newest reply, an author's newest mention, a brand's newest negative
 bucket), never the wall clock. Replaying old mentions therefore expires what those
 mentions leave idle, not every key at once, and a partition with no new mentions keeps its
-keys. A key counts as active at its partition's clock whenever it is read or written; a key
-restored from a changelog counts as active at the first clock its partition reaches after
-the restore (until then the partition has none), so a restart delays expiry by at most one
-horizon and never hastens it.
+keys (so does one that sees only thread roots, which record no time, until a reply
+comes). A key counts as active at its partition's clock whenever it is read or written; a
+key restored from a changelog counts as active at the first clock its partition reaches
+after the restore (until then the partition has none), so it goes one horizon after that
+clock unless it is mentioned again.
 
 `IdleKeys` is the in-memory index: for each partition, each key's last activity, plus a
 heap ordered by it, so finding the expired keys costs a heap pop each and never a scan of
-the table. It holds one entry per live key (tens of bytes, against the kilobytes of a
-state) and the heap is rebuilt when stale entries outnumber live ones, so it stays
-proportional to the table.
+the table. It holds one entry per live key (about 200 bytes besides the key, against the
+kilobytes of a thread's state) and the heap is rebuilt when stale entries outnumber live
+ones, so it stays proportional to the table.
 """
 
 from __future__ import annotations

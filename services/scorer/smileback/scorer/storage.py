@@ -8,10 +8,11 @@ whatever the tables hold. `memory` keeps the tables in the process, as a dict.
 
 RocksDB locks each partition database, so two workers must never share a data dir. By
 default each worker process makes its own under the system temp dir and removes it when it
-stops: a start then restores every table from its changelog, as the memory store does. A
-worker given `scorer_data_dir` keeps it across restarts and reads only what its changelogs
-gained since; it takes an exclusive lock on the directory, so a second worker pointed at it
-stops at once with a clear error instead of waiting on RocksDB's locks.
+stops: a start then restores every table from its changelog, as the memory store does, and
+removes the directories of killed workers (those nobody holds the lock of). A worker given
+`scorer_data_dir` keeps it across restarts and reads only what its changelogs gained
+since. Either way the worker holds an exclusive lock on its directory, so a second worker
+pointed at it stops at once with a clear error instead of waiting on RocksDB's locks.
 """
 
 from __future__ import annotations
@@ -30,15 +31,17 @@ from smileback.scorer.settings import ScorerSettings
 __all__ = ["ROCKSDB_OPTIONS", "store_url", "table_options", "worker_data_dir"]
 
 _MIB = 1024 * 1024
+_LOCK = ".lock"
 
-# Per partition database (a worker opens one per table and partition it owns or stands by
-# for). Faust's defaults (3 x 64 MiB write buffers, a 2 GiB block cache) are sized for a
-# few big tables per host, not a dozen small ones.
+# Per partition database: a worker opens one per table and partition it owns or stands by
+# for, 12 for a worker of two (2 active and 2 standby partitions of 3 tables), so at most
+# about 300 MiB of buffers and cache. Faust's defaults (3 x 64 MiB write buffers, a 2 GiB
+# block cache) are sized for a few big tables per host, not a dozen small ones.
 ROCKSDB_OPTIONS: dict[str, Any] = {
-    "write_buffer_size": 8 * _MIB,
+    "write_buffer_size": 4 * _MIB,
     "max_write_buffer_number": 2,
     "target_file_size_base": 16 * _MIB,
-    "block_cache_size": 32 * _MIB,
+    "block_cache_size": 16 * _MIB,
 }
 
 
@@ -56,18 +59,29 @@ def table_options(settings: ScorerSettings) -> dict[str, Any] | None:
 
 @contextmanager
 def worker_data_dir(settings: ScorerSettings, *, app_id: str) -> Iterator[Path]:
-    """This worker's data dir for as long as it runs: `scorer_data_dir`, locked, or a new
+    """This worker's data dir, locked for as long as it runs: `scorer_data_dir`, or a new
     temporary directory that is removed afterwards."""
-    if settings.scorer_data_dir is None:
-        path = Path(tempfile.mkdtemp(prefix=f"{app_id}-"))
-        try:
+    if settings.scorer_data_dir is not None:
+        path = Path(settings.scorer_data_dir)
+        path.mkdir(parents=True, exist_ok=True)
+        with _locked(path):
             yield path
-        finally:
-            shutil.rmtree(path, ignore_errors=True)
         return
-    path = Path(settings.scorer_data_dir)
-    path.mkdir(parents=True, exist_ok=True)
-    with (path / ".lock").open("a") as lock:
+    base = Path(tempfile.gettempdir())
+    for abandoned in base.glob(f"{app_id}-*"):
+        _remove_if_abandoned(abandoned)
+    path = Path(tempfile.mkdtemp(prefix=f"{app_id}-", dir=base))
+    try:
+        with _locked(path):
+            yield path
+    finally:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (the lock goes with the file when it closes)."""
+    with (path / _LOCK).open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -75,4 +89,16 @@ def worker_data_dir(settings: ScorerSettings, *, app_id: str) -> Iterator[Path]:
                 f"scorer data dir {path} is in use by another worker: give each worker its own "
                 "SMILEBACK_SCORER_DATA_DIR"
             ) from None
-        yield path  # the lock goes with the file when it closes
+        yield
+
+
+def _remove_if_abandoned(path: Path) -> None:
+    """Remove a temporary data dir a killed worker left behind: it has a lock file, and the
+    lock is free."""
+    if not (path / _LOCK).is_file():  # not made by `worker_data_dir`, or only just made
+        return
+    try:
+        with _locked(path):
+            shutil.rmtree(path, ignore_errors=True)
+    except (ConfigError, OSError):  # held by a live worker, or not a data dir of ours
+        return
