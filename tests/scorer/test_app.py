@@ -11,6 +11,7 @@ from smileback.scorer.app import Outbox, app_id_of, create_app
 from smileback.scorer.pipeline import ScoringPipeline, StagedBatch, pack_staged
 from smileback.scorer.provision import by_brand_topic, own_topics
 from smileback.scorer.settings import ScorerSettings
+from smileback.scorer.storage import ROCKSDB_OPTIONS
 from smileback.scorer.text_scoring import TextScore
 from tests.scorer.doubles import CountingScorer
 from tests.support.builders import T0, mention
@@ -81,6 +82,32 @@ def test_two_agents_read_the_raw_and_the_by_brand_topic_with_co_partitioned_tabl
     }
 
 
+def test_the_tables_live_in_rocksdb_through_rocksdict_in_the_data_dir_unless_memory_is_asked(
+    tmp_path,
+):
+    app = create_app(
+        settings=ScorerSettings(scorer_app_id="r"),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        datadir=tmp_path,
+    )
+    assert str(app.conf.store) == "rocksdb:"
+    for table in app.tables.values():
+        store = table.data
+        assert store.use_rocksdict
+        assert store.rocksdb_options.write_buffer_size == ROCKSDB_OPTIONS["write_buffer_size"]
+        assert store.rocksdb_options.block_cache_size == ROCKSDB_OPTIONS["block_cache_size"]
+        assert tmp_path in store.partition_path(0).parents
+    assert str(_app(scorer_store="memory").conf.store) == "memory:"
+
+
+async def test_a_thread_idle_past_its_horizon_leaves_the_table(app, sent):
+    old = [mention("r-old", "bad", root="old", minutes=0)]
+    later = [mention(f"r{i}", "bad", root="new", minutes=31 + i) for i in range(2)]
+    raw = [(m.root_id.encode(), encode(m)) for m in old + later]
+    await _run(_agent(app, TOPICS.raw), raw, sent, expect=3)
+    assert set(app.tables["threads"]) == {"new"}
+
+
 @pytest.fixture
 def sent(monkeypatch):
     """What the agents send; test_context starts no producer."""
@@ -101,7 +128,12 @@ def scorer():
 @pytest.fixture
 def app(scorer):
     return create_app(
-        settings=ScorerSettings(scorer_app_id="t", scorer_batch_size=4, scorer_batch_within_s=0.05),
+        settings=ScorerSettings(
+            scorer_app_id="t",
+            scorer_batch_size=4,
+            scorer_batch_within_s=0.05,
+            scorer_store="memory",
+        ),
         pipeline=ScoringPipeline(scorer=scorer),
         clock=lambda: T0,
     )

@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Iterable, Iterator, Mapping
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka.consumer.fetcher import ConsumerRecord
 
 from smileback.common.events import Event, encode
 from smileback.common.topics import Topics
@@ -20,6 +21,7 @@ __all__ = [
     "committed_offsets",
     "end_offsets",
     "produce",
+    "read_keyed",
     "read_records",
     "topic_partitions",
     "unique_topics",
@@ -122,19 +124,31 @@ def read_records(
     bootstrap: str, topic: str, *, timeout_s: float = 60.0
 ) -> list[tuple[int, int, bytes]]:
     """(partition, offset, value) of every record of `topic` up to its end offsets now."""
+    return [(r.partition, r.offset, r.value or b"") for r in _read(bootstrap, topic, timeout_s)]
+
+
+def read_keyed(
+    bootstrap: str, topic: str, *, timeout_s: float = 60.0
+) -> list[tuple[bytes | None, bytes | None]]:
+    """(key, value) of every record of `topic` up to its end offsets now, in partition order;
+    a tombstone's value is None."""
+    return [(r.key, r.value) for r in _read(bootstrap, topic, timeout_s)]
+
+
+def _read(bootstrap: str, topic: str, timeout_s: float) -> list[ConsumerRecord]:
     consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, group_id=None)
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic) or ()]
         consumer.assign(partitions)
         consumer.seek_to_beginning(*partitions)
         ends = consumer.end_offsets(partitions)
-        records: list[tuple[int, int, bytes]] = []
+        records: list[ConsumerRecord] = []
         deadline = time.monotonic() + timeout_s
         while any(consumer.position(tp) < ends[tp] for tp in partitions):
             if time.monotonic() > deadline:
                 raise AssertionError(f"could not read {topic} to its end offsets {ends}")
             for batch in consumer.poll(timeout_ms=1000).values():
-                records.extend((r.partition, r.offset, r.value or b"") for r in batch)
+                records.extend(batch)
         return records
     finally:
         consumer.close()

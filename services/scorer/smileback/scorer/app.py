@@ -13,7 +13,8 @@ scorer's own by-brand topic (4 partitions); the brand agent reads it, so each br
 baseline and its authors' state have exactly one writer. Tombstones and mentions without a
 brand skip that hop. All three tables are changelog-backed: a restarted or rebalanced
 worker recovers them before it processes its partitions again (plus a warm standby copy on
-another worker, `scorer_standby_replicas`).
+another worker, `scorer_standby_replicas`). They live in RocksDB in the worker's own data
+dir (storage.py), and keys idle past their table's horizon are deleted (expiring.py).
 
 The thread step sends a brand's mentions of one batch as a few `StagedBatch` records, so
 the hop costs a few records per batch, not one per mention.
@@ -40,7 +41,7 @@ from typing import Any, cast
 
 import faust
 import structlog
-from faust.types import TP, TableT
+from faust.types import TP
 from kafka.errors import KafkaError
 
 from smileback.common.bus import Bus, Consumer
@@ -56,12 +57,14 @@ from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
 from smileback.scorer.batches import Batches
 from smileback.scorer.commits import RETRY_S, ScorerApp, ledger_of, seek_back
+from smileback.scorer.expiring import expiring_table
+from smileback.scorer.expiry import AUTHORS, BRANDS, THREADS
 from smileback.scorer.factory import default_pipeline
 from smileback.scorer.metrics import PARTITIONS
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
 from smileback.scorer.settings import ScorerSettings
-from smileback.scorer.tables import TableStore
+from smileback.scorer.storage import store_url, table_options, worker_data_dir
 from smileback.scorer.threads import ThreadState
 
 __all__ = ["Outbox", "Outgoing", "app_id_of", "create_app", "run"]
@@ -116,11 +119,13 @@ def create_app(
     pipeline: ScoringPipeline | None = None,
     clock: Clock = utc_now,
     health: Health | None = None,
+    datadir: Path | None = None,
 ) -> faust.App:
     """The Faust app: raw mentions in, scored mentions and DLQ records out, state in tables.
 
     With `health`, a timer on the app's event loop beats it: the worker is live while its
-    loop turns, whatever the metrics thread does.
+    loop turns, whatever the metrics thread does. `datadir` is where Faust keeps the tables
+    of the RocksDB store (none: a directory under the system temp dir named after the app).
     """
     topics = Topics(prefix=settings.topic_prefix)
     partitions = topics.all()
@@ -128,10 +133,9 @@ def create_app(
     app = ScorerApp(
         app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
-        store="memory://",
-        # Nothing durable lives in Faust's data dir while the store is in memory: keep it out
-        # of the working directory.
-        datadir=str(Path(tempfile.gettempdir()) / f"{app_id}-data"),
+        store=store_url(settings),
+        # Out of the working directory; `run` gives each worker its own (see storage.py).
+        datadir=str(datadir or Path(tempfile.gettempdir()) / f"{app_id}-data"),
         autodiscover=False,
         web_enabled=False,  # /metrics is served by prometheus_client instead
         consumer_auto_offset_reset="earliest",
@@ -165,16 +169,19 @@ def create_app(
             internal=False,
         )
 
-    def table(name: str) -> TableT[str, Any]:
-        # Untyped tables write keys and values as JSON, so str keys come back as str on recovery.
-        return app.Table(name, partitions=partitions[topics.raw])
-
     partitions[by_brand_topic(app_id)] = partitions[topics.raw]
     sinks = {name: topic(name) for name in (topics.scored, topics.dlq, by_brand_topic(app_id))}
     by_brand = sinks[by_brand_topic(app_id)]
-    threads = TableStore(table=table("threads"), model=ThreadState)
-    brands = TableStore(table=table("brands"), model=BrandState)
-    authors = TableStore(table=table("authors"), model=AuthorState)
+    count, options = partitions[topics.raw], table_options(settings)
+    threads = expiring_table(
+        app, name="threads", model=ThreadState, expiry=THREADS, partitions=count, options=options
+    )
+    brands = expiring_table(
+        app, name="brands", model=BrandState, expiry=BRANDS, partitions=count, options=options
+    )
+    authors = expiring_table(
+        app, name="authors", model=AuthorState, expiry=AUTHORS, partitions=count, options=options
+    )
     scoring = pipeline or default_pipeline()
     size, within = settings.scorer_batch_size, settings.scorer_batch_within_s
 
@@ -251,7 +258,14 @@ def run(*, settings: ScorerSettings) -> None:
     )
     # Never set: the watch ends with the process (its thread is a daemon).
     health.watch({KAFKA: probe}, every_s=_WATCH_S, stop=threading.Event())
-    app = create_app(settings=settings, health=health)
+    with worker_data_dir(settings, app_id=app_id_of(settings)) as datadir:
+        _work(settings=settings, health=health, datadir=datadir)
+
+
+def _work(*, settings: ScorerSettings, health: Health, datadir: Path) -> None:
+    """Prepare Kafka, then run the Faust worker until it stops."""
+    topics = Topics(prefix=settings.topic_prefix)
+    app = create_app(settings=settings, health=health, datadir=datadir)
     stop = stop_on_signals()
     supervise(work=lambda _: _prepare_kafka(settings=settings, app=app), stop=stop, health=health)
     if stop.is_set():
@@ -269,6 +283,8 @@ def run(*, settings: ScorerSettings) -> None:
         source=topics.raw,
         sink=topics.scored,
         batch_size=settings.scorer_batch_size,
+        store=settings.scorer_store,
+        datadir=str(datadir),
     )
     try:
         worker.execute_from_commandline()

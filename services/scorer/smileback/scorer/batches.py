@@ -37,7 +37,8 @@ from smileback.scorer.handler import (
     stage_thread,
 )
 from smileback.scorer.pipeline import ScoringPipeline, Staged, pack_staged
-from smileback.scorer.tables import TableStore, current_event
+from smileback.scorer.state import WriteBackStore
+from smileback.scorer.tables import current_event
 from smileback.scorer.threads import ThreadState
 
 __all__ = ["Batches", "record_of"]
@@ -54,7 +55,9 @@ class Batches:
     clock: Clock
     pipeline: ScoringPipeline
 
-    def threads(self, events: _Events, *, threads: TableStore[ThreadState], by_brand: str) -> None:
+    def threads(
+        self, events: _Events, *, threads: WriteBackStore[ThreadState], by_brand: str
+    ) -> None:
         """The thread step for one batch of raw mentions."""
         with STAGE_SECONDS.labels(stage=STAGE).time():
             records = [record_of(event) for event in events]
@@ -89,8 +92,8 @@ class Batches:
         self,
         events: _Events,
         *,
-        brands: TableStore[BrandState],
-        authors: TableStore[AuthorState],
+        brands: WriteBackStore[BrandState],
+        authors: WriteBackStore[AuthorState],
     ) -> None:
         """The brand step for one batch of by-brand records."""
         with STAGE_SECONDS.labels(stage=BRAND_STAGE).time():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field
 
 from smileback.common.settings import CommonSettings, MetricsSettings
@@ -29,6 +31,18 @@ class ScorerSettings(CommonSettings, MetricsSettings):
         description="Faust app id: the consumer group and the prefix of the scorer's own "
         "topics (changelogs, by-brand); workers sharing it share partitions and state; "
         "none: `<topic prefix>scorer`",
+    )
+    scorer_store: Literal["rocksdb", "memory"] = Field(
+        default="rocksdb",
+        description="where the worker keeps its tables: `rocksdb` on disk in the data dir "
+        "(memory stays flat however many keys), `memory` in the process",
+    )
+    scorer_data_dir: str | None = Field(
+        default=None,
+        description="the worker's own RocksDB directory, kept across restarts so a restart "
+        "reads only the changelog's tail; one worker per directory (it is locked); none: a "
+        "new directory under the system temp dir per process, removed when it stops, so each "
+        "start restores the tables from their changelogs",
     )
     scorer_topic_replicas: int = Field(
         default=1, ge=1, description="replication factor of the scorer's own topics"

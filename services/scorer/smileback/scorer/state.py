@@ -11,7 +11,14 @@ import hashlib
 from collections import OrderedDict
 from typing import Generic, Protocol, TypeVar
 
-__all__ = ["DEFAULT_MAX_KEYS", "MemoryStore", "StateStore", "digest", "remember"]
+__all__ = [
+    "DEFAULT_MAX_KEYS",
+    "MemoryStore",
+    "StateStore",
+    "WriteBackStore",
+    "digest",
+    "remember",
+]
 
 S = TypeVar("S")
 DEFAULT_MAX_KEYS = 100_000
@@ -26,6 +33,14 @@ class StateStore(Protocol[S]):
 
     def put(self, key: str, value: S) -> None:
         """Store `value` under `key`."""
+        ...
+
+
+class WriteBackStore(StateStore[S], Protocol):
+    """A store whose writes reach their backing table only when flushed (once per batch)."""
+
+    def flush(self) -> None:
+        """Write every value put since the last flush."""
         ...
 
 

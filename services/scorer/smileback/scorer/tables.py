@@ -66,6 +66,12 @@ class TableStore(Generic[M]):
             raise RuntimeError(f"a write to table {self._table.name!r} needs a current event")
         self._pending[key] = (value, event)
 
+    def delete(self, key: str) -> None:
+        """Delete `key` now, an unflushed write of it included (needs a current event); a
+        KeyError when the table has no such key."""
+        self._pending.pop(key, None)
+        del self._table[key]
+
     def flush(self) -> None:
         """Write every kept value to the table, under the event that was current at its put."""
         pending, self._pending = self._pending, {}
