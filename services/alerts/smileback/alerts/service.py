@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 import structlog
 from sqlalchemy import Engine
@@ -175,16 +176,17 @@ class AlertsService:
             volume = brand_volume(mention=mention, negatives=negatives)
         decision = classify(mention=mention, policy=policy, volume=volume)
         DECISIONS.labels(action=str(decision.action)).inc()
-        similar = (
-            self.recent.similar(brand=brand, exclude_root=mention.root_id, now=at, window=_HOUR)
-            if brand is not None
-            else []
-        )
         applied = self.book.apply(
             mention=mention,
             decision=decision,
             now=now,
-            similar=similar,
+            similar=partial(
+                self.recent.similar,
+                brand=brand or "",
+                exclude_root=mention.root_id,
+                now=at,
+                window=_HOUR,
+            ),
             surge_window=timedelta(minutes=policy.brand_surge.window_minutes),
         )
         out.events += applied.events

@@ -85,10 +85,14 @@ class IncidentBook:
         mention: ScoredMention,
         decision: Decision,
         now: datetime,
-        similar: Sequence[PostRef] = (),
+        similar: Callable[[], Sequence[PostRef]] = tuple,
         surge_window: timedelta = timedelta(hours=1),
     ) -> Applied:
-        """Open, update, re-page or redact the incident a decided mention belongs to."""
+        """Open, update, re-page or redact the incident a decided mention belongs to.
+
+        `similar` gives the other complaints a page's packet lists; it is called only when a
+        packet is built (an incident opens, or its severity rises), not for every mention.
+        """
         if mention.brand is None:
             return Applied()
         if mention.deleted:
@@ -200,7 +204,7 @@ class IncidentBook:
         decision: Decision,
         root_id: str,
         now: datetime,
-        similar: Sequence[PostRef],
+        similar: Callable[[], Sequence[PostRef]],
     ) -> Applied:
         inc = Incident(
             incident_id=incident_id_for(brand=brand, thread_root_id=root_id),
@@ -229,7 +233,7 @@ class IncidentBook:
         mention: ScoredMention,
         decision: Decision,
         now: datetime,
-        similar: Sequence[PostRef],
+        similar: Callable[[], Sequence[PostRef]],
     ) -> Applied:
         if not inc.count(mention.id):
             return Applied()  # a redelivered mention: already counted, already paged
@@ -279,14 +283,14 @@ class IncidentBook:
         mention: ScoredMention,
         decision: Decision,
         now: datetime,
-        similar: Sequence[PostRef],
+        similar: Callable[[], Sequence[PostRef]],
     ) -> None:
         inc.summary = summarize(
             mention=mention, severity=inc.severity, rule=inc.rule, reason=decision.reason
         )
         inc.summary_mention_id = mention.id
         inc.packet = build_packet(
-            incident=inc, mention=mention, decision=decision, similar=similar, now=now
+            incident=inc, mention=mention, decision=decision, similar=similar(), now=now
         )
 
     def _redact(self, *, mention_id: str, now: datetime) -> Applied:
