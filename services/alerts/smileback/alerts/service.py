@@ -10,7 +10,7 @@ same event ids; a crash after it finds every mention already counted, so nothing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -56,6 +56,10 @@ _HOUR = timedelta(hours=1)  # the scorer's brand volume window, and "similar in 
 log = structlog.get_logger(__name__)
 
 
+def _nothing() -> None:
+    pass
+
+
 class AlertsService:
     """Holds the incident book and writes through to the alerts database."""
 
@@ -69,17 +73,31 @@ class AlertsService:
         paging: Paging,
         book: IncidentBook,
         recent: RecentComplaints,
+        outbox_written: Callable[[], None] = _nothing,
     ) -> None:
+        """`outbox_written` is called once new outbox rows are committed (to wake a sender)."""
         self.bus, self.topics, self.clock, self.paging, self.book = bus, topics, clock, paging, book
         self.engine, self.recent = engine, recent
         self.outbox = OutboxStore(engine)
         self.writer = BatchWriter(
-            engine=engine, bus=bus, topics=topics, clock=clock, outbox=self.outbox
+            engine=engine,
+            bus=bus,
+            topics=topics,
+            clock=clock,
+            outbox=self.outbox,
+            outbox_written=outbox_written,
         )
 
     @classmethod
     def start(
-        cls, *, engine: Engine, bus: Bus, topics: Topics, clock: Clock, paging: Paging
+        cls,
+        *,
+        engine: Engine,
+        bus: Bus,
+        topics: Topics,
+        clock: Clock,
+        paging: Paging,
+        outbox_written: Callable[[], None] = _nothing,
     ) -> AlertsService:
         """Create missing tables and restore the incidents and complaints a previous run left."""
         create_schema(engine)
@@ -100,6 +118,7 @@ class AlertsService:
             paging=paging,
             book=book,
             recent=RecentComplaints(complaints),
+            outbox_written=outbox_written,
         )
         service._gauges()
         return service
@@ -126,6 +145,11 @@ class AlertsService:
                     )
                     continue
                 RECORDS.labels(stage=STAGE, outcome="ok").inc()
+                if out.items:
+                    # A page (or a follow-up) is stored and sent now, not after the rest of
+                    # the batch: committing here is what a batch ending at this record does.
+                    self._commit(out)
+                    out = Batch()
             self._commit(out)
 
     def tick(self) -> None:
