@@ -29,7 +29,7 @@ from smileback.alerts.metrics import DECISIONS, OPEN_INCIDENTS
 from smileback.alerts.notifiers import NotificationKind
 from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxStore, create_schema
 from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
-from smileback.alerts.policy import brand_volume, classify
+from smileback.alerts.policy import Action, brand_volume, classify
 from smileback.alerts.writer import Batch, BatchWriter
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
@@ -78,6 +78,8 @@ class AlertsService:
         """`outbox_written` is called once new outbox rows are committed (to wake a sender)."""
         self.bus, self.topics, self.clock, self.paging, self.book = bus, topics, clock, paging, book
         self.engine, self.recent = engine, recent
+        # Labelled once: looking a label set up for every mention costs more than counting it.
+        self._decided = {action: DECISIONS.labels(action=str(action)) for action in Action}
         self.outbox = OutboxStore(engine)
         self.writer = BatchWriter(
             engine=engine,
@@ -126,7 +128,7 @@ class AlertsService:
     def handle(self, records: Sequence[Record]) -> None:
         """A batch from the scored-mentions and incidents topics."""
         with STAGE_SECONDS.labels(stage=STAGE).time():
-            out = Batch()
+            out, ok = Batch(), 0
             for record in records:
                 try:
                     if record.topic == self.topics.incidents:
@@ -144,13 +146,14 @@ class AlertsService:
                         error=str(exc),
                     )
                     continue
-                RECORDS.labels(stage=STAGE, outcome="ok").inc()
+                ok += 1
                 if out.items:
                     # A page (or a follow-up) is stored and sent now, not after the rest of
                     # the batch: committing here is what a batch ending at this record does.
                     self._commit(out)
                     out = Batch()
             self._commit(out)
+            RECORDS.labels(stage=STAGE, outcome="ok").inc(ok)
 
     def tick(self) -> None:
         """Fire due escalation levels, announce held-back updates, resolve cooled threads,
@@ -199,7 +202,7 @@ class AlertsService:
             )
             volume = brand_volume(mention=mention, negatives=negatives)
         decision = classify(mention=mention, policy=policy, volume=volume)
-        DECISIONS.labels(action=str(decision.action)).inc()
+        self._decided[decision.action].inc()
         applied = self.book.apply(
             mention=mention,
             decision=decision,
