@@ -168,10 +168,16 @@ def test_a_thread_with_an_incident_keeps_its_mentions_even_in_a_surge() -> None:
 
 def test_open_roots_are_the_brands_open_threads() -> None:
     book = IncidentBook()
+    assert book.open_roots(brand="acme") == set()
     decided(book, scored("root"))
     decided(book, scored("other", brand="globex"))
     book.apply(mention=scored("s1", created_at=T0), decision=SURGE, now=T0)
     assert book.open_roots(brand="acme") == {"root"}  # the surge has no thread
+    book.apply(mention=scored("warm"), decision=PAGE_WARNING, now=T0)
+    assert book.open_roots(brand="acme") == {"root", "warm"}
+    critical_surge = Decision(Action.PAGE, rule=RULE_BRAND_SURGE, severity=Severity.CRITICAL)
+    book.apply(mention=scored("w1", root_id="warm"), decision=critical_surge, now=T0)
+    assert book.open_roots(brand="acme") == {"root"}  # the thread's incident is a surge's now
     book.resolve(incident_id=ROOT_ID, now=T0)
     assert book.open_roots(brand="acme") == set()
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -84,7 +85,7 @@ class _BrandComplaints:
         self.items = kept
         return True
 
-    def count(self, *, since: datetime, until: datetime, exclude_roots: set[str]) -> int:
+    def count(self, *, since: datetime, until: datetime, exclude_roots: AbstractSet[str]) -> int:
         """Complaints at `since` to `until` (both included) outside `exclude_roots`."""
         by_root = self._times_by_root
         roots = (
@@ -161,7 +162,7 @@ class RecentComplaints:
         ]
 
     def count(
-        self, *, brand: str, now: datetime, window: timedelta, exclude_roots: set[str]
+        self, *, brand: str, now: datetime, window: timedelta, exclude_roots: AbstractSet[str]
     ) -> int:
         """How many of the brand's negative mentions within `window` before `now` belong to
         none of `exclude_roots` (threads already paged are not part of a surge)."""
