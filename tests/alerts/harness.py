@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from smileback.alerts.notifiers.testing import RecordingNotifier
@@ -37,6 +37,7 @@ class Harness:
         self.clock = clock
         self.bus = InMemoryBus(TOPICS.all())
         self.notifiers = {name: RecordingNotifier(name=name) for name in notifiers}
+        self.on_outbox_written: Callable[[], None] = lambda: None  # a test may watch commits
         self.paging = Paging(
             policy=policy or Policy(),
             oncall=oncall or default_oncall(notify=list(notifiers)),  # type: ignore[arg-type]
@@ -48,7 +49,12 @@ class Harness:
         """A new service, sender and consumer, as after a crash: nothing kept in memory."""
         self.engine = make_engine(self.url)
         self.service = AlertsService.start(
-            engine=self.engine, bus=self.bus, topics=TOPICS, clock=self.clock, paging=self.paging
+            engine=self.engine,
+            bus=self.bus,
+            topics=TOPICS,
+            clock=self.clock,
+            paging=self.paging,
+            outbox_written=lambda: self.on_outbox_written(),
         )
         self.sender = OutboxSender(
             store=self.service.outbox,

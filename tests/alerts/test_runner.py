@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from sqlalchemy.orm import Session
 
 from smileback.alerts import runner
 from smileback.alerts.notifiers import (
@@ -16,8 +18,15 @@ from smileback.alerts.notifiers import (
     SlackNotifier,
     WebhookNotifier,
 )
+from smileback.alerts.notifiers.testing import RecordingNotifier
+from smileback.alerts.outbox import OutboxItem, OutboxStore, SendReport, create_schema, make_engine
 from smileback.alerts.settings import AlertsSettings
+from smileback.common.clock import utc_now
 from smileback.common.errors import ConfigError
+from smileback.common.health import Health
+from smileback.common.supervise import DATABASE
+from tests.alerts.factory import notification
+from tests.support.alerts_live import wait_for
 from tests.support.processes import SMILEBACK
 
 
@@ -116,3 +125,62 @@ def test_the_command_prints_file_line_and_reason_and_exits_2(tmp_path: Path) -> 
     )
     assert done.returncode == 2
     assert f"{oncall}:5: schedules.main.time_zone: unknown time zone" in done.stderr
+
+
+def test_the_sender_sends_a_stored_page_when_woken_not_at_its_next_poll(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(runner, "_SEND_POLL_S", 600.0)  # a pass that waited for it would fail
+    engine = make_engine(f"sqlite:///{tmp_path / 'alerts.db'}")
+    create_schema(engine)
+    store, webhook = OutboxStore(engine), RecordingNotifier(name="webhook")
+    stop, written = threading.Event(), threading.Event()
+    sender = runner.make_sender(
+        store=store,
+        notifiers={"webhook": webhook},
+        settings=AlertsSettings(webhook_url="https://hooks.example/x"),
+        wait=stop.wait,
+    )
+    passes: list[SendReport] = []
+    run_once = sender.run_once
+
+    def counted() -> SendReport:
+        passes.append(run_once())
+        return passes[-1]
+
+    monkeypatch.setattr(sender, "run_once", counted)
+    sending = threading.Thread(
+        target=runner._send, args=(sender, stop, Health(needs=[DATABASE]), written), daemon=True
+    )
+    sending.start()
+    try:
+        wait_for(
+            "an idle pass", lambda: len(passes) == 1, timeout_s=30, alive=sending.is_alive, tail=str
+        )
+        page = notification(incident_id="inc_woken")
+        with Session(engine) as session, session.begin():
+            store.enqueue(
+                session,
+                items=[
+                    OutboxItem(
+                        incident_id="inc_woken",
+                        target="webhook",
+                        notifier="webhook",
+                        kind=page.kind,
+                        step=0,
+                        notification=page,
+                    )
+                ],
+                now=utc_now(),
+            )
+        written.set()
+        wait_for(
+            "the page", lambda: bool(webhook.sent), timeout_s=30, alive=sending.is_alive, tail=str
+        )
+    finally:
+        stop.set()
+        written.set()
+        sending.join(timeout=30)
+    assert [n.incident_id for n in webhook.sent] == ["inc_woken"]
+    assert not sending.is_alive()
+    engine.dispose()

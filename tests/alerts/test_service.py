@@ -160,6 +160,22 @@ def test_a_page_a_triage_and_a_smile_back(tmp_path: Path, clock: FakeClock) -> N
     assert OPEN_INCIDENTS.labels(severity="critical")._value.get() == 1
 
 
+def test_a_page_is_stored_before_the_rest_of_its_batch_is_handled(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    h = Harness(tmp_path, clock)
+    seen: list[tuple[list[str], int]] = []  # stored pages and open incidents, at each wake-up
+    h.on_outbox_written = lambda: seen.append(
+        ([r.incident_id for r in rows(h)], len(h.service.book))
+    )
+    small = [encode(scored(f"s{i}", tier=ReachTier.NANO, root_id="a")) for i in range(3)]
+    h.feed(encode(scored("a")), *small, encode(scored("b")))  # one batch (the harness polls 7)
+    page_a, page_b = (incident_id_for(brand="acme", thread_root_id=r) for r in ("a", "b"))
+    assert seen == [([page_a], 1), ([page_a, page_b], 2)]
+    h.deliver()
+    assert h.sent() == [(page_a, "trigger", 1), (page_b, "trigger", 1)]
+
+
 def test_exactly_one_page_for_a_thread_piling_on(tmp_path: Path, clock: FakeClock) -> None:
     h = Harness(tmp_path, clock)
     replies = [

@@ -6,13 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from smileback.alerts.escalation import EscalationState
-from smileback.alerts.incidents import (
-    Complaint,
-    Incident,
-    IncidentBook,
-    RecentComplaints,
-    surge_root_id,
-)
+from smileback.alerts.incidents import Incident, IncidentBook, surge_root_id
 from smileback.alerts.policy import (
     RULE_BRAND_SURGE,
     RULE_LARGE_AUDIENCE_COMPLAINT,
@@ -174,10 +168,16 @@ def test_a_thread_with_an_incident_keeps_its_mentions_even_in_a_surge() -> None:
 
 def test_open_roots_are_the_brands_open_threads() -> None:
     book = IncidentBook()
+    assert book.open_roots(brand="acme") == set()
     decided(book, scored("root"))
     decided(book, scored("other", brand="globex"))
     book.apply(mention=scored("s1", created_at=T0), decision=SURGE, now=T0)
     assert book.open_roots(brand="acme") == {"root"}  # the surge has no thread
+    book.apply(mention=scored("warm"), decision=PAGE_WARNING, now=T0)
+    assert book.open_roots(brand="acme") == {"root", "warm"}
+    critical_surge = Decision(Action.PAGE, rule=RULE_BRAND_SURGE, severity=Severity.CRITICAL)
+    book.apply(mention=scored("w1", root_id="warm"), decision=critical_surge, now=T0)
+    assert book.open_roots(brand="acme") == {"root"}  # the thread's incident is a surge's now
     book.resolve(incident_id=ROOT_ID, now=T0)
     assert book.open_roots(brand="acme") == set()
 
@@ -259,7 +259,7 @@ def test_tombstone_of_the_headline_redacts_the_summary_and_packet() -> None:
 def test_tombstone_of_a_similar_complaint_redacts_the_packet_that_quotes_it() -> None:
     book = IncidentBook()
     similar = [PostRef(mention_id="other-1", handle="@x", text="other thread rant")]
-    book.apply(mention=scored("root"), decision=PAGE_CRITICAL, now=T0, similar=similar)
+    book.apply(mention=scored("root"), decision=PAGE_CRITICAL, now=T0, similar=lambda: similar)
     (event,) = decided(book, scored("other-1", root_id="other", deleted=True)).events
     assert event.packet is not None
     assert "other thread rant" not in event.packet.model_dump_json()
@@ -279,59 +279,6 @@ def test_state_survives_a_restart_through_json() -> None:
     assert decided(restored, scored("r1", root_id="root")).events == []  # already counted
     assert not decided(restored, scored("r2", root_id="root")).paged
     assert decided(restored, scored("again", root_id="closed")).events == []
-
-
-def test_recent_complaints_count_and_similar_leave_out_paged_threads() -> None:
-    recent = RecentComplaints()
-    for i, root in enumerate(["a", "a", "b", "c"]):
-        ref = PostRef(mention_id=f"m{i}", text=f"t{i}")
-        recent.add(brand="acme", root_id=root, ref=ref, at=T0 + timedelta(minutes=i))
-    recent.add(brand="acme", root_id="a", ref=PostRef(mention_id="m0"), at=T0)  # redelivered
-    now, hour = T0 + timedelta(minutes=10), timedelta(hours=1)
-    assert recent.count(brand="acme", now=now, window=hour, exclude_roots=set()) == 4
-    assert recent.count(brand="acme", now=now, window=hour, exclude_roots={"a"}) == 2
-    assert recent.count(brand="acme", now=now + hour, window=hour, exclude_roots=set()) == 0
-    similar = recent.similar(brand="acme", exclude_root="a", now=now, window=hour)
-    assert [r.mention_id for r in similar] == ["m2", "m3"]
-    recent.forget(mention_id="m2")
-    assert recent.count(brand="acme", now=now, window=hour, exclude_roots=set()) == 3
-    assert recent.count(brand="globex", now=now, window=hour, exclude_roots=set()) == 0
-
-
-def test_recent_complaints_restored_from_their_changes_count_the_same() -> None:
-    recent = RecentComplaints(per_brand=3)
-    stored: list[Complaint] = []
-
-    def save() -> None:
-        changes = recent.take_changes()
-        stored[:] = [c for c in stored if c.key not in set(changes.dropped)] + changes.added
-
-    for i, minutes in enumerate([0, 1, 2, 3]):  # the fourth pushes the first out
-        ref = PostRef(mention_id=f"m{i}")
-        recent.add(brand="acme", root_id=f"r{i}", ref=ref, at=T0 + timedelta(minutes=minutes))
-    save()
-    assert [c.ref.mention_id for c in stored] == ["m1", "m2", "m3"]
-    recent.forget(mention_id="m2")
-    recent.add(
-        brand="acme",
-        root_id="r4",
-        ref=PostRef(mention_id="m4"),
-        at=T0 + timedelta(hours=1, minutes=2),
-    )
-    recent.add(brand="globex", root_id="g", ref=PostRef(mention_id="g0"), at=T0)
-    save()
-    assert recent.take_changes().dropped == []
-    assert [c.ref.mention_id for c in stored] == ["m3", "m4", "g0"]  # m1 aged out
-    restored = RecentComplaints(stored, per_brand=3)
-    assert not restored.take_changes()
-    now, hour = T0 + timedelta(hours=1, minutes=2), timedelta(hours=1)
-    for brand in ("acme", "globex"):
-        assert restored.count(brand=brand, now=now, window=hour, exclude_roots=set()) == (
-            recent.count(brand=brand, now=now, window=hour, exclude_roots=set())
-        )
-    assert restored.similar(brand="acme", exclude_root="x", now=now, window=hour) == (
-        recent.similar(brand="acme", exclude_root="x", now=now, window=hour)
-    )
 
 
 def test_an_update_held_back_survives_a_restart() -> None:

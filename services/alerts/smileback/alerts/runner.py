@@ -1,8 +1,9 @@
 """The `smileback alerts` process: load and check the config, then consume, tick and send.
 
 The consumer loop (main thread) handles scored mentions and human actions and runs the
-escalation/auto-resolve tick; a sender thread delivers the outbox; a watch thread probes
-Kafka and the database for readiness. SIGTERM stops them all.
+escalation/auto-resolve tick; a sender thread delivers the outbox, woken as soon as the loop
+stores a page; a watch thread probes Kafka and the database for readiness. SIGTERM stops
+them all.
 """
 
 from __future__ import annotations
@@ -116,17 +117,24 @@ def run(*, settings: AlertsSettings) -> None:
     sender = make_sender(
         store=OutboxStore(engine), notifiers=notifiers, settings=settings, wait=stop.wait
     )
+    written = threading.Event()  # set by the consumer loop when it stored outbox rows
     sending = threading.Thread(
-        target=_send, args=(sender, stop, health), name="outbox", daemon=True
+        target=_send, args=(sender, stop, health, written), name="outbox", daemon=True
     )
     sending.start()
     consuming = _Consuming(
-        settings=settings, topics=topics, engine=engine, paging=paging, stop=stop
+        settings=settings,
+        topics=topics,
+        engine=engine,
+        paging=paging,
+        stop=stop,
+        outbox_written=written.set,
     )
     try:
         supervise(work=consuming.run, stop=stop, health=health)
     finally:
         stop.set()
+        written.set()  # the sender need not wait out its poll interval to see the stop
         sending.join(timeout=2 * max(settings.notifier_timeout_s, settings.webhook_timeout_s))
         consuming.close()
         kafka_probe.close()
@@ -147,9 +155,10 @@ class _Consuming:
         engine: Engine,
         paging: Paging,
         stop: threading.Event,
+        outbox_written: Callable[[], None],
     ) -> None:
         self._settings, self._topics, self._engine = settings, topics, engine
-        self._paging, self._stop = paging, stop
+        self._paging, self._stop, self._outbox_written = paging, stop, outbox_written
         self._bus: KafkaBus | None = None  # kept across runs: its unsent records stay queued
 
     def run(self, progress: Progress) -> None:
@@ -158,7 +167,12 @@ class _Consuming:
             self._bus = KafkaBus(self._settings.kafka_bootstrap, client_id="smileback-alerts")
         bus, topics = self._bus, self._topics
         service = AlertsService.start(
-            engine=self._engine, bus=bus, topics=topics, clock=utc_now, paging=self._paging
+            engine=self._engine,
+            bus=bus,
+            topics=topics,
+            clock=utc_now,
+            paging=self._paging,
+            outbox_written=self._outbox_written,
         )
         consumer = bus.consumer(
             [topics.scored, topics.incidents], group=self._settings.alerts_group
@@ -182,10 +196,17 @@ class _Consuming:
             self._bus.close()
 
 
-def _send(sender: OutboxSender, stop: threading.Event, health: Health) -> None:
-    """Deliver until `stop`; a database outage waits with backoff, never fatal here."""
+def _send(
+    sender: OutboxSender, stop: threading.Event, health: Health, written: threading.Event
+) -> None:
+    """Deliver until `stop`; a database outage waits with backoff, never fatal here.
+
+    Idle, a pass runs when `written` is set (a page was just stored) or, for retries that
+    fall due and rows another process stored, every `_SEND_POLL_S`.
+    """
     backoff = Backoff(base_s=1.0, cap_s=30.0)
     while not stop.is_set():
+        written.clear()  # before the pass: rows stored from here on are seen by the next one
         try:
             report = sender.run_once()
         except SQLAlchemyError as exc:
@@ -197,4 +218,4 @@ def _send(sender: OutboxSender, stop: threading.Event, health: Health) -> None:
             continue
         backoff.reset()
         if report.tried == 0:
-            stop.wait(_SEND_POLL_S)
+            written.wait(_SEND_POLL_S)

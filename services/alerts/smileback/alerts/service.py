@@ -10,8 +10,9 @@ same event ids; a crash after it finds every mention already counted, so nothing
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
+from functools import partial
 
 import structlog
 from sqlalchemy import Engine
@@ -28,7 +29,7 @@ from smileback.alerts.metrics import DECISIONS, OPEN_INCIDENTS
 from smileback.alerts.notifiers import NotificationKind
 from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxStore, create_schema
 from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
-from smileback.alerts.policy import brand_volume, classify
+from smileback.alerts.policy import Action, brand_volume, classify
 from smileback.alerts.writer import Batch, BatchWriter
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
@@ -55,6 +56,10 @@ _HOUR = timedelta(hours=1)  # the scorer's brand volume window, and "similar in 
 log = structlog.get_logger(__name__)
 
 
+def _nothing() -> None:
+    pass
+
+
 class AlertsService:
     """Holds the incident book and writes through to the alerts database."""
 
@@ -68,17 +73,33 @@ class AlertsService:
         paging: Paging,
         book: IncidentBook,
         recent: RecentComplaints,
+        outbox_written: Callable[[], None] = _nothing,
     ) -> None:
+        """`outbox_written` is called once new outbox rows are committed (to wake a sender)."""
         self.bus, self.topics, self.clock, self.paging, self.book = bus, topics, clock, paging, book
         self.engine, self.recent = engine, recent
+        # Labelled once: looking a label set up for every mention costs more than counting it.
+        self._decided = {action: DECISIONS.labels(action=str(action)) for action in Action}
         self.outbox = OutboxStore(engine)
         self.writer = BatchWriter(
-            engine=engine, bus=bus, topics=topics, clock=clock, outbox=self.outbox
+            engine=engine,
+            bus=bus,
+            topics=topics,
+            clock=clock,
+            outbox=self.outbox,
+            outbox_written=outbox_written,
         )
 
     @classmethod
     def start(
-        cls, *, engine: Engine, bus: Bus, topics: Topics, clock: Clock, paging: Paging
+        cls,
+        *,
+        engine: Engine,
+        bus: Bus,
+        topics: Topics,
+        clock: Clock,
+        paging: Paging,
+        outbox_written: Callable[[], None] = _nothing,
     ) -> AlertsService:
         """Create missing tables and restore the incidents and complaints a previous run left."""
         create_schema(engine)
@@ -99,6 +120,7 @@ class AlertsService:
             paging=paging,
             book=book,
             recent=RecentComplaints(complaints),
+            outbox_written=outbox_written,
         )
         service._gauges()
         return service
@@ -106,7 +128,7 @@ class AlertsService:
     def handle(self, records: Sequence[Record]) -> None:
         """A batch from the scored-mentions and incidents topics."""
         with STAGE_SECONDS.labels(stage=STAGE).time():
-            out = Batch()
+            out, ok = Batch(), 0
             for record in records:
                 try:
                     if record.topic == self.topics.incidents:
@@ -124,8 +146,14 @@ class AlertsService:
                         error=str(exc),
                     )
                     continue
-                RECORDS.labels(stage=STAGE, outcome="ok").inc()
+                ok += 1
+                if out.items:
+                    # A page (or a follow-up) is stored and sent now, not after the rest of
+                    # the batch: committing here is what a batch ending at this record does.
+                    self._commit(out)
+                    out = Batch()
             self._commit(out)
+            RECORDS.labels(stage=STAGE, outcome="ok").inc(ok)
 
     def tick(self) -> None:
         """Fire due escalation levels, announce held-back updates, resolve cooled threads,
@@ -174,17 +202,18 @@ class AlertsService:
             )
             volume = brand_volume(mention=mention, negatives=negatives)
         decision = classify(mention=mention, policy=policy, volume=volume)
-        DECISIONS.labels(action=str(decision.action)).inc()
-        similar = (
-            self.recent.similar(brand=brand, exclude_root=mention.root_id, now=at, window=_HOUR)
-            if brand is not None
-            else []
-        )
+        self._decided[decision.action].inc()
         applied = self.book.apply(
             mention=mention,
             decision=decision,
             now=now,
-            similar=similar,
+            similar=partial(
+                self.recent.similar,
+                brand=brand or "",
+                exclude_root=mention.root_id,
+                now=at,
+                window=_HOUR,
+            ),
             surge_window=timedelta(minutes=policy.brand_surge.window_minutes),
         )
         out.events += applied.events

@@ -4,7 +4,7 @@ transaction."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -31,14 +31,26 @@ class Batch:
     redacted: list[str] = field(default_factory=list)  # deleted mention ids
 
 
+def _nothing() -> None:
+    pass
+
+
 class BatchWriter:
     """Publishes before it stores: a crash in between replays to the same event ids."""
 
     def __init__(
-        self, *, engine: Engine, bus: Bus, topics: Topics, clock: Clock, outbox: OutboxStore
+        self,
+        *,
+        engine: Engine,
+        bus: Bus,
+        topics: Topics,
+        clock: Clock,
+        outbox: OutboxStore,
+        outbox_written: Callable[[], None] = _nothing,
     ) -> None:
+        """`outbox_written` is called after a commit stored outbox rows (to wake the sender)."""
         self._engine, self._bus, self._topics, self._clock = engine, bus, topics, clock
-        self._outbox = outbox
+        self._outbox, self._outbox_written = outbox, outbox_written
         self._state = IncidentStore(engine)
         self._complaints = ComplaintStore(engine)
 
@@ -62,6 +74,8 @@ class BatchWriter:
             self._state.save(session, incidents=incidents, now=now)
             self._complaints.save(session, changes=complaints)
             self._outbox.enqueue(session, items=batch.items, now=now)
+        if batch.items:
+            self._outbox_written()
 
     def report_dead_letters(self, *, stage: str) -> None:
         """Put dead letters not yet reported on the DLQ topic, with their stored JSON."""

@@ -62,6 +62,8 @@ class IncidentBook:
             else:
                 self._resolved.add(inc.incident_id)
         self._dirty: dict[str, Incident] = {}
+        # `open_roots` by brand, asked for every negative mention; dropped when it may change.
+        self._roots: dict[str, frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self._open)
@@ -85,10 +87,14 @@ class IncidentBook:
         mention: ScoredMention,
         decision: Decision,
         now: datetime,
-        similar: Sequence[PostRef] = (),
+        similar: Callable[[], Sequence[PostRef]] = tuple,
         surge_window: timedelta = timedelta(hours=1),
     ) -> Applied:
-        """Open, update, re-page or redact the incident a decided mention belongs to."""
+        """Open, update, re-page or redact the incident a decided mention belongs to.
+
+        `similar` gives the other complaints a page's packet lists; it is called only when a
+        packet is built (an incident opens, or its severity rises), not for every mention.
+        """
         if mention.brand is None:
             return Applied()
         if mention.deleted:
@@ -126,13 +132,15 @@ class IncidentBook:
                 events.append(self._announce(inc, mention_id=inc.update_pending, now=now))
         return events
 
-    def open_roots(self, *, brand: str) -> set[str]:
+    def open_roots(self, *, brand: str) -> frozenset[str]:
         """Thread roots of the brand's open thread incidents (surges have no thread)."""
-        return {
-            inc.thread_root_id
-            for inc in self._open.values()
-            if inc.brand == brand and inc.rule != RULE_BRAND_SURGE
-        }
+        if self._roots is None:
+            roots: dict[str, set[str]] = {}
+            for inc in self._open.values():
+                if inc.rule != RULE_BRAND_SURGE:
+                    roots.setdefault(inc.brand, set()).add(inc.thread_root_id)
+            self._roots = {b: frozenset(r) for b, r in roots.items()}
+        return self._roots.get(brand, frozenset())
 
     def escalations(self) -> dict[str, EscalationState]:
         """Escalation states of unacknowledged open incidents, by incident id."""
@@ -173,6 +181,7 @@ class IncidentBook:
         inc = self._open.pop(incident_id, None)
         if inc is None:
             return None
+        self._roots = None
         inc.status, inc.resolved_at = IncidentStatus.RESOLVED, now
         if inc.escalation is not None:
             inc.escalation = inc.escalation.stopped()
@@ -200,7 +209,7 @@ class IncidentBook:
         decision: Decision,
         root_id: str,
         now: datetime,
-        similar: Sequence[PostRef],
+        similar: Callable[[], Sequence[PostRef]],
     ) -> Applied:
         inc = Incident(
             incident_id=incident_id_for(brand=brand, thread_root_id=root_id),
@@ -219,6 +228,7 @@ class IncidentBook:
         self._headline(inc, mention=mention, decision=decision, now=now, similar=similar)
         self._open[inc.incident_id] = inc
         self._dirty[inc.incident_id] = inc
+        self._roots = None
         event = incident_event(inc, IncidentEventType.OPENED, mention_id=mention.id, now=now)
         return Applied(events=[event], incident=inc, paged=True)
 
@@ -229,7 +239,7 @@ class IncidentBook:
         mention: ScoredMention,
         decision: Decision,
         now: datetime,
-        similar: Sequence[PostRef],
+        similar: Callable[[], Sequence[PostRef]],
     ) -> Applied:
         if not inc.count(mention.id):
             return Applied()  # a redelivered mention: already counted, already paged
@@ -242,6 +252,7 @@ class IncidentBook:
         )
         if rises and severity is not None:
             inc.severity, inc.rule = severity, decision.rule
+            self._roots = None  # a thread incident that became a surge's is a thread no more
             self._headline(inc, mention=mention, decision=decision, now=now, similar=similar)
         else:
             if inc.packet is not None:
@@ -279,14 +290,14 @@ class IncidentBook:
         mention: ScoredMention,
         decision: Decision,
         now: datetime,
-        similar: Sequence[PostRef],
+        similar: Callable[[], Sequence[PostRef]],
     ) -> None:
         inc.summary = summarize(
             mention=mention, severity=inc.severity, rule=inc.rule, reason=decision.reason
         )
         inc.summary_mention_id = mention.id
         inc.packet = build_packet(
-            incident=inc, mention=mention, decision=decision, similar=similar, now=now
+            incident=inc, mention=mention, decision=decision, similar=similar(), now=now
         )
 
     def _redact(self, *, mention_id: str, now: datetime) -> Applied:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, PrivateAttr, model_validator
 
 from smileback.alerts.escalation import EscalationState
 from smileback.common.events import Severity
@@ -52,6 +52,8 @@ class Incident(BaseModel):
     # announced by one (IncidentBook.due_updates announces it).
     update_sent_at: AwareDatetime | None = None
     update_pending: str | None = None
+    # `recent_ids` as a set: a mention's membership test runs for every mention of the thread.
+    _recent: set[str] = PrivateAttr(default_factory=set)
 
     @model_validator(mode="before")
     @classmethod
@@ -64,13 +66,24 @@ class Incident(BaseModel):
             data.setdefault("recent_ids", ids[-RECENT_IDS:])
         return data
 
+    def model_post_init(self, context: Any, /) -> None:
+        """Index the recent ids read or given."""
+        self._recent = set(self.recent_ids)
+
     def count(self, mention_id: str) -> bool:
         """Count `mention_id` once: False when it is among the recent ones already."""
-        if mention_id in self.recent_ids:
+        if mention_id in self._recent:
             return False
         self.mention_count += 1
-        self.recent_ids = [*self.recent_ids, mention_id][-RECENT_IDS:]
+        self.recent_ids.append(mention_id)
+        self._recent.add(mention_id)
+        if len(self.recent_ids) > RECENT_IDS:
+            self._recent.discard(self.recent_ids.pop(0))
         return True
+
+    def counted_recently(self, mention_id: str) -> bool:
+        """Whether `mention_id` is among the recent ids."""
+        return mention_id in self._recent
 
     @property
     def is_open(self) -> bool:

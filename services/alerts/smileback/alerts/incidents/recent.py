@@ -11,8 +11,10 @@ knows, whatever order the partitions arrive in.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right, insort
 from collections import deque
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -48,6 +50,70 @@ class ComplaintChanges:
         return bool(self.dropped or self.added)
 
 
+class _BrandComplaints:
+    """One brand's complaints in arrival order, indexed by mention id and, sorted by time,
+    overall and per thread root: counting a window is then a few binary searches, not a scan
+    of up to `per_brand` complaints for every negative mention."""
+
+    def __init__(self) -> None:
+        self.items: deque[Complaint] = deque()
+        self.ids: set[str] = set()
+        self._times: list[datetime] = []
+        self._times_by_root: dict[str, list[datetime]] = {}
+
+    def append(self, complaint: Complaint) -> None:
+        self.items.append(complaint)
+        self.ids.add(complaint.ref.mention_id)
+        insort(self._times, complaint.at)
+        insort(self._times_by_root.setdefault(complaint.root_id, []), complaint.at)
+
+    def popleft(self) -> Complaint:
+        complaint = self.items.popleft()
+        self._unindex(complaint)
+        return complaint
+
+    def remove(self, mention_id: str) -> bool:
+        """Drop the complaint with this mention id; False if there is none."""
+        if mention_id not in self.ids:
+            return False
+        kept: deque[Complaint] = deque()
+        for complaint in self.items:
+            if complaint.ref.mention_id == mention_id:
+                self._unindex(complaint)
+            else:
+                kept.append(complaint)
+        self.items = kept
+        return True
+
+    def count(self, *, since: datetime, until: datetime, exclude_roots: AbstractSet[str]) -> int:
+        """Complaints at `since` to `until` (both included) outside `exclude_roots`."""
+        by_root = self._times_by_root
+        roots = (
+            [r for r in exclude_roots if r in by_root]
+            if len(exclude_roots) <= len(by_root)
+            else [r for r in by_root if r in exclude_roots]
+        )
+        return _within(self._times, since, until) - sum(
+            _within(by_root[r], since, until) for r in roots
+        )
+
+    def _unindex(self, complaint: Complaint) -> None:
+        self.ids.discard(complaint.ref.mention_id)
+        _remove_sorted(self._times, complaint.at)
+        times = self._times_by_root[complaint.root_id]
+        _remove_sorted(times, complaint.at)
+        if not times:
+            del self._times_by_root[complaint.root_id]
+
+
+def _within(times: list[datetime], since: datetime, until: datetime) -> int:
+    return bisect_right(times, until) - bisect_left(times, since)
+
+
+def _remove_sorted(times: list[datetime], at: datetime) -> None:
+    del times[bisect_left(times, at)]
+
+
 class RecentComplaints:
     """The latest negative mentions of each brand, with their thread roots."""
 
@@ -61,7 +127,7 @@ class RecentComplaints:
         """Start from `complaints` as stored, oldest first."""
         self._per_brand = per_brand
         self._keep = keep
-        self._by_brand: dict[str, deque[Complaint]] = {}
+        self._by_brand: dict[str, _BrandComplaints] = {}
         # (brand, mention id) -> the complaint to store, or None to drop it; last change wins.
         self._changes: dict[tuple[str, str], Complaint | None] = {}
         for complaint in complaints:
@@ -69,8 +135,8 @@ class RecentComplaints:
 
     def add(self, *, brand: str, root_id: str, ref: PostRef, at: datetime) -> None:
         """Remember one negative mention of `brand` seen at `at`."""
-        items = self._by_brand.get(brand, ())
-        if any(c.ref.mention_id == ref.mention_id for c in items):
+        known = self._by_brand.get(brand)
+        if known is not None and ref.mention_id in known.ids:
             return  # a redelivered mention
         complaint = Complaint(brand=brand, root_id=root_id, ref=ref, at=at)
         self._remember(complaint)
@@ -88,40 +154,39 @@ class RecentComplaints:
         self, *, brand: str, exclude_root: str, now: datetime, window: timedelta
     ) -> list[PostRef]:
         """The brand's negative mentions of other threads within `window` before `now`."""
+        known = self._by_brand.get(brand)
         return [
             c.ref
-            for c in self._by_brand.get(brand, ())
+            for c in (known.items if known is not None else ())
             if c.root_id != exclude_root and now - window <= c.at <= now
         ]
 
     def count(
-        self, *, brand: str, now: datetime, window: timedelta, exclude_roots: set[str]
+        self, *, brand: str, now: datetime, window: timedelta, exclude_roots: AbstractSet[str]
     ) -> int:
         """How many of the brand's negative mentions within `window` before `now` belong to
         none of `exclude_roots` (threads already paged are not part of a surge)."""
-        return sum(
-            1
-            for c in self._by_brand.get(brand, ())
-            if c.root_id not in exclude_roots and now - window <= c.at <= now
-        )
+        known = self._by_brand.get(brand)
+        if known is None:
+            return 0
+        return known.count(since=now - window, until=now, exclude_roots=exclude_roots)
 
     def forget(self, *, mention_id: str) -> None:
         """Drop a deleted post, wherever it was remembered."""
-        for brand, items in self._by_brand.items():
-            kept = [c for c in items if c.ref.mention_id != mention_id]
-            if len(kept) != len(items):
-                self._by_brand[brand] = deque(kept, maxlen=self._per_brand)
+        for brand, known in self._by_brand.items():
+            if known.remove(mention_id):
                 self._changes[(brand, mention_id)] = None
 
     def _remember(self, complaint: Complaint) -> None:
         """Append, then drop what no longer fits: the oldest past `per_brand`, and those
         older than `keep` before this one."""
-        items = self._by_brand.setdefault(complaint.brand, deque(maxlen=self._per_brand))
-        if len(items) == self._per_brand:
-            self._drop(items.popleft())
-        items.append(complaint)
+        known = self._by_brand.setdefault(complaint.brand, _BrandComplaints())
+        if len(known.items) == self._per_brand:
+            self._drop(known.popleft())
+        known.append(complaint)
+        items = known.items
         while items and items[0].at < complaint.at - self._keep:
-            self._drop(items.popleft())
+            self._drop(known.popleft())
 
     def _drop(self, complaint: Complaint) -> None:
         self._changes[complaint.key] = None

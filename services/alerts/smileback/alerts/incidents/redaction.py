@@ -11,7 +11,7 @@ __all__ = ["redact_incident"]
 def redact_incident(inc: Incident, *, mention_id: str) -> bool:
     """Remove a deleted post's text, link and author from `inc`; False if it held none."""
     packet = redact_packet(inc.packet, mention_id=mention_id) if inc.packet is not None else None
-    quoted = packet != inc.packet or mention_id in inc.recent_ids
+    quoted = packet != inc.packet or inc.counted_recently(mention_id)
     if not quoted or mention_id in inc.redacted:
         return False
     inc.redacted.add(mention_id)
