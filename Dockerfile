@@ -28,7 +28,8 @@ RUN rm -rf services/cli/smileback/cli/demo
 # Dependencies came from the lock above; this installs only the smileback distribution itself.
 RUN pip install --no-deps . && rm -rf /src
 
-# Non-root; the working directory is writable (Faust keeps its data dir under the cwd).
+# Non-root, with a writable home as the working directory. The scorer keeps its RocksDB tables
+# in a directory of its own under $TMPDIR (or SMILEBACK_SCORER_DATA_DIR): see the README.
 RUN useradd --system --uid 10001 --user-group --create-home --home-dir /var/lib/smileback smileback
 WORKDIR /var/lib/smileback
 USER 10001:10001
