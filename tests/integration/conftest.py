@@ -15,7 +15,10 @@ from types import FrameType
 
 import pytest
 
+from smileback.common.topics import Topics
 from tests.support import infra
+from tests.support.kafka import unique_topics
+from tests.support.scorer_cluster import Reader
 
 _HERE = Path(__file__).resolve().parent
 
@@ -61,3 +64,17 @@ def postgres_url() -> Iterator[str]:
     _stop_servers_on_sigterm()
     with infra.running_postgres() as url:
         yield url
+
+
+@pytest.fixture
+def topics(kafka_bootstrap: str) -> Topics:
+    """Smileback topics under a prefix of this test's own (a module may define its own)."""
+    return unique_topics(kafka_bootstrap)
+
+
+@pytest.fixture
+def reader(kafka_bootstrap: str, topics: Topics) -> Iterator[Reader]:
+    """Reads what the scorer publishes on `topics`."""
+    reader = Reader(kafka_bootstrap, topics)
+    yield reader
+    reader.close()

@@ -9,15 +9,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
-
 from smileback.common.events import Mention
 from smileback.common.topics import Topics
-from tests.support.kafka import produce, read_keyed, unique_topics
+from tests.support.kafka import produce, read_keyed
 from tests.support.scorer_cluster import Cluster, Reader
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -54,18 +51,6 @@ def _threads(run: str, phase: str, *, at: datetime) -> list[Mention]:
 def _scored(reader: Reader, cluster: Cluster, mentions: list[Mention]) -> None:
     ids = {m.id for m in mentions}
     reader.until(lambda out: ids <= out.ids(), timeout_s=WAIT_S, why=cluster.tails)
-
-
-@pytest.fixture
-def topics(kafka_bootstrap: str) -> Topics:
-    return unique_topics(kafka_bootstrap)
-
-
-@pytest.fixture
-def reader(kafka_bootstrap: str, topics: Topics) -> Iterator[Reader]:
-    reader = Reader(kafka_bootstrap, topics)
-    yield reader
-    reader.close()
 
 
 def _tombstoned(bootstrap: str, topic: str) -> set[str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from smileback.common.errors import ConfigError
 from smileback.common.events import Mention, encode
 from smileback.common.topics import Topics
 from smileback.scorer.provision import COMPACTED, ensure_topics
-from tests.support.kafka import produce, unique_topics
+from tests.support.kafka import produce
 from tests.support.scorer_cluster import Cluster, Reader
 
 WAIT_S = 60.0
@@ -42,18 +41,6 @@ def _mentions(run_id: str) -> list[Mention]:
             )
         )
     return out
-
-
-@pytest.fixture
-def topics(kafka_bootstrap: str) -> Topics:
-    return unique_topics(kafka_bootstrap)
-
-
-@pytest.fixture
-def reader(kafka_bootstrap: str, topics: Topics) -> Iterator[Reader]:
-    reader = Reader(kafka_bootstrap, topics)
-    yield reader
-    reader.close()
 
 
 def test_faust_scorer_scores_every_mention_once_and_dead_letters_bad_records(

@@ -14,7 +14,7 @@ import pytest
 
 from smileback.common.events import Mention, encode
 from smileback.common.topics import Topics
-from tests.support.kafka import produce, unique_topics
+from tests.support.kafka import produce
 from tests.support.scorer_cluster import Cluster, Output, Reader
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -54,24 +54,12 @@ def _records(mentions: list[Mention]) -> list[tuple[bytes | None, bytes]]:
 
 
 @pytest.fixture
-def topics(kafka_bootstrap: str) -> Topics:
-    return unique_topics(kafka_bootstrap)
-
-
-@pytest.fixture
 def cluster(kafka_bootstrap: str, topics: Topics, tmp_path: Path) -> Iterator[Cluster]:
     cluster = Cluster(bootstrap=kafka_bootstrap, topics=topics, tmp_path=tmp_path)
     try:
         yield cluster
     finally:
         cluster.stop()
-
-
-@pytest.fixture
-def reader(kafka_bootstrap: str, topics: Topics) -> Iterator[Reader]:
-    reader = Reader(kafka_bootstrap, topics)
-    yield reader
-    reader.close()
 
 
 def _all_of(ids: set[str]):
