@@ -108,8 +108,12 @@ def test_keys_idle_past_their_horizon_are_deleted_with_a_tombstone_on_their_chan
         restarted = cluster.start("restarted")
         cluster.wait_ready([restarted])
         again = _threads(run, "again", at=LATER + timedelta(hours=14))
+        # Two later phases, not one: each write sweeps at most two keys, only a reply moves
+        # a partition's clock, and the keys due here (later and again) are about as many as
+        # one phase's replies; by hash, some partition would get more due keys than sweeps.
         last = _threads(run, "last", at=LATER + timedelta(hours=15))
-        for batch in (again, last):
+        final = _threads(run, "final", at=LATER + timedelta(hours=15, minutes=1))
+        for batch in (again, last, final):
             produce(kafka_bootstrap, topics.raw, [(m.root_id, m) for m in batch])
             _scored(reader, cluster, batch)
         _wait_tombstoned(cluster, {"threads": {m.root_id for m in old + later + again}})
