@@ -21,8 +21,6 @@ import faust
 
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
-from smileback.common.dlq import dead_letter
-from smileback.common.errors import SchemaError
 from smileback.common.events import encode
 from smileback.common.metrics import RECORDS, STAGE_SECONDS
 from smileback.common.topics import Topics
@@ -31,6 +29,7 @@ from smileback.scorer.baseline import BrandState
 from smileback.scorer.handler import (
     BRAND_STAGE,
     STAGE,
+    decode_batch,
     decode_staged,
     guard,
     prepare,
@@ -97,24 +96,19 @@ class Batches:
     ) -> None:
         """The brand step for one batch of by-brand records."""
         with STAGE_SECONDS.labels(stage=BRAND_STAGE).time():
-            for event in events:
-                record = record_of(event)
-                try:
-                    items = decode_staged(record.value)
-                except SchemaError as exc:
-                    dead_letter(
-                        bus=self.bus,
-                        topics=self.topics,
-                        clock=self.clock,
-                        stage=BRAND_STAGE,
-                        record=record,
-                        error=str(exc),
-                    )
-                    RECORDS.labels(stage=BRAND_STAGE, outcome="dlq").inc()
-                    continue
-                with current_event(event):
+            records = [record_of(event) for event in events]
+            for index, items in decode_batch(
+                decoder=decode_staged,
+                records=records,
+                bus=self.bus,
+                topics=self.topics,
+                clock=self.clock,
+                stage=BRAND_STAGE,
+            ):
+                with current_event(events[index]):
                     for staged in items:
-                        with self._guard(BRAND_STAGE, partial(_item, record, staged)):
+                        item = partial(_item, records[index], staged)
+                        with self._guard(BRAND_STAGE, item):
                             scored = self.pipeline.brand_step(
                                 staged=staged, brands_store=brands, authors_store=authors
                             )

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import TypeVar
 
 import structlog
@@ -21,7 +22,7 @@ from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
 from smileback.common.dlq import dead_letter
 from smileback.common.errors import SchemaError
-from smileback.common.events import Event, Mention, decode, encode
+from smileback.common.events import Mention, decode, encode
 from smileback.common.loop import Handler
 from smileback.common.metrics import RECORDS, STAGE_SECONDS
 from smileback.common.topics import Topics
@@ -45,7 +46,7 @@ __all__ = [
 STAGE = "scorer"
 BRAND_STAGE = "scorer.brand"
 
-E = TypeVar("E", bound=Event)
+D = TypeVar("D")
 log = structlog.get_logger(__name__)
 
 
@@ -59,13 +60,20 @@ class Prepared:
 
 
 def decode_batch(
-    *, model: type[E], records: Sequence[Record], bus: Bus, topics: Topics, clock: Clock, stage: str
-) -> list[tuple[int, E]]:
-    """The records that decode as `model`, with their index; the others are dead-lettered."""
-    good: list[tuple[int, E]] = []
+    *,
+    decoder: Callable[[bytes], D],
+    records: Sequence[Record],
+    bus: Bus,
+    topics: Topics,
+    clock: Clock,
+    stage: str,
+) -> list[tuple[int, D]]:
+    """What `decoder` reads from each record, with the record's index; a record it refuses
+    (SchemaError) is dead-lettered."""
+    good: list[tuple[int, D]] = []
     for index, record in enumerate(records):
         try:
-            good.append((index, decode(model, record.value)))
+            good.append((index, decoder(record.value)))
         except SchemaError as exc:
             dead_letter(
                 bus=bus, topics=topics, clock=clock, stage=stage, record=record, error=str(exc)
@@ -84,7 +92,12 @@ def prepare(
 ) -> list[Prepared]:
     """Decode a batch and score its texts in one scorer call; the bad go to the DLQ."""
     decoded = decode_batch(
-        model=Mention, records=records, bus=bus, topics=topics, clock=clock, stage=STAGE
+        decoder=partial(decode, Mention),
+        records=records,
+        bus=bus,
+        topics=topics,
+        clock=clock,
+        stage=STAGE,
     )
     try:
         texts = pipeline.text_scores([mention for _, mention in decoded])
