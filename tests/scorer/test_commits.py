@@ -3,11 +3,14 @@ what was processed and names the hole to re-read."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Mapping
+
 import faust
 from faust.types import TP
 
 from smileback.scorer.app import create_app
-from smileback.scorer.commits import LedgerConsumer, ledger_of
+from smileback.scorer.commits import LedgerConsumer, ledger_of, seek_back
 from smileback.scorer.offsets import OffsetLedger
 from smileback.scorer.pipeline import ScoringPipeline
 from smileback.scorer.settings import ScorerSettings
@@ -107,3 +110,28 @@ def test_the_scorer_commits_from_its_ledger():
     assert not consumer._acked.get(P0)  # Faust's lists do not grow unread
     ledger.processed(P0, [404], now=1.0)
     assert consumer._filter_committable_offsets([P0]) == {P0: 1000}
+
+
+async def test_a_re_read_hole_passes_fausts_read_offset_filter():
+    """Faust hands on a fetched record only if its offset is at or above the partition's
+    read offset; after a seek back to a hole that offset must be the hole's, or the records
+    of the hole are fetched and dropped again at every retry."""
+    app = create_app(settings=ScorerSettings(), pipeline=ScoringPipeline(scorer=CountingScorer()))
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    consumer.ledger.rebase({P0: 403})
+    consumer.ledger.processed(P0, [405, 406], now=time.monotonic() - 60)  # 403, 404 never came
+    consumer._read_offset[P0] = 406  # the last record Faust handed on
+    sought: list[Mapping[TP, int]] = []
+
+    async def earliest(*tps: TP) -> dict[TP, int]:
+        return dict.fromkeys(tps, 0)
+
+    async def seek_wait(partitions: Mapping[TP, int]) -> None:
+        sought.append(dict(partitions))
+
+    consumer.earliest_offsets = earliest  # type: ignore[method-assign]
+    consumer.seek_wait = seek_wait  # type: ignore[method-assign]
+    assert await seek_back(app) == {P0: 403}
+    assert sought == [{P0: 403}]
+    assert consumer._read_offset[P0] == 403  # so 403 and 404 are handed on when fetched again

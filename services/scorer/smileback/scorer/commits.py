@@ -123,4 +123,9 @@ async def seek_back(app: faust.App) -> dict[TP, int]:
             holes={str(tp): list(hole) for tp, hole in ledger.holes().items() if tp in sought},
         )
         await consumer.seek_wait(sought)
+        # Faust drops every fetched record below a partition's read offset (the last offset
+        # it handed on), and a hole lies below it: without lowering it, as Faust's own
+        # `seek` does, the re-read records would be dropped again, for good.
+        read_offsets = cast(faust_aiokafka.Consumer, consumer)._read_offset
+        read_offsets.update(sought)
     return sought
