@@ -1,10 +1,13 @@
 """Scorer offsets on a real broker: after a SIGKILL and restart of a worker, or a broker
 restart, mid-stream, every raw and by-brand partition gets its end offset committed once
 the backlog is processed; a later restart then replays nothing and counts nothing twice
-(brand baselines, author counts and thread velocities as a single offline pass gives)."""
+(brand baselines, author counts and thread velocities as a single offline pass gives).
+A worker told to stop while its broker is gone still exits, within its stop bound."""
 
 from __future__ import annotations
 
+import signal
+import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,6 +18,7 @@ import pytest
 
 from smileback.common.events import Mention, ScoredMention, encode
 from smileback.scorer.factory import default_pipeline
+from smileback.scorer.worker import EXIT_STOP_TIMED_OUT
 from tests.support.infra import Server, kafka_server
 from tests.support.kafka import produce, unique_topics
 from tests.support.scorer_cluster import Cluster, Reader, wait_committed
@@ -180,3 +184,25 @@ def test_after_a_broker_restart_mid_stream_every_partition_commits_its_end(
         _restart_counts_nothing_twice(cluster, reader, run)
     finally:
         reader.close()
+
+
+def test_a_worker_told_to_stop_while_its_broker_is_gone_exits_within_its_bound(
+    cluster: Cluster, broker: tuple[str, Server]
+) -> None:
+    # A clean stop needs the broker (flush, commit); without one it would never end.
+    worker = cluster.start("stranded", env={"SMILEBACK_SCORER_STOP_WITHIN_S": "5"})
+    cluster.wait_ready([worker], timeout_s=120)
+    proc = worker.process.proc
+    assert proc is not None
+    broker[1].stop()
+    try:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            code = proc.wait(60)
+        except subprocess.TimeoutExpired:
+            pytest.fail("the worker did not exit within 60 s of SIGTERM\n" + cluster.tails())
+        assert code in (0, EXIT_STOP_TIMED_OUT), cluster.tails()
+        if code == EXIT_STOP_TIMED_OUT:
+            assert "scorer stop timed out" in worker.process.tail(), cluster.tails()
+    finally:
+        broker[1].start()

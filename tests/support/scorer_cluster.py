@@ -5,7 +5,7 @@ from __future__ import annotations
 import signal
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -113,8 +113,8 @@ class Cluster:
         self.app_id = f"scorer-test-{uuid.uuid4().hex[:8]}"
         self.workers: list[Worker] = []
 
-    def start(self, name: str) -> Worker:
-        """Start one more worker; it logs to <tmp_path>/<name>.log."""
+    def start(self, name: str, *, env: Mapping[str, str] | None = None) -> Worker:
+        """Start one more worker (`env`: settings of its own); it logs to <tmp_path>/<name>.log."""
         (port,) = free_ports(count=1)
         env = {
             "SMILEBACK_KAFKA_BOOTSTRAP": self.bootstrap,
@@ -127,6 +127,7 @@ class Cluster:
             "SMILEBACK_SCORER_SESSION_TIMEOUT_S": "6",
             "SMILEBACK_SCORER_HEARTBEAT_INTERVAL_S": "1",
             "TMPDIR": str(self.tmp_path),  # where Faust puts its data dir
+            **(env or {}),
         }
         process = ServiceProcess(args=["scorer"], env=env, log_path=self.tmp_path / f"{name}.log")
         worker = Worker(process.__enter__(), port)

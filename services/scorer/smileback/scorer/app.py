@@ -66,6 +66,7 @@ from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics
 from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.storage import store_url, table_options, worker_data_dir
 from smileback.scorer.threads import ThreadState
+from smileback.scorer.worker import ScorerWorker
 
 __all__ = ["Outbox", "Outgoing", "app_id_of", "create_app", "run"]
 
@@ -272,8 +273,12 @@ def _work(*, settings: ScorerSettings, health: Health, datadir: Path) -> None:
         return
     # override_logging=False keeps our JSON logging instead of mode's own setup; quiet and no
     # spinner keep Faust's terminal banner and progress characters out of the JSON log stream.
-    worker = faust.Worker(
-        app, loglevel=settings.log_level.lower(), override_logging=False, quiet=True
+    worker = ScorerWorker(
+        app,
+        stop_within_s=settings.scorer_stop_within_s,
+        loglevel=settings.log_level.lower(),
+        override_logging=False,
+        quiet=True,
     )
     worker.spinner = None
     log.info(

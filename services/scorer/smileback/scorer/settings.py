@@ -59,6 +59,14 @@ class ScorerSettings(CommonSettings, MetricsSettings):
     scorer_heartbeat_interval_s: float = Field(
         default=3.0, gt=0, description="heartbeat to the group coordinator"
     )
+    scorer_stop_within_s: float = Field(
+        default=20.0,
+        gt=0,
+        le=600,
+        description="longest a stop (SIGTERM) may take: past it the worker exits without "
+        "finishing its clean stop, as when its broker is gone (what it had not committed is "
+        "read again); keep it below the platform's kill grace period",
+    )
     scorer_commit_interval_s: float = Field(
         default=2.8, gt=0, description="how often processed offsets are committed"
     )
