@@ -4,15 +4,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-echo "== installing: Python packages, Kafka jars, PostgreSQL, Chromium, Prometheus"
+echo "== installing: Python packages, Kafka jars, PostgreSQL, Chromium, Prometheus, Alertmanager"
 scripts/bootstrap.sh --dev
 deploy/kafka/kafka.sh jars
 deploy/postgres/postgres.sh install
 # Debian's Chromium for the console's browser tests (Playwright's own browser download is not used)
-# and Prometheus for the scrape test.
+# Prometheus (with promtool) for the scrape and alert rule tests, Alertmanager (with amtool) for
+# the alert delivery test.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 command -v prometheus >/dev/null || missing+=(prometheus)
+command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanager)
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
@@ -33,8 +35,10 @@ need() { # name, found version, minimum, why that minimum
 pg_bindir="$(dirname "$(readlink -f "$(command -v initdb || printf '%s\n' /usr/lib/postgresql/*/bin/initdb | sort -V | tail -n1)")")"
 need chromium "$(chromium --version 2>/dev/null | version_of)" 86 \
   "the console uses Element.replaceChildren"
-need prometheus "$(prometheus --version 2>&1 | version_of)" 2.0 \
-  "the scrape test passes --flags and queries /api/v1"
+need prometheus "$(prometheus --version 2>&1 | version_of)" 2.26 \
+  "the alert rule tests name their test groups (promtool test rules)"
+need alertmanager "$(prometheus-alertmanager --version 2>&1 | version_of)" 0.22 \
+  "deploy/alertmanager routes with matchers and reads its receivers' URLs from files"
 need postgresql "$("$pg_bindir/postgres" --version 2>/dev/null | version_of)" 13 \
   "test databases are dropped WITH (FORCE); covering indexes need 11"
 
