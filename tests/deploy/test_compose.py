@@ -13,51 +13,29 @@ Each check returns its problems, so the tests can also show that a broken file i
 from __future__ import annotations
 
 import copy
-import os
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-import typer.main
 import yaml
-from pydantic import SecretStr
 from pydantic_settings import BaseSettings
 
-from smileback.alerts.settings import AlertsSettings
-from smileback.api.settings import ApiSettings
-from smileback.cli.main import app
 from smileback.common.errors import ConfigError
-from smileback.common.settings import env_name, load_settings
 from smileback.common.topics import Topics
-from smileback.ingest.settings import IngestSettings
-from smileback.scorer.settings import ScorerSettings
+from tests.support.deploy import (
+    LISTENS,
+    PROBES,
+    ROOT,
+    SETTINGS,
+    resolve_command,
+    secret_settings,
+    settings_from,
+    variables_of,
+)
 
-ROOT = Path(__file__).resolve().parents[2]
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
-
-# The first word of a command -> the settings class that command reads.
-SETTINGS: dict[str, type[BaseSettings]] = {
-    "ingest": IngestSettings,
-    "scorer": ScorerSettings,
-    "alerts": AlertsSettings,
-    "api": ApiSettings,
-}
-# Secret settings a deployed command never reads: the Mastodon source is not deployed, and a
-# file replay needs neither the webhook's secret nor Mastodon's token.
-UNUSED_SECRETS: dict[tuple[str, ...], frozenset[str]] = {
-    ("ingest", "webhook"): frozenset({"mastodon_token"}),
-    ("ingest", "replay"): frozenset({"mastodon_token", "ingest_webhook_secret"}),
-}
-# Where each service serves /healthz and /readyz: the setting holding its port and its host.
-LISTENS: dict[tuple[str, ...], tuple[str, str]] = {
-    ("api",): ("api_port", "api_host"),
-    ("scorer",): ("metrics_port", "metrics_host"),
-    ("alerts",): ("metrics_port", "metrics_host"),
-    ("ingest", "webhook"): ("ingest_webhook_port", "ingest_webhook_host"),
-}
-PROBES = ("/healthz", "/readyz")
 
 
 def smileback_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -67,22 +45,6 @@ def smileback_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
         for name, service in compose["services"].items()
         if str(service.get("image", "")).startswith("smileback:")
     }
-
-
-def resolve_command(args: list[str]) -> tuple[str, ...]:
-    """The path of the `smileback` command `args` run, after parsing every option as the CLI
-    would; click's UsageError (an unknown command or option) otherwise."""
-    command: Any = typer.main.get_command(app)
-    path: list[str] = []
-    parent = None
-    while True:
-        ctx = command.make_context(command.name, list(args), parent=parent)
-        if not hasattr(command, "resolve_command"):
-            return tuple(path)
-        rest = [*ctx._protected_args, *ctx.args]
-        name, command, args = command.resolve_command(ctx, rest)
-        path.append(name)
-        parent = ctx
 
 
 def interpolate(value: Any) -> str:
@@ -106,31 +68,24 @@ def secret_names(service: dict[str, Any]) -> list[str]:
     return [s if isinstance(s, str) else s["source"] for s in service.get("secrets", [])]
 
 
-def effective_settings(
-    service: dict[str, Any], monkeypatch: pytest.MonkeyPatch
-) -> tuple[tuple[str, ...], BaseSettings]:
+def effective_settings(service: dict[str, Any]) -> tuple[tuple[str, ...], BaseSettings]:
     """The command a service runs and the settings it starts with: its environment plus its
-    secrets (as the entrypoint exports them), nothing from this test's own environment."""
-    path = resolve_command(service["command"])
-    with monkeypatch.context() as patch:
-        for name in [name for name in os.environ if name.startswith("SMILEBACK_")]:
-            patch.delenv(name)
-        for name, value in environment(service).items():
-            patch.setenv(name, value)
-        for name in secret_names(service):
-            patch.setenv(name, "placeholder-secret")
-        return path, load_settings(SETTINGS[path[0]])
+    secrets (as the entrypoint exports them)."""
+    command = resolve_command(service["command"])
+    variables = environment(service) | dict.fromkeys(secret_names(service), "placeholder-secret")
+    return command, settings_from(command, variables)
 
 
 def unknown_variables(compose: dict[str, Any]) -> list[str]:
     """SMILEBACK_ variables a service sets (environment or secret) that it does not read."""
     problems = []
     for name, service in smileback_services(compose).items():
-        cls = SETTINGS[service["command"][0]]
-        known = {env_name(field) for field in cls.model_fields}
+        command = resolve_command(service["command"])
+        known = variables_of(command)
         for variable in [*environment(service), *secret_names(service)]:
             if variable.startswith("SMILEBACK_") and variable not in known:
-                problems.append(f"{name}: {variable} is no setting of {cls.__name__}")
+                cls = SETTINGS[command[0]].__name__
+                problems.append(f"{name}: {variable} is no setting of {cls}")
     return problems
 
 
@@ -140,19 +95,12 @@ def secret_problems(compose: dict[str, Any]) -> list[str]:
     problems = []
     declared = compose.get("secrets", {})
     for name, service in smileback_services(compose).items():
-        path = resolve_command(service["command"])
-        cls = SETTINGS[path[0]]
-        secret_fields = {
-            field
-            for field, info in cls.model_fields.items()
-            if SecretStr in (info.annotation, *getattr(info.annotation, "__args__", ()))
-        } - UNUSED_SECRETS.get(path, frozenset())
         given = set(secret_names(service))
-        for field in sorted(secret_fields):
-            if env_name(field) not in given:
-                problems.append(f"{name}: secret {env_name(field)} is not listed")
-            if env_name(field) in environment(service):
-                problems.append(f"{name}: secret {env_name(field)} is in the environment")
+        for variable in sorted(secret_settings(resolve_command(service["command"]))):
+            if variable not in given:
+                problems.append(f"{name}: secret {variable} is not listed")
+            if variable in environment(service):
+                problems.append(f"{name}: secret {variable} is in the environment")
         for secret in sorted(given):
             if declared.get(secret) != {"environment": secret}:
                 problems.append(f"{name}: secret {secret} is not read from ${secret}")
@@ -194,25 +142,23 @@ def test_a_misspelt_variable_or_one_of_another_service_is_caught() -> None:
 
 
 @pytest.mark.parametrize("name", sorted(smileback_services(COMPOSE)))
-def test_each_service_starts_with_valid_settings(name: str, monkeypatch) -> None:
+def test_each_service_starts_with_valid_settings(name: str) -> None:
     service = smileback_services(COMPOSE)[name]
-    path, settings = effective_settings(service, monkeypatch)
+    path, settings = effective_settings(service)
     assert isinstance(settings, SETTINGS[path[0]])
 
 
-def test_an_invalid_value_is_caught(monkeypatch) -> None:
+def test_an_invalid_value_is_caught() -> None:
     service = copy.deepcopy(smileback_services(COMPOSE)["scorer"])
     service["environment"]["SMILEBACK_METRICS_PORT"] = "91OO"
     with pytest.raises(ConfigError, match="SMILEBACK_METRICS_PORT: must be a whole number"):
-        effective_settings(service, monkeypatch)
+        effective_settings(service)
 
 
 @pytest.mark.parametrize("name", ["ingest", "scorer", "alerts", "api"])
-def test_health_check_and_published_port_are_where_the_service_listens(
-    name: str, monkeypatch
-) -> None:
+def test_health_check_and_published_port_are_where_the_service_listens(name: str) -> None:
     service = smileback_services(COMPOSE)[name]
-    path, settings = effective_settings(service, monkeypatch)
+    path, settings = effective_settings(service)
     port_field, host_field = LISTENS[path]
     port = getattr(settings, port_field)
     # Reachable from Prometheus and the host's port, not only from inside the container.

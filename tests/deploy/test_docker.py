@@ -2,29 +2,23 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import socket
 import subprocess
 import sys
-from pathlib import Path
 from types import ModuleType
 
 import pytest
 
 from smileback.common.health import Health, serve_health
+from tests.support.deploy import ROOT, load_script
 
-DOCKER = Path(__file__).resolve().parents[2] / "deploy" / "docker"
+DOCKER = ROOT / "deploy" / "docker"
 
 
 @pytest.fixture(scope="module")
 def healthcheck() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("healthcheck", DOCKER / "healthcheck.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script(DOCKER / "healthcheck.py")
 
 
 def test_the_entrypoint_exports_each_non_empty_secret_file_and_runs_smileback(tmp_path):
