@@ -1,11 +1,13 @@
 """deploy/k8s: each overlay renders with kustomize, every object passes
 `kubernetes-validate --strict`, and the manifests agree with the code they run.
 
-kubernetes-validate ships the schemas of Kubernetes' own kinds only: the custom resources
+kubernetes-validate ships the schemas of Kubernetes' own kinds only. The custom resources
 (Strimzi's KafkaTopic and KafkaUser, the Prometheus operator's ServiceMonitor and
-PrometheusRule) get their metadata checked against Kubernetes' ObjectMeta schema, and their
-content by the checks below (topics against smileback.common.topics, monitors against the
-Services, the rules by scripts/k8s_rules.py and tests/scripts/test_k8s_rules.py).
+PrometheusRule) are validated as strictly against the schemas of the CRDs their operators
+publish (tests/data/crds, copied from the operators' repositories: an unknown field is an
+error), their metadata against Kubernetes' ObjectMeta, and their content by the checks
+below (topics against smileback.common.topics, monitors against the Services; the rules
+come from scripts/k8s_rules.py, tested in tests/scripts/test_k8s_rules.py).
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ K8S = ROOT / "deploy" / "k8s"
 OVERLAYS = sorted(path.name for path in (K8S / "overlays").iterdir() if path.is_dir())
 # The oldest Kubernetes the manifests are written for (autoscaling/v2, policy/v1, ...).
 KUBERNETES_VERSION = "1.32.0"
-CUSTOM_KINDS = {"KafkaTopic", "KafkaUser", "ServiceMonitor", "PrometheusRule"}
+CRDS = ROOT / "tests" / "data" / "crds"
 SECRET = "smileback-secrets"
 
 
@@ -56,18 +58,51 @@ def _object_meta_schema() -> dict[str, Any]:
     return {**defs["io.k8s.apimachinery.pkg.apis.meta.v1.ObjectMeta"], "$defs": defs}
 
 
+def _strict(schema: Any) -> Any:
+    """An OpenAPI schema of a CRD where an object with `properties` takes no other field,
+    as `kubectl apply --validate=strict` has it, unless it preserves unknown fields."""
+    if isinstance(schema, list):
+        return [_strict(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    strict = {key: _strict(value) for key, value in schema.items()}
+    preserves = schema.get("x-kubernetes-preserve-unknown-fields", False)
+    if "properties" in schema and "additionalProperties" not in schema and not preserves:
+        strict["additionalProperties"] = False
+    return strict
+
+
+def _custom_resource_schemas() -> dict[tuple[str, str], dict[str, Any]]:
+    """(apiVersion, kind) -> the strict schema of each served version of tests/data/crds."""
+    schemas = {}
+    for path in sorted(CRDS.glob("*.yaml")):
+        for crd in filter(None, yaml.safe_load_all(path.read_text())):
+            spec = crd["spec"]
+            for version in spec["versions"]:
+                if version.get("served"):
+                    api_version = f"{spec['group']}/{version['name']}"
+                    schema = _strict(version["schema"]["openAPIV3Schema"])
+                    schemas[(api_version, spec["names"]["kind"])] = schema
+    return schemas
+
+
 def validation_problems(objects: list[dict[str, Any]]) -> list[str]:
-    """What kubernetes-validate --strict finds wrong, object by object; custom resources,
-    which it has no schema for, are held to ObjectMeta for their metadata."""
+    """What kubernetes-validate --strict finds wrong, object by object; a custom resource,
+    which it has no schema for, is held to its CRD's schema and its metadata to ObjectMeta."""
     problems = []
     meta = jsonschema.Draft202012Validator(_object_meta_schema())
+    custom = _custom_resource_schemas()
     for obj in objects:
         where = f"{obj['kind']}/{obj['metadata']['name']}"
         try:
             kubernetes_validate.validate(obj, KUBERNETES_VERSION, strict=True)
         except SchemaNotFoundError:
-            if obj["kind"] not in CUSTOM_KINDS:
-                problems.append(f"{where}: no schema")
+            schema = custom.get((obj["apiVersion"], obj["kind"]))
+            if schema is None:
+                problems.append(f"{where}: no schema for {obj['apiVersion']}")
+                continue
+            errors = jsonschema.Draft202012Validator(schema).iter_errors(obj)
+            problems += [f"{where}: {'.'.join(map(str, e.path))}: {e.message}" for e in errors]
             problems += [
                 f"{where}: metadata: {e.message}" for e in meta.iter_errors(obj["metadata"])
             ]
@@ -91,16 +126,21 @@ def test_every_object_passes_strict_validation(rendered) -> None:
     assert kinds["KafkaTopic"] == len(PARTITIONS)
 
 
-def test_validation_catches_a_misspelt_field_or_a_bad_name(rendered) -> None:
+def test_validation_catches_misspelt_fields_and_retired_versions(rendered) -> None:
     broken = copy.deepcopy(rendered)
     deployment = next(obj for obj in broken if obj["kind"] == "Deployment")
     deployment["spec"]["template"]["spec"]["containers"][0]["livenesProbe"] = {}
     monitor = next(obj for obj in broken if obj["kind"] == "ServiceMonitor")
     monitor["metadata"]["lables"] = {}
+    monitor["spec"]["endpoints"][0]["intervall"] = "15s"
+    user = next(obj for obj in broken if obj["kind"] == "KafkaUser")
+    user["spec"]["authorization"]["acls"][0]["operations"] = ["Wrtie"]
+    topic = next(obj for obj in broken if obj["kind"] == "KafkaTopic")
+    topic["apiVersion"] = "kafka.strimzi.io/v1beta2"  # gone since Strimzi 1.0
     problems = validation_problems(broken)
-    assert len(problems) == 2
-    assert "livenesProbe" in problems[0]
-    assert "lables" in problems[1]
+    assert len(problems) == 5, problems
+    for found in ("livenesProbe", "lables", "intervall", "Wrtie", "no schema for"):
+        assert any(found in problem for problem in problems), found
 
 
 def test_the_topics_are_those_of_smileback_common(rendered) -> None:
