@@ -7,17 +7,23 @@ other setting of the service) needs is delivered as a compose secret and never t
 environment; kafka-init creates the topics of `smileback.common.topics`; the monitoring
 containers mount the files this repository keeps for them.
 
+The file is also validated against the Compose Specification's JSON schema
+(tests/data/compose-spec.json, schema/compose-spec.json of compose-spec/compose-spec as of
+June 2026, Apache-2.0), the schema `docker compose` itself checks a file against.
+
 Each check returns its problems, so the tests can also show that a broken file is caught.
 """
 
 from __future__ import annotations
 
 import copy
+import json
 import re
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+import jsonschema
 import pytest
 import yaml
 from pydantic_settings import BaseSettings
@@ -36,6 +42,7 @@ from tests.support.deploy import (
 )
 
 COMPOSE: dict[str, Any] = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+SPECIFICATION = json.loads((ROOT / "tests" / "data" / "compose-spec.json").read_text())
 
 
 def smileback_services(compose: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -105,6 +112,29 @@ def secret_problems(compose: dict[str, Any]) -> list[str]:
             if declared.get(secret) != {"environment": secret}:
                 problems.append(f"{name}: secret {secret} is not read from ${secret}")
     return problems
+
+
+def specification_problems(compose: dict[str, Any]) -> list[str]:
+    validator = jsonschema.Draft7Validator(SPECIFICATION)
+    return [
+        f"{'.'.join(map(str, error.path))}: {error.message}"
+        for error in validator.iter_errors(compose)
+    ]
+
+
+def test_the_file_follows_the_compose_specification() -> None:
+    assert specification_problems(COMPOSE) == []
+
+
+def test_a_misspelt_key_breaks_the_specification() -> None:
+    broken = copy.deepcopy(COMPOSE)
+    api = broken["services"]["api"]
+    api["healtcheck"] = api.pop("healthcheck")
+    broken["secrets"]["SMILEBACK_API_TOKEN"] = {"enviroment": "SMILEBACK_API_TOKEN"}
+    problems = specification_problems(broken)
+    assert len(problems) == 2, problems
+    assert "'healtcheck' does not match" in problems[0] + problems[1]
+    assert "'enviroment' does not match" in problems[0] + problems[1]
 
 
 def test_the_four_services_are_deployed_and_each_runs_a_real_command() -> None:
