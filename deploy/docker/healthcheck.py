@@ -23,9 +23,10 @@ _TIMEOUT_S = 4.0
 
 
 def service_command(cmdline: list[str]) -> list[str]:
-    """The words after `smileback` in a process's argv (`python .../smileback api` -> [api])."""
+    """The words after `smileback` in a process's argv (`python .../smileback api` -> [api]);
+    after the entrypoint's name when PID 1 is an init (`docker run --init`) that started it."""
     for index, word in enumerate(cmdline):
-        if Path(word).name == "smileback":
+        if Path(word).name in ("smileback", "smileback-entrypoint"):
             return cmdline[index + 1 :]
     raise ValueError(f"not a smileback process: {' '.join(cmdline)}")
 

@@ -70,6 +70,8 @@ def test_the_service_is_read_from_the_process_command_line(healthcheck):
     python = ["/opt/smileback/bin/python", "/opt/smileback/bin/smileback"]
     assert healthcheck.service_command([*python, "ingest", "webhook"]) == ["ingest", "webhook"]
     assert healthcheck.service_command(["smileback", "api"]) == ["api"]
+    init = ["/sbin/docker-init", "--", "smileback-entrypoint", "scorer"]
+    assert healthcheck.service_command(init) == ["scorer"]
     with pytest.raises(ValueError, match="not a smileback process"):
         healthcheck.service_command(["/bin/sh", "-c", "sleep 1"])
 
