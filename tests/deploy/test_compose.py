@@ -278,3 +278,16 @@ def test_the_monitoring_containers_mount_this_repository_s_files() -> None:
     url = urlsplit(source["url"])
     assert url.hostname in services
     assert f"127.0.0.1:{url.port}:{url.port}" in services[url.hostname]["ports"]
+
+
+def test_alertmanager_reads_its_receivers_urls_from_compose_secrets() -> None:
+    given = set(secret_names(COMPOSE["services"]["alertmanager"]))
+    assert given == {"alertmanager-critical-url", "alertmanager-warning-url"}
+    for secret in given:
+        assert COMPOSE["secrets"][secret] == {"environment": secret.upper().replace("-", "_")}
+    # Every secret file deploy/alertmanager/alertmanager.yml names (once it is there) is one.
+    config = ROOT / "deploy" / "alertmanager" / "alertmanager.yml"
+    named = (
+        set(re.findall(r"/run/secrets/([\w.-]+)", config.read_text())) if config.exists() else set()
+    )
+    assert named <= given
