@@ -18,6 +18,12 @@ command -v prometheus-alertmanager >/dev/null || missing+=(prometheus-alertmanag
 if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
+# kustomize renders deploy/k8s for tests/deploy/test_k8s.py: built from the Go module proxy at a
+# pinned version (v5.8.1 is the newest that builds with the machine's Go 1.26).
+KUSTOMIZE_VERSION=v5.8.1
+if [ "$(.tools/bin/kustomize version 2>/dev/null)" != "$KUSTOMIZE_VERSION" ]; then
+  GOBIN="$PWD/.tools/bin" go install "sigs.k8s.io/kustomize/kustomize/v5@$KUSTOMIZE_VERSION"
+fi
 
 # The tests follow whatever Debian ships now rather than pinning versions (the mirror drops
 # superseded ones, so an exact pin breaks on a fresh machine). Say what ran, and refuse only

@@ -114,8 +114,9 @@ def test_demo_outside_the_repository_install_ends_with_one_line():
 
 
 def _image_source(tmp: Path) -> Path:
-    """The build context as the Dockerfile's runtime stage lays it out before `pip install`."""
-    stage = (REPO / "Dockerfile").read_text().split("\nFROM ")[-1]
+    """The build context as the Dockerfile's builder stage lays it out before `pip install`."""
+    stages = (REPO / "Dockerfile").read_text().split("\nFROM ")
+    (stage,) = [stage for stage in stages if stage.splitlines()[0].endswith(" AS builder")]
     steps = [line.split(maxsplit=1) for line in stage.splitlines() if line[:4] in ("COPY", "RUN ")]
     src = tmp / "src"
     src.mkdir()
@@ -136,7 +137,7 @@ def _image_source(tmp: Path) -> Path:
                 shutil.rmtree(src / path)
         elif instruction == "RUN" and "pip install --no-deps ." in rest:
             return src
-    raise AssertionError("the Dockerfile's runtime stage never installs the project")
+    raise AssertionError("the Dockerfile's builder stage never installs the project")
 
 
 def test_the_image_wheel_ships_the_model_and_no_demo_or_training(tmp_path):
