@@ -154,8 +154,9 @@ def create_app(
         broker_session_timeout=settings.scorer_session_timeout_s,
         broker_heartbeat_interval=settings.scorer_heartbeat_interval_s,
         broker_commit_interval=settings.scorer_commit_interval_s,
-        # A batch's worth a call: the consumer hands the by-brand step's records out first
-        # (fetching.py), so they never wait behind more than one batch of raw records.
+        # A batch's worth a poll: Faust hands a poll's records to the agents one by one
+        # before it polls again, so a larger poll makes the by-brand records fetched
+        # meanwhile wait behind more raw ones.
         broker_max_poll_records=settings.scorer_batch_size,
     )
 

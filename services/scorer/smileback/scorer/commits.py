@@ -19,9 +19,8 @@ from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, ConsumerT, TransportT
 from faust.types.transports import TPorTopicSet
 
-from smileback.scorer.fetching import DownstreamFirstThread
+from smileback.scorer.fetching import ShortFetchThread
 from smileback.scorer.offsets import OffsetLedger
-from smileback.scorer.provision import by_brand_topic
 
 __all__ = [
     "MAX_RETRY_S",
@@ -41,17 +40,15 @@ MAX_RETRY_S = 30.0
 
 
 class LedgerConsumer(faust_aiokafka.Consumer):
-    """A Faust Kafka consumer whose commit points are the ledger's, fetching the by-brand
-    step's records first (fetching.py)."""
+    """A Faust Kafka consumer whose commit points are the ledger's, its fetches short
+    (fetching.py)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ledger = OffsetLedger(retry_s=RETRY_S, max_retry_s=MAX_RETRY_S)
 
-    def _new_consumer_thread(self) -> DownstreamFirstThread:
-        thread = DownstreamFirstThread(self, loop=self.loop, beacon=self.beacon)
-        thread.downstream = by_brand_topic(self.app.conf.id)
-        return thread
+    def _new_consumer_thread(self) -> ShortFetchThread:
+        return ShortFetchThread(self, loop=self.loop, beacon=self.beacon)
 
     async def seek_to_committed(self) -> Mapping[TP, int]:
         """Seek (after every rebalance) and start the ledger from the committed offsets."""
