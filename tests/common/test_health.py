@@ -11,18 +11,9 @@ import pytest
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
-from smileback.common.health import Dependency, Health, serve_health
+from smileback.common.health import Dependency, Health, Status, serve_health
+from tests.support.clock import Ticks
 from tests.support.infra import free_ports
-
-
-class Ticks:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _metric(name: str, dependency: str) -> float | None:
@@ -73,6 +64,20 @@ def test_ready_only_when_every_dependency_has_answered() -> None:
     status = health.readiness()
     assert not status.ok
     assert status.detail == {"test-a": "up", "test-b": "unavailable"}
+
+
+def test_readiness_also_asks_the_workers_own_checks() -> None:
+    health = Health(needs=["test-required"])
+    health.dependency("test-required").up()
+    problems: list[str | None] = ["no partitions assigned"]
+    health.require("consumer", lambda: problems[-1])
+    status = health.readiness()
+    assert not status.ok
+    assert status.detail == {"test-required": "up", "consumer": "no partitions assigned"}
+    problems.append(None)
+    assert health.readiness() == Status(ok=True, detail={"test-required": "up", "consumer": "ok"})
+    # A required check is not a dependency: it has no dependency_up series.
+    assert _metric("smileback_dependency_up", "consumer") is None
 
 
 def test_live_while_the_loop_beats() -> None:

@@ -4,7 +4,8 @@ A `Dependency` is up or down as its probe and its callers report. It says once t
 outage began and once that it ended (with how long it lasted), and keeps two metrics:
 `smileback_dependency_up` (1 or 0) and `smileback_dependency_reconnects_total` (outages
 ended). `Health` gathers a service's dependencies with a heartbeat of its main loop:
-live while the loop beats, ready while every dependency is up. `serve_health` answers
+live while the loop beats, ready while every dependency is up and the worker's own checks
+(`require`: its consumer owns partitions and polls them) pass. `serve_health` answers
 `/healthz`, `/readyz` and `/metrics` on one port for the workers that have no web app.
 """
 
@@ -118,6 +119,7 @@ class Health:
         self._stall_s = stall_s
         self._monotonic = monotonic
         self._dependencies = {name: Dependency(name, monotonic=monotonic) for name in needs}
+        self._checks: dict[str, Probe] = {}
         self._last_beat = monotonic()
 
     def dependency(self, name: str) -> Dependency:
@@ -125,6 +127,11 @@ class Health:
         if name not in self._dependencies:
             self._dependencies[name] = Dependency(name, monotonic=self._monotonic)
         return self._dependencies[name]
+
+    def require(self, name: str, check: Probe) -> None:
+        """Readiness also asks `check` (None: fine), a state of the worker itself rather than
+        of a dependency, e.g. whether its consumer owns partitions and polls them."""
+        self._checks[name] = check
 
     def beat(self) -> None:
         """The main loop went round once (or is waiting out an outage on purpose)."""
@@ -137,9 +144,14 @@ class Health:
         return Status(ok=ok, detail={"loop": "ok" if ok else f"no progress for {silent_s:.0f} s"})
 
     def readiness(self) -> Status:
-        """Ready while every dependency is up."""
+        """Ready while every dependency is up and every required check passes."""
         detail = {name: dep.reason for name, dep in sorted(self._dependencies.items())}
-        return Status(ok=all(d.is_up for d in self._dependencies.values()), detail=detail)
+        ok = all(d.is_up for d in self._dependencies.values())
+        for name, check in sorted(self._checks.items()):
+            problem = check()
+            detail[name] = problem or "ok"
+            ok = ok and problem is None
+        return Status(ok=ok, detail=detail)
 
     def watch(
         self,
