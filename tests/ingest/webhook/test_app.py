@@ -16,6 +16,7 @@ from smileback.ingest.sinks import Sink
 from smileback.ingest.webhook.app import create_app
 from smileback.ingest.webhook.intake import Intake, IntakeSlot
 from smileback.ingest.webhook.signature import WebhookKey
+from tests.support.promtool import promtool_problems
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
@@ -243,3 +244,4 @@ def test_metrics_count_accepted_mentions_refusals_by_status_and_reason_and_laten
     assert 'smileback_ingest_webhook_rejected_requests_total{reason="replayed",status="401"}' in (
         text.text
     )
+    assert promtool_problems(text.text) == []
