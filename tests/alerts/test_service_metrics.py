@@ -1,5 +1,6 @@
 """What the alerts service counts: incidents by rule and severity, their transitions, the
-time to acknowledge, and the negativity and reach of scored mentions by configured brand."""
+time to acknowledge, and the negativity and reach of scored mentions by configured brand;
+and its /metrics as promtool reads it."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from smileback.common.events import (
     encode,
     incident_id_for,
 )
+from smileback.common.health import Health
 from smileback.common.oncall import (
     EscalationLevel,
     EscalationPolicy,
@@ -28,6 +30,7 @@ from smileback.common.oncall import (
 from tests.alerts.harness import Harness
 from tests.support.builders import scored_tiered as scored
 from tests.support.clock import FakeClock
+from tests.support.promtool import promtool_problems, scrape_worker
 
 T0 = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)
 
@@ -139,3 +142,19 @@ def test_distributions_are_labelled_by_configured_brands_only(
     assert _sample("smileback_mention_negativity_count", brand="other") - negativity["other"] == 1
     assert _sample("smileback_mention_negativity_count", brand="someone-else") == 0
     assert _sample("smileback_author_followers_bucket", brand="acme", le="1e+07") >= 1
+
+
+def test_promtool_finds_no_problem_in_the_alerts_metrics(tmp_path: Path, clock: FakeClock) -> None:
+    h = Harness(tmp_path, clock)
+    h.feed(encode(scored("metrics-prom")), key="metrics-prom")
+    h.deliver()
+    h.human(_human(IncidentEventType.ACKNOWLEDGED, root="metrics-prom", at=clock.now))
+    health = Health(needs=[])
+    body = scrape_worker(health)
+    for name in (
+        "smileback_pages_total",
+        "smileback_ack_latency_seconds",
+        "smileback_outbox_depth",
+    ):
+        assert f"# TYPE {name}" in body
+    assert promtool_problems(body) == []

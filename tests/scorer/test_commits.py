@@ -1,5 +1,6 @@
 """Commit points: Faust's ack bookkeeping stalls on a hole for good; the ledger commits only
-what was processed and names the hole to re-read. The lag and readiness read from it."""
+what was processed and names the hole to re-read. The lag and readiness read from it, and
+promtool reads the worker's /metrics."""
 
 from __future__ import annotations
 
@@ -11,14 +12,20 @@ import faust
 from faust.types import TP
 from prometheus_client import REGISTRY
 
+from smileback.common.bus import InMemoryBus, Record
+from smileback.common.events import encode
 from smileback.common.health import Health
+from smileback.common.topics import Topics
 from smileback.scorer.app import create_app
 from smileback.scorer.commits import LedgerConsumer, ledger_of, seek_back, stream_lag
+from smileback.scorer.handler import make_handler
 from smileback.scorer.offsets import OffsetLedger
 from smileback.scorer.pipeline import ScoringPipeline
 from smileback.scorer.settings import ScorerSettings
 from tests.scorer.doubles import CountingScorer
+from tests.support.builders import T0, mention
 from tests.support.clock import Ticks
+from tests.support.promtool import promtool_problems, scrape_worker
 
 P0 = TP("raw", 0)
 
@@ -189,3 +196,31 @@ async def test_the_worker_is_ready_while_it_owns_partitions_and_its_loop_reads_t
     await app.on_partitions_revoked.send(set())
     assert not health.readiness().ok
     assert REGISTRY.get_sample_value("smileback_consumer_lag_records", labels) is None
+
+
+async def test_promtool_finds_no_problem_in_the_scorers_metrics(monkeypatch):
+    health = Health(needs=[])
+    app = create_app(
+        settings=ScorerSettings(scorer_app_id="test-promtool"),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        health=health,
+    )
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    consumer.ledger.rebase({P0: 0})
+    monkeypatch.setattr(consumer, "highwater", {P0: 2}.get)
+    await _timers(app)["report_lag"]()
+    bus = InMemoryBus()
+    handler = make_handler(
+        bus=bus,
+        topics=Topics(),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        clock=lambda: T0,
+    )
+    handler(
+        [Record("raw", 0, 0, b"r", encode(mention("m1", "bad"))), Record("raw", 0, 1, b"r", b"{")]
+    )
+    body = scrape_worker(health)
+    for name in ("smileback_model_scoring_seconds", "smileback_consumer_lag_records"):
+        assert f"# TYPE {name}" in body
+    assert promtool_problems(body) == []
