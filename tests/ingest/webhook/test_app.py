@@ -227,6 +227,7 @@ def test_metrics_count_accepted_mentions_refusals_by_status_and_reason_and_laten
         "media": _sample(rejected, status="415", reason="media_type"),
         "kafka": _sample(rejected, status="503", reason="kafka"),
         "latency": _sample(latency),
+        "batches": _sample("smileback_batch_records_count", stage="ingest"),
     }
     post(client, [mention("m1"), mention("m2", "off topic"), mention("m3")])
     post(client, [mention("m1")])  # the same webhook-id again
@@ -238,6 +239,9 @@ def test_metrics_count_accepted_mentions_refusals_by_status_and_reason_and_laten
     assert _sample(rejected, status="415", reason="media_type") - before["media"] == 1
     assert _sample(rejected, status="503", reason="kafka") - before["kafka"] == 1
     assert _sample(latency) - before["latency"] == 4
+    # Two requests reached the intake: the accepted one and the one Kafka did not acknowledge.
+    assert _sample("smileback_batch_records_count", stage="ingest") - before["batches"] == 2
+    assert _sample("smileback_last_batch_timestamp_seconds", stage="ingest") > 0
     text = client.get("/metrics")
     assert text.status_code == 200
     assert text.headers["content-type"].startswith("text/plain")
