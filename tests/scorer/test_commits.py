@@ -224,3 +224,27 @@ async def test_promtool_finds_no_problem_in_the_scorers_metrics(monkeypatch):
     for name in ("smileback_model_scoring_seconds", "smileback_consumer_lag_records"):
         assert f"# TYPE {name}" in body
     assert promtool_problems(body) == []
+
+
+async def test_a_lag_reading_that_fails_leaves_the_timer_and_the_last_values(monkeypatch):
+    health = Health(needs=[])
+    app = create_app(
+        settings=ScorerSettings(scorer_app_id="test-lag-fails"),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        health=health,
+    )
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    consumer.ledger.rebase({P0: 1})
+    monkeypatch.setattr(consumer, "highwater", {P0: 4}.get)
+    report_lag = _timers(app)["report_lag"]
+    await report_lag()
+
+    def revoked(tp: TP) -> int:
+        raise RuntimeError(f"{tp} is not assigned")  # as aiokafka says mid-rebalance
+
+    monkeypatch.setattr(consumer, "highwater", revoked)
+    await report_lag()
+    labels = {"group": "test-lag-fails", "topic": "raw", "partition": "0"}
+    assert REGISTRY.get_sample_value("smileback_consumer_lag_records", labels) == 3
+    assert health.readiness().ok

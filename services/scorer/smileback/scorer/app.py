@@ -228,7 +228,11 @@ def create_app(
     watch = ConsumerWatch(group=app_id)
 
     async def report_lag() -> None:
-        lag = stream_lag(app)
+        try:
+            lag = stream_lag(app)
+        except Exception as exc:  # e.g. a partition revoked meanwhile; read again next tick
+            log.debug("scorer lag not read", error=repr(exc))
+            return
         if lag is not None:
             watch.show(lag)
 
