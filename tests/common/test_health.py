@@ -11,6 +11,7 @@ import pytest
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
+from smileback.common.errors import ConfigError
 from smileback.common.health import Dependency, Health, Status, serve_health
 from tests.support.clock import Ticks
 from tests.support.infra import free_ports
@@ -168,6 +169,18 @@ def test_healthz_and_metrics_are_served(served: tuple[Health, str]) -> None:
     assert status == 200
     assert b'smileback_dependency_up{dependency="test-http-db"} 1.0' in body
     assert _get(base + "/nothing")[0] == 404
+
+
+def test_a_port_in_use_is_a_config_error_naming_it() -> None:
+    (port,) = free_ports(count=1)
+    first = serve_health(health=Health(needs=[]), port=port, host="127.0.0.1")
+    assert first is not None
+    try:
+        with pytest.raises(ConfigError, match=f"127.0.0.1:{port}: .*SMILEBACK_METRICS_PORT"):
+            serve_health(health=Health(needs=[]), port=port, host="127.0.0.1")
+    finally:
+        first.shutdown()
+        first.server_close()
 
 
 def test_no_port_serves_nothing() -> None:

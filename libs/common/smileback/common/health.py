@@ -23,6 +23,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
 
+from smileback.common.errors import ConfigError
+
 __all__ = ["DEPENDENCY_UP", "RECONNECTS", "Dependency", "Health", "Probe", "Status", "serve_health"]
 
 log = structlog.get_logger(__name__)
@@ -202,7 +204,8 @@ class Health:
 
 
 def serve_health(*, health: Health, port: int, host: str) -> ThreadingHTTPServer | None:
-    """Serve /healthz, /readyz and /metrics on `port` from a daemon thread (0 turns it off)."""
+    """Serve /healthz, /readyz and /metrics on `port` from a daemon thread (0 turns it off);
+    ConfigError when the port cannot be had."""
     if not port:
         return None
 
@@ -228,7 +231,13 @@ def serve_health(*, health: Health, port: int, host: str) -> ThreadingHTTPServer
         def log_message(self, format: str, *args: object) -> None:
             """Probes every few seconds would flood the log; metrics count what matters."""
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    try:
+        server = ThreadingHTTPServer((host, port), Handler)
+    except OSError as exc:  # e.g. another worker on this host has the default port
+        raise ConfigError(
+            f"cannot serve /metrics, /healthz and /readyz on {host}:{port}: "
+            f"{exc.strerror or exc}; set SMILEBACK_METRICS_PORT to a free port (0: none)"
+        ) from None
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="health-http", daemon=True).start()
     return server
