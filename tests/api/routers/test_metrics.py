@@ -89,3 +89,20 @@ def test_promtool_finds_no_problem_in_the_apis_metrics(
     assert promtool_problems(body) == []
     # The check itself can fail: a counter without `_total` and without help text.
     assert len(promtool_problems("# TYPE oops counter\noops 1\n")) == 2
+
+
+def test_while_the_database_is_reported_down_a_scrape_keeps_the_last_values(
+    engine: Engine,
+) -> None:
+    down: list[str | None] = [None]
+    app = create_app(
+        engine=engine, api_token=TOKEN, clock=lambda: NOW, database_check=lambda: down[-1]
+    )
+    with TestClient(app) as client:
+        store_queue(engine, [_kind("k1", minutes=1)])
+        assert _gauges(client)["smileback_smile_queue_depth"] == 1.0
+        down.append("unavailable (OperationalError)")
+        store_queue(engine, [_kind("k2", minutes=2)])  # not read while the store is "down"
+        assert _gauges(client)["smileback_smile_queue_depth"] == 1.0
+        down.append(None)
+        assert _gauges(client)["smileback_smile_queue_depth"] == 2.0
