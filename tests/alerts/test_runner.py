@@ -1,9 +1,11 @@
-"""Wiring from settings: notifiers, policy and on-call files, failing fast and clearly."""
+"""Wiring from settings: notifiers, policy and on-call files, failing fast and clearly; the
+consumer loop's liveness and readiness."""
 
 from __future__ import annotations
 
 import subprocess
 import threading
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -21,12 +23,18 @@ from smileback.alerts.notifiers import (
 from smileback.alerts.notifiers.testing import RecordingNotifier
 from smileback.alerts.outbox import OutboxItem, OutboxStore, SendReport, create_schema, make_engine
 from smileback.alerts.settings import AlertsSettings
+from smileback.common.bus import Consumer, InMemoryBus, Record
 from smileback.common.clock import utc_now
 from smileback.common.errors import ConfigError
+from smileback.common.events import ReachTier, encode
 from smileback.common.health import Health
-from smileback.common.supervise import DATABASE
+from smileback.common.lag import CONSUMER, ConsumerWatch
+from smileback.common.supervise import DATABASE, supervise
 from tests.alerts.factory import notification
+from tests.alerts.harness import TOPICS
 from tests.support.alerts_live import wait_for
+from tests.support.builders import scored_tiered
+from tests.support.clock import Ticks
 from tests.support.processes import SMILEBACK
 
 
@@ -184,3 +192,95 @@ def test_the_sender_sends_a_stored_page_when_woken_not_at_its_next_poll(
     assert [n.incident_id for n in webhook.sent] == ["inc_woken"]
     assert not sending.is_alive()
     engine.dispose()
+
+
+class _GatedBus(InMemoryBus):
+    """An in-process bus whose consumers' polls block while the gate is closed, as a poll
+    stuck on a frozen broker does."""
+
+    def __init__(self) -> None:
+        super().__init__(TOPICS.all())
+        self.open = threading.Event()
+        self.open.set()
+        self.blocked = threading.Event()
+
+    def consumer(self, topics: Sequence[str], *, group: str) -> Consumer:
+        inner = super().consumer(topics, group=group)
+        bus = self
+
+        class Gated(Consumer):
+            def poll(self, *, max_records: int, timeout_s: float) -> list[Record]:
+                if not bus.open.is_set():
+                    bus.blocked.set()
+                    bus.open.wait()
+                return inner.poll(max_records=max_records, timeout_s=timeout_s)
+
+            def commit(self) -> None:
+                inner.commit()
+
+            def lag(self) -> dict[tuple[str, int], int]:
+                return inner.lag()
+
+            def close(self) -> None:
+                inner.close()
+
+        return Gated()
+
+
+def test_a_consumer_loop_that_blocks_goes_not_live_and_not_ready_within_the_bound(
+    tmp_path: Path,
+) -> None:
+    ticks, bus = Ticks(), _GatedBus()
+    bus.publish(TOPICS.scored, key="root", value=encode(scored_tiered("m1", tier=ReachTier.NANO)))
+    health = Health(needs=[], stall_s=30.0, monotonic=ticks)
+    watch = ConsumerWatch(group="test-alerts-blocked", stale_s=30.0, monotonic=ticks)
+    health.require(CONSUMER, watch.problem)
+    settings = AlertsSettings(webhook_url="https://hooks.example/x", alerts_tick_s=0.05)
+    paging, notifiers = runner.configure(settings)
+    stop = threading.Event()
+    consuming = runner.Consuming(
+        connect=lambda: bus,
+        settings=settings,
+        topics=TOPICS,
+        engine=make_engine(f"sqlite:///{tmp_path / 'alerts.db'}"),
+        paging=paging,
+        stop=stop,
+        outbox_written=lambda: None,
+        watch=watch,
+    )
+    loop = threading.Thread(
+        target=supervise, kwargs={"work": consuming.run, "stop": stop, "health": health}
+    )
+    loop.start()
+    try:
+        wait_for(
+            "the loop to own its partitions",
+            lambda: health.readiness().ok,
+            timeout_s=30,
+            alive=loop.is_alive,
+            tail=lambda: str(health.readiness()),
+        )
+        bus.open.clear()
+        bus.blocked.wait(timeout=30)
+        assert bus.blocked.is_set()
+        ticks.now += 30.0  # at the bound: a slow poll is not a stall yet
+        assert health.liveness().ok
+        assert health.readiness().ok
+        ticks.now += 1.0
+        assert health.liveness().detail == {"loop": "no progress for 31 s"}
+        assert health.readiness().detail == {"consumer": "not polled for 31 s"}
+        bus.open.set()
+        wait_for(
+            "the loop to beat again",
+            lambda: health.liveness().ok and health.readiness().ok,
+            timeout_s=30,
+            alive=loop.is_alive,
+            tail=lambda: str(health.liveness()),
+        )
+    finally:
+        stop.set()
+        bus.open.set()
+        loop.join(30)
+        for notifier in notifiers.values():
+            notifier.close()
+    assert not loop.is_alive()

@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -398,11 +399,14 @@ def test_surge_pages_once_per_window_but_not_for_an_explained_pile_on(
 def test_dead_letters_are_reported_to_the_dlq_once(tmp_path: Path, clock: FakeClock) -> None:
     h = Harness(tmp_path, clock)
     h.notifiers["webhook"].fail_times, h.notifiers["webhook"].permanent = 1, True
+    labels = {"stage": NOTIFY_STAGE, "reason": "delivery"}
+    before = REGISTRY.get_sample_value("smileback_dlq_records_total", labels) or 0.0
     h.feed(encode(scored("root")))
     h.deliver()
     h.service.tick()
     h.service.tick()
     (record,) = h.dlq()
+    assert REGISTRY.get_sample_value("smileback_dlq_records_total", labels) == before + 1
     assert record.stage == NOTIFY_STAGE
     assert record.source_id == ROOT_ID
     assert record.error == "webhook: webhook told to fail"

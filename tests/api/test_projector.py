@@ -47,6 +47,11 @@ def _count(engine: Engine, model: type) -> int:
         return session.scalar(select(func.count()).select_from(model)) or 0
 
 
+def _dead_lettered(reason: str) -> float:
+    labels = {"stage": STAGE, "reason": reason}
+    return REGISTRY.get_sample_value("smileback_dlq_records_total", labels) or 0.0
+
+
 def _dlq(bus: InMemoryBus) -> list[DlqRecord]:
     return [decode(DlqRecord, r.value) for r in bus.records(TOPICS.dlq)]
 
@@ -140,7 +145,9 @@ def test_a_record_the_store_refuses_is_dead_lettered_and_the_rest_stored(engine:
             "CREATE TRIGGER no_m2 BEFORE INSERT ON mentions WHEN NEW.id = 'm2' "
             "BEGIN SELECT RAISE(ABORT, 'refused'); END"
         )
+    refused_before = _dead_lettered("processing")
     assert _drain(engine=engine, bus=bus) == 3
+    assert _dead_lettered("processing") - refused_before == 1  # readable, but not storable
     with Session(engine) as session:
         assert sorted(session.scalars(select(MentionRow.id))) == ["m1", "m3"]
     dead = _dlq(bus)

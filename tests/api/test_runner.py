@@ -10,6 +10,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client import REGISTRY
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
@@ -128,6 +129,27 @@ def test_the_projector_thread_stores_records_and_stops(engine: Engine) -> None:
         stop.set()
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_the_projector_shows_its_consumer_lag_per_partition(engine: Engine) -> None:
+    bus = InMemoryBus(TOPICS.all())
+    for i in range(4):
+        bus.publish(TOPICS.scored, key="thread", value=encode(scored(f"m{i}")))
+    (partition,) = {r.partition for r in bus.records(TOPICS.scored)}
+    labels = {"group": "test-lagging", "topic": TOPICS.scored, "partition": str(partition)}
+    stop = threading.Event()
+    thread = start_projector(
+        engine=engine, bus=bus, topics=TOPICS, clock=lambda: T0, stop=stop, group="test-lagging"
+    )
+    try:
+        _wait_for(lambda: _mentions(engine) == 4)
+        _wait_for(lambda: REGISTRY.get_sample_value("smileback_consumer_lag_records", labels) == 0)
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive()
+    # It left its group: the partitions are someone else's to report.
+    assert REGISTRY.get_sample_value("smileback_consumer_lag_records", labels) is None
 
 
 def test_the_projector_thread_retries_after_a_database_error(tmp_path: Path) -> None:

@@ -112,7 +112,11 @@ def test_jetstream_with_zstd_writes_the_inflated_posts_to_a_file(tmp_path: Path)
     out = tmp_path / "mentions.jsonl"
     with serving(JetstreamServer(log=log)) as server:
         args = ["ingest", "jetstream", "--url", server.url, "--zstd", "-o", str(out)]
-        env = {"SMILEBACK_BRANDS": '{"acme": ["acme"]}', "SMILEBACK_BLUESKY_APPVIEW": DEAD}
+        env = {
+            "SMILEBACK_BRANDS": '{"acme": ["acme"]}',
+            "SMILEBACK_BLUESKY_APPVIEW": DEAD,
+            "SMILEBACK_METRICS_PORT": "0",  # whatever else has the default port here
+        }
         with ServiceProcess(args=args, env=env, log_path=tmp_path / "ingest.log") as process:
             wait(lambda: out.exists() and out.read_text().count("\n") == 3, "three posts")
             assert process.stop() == 0, process.tail()

@@ -63,6 +63,24 @@ def test_when_reachable_retries_with_longer_waits_one_warning_each_then_returns(
     assert all("exc_info" not in e for e in logs)
 
 
+def test_when_reachable_says_it_is_waiting_before_each_wait() -> None:
+    stop = _Stop(stop_after=2)
+    waits_done_at_each_call: list[int] = []
+
+    def attempt() -> str:
+        raise ConnectionError("no broker")
+
+    got = when_reachable(
+        attempt,
+        dependency="Kafka",
+        errors=(ConnectionError,),
+        stop=stop,
+        waiting=lambda: waits_done_at_each_call.append(len(stop.waits)),
+    )
+    assert got is None
+    assert waits_done_at_each_call == [0, 1]
+
+
 def test_when_reachable_gives_up_when_stopped_and_lets_other_errors_through() -> None:
     def refused() -> str:
         raise ConnectionError("no broker")

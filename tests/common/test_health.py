@@ -11,18 +11,10 @@ import pytest
 from prometheus_client import REGISTRY
 from structlog.testing import capture_logs
 
-from smileback.common.health import Dependency, Health, serve_health
+from smileback.common.errors import ConfigError
+from smileback.common.health import Dependency, Health, Status, serve_health
+from tests.support.clock import Ticks
 from tests.support.infra import free_ports
-
-
-class Ticks:
-    """A monotonic clock the test moves by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 def _metric(name: str, dependency: str) -> float | None:
@@ -73,6 +65,20 @@ def test_ready_only_when_every_dependency_has_answered() -> None:
     status = health.readiness()
     assert not status.ok
     assert status.detail == {"test-a": "up", "test-b": "unavailable"}
+
+
+def test_readiness_also_asks_the_workers_own_checks() -> None:
+    health = Health(needs=["test-required"])
+    health.dependency("test-required").up()
+    problems: list[str | None] = ["no partitions assigned"]
+    health.require("consumer", lambda: problems[-1])
+    status = health.readiness()
+    assert not status.ok
+    assert status.detail == {"test-required": "up", "consumer": "no partitions assigned"}
+    problems.append(None)
+    assert health.readiness() == Status(ok=True, detail={"test-required": "up", "consumer": "ok"})
+    # A required check is not a dependency: it has no dependency_up series.
+    assert _metric("smileback_dependency_up", "consumer") is None
 
 
 def test_live_while_the_loop_beats() -> None:
@@ -163,6 +169,18 @@ def test_healthz_and_metrics_are_served(served: tuple[Health, str]) -> None:
     assert status == 200
     assert b'smileback_dependency_up{dependency="test-http-db"} 1.0' in body
     assert _get(base + "/nothing")[0] == 404
+
+
+def test_a_port_in_use_is_a_config_error_naming_it() -> None:
+    (port,) = free_ports(count=1)
+    first = serve_health(health=Health(needs=[]), port=port, host="127.0.0.1")
+    assert first is not None
+    try:
+        with pytest.raises(ConfigError, match=f"127.0.0.1:{port}: .*SMILEBACK_METRICS_PORT"):
+            serve_health(health=Health(needs=[]), port=port, host="127.0.0.1")
+    finally:
+        first.shutdown()
+        first.server_close()
 
 
 def test_no_port_serves_nothing() -> None:

@@ -1,16 +1,20 @@
 """Follower: outcomes to the sink, positions saved only after a flush, a failing Kafka pauses
-the stream and resumes it from the saved position, a stop saves the last position."""
+the stream and resumes it from the saved position, a stop saves the last position; its loop
+beats liveness however quiet the stream, and not while it is blocked."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+import threading
+import time
+from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
 
 import pytest
 
 from smileback.common.errors import BusError
 from smileback.common.events import BrandRuleEvent, Mention
+from smileback.common.health import Health
 from smileback.common.rule_feed import RuleFeed
 from smileback.ingest.follow import Checkpoints, Follower, Resumable
 from smileback.ingest.live import LiveRules
@@ -19,6 +23,7 @@ from smileback.ingest.rules import BrandMatcher
 from smileback.ingest.sinks import Sink
 from smileback.ingest.sources.outcomes import Mapped, Outcome, Rejected, Skipped
 from smileback.ingest.streams.items import StreamItem
+from tests.support.clock import Ticks
 
 NOW = datetime(2026, 3, 14, 9, 0, tzinfo=UTC)
 
@@ -254,3 +259,74 @@ async def test_a_live_rule_that_arrives_mid_stream_matches_the_mentions_after_it
         start=None,
     ).run()
     assert sink.durable == ["m2", "m3"]
+
+
+class _HeldStream:
+    """Yields one mention, stays quiet until `more` is set, then yields another and ends."""
+
+    position: str | None = None
+
+    def __init__(self) -> None:
+        self.more = threading.Event()
+
+    async def __aiter__(self) -> AsyncIterator[StreamItem[Outcome]]:
+        yield StreamItem(mention(1), raw=b"1")
+        while not self.more.is_set():
+            await asyncio.sleep(0.01)
+        yield StreamItem(mention(2), raw=b"2")
+
+
+class _GatedSink(RecordingSink):
+    """A write blocks while the gate is closed, as a producer stuck on a full buffer does."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.open = threading.Event()
+        self.open.set()
+        self.blocked = threading.Event()
+
+    def write(self, mention: Mention) -> None:
+        if not self.open.is_set():
+            self.blocked.set()
+            self.open.wait()
+        super().write(mention)
+
+
+def _until(what: str, check: Callable[[], bool], *, alive: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 30
+    while not check():
+        assert alive(), f"the follower ended while waiting for {what}"
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def test_the_loop_beats_while_the_stream_is_quiet_and_not_while_a_write_blocks() -> None:
+    ticks = Ticks()
+    health = Health(needs=[], stall_s=30.0, monotonic=ticks)
+    stream, sink = _HeldStream(), _GatedSink()
+    run = Follower(
+        open_stream=lambda _since: stream,
+        sink=sink,
+        matcher=BrandMatcher.from_terms({"acme": ["acme"]}),
+        key="fake:held",
+        positions=None,
+        start=None,
+        checkpoints=Checkpoints(every_n=100, every_s=0.02, flush_timeout_s=1.0),
+        beat=health.beat,
+    )
+    loop = threading.Thread(target=asyncio.run, args=(run.run(),), daemon=True)
+    loop.start()
+    _until("the first mention", lambda: sink.durable == ["m1"], alive=loop.is_alive)
+    ticks.now += 31.0  # nothing has come for a while: the quiet loop still goes round
+    _until("a beat while quiet", lambda: health.liveness().ok, alive=loop.is_alive)
+    sink.open.clear()
+    stream.more.set()
+    _until("the write to block", sink.blocked.is_set, alive=loop.is_alive)
+    ticks.now += 30.0
+    assert health.liveness().ok  # at the bound
+    ticks.now += 1.0
+    assert health.liveness().detail == {"loop": "no progress for 31 s"}
+    sink.open.set()
+    loop.join(30)
+    assert not loop.is_alive()
+    assert sink.durable == ["m1", "m2"]

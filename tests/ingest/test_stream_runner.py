@@ -1,13 +1,16 @@
 """The stream runner: source keys and Jetstream positions as saved text; a broker away at
-start is waited for, a configuration error is not."""
+start is waited for, a configuration error is not; the worker serves its health and metrics."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import threading
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 from smileback.common.errors import BusError, ConfigError
@@ -26,6 +29,8 @@ from smileback.ingest.stream_runner import (
     position_text,
 )
 from smileback.ingest.streams.items import StreamItem
+from tests.support.infra import free_ports
+from tests.support.promtool import promtool_problems
 
 
 def test_source_keys_name_the_instance_and_the_stream() -> None:
@@ -93,7 +98,8 @@ def test_a_broker_away_at_start_is_waited_for_then_the_stream_is_followed(
 
     monkeypatch.setattr(stream_runner, "_connect", connect)
     stream_runner._follow(
-        settings=IngestSettings(brands={"acme": ["acme"]}),
+        settings=IngestSettings(brands={"acme": ["acme"]}, metrics_port=0),
+        source="fake",
         key="fake:one",
         open_stream=lambda _since: _Stream(),
         output=None,
@@ -111,9 +117,60 @@ def test_a_bad_rules_file_stops_a_stream_before_it_connects(
     monkeypatch.setattr(stream_runner, "_connect", lambda **_: pytest.fail("connected"))
     with pytest.raises(ConfigError, match=r"rules.yaml:3:"):
         stream_runner._follow(
-            settings=IngestSettings(ingest_rules_file=str(rules)),
+            settings=IngestSettings(ingest_rules_file=str(rules), metrics_port=0),
+            source="fake",
             key="fake:one",
             open_stream=lambda _since: _Stream(),
             output=None,
         )
     assert backoff_waits == []
+
+
+class _HeldStream:
+    """One mention, then quiet until the test has scraped the worker and lets it end."""
+
+    position: str | None = None
+
+    def __init__(self) -> None:
+        self.end = threading.Event()
+
+    async def __aiter__(self) -> AsyncIterator[StreamItem[Outcome]]:
+        yield StreamItem(Mapped(Mention(id="m0", text="acme is late")), raw=b"")
+        while not self.end.is_set():
+            await asyncio.sleep(0.01)
+
+
+def test_a_streaming_worker_serves_health_and_metrics_promtool_accepts(
+    tmp_path: Path, backoff_waits: list[float]
+) -> None:
+    (port,) = free_ports(count=1)
+    base = f"http://127.0.0.1:{port}"
+    stream, answers = _HeldStream(), {}
+
+    def scrape() -> None:
+        try:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and "healthz" not in answers:
+                with contextlib.suppress(httpx.HTTPError):
+                    answers["healthz"] = httpx.get(f"{base}/healthz", timeout=5)
+                time.sleep(0.05)
+            answers["readyz"] = httpx.get(f"{base}/readyz", timeout=5)
+            answers["metrics"] = httpx.get(f"{base}/metrics", timeout=5)
+        finally:
+            stream.end.set()
+
+    scraper = threading.Thread(target=scrape, daemon=True)
+    scraper.start()
+    stream_runner._follow(
+        settings=IngestSettings(brands={"acme": ["acme"]}, metrics_port=port),
+        source="mastodon",
+        key="fake:held",
+        open_stream=lambda _since: stream,
+        output=tmp_path / "mentions.jsonl",  # no Kafka: nothing for readiness to wait on
+    )
+    scraper.join(30)
+    assert (answers["healthz"].status_code, answers["readyz"].status_code) == (200, 200)
+    metrics = answers["metrics"].text
+    assert 'smileback_ingest_sources{source="mastodon"} 1.0' in metrics
+    assert promtool_problems(metrics) == []
+    assert (tmp_path / "mentions.jsonl").read_text().count('"id":"m0"') == 1

@@ -14,6 +14,8 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+import httpx
+
 from smileback.common.events import (
     IncidentEvent,
     IncidentEventType,
@@ -32,6 +34,7 @@ from tests.support.formats import check_pagerduty_event, check_slack_message
 from tests.support.infra import free_ports, fresh_database
 from tests.support.kafka import produce, unique_topics
 from tests.support.processes import ServiceProcess
+from tests.support.promtool import promtool_problems
 from tests.support.receivers import HANG, SLACK_OK, WEBHOOK_OK, Receiver, pagerduty_ok
 from tests.support.smtp import SmtpSink
 
@@ -166,7 +169,17 @@ def test_pages_every_target_once_escalates_and_follows_up(
                 ),
             )
             time.sleep(2)  # a duplicate would arrive now
+            group = env["SMILEBACK_ALERTS_GROUP"]
+
+            def lag() -> list[float]:
+                prefix = f'smileback_consumer_lag_records{{group="{group}",'
+                return [v for k, v in scrape(metrics_port).items() if k.startswith(prefix)]
+
+            # Read every 5 s: wait for a reading taken after the last event was consumed.
+            wait("no consumer lag", lambda: bool(lag()) and sum(lag()) == 0)
             metrics = scrape(metrics_port)
+            body = httpx.get(f"http://127.0.0.1:{metrics_port}/metrics", timeout=5).text
+            ready = httpx.get(f"http://127.0.0.1:{metrics_port}/readyz", timeout=5).json()
             events = reader.poll()
             assert alerts.stop() == 0, alerts.tail()
         reader.close()
@@ -215,7 +228,15 @@ def test_pages_every_target_once_escalates_and_follows_up(
     assert metrics[retried] == 3
     assert metrics['smileback_page_latency_seconds_count{notifier="pagerduty"}'] == 1
     assert metrics["smileback_outbox_depth"] == 0
+    assert metrics["smileback_outbox_oldest_age_seconds"] == 0
     assert metrics['smileback_open_incidents{severity="critical"}'] == 0
+    opened = [v for k, v in metrics.items() if k.startswith("smileback_incidents_opened_total{")]
+    assert sum(opened) == 1
+    assert metrics["smileback_ack_latency_seconds_count"] == 1
+    for state in ("opened", "paged", "escalated", "acknowledged", "resolved"):
+        assert metrics[f'smileback_incident_transitions_total{{state="{state}"}}'] == 1, state
+    assert ready["consumer"] == "ok"
+    assert promtool_problems(body) == []
 
     for secret in (ROUTING_KEY, HOOK_SECRET, SLACK_TOKEN):
         assert secret not in output

@@ -1,5 +1,6 @@
 """KafkaBus honours the Bus contract on the real broker: order per key, commit after handling,
-redelivery of what was not committed, and a clear BusError when the broker is unreachable."""
+redelivery of what was not committed, the consumer's lag per partition, and a clear BusError
+when the broker is unreachable."""
 
 from __future__ import annotations
 
@@ -67,6 +68,31 @@ def test_records_not_committed_are_delivered_again(kafka_bootstrap, topics):
         retry = bus.consumer([topics.dlq], group="g2")
         assert sorted(r.value for r in _poll_all(retry, expect=5)) == [b"0", b"1", b"2", b"3", b"4"]
         retry.close()
+    finally:
+        bus.close()
+
+
+def test_the_lag_counts_what_the_consumer_has_not_read_per_assigned_partition(
+    kafka_bootstrap, topics
+):
+    bus = KafkaBus(kafka_bootstrap)
+    try:
+        for i in range(30):
+            bus.publish(topics.raw, key=f"root-{i % 3}", value=f"{i}".encode())
+        bus.flush(timeout_s=30)
+        consumer = bus.consumer([topics.raw], group="g-lag")
+        assert consumer.lag() == {}  # no partition before it joined its group
+        records = []
+        for _ in range(12):  # the first polls may only join the group
+            records = consumer.poll(max_records=10, timeout_s=5)
+            if records:
+                break
+        lag = consumer.lag()
+        assert {topic for topic, _ in lag} == {topics.raw}
+        assert sum(lag.values()) == 30 - len(records)
+        _poll_all(consumer, expect=30 - len(records))
+        assert sum(consumer.lag().values()) == 0
+        consumer.close()
     finally:
         bus.close()
 

@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 from kafka import KafkaAdminClient
 from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
@@ -17,7 +18,9 @@ from smileback.common.events import Mention, encode
 from smileback.common.topics import Topics
 from smileback.scorer.provision import COMPACTED, ensure_topics
 from tests.support.kafka import produce
+from tests.support.promtool import promtool_problems
 from tests.support.scorer_cluster import Cluster, Reader
+from tests.support.stream_ingest import wait
 
 WAIT_S = 60.0
 MENTIONS = 200
@@ -86,6 +89,26 @@ def test_faust_scorer_scores_every_mention_once_and_dead_letters_bad_records(
         assert sorted(d.raw for d in out.dead) == sorted(value for _, value in bad)
         ok = worker.metric("smileback_records_total", 'stage="scorer",outcome="ok"')
         assert ok == MENTIONS
+        dlq = 'smileback_dlq_records_total{reason="%s",stage="scorer"}'
+        body = httpx.get(f"http://127.0.0.1:{worker.metrics_port}/metrics", timeout=5).text
+        assert f"{dlq % 'malformed_json'} 1.0" in body
+        assert f"{dlq % 'schema'} 1.0" in body
+        assert worker.metric("smileback_model_scoring_seconds_count") >= 1
+        assert promtool_problems(body) == []
+
+        def raw_lag() -> list[float]:
+            text = httpx.get(f"http://127.0.0.1:{worker.metrics_port}/metrics", timeout=5).text
+            return [
+                float(line.rpartition(" ")[2])
+                for line in text.splitlines()
+                if line.startswith("smileback_consumer_lag_records{")
+                and f'topic="{topics.raw}"' in line
+            ]
+
+        # Read every 5 s from the ledger: wait for a reading after the last commit point moved.
+        wait(lambda: len(raw_lag()) == 4 and sum(raw_lag()) == 0, "no lag on the 4 raw partitions")
+        ready = httpx.get(f"http://127.0.0.1:{worker.metrics_port}/readyz", timeout=5).json()
+        assert ready["consumer"] == "ok"
     finally:
         cluster.stop()
     assert worker.process.proc is not None

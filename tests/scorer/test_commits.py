@@ -1,20 +1,31 @@
 """Commit points: Faust's ack bookkeeping stalls on a hole for good; the ledger commits only
-what was processed and names the hole to re-read."""
+what was processed and names the hole to re-read. The lag and readiness read from it, and
+promtool reads the worker's /metrics."""
 
 from __future__ import annotations
 
+import inspect
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 import faust
 from faust.types import TP
+from prometheus_client import REGISTRY
 
+from smileback.common.bus import InMemoryBus, Record
+from smileback.common.events import encode
+from smileback.common.health import Health
+from smileback.common.topics import Topics
 from smileback.scorer.app import create_app
-from smileback.scorer.commits import LedgerConsumer, ledger_of, seek_back
+from smileback.scorer.commits import LedgerConsumer, ledger_of, seek_back, stream_lag
+from smileback.scorer.handler import make_handler
 from smileback.scorer.offsets import OffsetLedger
 from smileback.scorer.pipeline import ScoringPipeline
 from smileback.scorer.settings import ScorerSettings
 from tests.scorer.doubles import CountingScorer
+from tests.support.builders import T0, mention
+from tests.support.clock import Ticks
+from tests.support.promtool import promtool_problems, scrape_worker
 
 P0 = TP("raw", 0)
 
@@ -135,3 +146,105 @@ async def test_a_re_read_hole_passes_fausts_read_offset_filter():
     assert await seek_back(app) == {P0: 403}
     assert sought == [{P0: 403}]
     assert consumer._read_offset[P0] == 403  # so 403 and 404 are handed on when fetched again
+
+
+def test_the_lag_runs_from_each_owned_partitions_commit_point_to_its_highwater(monkeypatch):
+    app = create_app(settings=ScorerSettings(), pipeline=ScoringPipeline(scorer=CountingScorer()))
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    p1, p2 = TP("raw", 1), TP("raw", 2)
+    consumer.ledger.rebase({P0: 403, p1: None, p2: 7})
+    consumer.ledger.processed(P0, [403, 404], now=0.0)
+    # aiokafka knows no highwater of a partition it has not fetched from yet.
+    highwaters = {P0: 410, p1: 12}
+    monkeypatch.setattr(consumer, "highwater", highwaters.get)
+    # p1 has no commit point yet (nothing committed, nothing processed); p2 no fetch yet.
+    assert stream_lag(app) == {("raw", 0): 5}
+    consumer.ledger.processed(p1, [0, 1, 2], now=0.0)
+    assert stream_lag(app) == {("raw", 0): 5, ("raw", 1): 9}
+    app.rebalancing = True
+    assert stream_lag(app) is None  # the ledger is about to be rebased: no reading now
+
+
+def _timers(app: faust.App) -> dict[str, Callable[[], Awaitable[None]]]:
+    """The app's timer functions by name, to run one round of each by hand."""
+    return {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
+
+
+async def test_the_worker_is_ready_while_it_owns_partitions_and_its_loop_reads_their_lag(
+    monkeypatch,
+):
+    ticks = Ticks()
+    health = Health(needs=[], monotonic=ticks)
+    app = create_app(
+        settings=ScorerSettings(scorer_app_id="test-ready"),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        health=health,
+    )
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    assert health.readiness().detail == {"consumer": "not polling yet"}
+    report_lag = _timers(app)["report_lag"]
+    await report_lag()  # before the first assignment
+    assert health.readiness().detail == {"consumer": "no partitions assigned"}
+    consumer.ledger.rebase({P0: 3})
+    monkeypatch.setattr(consumer, "highwater", {P0: 10}.get)
+    await report_lag()
+    assert health.readiness().ok
+    labels = {"group": "test-ready", "topic": "raw", "partition": "0"}
+    assert REGISTRY.get_sample_value("smileback_consumer_lag_records", labels) == 7
+    await app.on_partitions_revoked.send(set())
+    assert not health.readiness().ok
+    assert REGISTRY.get_sample_value("smileback_consumer_lag_records", labels) is None
+
+
+async def test_promtool_finds_no_problem_in_the_scorers_metrics(monkeypatch):
+    health = Health(needs=[])
+    app = create_app(
+        settings=ScorerSettings(scorer_app_id="test-promtool"),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        health=health,
+    )
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    consumer.ledger.rebase({P0: 0})
+    monkeypatch.setattr(consumer, "highwater", {P0: 2}.get)
+    await _timers(app)["report_lag"]()
+    bus = InMemoryBus()
+    handler = make_handler(
+        bus=bus,
+        topics=Topics(),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        clock=lambda: T0,
+    )
+    handler(
+        [Record("raw", 0, 0, b"r", encode(mention("m1", "bad"))), Record("raw", 0, 1, b"r", b"{")]
+    )
+    body = scrape_worker(health)
+    for name in ("smileback_model_scoring_seconds", "smileback_consumer_lag_records"):
+        assert f"# TYPE {name}" in body
+    assert promtool_problems(body) == []
+
+
+async def test_a_lag_reading_that_fails_leaves_the_timer_and_the_last_values(monkeypatch):
+    health = Health(needs=[])
+    app = create_app(
+        settings=ScorerSettings(scorer_app_id="test-lag-fails"),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        health=health,
+    )
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    consumer.ledger.rebase({P0: 1})
+    monkeypatch.setattr(consumer, "highwater", {P0: 4}.get)
+    report_lag = _timers(app)["report_lag"]
+    await report_lag()
+
+    def revoked(tp: TP) -> int:
+        raise RuntimeError(f"{tp} is not assigned")  # as aiokafka says mid-rebalance
+
+    monkeypatch.setattr(consumer, "highwater", revoked)
+    await report_lag()
+    labels = {"group": "test-lag-fails", "topic": "raw", "partition": "0"}
+    assert REGISTRY.get_sample_value("smileback_consumer_lag_records", labels) == 3
+    assert health.readiness().ok

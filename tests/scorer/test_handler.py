@@ -34,6 +34,14 @@ BAD = {
     ),
     "wrong-types": (b'{"id": "x", "text": "hi", "author": {"followers": "many"}}', "followers"),
 }
+# The `reason` label each of them is counted under in smileback_dlq_records_total.
+REASONS = {
+    "malformed-json": "malformed_json",
+    "invalid-utf8": "invalid_utf8",
+    "unknown-field": "schema",
+    "oversized-text": "oversized",
+    "wrong-types": "schema",
+}
 
 
 @pytest.fixture
@@ -57,6 +65,15 @@ def _run(bus, scorer):
     return pump(consumer=consumer, bus=bus, handler=handler, max_records=1000)
 
 
+def _dlq(reason):
+    labels = {"stage": "scorer", "reason": reason}
+    return REGISTRY.get_sample_value("smileback_dlq_records_total", labels) or 0.0
+
+
+def _scoring_calls():
+    return REGISTRY.get_sample_value("smileback_model_scoring_seconds_count") or 0.0
+
+
 def _count(outcome):
     return (
         REGISTRY.get_sample_value(
@@ -72,9 +89,14 @@ def test_good_records_are_scored_once_per_batch_and_keyed_by_thread_root(bus, sc
     mentions += [mention("solo", "hello")]
     for m in mentions:
         bus.publish(TOPICS.raw, key=m.root_id, value=encode(m))
-    ok_before = _count("ok")
+    ok_before, calls_before = _count("ok"), _scoring_calls()
+    sizes_before = REGISTRY.get_sample_value("smileback_batch_records_sum", {"stage": "scorer"})
     assert _run(bus, scorer) == 7
     assert len(scorer.calls) == 1
+    assert _scoring_calls() - calls_before == 1
+    sizes = REGISTRY.get_sample_value("smileback_batch_records_sum", {"stage": "scorer"})
+    assert sizes - (sizes_before or 0.0) == 7
+    assert REGISTRY.get_sample_value("smileback_last_batch_timestamp_seconds", {"stage": "scorer"})
     out = {(r.key, decode(ScoredMention, r.value).id) for r in bus.records(TOPICS.scored)}
     assert out == {(b"root", m.id) for m in mentions[:6]} | {(b"solo", "solo")}
     assert _count("ok") - ok_before == 7
@@ -89,8 +111,9 @@ def test_a_bad_record_goes_to_the_dlq_and_the_good_ones_are_still_scored(bus, sc
     bus.publish(TOPICS.raw, key="before", value=encode(mention("before", root=None)))
     bus.publish(TOPICS.raw, key=f"key-{case}", value=raw)
     bus.publish(TOPICS.raw, key="after", value=encode(mention("after")))
-    dlq_before = _count("dlq")
+    dlq_before, by_reason_before = _count("dlq"), _dlq(REASONS[case])
     assert _run(bus, scorer) == 3
+    assert _dlq(REASONS[case]) - by_reason_before == 1
     scored = sorted(decode(ScoredMention, r.value).id for r in bus.records(TOPICS.scored))
     assert scored == ["after", "before"]
     (dead,) = bus.records(TOPICS.dlq)
@@ -139,11 +162,15 @@ def test_a_record_the_scorer_fails_on_goes_to_the_dlq_and_the_rest_are_scored(bu
     for m in batch:
         bus.publish(TOPICS.raw, key=m.root_id, value=encode(m))
     dlq_before, ok_before = _count("dlq"), _count("ok")
+    processing_before, calls_before = _dlq("processing"), _scoring_calls()
     assert _run(bus, scorer) == 3
     assert sorted(decode(ScoredMention, r.value).id for r in bus.records(TOPICS.scored)) == [
         "a",
         "c",
     ]
+    assert _dlq("processing") - processing_before == 1
+    # The batch call that failed and each one-by-one call are model calls, timed each.
+    assert _scoring_calls() - calls_before == 4
     (dead,) = bus.records(TOPICS.dlq)
     record = decode(DlqRecord, dead.value)
     assert record.stage == "scorer"

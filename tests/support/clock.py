@@ -1,4 +1,4 @@
-"""A clock for tests that moves only when told to."""
+"""Clocks for tests that move only when told to."""
 
 from __future__ import annotations
 
@@ -16,3 +16,13 @@ class FakeClock:
 
     def advance(self, **delta: float) -> None:
         self.now += timedelta(**delta)
+
+
+class Ticks:
+    """A monotonic clock the test moves by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now

@@ -16,6 +16,7 @@ from smileback.common.events import Mention, decode
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.topics import Topics
 from smileback.ingest.positions import KafkaPositions
+from tests.support.infra import free_ports
 from tests.support.kafka import read_records
 from tests.support.processes import ServiceProcess
 
@@ -55,6 +56,8 @@ def ingest(
         "SMILEBACK_BRANDS": '{"acme": ["acme"]}',
         "SMILEBACK_INGEST_CHECKPOINT_EVERY_S": "0.3",
         "SMILEBACK_INGEST_FLUSH_TIMEOUT_S": "2",
+        # Its own metrics port: two workers on this host must not both want the default.
+        "SMILEBACK_METRICS_PORT": str(free_ports(count=1)[0]),
         **env,
     }
     with ServiceProcess(args=["ingest", *args], env=env, log_path=log) as process:

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session
 
-from smileback.alerts.metrics import PAGE_LATENCY
+from smileback.alerts.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, PAGE_LATENCY
 from smileback.alerts.notifiers import Notification, NotificationKind, Notifier, NotifyError
 from smileback.alerts.notifiers.testing import RecordingNotifier
 from smileback.alerts.outbox import (
@@ -112,7 +112,22 @@ def test_delivers_once_and_observes_latency(engine: Engine) -> None:
     assert PAGE_LATENCY.labels(notifier="webhook")._sum.get() == pytest.approx(before + 30.0)
     (row,) = rows(engine)
     assert (row.status, row.attempts, row.delivered_at) == ("delivered", 1, T0.timestamp())
-    assert OutboxStore(engine).depth() == 0
+    assert OutboxStore(engine).backlog().depth == 0
+
+
+def test_the_backlog_gauges_show_the_oldest_row_waiting_and_zero_once_all_went(
+    engine: Engine,
+) -> None:
+    clock = FakeClock(T0)
+    hook = RecordingNotifier(name="webhook", fail_times=1)
+    store_items(engine, item(), now=T0 - timedelta(seconds=90))
+    store_items(engine, item(incident="inc_new"), now=T0)
+    send = sender(engine, clock, {"webhook": hook}, backoff_s=60.0)
+    assert send.run_once().retried == 1  # the old row failed once; it waits for its retry
+    assert (OUTBOX_DEPTH._value.get(), OUTBOX_OLDEST_AGE._value.get()) == (1, 90.0)
+    clock.advance(seconds=120)
+    send.run_once()
+    assert (OUTBOX_DEPTH._value.get(), OUTBOX_OLDEST_AGE._value.get()) == (0, 0.0)
 
 
 def test_rows_of_one_target_go_in_order(engine: Engine) -> None:

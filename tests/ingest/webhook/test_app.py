@@ -16,6 +16,7 @@ from smileback.ingest.sinks import Sink
 from smileback.ingest.webhook.app import create_app
 from smileback.ingest.webhook.intake import Intake, IntakeSlot
 from smileback.ingest.webhook.signature import WebhookKey
+from tests.support.promtool import promtool_problems
 
 SECRET = "whsec_" + base64.b64encode(b"0123456789abcdef0123456789abcdef").decode()
 NOW = datetime(2026, 3, 14, 9, 30, tzinfo=UTC)
@@ -226,6 +227,7 @@ def test_metrics_count_accepted_mentions_refusals_by_status_and_reason_and_laten
         "media": _sample(rejected, status="415", reason="media_type"),
         "kafka": _sample(rejected, status="503", reason="kafka"),
         "latency": _sample(latency),
+        "batches": _sample("smileback_batch_records_count", stage="ingest"),
     }
     post(client, [mention("m1"), mention("m2", "off topic"), mention("m3")])
     post(client, [mention("m1")])  # the same webhook-id again
@@ -237,9 +239,13 @@ def test_metrics_count_accepted_mentions_refusals_by_status_and_reason_and_laten
     assert _sample(rejected, status="415", reason="media_type") - before["media"] == 1
     assert _sample(rejected, status="503", reason="kafka") - before["kafka"] == 1
     assert _sample(latency) - before["latency"] == 4
+    # Two requests reached the intake: the accepted one and the one Kafka did not acknowledge.
+    assert _sample("smileback_batch_records_count", stage="ingest") - before["batches"] == 2
+    assert _sample("smileback_last_batch_timestamp_seconds", stage="ingest") > 0
     text = client.get("/metrics")
     assert text.status_code == 200
     assert text.headers["content-type"].startswith("text/plain")
     assert 'smileback_ingest_webhook_rejected_requests_total{reason="replayed",status="401"}' in (
         text.text
     )
+    assert promtool_problems(text.text) == []

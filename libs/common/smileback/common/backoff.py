@@ -57,9 +57,11 @@ def when_reachable(
     stop: threading.Event,
     first_delay_s: float = 1.0,
     max_delay_s: float = 30.0,
+    waiting: Callable[[], None] | None = None,
 ) -> _T | None:
     """`attempt()` until it does not raise one of `errors`, waiting with backoff between
-    tries (one warning line each, no traceback); None if `stop` is set first."""
+    tries (one warning line each, no traceback); None if `stop` is set first. `waiting` is
+    called before each wait (a worker's heartbeat: waiting on purpose is not a stall)."""
     delay = first_delay_s
     while True:
         try:
@@ -70,6 +72,8 @@ def when_reachable(
                 error_type=type(exc).__name__,
                 delay_s=delay,
             )
+            if waiting is not None:
+                waiting()
             if stop.wait(delay):
                 return None
             delay = min(max_delay_s, delay * 2)

@@ -40,6 +40,11 @@ class Consumer(ABC):
         """Mark every polled record as done for the group."""
 
     @abstractmethod
+    def lag(self) -> dict[tuple[str, int], int]:
+        """Per assigned (topic, partition), the records after this consumer's position up to
+        the partition's end; empty while the consumer owns no partition."""
+
+    @abstractmethod
     def close(self) -> None:
         """Leave the group."""
 
@@ -134,6 +139,19 @@ class _InMemoryConsumer(Consumer):
         with self._bus._lock:
             for (topic, partition), offset in self._positions.items():
                 self._bus._committed[(self._group, topic, partition)] = offset
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        # Every partition of its topics is this consumer's: the in-memory bus has no group.
+        with self._bus._lock:
+            return {
+                (topic, partition): len(log)
+                - self._positions.get(
+                    (topic, partition),
+                    self._bus._committed.get((self._group, topic, partition), 0),
+                )
+                for (topic, partition), log in sorted(self._bus._logs.items())
+                if topic in self._topics
+            }
 
     def close(self) -> None:
         self._positions.clear()

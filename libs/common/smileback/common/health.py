@@ -4,7 +4,8 @@ A `Dependency` is up or down as its probe and its callers report. It says once t
 outage began and once that it ended (with how long it lasted), and keeps two metrics:
 `smileback_dependency_up` (1 or 0) and `smileback_dependency_reconnects_total` (outages
 ended). `Health` gathers a service's dependencies with a heartbeat of its main loop:
-live while the loop beats, ready while every dependency is up. `serve_health` answers
+live while the loop beats, ready while every dependency is up and the worker's own checks
+(`require`: its consumer owns partitions and polls them) pass. `serve_health` answers
 `/healthz`, `/readyz` and `/metrics` on one port for the workers that have no web app.
 """
 
@@ -21,6 +22,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import structlog
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, generate_latest
+
+from smileback.common.errors import ConfigError
 
 __all__ = ["DEPENDENCY_UP", "RECONNECTS", "Dependency", "Health", "Probe", "Status", "serve_health"]
 
@@ -118,6 +121,7 @@ class Health:
         self._stall_s = stall_s
         self._monotonic = monotonic
         self._dependencies = {name: Dependency(name, monotonic=monotonic) for name in needs}
+        self._checks: dict[str, Probe] = {}
         self._last_beat = monotonic()
 
     def dependency(self, name: str) -> Dependency:
@@ -125,6 +129,11 @@ class Health:
         if name not in self._dependencies:
             self._dependencies[name] = Dependency(name, monotonic=self._monotonic)
         return self._dependencies[name]
+
+    def require(self, name: str, check: Probe) -> None:
+        """Readiness also asks `check` (None: fine), a state of the worker itself rather than
+        of a dependency, e.g. whether its consumer owns partitions and polls them."""
+        self._checks[name] = check
 
     def beat(self) -> None:
         """The main loop went round once (or is waiting out an outage on purpose)."""
@@ -137,9 +146,14 @@ class Health:
         return Status(ok=ok, detail={"loop": "ok" if ok else f"no progress for {silent_s:.0f} s"})
 
     def readiness(self) -> Status:
-        """Ready while every dependency is up."""
+        """Ready while every dependency is up and every required check passes."""
         detail = {name: dep.reason for name, dep in sorted(self._dependencies.items())}
-        return Status(ok=all(d.is_up for d in self._dependencies.values()), detail=detail)
+        ok = all(d.is_up for d in self._dependencies.values())
+        for name, check in sorted(self._checks.items()):
+            problem = check()
+            detail[name] = problem or "ok"
+            ok = ok and problem is None
+        return Status(ok=ok, detail=detail)
 
     def watch(
         self,
@@ -190,7 +204,8 @@ class Health:
 
 
 def serve_health(*, health: Health, port: int, host: str) -> ThreadingHTTPServer | None:
-    """Serve /healthz, /readyz and /metrics on `port` from a daemon thread (0 turns it off)."""
+    """Serve /healthz, /readyz and /metrics on `port` from a daemon thread (0 turns it off);
+    ConfigError when the port cannot be had."""
     if not port:
         return None
 
@@ -216,7 +231,13 @@ def serve_health(*, health: Health, port: int, host: str) -> ThreadingHTTPServer
         def log_message(self, format: str, *args: object) -> None:
             """Probes every few seconds would flood the log; metrics count what matters."""
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    try:
+        server = ThreadingHTTPServer((host, port), Handler)
+    except OSError as exc:  # e.g. another worker on this host has the default port
+        raise ConfigError(
+            f"cannot serve /metrics, /healthz and /readyz on {host}:{port}: "
+            f"{exc.strerror or exc}; set SMILEBACK_METRICS_PORT to a free port (0: none)"
+        ) from None
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, name="health-http", daemon=True).start()
     return server

@@ -19,6 +19,7 @@ __all__ = ["PRODUCER_SETTINGS", "KafkaBus"]
 log = structlog.get_logger(__name__)
 
 _CLOSE_FLUSH_S = 10.0
+_LAG_TIMEOUT_MS = 2_000  # reading the lag must not hold the consumer loop for long
 
 # The producer's kafka-python settings, besides where it connects and its compression; the
 # ingest benchmark's raw produce loop uses them too, so both sides produce alike.
@@ -148,6 +149,23 @@ class _KafkaConsumer(Consumer):
             # Also after a rebalance (the member was fenced): what was polled since the last
             # commit is delivered again to whoever owns the partitions now.
             raise BusError(f"commit failed: {exc}") from exc
+
+    def lag(self) -> dict[tuple[str, int], int]:
+        try:
+            assigned = list(self._consumer.assignment())
+            if not assigned:
+                return {}
+            # One ListOffsets request for them all; a position not known yet (just assigned,
+            # no committed offset fetched) leaves its partition out until the next time.
+            ends = self._consumer.end_offsets(assigned, timeout_ms=_LAG_TIMEOUT_MS)
+            positions = {tp: self._consumer.position(tp, timeout_ms=_LAG_TIMEOUT_MS) for tp in ends}
+            return {
+                (tp.topic, tp.partition): max(0, ends[tp] - position)
+                for tp, position in positions.items()
+                if position is not None
+            }
+        except KafkaError as exc:
+            raise BusError(f"reading the consumer's lag failed: {exc}") from exc
 
     def close(self) -> None:
         try:

@@ -2,8 +2,9 @@
 
 The consumer loop (main thread) handles scored mentions and human actions and runs the
 escalation/auto-resolve tick; a sender thread delivers the outbox, woken as soon as the loop
-stores a page; a watch thread probes Kafka and the database for readiness. SIGTERM stops
-them all.
+stores a page; a watch thread probes Kafka and the database for readiness, which also asks
+whether the loop's consumer owns partitions and polls them (its liveness: the loop beats).
+SIGTERM stops them all.
 """
 
 from __future__ import annotations
@@ -26,10 +27,12 @@ from smileback.alerts.policy import Policy, brand_handles, load_policy
 from smileback.alerts.service import AlertsService
 from smileback.alerts.settings import AlertsSettings
 from smileback.common.backoff import Backoff
+from smileback.common.bus import Bus
 from smileback.common.clock import utc_now
 from smileback.common.errors import BusError, ConfigError
 from smileback.common.health import Health, serve_health
 from smileback.common.kafka_bus import KafkaBus
+from smileback.common.lag import CONSUMER, ConsumerWatch
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.loop import pump
@@ -38,7 +41,7 @@ from smileback.common.probes import KafkaProbe, database_probe
 from smileback.common.supervise import DATABASE, KAFKA, Progress, dependency_of, supervise
 from smileback.common.topics import Topics
 
-__all__ = ["configure", "make_sender", "run"]
+__all__ = ["Consuming", "configure", "make_sender", "run"]
 
 log = structlog.get_logger(__name__)
 
@@ -103,6 +106,8 @@ def run(*, settings: AlertsSettings) -> None:
     paging, notifiers = configure(settings)  # before any connection: fail fast
     stop = stop_on_signals()
     health = Health(needs=[DATABASE, KAFKA])
+    watch = ConsumerWatch(group=settings.alerts_group)
+    health.require(CONSUMER, watch.problem)
     serve_health(health=health, port=settings.metrics_port, host=settings.metrics_host)
     topics = Topics(prefix=settings.topic_prefix)
     engine = make_engine(settings.alerts_database_url or settings.database_url)
@@ -122,13 +127,15 @@ def run(*, settings: AlertsSettings) -> None:
         target=_send, args=(sender, stop, health, written), name="outbox", daemon=True
     )
     sending.start()
-    consuming = _Consuming(
+    consuming = Consuming(
+        connect=lambda: KafkaBus(settings.kafka_bootstrap, client_id="smileback-alerts"),
         settings=settings,
         topics=topics,
         engine=engine,
         paging=paging,
         stop=stop,
         outbox_written=written.set,
+        watch=watch,
     )
     try:
         supervise(work=consuming.run, stop=stop, health=health)
@@ -144,27 +151,33 @@ def run(*, settings: AlertsSettings) -> None:
         log.info("alerts stopped")
 
 
-class _Consuming:
-    """The consumer loop; each run starts from the database and the committed offsets."""
+class Consuming:
+    """The consumer loop; each run starts from the database and the committed offsets.
+
+    Each time round it polls, shows the poll to `watch` (lag, readiness) and calls
+    `progress` (liveness): a loop blocked anywhere stops both."""
 
     def __init__(
         self,
         *,
+        connect: Callable[[], Bus],
         settings: AlertsSettings,
         topics: Topics,
         engine: Engine,
         paging: Paging,
         stop: threading.Event,
         outbox_written: Callable[[], None],
+        watch: ConsumerWatch,
     ) -> None:
         self._settings, self._topics, self._engine = settings, topics, engine
         self._paging, self._stop, self._outbox_written = paging, stop, outbox_written
-        self._bus: KafkaBus | None = None  # kept across runs: its unsent records stay queued
+        self._watch, self._connect = watch, connect
+        self._bus: Bus | None = None  # kept across runs: its unsent records stay queued
 
     def run(self, progress: Progress) -> None:
         """Restore the incidents, join the group, then handle and tick until stopped."""
         if self._bus is None:
-            self._bus = KafkaBus(self._settings.kafka_bootstrap, client_id="smileback-alerts")
+            self._bus = self._connect()
         bus, topics = self._bus, self._topics
         service = AlertsService.start(
             engine=self._engine,
@@ -182,11 +195,13 @@ class _Consuming:
             last_tick = 0.0
             while not self._stop.is_set():
                 pump(consumer=consumer, bus=bus, handler=service.handle, timeout_s=0.2)
+                self._watch.observe(consumer)
                 if time.monotonic() - last_tick >= self._settings.alerts_tick_s:
                     service.tick()
                     last_tick = time.monotonic()
                 progress()
         finally:
+            self._watch.forget()
             with contextlib.suppress(BusError):  # leaving a group the broker forgot is moot
                 consumer.close()
 

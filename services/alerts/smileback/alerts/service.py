@@ -25,7 +25,16 @@ from smileback.alerts.incidents import (
     incident_event,
     post_ref,
 )
-from smileback.alerts.metrics import DECISIONS, OPEN_INCIDENTS
+from smileback.alerts.metrics import (
+    ACK_LATENCY,
+    AUTHOR_FOLLOWERS,
+    DECISIONS,
+    INCIDENTS_OPENED,
+    MENTION_NEGATIVITY,
+    OPEN_INCIDENTS,
+    OTHER_BRAND,
+    TRANSITIONS,
+)
 from smileback.alerts.notifiers import NotificationKind
 from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxStore, create_schema
 from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
@@ -44,7 +53,7 @@ from smileback.common.events import (
     decode,
 )
 from smileback.common.incident_status import IncidentStatus
-from smileback.common.metrics import RECORDS, STAGE_SECONDS
+from smileback.common.metrics import RECORDS, timed_batch
 from smileback.common.topics import Topics
 
 __all__ = ["NOTIFY_STAGE", "STAGE", "AlertsService"]
@@ -80,6 +89,7 @@ class AlertsService:
         self.engine, self.recent = engine, recent
         # Labelled once: looking a label set up for every mention costs more than counting it.
         self._decided = {action: DECISIONS.labels(action=str(action)) for action in Action}
+        self._brands = frozenset(paging.policy.brands)  # the only values of a brand label
         self.outbox = OutboxStore(engine)
         self.writer = BatchWriter(
             engine=engine,
@@ -127,7 +137,7 @@ class AlertsService:
 
     def handle(self, records: Sequence[Record]) -> None:
         """A batch from the scored-mentions and incidents topics."""
-        with STAGE_SECONDS.labels(stage=STAGE).time():
+        with timed_batch(STAGE, size=len(records)):
             out, ok = Batch(), 0
             for record in records:
                 try:
@@ -184,6 +194,7 @@ class AlertsService:
                 )
             )
             log.info("escalated", incident_id=inc.incident_id, level=esc.level + 1, round=esc.round)
+            TRANSITIONS.labels(state="escalated").inc()
         out.events += self.book.due_updates(now=now)
         for inc in self.book.cooled(now=now, quiet_for=self._quiet_for):
             self._close(inc, actor="smileback: the thread went quiet", now=now, out=out, own=True)
@@ -192,6 +203,8 @@ class AlertsService:
 
     def _scored(self, mention: ScoredMention, out: Batch) -> None:
         now, brand = self.clock(), mention.brand
+        if brand is not None and not mention.deleted:
+            self._distributions(mention, brand=brand)
         policy = self.paging.policy.for_brand(brand or "")
         at = mention.created_at or now
         volume = None
@@ -217,6 +230,10 @@ class AlertsService:
             surge_window=timedelta(minutes=policy.brand_surge.window_minutes),
         )
         out.events += applied.events
+        for event in applied.events:
+            if event.type is IncidentEventType.OPENED:
+                INCIDENTS_OPENED.labels(rule=event.rule, severity=str(event.severity)).inc()
+                TRANSITIONS.labels(state="opened").inc()
         if mention.deleted:
             self.recent.forget(mention_id=mention.id)
             out.redacted.append(mention.id)
@@ -232,6 +249,12 @@ class AlertsService:
                     at=now,
                 )
             )
+
+    def _distributions(self, mention: ScoredMention, *, brand: str) -> None:
+        """The mention's negativity and its author's reach, by configured brand."""
+        label = brand if brand in self._brands else OTHER_BRAND
+        MENTION_NEGATIVITY.labels(brand=label).observe(mention.scores.negativity)
+        AUTHOR_FOLLOWERS.labels(brand=label).observe(mention.author.followers)
 
     def _page(self, inc: Incident, *, mention: ScoredMention, now: datetime, out: Batch) -> None:
         name, policy = self.paging.escalation_for(inc.brand)
@@ -250,6 +273,9 @@ class AlertsService:
             state = state.stopped()
         inc.page_count += 1
         inc.paged_ingested_at = mention.ingested_at
+        if inc.paged_at is None:
+            inc.paged_at = now
+        TRANSITIONS.labels(state="paged").inc()
         self.book.set_escalation(incident_id=inc.incident_id, state=state)
         out.items += planned.items
         out.events.append(
@@ -275,6 +301,9 @@ class AlertsService:
             inc = self.book.acknowledge(incident_id=event.incident_id, actor=actor)
             if inc is not None:
                 log.info("acknowledged", incident_id=inc.incident_id, by=actor)
+                TRANSITIONS.labels(state="acknowledged").inc()
+                if inc.paged_at is not None:
+                    ACK_LATENCY.observe(max(0.0, (event.at - inc.paged_at).total_seconds()))
                 self._follow_up(
                     inc, kind=NotificationKind.ACKNOWLEDGE, actor=actor, now=now, out=out
                 )
@@ -292,6 +321,7 @@ class AlertsService:
         self, inc: Incident, *, actor: str | None, now: datetime, out: Batch, own: bool
     ) -> None:
         self.book.resolve(incident_id=inc.incident_id, now=now)
+        TRANSITIONS.labels(state="resolved").inc()
         if own:
             out.events.append(
                 incident_event(

@@ -14,7 +14,7 @@ from smileback.alerts.incidents import ComplaintChanges, Incident
 from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxItem, OutboxStore
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock
-from smileback.common.dlq import send_to_dlq
+from smileback.common.dlq import DELIVERY, send_to_dlq
 from smileback.common.events import IncidentEvent, QueueItem, encode
 from smileback.common.topics import Topics
 
@@ -90,6 +90,7 @@ class BatchWriter:
                 raw=payload.encode("utf-8"),
                 source_id=incident_id,
                 topic=self._topics.incidents,
+                reason=DELIVERY,
             )
         if dead:
             self._bus.flush()

@@ -1,4 +1,5 @@
-"""Metrics of the API service: projector progress, purges, actions, HTTP requests, limits."""
+"""Metrics of the API service: projector progress, purges, actions, HTTP requests, limits,
+the smile-back queue."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ __all__ = [
     "PROJECTOR_RETRIES",
     "PURGED",
     "RATE_LIMITED",
+    "SMILE_QUEUE_DEPTH",
+    "SMILE_QUEUE_OLDEST_AGE",
 ]
 
 PROJECTOR_LAG = Gauge(
@@ -57,4 +60,12 @@ HTTP_SECONDS = Histogram(
     "smileback_api_request_seconds",
     "Time to serve an HTTP request, by route template.",
     ["route"],
+)
+SMILE_QUEUE_DEPTH = Gauge(
+    "smileback_smile_queue_depth",
+    "Kind mentions in the smile-back queue not answered yet (read from the store per scrape).",
+)
+SMILE_QUEUE_OLDEST_AGE = Gauge(
+    "smileback_smile_queue_oldest_age_seconds",
+    "Age of the oldest unanswered smile-back entry; 0 when none waits.",
 )

@@ -29,11 +29,11 @@ from smileback.api.store import apply_incident_event, upsert_mentions, upsert_qu
 from smileback.common.backoff import backoff_delay
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
-from smileback.common.dlq import dead_letter
+from smileback.common.dlq import PROCESSING, dead_letter
 from smileback.common.errors import SchemaError
 from smileback.common.events import Event, IncidentEvent, QueueItem, ScoredMention, decode
 from smileback.common.loop import Handler
-from smileback.common.metrics import RECORDS, STAGE_SECONDS
+from smileback.common.metrics import RECORDS, timed_batch
 from smileback.common.topics import Topics
 
 __all__ = ["GROUP", "STAGE", "Retry", "Wait", "make_handler"]
@@ -104,7 +104,7 @@ def make_handler(
     policy = retry or Retry()
 
     def handle(records: Sequence[Record]) -> None:
-        with STAGE_SECONDS.labels(stage=STAGE).time():
+        with timed_batch(STAGE, size=len(records)):
             good: list[_Decoded] = []
             bad: list[tuple[Record, str]] = []
             for record in records:
@@ -114,9 +114,19 @@ def make_handler(
                     bad.append((record, str(exc)))
             now = clock()
             refused = _store(engine=engine, items=good, now=now, retry=policy, wait=wait)
-            for record, error in [*bad, *refused]:
+            for record, error in bad:
                 dead_letter(
                     bus=bus, topics=topics, clock=clock, stage=STAGE, record=record, error=error
+                )
+            for record, error in refused:
+                dead_letter(
+                    bus=bus,
+                    topics=topics,
+                    clock=clock,
+                    stage=STAGE,
+                    record=record,
+                    error=error,
+                    reason=PROCESSING,
                 )
             refused_records = {record for record, _ in refused}
             stored = [item for item in good if item.record not in refused_records]

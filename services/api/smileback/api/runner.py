@@ -27,6 +27,7 @@ from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import BusError, ConfigError
 from smileback.common.health import Health, Probe
 from smileback.common.kafka_bus import KafkaBus
+from smileback.common.lag import ConsumerWatch
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.loop import run_until_stopped
@@ -241,11 +242,17 @@ def _project(
 ) -> None:
     handler = make_handler(engine=engine, bus=bus, topics=topics, clock=clock, wait=stop.wait)
     backoff = Backoff(base_s=retry_s, cap_s=max(retry_s, 60.0))
+    watch = ConsumerWatch(group=group)
     while not stop.is_set():
         try:
             consumer = bus.consumer([topics.scored, topics.incidents, topics.queues], group=group)
             run_until_stopped(
-                consumer=consumer, bus=bus, handler=handler, stop=stop, on_progress=backoff.reset
+                consumer=consumer,
+                bus=bus,
+                handler=handler,
+                stop=stop,
+                on_progress=backoff.reset,
+                watch=watch,
             )
         except Exception as exc:
             # A fresh consumer restarts from the last commit, so the failed batch is read again.

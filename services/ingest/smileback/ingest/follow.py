@@ -76,6 +76,10 @@ class _Ended:
     error: Exception | None
 
 
+def _quiet() -> None:
+    pass
+
+
 class Follower:
     """Runs `open_stream(position)` into `sink` until cancelled (SIGTERM), then checkpoints."""
 
@@ -92,9 +96,12 @@ class Follower:
         backoff: Backoff | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
         monotonic: Callable[[], float] = time.monotonic,
+        beat: Callable[[], None] = _quiet,
     ) -> None:
         """`start`: the position to begin at (the saved one; None: now). Without
-        `positions` nothing is saved (`-o FILE`)."""
+        `positions` nothing is saved (`-o FILE`). `beat` is called each time the loop goes
+        round (at least every `checkpoints.every_s`, however quiet the stream) and before
+        each wait for Kafka: the worker's liveness."""
         self._open_stream = open_stream
         self._sink = sink
         self._matcher = matcher
@@ -104,6 +111,7 @@ class Follower:
         self._backoff = backoff or Backoff(base_s=1.0, cap_s=30.0)
         self._sleep = sleep
         self._monotonic = monotonic
+        self._beat = beat
         self.saved = start
         self._handled: str | None = start
         self._number = 0
@@ -122,6 +130,7 @@ class Follower:
                     resume_from=self.saved,
                     delay_s=round(delay, 2),
                 )
+                self._beat()  # waiting out an outage on purpose is not a stall
                 await self._sleep(delay)
 
     async def _session(self) -> None:
@@ -152,6 +161,7 @@ class Follower:
                 queued = await asyncio.wait_for(queue.get(), timeout=max(left, 0.0))
             except TimeoutError:
                 queued = None
+            self._beat()
             if isinstance(queued, _Ended):
                 self._checkpoint()
                 if queued.error is not None:

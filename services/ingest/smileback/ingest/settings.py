@@ -6,12 +6,12 @@ from typing import Literal
 
 from pydantic import Field, SecretStr
 
-from smileback.common.settings import BrandSettings, CommonSettings
+from smileback.common.settings import BrandSettings, CommonSettings, MetricsSettings
 
 __all__ = ["IngestSettings"]
 
 
-class IngestSettings(CommonSettings, BrandSettings):
+class IngestSettings(CommonSettings, MetricsSettings, BrandSettings):
     """Kafka, the topics, the brands whose mentions are kept, and how they are produced."""
 
     # gzip, not lz4 or zstd: the scorer's aiokafka reads those only with extra native

@@ -3,7 +3,9 @@ SIGTERM. With `-o FILE` there is no Kafka: the stream starts from now and nothin
 Mentions are matched by the static rules plus, by default into Kafka, the live rules.
 
 A broker that does not answer at start is waited for with backoff (one warning a try); only
-a configuration error (bad brands, rules file, token) ends the command.
+a configuration error (bad brands, rules file, token) ends the command. The metrics port
+serves /metrics, /healthz (live while the follower's loop goes round, which it does at least
+every checkpoint interval, or while Kafka is waited for) and /readyz (Kafka has the topics).
 
 Jetstream's signals are not mentions: `identity` events already fed the stream's handle
 cache, and an `account` event deletes nothing (see sources/jetstream.py), so both are
@@ -17,6 +19,7 @@ import asyncio
 import contextlib
 import json
 import signal
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,11 +29,15 @@ import structlog
 from smileback.common.backoff import when_reachable
 from smileback.common.clock import utc_now
 from smileback.common.errors import BusError, ConfigError
+from smileback.common.health import Health, serve_health
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
+from smileback.common.probes import KafkaProbe
+from smileback.common.supervise import KAFKA
 from smileback.common.topics import Topics
 from smileback.ingest.follow import Checkpoints, Follower, Resumable
 from smileback.ingest.live import live_rules_on, open_matcher, static_rules
+from smileback.ingest.metrics import SOURCES
 from smileback.ingest.positions import KafkaPositions, Positions
 from smileback.ingest.rules import BrandMatcher, Matcher
 from smileback.ingest.runner import open_bus, open_sink
@@ -57,6 +64,8 @@ __all__ = [
 ]
 
 log = structlog.get_logger(__name__)
+
+_PROBE_S = 5.0  # how often Kafka is probed for readiness
 
 
 @dataclass(frozen=True)
@@ -123,7 +132,7 @@ def run_mastodon(
             instance=options.instance, stream=options.stream, token=token, since_id=since_id
         )
 
-    _follow(settings=settings, key=key, open_stream=open_stream, output=output)
+    _follow(settings=settings, source="mastodon", key=key, open_stream=open_stream, output=output)
 
 
 def run_jetstream(
@@ -145,6 +154,7 @@ def run_jetstream(
 
     _follow(
         settings=settings,
+        source="jetstream",
         key=jetstream_key(options),
         open_stream=open_stream,
         output=output,
@@ -190,25 +200,43 @@ class _Connected:
 def _follow(
     *,
     settings: IngestSettings,
+    source: str,
     key: str,
     open_stream: Callable[[str | None], Resumable],
     output: Path | None,
     close: Callable[[], Awaitable[None]] | None = None,
 ) -> None:
+    """Follow `source` (its kind, the `source` label) under `key` until stopped, serving
+    /metrics, /healthz (the follower's loop beats) and /readyz (Kafka takes writes) on the
+    metrics port."""
     static = static_rules(settings)  # a bad rule stops the command before anything connects
     live = live_rules_on(settings=settings, output=output)
     stop = stop_on_signals()
+    needed = _kafka_topics(settings=settings, live=live, output=output)
+    health = Health(needs=[KAFKA] if needed else [])
+    serve_health(health=health, port=settings.metrics_port, host=settings.metrics_host)
+    SOURCES.labels(source=source).set(1)
     connected = when_reachable(
         lambda: _connect(settings=settings, static=static, live=live, key=key, output=output),
         dependency="Kafka",
         errors=(BusError,),
         stop=stop,
+        waiting=health.beat,
     )
     if connected is None:
         return  # stopped while Kafka was still away
     with connected.resources:
         if stop.is_set():
             return
+        if needed and settings.metrics_port:  # readiness is only asked on the metrics port
+            probe = KafkaProbe(
+                bootstrap=settings.kafka_bootstrap, topics=needed, client_id="smileback-ingest"
+            )
+            connected.resources.callback(probe.close)
+            health.dependency(KAFKA).up()  # it answered just now
+            watching = threading.Event()
+            connected.resources.callback(watching.set)
+            health.watch({KAFKA: probe}, every_s=_PROBE_S, stop=watching)
         log.info("ingest stream started", source=key, resume_from=connected.start)
         follower = Follower(
             open_stream=open_stream,
@@ -222,8 +250,16 @@ def _follow(
                 every_s=settings.ingest_checkpoint_every_s,
                 flush_timeout_s=settings.ingest_flush_timeout_s,
             ),
+            beat=health.beat,
         )
         _run_until_stopped(follower, close=close)
+
+
+def _kafka_topics(*, settings: IngestSettings, live: bool, output: Path | None) -> list[str]:
+    """The topics this source needs Kafka to have: none with `-o FILE` and no live rules."""
+    topics = Topics(prefix=settings.topic_prefix)
+    writes = [topics.raw, topics.positions] if output is None else []
+    return writes + ([topics.brand_rules] if live else [])
 
 
 def _connect(

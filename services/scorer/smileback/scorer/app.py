@@ -48,6 +48,7 @@ from smileback.common.bus import Bus, Consumer
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import BusError
 from smileback.common.health import Health, serve_health
+from smileback.common.lag import CONSUMER, ConsumerWatch
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
 from smileback.common.probes import KafkaProbe
@@ -56,7 +57,7 @@ from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
 from smileback.scorer.batches import Batches
-from smileback.scorer.commits import RETRY_S, ScorerApp, ledger_of, seek_back
+from smileback.scorer.commits import RETRY_S, ScorerApp, ledger_of, seek_back, stream_lag
 from smileback.scorer.expiring import expiring_table
 from smileback.scorer.expiry import AUTHORS, BRANDS, THREADS
 from smileback.scorer.factory import default_pipeline
@@ -74,6 +75,7 @@ log = structlog.get_logger(__name__)
 
 _BEAT_S = 1.0  # liveness heartbeat from the event loop
 _WATCH_S = 5.0  # how often Kafka is probed for readiness
+_LAG_S = 5.0  # how often the consumer lag gauges are set
 
 
 @dataclass(frozen=True)
@@ -125,8 +127,10 @@ def create_app(
     """The Faust app: raw mentions in, scored mentions and DLQ records out, state in tables.
 
     With `health`, a timer on the app's event loop beats it: the worker is live while its
-    loop turns, whatever the metrics thread does. `datadir` is where Faust keeps the tables
-    of the RocksDB store (none: a directory under the system temp dir named after the app).
+    loop turns, whatever the metrics thread does; it is ready while it owns stream
+    partitions and a timer on the same loop keeps reading their lag. `datadir` is where
+    Faust keeps the tables of the RocksDB store (none: a directory under the system temp
+    dir named after the app).
     """
     topics = Topics(prefix=settings.topic_prefix)
     partitions = topics.all()
@@ -226,8 +230,23 @@ def create_app(
 
     app.timer(RETRY_S)(reread_holes)
 
+    watch = ConsumerWatch(group=app_id)
+
+    async def report_lag() -> None:
+        try:
+            lag = stream_lag(app)
+        except Exception as exc:  # e.g. a partition revoked meanwhile; read again next tick
+            log.debug("scorer lag not read", error=repr(exc))
+            return
+        if lag is not None:
+            watch.show(lag)
+
+    app.timer(interval=_LAG_S)(report_lag)
+
     if health is not None:
         beating = health
+        # Ready once the worker owns partitions and its loop keeps reading their lag.
+        health.require(CONSUMER, watch.problem)
 
         async def heartbeat() -> None:
             beating.beat()
@@ -237,6 +256,7 @@ def create_app(
     @app.on_partitions_revoked.connect
     async def on_revoked(*_: Any, **__: Any) -> None:
         PARTITIONS.set(0)
+        watch.show({})
 
     @app.on_rebalance_complete.connect
     async def on_ready(*_: Any, **__: Any) -> None:

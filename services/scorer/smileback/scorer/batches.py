@@ -22,7 +22,7 @@ import faust
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
 from smileback.common.events import encode
-from smileback.common.metrics import RECORDS, STAGE_SECONDS
+from smileback.common.metrics import RECORDS, timed_batch
 from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
@@ -58,7 +58,7 @@ class Batches:
         self, events: _Events, *, threads: WriteBackStore[ThreadState], by_brand: str
     ) -> None:
         """The thread step for one batch of raw mentions."""
-        with STAGE_SECONDS.labels(stage=STAGE).time():
+        with timed_batch(STAGE, size=len(events)):
             records = [record_of(event) for event in events]
             now = self.clock()
             staged: defaultdict[str, list[bytes]] = defaultdict(list)
@@ -95,7 +95,7 @@ class Batches:
         authors: WriteBackStore[AuthorState],
     ) -> None:
         """The brand step for one batch of by-brand records."""
-        with STAGE_SECONDS.labels(stage=BRAND_STAGE).time():
+        with timed_batch(BRAND_STAGE, size=len(events)):
             records = [record_of(event) for event in events]
             for index, items in decode_batch(
                 decoder=decode_staged,

@@ -30,6 +30,7 @@ __all__ = [
     "ScorerApp",
     "ledger_of",
     "seek_back",
+    "stream_lag",
 ]
 
 log = structlog.get_logger(__name__)
@@ -101,6 +102,23 @@ def ledger_of(app: faust.App) -> OffsetLedger | None:
     """The app's ledger, or None when its consumer is not a ledger consumer (test doubles)."""
     consumer = app.consumer
     return consumer.ledger if isinstance(consumer, LedgerConsumer) else None
+
+
+def stream_lag(app: faust.App) -> dict[tuple[str, int], int] | None:
+    """Per stream partition the worker owns, the records from its commit point to the end
+    of the log as its last fetch saw it (no broker request); a partition not fetched yet is
+    left out. None while the group rebalances or without a ledger (test doubles)."""
+    ledger = ledger_of(app)
+    if ledger is None or app.rebalancing:
+        return None
+    lag: dict[tuple[str, int], int] = {}
+    for tp in ledger.owned():
+        # aiokafka answers None for a partition it has no fetch response for yet.
+        end = cast(int | None, app.consumer.highwater(tp))
+        done = ledger.commit_point(tp)
+        if end is not None and done is not None:
+            lag[(tp.topic, tp.partition)] = max(0, end - done)
+    return lag
 
 
 async def seek_back(app: faust.App) -> dict[TP, int]:

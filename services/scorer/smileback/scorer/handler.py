@@ -20,12 +20,13 @@ import structlog
 
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
-from smileback.common.dlq import dead_letter
+from smileback.common.dlq import PROCESSING, dead_letter
 from smileback.common.errors import SchemaError
 from smileback.common.events import Mention, decode, encode
 from smileback.common.loop import Handler
-from smileback.common.metrics import RECORDS, STAGE_SECONDS
+from smileback.common.metrics import RECORDS, timed_batch
 from smileback.common.topics import Topics
+from smileback.scorer.metrics import MODEL_SCORING_SECONDS
 from smileback.scorer.pipeline import ScoringPipeline, Staged, StagedBatch
 from smileback.scorer.state import StateStore
 from smileback.scorer.text_scoring import TextScore
@@ -100,16 +101,22 @@ def prepare(
         stage=STAGE,
     )
     try:
-        texts = pipeline.text_scores([mention for _, mention in decoded])
+        texts = _text_scores(pipeline, [mention for _, mention in decoded])
     except Exception as exc:  # one bad text must not sink its batch: find it
         log.warning("batch scoring failed, scoring one by one", error=str(exc))
         prepared: list[Prepared] = []
         for index, mention in decoded:
             with guard(bus=bus, topics=topics, clock=clock, stage=STAGE, record=records[index]):
-                (text,) = pipeline.text_scores([mention])
+                (text,) = _text_scores(pipeline, [mention])
                 prepared.append(Prepared(index, mention, text))
         return prepared
     return [Prepared(i, m, t) for (i, m), t in zip(decoded, texts, strict=True)]
+
+
+def _text_scores(pipeline: ScoringPipeline, mentions: list[Mention]) -> list[TextScore | None]:
+    """One call of the model, timed."""
+    with MODEL_SCORING_SECONDS.time():
+        return pipeline.text_scores(mentions)
 
 
 @contextmanager
@@ -123,7 +130,15 @@ def guard(
     except Exception as exc:  # whatever failed is this record's reason
         error = f"scoring failed: {type(exc).__name__}: {exc}"
         failed = record if isinstance(record, Record) else record()
-        dead_letter(bus=bus, topics=topics, clock=clock, stage=stage, record=failed, error=error)
+        dead_letter(
+            bus=bus,
+            topics=topics,
+            clock=clock,
+            stage=stage,
+            record=failed,
+            error=error,
+            reason=PROCESSING,
+        )
         RECORDS.labels(stage=stage, outcome="dlq").inc()
 
 
@@ -131,7 +146,7 @@ def make_handler(*, bus: Bus, topics: Topics, pipeline: ScoringPipeline, clock: 
     """A handler that scores each polled batch with one scorer call and in-memory state."""
 
     def handle(records: Sequence[Record]) -> None:
-        with STAGE_SECONDS.labels(stage=STAGE).time():
+        with timed_batch(STAGE, size=len(records)):
             now = clock()
             for item in prepare(
                 records=records, bus=bus, topics=topics, clock=clock, pipeline=pipeline

@@ -47,6 +47,8 @@ class Incident(BaseModel):
     page_count: int = 0
     # When the mention behind the latest page was ingested: page latency is measured from it.
     paged_ingested_at: AwareDatetime | None = None
+    # When it first paged: the time to acknowledge is measured from it.
+    paged_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
     # Coalesced `updated` events: when the last one went out, and the newest mention not yet
     # announced by one (IncidentBook.due_updates announces it).

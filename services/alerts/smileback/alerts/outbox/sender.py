@@ -18,7 +18,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
 
-from smileback.alerts.metrics import OUTBOX_DEPTH, PAGE_LATENCY, PAGES
+from smileback.alerts.metrics import OUTBOX_DEPTH, OUTBOX_OLDEST_AGE, PAGE_LATENCY, PAGES
 from smileback.alerts.notifiers import NotificationKind, Notifier, NotifyError
 from smileback.alerts.outbox.item import Pending
 from smileback.alerts.outbox.store import OutboxStore
@@ -83,7 +83,10 @@ class OutboxSender:
             delivered += outcome == "delivered"
             retried += outcome == "retried"
             dead += outcome == "dead_lettered"
-        OUTBOX_DEPTH.set(self._store.depth())
+        backlog = self._store.backlog()
+        OUTBOX_DEPTH.set(backlog.depth)
+        oldest_s = (self._clock() - backlog.oldest).total_seconds() if backlog.oldest else 0.0
+        OUTBOX_OLDEST_AGE.set(max(0.0, oldest_s))
         return SendReport(delivered=delivered, retried=retried, dead=dead)
 
     def _try(self, row: Pending) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine, func, or_, select, update
@@ -18,7 +19,7 @@ from smileback.alerts.notifiers import Notification, NotificationKind
 from smileback.alerts.outbox.db import OutboxRow
 from smileback.alerts.outbox.item import OutboxItem, Pending
 
-__all__ = ["DeadLetter", "OutboxStore", "RowStatus", "Triggered", "like_pattern"]
+__all__ = ["Backlog", "DeadLetter", "OutboxStore", "RowStatus", "Triggered", "like_pattern"]
 
 _SCAN = 500  # pending rows looked at per claim: enough, and bounded
 
@@ -29,6 +30,14 @@ class RowStatus:
     PENDING = "pending"
     DELIVERED = "delivered"
     DEAD = "dead"
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """The rows waiting to be delivered: how many, and when the oldest was stored."""
+
+    depth: int
+    oldest: datetime | None
 
 
 Triggered = tuple[str, str, str | None]  # (target, notifier, recipient) of a sent trigger
@@ -145,15 +154,18 @@ class OutboxStore:
         """Give up on a row: it stays, with its reason, as a dead letter."""
         self._set(row_id, status=RowStatus.DEAD, last_error=error, lease_until=None)
 
-    def depth(self) -> int:
-        """Rows still waiting to be delivered."""
+    def backlog(self) -> Backlog:
+        """How many rows wait to be delivered and when the oldest was stored, in one query."""
         with Session(self._engine) as session:
-            count = session.scalar(
-                select(func.count())
-                .select_from(OutboxRow)
-                .where(OutboxRow.status == RowStatus.PENDING)
-            )
-        return int(count or 0)
+            count, oldest = session.execute(
+                select(func.count(), func.min(OutboxRow.created_at)).where(
+                    OutboxRow.status == RowStatus.PENDING
+                )
+            ).one()
+        return Backlog(
+            depth=int(count or 0),
+            oldest=datetime.fromtimestamp(oldest, UTC) if oldest is not None else None,
+        )
 
     def next_due(self) -> datetime | None:
         """When the next row can be claimed: the earliest of each target's oldest pending row."""

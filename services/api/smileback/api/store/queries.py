@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import Select, func, select
-from sqlalchemy.orm import defer
+from sqlalchemy.orm import Session, defer
 
 from smileback.api.store.models import IncidentRow, MentionRow, QueueItemRow
 from smileback.common.events import QueueName, ReachTier
@@ -19,6 +19,7 @@ __all__ = [
     "incident_query",
     "mention_query",
     "queue_query",
+    "waiting",
 ]
 
 
@@ -101,6 +102,17 @@ def queue_query(
     if brand is not None:
         query = query.where(QueueItemRow.brand == brand)
     return query
+
+
+def waiting(session: Session, *, queue: QueueName) -> tuple[int, datetime | None]:
+    """How many entries of `queue` wait for an answer, and when the oldest was queued (one
+    query along the queue's index)."""
+    count, oldest = session.execute(
+        select(func.count(), func.min(QueueItemRow.at)).where(
+            QueueItemRow.queue == str(queue), QueueItemRow.answered.is_(False)
+        )
+    ).one()
+    return int(count or 0), oldest
 
 
 def _tiers_from(lowest: ReachTier) -> Sequence[str]:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from smileback.common.errors import BusError
 from smileback.common.events import Mention
 from smileback.common.health import Dependency
-from smileback.common.metrics import RECORDS
+from smileback.common.metrics import RECORDS, timed_batch
 from smileback.ingest.rules import Matcher
 from smileback.ingest.sinks import STAGE, Sink
 
@@ -62,7 +62,12 @@ class Intake:
         self._turn = threading.Lock()
 
     def take(self, mentions: Sequence[Mention]) -> Taken:
-        """Write the matched mentions, wait until acknowledged; UnavailableError if not."""
+        """Write the matched mentions, wait until acknowledged; UnavailableError if not. A
+        request is the stage's batch (timed, and finished once Kafka acknowledged it)."""
+        with timed_batch(STAGE, size=len(mentions)):
+            return self._take(mentions)
+
+    def _take(self, mentions: Sequence[Mention]) -> Taken:
         forward: list[Mention] = []
         unmatched: list[str] = []
         for mention in mentions:

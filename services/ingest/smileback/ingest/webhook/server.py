@@ -24,6 +24,7 @@ from smileback.common.probes import KafkaProbe
 from smileback.common.supervise import KAFKA
 from smileback.common.topics import Topics
 from smileback.ingest.live import live_rules_on, open_matcher, static_rules
+from smileback.ingest.metrics import SOURCES
 from smileback.ingest.rules import BrandMatcher
 from smileback.ingest.runner import open_sink
 from smileback.ingest.settings import IngestSettings
@@ -50,6 +51,7 @@ def run_webhook(*, settings: IngestSettings, output: Path | None) -> None:
     topics = Topics(prefix=settings.topic_prefix)
     needed = ([topics.raw] if output is None else []) + ([topics.brand_rules] if live else [])
     health = Health(needs=[KAFKA] if needed else [])
+    SOURCES.labels(source="webhook").set(1)
     slot = IntakeSlot()
     stop = threading.Event()
     connector = threading.Thread(
