@@ -222,6 +222,7 @@ def brand_health() -> board.Dashboard:
         .multi(True)
         .include_all(True)
         .all_value(".*")
+        .current(VariableOption(selected=True, text="All", value="$__all"))
     )
     panels: list[Panel] = [
         _series(
