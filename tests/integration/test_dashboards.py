@@ -139,6 +139,12 @@ def test_every_dashboard_query_returns_data(kafka_bootstrap, database, tmp_path:
                             + "\n"
                             + "\n".join(s.tail(lines=20) for s in services)
                         )
+                    # The pipeline's panels see every stage, from every service scraped.
+                    throughput = queries["pipeline / Throughput by stage / {{stage}} {{outcome}}"]
+                    stages = {s["metric"]["stage"] for s in instant(prometheus, throughput)}
+                    assert {"ingest", "scorer", "alerts", "api.projector"} <= stages
+                    up = instant(prometheus, 'up{job=~"smileback-.*"} == 1')
+                    assert {s["metric"]["job"] for s in up} == set(jobs)
         finally:
             for service in services:
                 service.stop()
