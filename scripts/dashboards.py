@@ -179,6 +179,22 @@ def pipeline() -> board.Dashboard:
             span=16,
         ),
         _series(
+            "HTTP request time",
+            "99th percentile time to answer: the API by route, the ingest webhook's /v1/ingest.",
+            units.Seconds,
+            _query(
+                "histogram_quantile(0.99, sum by (route, le)"
+                f" (rate(smileback_api_request_seconds_bucket[{RATE}])))",
+                "api {{route}} p99",
+            ),
+            _query(
+                "histogram_quantile(0.99, sum by (le)"
+                f" (rate(smileback_ingest_webhook_request_seconds_bucket[{RATE}])))",
+                "webhook p99",
+            ),
+            span=24,
+        ),
+        _series(
             "DLQ records by reason",
             "Records sent to the dead-letter topic, by stage and reason code.",
             units.OpsPerSecond,
