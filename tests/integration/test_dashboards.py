@@ -114,6 +114,13 @@ def test_every_dashboard_query_returns_data(kafka_bootstrap, database, tmp_path:
         try:
             for service in services:
                 service.__enter__()
+            readyz = [f"http://127.0.0.1:{port}/readyz" for port in (scorer_port, alerts_port)]
+            readyz.append(f"http://127.0.0.1:{api_port}/readyz")
+            _wait_until(
+                lambda: all(_answers(url) for url in readyz),
+                "every service ready",
+                services=services,
+            )
             with running_webhook(
                 bootstrap=kafka_bootstrap, topics=topics, log=tmp_path / "ingest-webhook.log"
             ) as webhook:
@@ -126,6 +133,14 @@ def test_every_dashboard_query_returns_data(kafka_bootstrap, database, tmp_path:
                 }
                 config.write_text(scrape_config(jobs=jobs))
                 with running_prometheus(config=config, workdir=tmp_path) as prometheus:
+                    # Prometheus takes up its targets some seconds after it is ready: a counter
+                    # first scraped after the feed would show no increase.
+                    scraped = 'up{job=~"smileback-.*"} == 1'
+                    _wait_until(
+                        lambda: len(instant(prometheus, scraped)) == len(jobs),
+                        "every service scraped",
+                        services=services,
+                    )
                     _feed(env=env, scenario=scenario, webhook_url=webhook.url, tmp_path=tmp_path)
                     api = f"http://127.0.0.1:{api_port}"
                     incident = incident_id_for(brand="acme", thread_root_id=facts.complaint_root_id)
@@ -223,6 +238,13 @@ def _wait_until(check: Callable[[], bool], what: str, *, services: list[ServiceP
         assert all(s.alive() for s in services), "\n".join(s.tail() for s in services)
         assert time.monotonic() < deadline, f"not seen within {WAIT_S:.0f} s: {what}"
         time.sleep(1)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
 
 
 def _wait_for_data(
