@@ -24,7 +24,7 @@ from tests.integration.test_pipeline_e2e import PAGE_OK, SECRET, TOKEN
 from tests.support.infra import REPO_ROOT, ensure_topics, free_ports, fresh_database
 from tests.support.kafka import produce
 from tests.support.processes import ServiceProcess
-from tests.support.prometheus_server import instant, running_prometheus, scrape_config
+from tests.support.prometheus_server import answers, instant, running_prometheus, scrape_config
 from tests.support.receivers import Receiver
 from tests.support.webhook_ingest import post, running_webhook
 
@@ -117,7 +117,7 @@ def test_every_dashboard_query_returns_data(kafka_bootstrap, database, tmp_path:
             readyz = [f"http://127.0.0.1:{port}/readyz" for port in (scorer_port, alerts_port)]
             readyz.append(f"http://127.0.0.1:{api_port}/readyz")
             _wait_until(
-                lambda: all(_answers(url) for url in readyz),
+                lambda: all(answers(url) for url in readyz),
                 "every service ready",
                 services=services,
             )
@@ -158,8 +158,6 @@ def test_every_dashboard_query_returns_data(kafka_bootstrap, database, tmp_path:
                     throughput = queries["pipeline / Throughput by stage / {{stage}} {{outcome}}"]
                     stages = {s["metric"]["stage"] for s in instant(prometheus, throughput)}
                     assert {"ingest", "scorer", "alerts", "api.projector"} <= stages
-                    up = instant(prometheus, 'up{job=~"smileback-.*"} == 1')
-                    assert {s["metric"]["job"] for s in up} == set(jobs)
         finally:
             for service in services:
                 service.stop()
@@ -238,13 +236,6 @@ def _wait_until(check: Callable[[], bool], what: str, *, services: list[ServiceP
         assert all(s.alive() for s in services), "\n".join(s.tail() for s in services)
         assert time.monotonic() < deadline, f"not seen within {WAIT_S:.0f} s: {what}"
         time.sleep(1)
-
-
-def _answers(url: str) -> bool:
-    try:
-        return httpx.get(url, timeout=5).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _wait_for_data(

@@ -14,7 +14,7 @@ import httpx
 
 from tests.support.infra import free_ports
 
-__all__ = ["instant", "running_prometheus", "scrape_config"]
+__all__ = ["answers", "instant", "running_prometheus", "scrape_config"]
 
 _READY_TIMEOUT_S = 60.0
 
@@ -48,7 +48,7 @@ def running_prometheus(*, config: Path, workdir: Path) -> Iterator[str]:
     )
     try:
         deadline = time.monotonic() + _READY_TIMEOUT_S
-        while not _ready(base):
+        while not answers(f"{base}/-/ready"):
             tail = log.read_text(errors="replace")[-3000:]
             assert proc.poll() is None, f"prometheus exited:\n{tail}"
             assert time.monotonic() < deadline, f"prometheus not ready:\n{tail}"
@@ -59,9 +59,10 @@ def running_prometheus(*, config: Path, workdir: Path) -> Iterator[str]:
         proc.wait(20)
 
 
-def _ready(base: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether `url` answers 200 (a readiness probe)."""
     try:
-        return httpx.get(f"{base}/-/ready", timeout=5).status_code == 200
+        return httpx.get(url, timeout=5).status_code == 200
     except httpx.HTTPError:
         return False
 
