@@ -24,9 +24,12 @@ __all__ = [
     "RULE_TESTS",
     "Tool",
     "alert_rules",
+    "answers",
+    "instant",
     "query",
     "running_alertmanager",
     "running_prometheus",
+    "scrape_config",
 ]
 
 PROMETHEUS_CONFIG = REPO_ROOT / "deploy" / "prometheus" / "prometheus.yml"
@@ -80,7 +83,7 @@ def _serving(*, args: list[str], log: Path, ready: str) -> Iterator[None]:
     )
     try:
         deadline = time.monotonic() + _READY_TIMEOUT_S
-        while not _answers(ready):
+        while not answers(ready):
             tail = log.read_text(errors="replace")[-3000:]
             assert proc.poll() is None, f"{args[0]} exited:\n{tail}"
             assert time.monotonic() < deadline, f"{args[0]} not ready:\n{tail}"
@@ -91,7 +94,8 @@ def _serving(*, args: list[str], log: Path, ready: str) -> Iterator[None]:
         proc.wait(20)
 
 
-def _answers(url: str) -> bool:
+def answers(url: str) -> bool:
+    """Whether `url` answers 200 (a readiness probe)."""
     try:
         return httpx.get(url, timeout=5).status_code == 200
     except httpx.HTTPError:
@@ -139,3 +143,20 @@ def query(base: str, expr: str) -> float | None:
         return None
     result = body.get("data", {}).get("result", [])
     return float(result[0]["value"][1]) if result else None
+
+
+def instant(base: str, expr: str) -> list[dict[str, Any]]:
+    """The result vector of an instant query (empty while there is nothing yet); an
+    expression Prometheus refuses raises AssertionError with its error."""
+    body = httpx.get(f"{base}/api/v1/query", params={"query": expr}, timeout=10).json()
+    assert body["status"] == "success", (expr, body.get("error"))
+    result: list[dict[str, Any]] = body["data"]["result"]
+    return result
+
+
+def scrape_config(*, jobs: dict[str, str], interval_s: int = 1) -> str:
+    """A prometheus.yml scraping each job's `host:port` (its /metrics) every `interval_s`."""
+    lines = [f"global:\n  scrape_interval: {interval_s}s\n", "scrape_configs:\n"]
+    for job, target in jobs.items():
+        lines.append(f"  - job_name: {job}\n    static_configs:\n      - targets: ['{target}']\n")
+    return "".join(lines)
