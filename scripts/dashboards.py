@@ -5,8 +5,9 @@ grafana-foundation-sdk from the metrics the services serve (README's Metrics sec
     .venv/bin/python scripts/dashboards.py --check  # exit 1 when a file has drifted
 
 Three dashboards: pipeline (the stages' throughput, lag, batches, errors, DLQ, dependencies),
-brand health (volume, negativity, reach, incidents by rule) and on-call (open incidents, time
-to page and to acknowledge, pages, outbox, smile-back queue). Every panel queries the
+brand health (volume, negativity, complaints by reach tier, surge ratio, incidents by rule)
+and on-call (open incidents, time to page and to acknowledge, pages, outbox, smile-back
+queue). Every panel queries the
 Prometheus data source chosen in the `datasource` variable; its default is the one Grafana is
 provisioned with (deploy/grafana/provisioning/datasources, uid `prometheus`).
 """
@@ -264,10 +265,10 @@ def brand_health() -> board.Dashboard:
         .min(0)
         .max(1),
         bargauge.Panel()
-        .title("Mentions by author reach")
+        .title("Complaints by reach tier")
         .description(
-            "Scored mentions in the time range by their author's followers (reach tiers: nano"
-            " from 1k, micro from 10k, macro from 100k, mega from 1M)."
+            "Negative mentions in the time range by their author's reach tier (nano from 1k"
+            " followers, micro from 10k, macro from 100k, mega from 1M)."
         )
         .datasource(DATASOURCE)
         .unit(units.Short)
@@ -275,11 +276,17 @@ def brand_health() -> board.Dashboard:
         .height(8)
         .with_target(
             _query(
-                f"sum by (le) (increase(smileback_author_followers_bucket{{{brand}}}[$__range]))",
-                "{{le}}",
-                heatmap=True,
+                f"sum by (tier) (increase(smileback_complaints_total{{{brand}}}[$__range]))",
+                "{{tier}}",
             ).instant()
         ),
+        _series(
+            "Surge ratio",
+            "A brand's complaints in the last hour over its usual hour, as the brand-surge rule"
+            " last read it (threads with an open incident left out); the rule pages from 3x.",
+            units.Short,
+            _query(f"max by (brand) (smileback_brand_surge_ratio{{{brand}}})", "{{brand}}"),
+        ).min(0),
         _series(
             "Negativity by brand",
             "Median and 90th percentile negativity (0..1) of scored mentions.",
@@ -317,7 +324,7 @@ def brand_health() -> board.Dashboard:
     dash = _dashboard(
         "smileback-brand-health",
         "Smileback / Brand health",
-        "Per brand: mention volume, negativity, authors' reach, incidents opened by rule.",
+        "Per brand: mention volume, negativity, complaints by reach, surge ratio, incidents.",
     ).with_variable(brands)
     for panel in panels:
         dash = dash.with_panel(panel)

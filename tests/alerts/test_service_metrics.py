@@ -1,6 +1,6 @@
 """What the alerts service counts: incidents by rule and severity, their transitions, the
-time to acknowledge, and the negativity and reach of scored mentions by configured brand;
-and its /metrics as promtool reads it."""
+time to acknowledge, the negativity and reach of scored mentions by configured brand,
+complaints by reach tier and the brand's surge ratio; and its /metrics as promtool reads it."""
 
 from __future__ import annotations
 
@@ -142,6 +142,33 @@ def test_distributions_are_labelled_by_configured_brands_only(
     assert _sample("smileback_mention_negativity_count", brand="other") - negativity["other"] == 1
     assert _sample("smileback_mention_negativity_count", brand="someone-else") == 0
     assert _sample("smileback_author_followers_bucket", brand="acme", le="1e+07") >= 1
+
+
+def test_complaints_count_by_reach_tier_and_set_the_brands_surge_ratio(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    h = Harness(tmp_path, clock, policy=Policy().with_handles({"acme": ()}))
+    tiers = {
+        t: _sample("smileback_complaints_total", brand="acme", tier=t) for t in ("mega", "micro")
+    }
+    other = _sample("smileback_complaints_total", brand="other", tier="micro")
+    h.feed(
+        # The brand's usual hour is 2 negatives; this one is the first of the hour here.
+        encode(scored("metrics-c1", tier=ReachTier.MEGA, brand_now=1, brand_baseline=2.0)),
+        encode(scored("metrics-c2", tier=ReachTier.MICRO, brand_now=2, brand_baseline=2.0)),
+        encode(scored("metrics-c3", negativity=0.1, tier=ReachTier.MICRO)),  # not a complaint
+        encode(scored("metrics-c4", tier=ReachTier.MICRO, brand="someone-else", brand_now=1)),
+        encode(scored("metrics-c5", tier=ReachTier.MEGA, deleted=True)),  # a tombstone
+    )
+    moved = {
+        t: _sample("smileback_complaints_total", brand="acme", tier=t) - n for t, n in tiers.items()
+    }
+    assert moved == {"mega": 1, "micro": 1}
+    assert _sample("smileback_complaints_total", brand="other", tier="micro") - other == 1
+    # The mega complaint paged, so its thread is left out of the surge count: one complaint
+    # in the hour against acme's usual 2.
+    assert _sample("smileback_brand_surge_ratio", brand="acme") == pytest.approx(0.5)
+    assert REGISTRY.get_sample_value("smileback_brand_surge_ratio", {"brand": "other"}) is None
 
 
 def test_promtool_finds_no_problem_in_the_alerts_metrics(tmp_path: Path, clock: FakeClock) -> None:

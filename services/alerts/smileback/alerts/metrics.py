@@ -7,6 +7,8 @@ from prometheus_client import Counter, Gauge, Histogram
 __all__ = [
     "ACK_LATENCY",
     "AUTHOR_FOLLOWERS",
+    "BRAND_SURGE_RATIO",
+    "COMPLAINTS",
     "DECISIONS",
     "INCIDENTS_OPENED",
     "MENTION_NEGATIVITY",
@@ -70,4 +72,15 @@ AUTHOR_FOLLOWERS = Histogram(
     "Followers of the authors of scored mentions (reach), by configured brand.",
     ["brand"],
     buckets=(10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000),
+)
+COMPLAINTS = Counter(
+    "smileback_complaints_total",
+    "Negative mentions (complaints), by configured brand and their author's reach tier.",
+    ["brand", "tier"],
+)
+BRAND_SURGE_RATIO = Gauge(
+    "smileback_brand_surge_ratio",
+    "A configured brand's complaints in the last hour over its usual hour, as the surge rule"
+    " last read it (set at each complaint).",
+    ["brand"],
 )

@@ -28,6 +28,8 @@ from smileback.alerts.incidents import (
 from smileback.alerts.metrics import (
     ACK_LATENCY,
     AUTHOR_FOLLOWERS,
+    BRAND_SURGE_RATIO,
+    COMPLAINTS,
     DECISIONS,
     INCIDENTS_OPENED,
     MENTION_NEGATIVITY,
@@ -38,7 +40,7 @@ from smileback.alerts.metrics import (
 from smileback.alerts.notifiers import NotificationKind
 from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxStore, create_schema
 from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
-from smileback.alerts.policy import Action, brand_volume, classify
+from smileback.alerts.policy import Action, BrandVolume, brand_volume, classify
 from smileback.alerts.writer import Batch, BatchWriter
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
@@ -214,6 +216,7 @@ class AlertsService:
                 brand=brand, now=at, window=_HOUR, exclude_roots=self.book.open_roots(brand=brand)
             )
             volume = brand_volume(mention=mention, negatives=negatives)
+            self._complaint(mention, brand=brand, volume=volume)
         decision = classify(mention=mention, policy=policy, volume=volume)
         self._decided[decision.action].inc()
         applied = self.book.apply(
@@ -255,6 +258,13 @@ class AlertsService:
         label = brand if brand in self._brands else OTHER_BRAND
         MENTION_NEGATIVITY.labels(brand=label).observe(mention.scores.negativity)
         AUTHOR_FOLLOWERS.labels(brand=label).observe(mention.author.followers)
+
+    def _complaint(self, mention: ScoredMention, *, brand: str, volume: BrandVolume | None) -> None:
+        """A complaint by its author's reach tier, and the brand's surge ratio it read."""
+        label = brand if brand in self._brands else OTHER_BRAND
+        COMPLAINTS.labels(brand=label, tier=str(mention.scores.reach_tier)).inc()
+        if volume is not None and label != OTHER_BRAND:  # one brand per series
+            BRAND_SURGE_RATIO.labels(brand=label).set(volume.ratio)
 
     def _page(self, inc: Incident, *, mention: ScoredMention, now: datetime, out: Batch) -> None:
         name, policy = self.paging.escalation_for(inc.brand)
