@@ -30,6 +30,20 @@ from tests.support.promtool import promtool_problems, scrape_worker
 P0 = TP("raw", 0)
 
 
+def _scorer(
+    *, app_id: str | None = None, health: Health | None = None
+) -> tuple[faust.App, LedgerConsumer]:
+    """A scorer app with a counting model, and its ledger consumer."""
+    app = create_app(
+        settings=ScorerSettings(scorer_app_id=app_id),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        health=health,
+    )
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    return app, consumer
+
+
 def _ledger() -> OffsetLedger:
     ledger = OffsetLedger(retry_s=2.0, max_retry_s=8.0)
     ledger.rebase({P0: 403, TP("raw", 1): None})
@@ -106,9 +120,7 @@ def test_a_rebalance_rebases_on_the_committed_offsets():
 
 
 def test_the_scorer_commits_from_its_ledger():
-    app = create_app(settings=ScorerSettings(), pipeline=ScoringPipeline(scorer=CountingScorer()))
-    consumer = app.consumer
-    assert isinstance(consumer, LedgerConsumer)
+    app, consumer = _scorer()
     ledger = ledger_of(app)
     assert ledger is consumer.ledger
     ledger.rebase({P0: 403})
@@ -127,9 +139,7 @@ async def test_a_re_read_hole_passes_fausts_read_offset_filter():
     """Faust hands on a fetched record only if its offset is at or above the partition's
     read offset; after a seek back to a hole that offset must be the hole's, or the records
     of the hole are fetched and dropped again at every retry."""
-    app = create_app(settings=ScorerSettings(), pipeline=ScoringPipeline(scorer=CountingScorer()))
-    consumer = app.consumer
-    assert isinstance(consumer, LedgerConsumer)
+    app, consumer = _scorer()
     consumer.ledger.rebase({P0: 403})
     consumer.ledger.processed(P0, [405, 406], now=time.monotonic() - 60)  # 403, 404 never came
     consumer._read_offset[P0] = 406  # the last record Faust handed on
@@ -149,9 +159,7 @@ async def test_a_re_read_hole_passes_fausts_read_offset_filter():
 
 
 def test_the_lag_runs_from_each_owned_partitions_commit_point_to_its_highwater(monkeypatch):
-    app = create_app(settings=ScorerSettings(), pipeline=ScoringPipeline(scorer=CountingScorer()))
-    consumer = app.consumer
-    assert isinstance(consumer, LedgerConsumer)
+    app, consumer = _scorer()
     p1, p2 = TP("raw", 1), TP("raw", 2)
     consumer.ledger.rebase({P0: 403, p1: None, p2: 7})
     consumer.ledger.processed(P0, [403, 404], now=0.0)
@@ -176,13 +184,7 @@ async def test_the_worker_is_ready_while_it_owns_partitions_and_its_loop_reads_t
 ):
     ticks = Ticks()
     health = Health(needs=[], monotonic=ticks)
-    app = create_app(
-        settings=ScorerSettings(scorer_app_id="test-ready"),
-        pipeline=ScoringPipeline(scorer=CountingScorer()),
-        health=health,
-    )
-    consumer = app.consumer
-    assert isinstance(consumer, LedgerConsumer)
+    app, consumer = _scorer(app_id="test-ready", health=health)
     assert health.readiness().detail == {"consumer": "not polling yet"}
     report_lag = _timers(app)["report_lag"]
     await report_lag()  # before the first assignment
@@ -200,13 +202,7 @@ async def test_the_worker_is_ready_while_it_owns_partitions_and_its_loop_reads_t
 
 async def test_promtool_finds_no_problem_in_the_scorers_metrics(monkeypatch):
     health = Health(needs=[])
-    app = create_app(
-        settings=ScorerSettings(scorer_app_id="test-promtool"),
-        pipeline=ScoringPipeline(scorer=CountingScorer()),
-        health=health,
-    )
-    consumer = app.consumer
-    assert isinstance(consumer, LedgerConsumer)
+    app, consumer = _scorer(app_id="test-promtool", health=health)
     consumer.ledger.rebase({P0: 0})
     monkeypatch.setattr(consumer, "highwater", {P0: 2}.get)
     await _timers(app)["report_lag"]()
@@ -228,13 +224,7 @@ async def test_promtool_finds_no_problem_in_the_scorers_metrics(monkeypatch):
 
 async def test_a_lag_reading_that_fails_leaves_the_timer_and_the_last_values(monkeypatch):
     health = Health(needs=[])
-    app = create_app(
-        settings=ScorerSettings(scorer_app_id="test-lag-fails"),
-        pipeline=ScoringPipeline(scorer=CountingScorer()),
-        health=health,
-    )
-    consumer = app.consumer
-    assert isinstance(consumer, LedgerConsumer)
+    app, consumer = _scorer(app_id="test-lag-fails", health=health)
     consumer.ledger.rebase({P0: 1})
     monkeypatch.setattr(consumer, "highwater", {P0: 4}.get)
     report_lag = _timers(app)["report_lag"]
