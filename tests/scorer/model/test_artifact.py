@@ -150,6 +150,16 @@ def test_an_archive_of_the_wrong_shape_is_refused(model_dir, change, message):
         load_model(model_dir)
 
 
+def test_an_archive_that_unpacks_too_large_is_refused_before_it_is_read(monkeypatch, small_model):
+    data = (small_model[0] / ARTIFACT_NAME).read_bytes()
+    unpacked = sum(len(member) for member in _members(data).values())
+    monkeypatch.setattr("smileback.scorer.model.archive.MAX_UNPACKED_BYTES", unpacked - 1)
+    with pytest.raises(ModelError, match=f"unpacks to {unpacked} bytes, more than"):
+        decode_model(data)
+    monkeypatch.setattr("smileback.scorer.model.archive.MAX_UNPACKED_BYTES", unpacked)
+    assert decode_model(data).coef.shape[0] == 3
+
+
 def test_a_vocabulary_listing_a_term_twice_is_refused(small_model):
     members = _members((small_model[0] / ARTIFACT_NAME).read_bytes())
     settings = json.loads(members["model.json"])

@@ -26,7 +26,10 @@ from smileback.scorer.model.errors import ModelError
 from smileback.scorer.model.features import LEXICON_FEATURES, SocialFeatures
 from smileback.scorer.model.negativity import NegativityModel
 
-__all__ = ["decode_model", "encode_model"]
+__all__ = ["MAX_UNPACKED_BYTES", "decode_model", "encode_model"]
+
+# The shipped model unpacks to 5.4 MB; this leaves room for far larger vocabularies.
+MAX_UNPACKED_BYTES = 1 << 30
 
 _SETTINGS = "model.json"
 _ARRAYS = ("coef", "intercept", "calibration_a", "calibration_b", "explainable", "idf")
@@ -86,6 +89,13 @@ def decode_model(data: bytes) -> NegativityModel:
     if not data.startswith(_ZIP_MAGIC):
         raise ModelError("not a model archive (.npz): pickled or other data is never loaded")
     try:
+        with zipfile.ZipFile(io.BytesIO(data)) as listing:
+            unpacked = sum(info.file_size for info in listing.infolist())
+        if unpacked > MAX_UNPACKED_BYTES:
+            # A small zip can inflate to gigabytes; zipfile stops reading at the sizes listed.
+            raise ModelError(
+                f"model archive unpacks to {unpacked} bytes, more than {MAX_UNPACKED_BYTES}"
+            )
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             expected = {*_ARRAYS, _SETTINGS}
             if set(archive.files) != expected:
@@ -94,7 +104,7 @@ def decode_model(data: bytes) -> NegativityModel:
                 )
             raw_settings = archive[_SETTINGS]
             arrays = {name: archive[name] for name in _ARRAYS}
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error) as exc:
+    except (ValueError, OSError, EOFError, MemoryError, zipfile.BadZipFile, zlib.error) as exc:
         # np.load refuses object arrays with ValueError instead of unpickling them.
         raise ModelError(f"unreadable model archive: {exc}") from exc
     settings = _settings(raw_settings)
