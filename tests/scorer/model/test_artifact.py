@@ -1,4 +1,3 @@
-import hashlib
 import io
 import json
 import pickle
@@ -15,18 +14,9 @@ from smileback.scorer.model.card import ARTIFACT_NAME, CARD_NAME
 from smileback.scorer.model.errors import ModelError
 from smileback.scorer.model.scorer import ModelScorer
 from smileback.training.data import sha256_file
+from tests.support.model_files import live_payload, vouch_for
 
 TEXTS = ["the app is awful", "lovely staff, thank you", "not happy :(", "", "the shop opens"]
-
-
-class Boom:
-    """Unpickling this would create a file: proof that a payload ran."""
-
-    def __init__(self, marker):
-        self.marker = marker
-
-    def __reduce__(self):
-        return (open, (str(self.marker), "w"))
 
 
 @pytest.fixture
@@ -34,23 +24,6 @@ def model_dir(tmp_path, small_model):
     folder = tmp_path / "model"
     shutil.copytree(small_model[0], folder)
     return folder
-
-
-def _vouch_for(folder, data, *, name=ARTIFACT_NAME, **card_changes):
-    """Put `data` in as the artifact `name`, with a card whose SHA-256 and size match it."""
-    (folder / name).write_bytes(data)
-    card = json.loads((folder / CARD_NAME).read_text())
-    card.update(artifact=name, artifact_sha256=hashlib.sha256(data).hexdigest())
-    card.update(artifact_bytes=len(data), **card_changes)
-    (folder / CARD_NAME).write_text(json.dumps(card))
-
-
-def _live_payload(tmp_path):
-    """A Boom, after checking that unpickling one really runs its payload."""
-    probe = tmp_path / "probe"
-    pickle.loads(pickle.dumps(Boom(probe)))
-    assert probe.exists()
-    return Boom(tmp_path / "payload-ran")
 
 
 def _archive(members):
@@ -102,7 +75,7 @@ def test_a_corrupted_artifact_is_refused(model_dir, tamper):
 
 
 def test_a_swapped_artifact_is_refused_before_it_is_read(model_dir, tmp_path):
-    boom = _live_payload(tmp_path)
+    boom = live_payload(tmp_path)
     (model_dir / ARTIFACT_NAME).write_bytes(pickle.dumps(boom))
     with pytest.raises(ModelError, match="the file was changed or corrupted"):
         load_model(model_dir)
@@ -112,18 +85,18 @@ def test_a_swapped_artifact_is_refused_before_it_is_read(model_dir, tmp_path):
 def test_a_hostile_pickle_with_a_matching_card_runs_nothing(model_dir, tmp_path):
     """Whoever supplies the folder can forge the card: the hash then matches, and still the
     pickle is never unpickled."""
-    boom = _live_payload(tmp_path)
-    _vouch_for(model_dir, pickle.dumps(boom))
+    boom = live_payload(tmp_path)
+    vouch_for(model_dir, pickle.dumps(boom))
     with pytest.raises(ModelError, match="not a model archive"):
         load_model(model_dir)
     assert not boom.marker.exists()
 
 
 def test_an_archive_holding_a_pickled_object_array_runs_nothing(model_dir, tmp_path):
-    boom = _live_payload(tmp_path)
+    boom = live_payload(tmp_path)
     members = _members((model_dir / ARTIFACT_NAME).read_bytes())
     members["coef.npy"] = _npy(np.array([boom], dtype=object), allow_pickle=True)
-    _vouch_for(model_dir, _archive(members))
+    vouch_for(model_dir, _archive(members))
     with pytest.raises(ModelError, match="unreadable model archive: Object arrays cannot be"):
         load_model(model_dir)
     assert not boom.marker.exists()
@@ -145,7 +118,7 @@ def test_an_archive_holding_a_pickled_object_array_runs_nothing(model_dir, tmp_p
 def test_an_archive_of_the_wrong_shape_is_refused(model_dir, change, message):
     members = _members((model_dir / ARTIFACT_NAME).read_bytes())
     change(members)
-    _vouch_for(model_dir, _archive(members))
+    vouch_for(model_dir, _archive(members))
     with pytest.raises(ModelError, match=message):
         load_model(model_dir)
 
@@ -188,9 +161,9 @@ def test_the_archive_round_trips_a_trained_model(small_model):
 
 def test_a_model_of_the_pickled_format_is_refused_with_a_hint_to_retrain(model_dir, tmp_path):
     """A format-1 folder (negativity.joblib and its card) is never unpickled, whatever it holds."""
-    boom = _live_payload(tmp_path)
+    boom = live_payload(tmp_path)
     (model_dir / ARTIFACT_NAME).unlink()
-    _vouch_for(model_dir, pickle.dumps(boom), name="negativity.joblib", format=1)
+    vouch_for(model_dir, pickle.dumps(boom), name="negativity.joblib", format=1)
     with pytest.raises(ModelError, match=r"has format 1, this code reads format 2 .*retrain"):
         load_model(model_dir)
     assert not boom.marker.exists()
@@ -231,7 +204,7 @@ def test_a_card_that_is_not_json_is_refused(model_dir):
         load_model(model_dir)
 
 
-@pytest.mark.parametrize("name", ["../negativity.joblib", "sub/negativity.joblib", ".."])
+@pytest.mark.parametrize("name", ["../negativity.npz", "sub/negativity.npz", ".."])
 def test_a_card_pointing_outside_its_folder_is_refused(model_dir, name):
     card = json.loads((model_dir / CARD_NAME).read_text())
     card["artifact"] = name
