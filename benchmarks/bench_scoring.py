@@ -14,7 +14,8 @@ the brand-directed check set. Rows, all in the same run and pinned to one CPU:
 Steps run round-robin, --repeat times, keeping each step's fastest wall-clock and CPU
 time (CPU time is steadier on a shared machine). Also the artifact's load time (hash
 check + decoding the archive), and load plus the first score, which builds the n-gram
-index scoring derives from the vocabularies. Prints a table with each rate as a ratio to VADER per mention.
+index scoring derives from the vocabularies. Prints a table with each rate as a ratio to
+VADER per mention.
 """
 
 from __future__ import annotations
