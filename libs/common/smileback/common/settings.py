@@ -47,7 +47,7 @@ class _FromEnvironment(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="ignore")
 
     def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
-        # repr, str and rich's repr all print these.
+        # One place for repr, str and rich's repr, which all print from these pairs.
         for name, value in super().__repr_args__():
             yield name, mask_url(value) if isinstance(value, str) else value
 
