@@ -31,7 +31,9 @@ class AlertsSettings(
         "`alerts_recent_complaints` tables live (SQLite or PostgreSQL); none: "
         "`SMILEBACK_DATABASE_URL`",
     )
-    webhook_url: str | None = Field(default=None, description="signed JSON webhook: the URL")
+    webhook_url: SecretStr | None = Field(
+        default=None, description="signed JSON webhook: the URL (secret: it may carry a token)"
+    )
     webhook_secret: SecretStr | None = Field(
         default=None, description="HMAC-SHA256 key for the webhook's signatures (secret)"
     )

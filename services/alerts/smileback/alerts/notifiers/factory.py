@@ -34,7 +34,9 @@ def notifiers_from_settings(
         )
     if settings.webhook_url:
         out["webhook"] = WebhookNotifier(
-            settings.webhook_url, settings.webhook_secret, timeout_s=settings.webhook_timeout_s
+            settings.webhook_url.get_secret_value(),
+            settings.webhook_secret,
+            timeout_s=settings.webhook_timeout_s,
         )
     if settings.smtp_host:
         out["email"] = EmailNotifier(
