@@ -10,7 +10,7 @@ from pydantic import SecretStr
 
 from smileback.alerts.notifiers import EmailNotifier, NotifyError, email_message
 from smileback.common.errors import ConfigError
-from tests.alerts.factory import notification
+from tests.alerts.factory import hostile_notification, notification
 from tests.support.infra import free_ports
 from tests.support.smtp import Certificate, SmtpSink
 
@@ -141,3 +141,12 @@ def test_escalation_levels_get_their_own_message_ids() -> None:
     assert second["Message-ID"] == "<inc_abc.trigger.2@smileback>"
     assert second["References"] == "<inc_abc@smileback>"
     assert second["Subject"].startswith("[level 2] [critical] acme")
+
+
+def test_the_mail_names_a_post_link_only_when_it_is_https() -> None:
+    def body(url: str) -> str:
+        n = hostile_notification(url=url)
+        return str(email_message(notification=n, sender="s@x", to=["a@x"]).get_content())
+
+    assert "link:" not in body("javascript:alert(1)")
+    assert "link: https://social.example/@loud/1" in body("https://social.example/@loud/1")
