@@ -121,6 +121,33 @@ def test_run_refuses_an_invalid_policy_before_connecting(
         runner.run(settings=settings)
 
 
+@pytest.mark.parametrize(
+    ("webhook", "stderr"),
+    [
+        ({"SMILEBACK_WEBHOOK_SECRET": ""}, "SMILEBACK_WEBHOOK_SECRET is empty"),
+        ({}, "SMILEBACK_WEBHOOK_URL is set without SMILEBACK_WEBHOOK_SECRET"),
+    ],
+)
+def test_an_empty_or_missing_webhook_secret_stops_the_command(
+    webhook: dict[str, str], stderr: str
+) -> None:
+    done = subprocess.run(
+        [str(SMILEBACK), "alerts"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "SMILEBACK_WEBHOOK_URL": "https://hooks.example/x",
+            "SMILEBACK_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+            **webhook,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert stderr in done.stderr
+
+
 def test_the_command_prints_file_line_and_reason_and_exits_2(tmp_path: Path) -> None:
     oncall = tmp_path / "oncall.yaml"
     oncall.write_text("responders:\n  ana: {}\nschedules:\n  main:\n    time_zone: Nowhere/Land\n")

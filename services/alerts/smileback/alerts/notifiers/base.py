@@ -6,7 +6,8 @@ Contract of `Notifier.send(notification=...)`:
 - raise `NotifyError(permanent=True)` when retrying cannot help (a 4xx other than 408/429,
   a 5xx SMTP reply): the outbox dead-letters it with the reason; anything else is retried;
 - never retry by itself: the outbox does, with backoff, across restarts;
-- be safe to call again with the same notification: receivers dedupe on the incident id;
+- be safe to call again with the same notification: receivers dedupe on the incident id
+  (PagerDuty's dedup key) or on an id derived from the stored notification (`webhook-id`);
 - never put a secret in an exception, a log line or `repr`;
 - link to a post only through `Notification.post_url` (an https link, or none).
 """
