@@ -36,14 +36,18 @@ __all__ = [
     "https_link",
 ]
 
-MAX_LINK_CHARS = 3000  # Slack refuses a whole message over one longer button URL
+_MAX_LINK_CHARS = 3000  # Slack refuses a whole message over one longer button URL
 
 
 def https_link(url: str | None) -> str | None:
     """`url` when it is an absolute https:// link a person may safely be shown as a button;
     None for anything else (javascript:, data:, http:, relative, credentials in the URL,
     whitespace or control characters, too long), so a hostile post cannot choose a link."""
-    if not url or len(url) > MAX_LINK_CHARS or any(c.isspace() or not c.isprintable() for c in url):
+    if (
+        not url
+        or len(url) > _MAX_LINK_CHARS
+        or any(c.isspace() or not c.isprintable() for c in url)
+    ):
         return None
     try:
         parsed = httpx.URL(url)
