@@ -65,3 +65,46 @@ def test_the_kafka_probe_answers_quickly_when_nothing_listens() -> None:
     assert (probe() or "").startswith("unavailable")
     assert time.monotonic() - started < 5
     probe.close()
+
+
+def test_every_api_answer_has_no_store_and_nosniff(engine: Engine) -> None:
+    app = create_app(engine=engine, api_token=TOKEN, options=ApiOptions(max_body_bytes=2048))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = {
+            "ok": client.get("/v1/mentions", headers=AUTH),
+            "unauthorized": client.get("/v1/mentions"),
+            "not found": client.get("/v1/incidents/nope", headers=AUTH),
+            "unknown path": client.get("/v1/nowhere", headers=AUTH),
+            "bad request": client.post(
+                "/v1/rules/check",
+                content=b"{",
+                headers={**AUTH, "Content-Type": "application/json"},
+            ),
+            "invalid": client.get("/v1/mentions", params={"limit": 0}, headers=AUTH),
+            "too large": client.post(
+                "/v1/rules/check", content=b"x" * 4096, headers={**AUTH, "Content-Length": "4096"}
+            ),
+            "nul": client.get("/v1/mentions/a%00b", headers=AUTH),
+        }
+    for what, response in answers.items():
+        assert response.headers.get("cache-control") == "no-store", what
+        assert response.headers.get("x-content-type-options") == "nosniff", what
+    assert {what: r.status_code for what, r in answers.items()} == {
+        "ok": 200,
+        "unauthorized": 401,
+        "not found": 404,
+        "unknown path": 404,
+        "bad request": 400,
+        "invalid": 422,
+        "too large": 413,
+        "nul": 422,
+    }
+
+
+def test_a_forged_host_never_becomes_a_redirect(client: TestClient) -> None:
+    for path in ("/console/static/console.js/", "/healthz/", "/v1/mentions/", "/console/"):
+        response = client.get(
+            path, headers={**AUTH, "Host": "evil.example"}, follow_redirects=False
+        )
+        assert "location" not in response.headers, (path, response.headers)
+        assert not 300 <= response.status_code < 400, path
