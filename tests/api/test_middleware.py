@@ -1,4 +1,5 @@
-"""Request limits and cross-origin policy: body size, CORS off unless configured, Kafka probe."""
+"""Request limits and cross-origin policy: body size, CORS off unless configured, Kafka probe;
+the headers of API answers, no Host-built redirects, docs off unless configured."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.api.app import ApiOptions, create_app
+from smileback.api.runner import api_options
+from smileback.api.settings import ApiSettings
 from smileback.common.probes import KafkaProbe
 from tests.support.api_fixtures import TOKEN
 from tests.support.infra import free_ports
@@ -108,3 +111,27 @@ def test_a_forged_host_never_becomes_a_redirect(client: TestClient) -> None:
         )
         assert "location" not in response.headers, (path, response.headers)
         assert not 300 <= response.status_code < 400, path
+
+
+def test_docs_are_off_unless_asked_for(engine: Engine) -> None:
+    with TestClient(create_app(engine=engine, api_token=TOKEN)) as client:
+        assert client.get("/docs").status_code == 404
+        assert client.get("/redoc").status_code == 404
+        assert client.get("/openapi.json").status_code == 200
+    app = create_app(engine=engine, api_token=TOKEN, options=ApiOptions(docs=True))
+    with TestClient(app) as client:
+        assert "swagger-ui" in client.get("/docs").text
+
+
+def test_the_options_follow_the_settings() -> None:
+    options = api_options(
+        ApiSettings(
+            api_docs=True,
+            api_trusted_proxies=["10.0.0.0/8"],
+            api_auth_failures_per_s=0.25,
+            api_auth_failure_burst=4,
+        )
+    )
+    assert options.docs is True
+    assert options.trusted_proxies == ("10.0.0.0/8",)
+    assert (options.auth_failures_per_s, options.auth_failure_burst) == (0.25, 4)

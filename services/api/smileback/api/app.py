@@ -63,6 +63,9 @@ class ApiOptions:
     # Proxies whose X-Forwarded-For names the client (addresses or networks).
     trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
+    # /docs and /redoc load their scripts from a CDN (no integrity pin, blank offline): off
+    # unless asked for. /openapi.json is always served.
+    docs: bool = False
     oncall_file: Path | None = None
 
 
@@ -96,6 +99,8 @@ def create_app(
         # Starlette builds a slash redirect's URL from the Host header, which the client
         # chooses: a forged Host would turn our answer into a redirect to another site.
         redirect_slashes=False,
+        docs_url="/docs" if opts.docs else None,
+        redoc_url="/redoc" if opts.docs else None,
     )
     context = app.state.context = ApiContext(
         engine=engine,

@@ -205,6 +205,7 @@ def api_options(settings: ApiSettings) -> ApiOptions:
         auth_failure_burst=settings.api_auth_failure_burst,
         trusted_proxies=tuple(settings.api_trusted_proxies),
         cors_origins=tuple(settings.api_cors_origins),
+        docs=settings.api_docs,
         oncall_file=Path(settings.oncall_file) if settings.oncall_file else None,
     )
 

@@ -59,6 +59,11 @@ class ApiSettings(CommonSettings, DatabaseSettings, OncallFileSettings):
         ge=1,
         description="connections and tasks at once; more get 503 until some finish",
     )
+    api_docs: bool = Field(
+        default=False,
+        description="serve /docs and /redoc (their scripts come from a CDN); "
+        "/openapi.json is always served",
+    )
     api_retention_days: int = Field(
         default=90, ge=1, description="mentions older than this are purged"
     )
