@@ -152,3 +152,26 @@ def test_a_cursor_with_a_time_out_of_range_is_an_invalid_cursor(api: TestClient)
     response = api.get("/v1/mentions", params={"cursor": cursor}, headers=AUTH)
     assert response.status_code == 422
     assert response.json()["error"]["code"] == "invalid_cursor"
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/incidents", "/v1/smile-back", "/v1/incidents/inc_1/timeline"]
+)
+@HYPOTHESIS
+@given(
+    params=st.fixed_dictionaries(
+        {},
+        optional={
+            "limit": st.integers(min_value=-(2**70), max_value=2**70).map(str),
+            "cursor": st.text(max_size=1100),
+            "status": st.text(max_size=12),
+            "severity": st.text(max_size=12),
+            "answered": st.text(max_size=6),
+            "brand": st.text(min_size=0, max_size=600),
+        },
+    )
+)
+def test_list_parameters_at_their_extremes_are_answered(
+    api: TestClient, path: str, params: dict[str, str]
+) -> None:
+    _assert_answered(api.get(path, params=params, headers=AUTH))
