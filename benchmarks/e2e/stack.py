@@ -47,7 +47,7 @@ KAFKA_SH = REPO / "deploy" / "kafka" / "kafka.sh"
 POSTGRES_SH = REPO / "deploy" / "postgres" / "postgres.sh"
 SMILEBACK = Path(sys.executable).with_name("smileback")
 WEBHOOK_SECRET = "bench-webhook-secret"
-API_TOKEN = "bench-api-token"
+API_TOKEN = "bench-api-token-7c2e9f14a05b83d6e1f0"  # 32+ characters, as `smileback api` requires
 READY_TIMEOUT_S = 180.0
 
 

@@ -1,4 +1,5 @@
-"""Request limits and cross-origin policy: body size, CORS off unless configured, Kafka probe."""
+"""Request limits and cross-origin policy: body size, CORS off unless configured, Kafka probe;
+the headers of API answers, no Host-built redirects, docs off unless configured."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.api.app import ApiOptions, create_app
+from smileback.api.runner import api_options
+from smileback.api.settings import ApiSettings
 from smileback.common.probes import KafkaProbe
 from tests.support.api_fixtures import TOKEN
 from tests.support.infra import free_ports
@@ -65,3 +68,70 @@ def test_the_kafka_probe_answers_quickly_when_nothing_listens() -> None:
     assert (probe() or "").startswith("unavailable")
     assert time.monotonic() - started < 5
     probe.close()
+
+
+def test_every_api_answer_has_no_store_and_nosniff(engine: Engine) -> None:
+    app = create_app(engine=engine, api_token=TOKEN, options=ApiOptions(max_body_bytes=2048))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = {
+            "ok": client.get("/v1/mentions", headers=AUTH),
+            "unauthorized": client.get("/v1/mentions"),
+            "not found": client.get("/v1/incidents/nope", headers=AUTH),
+            "unknown path": client.get("/v1/nowhere", headers=AUTH),
+            "bad request": client.post(
+                "/v1/rules/check",
+                content=b"{",
+                headers={**AUTH, "Content-Type": "application/json"},
+            ),
+            "invalid": client.get("/v1/mentions", params={"limit": 0}, headers=AUTH),
+            "too large": client.post(
+                "/v1/rules/check", content=b"x" * 4096, headers={**AUTH, "Content-Length": "4096"}
+            ),
+            "nul": client.get("/v1/mentions/a%00b", headers=AUTH),
+        }
+    for what, response in answers.items():
+        assert response.headers.get("cache-control") == "no-store", what
+        assert response.headers.get("x-content-type-options") == "nosniff", what
+    assert {what: r.status_code for what, r in answers.items()} == {
+        "ok": 200,
+        "unauthorized": 401,
+        "not found": 404,
+        "unknown path": 404,
+        "bad request": 400,
+        "invalid": 422,
+        "too large": 413,
+        "nul": 422,
+    }
+
+
+def test_a_forged_host_never_becomes_a_redirect(client: TestClient) -> None:
+    for path in ("/console/static/console.js/", "/healthz/", "/v1/mentions/", "/console/"):
+        response = client.get(
+            path, headers={**AUTH, "Host": "evil.example"}, follow_redirects=False
+        )
+        assert "location" not in response.headers, (path, response.headers)
+        assert not 300 <= response.status_code < 400, path
+
+
+def test_docs_are_off_unless_asked_for(engine: Engine) -> None:
+    with TestClient(create_app(engine=engine, api_token=TOKEN)) as client:
+        assert client.get("/docs").status_code == 404
+        assert client.get("/redoc").status_code == 404
+        assert client.get("/openapi.json").status_code == 200
+    app = create_app(engine=engine, api_token=TOKEN, options=ApiOptions(docs=True))
+    with TestClient(app) as client:
+        assert "swagger-ui" in client.get("/docs").text
+
+
+def test_the_options_follow_the_settings() -> None:
+    options = api_options(
+        ApiSettings(
+            api_docs=True,
+            api_trusted_proxies=["10.0.0.0/8"],
+            api_auth_failures_per_s=0.25,
+            api_auth_failure_burst=4,
+        )
+    )
+    assert options.docs is True
+    assert options.trusted_proxies == ("10.0.0.0/8",)
+    assert (options.auth_failures_per_s, options.auth_failure_burst) == (0.25, 4)

@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 
 from smileback.api import runner
 from smileback.api.app import create_app
-from smileback.api.runner import build_server, connect_when_reachable, run, start_projector
+from smileback.api.runner import (
+    ServerLimits,
+    build_server,
+    connect_when_reachable,
+    run,
+    start_projector,
+)
 from smileback.api.settings import ApiSettings
 from smileback.api.store import MentionRow, create_schema, make_engine
 from smileback.common.bus import InMemoryBus
@@ -48,6 +54,39 @@ def test_run_refuses_an_empty_token(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="SMILEBACK_API_TOKEN"):
         run(settings=settings)
+    assert not (tmp_path / "never.db").exists()
+
+
+SECRETS_EXAMPLE = Path(__file__).resolve().parents[2] / "deploy" / "k8s" / "secrets.env.example"
+
+
+def _example_token() -> str:
+    for line in SECRETS_EXAMPLE.read_text().splitlines():
+        if line.startswith("SMILEBACK_API_TOKEN="):
+            return line.split("=", 1)[1]
+    raise AssertionError("secrets.env.example has no SMILEBACK_API_TOKEN")
+
+
+@pytest.mark.parametrize(
+    ("token", "why"),
+    [
+        ("short-but-unique-0123", "at least 32"),
+        (_example_token(), "at least 32"),
+        ("CHANGE-ME-" * 4, "placeholder"),
+        ("changeme-9f8e7d6c5b4a39281706f5e4d3c2b1a0", "placeholder"),
+        ("secret" * 6, "repeats"),
+        ("password" * 4, "repeats"),
+        ("token" * 7, "repeats"),
+    ],
+)
+def test_run_refuses_a_weak_token_naming_the_variable(tmp_path: Path, token: str, why: str) -> None:
+    settings = ApiSettings(
+        api_token=SecretStr(token), database_url=f"sqlite:///{tmp_path / 'never.db'}"
+    )
+    with pytest.raises(ConfigError, match="SMILEBACK_API_TOKEN") as refused:
+        run(settings=settings)
+    assert why in str(refused.value)
+    assert token not in str(refused.value)  # a near-secret is never echoed
     assert not (tmp_path / "never.db").exists()
 
 
@@ -115,6 +154,55 @@ def test_the_server_serves_the_app_and_stops(engine: Engine) -> None:
         server.should_exit = True
         thread.join(10)
     assert not thread.is_alive()
+
+
+def test_the_server_keeps_its_limits(engine: Engine) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    limits = ServerLimits(timeout_keep_alive_s=1, max_header_bytes=4096, limit_concurrency=7)
+    server = build_server(
+        app=create_app(engine=engine, api_token=TOKEN), host="127.0.0.1", port=port, limits=limits
+    )
+    assert (server.config.timeout_keep_alive, server.config.limit_concurrency) == (1, 7)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        _wait_for(lambda: server.started)
+        base = f"http://127.0.0.1:{port}"
+        assert httpx.get(f"{base}/healthz", headers={"X-Filler": "x" * 1024}).status_code == 200
+        # Headers still arriving past max_header_bytes are refused by the server, before the
+        # app, without waiting for the rest.
+        head = b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Filler: " + b"x" * 6000
+        assert _answer(port, head).startswith(b"HTTP/1.1 400")
+        # An idle keep-alive connection is closed after timeout_keep_alive_s (recv ends).
+        assert _answer(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n").startswith(
+            b"HTTP/1.1 200"
+        )
+    finally:
+        server.should_exit = True
+        thread.join(10)
+    assert not thread.is_alive()
+
+
+def _answer(port: int, request: bytes) -> bytes:
+    """All the server sends back on one connection until it closes it."""
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.sendall(request)
+        conn.settimeout(10)
+        received = b""
+        while chunk := conn.recv(4096):
+            received += chunk
+        return received
+
+
+def test_server_limits_come_from_the_settings() -> None:
+    settings = ApiSettings(
+        api_timeout_keep_alive_s=9, api_max_header_bytes=8192, api_limit_concurrency=50
+    )
+    assert ServerLimits.of(settings) == ServerLimits(
+        timeout_keep_alive_s=9, max_header_bytes=8192, limit_concurrency=50
+    )
 
 
 def test_the_projector_thread_stores_records_and_stops(engine: Engine) -> None:

@@ -12,7 +12,7 @@ from smileback.api.app import create_app
 
 __all__ = ["TOKEN", "auth", "client"]
 
-TOKEN = "test-token-0123456789"  # the api's bootstrap token in the tests
+TOKEN = "test-token-0123456789abcdefghijklmnop"  # 32+ characters, as `smileback api` requires
 
 
 @pytest.fixture

@@ -58,7 +58,7 @@ __all__ = [
 ]
 
 SECRET = "chaos-webhook-secret"
-TOKEN = "chaos-api-token"
+TOKEN = "chaos-api-token-4f1c9a7e2b8d6053c1e9"  # 32+ characters, as `smileback api` requires
 SERVICES = ("scorer", "alerts", "api")
 POLL_S = 1.0
 # Quiescence must hold this long (several scorer commit intervals) before the checks run.

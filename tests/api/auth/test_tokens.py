@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,6 +21,7 @@ from smileback.api.auth import (
     new_key_id,
     new_token,
     token_matches,
+    weak_admin_token,
 )
 from smileback.api.store import ApiKeyRow, revoke_key
 from tests.support.api_fixtures import TOKEN
@@ -181,3 +183,44 @@ def test_rate_limit_exceeded_is_429_with_retry_after_per_key(
     clock.now += 1.0
     assert client.get("/v1/mentions", headers=first).status_code == 200
     assert client.get("/v1/mentions").status_code == 401  # no key: refused before the limit
+
+
+def test_a_generated_token_is_a_strong_admin_token() -> None:
+    # As the README makes one; and the API's own key tokens pass too.
+    for _ in range(200):
+        assert weak_admin_token(secrets.token_urlsafe(24)) is None
+        assert weak_admin_token(new_token(new_key_id())) is None
+
+
+@pytest.mark.parametrize(
+    "token", ["", "x" * 31, "CHANGE-ME", "Replace_Me" + "0123456789abcdefghijklmnop", "ab" * 20]
+)
+def test_weak_admin_tokens_say_why(token: str) -> None:
+    assert weak_admin_token(token)
+
+
+def test_the_limiter_forgets_refilled_keys_when_full() -> None:
+    now = [0.0]
+    limiter = RateLimiter(rate_per_s=1.0, burst=1, clock=lambda: now[0], max_keys=2)
+    assert limiter.take("a") == 0.0
+    now[0] += 10.0  # a has refilled: as good as no bucket
+    assert limiter.take("b") == 0.0
+    assert limiter.take("c") == 0.0  # a is forgotten to make room; b, still draining, is kept
+    assert limiter.wait("b") > 0
+    assert limiter.take("b") > 0
+
+
+def test_the_limiter_starts_over_when_every_key_is_draining() -> None:
+    limiter = RateLimiter(rate_per_s=0.001, burst=1, clock=lambda: 0.0, max_keys=2)
+    limiter.take("a")
+    limiter.take("b")
+    assert limiter.wait("a") > 0
+    assert limiter.take("c") == 0.0
+    assert limiter.wait("a") == 0.0  # memory stays bounded; a starts afresh
+
+
+def test_wait_spends_nothing() -> None:
+    limiter = RateLimiter(rate_per_s=1.0, burst=1, clock=lambda: 0.0)
+    assert [limiter.wait("k") for _ in range(3)] == [0.0, 0.0, 0.0]
+    assert limiter.take("k") == 0.0
+    assert limiter.wait("k") == pytest.approx(1.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -16,8 +17,10 @@ from smileback.api import console
 from smileback.api.auth import RateLimiter
 from smileback.api.context import ApiContext
 from smileback.api.errors import install_error_handlers
+from smileback.api.gate import AuthGate, IpNetwork
 from smileback.api.middleware import (
     DEFAULT_MAX_BODY_BYTES,
+    ApiHeaders,
     BodySizeLimit,
     RefuseNulInUrl,
     RequestMetrics,
@@ -54,7 +57,15 @@ class ApiOptions:
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
     rate_per_s: float = 20.0
     rate_burst: int = 100
+    # Failed authentications per client address (see AuthGate) before it gets 429s.
+    auth_failures_per_s: float = 1.0
+    auth_failure_burst: int = 20
+    # Proxies whose X-Forwarded-For names the client (addresses or networks).
+    trusted_proxies: tuple[str, ...] = ()
     cors_origins: tuple[str, ...] = ()
+    # /docs and /redoc load their scripts from a CDN (no integrity pin, blank offline): off
+    # unless asked for. /openapi.json is always served.
+    docs: bool = False
     oncall_file: Path | None = None
 
 
@@ -80,12 +91,18 @@ def create_app(
     if api_token is not None and not api_token:
         raise ConfigError("the API token must not be empty")
     opts = options or ApiOptions()
+    proxies = _networks(opts.trusted_proxies)
     app = FastAPI(
         title="Smileback API",
         version="1",
         description="Scored brand mentions, the incidents they raised, and the responder's work.",
+        # Starlette builds a slash redirect's URL from the Host header, which the client
+        # chooses: a forged Host would turn our answer into a redirect to another site.
+        redirect_slashes=False,
+        docs_url="/docs" if opts.docs else None,
+        redoc_url="/redoc" if opts.docs else None,
     )
-    app.state.context = ApiContext(
+    context = app.state.context = ApiContext(
         engine=engine,
         sessions=sessionmaker(engine, expire_on_commit=False),
         bootstrap_token=api_token.encode("utf-8") if api_token else None,
@@ -113,10 +130,20 @@ def create_app(
         console.router,
     ):
         app.include_router(router)
-    # Added last = outermost: metrics see every response, including a 413; CORS answers
-    # preflights before anything else looks at them.
+    # Added last = outermost: the token is checked before anything reads the request (so a
+    # stranger gets 401, never 400, 413 or 422); the API headers go on every /v1 answer,
+    # the gate's too; metrics see every response; CORS answers preflights first.
     app.add_middleware(BodySizeLimit, max_bytes=opts.max_body_bytes)
     app.add_middleware(RefuseNulInUrl)
+    app.add_middleware(
+        AuthGate,
+        context=context,
+        failures=RateLimiter(
+            rate_per_s=opts.auth_failures_per_s, burst=opts.auth_failure_burst, clock=monotonic
+        ),
+        trusted_proxies=proxies,
+    )
+    app.add_middleware(ApiHeaders)
     app.add_middleware(RequestMetrics)
     if opts.cors_origins:
         app.add_middleware(
@@ -127,3 +154,10 @@ def create_app(
             max_age=600,
         )
     return app
+
+
+def _networks(proxies: tuple[str, ...]) -> tuple[IpNetwork, ...]:
+    try:
+        return tuple(ipaddress.ip_network(proxy, strict=False) for proxy in proxies)
+    except ValueError as exc:
+        raise ConfigError(f"SMILEBACK_API_TRUSTED_PROXIES: {exc}") from exc

@@ -1,12 +1,12 @@
 """Dependencies shared by the routers: the context, a session, and who is asking (with scope).
 
-Every /v1 route depends on exactly one of READ, RESPOND or ADMIN: the bearer token is
-checked (401), then its scope (403), then its key's rate limit (429).
+Every /v1 route depends on exactly one of READ, RESPOND or ADMIN: the bearer token was
+checked by the AuthGate before the body was read (401), then here its scope (403), then its
+key's rate limit (429).
 """
 
 from __future__ import annotations
 
-import hmac
 import math
 from collections.abc import Callable, Iterator
 from typing import Annotated
@@ -15,11 +15,11 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.orm import Session
 
-from smileback.api.auth import BOOTSTRAP_KEY_ID, Principal, Scope, key_id_of, token_matches
+from smileback.api.auth import Principal, Scope
 from smileback.api.context import ApiContext
 from smileback.api.errors import ApiError
+from smileback.api.gate import PRINCIPAL
 from smileback.api.metrics import RATE_LIMITED
-from smileback.api.store.keys import find_key
 
 __all__ = [
     "ADMIN",
@@ -61,29 +61,15 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 
 def authenticate(
-    context: ContextDep,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+    request: Request,
+    # Declares the scheme in the OpenAPI spec; the gate has already checked the header.
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
 ) -> Principal:
-    """The bootstrap token or an active stored key; 401 for anything else."""
-    if credentials is None:
-        raise _unauthorized("missing bearer token")
-    token = credentials.credentials
-    bootstrap = context.bootstrap_token
-    # compare_digest: the time taken does not tell how much of a guess was right.
-    if bootstrap is not None and hmac.compare_digest(token.encode("utf-8"), bootstrap):
-        return Principal(key_id=BOOTSTRAP_KEY_ID, name=BOOTSTRAP_KEY_ID, scope=Scope.ADMIN)
-    key_id = key_id_of(token)
-    found = None
-    if key_id is not None:
-        with context.sessions() as session:
-            found = find_key(session=session, key_id=key_id)
-    if found is None or not token_matches(token, stored_hash=found[1]):
+    """Who the AuthGate admitted (it checks the token before the body is read)."""
+    principal = request.scope.get("state", {}).get(PRINCIPAL)
+    if not isinstance(principal, Principal):
         raise _unauthorized("a valid bearer token is required")
-    key = found[0]
-    status = key.status(now=context.clock())
-    if status != "active":
-        raise _unauthorized(f"this API key is {status}")
-    return Principal(key_id=key.id, name=key.name, scope=key.scope)
+    return principal
 
 
 def require(scope: Scope) -> Callable[..., Principal]:

@@ -97,6 +97,15 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
 
 async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    # FastAPI reports a body that is not JSON as a validation error; it is a bad request.
+    for err in exc.errors():
+        if err.get("type") == "json_invalid":
+            where = err.get("loc", ())[-1]
+            return error_response(
+                status=400,
+                code="bad_request",
+                message=f"the body is not valid JSON (at character {where})",
+            )
     problems = []
     for err in exc.errors()[:5]:
         where = ".".join(str(part) for part in err.get("loc", ()))

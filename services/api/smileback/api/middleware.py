@@ -1,19 +1,33 @@
-"""ASGI middleware: a request body size limit, no NUL in URLs, and per-route request metrics."""
+"""ASGI middleware: a request body size limit, no NUL in URLs, per-route request metrics, and
+the headers of every API response."""
 
 from __future__ import annotations
 
 import time
 from urllib.parse import unquote_to_bytes
 
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from smileback.api.errors import error_response
+from smileback.api.gate import is_guarded
 from smileback.api.metrics import HTTP_REQUESTS, HTTP_SECONDS
 
-__all__ = ["DEFAULT_MAX_BODY_BYTES", "BodySizeLimit", "RefuseNulInUrl", "RequestMetrics"]
+__all__ = [
+    "API_HEADERS",
+    "DEFAULT_MAX_BODY_BYTES",
+    "ApiHeaders",
+    "BodySizeLimit",
+    "RefuseNulInUrl",
+    "RequestMetrics",
+]
 
 DEFAULT_MAX_BODY_BYTES = 64 * 1024
+
+# On every /v1 response, errors included: answers hold incident data and must not be kept
+# by a browser or a shared cache, and a JSON error must never be sniffed into HTML.
+API_HEADERS = {"Cache-Control": "no-store", "X-Content-Type-Options": "nosniff"}
 
 
 class BodySizeLimit:
@@ -97,3 +111,25 @@ class RequestMetrics:
             route = getattr(scope.get("route"), "path", "unmatched")
             HTTP_REQUESTS.labels(method=scope["method"], route=route, status=str(status)).inc()
             HTTP_SECONDS.labels(route=route).observe(time.perf_counter() - started)
+
+
+class ApiHeaders:
+    """Set API_HEADERS on every response under /v1, whoever made it (a route, an error
+    handler, or a middleware that refused the request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or not is_guarded(scope["path"]):
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in API_HEADERS.items():
+                    headers[name] = value
+            await send(message)
+
+        await self.app(scope, receive, with_headers)

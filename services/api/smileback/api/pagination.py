@@ -13,6 +13,7 @@ from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
 
 from smileback.api.errors import ApiError
+from smileback.api.params import utc_in_range
 
 __all__ = ["decode_cursor", "encode_cursor", "newest_first", "split_page"]
 
@@ -34,6 +35,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
         at = datetime.fromisoformat(at_text)
         if at.tzinfo is None or not isinstance(id_, str):
             raise ValueError("not a cursor")
+        at = utc_in_range(at)
     except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
         raise ApiError(status=422, code="invalid_cursor", message="cursor is not valid") from exc
     return at, id_

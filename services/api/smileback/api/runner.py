@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from smileback.api.app import ApiOptions, create_app
+from smileback.api.auth import weak_admin_token
 from smileback.api.metrics import PROJECTOR_RESTARTS, PURGED
 from smileback.api.projector import GROUP, make_handler
 from smileback.api.publisher import EventPublisher
@@ -36,6 +38,7 @@ from smileback.common.supervise import DATABASE, KAFKA
 from smileback.common.topics import Topics
 
 __all__ = [
+    "ServerLimits",
     "api_options",
     "build_server",
     "connect_when_reachable",
@@ -59,6 +62,12 @@ def run(*, settings: ApiSettings) -> None:
     token = settings.api_token.get_secret_value() if settings.api_token is not None else None
     if token == "":
         raise ConfigError("SMILEBACK_API_TOKEN is set but empty: unset it or give it a value")
+    weakness = weak_admin_token(token) if token is not None else None
+    if weakness is not None:
+        raise ConfigError(
+            f"SMILEBACK_API_TOKEN is refused: {weakness} (make one with "
+            "python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
     configure_logging(level=settings.log_level, fmt=settings.log_format)
     engine = make_engine(settings.database_url)
     stop = stop_on_signals(threading.Event())
@@ -115,7 +124,9 @@ def run(*, settings: ApiSettings) -> None:
         database_check=health.answer(DATABASE),
     )
     _republish_rules(engine=engine, bus=actions_bus, topics=topics, settings=settings)
-    server = build_server(app=app, host=settings.api_host, port=settings.api_port)
+    server = build_server(
+        app=app, host=settings.api_host, port=settings.api_port, limits=ServerLimits.of(settings)
+    )
     log.info("api starting", host=settings.api_host, port=settings.api_port)
     try:
         server.run()  # returns after uvicorn's own graceful shutdown on SIGTERM/SIGINT
@@ -190,14 +201,50 @@ def api_options(settings: ApiSettings) -> ApiOptions:
         max_body_bytes=settings.api_max_body_bytes,
         rate_per_s=settings.api_rate_per_s,
         rate_burst=settings.api_rate_burst,
+        auth_failures_per_s=settings.api_auth_failures_per_s,
+        auth_failure_burst=settings.api_auth_failure_burst,
+        trusted_proxies=tuple(settings.api_trusted_proxies),
         cors_origins=tuple(settings.api_cors_origins),
+        docs=settings.api_docs,
         oncall_file=Path(settings.oncall_file) if settings.oncall_file else None,
     )
 
 
-def build_server(*, app: FastAPI, host: str, port: int) -> uvicorn.Server:
-    """A uvicorn server for `app` that logs through our logging setup."""
-    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+@dataclass(frozen=True)
+class ServerLimits:
+    """What one client may hold of the server: idle time, header size, concurrency."""
+
+    timeout_keep_alive_s: int = 5
+    max_header_bytes: int = 16 * 1024
+    limit_concurrency: int = 200
+
+    @classmethod
+    def of(cls, settings: ApiSettings) -> ServerLimits:
+        return cls(
+            timeout_keep_alive_s=settings.api_timeout_keep_alive_s,
+            max_header_bytes=settings.api_max_header_bytes,
+            limit_concurrency=settings.api_limit_concurrency,
+        )
+
+
+def build_server(
+    *, app: FastAPI, host: str, port: int, limits: ServerLimits | None = None
+) -> uvicorn.Server:
+    """A uvicorn server for `app` that logs through our logging setup, within `limits`."""
+    limits = limits or ServerLimits()
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        log_config=None,
+        access_log=False,
+        # h11 named, not "auto": its incomplete-event limit is what bounds a request's
+        # line and headers (httptools has no such setting).
+        http="h11",
+        h11_max_incomplete_event_size=limits.max_header_bytes,
+        timeout_keep_alive=limits.timeout_keep_alive_s,
+        limit_concurrency=limits.limit_concurrency,
+    )
     return uvicorn.Server(config)
 
 

@@ -32,6 +32,38 @@ class ApiSettings(CommonSettings, DatabaseSettings, OncallFileSettings):
         le=10 * 1024 * 1024,
         description="larger request bodies get 413",
     )
+    api_auth_failures_per_s: float = Field(
+        default=1.0,
+        gt=0,
+        description="failed authentications per second per client, on average; more get 429",
+    )
+    api_auth_failure_burst: int = Field(
+        default=20, ge=1, description="failed authentications per client at once"
+    )
+    api_trusted_proxies: list[str] = Field(
+        default=[],
+        description="JSON list of proxy addresses or networks whose X-Forwarded-For names "
+        "the client; empty = the peer is the client",
+    )
+    api_timeout_keep_alive_s: int = Field(
+        default=5, ge=1, le=300, description="an idle keep-alive connection is closed after this"
+    )
+    api_max_header_bytes: int = Field(
+        default=16 * 1024,
+        ge=4 * 1024,
+        le=1024 * 1024,
+        description="a request line and headers larger than this are refused (400)",
+    )
+    api_limit_concurrency: int = Field(
+        default=200,
+        ge=1,
+        description="connections and tasks at once; more get 503 until some finish",
+    )
+    api_docs: bool = Field(
+        default=False,
+        description="serve /docs and /redoc (their scripts come from a CDN); "
+        "/openapi.json is always served",
+    )
     api_retention_days: int = Field(
         default=90, ge=1, description="mentions older than this are purged"
     )

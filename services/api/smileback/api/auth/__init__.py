@@ -10,6 +10,7 @@ from smileback.api.auth.tokens import (
     new_key_id,
     new_token,
     token_matches,
+    weak_admin_token,
 )
 
 __all__ = [
@@ -22,4 +23,5 @@ __all__ = [
     "new_key_id",
     "new_token",
     "token_matches",
+    "weak_admin_token",
 ]

@@ -16,6 +16,7 @@ from enum import StrEnum
 
 __all__ = [
     "BOOTSTRAP_KEY_ID",
+    "MIN_ADMIN_TOKEN_CHARS",
     "Principal",
     "Scope",
     "hash_token",
@@ -23,9 +24,17 @@ __all__ = [
     "new_key_id",
     "new_token",
     "token_matches",
+    "weak_admin_token",
 ]
 
 BOOTSTRAP_KEY_ID = "bootstrap"
+# `secrets.token_urlsafe(24)` makes 32 characters (192 bits), as the README shows.
+MIN_ADMIN_TOKEN_CHARS = 32
+# Marks of a value copied from an example and never filled in, wherever they stand in it.
+_PLACEHOLDERS = ("changeme", "replaceme", "placeholder", "yourtoken", "example", "xxxxxxxx")
+# A word repeated to reach the length ("secretsecret...", "passwordpassword...", "aaaa...")
+# has few distinct characters; a random token of 32 has many more.
+_MIN_DISTINCT_CHARS = 8
 _TOKEN = re.compile(r"sbk_([0-9a-f]{12})_[A-Za-z0-9_-]{43}")
 
 
@@ -75,3 +84,17 @@ def hash_token(token: str) -> str:
 def token_matches(token: str, *, stored_hash: str) -> bool:
     """True when `token` hashes to `stored_hash`, compared in constant time."""
     return hmac.compare_digest(hash_token(token).encode(), stored_hash.encode())
+
+
+def weak_admin_token(token: str) -> str | None:
+    """Why `token` must not be an admin token (too short, a placeholder, a repeated word),
+    or None when it will do."""
+    if len(token) < MIN_ADMIN_TOKEN_CHARS:
+        return f"it has {len(token)} characters; at least {MIN_ADMIN_TOKEN_CHARS} are needed"
+    letters = re.sub(r"[^a-z0-9]", "", token.lower())
+    placeholder = next((mark for mark in _PLACEHOLDERS if mark in letters), None)
+    if placeholder is not None:
+        return f"it looks like a placeholder ({placeholder!r})"
+    if len(set(token)) < _MIN_DISTINCT_CHARS:
+        return "it repeats too few characters to be a random token"
+    return None

@@ -16,9 +16,19 @@ from smileback.api.store.queries import IncidentFilter, incident_query
 from smileback.common.events import IncidentEvent, Severity
 from smileback.common.incident_status import IncidentStatus
 
-__all__ = ["get_incident", "incident_detail", "list_incidents", "router"]
+__all__ = [
+    "TIMELINE_EVENTS",
+    "get_incident",
+    "incident_detail",
+    "incident_timeline",
+    "list_incidents",
+    "router",
+]
 
 _THREAD_MENTIONS = 20
+# The detail shows this many of the newest events: a busy incident's notes would otherwise
+# make its answer unbounded (300 notes were 1.3 MB); older ones are paged from /timeline.
+TIMELINE_EVENTS = 100
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(READ)])
 
@@ -60,13 +70,29 @@ def get_incident(incident_id: str, session: SessionDep) -> IncidentDetail:
     return incident_detail(session=session, row=row)
 
 
+@router.get(
+    "/{incident_id}/timeline", response_model=Page[IncidentEventOut], responses=documented(404)
+)
+def incident_timeline(
+    incident_id: str, session: SessionDep, limit: Limit = TIMELINE_EVENTS, cursor: Cursor = None
+) -> Page[IncidentEventOut]:
+    """An incident's events, newest first; start from the detail's `timeline_next_cursor`
+    to read what its `timeline` left out."""
+    if session.get(IncidentRow, incident_id) is None:
+        raise ApiError(status=404, code="not_found", message=f"no incident {incident_id!r}")
+    events, next_cursor = _timeline_page(
+        session=session, incident_id=incident_id, cursor=cursor, limit=limit
+    )
+    return Page[IncidentEventOut](
+        items=[_timeline_entry(event) for event in events], next_cursor=next_cursor
+    )
+
+
 def incident_detail(*, session: Session, row: IncidentRow) -> IncidentDetail:
-    """The full view of one stored incident."""
-    events = session.scalars(
-        select(IncidentEventRow)
-        .where(IncidentEventRow.incident_id == row.id)
-        .order_by(IncidentEventRow.at, IncidentEventRow.event_id)
-    ).all()
+    """The full view of one stored incident (its newest TIMELINE_EVENTS events)."""
+    events, older = _timeline_page(
+        session=session, incident_id=row.id, cursor=None, limit=TIMELINE_EVENTS
+    )
     thread = session.scalars(
         select(MentionRow)
         .where(MentionRow.thread_root_id == row.thread_root_id, MentionRow.brand == row.brand)
@@ -78,9 +104,26 @@ def incident_detail(*, session: Session, row: IncidentRow) -> IncidentDetail:
         {
             **summary,
             "context": row.context,
-            "timeline": [_timeline_entry(event) for event in events],
+            "timeline": [_timeline_entry(event) for event in reversed(events)],
+            "timeline_next_cursor": older,
             "thread_mentions": [MentionOut.model_validate(m) for m in reversed(thread)],
         }
+    )
+
+
+def _timeline_page(
+    *, session: Session, incident_id: str, cursor: str | None, limit: int
+) -> tuple[list[IncidentEventRow], str | None]:
+    """One page of an incident's events, newest first, and the cursor of the older ones."""
+    query = newest_first(
+        select(IncidentEventRow).where(IncidentEventRow.incident_id == incident_id),
+        at=IncidentEventRow.at,
+        id_=IncidentEventRow.event_id,
+        cursor=cursor,
+        limit=limit,
+    )
+    return split_page(
+        session.scalars(query).all(), limit=limit, key=lambda event: (event.at, event.event_id)
     )
 
 

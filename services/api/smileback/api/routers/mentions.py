@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 from smileback.api.deps import READ, SessionDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
-from smileback.api.params import Cursor, Limit, Since, Until, Word, time_range
+from smileback.api.params import Cursor, Limit, Since, Until, Word, check_order
 from smileback.api.schemas import MentionOut, Page
 from smileback.api.store import MentionRow
 from smileback.api.store.queries import MentionFilter, mention_query
@@ -45,13 +45,13 @@ def search_mentions(
     cursor: Cursor = None,
 ) -> Page[MentionOut]:
     """Mentions matching every given filter, newest first."""
-    start, end = time_range(since, until)
+    check_order(since, until)
     query = mention_query(
         MentionFilter(
             brand=brand,
             platform=platform,
-            since=start,
-            until=end,
+            since=since,
+            until=until,
             min_negativity=min_negativity,
             min_reach_tier=min_reach_tier,
             is_negative=is_negative,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 import structlog
@@ -10,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from smileback.api.deps import READ, ContextDep
 from smileback.api.errors import ApiError, documented
-from smileback.api.params import as_utc
+from smileback.api.params import UtcTime
 from smileback.api.schemas import OnCallNow, OnCallOut, OnCallResponder
 from smileback.common.errors import ConfigError
 from smileback.common.oncall import Responder, who_is_on_call
@@ -26,11 +25,12 @@ router = APIRouter(prefix="/v1", tags=["on-call"], dependencies=[Depends(READ)])
 def on_call(
     context: ContextDep,
     at: Annotated[
-        datetime | None, Query(description="The time to ask about (ISO 8601; naive = UTC).")
+        UtcTime | None,
+        Query(description="The time to ask about (ISO 8601; naive = UTC; years 1970-2999)."),
     ] = None,
 ) -> OnCallOut:
     """Each schedule's responder at `at` (default: now) from SMILEBACK_ONCALL_FILE."""
-    when = as_utc(at, "at") or context.clock()
+    when = at or context.clock()
     if context.oncall is None:
         return OnCallOut(at=when, configured=False, schedules=[])
     try:

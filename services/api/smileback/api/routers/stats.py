@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Query
 
 from smileback.api.deps import READ, ContextDep, SessionDep
 from smileback.api.errors import ApiError, documented
-from smileback.api.params import Since, Until, time_range
+from smileback.api.params import Since, Until, check_order
 from smileback.api.schemas import Interval, StatsOut, StatsPoint, StatsSeries
 from smileback.api.store.stats import bucket_of, bucket_start, count_buckets, fill_buckets
 
@@ -34,9 +34,9 @@ def mention_stats(
     ] = None,
 ) -> StatsOut:
     """Mentions and negative mentions per bucket and brand; the last 24 hours by default."""
-    start, end = time_range(since, until)
-    end = end or context.clock()
-    start = start or end - _DEFAULT_SPAN
+    end = until or context.clock()
+    start = since or end - _DEFAULT_SPAN
+    check_order(start, end)
     seconds = interval.seconds
     first, last = bucket_of(start, interval_s=seconds), bucket_of(end, interval_s=seconds)
     if last - first + 1 > MAX_BUCKETS:

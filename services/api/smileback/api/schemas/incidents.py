@@ -61,10 +61,13 @@ class IncidentEventOut(Out):
 
 
 class IncidentDetail(IncidentOut):
-    """An incident with its context packet, its events oldest first, and its thread."""
+    """An incident with its context packet, its newest events (at most 100, oldest first),
+    and its thread; `timeline_next_cursor`, when not null, pages to the older events at
+    `GET /v1/incidents/{id}/timeline?cursor=...`."""
 
     context: dict[str, Any]
     timeline: list[IncidentEventOut]
+    timeline_next_cursor: str | None = None
     thread_mentions: list[MentionOut]
 
 

@@ -142,7 +142,7 @@ function renderIncident(incident) {
   $("detail-summary").textContent = incident.summary || "";
   replace($("detail-facts"), incidentFacts(incident));
   replace($("context"), contextPacket(incident.context, incident), threadPosts(incident.thread_mentions));
-  replace($("timeline"), timelineItems(incident.timeline));
+  replace($("timeline"), timelineItems(incident.timeline, incident.timeline_next_cursor != null));
   setActionStates(incident);
 }
 

@@ -76,12 +76,15 @@ export function contextPacket(context, incident = {}) {
   return sections;
 }
 
-/** The timeline, oldest first; runs of routine updates fold into one expandable entry. */
-export function timelineItems(events) {
+/** The timeline, oldest first; runs of routine updates fold into one expandable entry.
+ * `hasOlder`: the API sent only the newest events (the detail's timeline_next_cursor). */
+export function timelineItems(events, hasOlder = false) {
   if (!Array.isArray(events) || events.length === 0) {
     return [h("li", { class: "muted" }, "No events yet.")];
   }
-  const items = [];
+  const items = hasOlder
+    ? [h("li", { class: "muted" }, `Only the latest ${events.length} events are shown.`)]
+    : [];
   let run = [];
   const flush = () => {
     if (run.length === 1) items.push(eventItem(run[0]));
