@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import time
 
@@ -32,11 +33,14 @@ def test_demo_once_prints_one_page_for_the_large_complaint():
     assert facts.complaint_author in done.stdout  # the console page names who complained
 
 
+DEMO_TOKEN = "demo-token-5c0e7a19b2d84f36a1c94"
+
+
 def test_demo_serves_the_api_with_the_given_token(tmp_path):
     (port,) = free_ports(count=1)
     demo = ServiceProcess(
         args=["demo", "--port", str(port), "--speed", "600"],
-        env={"SMILEBACK_DEMO_TOKEN": "demo-token"},
+        env={"SMILEBACK_DEMO_TOKEN": DEMO_TOKEN},
         log_path=tmp_path / "demo.log",
     )
     base = f"http://127.0.0.1:{port}"
@@ -49,7 +53,7 @@ def test_demo_serves_the_api_with_the_given_token(tmp_path):
             time.sleep(1)
             try:
                 response = httpx.get(
-                    f"{base}/v1/incidents", headers={"Authorization": "Bearer demo-token"}
+                    f"{base}/v1/incidents", headers={"Authorization": f"Bearer {DEMO_TOKEN}"}
                 )
             except httpx.TransportError:
                 continue
@@ -58,4 +62,16 @@ def test_demo_serves_the_api_with_the_given_token(tmp_path):
         assert httpx.get(f"{base}/v1/incidents").status_code == 401
         wrong = httpx.get(f"{base}/v1/incidents", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401
-    assert "demo-token" in demo.log_path.read_text()  # the demo tells the user its token
+    assert DEMO_TOKEN in demo.log_path.read_text()  # the demo tells the user its token
+
+
+def test_a_weak_demo_token_is_refused_before_anything_serves():
+    done = subprocess.run(
+        [str(SMILEBACK), "demo", "--port", str(free_ports(count=1)[0])],
+        env={**os.environ, "SMILEBACK_DEMO_TOKEN": "demo-token"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "SMILEBACK_DEMO_TOKEN refused: it has 10 characters" in done.stdout

@@ -26,7 +26,7 @@ from playwright.sync_api import (
 from smileback.common.events import IncidentEventType, ResponderAction
 from tests.support.consoles import ConsoleSite, api_console, demo_console
 
-DEMO_TOKEN = "console-demo-token-0123456789"
+DEMO_TOKEN = "console-demo-token-8e1f4c2a9b7d3065"
 RESPONDER = "Sam Responder"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -20,10 +20,10 @@ import pytest
 from smileback.cli.demo.scenario import BRAND_TERMS, MIN_TOTAL, generate, scenario_facts
 from smileback.common.events import incident_id_for
 from smileback.common.topics import Topics
-from tests.integration.test_pipeline_e2e import PAGE_OK, SECRET, TOKEN
 from tests.support.infra import REPO_ROOT, ensure_topics, free_ports, fresh_database
 from tests.support.kafka import produce
 from tests.support.monitoring import answers, instant, running_prometheus, scrape_config
+from tests.support.pipeline_env import AUTH, page_receiver, service_env
 from tests.support.processes import ServiceProcess
 from tests.support.receivers import Receiver
 from tests.support.webhook_ingest import post, running_webhook
@@ -33,7 +33,6 @@ DASHBOARDS = sorted((REPO_ROOT / "deploy" / "grafana" / "dashboards").glob("*.js
 # rate window is wide enough to hold the whole test.
 VARIABLES = {"$__rate_interval": "10m", "$__range": "1h", "$brand": ".*"}
 WAIT_S = 300.0  # for every query to have data; generous for a loaded 2-core machine
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 def _panels(dashboard: dict[str, Any]) -> Iterator[dict[str, Any]]:
@@ -92,17 +91,15 @@ def test_every_dashboard_query_returns_data(kafka_bootstrap, database, tmp_path:
     scenario.write_bytes(b"\n".join(lines) + b"\n")
 
     api_port, scorer_port, alerts_port = free_ports(count=3)
-    with Receiver(secret=SECRET, ok=PAGE_OK, path="/page") as receiver:
-        env = {
-            "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "SMILEBACK_TOPIC_PREFIX": prefix,
-            "SMILEBACK_DATABASE_URL": database,
-            "SMILEBACK_API_TOKEN": TOKEN,
-            "SMILEBACK_API_PORT": str(api_port),
-            "SMILEBACK_WEBHOOK_URL": receiver.url,
-            "SMILEBACK_WEBHOOK_SECRET": SECRET,
-            "SMILEBACK_BRANDS": json.dumps(BRAND_TERMS),
-        }
+    with page_receiver() as receiver:
+        env = service_env(
+            bootstrap=kafka_bootstrap,
+            database=database,
+            api_port=api_port,
+            webhook_url=receiver.url,
+            brands=BRAND_TERMS,
+            prefix=prefix,
+        )
         services = [
             ServiceProcess(
                 args=[name],

@@ -15,10 +15,9 @@ import httpx
 import pytest
 
 from smileback.common.events import incident_id_for
-from tests.integration.test_pipeline_e2e import PAGE_OK, SECRET, TOKEN
 from tests.support import infra, kafka
+from tests.support.pipeline_env import AUTH, page_receiver, service_env
 from tests.support.processes import ServiceProcess
-from tests.support.receivers import Receiver
 
 DOWN_S = 12.0  # a restart keeps a server away this long: past the consumers' 10 s sessions
 FROZEN_S = 150.0  # a stall: past Kafka's 2-minute delivery timeout and every request timeout
@@ -31,18 +30,16 @@ class Pipeline:
     """The three long-running services on one broker and one database, and a page receiver."""
 
     def __init__(self, *, bootstrap: str, database: str, logs: Path) -> None:
-        self.receiver = Receiver(secret=SECRET, ok=PAGE_OK, path="/page")
+        self.receiver = page_receiver()
         self.receiver.up()
         api_port, *metrics_ports = infra.free_ports(count=4)
-        self.env = {
-            "SMILEBACK_KAFKA_BOOTSTRAP": bootstrap,
-            "SMILEBACK_DATABASE_URL": database,
-            "SMILEBACK_API_TOKEN": TOKEN,
-            "SMILEBACK_API_PORT": str(api_port),
-            "SMILEBACK_WEBHOOK_URL": self.receiver.url,
-            "SMILEBACK_WEBHOOK_SECRET": SECRET,
-            "SMILEBACK_BRANDS": json.dumps({"acme": ["acme coffee", "@acmecoffee"]}),
-        }
+        self.env = service_env(
+            bootstrap=bootstrap,
+            database=database,
+            api_port=api_port,
+            webhook_url=self.receiver.url,
+            brands={"acme": ["acme coffee", "@acmecoffee"]},
+        )
         self.logs = logs
         self.services = {
             name: ServiceProcess(
@@ -140,7 +137,7 @@ class Pipeline:
             assert ingest.proc is not None
             assert ingest.proc.wait(180) == 0, ingest.tail()
         expected = incident_id_for(brand="acme", thread_root_id=mention_id)
-        auth = {"Authorization": f"Bearer {TOKEN}"}
+        auth = AUTH
         self.wait_for("the page", lambda: bool(self.receiver.pages()))
         self.wait_for(
             "the complaint stored",

@@ -3,7 +3,6 @@ each stored scored exactly once, one page for the one large-audience complaint."
 
 from __future__ import annotations
 
-import json
 import time
 import uuid
 from collections import Counter
@@ -18,20 +17,14 @@ from smileback.cli.demo.scenario import generate, scenario_facts
 from smileback.common.events import DlqRecord, ScoredMention, decode, incident_id_for
 from smileback.common.topics import Topics
 from tests.support.infra import ensure_topics, free_ports, fresh_database
+from tests.support.pipeline_env import AUTH, page_receiver, service_env
 from tests.support.processes import ServiceProcess
 from tests.support.receivers import Receiver
-
-SECRET = "e2e-webhook-secret"
-TOKEN = "e2e-api-token"
-
-
-# The webhook as the e2e and outage tests configure it: answers 202 on /page.
-PAGE_OK = (202, b"", "text/plain")
 
 
 @pytest.fixture
 def webhook() -> Iterator[Receiver]:
-    with Receiver(secret=SECRET, ok=PAGE_OK, path="/page") as receiver:
+    with page_receiver() as receiver:
         yield receiver
 
 
@@ -48,9 +41,7 @@ def _all_mentions(api: str) -> list[dict[str, object]]:
         params: dict[str, str | int] = {"limit": 500}
         if cursor:
             params["cursor"] = cursor
-        response = httpx.get(
-            f"{api}/v1/mentions", params=params, headers={"Authorization": f"Bearer {TOKEN}"}
-        )
+        response = httpx.get(f"{api}/v1/mentions", params=params, headers=AUTH)
         response.raise_for_status()
         body = response.json()
         items.extend(body["items"])
@@ -96,16 +87,14 @@ def test_thousand_mentions_stored_once_and_one_page(kafka_bootstrap, database, w
     topics = Topics(prefix=prefix)
     ensure_topics(bootstrap=kafka_bootstrap, prefix=prefix)
     api_port, *metrics_ports = free_ports(count=4)
-    env = {
-        "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-        "SMILEBACK_TOPIC_PREFIX": prefix,
-        "SMILEBACK_DATABASE_URL": database,
-        "SMILEBACK_API_TOKEN": TOKEN,
-        "SMILEBACK_API_PORT": str(api_port),
-        "SMILEBACK_WEBHOOK_URL": receiver.url,
-        "SMILEBACK_WEBHOOK_SECRET": SECRET,
-        "SMILEBACK_BRANDS": json.dumps({"acme": ["acme coffee", "@acmecoffee", "#acmecoffee"]}),
-    }
+    env = service_env(
+        bootstrap=kafka_bootstrap,
+        database=database,
+        api_port=api_port,
+        webhook_url=receiver.url,
+        brands={"acme": ["acme coffee", "@acmecoffee", "#acmecoffee"]},
+        prefix=prefix,
+    )
     services = [
         ServiceProcess(
             args=[name],

@@ -17,7 +17,7 @@ def demo(tmp_path):
     (port,) = free_ports(count=1)
     with ServiceProcess(
         args=["demo", "--port", str(port), "--speed", "600"],
-        env={"SMILEBACK_DEMO_TOKEN": "prom-test"},
+        env={"SMILEBACK_DEMO_TOKEN": "prom-test-token-0f3b8e21c7d95a46"},
         log_path=tmp_path / "demo.log",
     ) as process:
         yield port, process

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from smileback.api.app import create_app
+from smileback.api.auth.tokens import weak_admin_token
 from smileback.api.runner import build_server
 from smileback.cli.demo.embedded import EmbeddedStack
 from smileback.cli.demo.scenario import bundled_scenario_path
@@ -46,10 +47,23 @@ def run_demo(*, once: bool, port: int, speed: float, out: TextIO = sys.stdout) -
         _serve(stack=stack, lines=lines, port=port, speed=speed, out=out)
 
 
+def _demo_token(out: TextIO) -> str:
+    """`SMILEBACK_DEMO_TOKEN`, held to the API's rules for an admin token (it is one), or a
+    new random one."""
+    token = os.environ.get("SMILEBACK_DEMO_TOKEN")
+    if not token:
+        return secrets.token_urlsafe(24)
+    problem = weak_admin_token(token)
+    if problem is not None:
+        print(f"smileback demo: SMILEBACK_DEMO_TOKEN refused: {problem}", file=out)
+        raise SystemExit(2)
+    return token
+
+
 def _serve(
     *, stack: EmbeddedStack, lines: list[bytes], port: int, speed: float, out: TextIO
 ) -> None:
-    token = os.environ.get("SMILEBACK_DEMO_TOKEN") or secrets.token_urlsafe(24)
+    token = _demo_token(out)
     server = build_server(
         app=create_app(engine=stack.engine, api_token=token, bus=stack.bus, topics=stack.topics),
         host="127.0.0.1",
