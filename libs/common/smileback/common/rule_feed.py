@@ -18,6 +18,7 @@ from kafka.errors import KafkaError
 
 from smileback.common.errors import BusError, SchemaError
 from smileback.common.events import BrandRuleEvent, decode
+from smileback.common.kafka_security import KafkaSecuritySettings, kafka_client_options
 
 __all__ = ["RuleFeed", "fold"]
 
@@ -41,7 +42,13 @@ class RuleFeed:
     """Reads the brand-rules topic from offset 0; BusError when the broker fails."""
 
     def __init__(
-        self, *, bootstrap: str, topic: str, client_id: str, bootstrap_timeout_s: float = 30.0
+        self,
+        *,
+        bootstrap: str,
+        topic: str,
+        client_id: str,
+        bootstrap_timeout_s: float = 30.0,
+        security: KafkaSecuritySettings | None = None,
     ) -> None:
         self._partition = TopicPartition(topic, 0)
         try:
@@ -51,6 +58,7 @@ class RuleFeed:
                 group_id=None,
                 enable_auto_commit=False,
                 bootstrap_timeout_ms=int(bootstrap_timeout_s * 1000),
+                **kafka_client_options(security),
             )
             if self._consumer.partitions_for_topic(topic) is None:
                 self._consumer.close(autocommit=False)

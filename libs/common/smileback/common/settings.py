@@ -17,6 +17,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from smileback.common.errors import ConfigError
+from smileback.common.kafka_security import KafkaSecuritySettings
 
 __all__ = [
     "BrandSettings",
@@ -39,7 +40,7 @@ class _FromEnvironment(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="ignore")
 
 
-class CommonSettings(_FromEnvironment):
+class CommonSettings(_FromEnvironment, KafkaSecuritySettings):
     """What every service reads: where Kafka is, the topic names, how to log."""
 
     kafka_bootstrap: str = Field(
