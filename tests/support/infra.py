@@ -145,8 +145,12 @@ class Server:
 
 
 @contextlib.contextmanager
-def kafka_server(*, topic_prefix: str = TOPIC_PREFIX) -> Iterator[tuple[str, Server]]:
-    """Start a throwaway KRaft broker with the Smileback topics; yield its bootstrap and handle."""
+def kafka_server(
+    *, topic_prefix: str = TOPIC_PREFIX, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, Server]]:
+    """Start a throwaway KRaft broker with the Smileback topics; yield its bootstrap and handle.
+
+    `env`: more of kafka.sh's variables, e.g. a secured broker's (see kafka_tls.py)."""
     port, controller_port = free_ports(count=2)
     with _scratch_dir(prefix="smileback-kafka-") as data_dir:
         where = ["--port", str(port), "--controller-port", str(controller_port)]
@@ -155,7 +159,7 @@ def kafka_server(*, topic_prefix: str = TOPIC_PREFIX) -> Iterator[tuple[str, Ser
             script=KAFKA_SCRIPT,
             where=where,
             pid_file=data_dir / "kafka.pid",
-            env={"TOPIC_PREFIX": topic_prefix},
+            env={"TOPIC_PREFIX": topic_prefix, **(env or {})},
         )
         run_script(script=KAFKA_SCRIPT, args=["jars"], timeout=JARS_TIMEOUT_S)
         try:

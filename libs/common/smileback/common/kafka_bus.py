@@ -13,7 +13,11 @@ from kafka.errors import KafkaError
 
 from smileback.common.bus import Bus, Consumer, Record
 from smileback.common.errors import BusError
-from smileback.common.kafka_security import KafkaSecuritySettings, kafka_client_options
+from smileback.common.kafka_security import (
+    KafkaSecuritySettings,
+    cannot_connect,
+    kafka_client_options,
+)
 
 __all__ = ["PRODUCER_SETTINGS", "KafkaBus"]
 
@@ -68,6 +72,7 @@ class KafkaBus(Bus):
         """
         self._bootstrap = bootstrap
         self._client_id = client_id
+        self._settings = security
         self._security = kafka_client_options(security)
         self._monotonic = monotonic
         try:
@@ -81,7 +86,7 @@ class KafkaBus(Bus):
                 **self._security,
             )
         except KafkaError as exc:
-            raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
+            raise cannot_connect(bootstrap, security, exc) from exc
         self._pending: list[Any] = []
 
     def publish(self, topic: str, *, key: str | None, value: bytes) -> None:
@@ -121,7 +126,7 @@ class KafkaBus(Bus):
                 **self._security,
             )
         except KafkaError as exc:
-            raise BusError(f"cannot reach Kafka at {self._bootstrap}: {exc}") from exc
+            raise cannot_connect(self._bootstrap, self._settings, exc) from exc
         return _KafkaConsumer(consumer)
 
     def close(self) -> None:

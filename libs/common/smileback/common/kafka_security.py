@@ -8,17 +8,21 @@ each service may write. PLAINTEXT stays the default for the embedded and local r
 
 from __future__ import annotations
 
+import socket
 import ssl
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 
+from smileback.common.errors import BusError
+
 if TYPE_CHECKING:
     from faust.types.auth import CredentialsT
 
 __all__ = [
     "KafkaSecuritySettings",
+    "cannot_connect",
     "faust_credentials",
     "kafka_client_options",
     "ssl_context",
@@ -153,4 +157,52 @@ def faust_credentials(security: KafkaSecuritySettings) -> CredentialsT | None:
         password=password.get_secret_value() if password else None,
         ssl_context=context,
         mechanism=security.kafka_sasl_mechanism,
+    )
+
+
+def cannot_connect(
+    bootstrap: str,
+    security: KafkaSecuritySettings | None,
+    error: Exception,
+    *,
+    timeout_s: float = 5.0,
+) -> BusError:
+    """The BusError of a client that could not bootstrap, with the likely reason when the
+    connection is secured.
+
+    kafka-python logs the broker's refusal (a failed TLS handshake, a refused SASL login) and
+    then reports only "Unable to bootstrap", so a TLS handshake of our own (at most
+    `timeout_s`) tells an untrusted certificate from a broker that answers but refused the
+    login. The message names the user, never the password.
+    """
+    message = f"cannot reach Kafka at {bootstrap}: {error}"
+    reason = _likely_refusal(bootstrap, security, timeout_s=timeout_s)
+    return BusError(f"{message}; {reason}" if reason else message)
+
+
+def _likely_refusal(
+    bootstrap: str, security: KafkaSecuritySettings | None, *, timeout_s: float
+) -> str | None:
+    if security is None or security.kafka_security_protocol == "PLAINTEXT":
+        return None
+    host, _, port = bootstrap.split(",")[0].strip().rpartition(":")
+    host = host.strip("[]")
+    context = ssl_context(security)
+    try:
+        with socket.create_connection((host, int(port)), timeout=timeout_s) as connection:
+            if context is not None:
+                context.wrap_socket(connection, server_hostname=host).close()
+    except ssl.SSLCertVerificationError as exc:
+        return (
+            f"the broker's certificate is not trusted ({exc.verify_message}): "
+            "check SMILEBACK_KAFKA_SSL_CAFILE"
+        )
+    except (OSError, ValueError):
+        return None  # nothing answers: the client's own error says as much
+    if security.kafka_security_protocol not in _SASL:
+        return None
+    return (
+        f"the broker answers, so it most likely refused the SASL login of "
+        f"{security.kafka_sasl_username!r} ({security.kafka_sasl_mechanism}): check "
+        "SMILEBACK_KAFKA_SASL_USERNAME and SMILEBACK_KAFKA_SASL_PASSWORD"
     )

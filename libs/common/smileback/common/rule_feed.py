@@ -18,7 +18,11 @@ from kafka.errors import KafkaError
 
 from smileback.common.errors import BusError, SchemaError
 from smileback.common.events import BrandRuleEvent, decode
-from smileback.common.kafka_security import KafkaSecuritySettings, kafka_client_options
+from smileback.common.kafka_security import (
+    KafkaSecuritySettings,
+    cannot_connect,
+    kafka_client_options,
+)
 
 __all__ = ["RuleFeed", "fold"]
 
@@ -66,7 +70,7 @@ class RuleFeed:
             self._consumer.assign([self._partition])
             self._consumer.seek_to_beginning(self._partition)
         except KafkaError as exc:
-            raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
+            raise cannot_connect(bootstrap, security, exc) from exc
 
     def catch_up(self, *, timeout_s: float) -> list[BrandRuleEvent]:
         """Every record up to the topic's end as of now; BusError when that takes too long."""

@@ -21,7 +21,11 @@ from kafka.errors import KafkaError
 
 from smileback.common.bus import Bus
 from smileback.common.errors import BusError
-from smileback.common.kafka_security import KafkaSecuritySettings, kafka_client_options
+from smileback.common.kafka_security import (
+    KafkaSecuritySettings,
+    cannot_connect,
+    kafka_client_options,
+)
 
 __all__ = ["KafkaPositions", "Positions"]
 
@@ -53,6 +57,7 @@ class KafkaPositions(Positions):
     ) -> None:
         self._bus = bus
         self._bootstrap = bootstrap
+        self._settings = security
         self._security = kafka_client_options(security)
         self._topic = topic
 
@@ -65,7 +70,7 @@ class KafkaPositions(Positions):
                 **self._security,
             )
         except KafkaError as exc:
-            raise BusError(f"cannot reach Kafka at {self._bootstrap}: {exc}") from exc
+            raise cannot_connect(self._bootstrap, self._settings, exc) from exc
         try:
             return _latest(consumer, topic=self._topic, key=key.encode())
         except KafkaError as exc:

@@ -30,7 +30,11 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
 from smileback.common.errors import BusError, ConfigError
-from smileback.common.kafka_security import KafkaSecuritySettings, kafka_client_options
+from smileback.common.kafka_security import (
+    KafkaSecuritySettings,
+    cannot_connect,
+    kafka_client_options,
+)
 
 __all__ = [
     "COMPACTED",
@@ -68,7 +72,7 @@ def ensure_topics(
             **kafka_client_options(security),
         )
     except KafkaError as exc:
-        raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
+        raise cannot_connect(bootstrap, security, exc) from exc
     try:
         existing = set(admin.list_topics())
         missing = [
