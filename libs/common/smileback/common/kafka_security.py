@@ -77,7 +77,7 @@ class KafkaSecuritySettings(BaseModel):
     @classmethod
     def _plain_only_over_tls(cls, value: str, info: ValidationInfo) -> str:
         protocol = info.data.get("kafka_security_protocol")
-        if value == "PLAIN" and protocol in _SASL and protocol != "SASL_SSL":
+        if value == "PLAIN" and protocol is not None and protocol != "SASL_SSL":
             raise ValueError("PLAIN sends the password in clear: use it only with SASL_SSL")
         return value
 
