@@ -91,10 +91,17 @@ def test_sasl_needs_a_user_and_a_password(monkeypatch, given):
     assert SECRET not in str(raised.value)
 
 
-def test_a_missing_ca_file_is_a_config_error(monkeypatch, tmp_path):
-    monkeypatch.setenv("SMILEBACK_KAFKA_SSL_CAFILE", str(tmp_path / "ca.pem"))
-    with pytest.raises(ConfigError, match=r"SMILEBACK_KAFKA_SSL_CAFILE: no such file: .*ca\.pem"):
-        load_settings(CommonSettings)
+def test_a_ca_file_that_cannot_be_read_is_a_config_error_when_a_client_is_built(tmp_path):
+    security = _sasl_ssl(kafka_ssl_cafile=str(tmp_path / "ca.pem"))
+    with pytest.raises(ConfigError, match="SMILEBACK_KAFKA_SSL_CAFILE: cannot read its CAs"):
+        kafka_client_options(security)
+
+
+def test_a_client_key_that_does_not_fit_is_a_config_error(tmp_path, pem):
+    _, other_key = make_ca(tmp_path, name="other")
+    security = _sasl_ssl(kafka_ssl_certfile=str(pem[0]), kafka_ssl_keyfile=str(other_key))
+    with pytest.raises(ConfigError, match="cannot read the client certificate and key"):
+        faust_credentials(security)
 
 
 def test_a_client_certificate_needs_its_key(monkeypatch, pem):

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import socket
 import ssl
-from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, Field, SecretStr, ValidationInfo, field_validator
 
-from smileback.common.errors import BusError
+from smileback.common.errors import BusError, ConfigError
 
 if TYPE_CHECKING:
     from faust.types.auth import CredentialsT
@@ -89,36 +88,35 @@ class KafkaSecuritySettings(BaseModel):
             raise ValueError(f"{protocol} needs both a SASL username and a password")
         return value
 
-    @field_validator("kafka_ssl_cafile", "kafka_ssl_certfile")
-    @classmethod
-    def _file_exists(cls, value: str | None) -> str | None:
-        return _existing(value)
-
     @field_validator("kafka_ssl_keyfile")
     @classmethod
     def _key_with_certificate(cls, value: str | None, info: ValidationInfo) -> str | None:
         cert = info.data.get("kafka_ssl_certfile")
         if (value is None) != (cert is None) and "kafka_ssl_certfile" in info.data:
             raise ValueError("a client certificate and its key go together: set both or neither")
-        return _existing(value)
-
-
-def _existing(path: str | None) -> str | None:
-    # At start, not at the first connection: a missing mount is a clear ConfigError then.
-    if path is not None and not Path(path).is_file():
-        raise ValueError(f"no such file: {path}")
-    return path
+        return value
 
 
 def ssl_context(security: KafkaSecuritySettings) -> ssl.SSLContext | None:
     """The TLS context of `SSL` and `SASL_SSL` (None otherwise): the brokers' certificates are
     checked against the CA file and the host name, and the client certificate is presented
-    when one is set."""
+    when one is set. ConfigError when a file cannot be read."""
     if security.kafka_security_protocol not in _TLS:
         return None
-    context = ssl.create_default_context(cafile=security.kafka_ssl_cafile)
+    # Read when a client is built (at start), not when the settings are: the files are
+    # mounts of the pod that runs the service, not of whatever checks its settings.
+    try:
+        context = ssl.create_default_context(cafile=security.kafka_ssl_cafile)
+    except (OSError, ssl.SSLError) as exc:
+        raise ConfigError(f"SMILEBACK_KAFKA_SSL_CAFILE: cannot read its CAs ({exc})") from None
     if security.kafka_ssl_certfile is not None:
-        context.load_cert_chain(security.kafka_ssl_certfile, security.kafka_ssl_keyfile)
+        try:
+            context.load_cert_chain(security.kafka_ssl_certfile, security.kafka_ssl_keyfile)
+        except (OSError, ssl.SSLError) as exc:
+            raise ConfigError(
+                "SMILEBACK_KAFKA_SSL_CERTFILE, SMILEBACK_KAFKA_SSL_KEYFILE: cannot read the "
+                f"client certificate and key ({exc})"
+            ) from None
     return context
 
 
