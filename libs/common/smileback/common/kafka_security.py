@@ -21,6 +21,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     "KafkaSecuritySettings",
+    "SaslMechanism",
+    "SecurityProtocol",
     "cannot_connect",
     "faust_credentials",
     "kafka_client_options",
