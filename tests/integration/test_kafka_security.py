@@ -30,13 +30,15 @@ def kafka() -> Iterator[SecureKafka]:
         yield running
 
 
-def _bus(kafka: SecureKafka, user: str, **security: object) -> KafkaBus:
+def _bus(
+    kafka: SecureKafka, user: str, *, password: str | None = None, ca_file: Path | None = None
+) -> KafkaBus:
     return KafkaBus(
         kafka.bootstrap,
         client_id=user,
         bootstrap_timeout_s=10,
         max_block_s=10,
-        security=kafka.security(user, **security),  # type: ignore[arg-type]
+        security=kafka.security(user, password=password, ca_file=ca_file),
     )
 
 

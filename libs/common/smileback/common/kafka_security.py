@@ -84,7 +84,9 @@ class KafkaSecuritySettings(BaseModel):
 
     @field_validator("kafka_sasl_password")
     @classmethod
-    def _sasl_has_credentials(cls, value: SecretStr | None, info: ValidationInfo) -> object:
+    def _sasl_has_credentials(
+        cls, value: SecretStr | None, info: ValidationInfo
+    ) -> SecretStr | None:
         protocol = info.data.get("kafka_security_protocol")
         if protocol in _SASL and (not info.data.get("kafka_sasl_username") or not value):
             raise ValueError(f"{protocol} needs both a SASL username and a password")
