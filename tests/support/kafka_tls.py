@@ -33,7 +33,7 @@ from kafka.admin import (
 from pydantic import SecretStr
 
 from smileback.common.kafka_security import KafkaSecuritySettings, kafka_client_options
-from tests.support.infra import REPO_ROOT, _scratch_dir, kafka_server
+from tests.support.infra import REPO_ROOT, kafka_server, scratch_dir
 
 __all__ = ["ADMIN", "STRIMZI_USERS", "SecureKafka", "make_ca", "secure_kafka", "strimzi_acls"]
 
@@ -191,7 +191,7 @@ def _wait_for_acls(admin: KafkaAdminClient, *, count: int, timeout_s: float = 30
 def secure_kafka() -> Iterator[SecureKafka]:
     """A SASL_SSL-only broker with the Smileback topics, a SCRAM user for `admin` and for each
     Strimzi KafkaUser, and those users' ACLs in force."""
-    with _scratch_dir(prefix="smileback-kafka-tls-") as directory:
+    with scratch_dir(prefix="smileback-kafka-tls-") as directory:
         ca = make_ca(directory)
         keystore = _broker_keystore(directory, ca=ca)
         acls = strimzi_acls()
