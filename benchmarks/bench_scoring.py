@@ -13,8 +13,9 @@ the brand-directed check set. Rows, all in the same run and pinned to one CPU:
 
 Steps run round-robin, --repeat times, keeping each step's fastest wall-clock and CPU
 time (CPU time is steadier on a shared machine). Also the artifact's load time (hash
-check + unpickle), and load plus the first score, which builds the n-gram index scoring
-derives from the vocabularies. Prints a table with each rate as a ratio to VADER per mention.
+check + decoding the archive), and load plus the first score, which builds the n-gram
+index scoring derives from the vocabularies. Prints a table with each rate as a ratio to
+VADER per mention.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def main() -> None:
     }
     timings = interleaved(args.repeat, steps)
     base = timings["VADER, one call per mention"]
-    print(f"model load (hash check + unpickle): {load['load model'].wall_s:.3f} s")
+    print(f"model load (hash check + decode): {load['load model'].wall_s:.3f} s")
     print(f"load and first score (+ n-gram index): {load['load and score one'].wall_s:.3f} s")
     print("| scoring step | mentions | mentions/s (wall) | mentions/s (CPU) | vs VADER (CPU) |")
     print("|---|---:|---:|---:|---:|")

@@ -154,7 +154,7 @@ def test_the_image_wheel_ships_the_model_and_no_demo_or_training(tmp_path):
     with zipfile.ZipFile(tmp_path / built.stdout.strip()) as wheel:
         names = wheel.namelist()
         metadata = wheel.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
-    assert "smileback/scorer/model/artifacts/negativity.joblib" in names
+    assert "smileback/scorer/model/artifacts/negativity.npz" in names
     assert "smileback/scorer/model/artifacts/negativity.card.json" in names
     assert "smileback/cli/main.py" in names
     assert "smileback/ingest/runner.py" in names

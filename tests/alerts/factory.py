@@ -9,6 +9,7 @@ from smileback.alerts.incidents import Incident, build_packet
 from smileback.alerts.notifiers import Notification, NotificationKind, ResponderRef
 from smileback.alerts.policy import Action, Decision
 from smileback.common.events import Severity
+from smileback.common.packet import PostRef
 from tests.support.builders import T0, scored_tiered
 
 
@@ -51,3 +52,26 @@ def notification(kind: str = "trigger", **extra: Any) -> Notification:
         "at": T0,
     }
     return Notification(**(fields | extra))
+
+
+HOSTILE = "<!channel> <javascript:alert(1)|click here> &amp; <@U0BOSS> *urgent*"
+
+
+def hostile_notification(*, url: str | None, text: str = HOSTILE, **extra: Any) -> Notification:
+    """A page whose summary, post, author, replies and similar posts all carry `text`, and
+    whose post links to `url`: what an attacker controls by posting."""
+    n = notification(summary=f"[critical] acme: {text}", **extra)
+    assert n.packet is not None
+    p = n.packet
+    ref = PostRef(mention_id="evil", handle=text, text=text, url=url)
+    packet = p.model_copy(
+        update={
+            "summary": n.summary,
+            "who": p.who.model_copy(update={"handle": text, "display_name": text}),
+            "what": p.what.model_copy(update={"text": text, "url": url}),
+            "why": p.why.model_copy(update={"top_terms": (text,)}),
+            "thread": p.thread.model_copy(update={"latest_replies": (ref,)}),
+            "similar": p.similar.model_copy(update={"items": (ref,), "count": 1}),
+        }
+    )
+    return n.model_copy(update={"packet": packet})

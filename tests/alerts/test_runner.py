@@ -7,6 +7,7 @@ import subprocess
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -37,18 +38,23 @@ from tests.support.builders import scored_tiered
 from tests.support.clock import Ticks
 from tests.support.processes import SMILEBACK
 
+WEBHOOK: dict[str, Any] = {
+    "webhook_url": "https://hooks.example/x",
+    "webhook_secret": SecretStr("a-webhook-secret-of-32-bytes-000"),
+}
+
 
 def test_webhook_only_pages_the_webhook_once_by_default() -> None:
     settings = AlertsSettings(
         webhook_url="https://hooks.example/x",
-        webhook_secret=SecretStr("sekrit-value"),
+        webhook_secret=SecretStr("sekrit-value-of-24-bytes"),
         brands={"acme": ["acme", "@acmehelp"]},
     )
     paging, notifiers = runner.configure(settings)
     try:
         assert list(notifiers) == ["webhook"]
         assert isinstance(notifiers["webhook"], WebhookNotifier)
-        assert "sekrit-value" not in repr(notifiers["webhook"])
+        assert "sekrit-value-of-24-bytes" not in repr(notifiers["webhook"])
         (level,) = paging.oncall.escalation_policies["default"].levels
         assert level.notify == ("webhook",)
         assert paging.oncall.escalation_policies["default"].repeat == 0
@@ -60,7 +66,7 @@ def test_webhook_only_pages_the_webhook_once_by_default() -> None:
 
 def test_every_notifier_from_settings() -> None:
     settings = AlertsSettings(
-        webhook_url="https://hooks.example/x",
+        **WEBHOOK,
         pagerduty_routing_key=SecretStr("pd-key"),
         slack_webhook_url=SecretStr("https://hooks.slack.com/services/T/B/X"),
         smtp_host="127.0.0.1",
@@ -110,9 +116,36 @@ def test_run_refuses_an_invalid_policy_before_connecting(
     policy.write_text("defaults:\n  pile_on:\n    min_velocity: fast\n")
     monkeypatch.setattr(runner, "configure_logging", lambda **_: None)
     monkeypatch.setattr(runner, "KafkaBus", no_bus)
-    settings = AlertsSettings(webhook_url="https://hooks.example/x", policy_file=str(policy))
+    settings = AlertsSettings(**WEBHOOK, policy_file=str(policy))
     with pytest.raises(ConfigError, match=rf"{policy}:3: defaults.pile_on.min_velocity"):
         runner.run(settings=settings)
+
+
+@pytest.mark.parametrize(
+    ("webhook", "stderr"),
+    [
+        ({"SMILEBACK_WEBHOOK_SECRET": ""}, "SMILEBACK_WEBHOOK_SECRET is empty"),
+        ({}, "SMILEBACK_WEBHOOK_URL is set without SMILEBACK_WEBHOOK_SECRET"),
+    ],
+)
+def test_an_empty_or_missing_webhook_secret_stops_the_command(
+    webhook: dict[str, str], stderr: str
+) -> None:
+    done = subprocess.run(
+        [str(SMILEBACK), "alerts"],
+        env={
+            "PATH": "/usr/bin:/bin",
+            "SMILEBACK_WEBHOOK_URL": "https://hooks.example/x",
+            "SMILEBACK_KAFKA_BOOTSTRAP": "127.0.0.1:1",
+            **webhook,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert stderr in done.stderr
 
 
 def test_the_command_prints_file_line_and_reason_and_exits_2(tmp_path: Path) -> None:
@@ -123,6 +156,7 @@ def test_the_command_prints_file_line_and_reason_and_exits_2(tmp_path: Path) -> 
         env={
             "PATH": "/usr/bin:/bin",
             "SMILEBACK_WEBHOOK_URL": "https://hooks.example/x",
+            "SMILEBACK_WEBHOOK_SECRET": "a-webhook-secret-of-32-bytes-000",
             "SMILEBACK_ONCALL_FILE": str(oncall),
             "SMILEBACK_KAFKA_BOOTSTRAP": "127.0.0.1:1",
         },
@@ -146,7 +180,7 @@ def test_the_sender_sends_a_stored_page_when_woken_not_at_its_next_poll(
     sender = runner.make_sender(
         store=store,
         notifiers={"webhook": webhook},
-        settings=AlertsSettings(webhook_url="https://hooks.example/x"),
+        settings=AlertsSettings(**WEBHOOK),
         wait=stop.wait,
     )
     passes: list[SendReport] = []
@@ -235,7 +269,7 @@ def test_a_consumer_loop_that_blocks_goes_not_live_and_not_ready_within_the_boun
     health = Health(needs=[], stall_s=30.0, monotonic=ticks)
     watch = ConsumerWatch(group="test-alerts-blocked", stale_s=30.0, monotonic=ticks)
     health.require(CONSUMER, watch.problem)
-    settings = AlertsSettings(webhook_url="https://hooks.example/x", alerts_tick_s=0.05)
+    settings = AlertsSettings(**WEBHOOK, alerts_tick_s=0.05)
     paging, notifiers = runner.configure(settings)
     stop = threading.Event()
     consuming = runner.Consuming(

@@ -3,6 +3,7 @@ import pytest
 from smileback.api.settings import ApiSettings
 from smileback.common.errors import ConfigError
 from smileback.common.settings import load_settings
+from tests.support.logs import leaked, secret_environment
 
 
 def test_the_api_reads_its_own_and_the_shared_variables(monkeypatch):
@@ -30,3 +31,9 @@ def test_other_services_settings_are_not_read(monkeypatch):
     monkeypatch.setenv("SMILEBACK_SCORER_BATCH_SIZE", "0")
     monkeypatch.setenv("SMILEBACK_SMTP_PORT", "0")
     assert load_settings(ApiSettings).api_port == 8000
+
+
+def test_printed_settings_show_no_secret(monkeypatch):
+    secrets = secret_environment(monkeypatch)
+    settings = load_settings(ApiSettings)
+    assert leaked(repr(settings) + str(settings), secrets) == []

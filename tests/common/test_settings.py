@@ -10,6 +10,7 @@ from smileback.common.settings import (
     load_settings,
 )
 from smileback.common.topics import Topics
+from tests.support.logs import leaked, secret_environment
 
 
 class _Everything(CommonSettings, MetricsSettings, DatabaseSettings, BrandSettings):
@@ -91,3 +92,11 @@ def test_topics_follow_the_prefix():
         topics.positions,
         topics.brand_rules,
     }
+
+
+def test_printed_settings_show_no_database_password(monkeypatch):
+    secrets = secret_environment(monkeypatch)
+    settings = load_settings(_Everything)
+    assert leaked(repr(settings) + str(settings), secrets) == []
+    assert "database_url='postgresql+psycopg://smileback:***@db:5432/sb'" in repr(settings)
+    assert settings.database_url.startswith("postgresql+psycopg://smileback:db-password-")

@@ -1,9 +1,11 @@
 """`smileback alerts` as its own process on the real broker and PostgreSQL, paging local
 receivers that speak PagerDuty Events v2, Slack and a signed webhook and misbehave on purpose
-(429, then 500, then a timeout, then accept), and an SMTP server that first says "try later".
+(429, then 500, then a timeout, then accept), and an SMTP server (STARTTLS and a login)
+that first says "try later".
 
 Exactly one trigger per incident per target; the unacknowledged page escalates to email;
-acknowledge and resolve follow to every target; every payload matches its format.
+acknowledge and resolve follow to every target; every payload matches its format; every
+retry of a webhook page carries its one `webhook-id`.
 """
 
 from __future__ import annotations
@@ -36,10 +38,11 @@ from tests.support.kafka import produce, unique_topics
 from tests.support.processes import ServiceProcess
 from tests.support.promtool import promtool_problems
 from tests.support.receivers import HANG, SLACK_OK, WEBHOOK_OK, Receiver, pagerduty_ok
-from tests.support.smtp import SmtpSink
+from tests.support.smtp import Certificate, SmtpSink
 
 ROUTING_KEY = "R0UTINGKEYintegration0123456789"
 HOOK_SECRET = "integration-hook-secret"
+SMTP_LOGIN = ("smileback", "smtp-password-not-for-logs")
 SLACK_TOKEN = "slack-path-token-not-for-logs"
 MISBEHAVE = [429, 500, HANG]
 
@@ -97,6 +100,7 @@ def test_pages_every_target_once_escalates_and_follows_up(
         for i in range(8)
     ]
     (metrics_port,) = free_ports(count=1)
+    certificate = Certificate.make(tmp_path)
 
     with (
         fresh_database(postgres_url, prefix="alerts") as database,
@@ -112,7 +116,7 @@ def test_pages_every_target_once_escalates_and_follows_up(
             retry_after="1",
         ) as slack,
         Receiver(ok=WEBHOOK_OK, script=list(MISBEHAVE), secret=HOOK_SECRET) as webhook,
-        SmtpSink(replies=["451 4.3.0 try again later"]) as smtp,
+        SmtpSink(replies=["451 4.3.0 try again later"], tls=certificate, login=SMTP_LOGIN) as smtp,
     ):
         env = {
             "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
@@ -127,6 +131,9 @@ def test_pages_every_target_once_escalates_and_follows_up(
             "SMILEBACK_WEBHOOK_SECRET": HOOK_SECRET,
             "SMILEBACK_SMTP_HOST": "127.0.0.1",
             "SMILEBACK_SMTP_PORT": str(smtp.port),
+            "SMILEBACK_SMTP_USERNAME": SMTP_LOGIN[0],
+            "SMILEBACK_SMTP_PASSWORD": SMTP_LOGIN[1],
+            "SSL_CERT_FILE": str(certificate.cert),  # the SMTP server's, trusted by STARTTLS
             "SMILEBACK_NOTIFIER_TIMEOUT_S": "1",
             "SMILEBACK_WEBHOOK_TIMEOUT_S": "1",
             "SMILEBACK_OUTBOX_BACKOFF_S": "0.2",
@@ -203,6 +210,9 @@ def test_pages_every_target_once_escalates_and_follows_up(
     assert "<@U0ANA>" in json.dumps(accepted(slack)[0])
     assert kinds(accepted(webhook), "event") == ["trigger", "acknowledge", "resolve"]
     assert {b["dedup_key"] for b in accepted(webhook)} == {incident_id}
+    hook_ids = webhook.log.webhook_ids
+    assert hook_ids[:4] == [hook_ids[0]] * 4  # the trigger and its three retries
+    assert len(set(hook_ids)) == 3  # trigger, acknowledge, resolve
 
     # Email: only level 2 (ben), after one "try again later"; then his ack and the resolve.
     subjects = [m["Subject"] for m in smtp.received()]
@@ -210,6 +220,8 @@ def test_pages_every_target_once_escalates_and_follows_up(
     assert subjects[1].startswith("[acknowledged]")
     assert subjects[2].startswith("[resolved]")
     assert {rcpt for _, rcpts in smtp.envelopes for rcpt in rcpts} == {"ben@example.com"}
+    assert smtp.over_tls == [True] * 3
+    assert set(smtp.logins) == {(SMTP_LOGIN[0], True)}
 
     ours = [e for e in events if e.actor is None or e.type is IncidentEventType.ESCALATED]
     types = [e.type for e in ours if e.incident_id == incident_id]
@@ -238,5 +250,5 @@ def test_pages_every_target_once_escalates_and_follows_up(
     assert ready["consumer"] == "ok"
     assert promtool_problems(body) == []
 
-    for secret in (ROUTING_KEY, HOOK_SECRET, SLACK_TOKEN):
+    for secret in (ROUTING_KEY, HOOK_SECRET, SLACK_TOKEN, SMTP_LOGIN[1]):
         assert secret not in output

@@ -1,7 +1,8 @@
 """One local HTTP receiver for every test that needs something to page: a signed webhook,
 PagerDuty or Slack. It records what arrived, can misbehave on a script (e.g. 429, then 500,
 then a timeout, then accept), answer 503 while `unavailable`, and go down (refusing
-connections) and come back on the same port."""
+connections) and come back on the same port. A signed webhook is verified as any receiver
+would, with the `standardwebhooks` library."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
-from smileback.alerts.notifiers import SIGNATURE_HEADER, TIMESTAMP_HEADER, verify_signature
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from smileback.alerts.notifiers import ID_HEADER
 
 __all__ = [
     "HANG",
@@ -51,10 +54,12 @@ class Delivery:
 
 @dataclass
 class Log:
-    """What arrived: every attempt with how it was answered, the accepted bodies (with their
-    arrival times), the bodies `check` refused (400) and those whose signature failed (401)."""
+    """What arrived: every attempt with how it was answered, each attempt's `webhook-id`
+    ("" without one), the accepted bodies (with their arrival times), the bodies `check`
+    refused (400) and those whose signature failed (401)."""
 
     attempts: list[tuple[str, dict[str, Any] | None]] = field(default_factory=list)
+    webhook_ids: list[str] = field(default_factory=list)
     deliveries: list[Delivery] = field(default_factory=list)
     refused: list[tuple[dict[str, Any] | None, list[str]]] = field(default_factory=list)
     rejected: list[bytes] = field(default_factory=list)
@@ -74,9 +79,10 @@ class Receiver:
     """A ThreadingHTTPServer on 127.0.0.1 (a port of its own, kept across `down()`/`up()`).
 
     Each request takes the next `script` step (a status, or HANG), then `ok`. A request
-    that would be accepted is first checked: with `secret`, its signature (401 when it
-    fails); with `check`, its body and headers (400 with the problems). `with` starts and
-    stops it."""
+    that would be accepted is first checked: with `secret` (a `whsec_<base64>` string, any
+    other string or bytes: the key as the notifier reads it), its Standard Webhooks
+    signature and timestamp (401 when they fail); with `check`, its body and headers (400
+    with the problems). `with` starts and stops it."""
 
     def __init__(
         self,
@@ -91,7 +97,15 @@ class Receiver:
         path: str = "/hooks/smileback",
     ) -> None:
         self.ok = ok
-        self.secret = secret.encode() if isinstance(secret, str) else secret
+        self.verifier = (
+            None
+            if secret is None
+            else Webhook(
+                secret
+                if isinstance(secret, bytes) or secret.startswith("whsec_")
+                else secret.encode()
+            )
+        )
         self.script = list(script or [])
         self.check = check
         self.hang_s = hang_s
@@ -169,14 +183,11 @@ class Receiver:
 
     def _problems(self, raw: bytes, headers: dict[str, str]) -> tuple[int, list[str]]:
         """(401, …) for a failed signature, (400, problems) for a failed check, or (0, [])."""
-        if self.secret is not None and not verify_signature(
-            secret=self.secret,
-            timestamp=headers.get(TIMESTAMP_HEADER, ""),
-            body=raw,
-            signature=headers.get(SIGNATURE_HEADER, ""),
-            now=time.time(),
-        ):
-            return 401, ["bad signature"]
+        if self.verifier is not None:
+            try:
+                self.verifier.verify(raw, headers, json_parse=False)
+            except WebhookVerificationError as exc:
+                return 401, [str(exc)]
         problems = self.check(raw, headers) if self.check else []
         return (400, problems) if problems else (0, [])
 
@@ -194,6 +205,7 @@ class Receiver:
                 log = receiver.log
                 with log.lock:
                     log.attempts.append((str(step), body))
+                    log.webhook_ids.append(self.headers.get(ID_HEADER, ""))
                 if step == HANG:
                     time.sleep(receiver.hang_s)
                     self._answer(504, b"")

@@ -2,6 +2,7 @@
 
 import json
 import os
+import pickle
 import subprocess
 
 import pytest
@@ -10,6 +11,7 @@ from smileback.scorer.model.artifact import load_model, shipped_dir
 from smileback.scorer.model.card import ARTIFACT_NAME, CARD_NAME, ModelCard
 from smileback.training.data import default_tweeteval_dir, sha256_file
 from smileback.training.reproducibility import retrain_differences
+from tests.support.model_files import live_payload, vouch_for
 from tests.support.processes import SMILEBACK
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -88,6 +90,18 @@ def test_evaluate_refuses_a_tampered_model(small_model, tmp_path):
     done = _smileback("evaluate", "--model", folder, "--out", tmp_path / "eval")
     assert done.returncode == 2
     assert "refusing to load" in done.stderr
+
+
+def test_evaluate_refuses_a_hostile_pickle_even_when_its_card_vouches_for_it(small_model, tmp_path):
+    boom = live_payload(tmp_path)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / CARD_NAME).write_bytes((small_model[0] / CARD_NAME).read_bytes())
+    vouch_for(folder, pickle.dumps(boom))
+    done = _smileback("evaluate", "--model", folder, "--out", tmp_path / "eval")
+    assert done.returncode == 2
+    assert "not a model archive" in done.stderr
+    assert not boom.marker.exists()
 
 
 NO_TWEETEVAL = pytest.mark.skipif(

@@ -5,6 +5,7 @@ import pytest
 
 from smileback.common.errors import ConfigError
 from smileback.scorer.model.artifact import LoadedModel, load_model
+from smileback.scorer.model.card import ARTIFACT_NAME
 from smileback.scorer.model.scorer import ModelScorer
 from smileback.training.data import load_labelled, sha256_file, split_half
 from smileback.training.metrics import best_threshold
@@ -24,7 +25,7 @@ def test_training_writes_a_card_with_hashes_parameters_metrics_and_threshold(
     assert set(card.threshold_data) == {"tweeteval/val_text.txt", "tweeteval/val_labels.txt"}
     assert card.parameters["word_max"] == 2_000
     assert card.parameters["seed"] == 13
-    assert card.artifact_sha256 == sha256_file(out / "negativity.joblib")
+    assert card.artifact_sha256 == sha256_file(out / ARTIFACT_NAME)
     assert 0.0 < card.threshold < 1.0
     assert card.metrics["tweeteval_val_test"].seen_in == "none"
     assert card.scikit_learn
@@ -37,7 +38,7 @@ def test_training_is_deterministic(small_model, small_data, tmp_path):
     _, first, _ = small_model
     again = train(tweeteval=small_data, out_dir=tmp_path, progress=lambda m: None, options=SMALL)
     assert again.card == first.card
-    assert (tmp_path / "negativity.joblib").read_bytes() == first.artifact.read_bytes()
+    assert (tmp_path / ARTIFACT_NAME).read_bytes() == first.artifact.read_bytes()
 
 
 def test_a_different_seed_gives_a_different_split_and_card(small_data, small_model, tmp_path):

@@ -9,7 +9,7 @@ import pytest
 from pydantic import SecretStr
 
 from smileback.alerts.notifiers import NotifyError, PagerDutyNotifier, pagerduty_event
-from tests.alerts.factory import notification
+from tests.alerts.factory import hostile_notification, notification
 from tests.support.formats import check_pagerduty_event
 
 KEY = "R0UTINGKEY0123456789abcdefABCDEF"
@@ -108,3 +108,25 @@ def test_routing_key_never_shows_in_repr() -> None:
     notifier = PagerDutyNotifier(routing_key=SecretStr(KEY), url="http://127.0.0.1:9/enqueue")
     assert KEY not in repr(notifier)
     notifier.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(1)</script>",
+        "http://social.example/@loud/1",
+        "/@loud/1",
+        "https://social.example@evil.example/x",
+    ],
+)
+def test_only_an_https_post_link_becomes_a_link(url: str) -> None:
+    console = "https://console.example/incidents/inc_abc"
+    event = pagerduty_event(
+        notification=hostile_notification(url=url, link=console), routing_key=KEY
+    )
+    assert check_pagerduty_event(event, routing_key=KEY) == []
+    assert event["links"] == [{"href": console, "text": "Incident in Smileback"}]
+    safe = hostile_notification(url="https://social.example/@loud/1")
+    links = pagerduty_event(notification=safe, routing_key=KEY)["links"]
+    assert links == [{"href": "https://social.example/@loud/1", "text": "The post"}]

@@ -8,11 +8,50 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from smileback.alerts.notifiers import NotifyError, SlackNotifier, slack_message
-from tests.alerts.factory import notification
+from smileback.alerts.notifiers import (
+    NotificationKind,
+    NotifyError,
+    ResponderRef,
+    SlackNotifier,
+    slack_message,
+)
+from tests.alerts.factory import HOSTILE, hostile_notification, notification
 from tests.support.formats import check_slack_message
 
 URL = SecretStr("https://hooks.slack.com/services/T000/B000/XXXXSECRET")
+CONSOLE = "https://console.example/incidents/inc_abc"
+ESCAPED = "&lt;!channel&gt; &lt;javascript:alert(1)|click here&gt; &amp;amp; &lt;@U0BOSS&gt;"
+UNSAFE_LINKS = [
+    "javascript:alert(1)",
+    "JavaScript:alert(document.cookie)",
+    "data:text/html,<script>alert(1)</script>",
+    "http://social.example/@loud/1",
+    "/@loud/1",
+    "//evil.example/x",
+    "https://social.example@evil.example/x",
+    "https://social.example/1\n<!channel>",
+    "https://social.example/\u202e1",
+    "https:///x",
+    "https://social.example/" + "a" * 3000,
+]
+
+
+def texts(message: dict) -> list[str]:
+    """Every text Slack renders from the message: the fallback and each block's texts."""
+    found = [message["text"]]
+
+    def walk(value: object) -> None:
+        if isinstance(value, dict):
+            if isinstance(value.get("text"), str):
+                found.append(value["text"])
+            for child in value.values():
+                walk(child)
+        elif isinstance(value, list):
+            for child in value:
+                walk(child)
+
+    walk(message["blocks"])
+    return found
 
 
 def test_trigger_is_a_valid_block_kit_message_with_the_packet() -> None:
@@ -76,3 +115,46 @@ def test_statuses(status: int, permanent: bool | None) -> None:
     assert info.value.permanent is permanent
     assert "XXXXSECRET" not in str(info.value)
     assert "XXXXSECRET" not in repr(notifier)
+
+
+def test_hostile_post_text_is_escaped_everywhere_it_goes() -> None:
+    n = hostile_notification(
+        url="https://social.example/@loud/1",
+        link=CONSOLE,
+        responders=[
+            ResponderRef(id="ana", name="Ana", slack="U1"),
+            ResponderRef(id="eve", name="<!here> Eve", slack="U2> <!channel"),
+        ],
+    )
+    message = slack_message(notification=n)
+    assert check_slack_message(message) == []
+    assert ESCAPED in message["text"]  # the notification's fallback, too
+    for text in texts(message):
+        # Our one piece of markup is a real member id; nothing from the post survives as `<`.
+        assert "<" not in text.replace("<@U1>", ""), text
+    assert "&lt;!here&gt; Eve" in json.dumps(message)
+    assert sum(ESCAPED in t for t in texts(message)) >= 6  # summary, post, who, why, thread...
+
+
+@pytest.mark.parametrize("kind", ["acknowledge", "resolve"])
+def test_follow_ups_escape_the_actor_and_summary(kind: str) -> None:
+    n = hostile_notification(url=None, actor=HOSTILE, kind=NotificationKind(kind), level=None)
+    message = slack_message(notification=n)
+    for text in texts(message):
+        assert "<" not in text, text
+
+
+@pytest.mark.parametrize("url", UNSAFE_LINKS)
+def test_a_post_link_that_is_not_https_gets_no_button(url: str) -> None:
+    message = slack_message(notification=hostile_notification(url=url, link=CONSOLE))
+    (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert [(b["text"]["text"], b["url"]) for b in actions["elements"]] == [
+        ("Open the incident", CONSOLE)
+    ]
+    assert check_slack_message(message) == []
+
+
+def test_an_https_post_link_gets_its_button() -> None:
+    message = slack_message(notification=hostile_notification(url="https://social.example/@l/1"))
+    (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
+    assert [b["url"] for b in actions["elements"]] == ["https://social.example/@l/1"]

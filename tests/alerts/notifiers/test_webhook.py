@@ -1,33 +1,40 @@
-"""Notifiers: signing, the webhook against a real local HTTP server, HTTP failure rules,
+"""Notifiers: Standard Webhooks signing (verified with the `standardwebhooks` library, as a
+receiver would), the webhook against a real local HTTP server, HTTP failure rules,
 the console text and the test double."""
 
 from __future__ import annotations
 
+import base64
 import io
 import json
 import socket
 import time
-from datetime import datetime
+from collections.abc import Callable
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
 from pydantic import SecretStr
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from smileback.alerts.notifiers import (
+    ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     ConsoleNotifier,
+    Notification,
     NotifyError,
     WebhookNotifier,
-    sign,
-    verify_signature,
+    webhook_id,
 )
 from smileback.alerts.notifiers.testing import RecordingNotifier
+from smileback.alerts.notifiers.webhook import webhook_key
 from smileback.common.errors import ConfigError, DeliveryError
 from tests.alerts.factory import notification
 from tests.support.receivers import Receiver
 
-SECRET = "s3cr3t-do-not-leak"
+KEY = b"0123456789abcdef0123456789abcdef"
+SECRET = "whsec_" + base64.b64encode(KEY).decode()
 NOW = 1_750_000_000.0
 PAGE = notification()
 
@@ -45,50 +52,104 @@ def mock_client(status: int, headers: dict[str, str] | None = None) -> httpx.Cli
     )
 
 
-class TestSignature:
-    def test_valid_signature_verifies(self) -> None:
-        sig = sign(secret=b"k", timestamp="1750000000", body=b'{"a":1}')
-        assert sig.startswith("v1=")
-        assert verify_signature(
-            secret=b"k", timestamp="1750000000", body=b'{"a":1}', signature=sig, now=NOW + 10
-        )
+def captured(
+    secret: str | None, *notifications: Notification, now: Callable[[], float] = time.time
+) -> list[httpx.Request]:
+    """The requests a notifier with `secret` makes for `notifications`."""
+    seen: list[httpx.Request] = []
+    client = httpx.Client(
+        transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(204))
+    )
+    notifier = WebhookNotifier(
+        "https://hooks.example/p",
+        SecretStr(secret) if secret is not None else None,
+        client=client,
+        now=now,
+    )
+    for n in notifications:
+        notifier.send(notification=n)
+    return seen
 
-    def test_tampered_body_or_wrong_secret_fails(self) -> None:
-        sig = sign(secret=b"k", timestamp="1750000000", body=b'{"a":1}')
-        assert not verify_signature(
-            secret=b"k", timestamp="1750000000", body=b'{"a":2}', signature=sig, now=NOW
-        )
-        assert not verify_signature(
-            secret=b"other", timestamp="1750000000", body=b'{"a":1}', signature=sig, now=NOW
-        )
 
-    def test_stale_future_or_changed_timestamp_fails(self) -> None:
-        sig = sign(secret=b"k", timestamp="1750000000", body=b"x")
-        for now in (NOW + 301, NOW - 301):
-            assert not verify_signature(
-                secret=b"k", timestamp="1750000000", body=b"x", signature=sig, now=now
-            )
-        assert not verify_signature(
-            secret=b"k", timestamp="1750000001", body=b"x", signature=sig, now=NOW
-        )
+def verify(request: httpx.Request, secret: str | bytes = SECRET) -> object:
+    """What a receiver using the `standardwebhooks` library makes of the request."""
+    return Webhook(secret).verify(request.content, dict(request.headers))
 
-    @pytest.mark.parametrize("timestamp", ["", "soon", "1.5e9"])
-    def test_garbage_timestamp_fails(self, timestamp: str) -> None:
-        sig = sign(secret=b"k", timestamp=timestamp, body=b"x")
-        assert not verify_signature(
-            secret=b"k", timestamp=timestamp, body=b"x", signature=sig, now=NOW
+
+class TestStandardWebhooks:
+    def test_a_receiver_verifies_the_page_with_the_standard_library(self) -> None:
+        (request,) = captured(SECRET, PAGE)
+        assert verify(request) == json.loads(request.content)
+        assert request.headers[SIGNATURE_HEADER].startswith("v1,")
+        assert request.headers[ID_HEADER] == webhook_id(PAGE)
+        assert abs(int(request.headers[TIMESTAMP_HEADER]) - time.time()) < 60
+
+    def test_a_replay_after_five_minutes_is_refused_by_the_receiver(self) -> None:
+        (request,) = captured(SECRET, PAGE, now=lambda: time.time() - 301)
+        with pytest.raises(WebhookVerificationError, match="too old"):
+            verify(request)
+        (early,) = captured(SECRET, PAGE, now=lambda: time.time() + 301)
+        with pytest.raises(WebhookVerificationError, match="too new"):
+            verify(early)
+
+    def test_a_changed_body_or_another_key_is_refused(self) -> None:
+        (request,) = captured(SECRET, PAGE)
+        tampered = httpx.Request(
+            "POST", request.url, headers=request.headers, content=request.content + b" "
         )
+        with pytest.raises(WebhookVerificationError, match="No matching signature"):
+            verify(tampered)
+        with pytest.raises(WebhookVerificationError, match="No matching signature"):
+            verify(request, b"another-key-of-32-bytes-00000000")
+
+    def test_every_retry_of_a_page_carries_its_id_and_other_pages_another(self) -> None:
+        # The outbox hands a retry the notification it stored, as JSON.
+        stored = Notification.model_validate_json(PAGE.model_dump_json())
+        others = [
+            notification(level=2),
+            notification("acknowledge", actor="ana"),
+            notification(at=PAGE.at + timedelta(microseconds=1)),
+            notification(incident_id="inc_other"),
+        ]
+        first, retry, *rest = captured(SECRET, PAGE, stored, *others)
+        assert first.headers[ID_HEADER] == retry.headers[ID_HEADER]
+        assert verify(first) == verify(retry)  # both verify: a receiver drops one by its id
+        ids = [first.headers[ID_HEADER], *(r.headers[ID_HEADER] for r in rest)]
+        assert len(set(ids)) == len(ids)
+
+    def test_a_plain_string_secret_is_the_key_as_is(self) -> None:
+        (request,) = captured("a-plain-secret-of-24-byte", PAGE)
+        assert verify(request, b"a-plain-secret-of-24-byte")
+
+    @pytest.mark.parametrize(
+        ("secret", "problem"),
+        [
+            ("", "SMILEBACK_WEBHOOK_SECRET is empty"),
+            ("short", "SMILEBACK_WEBHOOK_SECRET: the key must be at least 16 bytes"),
+            ("whsec_" + base64.b64encode(b"15 bytes of key").decode(), "at least 16 bytes"),
+            ("whsec_not base64!", "SMILEBACK_WEBHOOK_SECRET: whsec_ must be followed by base64"),
+        ],
+    )
+    def test_an_empty_short_or_garbled_secret_is_refused(self, secret: str, problem: str) -> None:
+        with pytest.raises(ConfigError, match=problem) as info:
+            WebhookNotifier("https://hooks.example/p", SecretStr(secret))
+        if secret:
+            assert secret not in str(info.value)
+
+    def test_the_key_of_a_whsec_secret_is_its_base64(self) -> None:
+        assert webhook_key(SecretStr(SECRET)) == KEY
 
 
 class TestWebhook:
     def test_posts_signed_notification_to_real_server(self) -> None:
-        with Receiver(secret=SECRET.encode()) as receiver:
+        with Receiver(secret=SECRET) as receiver:
             notifier = WebhookNotifier(receiver.url, SecretStr(SECRET), timeout_s=5)
             try:
                 notifier.send(notification=PAGE)
             finally:
                 notifier.close()
         assert receiver.rejected() == []
+        assert receiver.log.webhook_ids == [webhook_id(PAGE)]
         (body,) = receiver.pages()
         assert body["event"] == "trigger"
         assert body["dedup_key"] == "inc_abc"
@@ -100,45 +161,25 @@ class TestWebhook:
         assert abs(datetime.fromisoformat(body["sent_at"]).timestamp() - time.time()) < 60
 
     def test_receiver_rejects_a_wrong_secret_permanently(self) -> None:
-        with Receiver(secret=b"the-real-one") as receiver:
-            notifier = WebhookNotifier(receiver.url, SecretStr("a-wrong-one"), timeout_s=5)
+        with Receiver(secret=b"the-real-one-of-16+-bytes") as receiver:
+            notifier = WebhookNotifier(receiver.url, SecretStr("a-wrong-one-of-16+-bytes"))
             with pytest.raises(NotifyError, match="HTTP 401") as info:
                 notifier.send(notification=PAGE)
         assert info.value.permanent
         assert len(receiver.rejected()) == 1
 
-    def test_headers_and_signature_through_a_mock_transport(self) -> None:
-        seen: list[httpx.Request] = []
-
-        def app(request: httpx.Request) -> httpx.Response:
-            seen.append(request)
-            return httpx.Response(204)
-
-        client = httpx.Client(transport=httpx.MockTransport(app))
-        WebhookNotifier(
-            "https://hooks.example/p", SecretStr(SECRET), client=client, now=lambda: NOW
-        ).send(notification=notification("acknowledge", actor="ana"))
-        (request,) = seen
+    def test_headers_and_body_at_a_given_time(self) -> None:
+        (request,) = captured(SECRET, notification("acknowledge", actor="ana"), now=lambda: NOW)
         assert request.headers[TIMESTAMP_HEADER] == "1750000000"
         assert request.headers["content-type"] == "application/json"
-        assert verify_signature(
-            secret=SECRET.encode(),
-            timestamp=request.headers[TIMESTAMP_HEADER],
-            body=request.content,
-            signature=request.headers[SIGNATURE_HEADER],
-            now=NOW,
-        )
         body = json.loads(request.content)
         assert (body["event"], body["actor"]) == ("acknowledge", "ana")
         assert body["sent_at"] == "2025-06-15T15:06:40+00:00"
 
-    def test_without_secret_sends_unsigned(self) -> None:
-        seen: list[httpx.Request] = []
-        client = httpx.Client(
-            transport=httpx.MockTransport(lambda r: seen.append(r) or httpx.Response(200))
-        )
-        WebhookNotifier("https://hooks.example/p", None, client=client).send(notification=PAGE)
-        assert SIGNATURE_HEADER not in seen[0].headers
+    def test_without_secret_sends_unsigned_but_with_its_id(self) -> None:
+        (request,) = captured(None, PAGE)
+        assert SIGNATURE_HEADER not in request.headers
+        assert request.headers[ID_HEADER] == webhook_id(PAGE)
 
     @pytest.mark.parametrize(
         ("status", "permanent"),

@@ -1,8 +1,8 @@
 """Straightforward reference versions of text scoring, to pin the optimised ones to.
 
 No caches, no chunking, no gram index: one regex pass over each text, scikit-learn's
-CountVectorizer for the counts, and TF-IDF, explanation and pickled state computed the
-plain way. The optimised code must give exactly (bit for bit) what these give.
+CountVectorizer for the counts, and TF-IDF and explanation computed the plain way. The
+optimised code must give exactly (bit for bit) what these give.
 """
 
 import math

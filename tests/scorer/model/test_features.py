@@ -1,4 +1,3 @@
-import pickle
 from functools import partial
 
 import numpy as np
@@ -89,14 +88,25 @@ def test_the_vocabulary_cut_keeps_tied_terms_a_to_z():
     assert _vocabulary(docs, str.split, min_df=1, limit=1) == {"zz": 0}
 
 
-def test_pickling_drops_the_warm_caches(fitted):
+def test_features_rebuilt_from_their_stored_parts_start_cold_and_transform_alike(fitted):
     features, _ = fitted
     features.transform(UNSEEN)
     assert features.normaliser._words
     assert any(cache for caches in features.normaliser._pieces for cache in caches)
     assert features._lookup is not None
-    restored = pickle.loads(pickle.dumps(features))
+    restored = SocialFeatures.fitted(
+        lexicon=features.normaliser.lexicon,
+        word_n=features.word_n,
+        word_max=features.word_max,
+        char_range=features.char_range,
+        char_max=features.char_max,
+        min_df=features.min_df,
+        word_vocabulary=features.word_vocabulary,
+        char_vocabulary=features.char_vocabulary,
+        idf=features.idf,
+    )
     assert restored.normaliser._words == {}
     assert not any(cache for caches in restored.normaliser._pieces for cache in caches)
     assert restored._lookup is None
+    assert restored.n_columns == features.n_columns
     assert abs(restored.transform(UNSEEN) - features.transform(UNSEEN)).max() == 0

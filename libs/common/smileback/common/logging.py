@@ -6,10 +6,11 @@ import logging
 import sys
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit, urlunsplit
 
 import structlog
 
-__all__ = ["ThrottleRepeats", "configure_logging"]
+__all__ = ["ThrottleRepeats", "configure_logging", "mask_url"]
 
 # Clients that log every failed reconnect: during a broker outage, hundreds of lines a minute.
 _CHATTY = ("kafka", "aiokafka", "faust", "mode")
@@ -43,9 +44,25 @@ class ThrottleRepeats(logging.Filter):
 
 
 def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
-    """Route structlog and stdlib logging to stderr in one format."""
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    """Route structlog and stdlib logging to stderr in one format.
+
+    Every record with an exception, structlog's or a library's (uvicorn's "Exception in ASGI
+    application", Faust's), gets its traceback without local variables: a frame's locals hold
+    tokens, keys and settings. JSON lines carry it as a list of frames under `exception`.
+    """
+    rendering: list[structlog.types.Processor] = (
+        [
+            structlog.processors.ExceptionRenderer(
+                structlog.tracebacks.ExceptionDictTransformer(show_locals=False)
+            ),
+            structlog.processors.JSONRenderer(),
+        ]
+        if fmt == "json"
+        else [
+            # Python's own traceback text: rich's pretty one highlights the code of every frame,
+            # seconds per traceback through the API's stack.
+            structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+        ]
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -62,7 +79,7 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *rendering],
         )
     )
     handler.addFilter(ThrottleRepeats())
@@ -76,3 +93,20 @@ def configure_logging(*, level: str = "INFO", fmt: str = "json") -> None:
     # says "dependency down" and "dependency back" instead. At DEBUG they show, throttled.
     for client in ("kafka", "aiokafka"):
         logging.getLogger(client).setLevel(logging.DEBUG if level == "DEBUG" else logging.CRITICAL)
+
+
+def mask_url(url: str) -> str:
+    """`url` with the password of its user part shown as `***`; any other string unchanged.
+
+    For every URL that is printed: a database URL carries its password there.
+    """
+    try:
+        parts = urlsplit(url)
+        has_password = parts.password is not None
+    except ValueError:  # e.g. an unclosed "[" in the host: whatever it is, show none of it
+        return "***"
+    if not has_password:
+        return url
+    user_info, _, host = parts.netloc.rpartition("@")
+    user = user_info.partition(":")[0]
+    return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))

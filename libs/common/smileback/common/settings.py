@@ -5,11 +5,18 @@ share. Each service composes its own class in its package (`smileback.<service>.
 and reads nothing else, so a setting of one service can never stop another from starting.
 `load_settings` builds a class and turns any invalid value into a one-line ConfigError that
 names the variable.
+
+Secrets never show when settings are printed: a value that is a secret as a whole (a token, a
+key, a password, a webhook URL whose path is its credential) is a `SecretStr`, read with
+`.get_secret_value()` where it is used; a URL that only carries a password (a database URL)
+stays a `str` for the code that connects with it, and every settings class masks the password
+in its repr and str.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import AfterValidator, Field, ValidationError
@@ -18,6 +25,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from smileback.common.errors import ConfigError
 from smileback.common.kafka_security import KafkaSecuritySettings
+from smileback.common.logging import mask_url
 
 __all__ = [
     "BrandSettings",
@@ -38,6 +46,11 @@ _S = TypeVar("_S", bound=BaseSettings)
 class _FromEnvironment(BaseSettings):
     # Every part shares one config, so any composition of them reads the same variables.
     model_config = SettingsConfigDict(env_prefix=_PREFIX, extra="ignore")
+
+    def __repr_args__(self) -> Iterator[tuple[str | None, Any]]:
+        # One place for repr, str and rich's repr, which all print from these pairs.
+        for name, value in super().__repr_args__():
+            yield name, mask_url(value) if isinstance(value, str) else value
 
 
 class CommonSettings(_FromEnvironment, KafkaSecuritySettings):

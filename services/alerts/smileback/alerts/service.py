@@ -253,15 +253,19 @@ class AlertsService:
                 )
             )
 
+    def _brand_label(self, brand: str) -> str:
+        """The brand as a metric label: configured brands by name, the rest as one."""
+        return brand if brand in self._brands else OTHER_BRAND
+
     def _distributions(self, mention: ScoredMention, *, brand: str) -> None:
         """The mention's negativity and its author's reach, by configured brand."""
-        label = brand if brand in self._brands else OTHER_BRAND
+        label = self._brand_label(brand)
         MENTION_NEGATIVITY.labels(brand=label).observe(mention.scores.negativity)
         AUTHOR_FOLLOWERS.labels(brand=label).observe(mention.author.followers)
 
     def _complaint(self, mention: ScoredMention, *, brand: str, volume: BrandVolume | None) -> None:
         """A complaint by its author's reach tier, and the brand's surge ratio it read."""
-        label = brand if brand in self._brands else OTHER_BRAND
+        label = self._brand_label(brand)
         COMPLAINTS.labels(brand=label, tier=str(mention.scores.reach_tier)).inc()
         if volume is not None and label != OTHER_BRAND:  # one brand per series
             BRAND_SURGE_RATIO.labels(brand=label).set(volume.ratio)

@@ -31,9 +31,17 @@ class AlertsSettings(
         "`alerts_recent_complaints` tables live (SQLite or PostgreSQL); none: "
         "`SMILEBACK_DATABASE_URL`",
     )
-    webhook_url: str | None = Field(default=None, description="signed JSON webhook: the URL")
+    webhook_url: SecretStr | None = Field(
+        default=None, description="signed JSON webhook: the URL (secret: it may carry a token)"
+    )
     webhook_secret: SecretStr | None = Field(
-        default=None, description="HMAC-SHA256 key for the webhook's signatures (secret)"
+        default=None,
+        description="Standard Webhooks signing secret, `whsec_<base64>` (or any string), a key "
+        "of at least 16 bytes; required with `SMILEBACK_WEBHOOK_URL` unless unsigned (secret)",
+    )
+    webhook_unsigned: bool = Field(
+        default=False,
+        description="send webhook pages without a signature (no secret); warned about at start",
     )
     webhook_timeout_s: float = Field(default=5.0, gt=0, description="webhook request timeout")
     pagerduty_routing_key: SecretStr | None = Field(
@@ -53,7 +61,15 @@ class AlertsSettings(
     )
     smtp_username: str | None = Field(default=None, description="SMTP login")
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password (secret)")
-    smtp_starttls: bool = Field(default=False, description="upgrade the SMTP connection to TLS")
+    smtp_starttls: bool = Field(
+        default=True,
+        description="upgrade the SMTP connection with STARTTLS (certificate checked); a server "
+        "without it gets no mail; `false`: plaintext",
+    )
+    smtp_plaintext_login: bool = Field(
+        default=False,
+        description="allow the SMTP login without STARTTLS (the password crosses in the clear)",
+    )
     notify_console: bool = Field(default=False, description="also print pages to stdout")
     notifier_timeout_s: float = Field(
         default=10.0, gt=0, description="PagerDuty, Slack and SMTP timeout"

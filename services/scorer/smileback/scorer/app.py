@@ -17,7 +17,9 @@ another worker, `scorer_standby_replicas`). They live in RocksDB in the worker's
 dir (storage.py), and keys idle past their table's horizon are deleted (expiring.py).
 
 The thread step sends a brand's mentions of one batch as a few `StagedBatch` records, so
-the hop costs a few records per batch, not one per mention.
+the hop costs a few records per batch, not one per mention. While the brand step has two
+batches' worth waiting, the worker hands out no raw records (flow.py), so behind a backlog
+the thread step cannot run ahead of it.
 
 Processing semantics (at-least-once, made effectively-once for state by the cores' seen-id
 checks): each agent reads batches with `take_events`, sets each event current while it
@@ -62,6 +64,7 @@ from smileback.scorer.commits import RETRY_S, ScorerApp, ledger_of, seek_back, s
 from smileback.scorer.expiring import expiring_table
 from smileback.scorer.expiry import AUTHORS, BRANDS, THREADS
 from smileback.scorer.factory import default_pipeline
+from smileback.scorer.flow import BrandFirst, steer
 from smileback.scorer.metrics import PARTITIONS
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
@@ -77,6 +80,7 @@ log = structlog.get_logger(__name__)
 _BEAT_S = 1.0  # liveness heartbeat from the event loop
 _WATCH_S = 5.0  # how often Kafka is probed for readiness
 _LAG_S = 5.0  # how often the consumer lag gauges are set
+_STEER_S = 0.1  # how often the brand step's waiting records are weighed (flow.py)
 
 
 @dataclass(frozen=True)
@@ -161,8 +165,9 @@ def create_app(
         broker_heartbeat_interval=settings.scorer_heartbeat_interval_s,
         broker_commit_interval=settings.scorer_commit_interval_s,
         # A batch's worth a poll: Faust hands a poll's records to the agents one by one
-        # before it polls again, so a larger poll makes the by-brand records fetched
-        # meanwhile wait behind more raw ones.
+        # before it polls again, so under live traffic a larger poll makes the by-brand
+        # records fetched meanwhile wait behind more raw ones (behind a backlog flow.py
+        # keeps them from waiting long).
         broker_max_poll_records=settings.scorer_batch_size,
     )
 
@@ -234,16 +239,28 @@ def create_app(
 
     watch = ConsumerWatch(group=app_id)
 
-    async def report_lag() -> None:
+    def read_lag() -> dict[tuple[str, int], int] | None:
         try:
-            lag = stream_lag(app)
+            return stream_lag(app)
         except Exception as exc:  # e.g. a partition revoked meanwhile; read again next tick
             log.debug("scorer lag not read", error=repr(exc))
-            return
+            return None
+
+    async def report_lag() -> None:
+        lag = read_lag()
         if lag is not None:
             watch.show(lag)
 
     app.timer(interval=_LAG_S)(report_lag)
+
+    gate = BrandFirst(pause_at=2 * records, resume_at=records)
+
+    async def brand_first() -> None:
+        lag = read_lag()
+        if lag is not None:
+            steer(app, gate=gate, lag=lag, raw=topics.raw, by_brand=by_brand.get_topic_name())
+
+    app.timer(interval=_STEER_S)(brand_first)
 
     if health is not None:
         beating = health

@@ -14,15 +14,16 @@ from smileback.alerts.notifiers.pagerduty import PagerDutyNotifier, pagerduty_ev
 from smileback.alerts.notifiers.slack import SlackNotifier, slack_message
 from smileback.alerts.notifiers.text import render_text
 from smileback.alerts.notifiers.webhook import (
+    ID_HEADER,
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
     WebhookNotifier,
-    sign,
-    verify_signature,
     webhook_body,
+    webhook_id,
 )
 
 __all__ = [
+    "ID_HEADER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "ConsoleNotifier",
@@ -39,8 +40,7 @@ __all__ = [
     "notifiers_from_settings",
     "pagerduty_event",
     "render_text",
-    "sign",
     "slack_message",
-    "verify_signature",
     "webhook_body",
+    "webhook_id",
 ]

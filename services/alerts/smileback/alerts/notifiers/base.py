@@ -6,8 +6,10 @@ Contract of `Notifier.send(notification=...)`:
 - raise `NotifyError(permanent=True)` when retrying cannot help (a 4xx other than 408/429,
   a 5xx SMTP reply): the outbox dead-letters it with the reason; anything else is retried;
 - never retry by itself: the outbox does, with backoff, across restarts;
-- be safe to call again with the same notification: receivers dedupe on the incident id;
-- never put a secret in an exception, a log line or `repr`.
+- be safe to call again with the same notification: receivers dedupe on the incident id
+  (PagerDuty's dedup key) or on an id derived from the stored notification (`webhook-id`);
+- never put a secret in an exception, a log line or `repr`;
+- link to a post only through `Notification.post_url` (an https link, or none).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from abc import ABC, abstractmethod
 from enum import StrEnum
 from typing import Any
 
+import httpx
 from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from smileback.alerts.policy import PagerDutySeverity
@@ -30,7 +33,25 @@ __all__ = [
     "Notifier",
     "NotifyError",
     "ResponderRef",
+    "https_link",
 ]
+
+MAX_LINK_CHARS = 3000  # Slack refuses a whole message over one longer button URL
+
+
+def https_link(url: str | None) -> str | None:
+    """`url` when it is an absolute https:// link a person may safely be shown as a button;
+    None for anything else (javascript:, data:, http:, relative, credentials in the URL,
+    whitespace or control characters, too long), so a hostile post cannot choose a link."""
+    if not url or len(url) > MAX_LINK_CHARS or any(c.isspace() or not c.isprintable() for c in url):
+        return None
+    try:
+        parsed = httpx.URL(url)
+    except httpx.InvalidURL:
+        return None
+    if parsed.scheme != "https" or not parsed.host or parsed.userinfo:
+        return None
+    return url
 
 
 class NotificationKind(StrEnum):
@@ -77,8 +98,8 @@ class Notification(BaseModel):
 
     @property
     def post_url(self) -> str | None:
-        """The link to the post that paged, if the packet has one."""
-        return (self.packet.what.url or None) if self.packet is not None else None
+        """The link to the post that paged, if the packet has one and it is https."""
+        return https_link(self.packet.what.url) if self.packet is not None else None
 
     def packet_json(self) -> dict[str, Any]:
         """The packet as the JSON receivers get (PagerDuty details, the webhook's context)."""

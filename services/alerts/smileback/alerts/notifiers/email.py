@@ -1,5 +1,8 @@
 """Email over SMTP (smtplib): one plain-text message per notification.
 
+The connection is upgraded with STARTTLS (the server's certificate checked) before the
+login and the message, unless STARTTLS is turned off; a server that offers no STARTTLS gets
+nothing. The password never crosses in plaintext unless that is allowed explicitly.
 Message-ID is derived from the incident, kind and level, and follow-ups reference the
 first page, so mail clients thread them and a resent message can be recognised.
 SMTP 4xx replies and lost connections are retried; 5xx replies are dead-lettered.
@@ -15,6 +18,7 @@ from pydantic import SecretStr
 
 from smileback.alerts.notifiers.base import Notification, NotificationKind, Notifier, NotifyError
 from smileback.alerts.notifiers.text import render_text
+from smileback.common.errors import ConfigError
 from smileback.common.packet import clip
 
 __all__ = ["EmailNotifier", "email_message"]
@@ -58,15 +62,24 @@ class EmailNotifier(Notifier):
         sender: str,
         to: list[str],
         timeout_s: float = 10.0,
-        starttls: bool = False,
+        starttls: bool = True,
+        plaintext_login: bool = False,
         username: str | None = None,
         password: SecretStr | None = None,
+        tls_context: ssl.SSLContext | None = None,
     ) -> None:
+        if username and password is not None and not starttls and not plaintext_login:
+            raise ConfigError(
+                "SMILEBACK_SMTP_USERNAME with SMILEBACK_SMTP_STARTTLS=false would send the SMTP"
+                " password in plaintext: turn STARTTLS on, or set"
+                " SMILEBACK_SMTP_PLAINTEXT_LOGIN=true to allow it"
+            )
         self._host, self._port = host, port
         self._sender, self._to = sender, list(to)
         self._timeout_s = timeout_s
         self._starttls = starttls
         self._username, self._password = username, password
+        self._tls_context = tls_context or ssl.create_default_context()
 
     def __repr__(self) -> str:
         return f"EmailNotifier(host={self._host!r}, port={self._port})"
@@ -82,7 +95,7 @@ class EmailNotifier(Notifier):
         try:
             with smtplib.SMTP(self._host, self._port, timeout=self._timeout_s) as smtp:
                 if self._starttls:
-                    smtp.starttls(context=ssl.create_default_context())
+                    self._upgrade(smtp, where=where)
                 if self._username and self._password is not None:
                     smtp.login(self._username, self._password.get_secret_value())
                 smtp.send_message(msg)
@@ -98,3 +111,13 @@ class EmailNotifier(Notifier):
             ) from None
         except (smtplib.SMTPException, OSError) as exc:
             raise NotifyError(f"{where}: {type(exc).__name__}") from None
+
+    def _upgrade(self, smtp: smtplib.SMTP, *, where: str) -> None:
+        """STARTTLS, or NotifyError (retried: the server may be fixed) when it is not offered."""
+        try:
+            smtp.starttls(context=self._tls_context)
+        except smtplib.SMTPNotSupportedError:
+            raise NotifyError(
+                f"{where}: the server offers no STARTTLS; nothing sent"
+                " (SMILEBACK_SMTP_STARTTLS=false would send in plaintext)"
+            ) from None

@@ -1,8 +1,15 @@
 """Slack incoming webhook with a Block Kit message: header, the post, who/why/thread/similar
-fields, the humane-response guide, and link buttons. Texts are cut to Block Kit's limits."""
+fields, the humane-response guide, and link buttons. Texts are cut to Block Kit's limits.
+
+Every text from a post, a person or the configuration is escaped for mrkdwn (and so is the
+notification's fallback `text`), so a post cannot mention `<!channel>` or hide a link; the
+only `<…>` markup is ours: a responder's Slack member id, when it looks like one. The
+post's button appears only for an https link (`Notification.post_url`).
+"""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -29,6 +36,7 @@ FIELD_CHARS = 2000  # each section field
 BUTTON_CHARS = 75
 _ICON = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
 _DONE = {NotificationKind.ACKNOWLEDGE: ":eyes:", NotificationKind.RESOLVE: ":white_check_mark:"}
+_MEMBER_ID = re.compile(r"[UW][A-Z0-9]{1,20}")  # a Slack member id, e.g. U012AB3CD
 
 
 def escape(text: str) -> str:
@@ -42,15 +50,18 @@ def slack_message(*, notification: Notification) -> dict[str, Any]:
     if n.kind is not NotificationKind.TRIGGER:
         verb = "Acknowledged" if n.kind is NotificationKind.ACKNOWLEDGE else "Resolved"
         by = f" by {escape(n.actor)}" if n.actor else ""
-        line = f"{_DONE[n.kind]} *{verb}*{by}: {escape(n.summary)} (`{n.incident_id}`)"
+        line = f"{_DONE[n.kind]} *{verb}*{by}: {escape(n.summary)} (`{escape(n.incident_id)}`)"
         return {
-            "text": clip(f"{verb}{by}: {n.summary}", TEXT_CHARS),
+            "text": clip(f"{verb}{by}: {escape(n.summary)}", TEXT_CHARS),
             "blocks": [_section(line)],
         }
     p = n.packet
     rule = (p.why.rule if p is not None else "") or n.rule
     header = f"{n.severity.upper()}: {n.brand} · {rule.replace('_', ' ')}"
-    mentions = " ".join(f"<@{r.slack}>" if r.slack else escape(r.label) for r in n.responders)
+    mentions = " ".join(
+        f"<@{r.slack}>" if r.slack and _MEMBER_ID.fullmatch(r.slack) else escape(r.label)
+        for r in n.responders
+    )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": clip(header, HEADER_CHARS)}},
         _section(f"{_ICON.get(str(n.severity), '')} {escape(n.summary)}".strip()),
@@ -61,7 +72,7 @@ def slack_message(*, notification: Notification) -> dict[str, Any]:
                 {
                     "type": "mrkdwn",
                     "text": clip(
-                        f"`{n.incident_id}` · level {n.level or 1}"
+                        f"`{escape(n.incident_id)}` · level {n.level or 1}"
                         + (f" · for {mentions}" if mentions else ""),
                         TEXT_CHARS,
                     ),
@@ -80,7 +91,7 @@ def slack_message(*, notification: Notification) -> dict[str, Any]:
     ]
     if buttons:
         blocks.append({"type": "actions", "elements": buttons})
-    return {"text": clip(n.summary, TEXT_CHARS), "blocks": blocks}
+    return {"text": clip(escape(n.summary), TEXT_CHARS), "blocks": blocks}
 
 
 class SlackNotifier(Notifier):

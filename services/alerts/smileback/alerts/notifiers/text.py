@@ -38,8 +38,8 @@ def render_text(notification: Notification) -> str:
         f", account {age if age is not None else '?'} days old, on {who.platform}",
         f"  what: {what.text}",
     ]
-    if what.url:
-        lines.append(f"  link: {what.url}")
+    if n.post_url:
+        lines.append(f"  link: {n.post_url}")
     lines.append(
         f"  why: {(why.rule or n.rule).replace('_', ' ')}"
         f" ({why.reason or '-'}); negativity {why.negativity:.2f}, reach "

@@ -1,12 +1,17 @@
-"""A generic JSON webhook, signed with HMAC-SHA256 over a timestamp and the body.
+"""A generic JSON webhook, signed per Standard Webhooks (https://www.standardwebhooks.com).
 
-Receivers verify with `verify_signature` (constant time, within ±300 s of the timestamp).
+Every request carries `webhook-id` (the same on every retry of one notification, so a
+receiver de-duplicates by it), `webhook-timestamp` (this attempt's time in whole seconds)
+and, when a secret is set, `webhook-signature: v1,<base64 HMAC-SHA256 of
+"<webhook-id>.<webhook-timestamp>.<body>">`. Receivers verify with any Standard Webhooks
+library (e.g. `standardwebhooks.Webhook(secret).verify(body, headers)`), which refuses a
+timestamp more than 5 minutes from now; within those 5 minutes the id tells a replay.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
+import base64
+import binascii
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -15,48 +20,56 @@ from typing import Any
 
 import httpx
 from pydantic import SecretStr
+from standardwebhooks.webhooks import Webhook
 
 from smileback.alerts.notifiers.base import Notification, Notifier
 from smileback.alerts.notifiers.http import check_url, post_json
+from smileback.common.errors import ConfigError
 
 __all__ = [
+    "ID_HEADER",
+    "MIN_KEY_BYTES",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "WebhookNotifier",
     "dumps",
-    "sign",
-    "verify_signature",
     "webhook_body",
+    "webhook_id",
+    "webhook_key",
 ]
 
-TIMESTAMP_HEADER = "X-Smileback-Timestamp"
-SIGNATURE_HEADER = "X-Smileback-Signature"
+ID_HEADER = "webhook-id"
+TIMESTAMP_HEADER = "webhook-timestamp"
+SIGNATURE_HEADER = "webhook-signature"
+MIN_KEY_BYTES = 16
+_KEY_PREFIX = "whsec_"
+_SETTING = "SMILEBACK_WEBHOOK_SECRET"
 
 
-def sign(*, secret: bytes, timestamp: str, body: bytes) -> str:
-    """The signature header value: v1=<hex HMAC-SHA256 of "<timestamp>." + body>."""
-    digest = hmac.new(secret, f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return f"v1={digest}"
+def webhook_key(secret: SecretStr) -> bytes:
+    """The HMAC key of a secret: the decoded base64 of `whsec_<base64>` (the Standard Webhooks
+    form), else the string's UTF-8 bytes. ConfigError naming the variable (never the value)
+    when it is empty, not base64 after `whsec_`, or shorter than MIN_KEY_BYTES."""
+    value = secret.get_secret_value()
+    if not value:
+        raise ConfigError(f"{_SETTING} is empty: set a whsec_<base64> secret")
+    if value.startswith(_KEY_PREFIX):
+        try:
+            key = base64.b64decode(value.removeprefix(_KEY_PREFIX), validate=True)
+        except (binascii.Error, ValueError):
+            raise ConfigError(f"{_SETTING}: whsec_ must be followed by base64") from None
+    else:
+        key = value.encode()
+    if len(key) < MIN_KEY_BYTES:
+        raise ConfigError(f"{_SETTING}: the key must be at least {MIN_KEY_BYTES} bytes")
+    return key
 
 
-def verify_signature(
-    *,
-    secret: bytes,
-    timestamp: str,
-    body: bytes,
-    signature: str,
-    now: float,
-    tolerance_s: int = 300,
-) -> bool:
-    """True when `signature` signs `body` at `timestamp`, within `tolerance_s` of `now`."""
-    try:
-        sent = int(timestamp)
-    except ValueError:
-        return False
-    if abs(now - sent) > tolerance_s:
-        return False  # stale or from the future: a replay, or a badly skewed clock
-    expected = sign(secret=secret, timestamp=timestamp, body=body)
-    return hmac.compare_digest(expected.encode(), signature.encode())
+def webhook_id(notification: Notification) -> str:
+    """The notification's `webhook-id`: its incident, kind, level and planned time. The outbox
+    stores all four once, so every retry repeats the id, and no other notification has it."""
+    n = notification
+    return f"{n.incident_id}.{n.kind}.{n.level or 0}.{n.at.astimezone(UTC):%Y%m%dT%H%M%S%fZ}"
 
 
 def webhook_body(*, notification: Notification, sent_at: datetime) -> dict[str, Any]:
@@ -84,7 +97,7 @@ def dumps(payload: Mapping[str, Any]) -> bytes:
 
 
 class WebhookNotifier(Notifier):
-    """POSTs the notification as JSON, HMAC-signed when a secret is set."""
+    """POSTs the notification as JSON, signed when a secret is given (None: unsigned)."""
 
     name = "webhook"
 
@@ -100,24 +113,28 @@ class WebhookNotifier(Notifier):
         # Only the host in messages: webhook URLs often carry a token in their path.
         self._host = check_url(url, what="webhook URL")
         self._url = url
-        self._secret = secret
+        self._signer = Webhook(webhook_key(secret)) if secret is not None else None
         self._owns_client = client is None
         self._client = client if client is not None else httpx.Client(timeout=timeout_s)
         self._timeout_s = timeout_s
         self._now = now
 
     def __repr__(self) -> str:
-        signed = "signed" if self._secret is not None else "unsigned"
+        signed = "signed" if self._signer is not None else "unsigned"
         return f"WebhookNotifier(host={self._host!r}, {signed})"
 
     def send(self, *, notification: Notification) -> None:
-        timestamp = str(int(self._now()))
-        sent_at = datetime.fromtimestamp(int(timestamp), UTC)
+        msg_id = webhook_id(notification)
+        sent_at = datetime.fromtimestamp(int(self._now()), UTC)
         body = dumps(webhook_body(notification=notification, sent_at=sent_at))
-        headers = {"Content-Type": "application/json", TIMESTAMP_HEADER: timestamp}
-        if self._secret is not None:
-            secret = self._secret.get_secret_value().encode()
-            headers[SIGNATURE_HEADER] = sign(secret=secret, timestamp=timestamp, body=body)
+        headers = {
+            "Content-Type": "application/json",
+            ID_HEADER: msg_id,
+            TIMESTAMP_HEADER: str(int(sent_at.timestamp())),
+        }
+        if self._signer is not None:
+            # A str: every release of the library signs one as its UTF-8 bytes, `body` exactly.
+            headers[SIGNATURE_HEADER] = self._signer.sign(msg_id, sent_at, body.decode())
         post_json(
             self._client,
             name=self.name,

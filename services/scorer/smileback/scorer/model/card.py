@@ -14,9 +14,11 @@ from smileback.scorer.model.errors import ModelError
 
 __all__ = ["ARTIFACT_NAME", "CARD_NAME", "FORMAT", "ModelCard", "SplitMetrics", "read_card"]
 
-ARTIFACT_NAME = "negativity.joblib"
+ARTIFACT_NAME = "negativity.npz"
 CARD_NAME = "negativity.card.json"
-FORMAT = 1  # bump when the pickled classes change shape; older artifacts are refused
+# Bump when the archive's contents change shape; cards of other formats are refused. Format
+# 1 was a pickle (joblib), which could run code while loading: it is never read again.
+FORMAT = 2
 
 
 class SplitMetrics(BaseModel):

@@ -89,13 +89,33 @@ class SocialFeatures:
         self.idf: FloatArray = np.zeros(0, dtype=np.float32)
         self._lookup: VocabularyLookup | None = None
 
-    def __getstate__(self) -> dict[str, Any]:
-        # The n-gram lookup is derived from the vocabularies: rebuilt on first use, never pickled.
-        return {key: value for key, value in self.__dict__.items() if key != "_lookup"}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._lookup = None
+    @classmethod
+    def fitted(
+        cls,
+        *,
+        lexicon: Mapping[str, float],
+        word_n: int,
+        word_max: int,
+        char_range: tuple[int, int],
+        char_max: int,
+        min_df: int,
+        word_vocabulary: dict[str, int],
+        char_vocabulary: dict[str, int],
+        idf: FloatArray,
+    ) -> SocialFeatures:
+        """Features as `fit_transform` left them, from what a model archive stores."""
+        features = cls(
+            lexicon=lexicon,
+            word_n=word_n,
+            word_max=word_max,
+            char_range=char_range,
+            char_max=char_max,
+            min_df=min_df,
+        )
+        features.word_vocabulary = word_vocabulary
+        features.char_vocabulary = char_vocabulary
+        features.idf = idf
+        return features
 
     @property
     def n_word(self) -> int:

@@ -2,7 +2,7 @@
 
 `VocabularyLookup` numbers the word block's tokens and the char block's characters and
 holds a `GramIndex` per block; `SocialFeatures` derives it from its vocabularies after
-loading or fitting, and never pickles it.
+loading or fitting, and never stores it.
 """
 
 from __future__ import annotations

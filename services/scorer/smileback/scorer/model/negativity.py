@@ -4,8 +4,7 @@ Probabilities follow scikit-learn's CalibratedClassifierCV(method="sigmoid") for
 linear estimator, one-vs-rest: per class k, d_k = x·w_k + b_k, then
 p_k = 1 / (1 + exp(a_k d_k + c_k)), and the three are divided by their sum. Training
 checks these equal scikit-learn's own `predict_proba`. Holding arrays rather than
-scikit-learn objects keeps the artifact small, fast, and free of one library
-version's pickled internals.
+scikit-learn objects keeps the artifact small, fast, and plain data (see `archive`).
 
 Explanations: the contribution of column j to class k in row i is x_ij * w_kj, the
 exact share of that feature in the class's linear score. The terms shown are the word
@@ -50,20 +49,10 @@ class NegativityModel:
     calibration_a: FloatArray  # (3,)
     calibration_b: FloatArray  # (3,)
     explainable: np.ndarray[Any, np.dtype[np.bool_]]  # (columns,) worth showing a person
+    # Derived on first use, never stored.
     _grams: list[str] = field(default_factory=list, repr=False)
     _weights: FloatArray = field(default_factory=lambda: np.zeros((0, 3), np.float32), repr=False)
     _terms: dict[int, str | None] = field(default_factory=dict, repr=False)  # column -> shown
-
-    def __getstate__(self) -> dict[str, Any]:
-        # The derived caches are rebuilt on first use, so they are not part of the artifact.
-        derived = ("_grams", "_weights", "_terms")
-        return {k: v for k, v in self.__dict__.items() if k not in derived}
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
-        self._grams = []
-        self._weights = np.zeros((0, 3), np.float32)
-        self._terms = {}
 
     def probabilities(self, rows: sp.csr_matrix) -> FloatArray:
         """Calibrated P(negative), P(neutral), P(positive) per row."""

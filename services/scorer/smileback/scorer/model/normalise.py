@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from smileback.scorer.model.symbols import EMOJI, EMOTICON_RE, EMOTICONS, SYMBOL_VALENCE
 
@@ -133,13 +133,6 @@ class Normaliser:
     def __init__(self, *, lexicon: Mapping[str, float]) -> None:
         self.lexicon = dict(lexicon)
         self._words: dict[str, _Word] = {}
-        self._pieces = _piece_caches()
-
-    def __getstate__(self) -> dict[str, Any]:
-        return {"lexicon": self.lexicon, "_words": {}}  # the caches are not part of a model
-
-    def __setstate__(self, state: dict[str, Any]) -> None:
-        self.__dict__.update(state)
         self._pieces = _piece_caches()
 
     def clear_cache(self) -> None:

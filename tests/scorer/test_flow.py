@@ -1,0 +1,78 @@
+"""The brand step first: a worker holds its raw records back while its brand step has two
+batches' worth waiting, and hands them out again below one."""
+
+from __future__ import annotations
+
+import inspect
+
+import pytest
+from faust.types import TP
+
+from smileback.scorer.app import create_app
+from smileback.scorer.commits import LedgerConsumer
+from smileback.scorer.flow import BrandFirst
+from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
+from smileback.scorer.provision import by_brand_topic
+from smileback.scorer.settings import ScorerSettings
+from tests.scorer.doubles import CountingScorer
+
+RAW = "smileback.mentions.raw"
+
+
+def test_raw_records_pause_at_the_high_mark_and_resume_below_the_low_one():
+    gate = BrandFirst(pause_at=10, resume_at=5)
+    assert [gate.update(waiting) for waiting in (0, 9, 10, 7, 5, 4, 9, 12)] == [
+        False,
+        False,
+        True,  # two batches' worth waiting
+        True,  # still more than one
+        True,
+        False,  # less than one batch left
+        False,
+        True,
+    ]
+
+
+@pytest.mark.parametrize(("pause_at", "resume_at"), [(5, 10), (5, 0)])
+def test_marks_that_cannot_hold_are_refused(pause_at, resume_at):
+    with pytest.raises(ValueError, match="resume_at"):
+        BrandFirst(pause_at=pause_at, resume_at=resume_at)
+
+
+async def test_the_worker_hands_out_no_raw_records_while_its_brand_step_is_behind(monkeypatch):
+    settings = ScorerSettings(scorer_app_id="flow-test", scorer_batch_size=500)
+    app = create_app(settings=settings, pipeline=ScoringPipeline(scorer=CountingScorer()))
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    brand_topic = by_brand_topic("flow-test")
+    raw = {TP(RAW, p) for p in range(2)}
+    brand = {TP(brand_topic, p) for p in range(2)}
+    monkeypatch.setattr(consumer, "assignment", lambda: raw | brand)
+    consumer._set_active_tps(raw | brand)  # as Faust does on an assignment
+    consumer.ledger.rebase({tp: 0 for tp in raw | brand})
+    per_batch = 500 // MAX_STAGED_PER_RECORD  # by-brand records the brand step takes at once
+    highwaters = {**dict.fromkeys(raw, 90_000), TP(brand_topic, 0): 0, TP(brand_topic, 1): 0}
+    monkeypatch.setattr(consumer, "highwater", highwaters.get)
+    timers = {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
+    steer = timers["brand_first"]
+
+    def handed_out() -> set[TP]:
+        return set(consumer._get_active_partitions())
+
+    await steer()
+    assert handed_out() == raw | brand  # a raw backlog alone pauses nothing
+    # Two batches' worth waiting over both by-brand partitions: raw records held back.
+    highwaters.update({TP(brand_topic, 0): per_batch, TP(brand_topic, 1): per_batch})
+    await steer()
+    assert handed_out() == brand
+    consumer.ledger.processed(TP(brand_topic, 0), range(per_batch), now=0.0)
+    await steer()
+    assert handed_out() == brand  # one batch's worth left: still held back
+    # Meanwhile Faust's own flow control took a raw partition out (its stream buffer is full).
+    full = TP(RAW, 1)
+    consumer._buffered_partitions.add(full)
+    consumer.ledger.processed(TP(brand_topic, 1), [0], now=0.0)
+    await steer()
+    assert handed_out() == brand | {TP(RAW, 0)}
+    consumer.on_buffer_drop(full)
+    assert handed_out() == raw | brand
