@@ -29,6 +29,7 @@ from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import BusError, ConfigError
 from smileback.common.health import Health, Probe
 from smileback.common.kafka_bus import KafkaBus
+from smileback.common.kafka_security import KafkaSecuritySettings
 from smileback.common.lag import ConsumerWatch
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
@@ -83,6 +84,7 @@ def run(*, settings: ApiSettings) -> None:
         bootstrap=settings.kafka_bootstrap,
         client_ids=("smileback-api", "smileback-api-actions"),
         stop=stop,
+        security=settings,
     )
     if buses is None:
         engine.dispose()
@@ -92,6 +94,7 @@ def run(*, settings: ApiSettings) -> None:
         bootstrap=settings.kafka_bootstrap,
         topics=[topics.scored, topics.incidents, topics.queues],
         client_id="smileback-api-readiness",
+        security=settings,
     )
     # /readyz answers from the watch's last probe: it never waits on a frozen dependency.
     health = Health(needs=[DATABASE, KAFKA])
@@ -149,6 +152,7 @@ def _republish_rules(*, engine: Engine, bus: Bus, topics: Topics, settings: ApiS
             bootstrap=settings.kafka_bootstrap,
             topic=topics.brand_rules,
             clock=utc_now,
+            security=settings,
         )
     except BusError as exc:
         log.warning("brand rules not republished; the next start retries", error=str(exc))
@@ -177,14 +181,20 @@ def migrate_when_reachable(
 
 
 def connect_when_reachable(
-    *, bootstrap: str, client_ids: Sequence[str], stop: threading.Event
+    *,
+    bootstrap: str,
+    client_ids: Sequence[str],
+    stop: threading.Event,
+    security: KafkaSecuritySettings | None = None,
 ) -> list[KafkaBus] | None:
     """A bus per client id, waiting out a broker that is not up yet; None if stopped first."""
     buses: list[KafkaBus] = []
     for client_id in client_ids:
 
         def connect(client_id: str = client_id) -> KafkaBus:
-            return KafkaBus(bootstrap, client_id=client_id, bootstrap_timeout_s=_CONNECT_S)
+            return KafkaBus(
+                bootstrap, client_id=client_id, bootstrap_timeout_s=_CONNECT_S, security=security
+            )
 
         bus = when_reachable(connect, dependency="Kafka", errors=(BusError,), stop=stop)
         if bus is None:
