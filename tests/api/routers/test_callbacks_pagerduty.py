@@ -197,7 +197,7 @@ def test_unsigned_garbage_is_401_and_signed_garbage_400(pd: TestClient) -> None:
     assert _send(pd, b'{"event": {}}') == 400
 
 
-def test_without_its_secret_the_endpoint_does_not_exist(engine: Engine) -> None:
+def test_without_its_secret_the_pagerduty_endpoint_does_not_exist(engine: Engine) -> None:
     with TestClient(create_app(engine=engine, api_token=TOKEN)) as client:
         body = pagerduty_webhook(event_type="incident.acknowledged", incident_key="inc_1")
         response = client.post(

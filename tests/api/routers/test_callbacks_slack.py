@@ -238,7 +238,7 @@ def test_link_buttons_and_other_interactions_are_ignored(
     assert (_published(bus), posted) == ([], [])
 
 
-def test_without_its_secret_the_endpoint_does_not_exist(engine: Engine) -> None:
+def test_without_its_secret_the_slack_endpoint_does_not_exist(engine: Engine) -> None:
     with TestClient(create_app(engine=engine, api_token=TOKEN)) as client:
         body = slack_interaction(action_id="smileback_acknowledge", incident_id="inc_1")
         headers = slack_headers(SECRET, body=body, at=NOW)
