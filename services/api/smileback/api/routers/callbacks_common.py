@@ -26,7 +26,8 @@ log = structlog.get_logger(__name__)
 CHANNEL_CALLBACKS = Counter(
     "smileback_api_channel_callbacks_total",
     "PagerDuty webhooks and Slack button clicks, by channel and outcome "
-    "(acted, no_op, unmapped_user, unknown_incident, conflict, replayed, bad_signature, …).",
+    "(acted, unmapped_user, unknown_incident, conflict, replayed, ignored, bad_signature, "
+    "bad_payload, failed).",
     ["channel", "outcome"],
 )
 
