@@ -20,6 +20,7 @@ from smileback.api.auth import weak_admin_token
 from smileback.api.metrics import PROJECTOR_RESTARTS, PURGED
 from smileback.api.projector import GROUP, make_handler
 from smileback.api.publisher import EventPublisher
+from smileback.api.routers.callbacks_common import Channels
 from smileback.api.rule_events import republish_rules
 from smileback.api.settings import ApiSettings
 from smileback.api.store import create_schema, make_engine, purge_before, retention_cutoff
@@ -125,6 +126,10 @@ def run(*, settings: ApiSettings) -> None:
         options=api_options(settings),
         kafka_check=health.answer(KAFKA),
         database_check=health.answer(DATABASE),
+        channels=Channels(
+            pagerduty_secret=settings.pagerduty_webhook_secret,
+            slack_secret=settings.slack_signing_secret,
+        ),
     )
     _republish_rules(engine=engine, bus=actions_bus, topics=topics, settings=settings)
     server = build_server(
