@@ -39,7 +39,7 @@ def test_marks_that_cannot_hold_are_refused(pause_at, resume_at):
         BrandFirst(pause_at=pause_at, resume_at=resume_at)
 
 
-async def test_the_worker_hands_out_no_raw_records_while_its_brand_step_is_behind(monkeypatch):
+async def test_the_worker_asks_for_no_raw_records_while_its_brand_step_is_behind(monkeypatch):
     settings = ScorerSettings(scorer_app_id="flow-test", scorer_batch_size=500)
     app = create_app(settings=settings, pipeline=ScoringPipeline(scorer=CountingScorer()))
     consumer = app.consumer
@@ -47,32 +47,41 @@ async def test_the_worker_hands_out_no_raw_records_while_its_brand_step_is_behin
     brand_topic = by_brand_topic("flow-test")
     raw = {TP(RAW, p) for p in range(2)}
     brand = {TP(brand_topic, p) for p in range(2)}
-    monkeypatch.setattr(consumer, "assignment", lambda: raw | brand)
-    consumer._set_active_tps(raw | brand)  # as Faust does on an assignment
     consumer.ledger.rebase({tp: 0 for tp in raw | brand})
     per_batch = 500 // MAX_STAGED_PER_RECORD  # by-brand records the brand step takes at once
     highwaters = {**dict.fromkeys(raw, 90_000), TP(brand_topic, 0): 0, TP(brand_topic, 1): 0}
     monkeypatch.setattr(consumer, "highwater", highwaters.get)
+    asked: list[set[TP] | None] = []
+
+    async def fetch(active: set[TP] | None, timeout: float) -> dict[TP, list[object]]:
+        asked.append(None if active is None else set(active))
+        return {}
+
+    monkeypatch.setattr(consumer._thread, "getmany", fetch)
     timers = {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
     steer = timers["brand_first"]
+    active = raw | brand  # what Faust hands the poll: every assigned partition
 
-    def handed_out() -> set[TP]:
-        return set(consumer._get_active_partitions())
+    async def poll() -> set[TP] | None:
+        asked.clear()
+        await consumer._getmany(active, 0.01)
+        return asked[0] if asked else None
 
     await steer()
-    assert handed_out() == raw | brand  # a raw backlog alone pauses nothing
+    assert await poll() == raw | brand  # a raw backlog alone holds nothing back
     # Two batches' worth waiting over both by-brand partitions: raw records held back.
     highwaters.update({TP(brand_topic, 0): per_batch, TP(brand_topic, 1): per_batch})
     await steer()
-    assert handed_out() == brand
+    assert await poll() == brand
+    assert active == raw | brand  # Faust's own set untouched: nothing fetched gets dropped
     consumer.ledger.processed(TP(brand_topic, 0), range(per_batch), now=0.0)
     await steer()
-    assert handed_out() == brand  # one batch's worth left: still held back
-    # Meanwhile Faust's own flow control took a raw partition out (its stream buffer is full).
-    full = TP(RAW, 1)
-    consumer._buffered_partitions.add(full)
-    consumer.ledger.processed(TP(brand_topic, 1), [0], now=0.0)
+    assert await poll() == brand  # one batch's worth left: still held back
+    # A worker that owns no by-brand partition has nothing to poll while raw is held back:
+    # it must not ask for everything (an empty set means every partition to aiokafka).
+    active = set(raw)
+    assert await poll() is None
+    active = raw | brand
+    consumer.ledger.processed(TP(brand_topic, 1), [0], now=0.0)  # less than a batch left
     await steer()
-    assert handed_out() == brand | {TP(RAW, 0)}
-    consumer.on_buffer_drop(full)
-    assert handed_out() == raw | brand
+    assert await poll() == raw | brand

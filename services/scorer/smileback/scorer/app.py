@@ -60,7 +60,14 @@ from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
 from smileback.scorer.batches import Batches
-from smileback.scorer.commits import RETRY_S, ScorerApp, ledger_of, seek_back, stream_lag
+from smileback.scorer.commits import (
+    RETRY_S,
+    LedgerConsumer,
+    ScorerApp,
+    ledger_of,
+    seek_back,
+    stream_lag,
+)
 from smileback.scorer.expiring import expiring_table
 from smileback.scorer.expiry import AUTHORS, BRANDS, THREADS
 from smileback.scorer.factory import default_pipeline
@@ -256,9 +263,9 @@ def create_app(
     gate = BrandFirst(pause_at=2 * records, resume_at=records)
 
     async def brand_first() -> None:
-        lag = read_lag()
-        if lag is not None:
-            steer(app, gate=gate, lag=lag, raw=topics.raw, by_brand=by_brand.get_topic_name())
+        lag, consumer = read_lag(), app.consumer
+        if lag is not None and isinstance(consumer, LedgerConsumer):
+            steer(consumer, gate=gate, lag=lag, raw=topics.raw, by_brand=by_brand.get_topic_name())
 
     app.timer(interval=_STEER_S)(brand_first)
 

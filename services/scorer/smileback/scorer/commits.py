@@ -9,12 +9,14 @@ exercised by tests/scorer/test_commits.py.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar, cast
 
 import faust
 import structlog
+from faust.transport.consumer import RecordMap
 from faust.transport.drivers import aiokafka as faust_aiokafka
 from faust.types import TP, ConsumerT, TransportT
 from faust.types.transports import TPorTopicSet
@@ -38,15 +40,30 @@ log = structlog.get_logger(__name__)
 # A hole is re-read once it has been open this long, then at growing intervals up to the cap.
 RETRY_S = 2.0
 MAX_RETRY_S = 30.0
+_HELD_IDLE_S = 0.05  # a poll with every partition held back waits this long, then returns
 
 
 class LedgerConsumer(faust_aiokafka.Consumer):
     """A Faust Kafka consumer whose commit points are the ledger's, its fetches short
-    (fetching.py)."""
+    (fetching.py), and which can hold back the records of whole topics (flow.py)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.ledger = OffsetLedger(retry_s=RETRY_S, max_retry_s=MAX_RETRY_S)
+        self.held_topics: frozenset[str] = frozenset()
+
+    async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> RecordMap:
+        # Held back by asking the fetcher for the other partitions only. Not by taking them
+        # out of `active_partitions`, as Faust's `pause_partitions` does: Faust drops the
+        # records of a partition that left that set while a poll was under way, and the
+        # fetch position has moved past them, so nothing would ever deliver them again.
+        if not self.held_topics or active_partitions is None:
+            return await super()._getmany(active_partitions, timeout)
+        wanted = {tp for tp in active_partitions if tp.topic not in self.held_topics}
+        if not wanted:  # an empty set means every partition to aiokafka
+            await asyncio.sleep(min(timeout, _HELD_IDLE_S))
+            return {}
+        return await super()._getmany(wanted, timeout)
 
     def _new_consumer_thread(self) -> ShortFetchThread:
         return ShortFetchThread(self, loop=self.loop, beacon=self.beacon)

@@ -12,19 +12,17 @@ So the worker stops handing out raw records while its brand step has at least tw
 batches' worth waiting, and starts again once it has less than one: the brand step keeps
 up, both steps still take whole batches, and under live traffic (the brand step never
 that far behind) nothing changes. The raw records stay buffered in the consumer
-meanwhile; only what a poll hands out changes. With several workers each one weighs its
-own by-brand partitions: a worker whose brand step is behind slows its own thread step,
-not the others', which feed it too.
+meanwhile; only what a poll asks the fetcher for changes (commits.py: `held_topics`).
+With several workers each one weighs its own by-brand partitions: a worker whose brand
+step is behind slows its own thread step, not the others', which feed it too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, cast
 
-import faust
-from faust.types import TP
+from smileback.scorer.commits import LedgerConsumer
 
 __all__ = ["BrandFirst", "steer"]
 
@@ -52,29 +50,13 @@ class BrandFirst:
 
 
 def steer(
-    app: faust.App,
+    consumer: LedgerConsumer,
     *,
     gate: BrandFirst,
     lag: Mapping[tuple[str, int], int],
     raw: str,
     by_brand: str,
 ) -> None:
-    """Pause or resume this worker's raw partitions by its by-brand partitions' `lag`."""
+    """Hold back or hand out `raw` records by the by-brand partitions' `lag`."""
     waiting = sum(count for (topic, _), count in lag.items() if topic == by_brand)
-    was_paused = gate.paused
-    if gate.update(waiting) == was_paused:
-        return
-    consumer = app.consumer
-    owned = _of_topic(consumer.assignment(), raw)
-    if gate.paused:
-        consumer.pause_partitions(owned)
-        return
-    consumer.resume_partitions(owned)
-    # A partition whose stream buffer is full stays out until Faust's own flow control lets
-    # it back in (`on_buffer_drop`); both sets are private Faust API (faust-streaming 0.15.3).
-    full = set(cast(Any, consumer)._buffered_partitions)
-    cast(Any, consumer)._get_active_partitions().difference_update(full)
-
-
-def _of_topic(tps: Iterable[TP], topic: str) -> set[TP]:
-    return {tp for tp in tps if tp.topic == topic}
+    consumer.held_topics = frozenset({raw}) if gate.update(waiting) else frozenset()
