@@ -176,6 +176,9 @@ class IncidentEventType(StrEnum):
     RESOLVED = "resolved"
     # An unacknowledged page went on to the next escalation level (`level`, `assignee`).
     ESCALATED = "escalated"
+    # A resolved incident's thread flared up: it is open again, unclaimed (`note` says why
+    # it stays open when the flapping guard held back its page).
+    REOPENED = "reopened"
 
 
 class ResponderAction(_Part):
@@ -228,6 +231,8 @@ class IncidentEvent(Event):
     level: Annotated[int, Field(ge=1)] | None = None
     # Who the page went to, or who owns the incident after an assign/acknowledge.
     assignee: str | None = None
+    # What the alerts service says about its own event, e.g. "kept open: flapping".
+    note: Annotated[str, Field(max_length=200)] | None = None
 
     @model_validator(mode="before")
     @classmethod

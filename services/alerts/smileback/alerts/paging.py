@@ -114,7 +114,7 @@ def plan_follow_ups(
             target=target,
             notifier=notifier,
             kind=kind,
-            step=0,
+            step=incident.reopenings,  # one acknowledge and one resolve per generation
             notification=base.model_copy(update={"recipient": recipient}),
         )
         for target, notifier, recipient in triggered
@@ -127,6 +127,7 @@ def _notification(
     brand = paging.policy.for_brand(incident.brand)
     return Notification(
         incident_id=incident.incident_id,
+        reopenings=incident.reopenings,
         kind=kind,
         brand=incident.brand,
         rule=incident.rule,

@@ -22,6 +22,7 @@ from smileback.alerts.incidents import (
     Incident,
     IncidentBook,
     RecentComplaints,
+    Reopening,
     incident_event,
     post_ref,
 )
@@ -115,12 +116,15 @@ class AlertsService:
     ) -> AlertsService:
         """Create missing tables and restore the incidents and complaints a previous run left."""
         create_schema(engine)
-        incidents, resolved = IncidentStore(engine).load()
+        window = paging.policy.longest_reopen_window()
+        incidents, resolved = IncidentStore(engine).load(
+            closed_since=clock() - window if window is not None else None
+        )
         book = IncidentBook(incidents, resolved=resolved)
         complaints = ComplaintStore(engine).load()
         log.info(
             "incidents restored",
-            open=len(incidents),
+            open=len(book),
             resolved=len(resolved),
             complaints=len(complaints),
         )
@@ -200,6 +204,8 @@ class AlertsService:
         out.events += self.book.due_updates(now=now)
         for inc in self.book.cooled(now=now, quiet_for=self._quiet_for):
             self._close(inc, actor="smileback: the thread went quiet", now=now, out=out, own=True)
+        window = self.paging.policy.longest_reopen_window()
+        self.book.forget_closed(before=now - window if window is not None else now)
         self._commit(out)
         self.writer.report_dead_letters(stage=NOTIFY_STAGE)
 
@@ -231,12 +237,23 @@ class AlertsService:
                 window=_HOUR,
             ),
             surge_window=timedelta(minutes=policy.brand_surge.window_minutes),
+            reopening=(
+                Reopening(
+                    within=timedelta(hours=policy.reopen_within_hours),
+                    max_per_hour=policy.max_reopens_per_hour,
+                )
+                if policy.reopen_within_hours is not None
+                else None
+            ),
         )
         out.events += applied.events
         for event in applied.events:
             if event.type is IncidentEventType.OPENED:
                 INCIDENTS_OPENED.labels(rule=event.rule, severity=str(event.severity)).inc()
                 TRANSITIONS.labels(state="opened").inc()
+            elif event.type is IncidentEventType.REOPENED:
+                log.info("reopened", incident_id=event.incident_id, note=event.note)
+                TRANSITIONS.labels(state="reopened").inc()
         if mention.deleted:
             self.recent.forget(mention_id=mention.id)
             out.redacted.append(mention.id)
@@ -343,7 +360,8 @@ class AlertsService:
                     IncidentEventType.RESOLVED,
                     mention_id=inc.summary_mention_id,
                     now=now,
-                    event_id=f"{inc.incident_id}:resolved:quiet",
+                    event_id=f"{inc.incident_id}:resolved:quiet"
+                    + (f":r{inc.reopenings}" if inc.reopenings else ""),
                     actor=actor,
                 )
             )

@@ -20,6 +20,7 @@ def incident_event(
     actor: str | None = None,
     level: int | None = None,
     assignee: str | None = None,
+    note: str | None = None,
 ) -> IncidentEvent:
     """An event carrying the incident's current state and context packet."""
     return IncidentEvent(
@@ -39,6 +40,7 @@ def incident_event(
         packet=inc.packet,
         level=level,
         assignee=assignee,
+        note=note,
     )
 
 

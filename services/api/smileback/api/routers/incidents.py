@@ -140,7 +140,8 @@ def _timeline_entry(row: IncidentEventRow) -> IncidentEventOut:
         actor=event.actor,
         action=action.kind if action is not None else None,
         owner=action.owner if action is not None and action.kind == "assign" else None,
-        note=action.note if action is not None and action.kind == "note" else None,
+        # A responder's note, or the alerts service's (a reopening kept open: flapping).
+        note=action.note if action is not None and action.kind == "note" else event.note,
         level=event.level,
         assignee=event.assignee,
     )

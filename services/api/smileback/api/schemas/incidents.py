@@ -45,7 +45,9 @@ class IncidentOut(Out):
 
 
 class IncidentEventOut(Out):
-    """One timeline entry; `action` is "assign" or "note" for those human updates."""
+    """One timeline entry; `action` is "assign" or "note" for those human updates. A
+    `reopened` entry is a resolved thread's flare-up; its `note` "kept open: flapping" says
+    the flapping guard held back its page."""
 
     event_id: str
     type: IncidentEventType
