@@ -31,6 +31,8 @@ __all__ = [
     "IncidentEventType",
     "Mention",
     "MentionMetrics",
+    "PageDelivery",
+    "PageOutcome",
     "Probability",
     "QueueItem",
     "QueueName",
@@ -176,9 +178,30 @@ class IncidentEventType(StrEnum):
     RESOLVED = "resolved"
     # An unacknowledged page went on to the next escalation level (`level`, `assignee`).
     ESCALATED = "escalated"
+    # How one page to one target went (`delivery`): the alerts service's outbox reports it.
+    NOTIFIED = "notified"
     # A resolved incident's thread flared up: it is open again, unclaimed (`note` says why
     # it stays open when the flapping guard held back its page).
     REOPENED = "reopened"
+
+
+class PageOutcome(StrEnum):
+    """How a page's delivery went: delivered, failed once (retrying), or given up on."""
+
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DEAD_LETTERED = "dead_lettered"
+
+
+class PageDelivery(_Part):
+    """One page to one target: who it was for, through which notifier, and its outcome."""
+
+    notifier: str
+    target: str
+    responders: list[str] = []  # responder ids the page named
+    level: Annotated[int, Field(ge=1)] | None = None
+    outcome: PageOutcome
+    at: AwareDatetime  # when the outcome happened
 
 
 class ResponderAction(_Part):
@@ -231,6 +254,10 @@ class IncidentEvent(Event):
     level: Annotated[int, Field(ge=1)] | None = None
     # Who the page went to, or who owns the incident after an assign/acknowledge.
     assignee: str | None = None
+    # A `notified` event's page and its outcome.
+    delivery: PageDelivery | None = None
+    # When the next escalation level fires, on `paged` and `escalated` events (None: never).
+    next_escalation_at: AwareDatetime | None = None
     # What the alerts service says about its own event, e.g. "kept open: flapping".
     note: Annotated[str, Field(max_length=200)] | None = None
 

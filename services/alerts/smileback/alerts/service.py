@@ -173,7 +173,7 @@ class AlertsService:
 
     def tick(self) -> None:
         """Fire due escalation levels, announce held-back updates, resolve cooled threads,
-        report dead letters."""
+        report dead letters and page outcomes."""
         now, out = self.clock(), Batch()
         for esc in due_escalations(
             states=self.book.escalations(),
@@ -197,6 +197,7 @@ class AlertsService:
                     event_id=f"{inc.incident_id}:escalated:{esc.seq}",
                     level=esc.level + 1,
                     assignee=planned.assignee,
+                    next_escalation_at=esc.state.next_at,
                 )
             )
             log.info("escalated", incident_id=inc.incident_id, level=esc.level + 1, round=esc.round)
@@ -208,6 +209,7 @@ class AlertsService:
         self.book.forget_closed(before=now - window if window is not None else now)
         self._commit(out)
         self.writer.report_dead_letters(stage=NOTIFY_STAGE)
+        self.writer.report_pages(find=self.book.find)
 
     def _scored(self, mention: ScoredMention, out: Batch) -> None:
         now, brand = self.clock(), mention.brand
@@ -321,6 +323,7 @@ class AlertsService:
                 event_id=f"{inc.incident_id}:paged:{seq}",
                 level=1,
                 assignee=planned.assignee,
+                next_escalation_at=state.next_at,
             )
         )
 

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from smileback.alerts.incidents import ComplaintChanges, Incident
+from smileback.alerts.incidents import ComplaintChanges, Incident, incident_event
 from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxItem, OutboxStore
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock
 from smileback.common.dlq import DELIVERY, send_to_dlq
-from smileback.common.events import IncidentEvent, QueueItem, encode
+from smileback.common.events import IncidentEvent, IncidentEventType, QueueItem, encode
 from smileback.common.topics import Topics
 
 __all__ = ["Batch", "BatchWriter"]
@@ -95,3 +95,25 @@ class BatchWriter:
         if dead:
             self._bus.flush()
             self._outbox.mark_reported(row_ids=[d[0] for d in dead])
+
+    def report_pages(self, *, find: Callable[[str], Incident | None]) -> None:
+        """Publish the page outcomes the sender stored as `notified` events of their incident
+        (`find` gives one the book holds; others are read from the database)."""
+        pages = self._outbox.unreported_pages()
+        for outcome_id, incident_id, delivery in pages:
+            inc = find(incident_id) or self._state.get(incident_id)
+            if inc is None:
+                continue  # its state is gone: nothing to attach the outcome to
+            event = incident_event(
+                inc,
+                IncidentEventType.NOTIFIED,
+                mention_id=inc.summary_mention_id,
+                now=delivery.at,
+                event_id=f"{incident_id}:notified:{outcome_id}",
+                level=delivery.level,
+                delivery=delivery,
+            )
+            self._bus.publish(self._topics.incidents, key=incident_id, value=encode(event))
+        if pages:
+            self._bus.flush()
+            self._outbox.mark_pages_reported(ids=[p[0] for p in pages])

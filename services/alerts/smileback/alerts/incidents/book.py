@@ -90,6 +90,10 @@ class IncidentBook:
         """The open incident with this id, if any."""
         return self._open.get(incident_id)
 
+    def find(self, incident_id: str) -> Incident | None:
+        """The open incident with this id, or the resolved one the book still remembers."""
+        return self._open.get(incident_id) or self._closed.get(incident_id)
+
     def open_incidents(self) -> list[Incident]:
         """Every open (or acknowledged) incident."""
         return list(self._open.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from smileback.alerts.incidents.model import Incident
-from smileback.common.events import IncidentEvent, IncidentEventType
+from smileback.common.events import IncidentEvent, IncidentEventType, PageDelivery
 
 __all__ = ["incident_event", "surge_root_id"]
 
@@ -21,6 +21,8 @@ def incident_event(
     level: int | None = None,
     assignee: str | None = None,
     note: str | None = None,
+    delivery: PageDelivery | None = None,
+    next_escalation_at: datetime | None = None,
 ) -> IncidentEvent:
     """An event carrying the incident's current state and context packet."""
     return IncidentEvent(
@@ -41,6 +43,8 @@ def incident_event(
         level=level,
         assignee=assignee,
         note=note,
+        delivery=delivery,
+        next_escalation_at=next_escalation_at,
     )
 
 

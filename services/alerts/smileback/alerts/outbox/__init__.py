@@ -7,6 +7,7 @@ from smileback.alerts.outbox.db import (
     ComplaintRow,
     IncidentStateRow,
     OutboxRow,
+    PageOutcomeRow,
     create_schema,
     make_engine,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "OutboxRow",
     "OutboxSender",
     "OutboxStore",
+    "PageOutcomeRow",
     "Pending",
     "RowStatus",
     "SendReport",

@@ -29,6 +29,7 @@ __all__ = [
     "ComplaintRow",
     "IncidentStateRow",
     "OutboxRow",
+    "PageOutcomeRow",
     "create_schema",
     "make_engine",
 ]
@@ -66,6 +67,27 @@ class OutboxRow(Base):
         # One page per incident per target per escalation step: the heart of "never twice".
         UniqueConstraint("incident_id", "target", "kind", "step", name="uq_alerts_outbox_once"),
         Index("ix_alerts_outbox_status_id", "status", "id"),
+    )
+
+
+class PageOutcomeRow(Base):
+    """How a trigger's delivery went (its first failure, then delivered or dead), stored with
+    the outbox row's new status and published once as a `notified` incident event."""
+
+    __tablename__ = "alerts_page_outcomes"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    outbox_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    incident_id: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    delivery: Mapped[str] = mapped_column(Text)  # the PageDelivery as JSON
+    reported: Mapped[bool] = mapped_column(default=False)  # published as an incident event
+
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "outcome", name="uq_alerts_page_outcomes_once"),
+        Index("ix_alerts_page_outcomes_reported", "reported", "id"),
     )
 
 

@@ -44,6 +44,14 @@ class IncidentStore:
             ).all()
         return [Incident.model_validate_json(s) for s in open_rows], set(resolved)
 
+    def get(self, incident_id: str) -> Incident | None:
+        """One incident's stored state, if any."""
+        with Session(self._engine) as session:
+            state = session.scalar(
+                select(IncidentStateRow.state).where(IncidentStateRow.incident_id == incident_id)
+            )
+        return Incident.model_validate_json(state) if state is not None else None
+
     def save(self, session: Session, *, incidents: Iterable[Incident], now: datetime) -> None:
         """Insert or replace each incident's state."""
         for inc in incidents:
