@@ -17,6 +17,8 @@ from smileback.api.schemas.incidents import (
     IncidentEventOut,
     IncidentOut,
     NoteIn,
+    PageOut,
+    PagingOut,
     ResponderIn,
 )
 from smileback.api.schemas.mentions import MentionOut
@@ -57,6 +59,8 @@ __all__ = [
     "OnCallResponder",
     "Out",
     "Page",
+    "PageOut",
+    "PagingOut",
     "Ping",
     "Prose",
     "Readiness",

@@ -54,7 +54,19 @@ export function incidentFacts(incident) {
   ];
   if (incident.acknowledged_by) facts.push(["Acknowledged", byWhen(incident.acknowledged_by, incident.acknowledged_at)]);
   if (incident.resolved_by) facts.push(["Resolved", byWhen(incident.resolved_by, incident.resolved_at)]);
+  const paging = isObject(incident.paging) ? incident.paging : {};
+  if (Array.isArray(paging.pages) && paging.pages.length) facts.push(["Paged", pagesList(paging.pages)]);
+  if (paging.next_escalation_at) facts.push(["Next escalation", timeEl(paging.next_escalation_at)]);
   return facts.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]);
+}
+
+/** Each page: who it named, through which notifier and level, how it went, and when. */
+function pagesList(pages) {
+  return h("ul", { class: "pages", id: "detail-pages" }, pages.map((page) =>
+    h("li", { class: `page page-${cssToken(page.outcome)}` },
+      (page.responders || []).join(", ") || h("span", { class: "muted" }, "nobody named"),
+      ` via ${page.notifier}`, page.level ? ` (level ${page.level})` : null, ": ",
+      h("strong", {}, String(page.outcome).replace("_", " ")), ", ", timeEl(page.at))));
 }
 
 /** The context packet in sections (who, what, why, thread, similar, guide, then anything else). */
