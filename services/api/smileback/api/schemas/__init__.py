@@ -22,7 +22,7 @@ from smileback.api.schemas.incidents import (
     ResponderIn,
 )
 from smileback.api.schemas.mentions import MentionOut
-from smileback.api.schemas.queues import AnsweredIn, SmileBackItem
+from smileback.api.schemas.queues import AnsweredIn, DismissIn, SmileBackItem
 from smileback.api.schemas.system import (
     Interval,
     Liveness,
@@ -43,6 +43,7 @@ __all__ = [
     "BrandIn",
     "BrandOut",
     "BrandUpdate",
+    "DismissIn",
     "ErrorBody",
     "ErrorDetail",
     "In",

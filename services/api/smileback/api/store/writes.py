@@ -231,6 +231,7 @@ def upsert_queue_items(*, session: Session, items: Sequence[QueueItem]) -> None:
                 "reason": item.reason,
                 "at": item.at,
                 "answered": False,
+                "dismissed": False,
             }
             for item in items
         ],
