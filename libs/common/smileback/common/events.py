@@ -301,6 +301,8 @@ class QueueItem(Event):
     queue: QueueName
     reason: str
     at: AwareDatetime
+    # Set by the API once a responder answered or dismissed it: it waits no longer.
+    closed: Literal["answered", "dismissed"] | None = None
 
 
 class BrandRuleEvent(Event):

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from smileback.alerts.digest import DigestRule
 from smileback.alerts.incidents import Incident
 from smileback.alerts.notifiers import Notification, NotificationKind, ResponderRef
 from smileback.alerts.outbox.item import OutboxItem
@@ -38,6 +39,7 @@ class Paging:
     oncall: OnCallConfig
     notifiers: frozenset[str]
     link_base: str | None = None
+    digest: DigestRule | None = None  # the smile-back queue's service level; None: no digest
 
     def __post_init__(self) -> None:
         for name in sorted(self.policy.escalation_policy_names()):

@@ -17,6 +17,7 @@ from functools import partial
 import structlog
 from sqlalchemy import Engine
 
+from smileback.alerts.digest import DIGEST_ID, plan_digest
 from smileback.alerts.escalation import due_escalations, start_escalation
 from smileback.alerts.incidents import (
     Incident,
@@ -39,7 +40,13 @@ from smileback.alerts.metrics import (
     TRANSITIONS,
 )
 from smileback.alerts.notifiers import NotificationKind
-from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxStore, create_schema
+from smileback.alerts.outbox import (
+    ComplaintStore,
+    IncidentStore,
+    OutboxStore,
+    WaitingStore,
+    create_schema,
+)
 from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
 from smileback.alerts.policy import Action, BrandVolume, brand_volume, classify
 from smileback.alerts.writer import Batch, BatchWriter
@@ -94,6 +101,7 @@ class AlertsService:
         self._decided = {action: DECISIONS.labels(action=str(action)) for action in Action}
         self._brands = frozenset(paging.policy.brands)  # the only values of a brand label
         self.outbox = OutboxStore(engine)
+        self.waiting = WaitingStore(engine)
         self.writer = BatchWriter(
             engine=engine,
             bus=bus,
@@ -142,13 +150,15 @@ class AlertsService:
         return service
 
     def handle(self, records: Sequence[Record]) -> None:
-        """A batch from the scored-mentions and incidents topics."""
+        """A batch from the scored-mentions, incidents and queues topics."""
         with timed_batch(STAGE, size=len(records)):
             out, ok = Batch(), 0
             for record in records:
                 try:
                     if record.topic == self.topics.incidents:
                         self._human(decode(IncidentEvent, record.value), out)
+                    elif record.topic == self.topics.queues:
+                        out.waiting.append(decode(QueueItem, record.value))
                     else:
                         self._scored(decode(ScoredMention, record.value), out)
                 except SchemaError as exc:
@@ -173,7 +183,7 @@ class AlertsService:
 
     def tick(self) -> None:
         """Fire due escalation levels, announce held-back updates, resolve cooled threads,
-        report dead letters and page outcomes."""
+        plan the smile-back digest when due, report dead letters and page outcomes."""
         now, out = self.clock(), Batch()
         for esc in due_escalations(
             states=self.book.escalations(),
@@ -205,6 +215,14 @@ class AlertsService:
         out.events += self.book.due_updates(now=now)
         for inc in self.book.cooled(now=now, quiet_for=self._quiet_for):
             self._close(inc, actor="smileback: the thread went quiet", now=now, out=out, own=True)
+        if self.paging.digest is not None:
+            out.items += plan_digest(
+                rule=self.paging.digest,
+                overdue=self.waiting.overdue(queued_before=now - self.paging.digest.after),
+                last=self.outbox.last_step(incident_id=DIGEST_ID),
+                now=now,
+                link_base=self.paging.link_base,
+            )
         window = self.paging.policy.longest_reopen_window()
         self.book.forget_closed(before=now - window if window is not None else now)
         self._commit(out)

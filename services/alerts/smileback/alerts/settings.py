@@ -84,6 +84,15 @@ class AlertsSettings(
     outbox_max_age_s: float = Field(
         default=86_400.0, gt=0, description="a notification this old becomes a dead letter"
     )
+    smile_back_digest_after_s: float = Field(
+        default=14_400.0,
+        gt=0,
+        description="a smile-back entry unanswered this long goes in the digest to the team's "
+        "channels (Slack, webhook, email, console: those configured)",
+    )
+    smile_back_digest_every_s: float = Field(
+        default=14_400.0, gt=0, description="at most one smile-back digest per this many seconds"
+    )
     alerts_tick_s: float = Field(
         default=1.0, gt=0, description="how often escalations and auto-resolve are checked"
     )

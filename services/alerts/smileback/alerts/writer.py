@@ -11,7 +11,13 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from smileback.alerts.incidents import ComplaintChanges, Incident, incident_event
-from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxItem, OutboxStore
+from smileback.alerts.outbox import (
+    ComplaintStore,
+    IncidentStore,
+    OutboxItem,
+    OutboxStore,
+    WaitingStore,
+)
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock
 from smileback.common.dlq import DELIVERY, send_to_dlq
@@ -29,6 +35,7 @@ class Batch:
     queue: list[QueueItem] = field(default_factory=list)
     items: list[OutboxItem] = field(default_factory=list)
     redacted: list[str] = field(default_factory=list)  # deleted mention ids
+    waiting: list[QueueItem] = field(default_factory=list)  # read from the queues topic
 
 
 def _nothing() -> None:
@@ -53,6 +60,7 @@ class BatchWriter:
         self._outbox, self._outbox_written = outbox, outbox_written
         self._state = IncidentStore(engine)
         self._complaints = ComplaintStore(engine)
+        self._waiting = WaitingStore(engine)
 
     def commit(
         self, batch: Batch, *, incidents: Sequence[Incident], complaints: ComplaintChanges
@@ -64,13 +72,15 @@ class BatchWriter:
             self._bus.publish(self._topics.queues, key=item.mention_id, value=encode(item))
         if batch.events or batch.queue:
             self._bus.flush()
-        if not (incidents or complaints or batch.items or batch.redacted):
+        if not (incidents or complaints or batch.items or batch.redacted or batch.waiting):
             return
         now = self._clock()
         with Session(self._engine) as session, session.begin():
             for mention_id in batch.redacted:
                 self._outbox.redact(session, mention_id=mention_id)
                 self._state.redact_resolved(session, mention_id=mention_id)
+                self._waiting.forget(session, mention_id=mention_id)
+            self._waiting.save(session, items=batch.waiting)
             self._state.save(session, incidents=incidents, now=now)
             self._complaints.save(session, changes=complaints)
             self._outbox.enqueue(session, items=batch.items, now=now)

@@ -62,6 +62,8 @@ class NotificationKind(StrEnum):
     TRIGGER = "trigger"
     ACKNOWLEDGE = "acknowledge"
     RESOLVE = "resolve"
+    # The smile-back queue's service level: entries waiting too long, to the team's channel.
+    DIGEST = "digest"
 
 
 class ResponderRef(BaseModel):

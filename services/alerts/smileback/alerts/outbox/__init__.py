@@ -8,6 +8,7 @@ from smileback.alerts.outbox.db import (
     IncidentStateRow,
     OutboxRow,
     PageOutcomeRow,
+    WaitingRow,
     create_schema,
     make_engine,
 )
@@ -15,6 +16,7 @@ from smileback.alerts.outbox.item import OutboxItem, Pending
 from smileback.alerts.outbox.sender import OutboxSender, SendReport
 from smileback.alerts.outbox.state import IncidentStore
 from smileback.alerts.outbox.store import OutboxStore, RowStatus
+from smileback.alerts.outbox.waiting import Overdue, WaitingStore
 
 __all__ = [
     "ComplaintRow",
@@ -25,10 +27,13 @@ __all__ = [
     "OutboxRow",
     "OutboxSender",
     "OutboxStore",
+    "Overdue",
     "PageOutcomeRow",
     "Pending",
     "RowStatus",
     "SendReport",
+    "WaitingRow",
+    "WaitingStore",
     "create_schema",
     "make_engine",
 ]

@@ -1,5 +1,5 @@
-"""The alerts database: the outbox, the incidents' persisted state and the recent complaints
-the surge rule counts (SQLAlchemy 2).
+"""The alerts database: the outbox, the incidents' persisted state, the recent complaints
+the surge rule counts, and the smile-back entries still waiting (SQLAlchemy 2).
 
 SQLite for the demo and a single host, PostgreSQL in production. Times are epoch seconds
 (a float), which both dialects compare the same way. `create_schema` creates what is
@@ -30,6 +30,7 @@ __all__ = [
     "IncidentStateRow",
     "OutboxRow",
     "PageOutcomeRow",
+    "WaitingRow",
     "create_schema",
     "make_engine",
 ]
@@ -89,6 +90,19 @@ class PageOutcomeRow(Base):
         UniqueConstraint("outbox_id", "outcome", name="uq_alerts_page_outcomes_once"),
         Index("ix_alerts_page_outcomes_reported", "reported", "id"),
     )
+
+
+class WaitingRow(Base):
+    """A smile-back entry waiting for a reply, as the queues topic said: the digest counts
+    the ones waiting too long. Gone once the API says it was answered or dismissed."""
+
+    __tablename__ = "alerts_smile_back_waiting"
+
+    mention_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    brand: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    at: Mapped[float] = mapped_column(Double)  # when it was queued
+
+    __table_args__ = (Index("ix_alerts_smile_back_waiting_at", "at"),)
 
 
 class IncidentStateRow(Base):

@@ -107,6 +107,17 @@ class OutboxStore:
             seen.setdefault(target, (target, notifier, recipient))
         return list(seen.values())
 
+    def last_step(self, *, incident_id: str) -> tuple[int, datetime] | None:
+        """The highest step stored for this id (a digest's), and when it was stored."""
+        with Session(self._engine) as session:
+            row = session.execute(
+                select(OutboxRow.step, OutboxRow.created_at)
+                .where(OutboxRow.incident_id == incident_id)
+                .order_by(OutboxRow.step.desc())
+                .limit(1)
+            ).first()
+        return (row[0], datetime.fromtimestamp(row[1], UTC)) if row is not None else None
+
     def claim_due(self, *, now: datetime, lease_s: float, limit: int = 50) -> list[Pending]:
         """Lease up to `limit` due rows, each the oldest pending row of its (incident, target)."""
         t = now.timestamp()

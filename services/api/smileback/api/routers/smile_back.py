@@ -4,11 +4,13 @@ marking them answered, and dismissing one that is not for us (with the reason)."
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
+import structlog
 from fastapi import APIRouter, Body, Depends
 from sqlalchemy import update
 
+from smileback.api.context import ApiContext
 from smileback.api.deps import READ, RESPOND, ContextDep, SessionDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
@@ -16,9 +18,12 @@ from smileback.api.params import Cursor, Limit, Word
 from smileback.api.schemas import AnsweredIn, DismissIn, MentionOut, Page, SmileBackItem
 from smileback.api.store import MentionRow, QueueItemRow
 from smileback.api.store.queries import queue_query
-from smileback.common.events import QueueName
+from smileback.common.errors import BusError
+from smileback.common.events import QueueItem, QueueName
 
 __all__ = ["dismiss", "list_smile_back", "mark_answered", "router"]
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/v1/smile-back", tags=["smile-back"])
 
@@ -83,6 +88,7 @@ def mark_answered(
                 status=404, code="not_found", message=f"{mention_id!r} is not in the queue"
             )
         session.refresh(entry)
+        _publish_closure(context, entry)
         return _item(entry, session.get(MentionRow, mention_id), now=context.clock())
 
 
@@ -116,6 +122,7 @@ def dismiss(mention_id: str, context: ContextDep, body: DismissIn) -> SmileBackI
                 status=404, code="not_found", message=f"{mention_id!r} is not in the queue"
             )
         session.refresh(entry)
+        _publish_closure(context, entry)
         return _item(entry, session.get(MentionRow, mention_id), now=context.clock())
 
 
@@ -136,3 +143,26 @@ def _item(entry: QueueItemRow, mention: MentionRow | None, *, now: datetime) -> 
         dismissed_reason=entry.dismissed_reason,
         mention=MentionOut.model_validate(mention) if mention is not None else None,
     )
+
+
+def _publish_closure(context: ApiContext, entry: QueueItemRow) -> None:
+    """Tell the alerts service the entry waits no longer (its service-level digest counts
+    waiting entries); before the commit, so a bus failure rolls it back with a 503."""
+    if context.publisher is None:
+        return
+    closed: Literal["answered", "dismissed"] = "dismissed" if entry.dismissed else "answered"
+    item = QueueItem(
+        mention_id=entry.mention_id,
+        brand=entry.brand,
+        queue=QueueName.SMILE_BACK,
+        reason=entry.reason,
+        at=entry.at,
+        closed=closed,
+    )
+    try:
+        context.publisher.publish_queue(item)
+    except BusError as exc:
+        log.error("could not publish a queue closure", error=str(exc))
+        raise ApiError(
+            status=503, code="unavailable", message="the event bus is unavailable"
+        ) from exc

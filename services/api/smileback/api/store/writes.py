@@ -210,7 +210,9 @@ def _responder_values(event: IncidentEvent) -> dict[str, Any]:
 
 
 def upsert_queue_items(*, session: Session, items: Sequence[QueueItem]) -> None:
-    """Insert or refresh queue entries, in one statement; whether one was answered is kept."""
+    """Insert or refresh queue entries, in one statement; whether one was answered is kept.
+    A closure (published by the API after it stored it) adds nothing."""
+    items = [item for item in items if item.closed is None]
     if not items:
         return
     stmt = _insert(session, _table(QueueItemRow))
