@@ -8,13 +8,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.api.app import create_app
-from smileback.common.events import QueueItem, QueueName
+from smileback.common.bus import InMemoryBus
+from smileback.common.errors import BusError
+from smileback.common.events import QueueItem, QueueName, decode
+from smileback.common.topics import Topics
 from tests.support.api_fixtures import TOKEN
 from tests.support.builders import T0
 from tests.support.clock import FakeClock
 from tests.support.store import store_queue
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
+TOPICS = Topics()
 
 
 def _kind(mention_id: str, *, minutes: int) -> QueueItem:
@@ -69,3 +73,34 @@ def test_waiting_time_and_dismissal_with_a_reason(engine: Engine) -> None:
         assert [i["mention_id"] for i in left] == ["k2"]
         missing = client.post("/v1/smile-back/nope/dismiss", json={"reason": "x"}, headers=AUTH)
         assert missing.status_code == 404
+
+
+class BrokenBus(InMemoryBus):
+    """A bus whose broker never acknowledges."""
+
+    def flush(self, timeout_s: float | None = None) -> None:
+        raise BusError("broker down")
+
+
+def test_answers_and_dismissals_are_published_for_the_digest(engine: Engine) -> None:
+    store_queue(engine, [_kind("k1", minutes=0), _kind("k2", minutes=1)])
+    bus = InMemoryBus(TOPICS.all())
+    app = create_app(engine=engine, api_token=TOKEN, bus=bus, topics=TOPICS)
+    with TestClient(app) as client:
+        client.post("/v1/smile-back/k1/answered", headers=AUTH)
+        client.post("/v1/smile-back/k2/dismiss", json={"reason": "spam"}, headers=AUTH)
+    published = [decode(QueueItem, r.value) for r in bus.records(TOPICS.queues)]
+    assert [(q.mention_id, q.closed) for q in published] == [
+        ("k1", "answered"),
+        ("k2", "dismissed"),
+    ]
+
+
+def test_a_dismissal_the_bus_does_not_take_is_not_stored(engine: Engine) -> None:
+    store_queue(engine, [_kind("k1", minutes=0)])
+    app = create_app(engine=engine, api_token=TOKEN, bus=BrokenBus(TOPICS.all()), topics=TOPICS)
+    with TestClient(app) as client:
+        refused = client.post("/v1/smile-back/k1/dismiss", json={"reason": "spam"}, headers=AUTH)
+        assert refused.status_code == 503
+        left = client.get("/v1/smile-back", headers=AUTH).json()["items"]
+    assert [(i["mention_id"], i["dismissed"]) for i in left] == [("k1", False)]
