@@ -27,9 +27,9 @@ class AlertsSettings(
     )
     alerts_database_url: DatabaseUrl | None = Field(
         default=None,
-        description="where the `alerts_outbox`, `alerts_incidents` and "
-        "`alerts_recent_complaints` tables live (SQLite or PostgreSQL); none: "
-        "`SMILEBACK_DATABASE_URL`",
+        description="where the `alerts_outbox`, `alerts_incidents`, `alerts_recent_complaints`, "
+        "`alerts_page_outcomes` and `alerts_smile_back_waiting` tables live (SQLite or "
+        "PostgreSQL); none: `SMILEBACK_DATABASE_URL`",
     )
     webhook_url: SecretStr | None = Field(
         default=None, description="signed JSON webhook: the URL (secret: it may carry a token)"
