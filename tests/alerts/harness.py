@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from smileback.alerts.digest import DigestRule
 from smileback.alerts.notifiers.testing import RecordingNotifier
 from smileback.alerts.outbox import OutboxSender, make_engine
 from smileback.alerts.paging import Paging
@@ -32,6 +33,7 @@ class Harness:
         notifiers: Sequence[str] = ("webhook",),
         oncall: OnCallConfig | None = None,
         policy: Policy | None = None,
+        digest: DigestRule | None = None,
     ) -> None:
         self.url = f"sqlite:///{tmp_path / 'alerts.db'}"
         self.clock = clock
@@ -42,6 +44,7 @@ class Harness:
             policy=policy or Policy(),
             oncall=oncall or default_oncall(notify=list(notifiers)),  # type: ignore[arg-type]
             notifiers=frozenset(notifiers),
+            digest=digest,
         )
         self.restart()
 
@@ -62,7 +65,9 @@ class Harness:
             clock=self.clock,
             jitter=lambda: 0.0,
         )
-        self.consumer = self.bus.consumer([TOPICS.scored, TOPICS.incidents], group="test-alerts")
+        self.consumer = self.bus.consumer(
+            [TOPICS.scored, TOPICS.incidents, TOPICS.queues], group="test-alerts"
+        )
 
     def feed(self, *values: bytes, key: str = "root") -> None:
         for value in values:

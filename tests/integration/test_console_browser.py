@@ -251,6 +251,24 @@ def test_a_smile_back_item_marked_answered_leaves_the_queue(page: Page, site: Co
     ]
 
 
+def test_a_smile_back_item_not_for_us_leaves_the_queue_with_its_reason(
+    page: Page, site: ConsoleSite
+) -> None:
+    _log_in(page, site, token=site.token)
+    items = page.locator("#smile-list > li")
+    expect(items.last).to_be_visible()
+    expect(items.last).to_contain_text("waiting")
+    last = items.last
+    mention_id = last.get_attribute("data-mention-id")
+    assert mention_id
+    page.once("dialog", lambda dialog: dialog.accept("a bot reposting our ad"))
+    last.get_by_role("button", name="Not for us").click()
+    expect(page.locator(f'#smile-list > li[data-mention-id="{mention_id}"]')).to_have_count(0)
+    expect(page.locator("#flash")).to_contain_text(f"Dismissed {mention_id}")
+    listed = site.get("/v1/smile-back", limit="500").json()
+    assert mention_id not in {item["mention_id"] for item in _items(listed)}
+
+
 def test_a_wrong_token_shows_the_error_and_stays_at_login(page: Page, site: ConsoleSite) -> None:
     _log_in(page, site, token="not-the-token")
     error = page.locator("#login-error")

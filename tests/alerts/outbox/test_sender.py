@@ -22,6 +22,7 @@ from smileback.alerts.outbox import (
     create_schema,
     make_engine,
 )
+from smileback.common.events import PageDelivery
 from tests.alerts.factory import notification
 from tests.support.clock import FakeClock
 
@@ -274,11 +275,11 @@ class _FlakyStore(OutboxStore):
         super().__init__(engine)
         self.failures = failures
 
-    def delivered(self, *, row_id: int, now: datetime) -> None:
+    def delivered(self, *, row_id: int, now: datetime, page: PageDelivery | None = None) -> None:
         if self.failures:
             self.failures -= 1
             raise OperationalError("UPDATE outbox", {}, ConnectionRefusedError("restarting"))
-        super().delivered(row_id=row_id, now=now)
+        super().delivered(row_id=row_id, now=now, page=page)
 
 
 def test_a_delivery_is_recorded_once_the_database_is_back_and_never_sent_twice(

@@ -86,6 +86,17 @@ def test_an_acknowledgement_in_pagerduty_claims_the_incident_for_its_responder(
     assert (detail["status"], detail["acknowledged_by"]) == ("acknowledged", "sam")
 
 
+def test_an_acknowledgement_of_a_reopened_incidents_page_claims_that_incident(
+    pd: TestClient, bus: InMemoryBus
+) -> None:
+    # After a reopening the page's dedup key, which PagerDuty echoes as `incident_key`, is
+    # `<incident id>#r<n>`.
+    body = pagerduty_webhook(event_type="incident.acknowledged", incident_key="inc_1#r2")
+    assert _send(pd, body) == 202
+    (event,) = _published(bus)
+    assert (event.incident_id, event.type) == ("inc_1", IncidentEventType.ACKNOWLEDGED)
+
+
 def test_resolved_and_reassigned_in_pagerduty(pd: TestClient, bus: InMemoryBus) -> None:
     reassigned = pagerduty_webhook(
         event_type="incident.reassigned", incident_key="inc_1", event_id="e-1"

@@ -31,6 +31,8 @@ __all__ = [
     "IncidentEventType",
     "Mention",
     "MentionMetrics",
+    "PageDelivery",
+    "PageOutcome",
     "Probability",
     "QueueItem",
     "QueueName",
@@ -44,6 +46,8 @@ __all__ = [
     "decode",
     "encode",
     "incident_id_for",
+    "incident_of_dedup_key",
+    "page_dedup_key",
 ]
 
 SCHEMA_VERSION = 1  # of every event but IncidentEvent, which is at version 2
@@ -176,6 +180,30 @@ class IncidentEventType(StrEnum):
     RESOLVED = "resolved"
     # An unacknowledged page went on to the next escalation level (`level`, `assignee`).
     ESCALATED = "escalated"
+    # How one page to one target went (`delivery`): the alerts service's outbox reports it.
+    NOTIFIED = "notified"
+    # A resolved incident's thread flared up: it is open again, unclaimed (`note` says why
+    # it stays open when the flapping guard held back its page).
+    REOPENED = "reopened"
+
+
+class PageOutcome(StrEnum):
+    """How a page's delivery went: delivered, failed once (retrying), or given up on."""
+
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    DEAD_LETTERED = "dead_lettered"
+
+
+class PageDelivery(_Part):
+    """One page to one target: who it was for, through which notifier, and its outcome."""
+
+    notifier: str
+    target: str
+    responders: list[str] = []  # responder ids the page named
+    level: Annotated[int, Field(ge=1)] | None = None
+    outcome: PageOutcome
+    at: AwareDatetime  # when the outcome happened
 
 
 class ResponderAction(_Part):
@@ -228,6 +256,12 @@ class IncidentEvent(Event):
     level: Annotated[int, Field(ge=1)] | None = None
     # Who the page went to, or who owns the incident after an assign/acknowledge.
     assignee: str | None = None
+    # A `notified` event's page and its outcome.
+    delivery: PageDelivery | None = None
+    # When the next escalation level fires, on `paged` and `escalated` events (None: never).
+    next_escalation_at: AwareDatetime | None = None
+    # What the alerts service says about its own event, e.g. "kept open: flapping".
+    note: Annotated[str, Field(max_length=200)] | None = None
 
     @model_validator(mode="before")
     @classmethod
@@ -269,6 +303,8 @@ class QueueItem(Event):
     queue: QueueName
     reason: str
     at: AwareDatetime
+    # Set by the API once a responder answered or dismissed it: it waits no longer.
+    closed: Literal["answered", "dismissed"] | None = None
 
 
 class BrandRuleEvent(Event):
@@ -367,6 +403,19 @@ def _describe(exc: ValidationError) -> str:
 
 
 def incident_id_for(*, brand: str, thread_root_id: str) -> str:
-    """The stable incident id of a (brand, thread root): also the page dedup key."""
+    """The stable incident id of a (brand, thread root): also the first page's dedup key."""
     digest = hashlib.sha256(f"{brand}\x00{thread_root_id}".encode()).hexdigest()[:20]
     return f"inc_{digest}"
+
+
+def page_dedup_key(*, incident_id: str, reopenings: int) -> str:
+    """The key receivers de-duplicate an incident's pages by: the incident id, and after the
+    n-th reopening `<id>#r<n>` (PagerDuty ignores acknowledge and resolve for a key once it
+    was resolved, so a flare-up needs a key of its own)."""
+    return f"{incident_id}#r{reopenings}" if reopenings else incident_id
+
+
+def incident_of_dedup_key(key: str) -> str:
+    """The incident id a page's dedup key (as a receiver echoes it back) belongs to."""
+    incident_id, _, _ = key.partition("#r")
+    return incident_id

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from smileback.alerts.digest import DigestRule
 from smileback.alerts.incidents import Incident
 from smileback.alerts.notifiers import Notification, NotificationKind, ResponderRef
 from smileback.alerts.outbox.item import OutboxItem
@@ -38,6 +39,7 @@ class Paging:
     oncall: OnCallConfig
     notifiers: frozenset[str]
     link_base: str | None = None
+    digest: DigestRule | None = None  # the smile-back queue's service level; None: no digest
 
     def __post_init__(self) -> None:
         for name in sorted(self.policy.escalation_policy_names()):
@@ -114,7 +116,7 @@ def plan_follow_ups(
             target=target,
             notifier=notifier,
             kind=kind,
-            step=0,
+            step=incident.reopenings,  # one acknowledge and one resolve per generation
             notification=base.model_copy(update={"recipient": recipient}),
         )
         for target, notifier, recipient in triggered
@@ -127,6 +129,7 @@ def _notification(
     brand = paging.policy.for_brand(incident.brand)
     return Notification(
         incident_id=incident.incident_id,
+        reopenings=incident.reopenings,
         kind=kind,
         brand=incident.brand,
         rule=incident.rule,

@@ -20,6 +20,7 @@ import structlog
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from smileback.alerts.digest import DIGEST_NOTIFIERS, DigestRule
 from smileback.alerts.notifiers import Notifier, notifiers_from_settings
 from smileback.alerts.outbox import OutboxSender, OutboxStore, make_engine
 from smileback.alerts.paging import Paging
@@ -66,6 +67,11 @@ def configure(
             oncall=oncall,
             notifiers=frozenset(notifiers),
             link_base=settings.console_base_url,
+            digest=DigestRule(
+                after=timedelta(seconds=settings.smile_back_digest_after_s),
+                every=timedelta(seconds=settings.smile_back_digest_every_s),
+                notifiers=tuple(n for n in DIGEST_NOTIFIERS if n in notifiers),
+            ),
         )
     except ConfigError:
         for notifier in notifiers.values():
@@ -113,7 +119,7 @@ def run(*, settings: AlertsSettings) -> None:
     engine = make_engine(settings.alerts_database_url or settings.database_url)
     kafka_probe = KafkaProbe(
         bootstrap=settings.kafka_bootstrap,
-        topics=[topics.scored, topics.incidents],
+        topics=[topics.scored, topics.incidents, topics.queues],
         client_id="smileback-alerts-readiness",
         security=settings,
     )
@@ -190,10 +196,9 @@ class Consuming:
             paging=self._paging,
             outbox_written=self._outbox_written,
         )
-        consumer = bus.consumer(
-            [topics.scored, topics.incidents], group=self._settings.alerts_group
-        )
-        log.info("alerts running", topics=[topics.scored, topics.incidents])
+        subscribed = [topics.scored, topics.incidents, topics.queues]
+        consumer = bus.consumer(subscribed, group=self._settings.alerts_group)
+        log.info("alerts running", topics=subscribed)
         try:
             last_tick = 0.0
             while not self._stop.is_set():

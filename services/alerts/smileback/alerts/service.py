@@ -17,11 +17,13 @@ from functools import partial
 import structlog
 from sqlalchemy import Engine
 
+from smileback.alerts.digest import DIGEST_ID, plan_digest
 from smileback.alerts.escalation import due_escalations, start_escalation
 from smileback.alerts.incidents import (
     Incident,
     IncidentBook,
     RecentComplaints,
+    Reopening,
     incident_event,
     post_ref,
 )
@@ -38,7 +40,13 @@ from smileback.alerts.metrics import (
     TRANSITIONS,
 )
 from smileback.alerts.notifiers import NotificationKind
-from smileback.alerts.outbox import ComplaintStore, IncidentStore, OutboxStore, create_schema
+from smileback.alerts.outbox import (
+    ComplaintStore,
+    IncidentStore,
+    OutboxStore,
+    WaitingStore,
+    create_schema,
+)
 from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
 from smileback.alerts.policy import Action, BrandVolume, brand_volume, classify
 from smileback.alerts.writer import Batch, BatchWriter
@@ -93,6 +101,7 @@ class AlertsService:
         self._decided = {action: DECISIONS.labels(action=str(action)) for action in Action}
         self._brands = frozenset(paging.policy.brands)  # the only values of a brand label
         self.outbox = OutboxStore(engine)
+        self.waiting = WaitingStore(engine)
         self.writer = BatchWriter(
             engine=engine,
             bus=bus,
@@ -115,12 +124,15 @@ class AlertsService:
     ) -> AlertsService:
         """Create missing tables and restore the incidents and complaints a previous run left."""
         create_schema(engine)
-        incidents, resolved = IncidentStore(engine).load()
+        window = paging.policy.longest_reopen_window()
+        incidents, resolved = IncidentStore(engine).load(
+            closed_since=clock() - window if window is not None else None
+        )
         book = IncidentBook(incidents, resolved=resolved)
         complaints = ComplaintStore(engine).load()
         log.info(
             "incidents restored",
-            open=len(incidents),
+            open=len(book),
             resolved=len(resolved),
             complaints=len(complaints),
         )
@@ -138,13 +150,15 @@ class AlertsService:
         return service
 
     def handle(self, records: Sequence[Record]) -> None:
-        """A batch from the scored-mentions and incidents topics."""
+        """A batch from the scored-mentions, incidents and queues topics."""
         with timed_batch(STAGE, size=len(records)):
             out, ok = Batch(), 0
             for record in records:
                 try:
                     if record.topic == self.topics.incidents:
                         self._human(decode(IncidentEvent, record.value), out)
+                    elif record.topic == self.topics.queues:
+                        out.waiting.append(decode(QueueItem, record.value))
                     else:
                         self._scored(decode(ScoredMention, record.value), out)
                 except SchemaError as exc:
@@ -169,7 +183,7 @@ class AlertsService:
 
     def tick(self) -> None:
         """Fire due escalation levels, announce held-back updates, resolve cooled threads,
-        report dead letters."""
+        plan the smile-back digest when due, report dead letters and page outcomes."""
         now, out = self.clock(), Batch()
         for esc in due_escalations(
             states=self.book.escalations(),
@@ -193,6 +207,7 @@ class AlertsService:
                     event_id=f"{inc.incident_id}:escalated:{esc.seq}",
                     level=esc.level + 1,
                     assignee=planned.assignee,
+                    next_escalation_at=esc.state.next_at,
                 )
             )
             log.info("escalated", incident_id=inc.incident_id, level=esc.level + 1, round=esc.round)
@@ -200,8 +215,19 @@ class AlertsService:
         out.events += self.book.due_updates(now=now)
         for inc in self.book.cooled(now=now, quiet_for=self._quiet_for):
             self._close(inc, actor="smileback: the thread went quiet", now=now, out=out, own=True)
+        if self.paging.digest is not None:
+            out.items += plan_digest(
+                rule=self.paging.digest,
+                overdue=self.waiting.overdue(queued_before=now - self.paging.digest.after),
+                last=self.outbox.last_step(incident_id=DIGEST_ID),
+                now=now,
+                link_base=self.paging.link_base,
+            )
+        window = self.paging.policy.longest_reopen_window()
+        self.book.forget_closed(before=now - window if window is not None else now)
         self._commit(out)
         self.writer.report_dead_letters(stage=NOTIFY_STAGE)
+        self.writer.report_pages(find=self.book.find)
 
     def _scored(self, mention: ScoredMention, out: Batch) -> None:
         now, brand = self.clock(), mention.brand
@@ -231,12 +257,23 @@ class AlertsService:
                 window=_HOUR,
             ),
             surge_window=timedelta(minutes=policy.brand_surge.window_minutes),
+            reopening=(
+                Reopening(
+                    within=timedelta(hours=policy.reopen_within_hours),
+                    max_per_hour=policy.max_reopens_per_hour,
+                )
+                if policy.reopen_within_hours is not None
+                else None
+            ),
         )
         out.events += applied.events
         for event in applied.events:
             if event.type is IncidentEventType.OPENED:
                 INCIDENTS_OPENED.labels(rule=event.rule, severity=str(event.severity)).inc()
                 TRANSITIONS.labels(state="opened").inc()
+            elif event.type is IncidentEventType.REOPENED:
+                log.info("reopened", incident_id=event.incident_id, note=event.note)
+                TRANSITIONS.labels(state="reopened").inc()
         if mention.deleted:
             self.recent.forget(mention_id=mention.id)
             out.redacted.append(mention.id)
@@ -304,6 +341,7 @@ class AlertsService:
                 event_id=f"{inc.incident_id}:paged:{seq}",
                 level=1,
                 assignee=planned.assignee,
+                next_escalation_at=state.next_at,
             )
         )
 
@@ -343,7 +381,8 @@ class AlertsService:
                     IncidentEventType.RESOLVED,
                     mention_id=inc.summary_mention_id,
                     now=now,
-                    event_id=f"{inc.incident_id}:resolved:quiet",
+                    event_id=f"{inc.incident_id}:resolved:quiet"
+                    + (f":r{inc.reopenings}" if inc.reopenings else ""),
                     actor=actor,
                 )
             )

@@ -27,9 +27,9 @@ class AlertsSettings(
     )
     alerts_database_url: DatabaseUrl | None = Field(
         default=None,
-        description="where the `alerts_outbox`, `alerts_incidents` and "
-        "`alerts_recent_complaints` tables live (SQLite or PostgreSQL); none: "
-        "`SMILEBACK_DATABASE_URL`",
+        description="where the `alerts_outbox`, `alerts_incidents`, `alerts_recent_complaints`, "
+        "`alerts_page_outcomes` and `alerts_smile_back_waiting` tables live (SQLite or "
+        "PostgreSQL); none: `SMILEBACK_DATABASE_URL`",
     )
     webhook_url: SecretStr | None = Field(
         default=None, description="signed JSON webhook: the URL (secret: it may carry a token)"
@@ -83,6 +83,15 @@ class AlertsSettings(
     outbox_backoff_cap_s: float = Field(default=300.0, gt=0, description="longest retry delay")
     outbox_max_age_s: float = Field(
         default=86_400.0, gt=0, description="a notification this old becomes a dead letter"
+    )
+    smile_back_digest_after_s: float = Field(
+        default=14_400.0,
+        gt=0,
+        description="a smile-back entry unanswered this long goes in the digest to the team's "
+        "channels (Slack, webhook, email, console: those configured)",
+    )
+    smile_back_digest_every_s: float = Field(
+        default=14_400.0, gt=0, description="at most one smile-back digest per this many seconds"
     )
     alerts_tick_s: float = Field(
         default=1.0, gt=0, description="how often escalations and auto-resolve are checked"

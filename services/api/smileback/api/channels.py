@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from smileback.api.actions import ActionKind
+from smileback.common.events import incident_of_dedup_key
 from smileback.common.oncall import OnCallConfig, Responder
 
 __all__ = [
@@ -154,10 +155,12 @@ def pagerduty_action(body: bytes) -> tuple[str, ChannelAction | None]:
     data, agent = event.get("data"), event.get("agent")
     if kind is None or not isinstance(data, dict) or not isinstance(agent, dict):
         return event["id"], None
-    # Events v2 incidents carry the trigger's dedup_key as `incident_key`: our incident id.
-    incident_id, user = data.get("incident_key"), agent.get("id")
-    if not isinstance(incident_id, str) or not incident_id or not isinstance(user, str):
+    # Events v2 incidents carry the trigger's dedup_key as `incident_key`: our incident id,
+    # with `#r<n>` after a reopening.
+    key, user = data.get("incident_key"), agent.get("id")
+    if not isinstance(key, str) or not key or not isinstance(user, str):
         return event["id"], None
+    incident_id = incident_of_dedup_key(key)
     if agent.get("type") != "user_reference":
         return event["id"], None
     owner = None

@@ -1,4 +1,5 @@
-"""Publishes the responder's incident events and brand-rule changes, one at a time."""
+"""Publishes the responder's incident events, queue closures and brand-rule changes, one at
+a time."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ import threading
 from collections.abc import Sequence
 
 from smileback.common.bus import Bus
-from smileback.common.events import BrandRuleEvent, IncidentEvent, encode
+from smileback.common.events import BrandRuleEvent, IncidentEvent, QueueItem, encode
 from smileback.common.topics import Topics
 
 __all__ = ["EventPublisher"]
@@ -26,6 +27,12 @@ class EventPublisher:
         """Publish and flush; raises BusError when the broker did not take it."""
         with self._lock:
             self._bus.publish(self._topics.incidents, key=event.incident_id, value=encode(event))
+            self._bus.flush(self._timeout_s)
+
+    def publish_queue(self, item: QueueItem) -> None:
+        """Publish a queue entry's state keyed by its mention and flush; BusError if not."""
+        with self._lock:
+            self._bus.publish(self._topics.queues, key=item.mention_id, value=encode(item))
             self._bus.flush(self._timeout_s)
 
     def publish_rules(self, events: Sequence[BrandRuleEvent]) -> None:

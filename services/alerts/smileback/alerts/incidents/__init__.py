@@ -1,6 +1,6 @@
 """Incidents: grouping mentions (the book), their state, and building the context packet."""
 
-from smileback.alerts.incidents.book import Applied, IncidentBook
+from smileback.alerts.incidents.book import FLAPPING, Applied, IncidentBook, Reopening
 from smileback.alerts.incidents.events import incident_event, surge_root_id
 from smileback.alerts.incidents.model import Incident
 from smileback.alerts.incidents.packet import (
@@ -14,6 +14,7 @@ from smileback.alerts.incidents.recent import Complaint, ComplaintChanges, Recen
 from smileback.alerts.incidents.redaction import redact_incident
 
 __all__ = [
+    "FLAPPING",
     "GUIDE",
     "Applied",
     "Complaint",
@@ -21,6 +22,7 @@ __all__ = [
     "Incident",
     "IncidentBook",
     "RecentComplaints",
+    "Reopening",
     "build_packet",
     "incident_event",
     "post_ref",

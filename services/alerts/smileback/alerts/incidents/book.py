@@ -3,7 +3,12 @@
 One incident per (brand, thread root), or per (brand, surge window) for the surge rule;
 its id is the page dedup key. Later mentions update it and page again only when the
 severity rises. Event ids are deterministic, so a replayed mention yields the same ids.
-A resolved incident stays resolved: later mentions of its thread open nothing.
+A resolved incident whose thread meets a paging rule again within its brand's reopening
+window (a `Reopening`) flares up: it reopens, unclaimed, as a new generation whose pages
+carry a new dedup key. Past the window, or without one, it stays resolved and later
+mentions of its thread open nothing. The flapping guard lets a thread reopen with a page at
+most `max_per_hour` times an hour; the next flare-up reopens it without one and keeps it
+open (no auto-resolve) until a human resolves it.
 
 `updated` events are coalesced: at most one per incident per UPDATE_EVERY, each carrying
 the cumulative count and peak velocity. A mention inside that interval is announced by the
@@ -34,11 +39,21 @@ from smileback.common.events import (
 from smileback.common.incident_status import IncidentStatus
 from smileback.common.packet import PostRef
 
-__all__ = ["UPDATE_EVERY", "Applied", "IncidentBook"]
+__all__ = ["FLAPPING", "UPDATE_EVERY", "Applied", "IncidentBook", "Reopening"]
 
 _RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
 _LATEST = 5
 UPDATE_EVERY = timedelta(seconds=5)
+FLAPPING = "kept open: flapping"
+_FLAP_WINDOW = timedelta(hours=1)
+
+
+@dataclass(frozen=True)
+class Reopening:
+    """How long after its resolve a thread's flare-up reopens it, and the flapping guard."""
+
+    within: timedelta
+    max_per_hour: int
 
 
 @dataclass(frozen=True)
@@ -51,16 +66,19 @@ class Applied:
 
 
 class IncidentBook:
-    """Open incidents by id, plus the ids of resolved ones (which stay closed)."""
+    """Open incidents by id, the ids of resolved ones, and the resolved ones that may still
+    reopen (`forget_closed` drops those past every reopening window)."""
 
     def __init__(self, incidents: Iterable[Incident] = (), *, resolved: Iterable[str] = ()) -> None:
         self._open: dict[str, Incident] = {}
         self._resolved: set[str] = set(resolved)
+        self._closed: dict[str, Incident] = {}
         for inc in incidents:
             if inc.is_open:
                 self._open[inc.incident_id] = inc
             else:
                 self._resolved.add(inc.incident_id)
+                self._closed[inc.incident_id] = inc
         self._dirty: dict[str, Incident] = {}
         # `open_roots` by brand, asked for every negative mention; dropped when it may change.
         self._roots: dict[str, frozenset[str]] | None = None
@@ -71,6 +89,10 @@ class IncidentBook:
     def get(self, incident_id: str) -> Incident | None:
         """The open incident with this id, if any."""
         return self._open.get(incident_id)
+
+    def find(self, incident_id: str) -> Incident | None:
+        """The open incident with this id, or the resolved one the book still remembers."""
+        return self._open.get(incident_id) or self._closed.get(incident_id)
 
     def open_incidents(self) -> list[Incident]:
         """Every open (or acknowledged) incident."""
@@ -89,8 +111,9 @@ class IncidentBook:
         now: datetime,
         similar: Callable[[], Sequence[PostRef]] = tuple,
         surge_window: timedelta = timedelta(hours=1),
+        reopening: Reopening | None = None,
     ) -> Applied:
-        """Open, update, re-page or redact the incident a decided mention belongs to.
+        """Open, update, re-page, reopen or redact the incident a decided mention belongs to.
 
         `similar` gives the other complaints a page's packet lists; it is called only when a
         packet is built (an incident opens, or its severity rises), not for every mention.
@@ -101,14 +124,28 @@ class IncidentBook:
             return self._redact(mention_id=mention.id, now=now)
         thread_id = incident_id_for(brand=mention.brand, thread_root_id=mention.root_id)
         if thread_id in self._resolved:
-            return Applied()
+            return self._flare_up(
+                thread_id,
+                mention=mention,
+                decision=decision,
+                now=now,
+                similar=similar,
+                reopening=reopening,
+            )
         inc = self._open.get(thread_id)
         root_id = mention.root_id
         if inc is None and decision.action is Action.PAGE and decision.rule == RULE_BRAND_SURGE:
             root_id = surge_root_id(at=mention.created_at or now, window=surge_window)
             surge_id = incident_id_for(brand=mention.brand, thread_root_id=root_id)
             if surge_id in self._resolved:
-                return Applied()
+                return self._flare_up(
+                    surge_id,
+                    mention=mention,
+                    decision=decision,
+                    now=now,
+                    similar=similar,
+                    reopening=reopening,
+                )
             inc = self._open.get(surge_id)
         if inc is None:
             if decision.action is not Action.PAGE or decision.severity is None:
@@ -182,23 +219,79 @@ class IncidentBook:
         if inc is None:
             return None
         self._roots = None
-        inc.status, inc.resolved_at = IncidentStatus.RESOLVED, now
+        inc.status, inc.resolved_at, inc.kept_open = IncidentStatus.RESOLVED, now, False
         if inc.escalation is not None:
             inc.escalation = inc.escalation.stopped()
         self._resolved.add(incident_id)
+        self._closed[incident_id] = inc
         self._dirty[incident_id] = inc
         return inc
 
     def cooled(
         self, *, now: datetime, quiet_for: Callable[[str], timedelta | None]
     ) -> list[Incident]:
-        """Open incidents whose thread has been quiet for its brand's `quiet_for` by `now`."""
+        """Open incidents whose thread has been quiet for its brand's `quiet_for` by `now`;
+        one the flapping guard keeps open is not among them."""
         out = []
         for inc in self._open.values():
-            quiet = quiet_for(inc.brand)
+            quiet = None if inc.kept_open else quiet_for(inc.brand)
             if quiet is not None and inc.last_activity_at + quiet <= now:
                 out.append(inc)
         return out
+
+    def forget_closed(self, *, before: datetime) -> None:
+        """Stop remembering the state of incidents resolved before `before` (their ids stay)."""
+        for incident_id, inc in list(self._closed.items()):
+            if inc.resolved_at is None or inc.resolved_at < before:
+                del self._closed[incident_id]
+
+    def _flare_up(
+        self,
+        incident_id: str,
+        *,
+        mention: ScoredMention,
+        decision: Decision,
+        now: datetime,
+        similar: Callable[[], Sequence[PostRef]],
+        reopening: Reopening | None,
+    ) -> Applied:
+        """Reopen a resolved incident whose thread pages again within its reopening window."""
+        inc = self._closed.get(incident_id)
+        if (
+            inc is None
+            or reopening is None
+            or decision.action is not Action.PAGE
+            or decision.severity is None
+            or inc.resolved_at is None
+            or now - inc.resolved_at > reopening.within
+            or not inc.count(mention.id)
+        ):
+            return Applied()
+        del self._closed[incident_id]
+        self._resolved.discard(incident_id)
+        inc.reopenings += 1
+        inc.reopened_at = [t for t in inc.reopened_at if now - t < _FLAP_WINDOW] + [now]
+        flapping = len(inc.reopened_at) > reopening.max_per_hour
+        # Unclaimed again: whoever owned the earlier generation may be off shift by now; the
+        # timeline still names them.
+        inc.status, inc.owner, inc.resolved_at = IncidentStatus.OPEN, None, None
+        inc.kept_open, inc.paged_at, inc.update_pending = flapping, None, None
+        inc.severity, inc.rule = decision.severity, decision.rule
+        self._add_mention(inc, mention=mention, now=now)
+        self._headline(inc, mention=mention, decision=decision, now=now, similar=similar)
+        inc.update_sent_at = now
+        self._open[incident_id] = inc
+        self._dirty[incident_id] = inc
+        self._roots = None
+        event = incident_event(
+            inc,
+            IncidentEventType.REOPENED,
+            mention_id=mention.id,
+            now=now,
+            event_id=f"{incident_id}:reopened:{inc.reopenings}",
+            note=FLAPPING if flapping else None,
+        )
+        return Applied(events=[event], incident=inc, paged=not flapping)
 
     def _open_incident(
         self,
@@ -315,6 +408,9 @@ class IncidentBook:
         ]
         for event in events:
             self._dirty[event.incident_id] = self._open[event.incident_id]
+        for inc in self._closed.values():  # what a reopening would bring back and store
+            if redact_incident(inc, mention_id=mention_id):
+                self._dirty[inc.incident_id] = inc
         return Applied(events=events)
 
 

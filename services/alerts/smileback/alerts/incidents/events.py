@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from smileback.alerts.incidents.model import Incident
-from smileback.common.events import IncidentEvent, IncidentEventType
+from smileback.common.events import IncidentEvent, IncidentEventType, PageDelivery
 
 __all__ = ["incident_event", "surge_root_id"]
 
@@ -20,6 +20,9 @@ def incident_event(
     actor: str | None = None,
     level: int | None = None,
     assignee: str | None = None,
+    note: str | None = None,
+    delivery: PageDelivery | None = None,
+    next_escalation_at: datetime | None = None,
 ) -> IncidentEvent:
     """An event carrying the incident's current state and context packet."""
     return IncidentEvent(
@@ -39,6 +42,9 @@ def incident_event(
         packet=inc.packet,
         level=level,
         assignee=assignee,
+        note=note,
+        delivery=delivery,
+        next_escalation_at=next_escalation_at,
     )
 
 

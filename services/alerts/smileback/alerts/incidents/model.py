@@ -50,6 +50,12 @@ class Incident(BaseModel):
     # When it first paged: the time to acknowledge is measured from it.
     paged_at: AwareDatetime | None = None
     resolved_at: AwareDatetime | None = None
+    # Times a flare-up reopened it (each one a new generation with its own dedup key), and
+    # the reopenings of the last hour, which the flapping guard counts.
+    reopenings: int = 0
+    reopened_at: list[AwareDatetime] = []
+    # The flapping guard held back a reopening's page: it stays open until a human resolves it.
+    kept_open: bool = False
     # Coalesced `updated` events: when the last one went out, and the newest mention not yet
     # announced by one (IncidentBook.due_updates announces it).
     update_sent_at: AwareDatetime | None = None

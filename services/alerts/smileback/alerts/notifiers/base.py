@@ -6,8 +6,8 @@ Contract of `Notifier.send(notification=...)`:
 - raise `NotifyError(permanent=True)` when retrying cannot help (a 4xx other than 408/429,
   a 5xx SMTP reply): the outbox dead-letters it with the reason; anything else is retried;
 - never retry by itself: the outbox does, with backoff, across restarts;
-- be safe to call again with the same notification: receivers dedupe on the incident id
-  (PagerDuty's dedup key) or on an id derived from the stored notification (`webhook-id`);
+- be safe to call again with the same notification: receivers dedupe on `dedup_key`
+  (PagerDuty's) or on an id derived from the stored notification (`webhook-id`);
 - never put a secret in an exception, a log line or `repr`;
 - link to a post only through `Notification.post_url` (an https link, or none).
 """
@@ -23,7 +23,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict
 
 from smileback.alerts.policy import PagerDutySeverity
 from smileback.common.errors import DeliveryError
-from smileback.common.events import Severity
+from smileback.common.events import Severity, page_dedup_key
 from smileback.common.packet import ContextPacket
 from smileback.common.redaction import redact_packet, redacted_summary
 
@@ -62,6 +62,8 @@ class NotificationKind(StrEnum):
     TRIGGER = "trigger"
     ACKNOWLEDGE = "acknowledge"
     RESOLVE = "resolve"
+    # The smile-back queue's service level: entries waiting too long, to the team's channel.
+    DIGEST = "digest"
 
 
 class ResponderRef(BaseModel):
@@ -85,7 +87,8 @@ class Notification(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    incident_id: str  # also the dedup key
+    incident_id: str
+    reopenings: int = 0  # of the incident when this was planned: see `dedup_key`
     kind: NotificationKind
     brand: str
     rule: str
@@ -99,6 +102,13 @@ class Notification(BaseModel):
     actor: str | None = None  # who acknowledged or resolved
     link: str | None = None  # the incident on the console, when configured
     at: AwareDatetime
+
+    @property
+    def dedup_key(self) -> str:
+        """The incident id, and after the n-th reopening `<id>#r<n>`: a receiver that dropped
+        the key at the resolve (PagerDuty ignores acknowledge/resolve for it from then on) sees
+        the flare-up as a new alert."""
+        return page_dedup_key(incident_id=self.incident_id, reopenings=self.reopenings)
 
     @property
     def post_url(self) -> str | None:

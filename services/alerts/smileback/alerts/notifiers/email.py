@@ -34,6 +34,7 @@ def email_message(*, notification: Notification, sender: str, to: list[str]) -> 
         NotificationKind.TRIGGER: f"[level {n.level}] " if (n.level or 1) > 1 else "",
         NotificationKind.ACKNOWLEDGE: "[acknowledged] ",
         NotificationKind.RESOLVE: "[resolved] ",
+        NotificationKind.DIGEST: "[smile-back] ",
     }[n.kind]
     msg["Subject"] = clip(prefix + n.summary, _SUBJECT_CHARS)  # the summary names the severity
     msg["From"] = sender
@@ -41,7 +42,9 @@ def email_message(*, notification: Notification, sender: str, to: list[str]) -> 
     anchor = f"<{n.incident_id}@smileback>"
     first = n.kind is NotificationKind.TRIGGER and (n.level or 1) == 1
     msg["Message-ID"] = anchor if first else f"<{n.incident_id}.{n.kind}.{n.level or 0}@smileback>"
-    if not first:
+    if n.kind is NotificationKind.DIGEST:  # each digest its own message, answering nothing
+        msg.replace_header("Message-ID", f"<{n.incident_id}.{n.at.timestamp():.0f}@smileback>")
+    elif not first:
         msg["In-Reply-To"] = anchor
         msg["References"] = anchor
     msg["X-Smileback-Incident"] = n.incident_id

@@ -31,7 +31,7 @@ def pagerduty_event(*, notification: Notification, routing_key: str) -> dict[str
     event: dict[str, Any] = {
         "routing_key": routing_key,
         "event_action": str(n.kind),
-        "dedup_key": n.incident_id[:MAX_DEDUP_KEY_CHARS],
+        "dedup_key": n.dedup_key[:MAX_DEDUP_KEY_CHARS],
     }
     if n.kind is not NotificationKind.TRIGGER:
         return event

@@ -50,6 +50,12 @@ def escape(text: str) -> str:
 def slack_message(*, notification: Notification) -> dict[str, Any]:
     """The incoming-webhook JSON (`text` is the notification fallback, `blocks` the message)."""
     n = notification
+    if n.kind is NotificationKind.DIGEST:
+        line = f":hourglass: *Smile-back queue*: {escape(n.summary)}"
+        return {
+            "text": clip(f"Smile-back queue: {escape(n.summary)}", TEXT_CHARS),
+            "blocks": [_section(line)],
+        }
     if n.kind is not NotificationKind.TRIGGER:
         verb = "Acknowledged" if n.kind is NotificationKind.ACKNOWLEDGE else "Resolved"
         by = f" by {escape(n.actor)}" if n.actor else ""

@@ -12,6 +12,8 @@ _VERBS = {NotificationKind.ACKNOWLEDGE: "acknowledged", NotificationKind.RESOLVE
 def subject_line(notification: Notification) -> str:
     """A short first line: the kind, severity and incident."""
     n = notification
+    if n.kind is NotificationKind.DIGEST:
+        return "SMILE-BACK DIGEST"
     if n.kind is NotificationKind.TRIGGER:
         level = f" level {n.level}" if n.level else ""
         return f"PAGE [{n.severity}] {n.incident_id}{level}"

@@ -77,7 +77,7 @@ def webhook_body(*, notification: Notification, sent_at: datetime) -> dict[str, 
     n = notification
     return {
         "event": str(n.kind),
-        "dedup_key": n.incident_id,
+        "dedup_key": n.dedup_key,
         "summary": n.summary,
         "severity": str(n.severity),
         "brand": n.brand,

@@ -7,6 +7,8 @@ from smileback.alerts.outbox.db import (
     ComplaintRow,
     IncidentStateRow,
     OutboxRow,
+    PageOutcomeRow,
+    WaitingRow,
     create_schema,
     make_engine,
 )
@@ -14,6 +16,7 @@ from smileback.alerts.outbox.item import OutboxItem, Pending
 from smileback.alerts.outbox.sender import OutboxSender, SendReport
 from smileback.alerts.outbox.state import IncidentStore
 from smileback.alerts.outbox.store import OutboxStore, RowStatus
+from smileback.alerts.outbox.waiting import Overdue, WaitingStore
 
 __all__ = [
     "ComplaintRow",
@@ -24,9 +27,13 @@ __all__ = [
     "OutboxRow",
     "OutboxSender",
     "OutboxStore",
+    "Overdue",
+    "PageOutcomeRow",
     "Pending",
     "RowStatus",
     "SendReport",
+    "WaitingRow",
+    "WaitingStore",
     "create_schema",
     "make_engine",
 ]

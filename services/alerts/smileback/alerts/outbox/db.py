@@ -1,5 +1,5 @@
-"""The alerts database: the outbox, the incidents' persisted state and the recent complaints
-the surge rule counts (SQLAlchemy 2).
+"""The alerts database: the outbox, the incidents' persisted state, the recent complaints
+the surge rule counts, and the smile-back entries still waiting (SQLAlchemy 2).
 
 SQLite for the demo and a single host, PostgreSQL in production. Times are epoch seconds
 (a float), which both dialects compare the same way. `create_schema` creates what is
@@ -29,6 +29,8 @@ __all__ = [
     "ComplaintRow",
     "IncidentStateRow",
     "OutboxRow",
+    "PageOutcomeRow",
+    "WaitingRow",
     "create_schema",
     "make_engine",
 ]
@@ -67,6 +69,40 @@ class OutboxRow(Base):
         UniqueConstraint("incident_id", "target", "kind", "step", name="uq_alerts_outbox_once"),
         Index("ix_alerts_outbox_status_id", "status", "id"),
     )
+
+
+class PageOutcomeRow(Base):
+    """How a trigger's delivery went (its first failure, then delivered or dead), stored with
+    the outbox row's new status and published once as a `notified` incident event."""
+
+    __tablename__ = "alerts_page_outcomes"
+
+    id: Mapped[int] = mapped_column(
+        BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    )
+    outbox_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    incident_id: Mapped[str] = mapped_column(String(64))
+    outcome: Mapped[str] = mapped_column(String(16))
+    delivery: Mapped[str] = mapped_column(Text)  # the PageDelivery as JSON
+    reported: Mapped[bool] = mapped_column(default=False)  # published as an incident event
+
+    __table_args__ = (
+        UniqueConstraint("outbox_id", "outcome", name="uq_alerts_page_outcomes_once"),
+        Index("ix_alerts_page_outcomes_reported", "reported", "id"),
+    )
+
+
+class WaitingRow(Base):
+    """A smile-back entry waiting for a reply, as the queues topic said: the digest counts
+    the ones waiting too long. Gone once the API says it was answered or dismissed."""
+
+    __tablename__ = "alerts_smile_back_waiting"
+
+    mention_id: Mapped[str] = mapped_column(String(512), primary_key=True)
+    brand: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    at: Mapped[float] = mapped_column(Double)  # when it was queued
+
+    __table_args__ = (Index("ix_alerts_smile_back_waiting_at", "at"),)
 
 
 class IncidentStateRow(Base):

@@ -13,7 +13,7 @@ import random
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +25,7 @@ from smileback.alerts.outbox.store import OutboxStore
 from smileback.common.backoff import Backoff, backoff_delay
 from smileback.common.clock import Clock
 from smileback.common.errors import DeliveryError
+from smileback.common.events import PageDelivery, PageOutcome
 
 __all__ = ["OutboxSender", "SendReport"]
 
@@ -110,7 +111,13 @@ class OutboxSender:
             )
             if isinstance(exc, NotifyError) and exc.retry_after_s is not None:
                 delay = max(delay, min(exc.retry_after_s, self._cap_s))
-            self._store.retry(row_id=row.id, at=now + timedelta(seconds=delay), error=str(exc))
+            self._store.retry(
+                row_id=row.id,
+                at=now + timedelta(seconds=delay),
+                error=str(exc),
+                # Only a page's first failure is reported: the API shows it once, not per retry.
+                page=_page(row, PageOutcome.FAILED, now=now) if row.attempts == 1 else None,
+            )
             PAGES.labels(notifier=row.notifier, kind=str(row.kind), outcome="retried").inc()
             log_.warning(
                 "delivery failed; will retry",
@@ -120,7 +127,8 @@ class OutboxSender:
             )
             return "retried"
         now = self._clock()
-        self._settle(lambda: self._store.delivered(row_id=row.id, now=now))
+        page = _page(row, PageOutcome.DELIVERED, now=now)
+        self._settle(lambda: self._store.delivered(row_id=row.id, now=now, page=page))
         PAGES.labels(notifier=row.notifier, kind=str(row.kind), outcome="delivered").inc()
         if row.kind is NotificationKind.TRIGGER and row.ingested_at is not None:
             PAGE_LATENCY.labels(notifier=row.notifier).observe(
@@ -143,7 +151,23 @@ class OutboxSender:
                     raise
 
     def _dead(self, row: Pending, reason: str, log_: structlog.stdlib.BoundLogger) -> str:
-        self._store.dead(row_id=row.id, error=reason)
+        page = _page(row, PageOutcome.DEAD_LETTERED, now=self._clock())
+        self._store.dead(row_id=row.id, error=reason, page=page)
         PAGES.labels(notifier=row.notifier, kind=str(row.kind), outcome="dead_lettered").inc()
         log_.error("dead-lettered", notifier=row.notifier, error=reason)
         return "dead_lettered"
+
+
+def _page(row: Pending, outcome: PageOutcome, *, now: datetime) -> PageDelivery | None:
+    """What the API shows of a trigger's outcome; None for a follow-up."""
+    if row.kind is not NotificationKind.TRIGGER:
+        return None
+    n = row.notification
+    return PageDelivery(
+        notifier=row.notifier,
+        target=row.target,
+        responders=[r.id for r in n.responders],
+        level=n.level,
+        outcome=outcome,
+        at=now,
+    )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, false, or_, select
 from sqlalchemy.orm import Session
 
 from smileback.alerts.incidents import Incident, redact_incident
@@ -22,12 +22,19 @@ class IncidentStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
 
-    def load(self) -> tuple[list[Incident], set[str]]:
-        """The open incidents in full, and the ids of resolved ones."""
+    def load(self, *, closed_since: datetime | None = None) -> tuple[list[Incident], set[str]]:
+        """The open incidents in full, those resolved since `closed_since` too (they may
+        reopen), and the ids of resolved ones."""
+        resolved_status = str(IncidentStatus.RESOLVED)
+        recent = (
+            IncidentStateRow.updated_at >= closed_since.timestamp()
+            if closed_since is not None
+            else false()
+        )
         with Session(self._engine) as session:
             open_rows = session.scalars(
                 select(IncidentStateRow.state).where(
-                    IncidentStateRow.status != str(IncidentStatus.RESOLVED)
+                    or_(IncidentStateRow.status != resolved_status, recent)
                 )
             ).all()
             resolved = session.scalars(
@@ -36,6 +43,14 @@ class IncidentStore:
                 )
             ).all()
         return [Incident.model_validate_json(s) for s in open_rows], set(resolved)
+
+    def get(self, incident_id: str) -> Incident | None:
+        """One incident's stored state, if any."""
+        with Session(self._engine) as session:
+            state = session.scalar(
+                select(IncidentStateRow.state).where(IncidentStateRow.incident_id == incident_id)
+            )
+        return Incident.model_validate_json(state) if state is not None else None
 
     def save(self, session: Session, *, incidents: Iterable[Incident], now: datetime) -> None:
         """Insert or replace each incident's state."""

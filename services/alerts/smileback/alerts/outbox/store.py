@@ -16,8 +16,9 @@ from sqlalchemy import Engine, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from smileback.alerts.notifiers import Notification, NotificationKind
-from smileback.alerts.outbox.db import OutboxRow
+from smileback.alerts.outbox.db import OutboxRow, PageOutcomeRow
 from smileback.alerts.outbox.item import OutboxItem, Pending
+from smileback.common.events import PageDelivery
 
 __all__ = ["Backlog", "DeadLetter", "OutboxStore", "RowStatus", "Triggered", "like_pattern"]
 
@@ -106,6 +107,17 @@ class OutboxStore:
             seen.setdefault(target, (target, notifier, recipient))
         return list(seen.values())
 
+    def last_step(self, *, incident_id: str) -> tuple[int, datetime] | None:
+        """The highest step stored for this id (a digest's), and when it was stored."""
+        with Session(self._engine) as session:
+            row = session.execute(
+                select(OutboxRow.step, OutboxRow.created_at)
+                .where(OutboxRow.incident_id == incident_id)
+                .order_by(OutboxRow.step.desc())
+                .limit(1)
+            ).first()
+        return (row[0], datetime.fromtimestamp(row[1], UTC)) if row is not None else None
+
     def claim_due(self, *, now: datetime, lease_s: float, limit: int = 50) -> list[Pending]:
         """Lease up to `limit` due rows, each the oldest pending row of its (incident, target)."""
         t = now.timestamp()
@@ -140,19 +152,47 @@ class OutboxStore:
                     claimed.append(_pending(row, attempts=row.attempts + 1))
         return claimed
 
-    def delivered(self, *, row_id: int, now: datetime) -> None:
-        """Mark a row delivered."""
+    def delivered(self, *, row_id: int, now: datetime, page: PageDelivery | None = None) -> None:
+        """Mark a row delivered; `page`: the trigger's outcome to report."""
         self._set(
-            row_id, status=RowStatus.DELIVERED, delivered_at=now.timestamp(), lease_until=None
+            row_id,
+            page=page,
+            status=RowStatus.DELIVERED,
+            delivered_at=now.timestamp(),
+            lease_until=None,
         )
 
-    def retry(self, *, row_id: int, at: datetime, error: str) -> None:
-        """Release a row to be tried again at `at`."""
-        self._set(row_id, next_attempt_at=at.timestamp(), last_error=error, lease_until=None)
+    def retry(
+        self, *, row_id: int, at: datetime, error: str, page: PageDelivery | None = None
+    ) -> None:
+        """Release a row to be tried again at `at`; `page`: the trigger's outcome to report."""
+        self._set(
+            row_id, page=page, next_attempt_at=at.timestamp(), last_error=error, lease_until=None
+        )
 
-    def dead(self, *, row_id: int, error: str) -> None:
-        """Give up on a row: it stays, with its reason, as a dead letter."""
-        self._set(row_id, status=RowStatus.DEAD, last_error=error, lease_until=None)
+    def dead(self, *, row_id: int, error: str, page: PageDelivery | None = None) -> None:
+        """Give up on a row: it stays, with its reason, as a dead letter; `page`: the
+        trigger's outcome to report."""
+        self._set(row_id, page=page, status=RowStatus.DEAD, last_error=error, lease_until=None)
+
+    def unreported_pages(self, *, limit: int = 100) -> list[tuple[int, str, PageDelivery]]:
+        """Page outcomes not yet published: (id, incident id, delivery), oldest first."""
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(PageOutcomeRow.id, PageOutcomeRow.incident_id, PageOutcomeRow.delivery)
+                .where(PageOutcomeRow.reported.is_(False))
+                .order_by(PageOutcomeRow.id)
+                .limit(limit)
+            ).all()
+        return [(r[0], r[1], PageDelivery.model_validate_json(r[2])) for r in rows]
+
+    def mark_pages_reported(self, *, ids: Sequence[int]) -> None:
+        """Note that these page outcomes are on the incidents topic."""
+        if ids:
+            with Session(self._engine) as session, session.begin():
+                session.execute(
+                    update(PageOutcomeRow).where(PageOutcomeRow.id.in_(ids)).values(reported=True)
+                )
 
     def backlog(self) -> Backlog:
         """How many rows wait to be delivered and when the oldest was stored, in one query."""
@@ -225,9 +265,21 @@ class OutboxStore:
                 changed += 1
         return changed
 
-    def _set(self, row_id: int, **values: object) -> None:
+    def _set(self, row_id: int, *, page: PageDelivery | None, **values: object) -> None:
         with Session(self._engine) as session, session.begin():
             session.execute(update(OutboxRow).where(OutboxRow.id == row_id).values(**values))
+            if page is not None:
+                row = session.get(OutboxRow, row_id)
+                if row is not None:
+                    session.add(
+                        PageOutcomeRow(
+                            outbox_id=row_id,
+                            incident_id=row.incident_id,
+                            outcome=str(page.outcome),
+                            delivery=page.model_dump_json(),
+                            reported=False,
+                        )
+                    )
 
 
 def _pending(row: OutboxRow, *, attempts: int) -> Pending:

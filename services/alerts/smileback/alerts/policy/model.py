@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -87,6 +88,12 @@ class BrandPolicy(_Strict):
     # None: incidents stay open until a human resolves them.
     resolve_after_quiet_minutes: Annotated[float, Field(gt=0)] | None = 60.0
     escalation_policy: Annotated[str, Field(min_length=1)] = "default"
+    # A resolved incident whose thread meets a paging rule again within this many hours
+    # reopens and pages again; None: a resolved incident stays resolved.
+    reopen_within_hours: Annotated[float, Field(gt=0)] | None = 24.0
+    # Flapping guard: reopenings of one thread that page within an hour; the next one reopens
+    # the incident without a page and keeps it open until a human resolves it.
+    max_reopens_per_hour: Annotated[int, Field(ge=0)] = 3
     pagerduty_severity: dict[Severity, PagerDutySeverity] = {
         Severity.CRITICAL: "critical",
         Severity.WARNING: "warning",
@@ -138,6 +145,15 @@ class Policy:
             merged = tuple(dict.fromkeys([*base.handles, *extra]))
             brands[brand] = base.model_copy(update={"handles": BrandPolicy(handles=merged).handles})
         return Policy(defaults=self.defaults, brands=brands)
+
+    def longest_reopen_window(self) -> timedelta | None:
+        """The longest time any brand (or the defaults) lets a resolved incident reopen."""
+        hours = [
+            p.reopen_within_hours
+            for p in [self.defaults, *self.brands.values()]
+            if p.reopen_within_hours is not None
+        ]
+        return timedelta(hours=max(hours)) if hours else None
 
     def escalation_policy_names(self) -> set[str]:
         """Every escalation policy some brand (or the defaults) refers to."""

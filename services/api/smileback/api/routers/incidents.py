@@ -10,10 +10,18 @@ from smileback.api.deps import READ, SessionDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
 from smileback.api.params import Cursor, Limit, Word
-from smileback.api.schemas import IncidentDetail, IncidentEventOut, IncidentOut, MentionOut, Page
+from smileback.api.schemas import (
+    IncidentDetail,
+    IncidentEventOut,
+    IncidentOut,
+    MentionOut,
+    Page,
+    PageOut,
+    PagingOut,
+)
 from smileback.api.store import IncidentEventRow, IncidentRow, MentionRow
 from smileback.api.store.queries import IncidentFilter, incident_query
-from smileback.common.events import IncidentEvent, Severity
+from smileback.common.events import IncidentEvent, IncidentEventType, Severity
 from smileback.common.incident_status import IncidentStatus
 
 __all__ = [
@@ -29,6 +37,9 @@ _THREAD_MENTIONS = 20
 # The detail shows this many of the newest events: a busy incident's notes would otherwise
 # make its answer unbounded (300 notes were 1.3 MB); older ones are paged from /timeline.
 TIMELINE_EVENTS = 100
+# The paging section shows this many of the newest page outcomes, pages and escalations.
+_PAGING_ENTRIES = 100
+_PAGING_EVENTS = (IncidentEventType.NOTIFIED, IncidentEventType.PAGED, IncidentEventType.ESCALATED)
 
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(READ)])
 
@@ -107,8 +118,37 @@ def incident_detail(*, session: Session, row: IncidentRow) -> IncidentDetail:
             "timeline": [_timeline_entry(event) for event in reversed(events)],
             "timeline_next_cursor": older,
             "thread_mentions": [MentionOut.model_validate(m) for m in reversed(thread)],
+            "paging": _paging(session=session, row=row),
         }
     )
+
+
+def _paging(*, session: Session, row: IncidentRow) -> PagingOut:
+    """The incident's newest page outcomes, and when its next escalation level fires (the
+    newest page or escalation says; nothing fires once it is claimed or resolved)."""
+    events = session.scalars(
+        select(IncidentEventRow.payload)
+        .where(
+            IncidentEventRow.incident_id == row.id,
+            IncidentEventRow.type.in_([str(t) for t in _PAGING_EVENTS]),
+        )
+        .order_by(IncidentEventRow.at.desc(), IncidentEventRow.event_id.desc())
+        .limit(_PAGING_ENTRIES)
+    ).all()
+    pages: list[PageOut] = []
+    newest_firing: IncidentEvent | None = None  # the newest page or escalation
+    for payload in events:
+        event = IncidentEvent.model_validate(payload)
+        if event.delivery is not None:
+            pages.append(PageOut.model_validate(event.delivery.model_dump()))
+        elif newest_firing is None and event.type is not IncidentEventType.NOTIFIED:
+            newest_firing = event
+    due = (
+        newest_firing.next_escalation_at
+        if newest_firing is not None and row.status == IncidentStatus.OPEN
+        else None
+    )
+    return PagingOut(pages=list(reversed(pages)), next_escalation_at=due)
 
 
 def _timeline_page(
@@ -140,7 +180,8 @@ def _timeline_entry(row: IncidentEventRow) -> IncidentEventOut:
         actor=event.actor,
         action=action.kind if action is not None else None,
         owner=action.owner if action is not None and action.kind == "assign" else None,
-        note=action.note if action is not None and action.kind == "note" else None,
+        # A responder's note, or the alerts service's (a reopening kept open: flapping).
+        note=action.note if action is not None and action.kind == "note" else event.note,
         level=event.level,
         assignee=event.assignee,
     )

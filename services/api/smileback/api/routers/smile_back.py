@@ -1,22 +1,29 @@
-"""The smile-back queue: kind mentions that deserve a genuine reply, and marking them answered."""
+"""The smile-back queue: kind mentions that deserve a genuine reply, how long each has waited,
+marking them answered, and dismissing one that is not for us (with the reason)."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from datetime import datetime
+from typing import Annotated, Literal
 
+import structlog
 from fastapi import APIRouter, Body, Depends
 from sqlalchemy import update
 
+from smileback.api.context import ApiContext
 from smileback.api.deps import READ, RESPOND, ContextDep, SessionDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
 from smileback.api.params import Cursor, Limit, Word
-from smileback.api.schemas import AnsweredIn, MentionOut, Page, SmileBackItem
+from smileback.api.schemas import AnsweredIn, DismissIn, MentionOut, Page, SmileBackItem
 from smileback.api.store import MentionRow, QueueItemRow
 from smileback.api.store.queries import queue_query
-from smileback.common.events import QueueName
+from smileback.common.errors import BusError
+from smileback.common.events import QueueItem, QueueName
 
-__all__ = ["list_smile_back", "mark_answered", "router"]
+__all__ = ["dismiss", "list_smile_back", "mark_answered", "router"]
+
+log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/v1/smile-back", tags=["smile-back"])
 
@@ -26,12 +33,14 @@ router = APIRouter(prefix="/v1/smile-back", tags=["smile-back"])
 )
 def list_smile_back(
     session: SessionDep,
+    context: ContextDep,
     answered: bool | None = None,
     brand: Word = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Page[SmileBackItem]:
-    """The queue, newest first; `answered=false` for what still waits."""
+    """The queue, newest first; `answered=false` for what still waits (dismissed entries
+    have left it)."""
     query = newest_first(
         queue_query(queue=QueueName.SMILE_BACK, answered=answered, brand=brand),
         at=QueueItemRow.at,
@@ -45,7 +54,8 @@ def list_smile_back(
         key=lambda pair: (pair[0].at, pair[0].mention_id),
     )
     return Page[SmileBackItem](
-        items=[_item(entry, mention) for entry, mention in rows], next_cursor=next_cursor
+        items=[_item(entry, mention, now=context.clock()) for entry, mention in rows],
+        next_cursor=next_cursor,
     )
 
 
@@ -78,10 +88,46 @@ def mark_answered(
                 status=404, code="not_found", message=f"{mention_id!r} is not in the queue"
             )
         session.refresh(entry)
-        return _item(entry, session.get(MentionRow, mention_id))
+        _publish_closure(context, entry)
+        return _item(entry, session.get(MentionRow, mention_id), now=context.clock())
 
 
-def _item(entry: QueueItemRow, mention: MentionRow | None) -> SmileBackItem:
+@router.post(
+    "/{mention_id:path}/dismiss",
+    response_model=SmileBackItem,
+    responses=documented(404, body=True),
+    dependencies=[Depends(RESPOND)],
+)
+def dismiss(mention_id: str, context: ContextDep, body: DismissIn) -> SmileBackItem:
+    """ "Not for us": take a mention out of the queue, keeping why (the first dismissal's reason,
+    responder and time are kept)."""
+    with context.sessions() as session, session.begin():
+        session.execute(
+            update(QueueItemRow)
+            .where(
+                QueueItemRow.mention_id == mention_id,
+                QueueItemRow.queue == str(QueueName.SMILE_BACK),
+                QueueItemRow.dismissed.is_(False),
+            )
+            .values(
+                dismissed=True,
+                dismissed_by=body.responder,
+                dismissed_at=context.clock(),
+                dismissed_reason=body.reason,
+            )
+        )
+        entry = session.get(QueueItemRow, (mention_id, str(QueueName.SMILE_BACK)))
+        if entry is None:
+            raise ApiError(
+                status=404, code="not_found", message=f"{mention_id!r} is not in the queue"
+            )
+        session.refresh(entry)
+        _publish_closure(context, entry)
+        return _item(entry, session.get(MentionRow, mention_id), now=context.clock())
+
+
+def _item(entry: QueueItemRow, mention: MentionRow | None, *, now: datetime) -> SmileBackItem:
+    waited_until = entry.answered_at if entry.answered and entry.answered_at else now
     return SmileBackItem(
         mention_id=entry.mention_id,
         brand=entry.brand,
@@ -90,5 +136,33 @@ def _item(entry: QueueItemRow, mention: MentionRow | None) -> SmileBackItem:
         answered=entry.answered,
         answered_by=entry.answered_by,
         answered_at=entry.answered_at,
+        waiting_s=max(0.0, (waited_until - entry.at).total_seconds()),
+        dismissed=entry.dismissed,
+        dismissed_by=entry.dismissed_by,
+        dismissed_at=entry.dismissed_at,
+        dismissed_reason=entry.dismissed_reason,
         mention=MentionOut.model_validate(mention) if mention is not None else None,
     )
+
+
+def _publish_closure(context: ApiContext, entry: QueueItemRow) -> None:
+    """Tell the alerts service the entry waits no longer (its service-level digest counts
+    waiting entries); before the commit, so a bus failure rolls it back with a 503."""
+    if context.publisher is None:
+        return
+    closed: Literal["answered", "dismissed"] = "dismissed" if entry.dismissed else "answered"
+    item = QueueItem(
+        mention_id=entry.mention_id,
+        brand=entry.brand,
+        queue=QueueName.SMILE_BACK,
+        reason=entry.reason,
+        at=entry.at,
+        closed=closed,
+    )
+    try:
+        context.publisher.publish_queue(item)
+    except BusError as exc:
+        log.error("could not publish a queue closure", error=str(exc))
+        raise ApiError(
+            status=503, code="unavailable", message="the event bus is unavailable"
+        ) from exc

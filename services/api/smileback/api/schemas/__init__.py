@@ -17,10 +17,12 @@ from smileback.api.schemas.incidents import (
     IncidentEventOut,
     IncidentOut,
     NoteIn,
+    PageOut,
+    PagingOut,
     ResponderIn,
 )
 from smileback.api.schemas.mentions import MentionOut
-from smileback.api.schemas.queues import AnsweredIn, SmileBackItem
+from smileback.api.schemas.queues import AnsweredIn, DismissIn, SmileBackItem
 from smileback.api.schemas.system import (
     Interval,
     Liveness,
@@ -41,6 +43,7 @@ __all__ = [
     "BrandIn",
     "BrandOut",
     "BrandUpdate",
+    "DismissIn",
     "ErrorBody",
     "ErrorDetail",
     "In",
@@ -57,6 +60,8 @@ __all__ = [
     "OnCallResponder",
     "Out",
     "Page",
+    "PageOut",
+    "PagingOut",
     "Ping",
     "Prose",
     "Readiness",

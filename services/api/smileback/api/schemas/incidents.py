@@ -7,7 +7,7 @@ from typing import Any
 
 from smileback.api.schemas.base import In, Name, Out, Prose
 from smileback.api.schemas.mentions import MentionOut
-from smileback.common.events import IncidentEventType, Severity
+from smileback.common.events import IncidentEventType, PageOutcome, Severity
 from smileback.common.incident_status import IncidentStatus
 
 __all__ = [
@@ -16,6 +16,8 @@ __all__ = [
     "IncidentEventOut",
     "IncidentOut",
     "NoteIn",
+    "PageOut",
+    "PagingOut",
     "ResponderIn",
 ]
 
@@ -45,7 +47,9 @@ class IncidentOut(Out):
 
 
 class IncidentEventOut(Out):
-    """One timeline entry; `action` is "assign" or "note" for those human updates."""
+    """One timeline entry; `action` is "assign" or "note" for those human updates. A
+    `reopened` entry is a resolved thread's flare-up; its `note` "kept open: flapping" says
+    the flapping guard held back its page."""
 
     event_id: str
     type: IncidentEventType
@@ -60,6 +64,25 @@ class IncidentEventOut(Out):
     assignee: str | None = None  # who was paged, or who owns it after this event
 
 
+class PageOut(Out):
+    """One page to one target: who it named, through which notifier, and how it went."""
+
+    responders: list[str]
+    notifier: str
+    target: str
+    level: int | None
+    outcome: PageOutcome  # delivered, failed (first failure; retrying) or dead_lettered
+    at: datetime
+
+
+class PagingOut(Out):
+    """Who was paged and how it went (newest last), and when the next escalation level
+    fires: null once the incident is acknowledged or resolved, or the policy is exhausted."""
+
+    pages: list[PageOut]
+    next_escalation_at: datetime | None
+
+
 class IncidentDetail(IncidentOut):
     """An incident with its context packet, its newest events (at most 100, oldest first),
     and its thread; `timeline_next_cursor`, when not null, pages to the older events at
@@ -69,6 +92,7 @@ class IncidentDetail(IncidentOut):
     timeline: list[IncidentEventOut]
     timeline_next_cursor: str | None = None
     thread_mentions: list[MentionOut]
+    paging: PagingOut
 
 
 class ResponderIn(In):

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from smileback.api.schemas.base import In, Name, Out
+from smileback.api.schemas.base import In, Name, Out, Prose
 from smileback.api.schemas.mentions import MentionOut
 
-__all__ = ["AnsweredIn", "SmileBackItem"]
+__all__ = ["AnsweredIn", "DismissIn", "SmileBackItem"]
 
 
 class SmileBackItem(Out):
@@ -20,8 +20,21 @@ class SmileBackItem(Out):
     answered: bool
     answered_by: str | None
     answered_at: datetime | None
+    # How long it has waited for a reply (until answered): the queue's service level.
+    waiting_s: float
+    dismissed: bool = False
+    dismissed_by: str | None = None
+    dismissed_at: datetime | None = None
+    dismissed_reason: str | None = None
     mention: MentionOut | None
 
 
 class AnsweredIn(In):
+    responder: Name | None = None
+
+
+class DismissIn(In):
+    """ "Not for us": why the mention needs no reply."""
+
+    reason: Prose
     responder: Name | None = None

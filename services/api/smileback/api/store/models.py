@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    false,
     func,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -196,6 +197,11 @@ class QueueItemRow(Base):
     answered: Mapped[bool] = mapped_column(default=False)
     answered_by: Mapped[str | None] = mapped_column(String)
     answered_at: Mapped[datetime | None]
+    # "Not for us": a dismissed entry leaves the queue; why, by whom and when are kept.
+    dismissed: Mapped[bool] = mapped_column(default=False, server_default=false())
+    dismissed_by: Mapped[str | None] = mapped_column(String)
+    dismissed_at: Mapped[datetime | None]
+    dismissed_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (
         Index("ix_queue_items_queue_answered_at", "queue", "answered", "at", "mention_id"),

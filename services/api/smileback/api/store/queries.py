@@ -95,7 +95,7 @@ def queue_query(
     query = (
         select(QueueItemRow, MentionRow)
         .outerjoin(MentionRow, MentionRow.id == QueueItemRow.mention_id)
-        .where(QueueItemRow.queue == str(queue))
+        .where(QueueItemRow.queue == str(queue), QueueItemRow.dismissed.is_(False))
     )
     if answered is not None:
         query = query.where(QueueItemRow.answered == answered)
@@ -109,7 +109,9 @@ def waiting(session: Session, *, queue: QueueName) -> tuple[int, datetime | None
     query along the queue's index)."""
     count, oldest = session.execute(
         select(func.count(), func.min(QueueItemRow.at)).where(
-            QueueItemRow.queue == str(queue), QueueItemRow.answered.is_(False)
+            QueueItemRow.queue == str(queue),
+            QueueItemRow.answered.is_(False),
+            QueueItemRow.dismissed.is_(False),
         )
     ).one()
     return int(count or 0), oldest

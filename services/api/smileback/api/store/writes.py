@@ -40,8 +40,22 @@ _STATUS_AFTER = {
     IncidentEventType.OPENED: IncidentStatus.OPEN,
     IncidentEventType.ACKNOWLEDGED: IncidentStatus.ACKNOWLEDGED,
     IncidentEventType.RESOLVED: IncidentStatus.RESOLVED,
+    IncidentEventType.REOPENED: IncidentStatus.OPEN,
 }
-_CARRIES_STATE = (IncidentEventType.OPENED, IncidentEventType.UPDATED, IncidentEventType.PAGED)
+_CARRIES_STATE = (
+    IncidentEventType.OPENED,
+    IncidentEventType.UPDATED,
+    IncidentEventType.PAGED,
+    IncidentEventType.REOPENED,
+)
+# A reopened incident is unclaimed and unresolved again (its timeline keeps who had it).
+_CLEARED_BY_REOPENING = {
+    "owner": None,
+    "acknowledged_by": None,
+    "acknowledged_at": None,
+    "resolved_by": None,
+    "resolved_at": None,
+}
 
 
 def _upsert_mention(*, session: Session, scored: ScoredMention, now: datetime) -> None:
@@ -188,13 +202,17 @@ def _responder_values(event: IncidentEvent) -> dict[str, Any]:
         return {"acknowledged_by": event.actor, "acknowledged_at": event.at, "owner": event.actor}
     if event.type is IncidentEventType.RESOLVED:
         return {"resolved_by": event.actor, "resolved_at": event.at}
+    if event.type is IncidentEventType.REOPENED:
+        return dict(_CLEARED_BY_REOPENING)
     if event.action is not None and event.action.kind == "assign":
         return {"owner": event.assignee or event.action.owner}
     return {}
 
 
 def upsert_queue_items(*, session: Session, items: Sequence[QueueItem]) -> None:
-    """Insert or refresh queue entries, in one statement; whether one was answered is kept."""
+    """Insert or refresh queue entries, in one statement; whether one was answered is kept.
+    A closure (published by the API after it stored it) adds nothing."""
+    items = [item for item in items if item.closed is None]
     if not items:
         return
     stmt = _insert(session, _table(QueueItemRow))
@@ -215,6 +233,7 @@ def upsert_queue_items(*, session: Session, items: Sequence[QueueItem]) -> None:
                 "reason": item.reason,
                 "at": item.at,
                 "answered": False,
+                "dismissed": False,
             }
             for item in items
         ],

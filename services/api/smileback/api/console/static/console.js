@@ -100,7 +100,7 @@ async function loadSmileBack({ more = false } = {}) {
   const data = await call("GET", withQuery("/v1/smile-back", { answered: "false", cursor: more ? state.smileNext : null }));
   const { items, next } = pageOf(data);
   state.smileNext = next;
-  const nodes = items.map((item) => smileItem(item, { onAnswered: markAnswered }));
+  const nodes = items.map((item) => smileItem(item, { onAnswered: markAnswered, onDismiss: dismissItem }));
   if (more) append($("smile-list"), nodes);
   else replace($("smile-list"), nodes);
   $("smile-empty").hidden = $("smile-list").children.length > 0;
@@ -180,6 +180,24 @@ async function act(action, body, done, onDone = () => {}) {
 /** Empty a form field after its action went through, unless it was edited again meanwhile. */
 function clearIfUnchanged(field, submitted) {
   if (field.value.trim() === submitted) field.value = "";
+}
+
+/** "Not for us": dismiss one mention with the reason asked for, and take it off the list. */
+async function dismissItem(mentionId, button) {
+  const reason = window.prompt("Why is this not for us?")?.trim();
+  if (!reason) return;
+  button.disabled = true;
+  const ok = await guarded(async () => {
+    await call("POST", `/v1/smile-back/${segment(mentionId)}/dismiss`, { reason, responder: session.name() });
+    return true;
+  });
+  if (!ok) {
+    button.disabled = false;
+    return;
+  }
+  button.closest("li")?.remove();
+  $("smile-empty").hidden = $("smile-list").children.length > 0;
+  flash(`Dismissed ${mentionId}: ${reason}`);
 }
 
 /** Mark one mention answered and take it off the list (the list keeps its place and its pages). */

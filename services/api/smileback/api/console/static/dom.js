@@ -80,7 +80,12 @@ export function formatNumber(value) {
 export function age(iso, now = Date.now()) {
   const at = Date.parse(iso);
   if (Number.isNaN(at)) return "";
-  const seconds = Math.max(0, Math.round((now - at) / 1000));
+  return duration((now - at) / 1000);
+}
+
+/** A number of seconds, roughly: "42 s", "5 min", "3 h", "2 d". */
+export function duration(s) {
+  const seconds = Math.max(0, Math.round(s));
   if (seconds < 60) return `${seconds} s`;
   if (seconds < 3600) return `${Math.floor(seconds / 60)} min`;
   if (seconds < 86400) return `${Math.floor(seconds / 3600)} h`;

@@ -1,7 +1,7 @@
 // Renders API data into DOM nodes: the incident queue, the context packet, the timeline, smile-back items.
 // The context packet's shape may grow, so unknown keys are shown too, generically.
 
-import { age, externalLink, formatNumber, h, handle, label, safeUrl, timeEl } from "./dom.js";
+import { age, duration, externalLink, formatNumber, h, handle, label, safeUrl, timeEl } from "./dom.js";
 
 const MAX_DEPTH = 4;
 
@@ -54,7 +54,19 @@ export function incidentFacts(incident) {
   ];
   if (incident.acknowledged_by) facts.push(["Acknowledged", byWhen(incident.acknowledged_by, incident.acknowledged_at)]);
   if (incident.resolved_by) facts.push(["Resolved", byWhen(incident.resolved_by, incident.resolved_at)]);
+  const paging = isObject(incident.paging) ? incident.paging : {};
+  if (Array.isArray(paging.pages) && paging.pages.length) facts.push(["Paged", pagesList(paging.pages)]);
+  if (paging.next_escalation_at) facts.push(["Next escalation", timeEl(paging.next_escalation_at)]);
   return facts.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]);
+}
+
+/** Each page: who it named, through which notifier and level, how it went, and when. */
+function pagesList(pages) {
+  return h("ul", { class: "pages", id: "detail-pages" }, pages.map((page) =>
+    h("li", { class: `page page-${cssToken(page.outcome)}` },
+      (page.responders || []).join(", ") || h("span", { class: "muted" }, "nobody named"),
+      ` via ${page.notifier}`, page.level ? ` (level ${page.level})` : null, ": ",
+      h("strong", {}, String(page.outcome).replace("_", " ")), ", ", timeEl(page.at))));
 }
 
 /** The context packet in sections (who, what, why, thread, similar, guide, then anything else). */
@@ -127,7 +139,7 @@ export function threadPosts(mentions) {
 }
 
 /** One smile-back item with its "Mark answered" button. */
-export function smileItem(item, { onAnswered }) {
+export function smileItem(item, { onAnswered, onDismiss }) {
   const mention = isObject(item.mention) ? item.mention : {};
   const text = item.text ?? mention.text;
   const who = handle(item.author_handle ?? mention.author_handle ?? item.handle);
@@ -137,13 +149,18 @@ export function smileItem(item, { onAnswered }) {
     h("div", { class: "smile-head" },
       who ? h("strong", {}, who) : null,
       item.brand ? h("span", { class: "badge" }, item.brand) : null,
-      timeEl(item.at ?? mention.created_at, age(item.at ?? mention.created_at))),
+      timeEl(item.at ?? mention.created_at, age(item.at ?? mention.created_at)),
+      typeof item.waiting_s === "number"
+        ? h("span", { class: "badge waiting", title: "how long it has waited for a reply" }, `waiting ${duration(item.waiting_s)}`)
+        : null),
     text ? h("blockquote", {}, String(text)) : h("p", { class: "muted" }, `Mention ${id}`),
     item.reason ? h("p", { class: "hint" }, String(item.reason)) : null,
     h("div", { class: "smile-actions" },
       url ? externalLink(url, "Open post") : null,
       h("button", { type: "button", onclick: (e) => onAnswered(id, e.currentTarget),
-        "aria-label": `Mark ${who || id} answered` }, "Mark answered")));
+        "aria-label": `Mark ${who || id} answered` }, "Mark answered"),
+      onDismiss ? h("button", { type: "button", onclick: (e) => onDismiss(id, e.currentTarget),
+        "aria-label": `Dismiss ${who || id}: not for us` }, "Not for us") : null));
 }
 
 function byWhen(who, at) {
