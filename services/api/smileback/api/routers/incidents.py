@@ -139,8 +139,12 @@ def _timeline_entry(row: IncidentEventRow) -> IncidentEventOut:
         severity=event.severity,
         actor=event.actor,
         action=action.kind if action is not None else None,
-        owner=action.owner if action is not None and action.kind == "assign" else None,
+        owner=action.owner if action is not None and action.kind != "note" else None,
         note=action.note if action is not None and action.kind == "note" else None,
         level=event.level,
         assignee=event.assignee,
+        previous_owner=action.previous_owner if action is not None else None,
+        reason=action.reason if action is not None else None,
+        key_id=event.key_id,
+        on_behalf_of=event.on_behalf_of,
     )

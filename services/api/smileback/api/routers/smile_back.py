@@ -7,6 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Depends
 from sqlalchemy import update
 
+from smileback.api.acting import actor_of
+from smileback.api.auth import Principal
 from smileback.api.deps import READ, RESPOND, ContextDep, SessionDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
@@ -53,15 +55,19 @@ def list_smile_back(
     "/{mention_id:path}/answered",
     response_model=SmileBackItem,
     responses=documented(404, body=True),
-    dependencies=[Depends(RESPOND)],
 )
 def mark_answered(
     mention_id: str,
     context: ContextDep,
+    principal: Annotated[Principal, Depends(RESPOND)],
     body: Annotated[AnsweredIn | None, Body()] = None,
 ) -> SmileBackItem:
-    """Mark a queued mention as answered (the first answer's responder and time are kept)."""
-    responder = body.responder if body is not None else None
+    """Mark a queued mention as answered by the key's responder (the first answer's
+    responder and time are kept)."""
+    body = body or AnsweredIn()
+    responder = actor_of(
+        context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
+    ).responder
     with context.sessions() as session, session.begin():
         session.execute(
             update(QueueItemRow)

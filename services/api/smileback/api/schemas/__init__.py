@@ -18,6 +18,7 @@ from smileback.api.schemas.incidents import (
     IncidentOut,
     NoteIn,
     ResponderIn,
+    TakeOverIn,
 )
 from smileback.api.schemas.mentions import MentionOut
 from smileback.api.schemas.queues import AnsweredIn, SmileBackItem
@@ -69,4 +70,5 @@ __all__ = [
     "StatsOut",
     "StatsPoint",
     "StatsSeries",
+    "TakeOverIn",
 ]

@@ -24,4 +24,8 @@ class SmileBackItem(Out):
 
 
 class AnsweredIn(In):
+    """Who answered comes from the API key; `responder`, if sent, must be the key's own, and
+    `on_behalf_of` lets an admin key mark it for a responder."""
+
     responder: Name | None = None
+    on_behalf_of: Name | None = None
