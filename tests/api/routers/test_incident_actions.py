@@ -43,7 +43,7 @@ def bus() -> InMemoryBus:
     return InMemoryBus(TOPICS.all())
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def keys(engine: Engine) -> Iterator[None]:
     """Respond keys of sam, kim and lead."""
     KEYS.update({who: make_key(engine, Scope.RESPOND, responder=who)[1] for who in _TEAM})
@@ -55,7 +55,7 @@ _TEAM = ("sam", "kim", "lead")
 
 
 @pytest.fixture
-def app_client(engine: Engine, bus: InMemoryBus) -> Iterator[TestClient]:
+def app_client(engine: Engine, bus: InMemoryBus, keys: None) -> Iterator[TestClient]:
     opened_incident(engine)
     app = create_app(engine=engine, api_token=TOKEN, bus=bus, topics=TOPICS, clock=lambda: NOW)
     with TestClient(app) as client:
@@ -308,6 +308,7 @@ def test_bodies_that_are_not_valid_json_text_are_refused(
     assert (response.status_code, response.json()["error"]["code"]) == (status, code)
 
 
+@pytest.mark.usefixtures("keys")
 def test_when_the_bus_fails_the_store_is_not_changed(engine: Engine) -> None:
     opened_incident(engine)
     app = create_app(engine=engine, api_token=TOKEN, bus=BrokenBus(TOPICS.all()), topics=TOPICS)
@@ -320,6 +321,7 @@ def test_when_the_bus_fails_the_store_is_not_changed(engine: Engine) -> None:
         assert (row.status, row.owner) == ("open", None)
 
 
+@pytest.mark.usefixtures("keys")
 def test_without_a_bus_actions_apply_to_the_store(engine: Engine, client: TestClient) -> None:
     opened_incident(engine)  # `client` has no bus, as `smileback demo` wires it
     response = _post(client, "acknowledge")
