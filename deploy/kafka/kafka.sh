@@ -10,6 +10,10 @@
 # Options (or the environment variables in brackets):
 #   --port N [PORT, 9092]  --controller-port N [CONTROLLER_PORT, 9093]  --data-dir D [DATA_DIR, fresh mktemp dir]
 #   TOPIC_PREFIX (default "smileback.")  KAFKA_HEAP_OPTS (default "-Xms256m -Xmx512m")
+# A secured broker (TLS, SASL, ACLs), e.g. tests/support/kafka_tls.py's:
+#   EXTRA_PROPERTIES  a file appended to server.properties (later keys win; ${PORT} etc. expand)
+#   SCRAM_USERS       "name=password ..." given SCRAM-SHA-512 credentials when the storage is formatted
+#   CLIENT_CONFIG     the admin tools' client properties (security.protocol, sasl.jaas.config, ...)
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -19,7 +23,7 @@ CP="$LIBS/*"
 LOG4J="-Dlog4j.configuration=file:$HERE/log4j.properties"
 MARKER="$LIBS/.complete"
 
-usage() { sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
+usage() { sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2; }
 say() { echo "kafka.sh: $*"; }
 die() { echo "kafka.sh: error: $*" >&2; exit 1; }
 
@@ -43,6 +47,9 @@ POINTER="${TMPDIR:-/tmp}/smileback-kafka-$PORT.datadir"
 # Short-lived CLI JVMs: small heap, fast start-up.
 TOOL=(java -Xmx256m -XX:+UseSerialGC -XX:TieredStopAtLevel=1 -cp "$CP" "$LOG4J")
 tool() { "${TOOL[@]}" "$@"; }
+# How the admin tools authenticate to a secured broker.
+ADMIN_AUTH=()
+[[ -n "${CLIENT_CONFIG:-}" ]] && ADMIN_AUTH=(--command-config "$CLIENT_CONFIG")
 
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
@@ -101,8 +108,8 @@ cmd_start() {
 
   local props="$DATA_DIR/server.properties" log="$DATA_DIR/kafka.log" cluster_id=""
   local meta="$DATA_DIR/kraft-logs/meta.properties"
-  sed -e "s|\${PORT}|$PORT|g" -e "s|\${CONTROLLER_PORT}|$CONTROLLER_PORT|g" -e "s|\${DATA_DIR}|$DATA_DIR|g" \
-    "$HERE/server.properties.template" >"$props"
+  cat "$HERE/server.properties.template" ${EXTRA_PROPERTIES:+"$EXTRA_PROPERTIES"} |
+    sed -e "s|\${PORT}|$PORT|g" -e "s|\${CONTROLLER_PORT}|$CONTROLLER_PORT|g" -e "s|\${DATA_DIR}|$DATA_DIR|g" >"$props"
   if [[ -f "$meta" ]]; then
     # A restart on existing data: the log dir keeps its cluster id; formatting again with a new
     # one would make the broker refuse its own data ("Invalid cluster.id").
@@ -114,7 +121,9 @@ cmd_start() {
     while [[ -z "$cluster_id" || "$cluster_id" == -* ]]; do
       cluster_id="$(tool kafka.tools.StorageTool random-uuid | tail -n1)"
     done
-    tool kafka.tools.StorageTool format -t "$cluster_id" -c "$props" >/dev/null
+    local scram=() user
+    for user in ${SCRAM_USERS:-}; do scram+=(--add-scram "SCRAM-SHA-512=[name=${user%%=*},password=${user#*=}]"); done
+    tool kafka.tools.StorageTool format -t "$cluster_id" -c "$props" "${scram[@]}" >/dev/null
   fi
 
   say "starting broker on $BOOTSTRAP (controller :$CONTROLLER_PORT, data $DATA_DIR)"
@@ -128,7 +137,7 @@ cmd_start() {
   local deadline=$((SECONDS + 90))
   # An open port is not enough: a topic list proves the broker has joined the KRaft quorum and serves metadata.
   until port_open "$PORT" &&
-    timeout 30 "${TOOL[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --list >/dev/null 2>&1; do
+    timeout 30 "${TOOL[@]}" org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" "${ADMIN_AUTH[@]}" --list >/dev/null 2>&1; do
     # kill -0, not running_pid: until the child has exec'd java its command line is still ours.
     if ! kill -0 "$(cat "$PIDFILE")" 2>/dev/null; then
       echo "kafka.sh: broker exited during start-up; last log lines:" >&2; tail -n 40 "$log" >&2; exit 1
@@ -152,13 +161,13 @@ cmd_topics() {
     config=cleanup.policy=delete
     [[ "${spec%%:*}" == ingest.positions || "${spec%%:*}" == brand.rules ]] && config=cleanup.policy=compact
     # One JVM per topic; run them side by side to save start-up time.
-    tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --create --if-not-exists \
+    tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" "${ADMIN_AUTH[@]}" --create --if-not-exists \
       --topic "$name" --partitions "$parts" --replication-factor 1 --config "$config" >/dev/null &
     pids+=($!)
   done
   for spec in "${pids[@]}"; do wait "$spec" || failed=1; done
   [[ "$failed" -eq 0 ]] || die "topic creation failed on $BOOTSTRAP"
-  say "topics on $BOOTSTRAP: $(tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" --list | grep -F "$TOPIC_PREFIX" | tr '\n' ' ')"
+  say "topics on $BOOTSTRAP: $(tool org.apache.kafka.tools.TopicCommand --bootstrap-server "$BOOTSTRAP" "${ADMIN_AUTH[@]}" --list | grep -F "$TOPIC_PREFIX" | tr '\n' ' ')"
 }
 
 cmd_stop() {

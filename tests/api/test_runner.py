@@ -29,6 +29,7 @@ from smileback.api.store import MentionRow, create_schema, make_engine
 from smileback.common.bus import InMemoryBus
 from smileback.common.errors import BusError, ConfigError
 from smileback.common.events import encode
+from smileback.common.kafka_security import KafkaSecuritySettings
 from smileback.common.topics import Topics
 from tests.support.api_fixtures import TOKEN
 from tests.support.builders import T0, scored
@@ -100,8 +101,17 @@ class _Bus:
 
 def test_kafka_away_at_start_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
     attempts: list[str] = []
+    security = KafkaSecuritySettings(kafka_security_protocol="SSL")
 
-    def kafka_bus(_bootstrap: str, *, client_id: str, bootstrap_timeout_s: float) -> _Bus:
+    def kafka_bus(
+        _bootstrap: str,
+        *,
+        client_id: str,
+        bootstrap_timeout_s: float,
+        security: KafkaSecuritySettings | None,
+    ) -> _Bus:
+        assert security is not None
+        assert security.kafka_security_protocol == "SSL"  # each bus logs in alike
         attempts.append(client_id)
         if len(attempts) < 3:
             raise BusError("cannot reach Kafka")
@@ -110,7 +120,9 @@ def test_kafka_away_at_start_is_waited_for(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(runner, "KafkaBus", kafka_bus)
     stop = threading.Event()
     monkeypatch.setattr(stop, "wait", lambda _delay: False)
-    buses = connect_when_reachable(bootstrap="k:1", client_ids=("a", "b"), stop=stop)
+    buses = connect_when_reachable(
+        bootstrap="k:1", client_ids=("a", "b"), stop=stop, security=security
+    )
     assert attempts == ["a", "a", "a", "b"]
     assert buses is not None
     assert [bus.client_id for bus in buses] == ["a", "b"]
@@ -121,7 +133,13 @@ def test_a_stop_while_waiting_for_kafka_closes_what_was_made(
 ) -> None:
     made: list[_Bus] = []
 
-    def kafka_bus(_bootstrap: str, *, client_id: str, bootstrap_timeout_s: float) -> _Bus:
+    def kafka_bus(
+        _bootstrap: str,
+        *,
+        client_id: str,
+        bootstrap_timeout_s: float,
+        security: KafkaSecuritySettings | None,
+    ) -> _Bus:
         if client_id == "b":
             raise BusError("cannot reach Kafka")
         made.append(_Bus(client_id))

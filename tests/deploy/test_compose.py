@@ -103,7 +103,11 @@ def secret_problems(compose: dict[str, Any]) -> list[str]:
     declared = compose.get("secrets", {})
     for name, service in smileback_services(compose).items():
         given = set(secret_names(service))
-        for variable in sorted(secret_settings(resolve_command(service["command"]))):
+        needed = secret_settings(resolve_command(service["command"]))
+        protocol = environment(service).get("SMILEBACK_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT")
+        if not protocol.startswith("SASL_"):
+            needed -= {"SMILEBACK_KAFKA_SASL_PASSWORD"}  # no SASL login, no password
+        for variable in sorted(needed):
             if variable not in given:
                 problems.append(f"{name}: secret {variable} is not listed")
             if variable in environment(service):
@@ -216,11 +220,13 @@ def test_every_secret_a_service_reads_is_a_compose_secret_from_the_host() -> Non
 
 def test_a_missing_or_leaked_secret_is_caught() -> None:
     broken = copy.deepcopy(COMPOSE)
+    broken["services"]["scorer"]["environment"]["SMILEBACK_KAFKA_SECURITY_PROTOCOL"] = "SASL_SSL"
     alerts = broken["services"]["alerts"]
     alerts["secrets"].remove("SMILEBACK_SLACK_WEBHOOK_URL")
     alerts["environment"]["SMILEBACK_SMTP_PASSWORD"] = "${SMILEBACK_SMTP_PASSWORD}"
     broken["secrets"]["SMILEBACK_API_TOKEN"] = {"file": "./token.txt"}
     assert secret_problems(broken) == [
+        "scorer: secret SMILEBACK_KAFKA_SASL_PASSWORD is not listed",
         "alerts: secret SMILEBACK_SLACK_WEBHOOK_URL is not listed",
         "alerts: secret SMILEBACK_SMTP_PASSWORD is in the environment",
         "api: secret SMILEBACK_API_TOKEN is not read from $SMILEBACK_API_TOKEN",

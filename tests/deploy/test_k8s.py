@@ -42,6 +42,9 @@ OVERLAYS = sorted(path.name for path in (K8S / "overlays").iterdir() if path.is_
 KUBERNETES_VERSION = "1.32.0"
 CRDS = ROOT / "tests" / "data" / "crds"
 SECRET = "smileback-secrets"
+# Each service's Kafka password: its KafkaUser's Secret, copied from the Kafka namespace.
+KAFKA_PASSWORD = "SMILEBACK_KAFKA_SASL_PASSWORD"
+KAFKA_PASSWORD_SECRET = "smileback-kafka-{service}"
 
 
 @pytest.fixture(scope="module", params=OVERLAYS)
@@ -167,6 +170,68 @@ def test_the_users_name_only_smileback_topics_and_groups(rendered) -> None:
                 assert resource["name"].startswith("smileback"), user["metadata"]["name"]
 
 
+def test_each_service_logs_in_to_kafka_as_its_own_kafka_user(rendered) -> None:
+    users = of_kind(rendered, "KafkaUser")
+    for name, container in _containers(rendered):
+        user = _environment(container, rendered)["SMILEBACK_KAFKA_SASL_USERNAME"]
+        assert user == f"smileback-{resolve_command(container['args'])[0]}", name
+        assert users[user]["spec"]["authentication"]["type"] == "scram-sha-512", name
+
+
+def test_only_alerts_and_the_api_may_write_incidents(rendered) -> None:
+    writers = {
+        name
+        for name, user in of_kind(rendered, "KafkaUser").items()
+        for acl in user["spec"]["authorization"]["acls"]
+        if acl["resource"]["type"] == "topic"
+        and _names(acl["resource"], Topics(prefix="smileback.").incidents)
+        and {"Write", "All"} & set(acl["operations"])
+    }
+    assert writers == {"smileback-alerts", "smileback-api"}
+
+
+def _names(resource: dict[str, Any], topic: str) -> bool:
+    if resource["patternType"] == "prefix":
+        return topic.startswith(resource["name"])
+    return bool(resource["name"] == topic)
+
+
+# The dev overlay's test cluster has a plain listener; production speaks SCRAM over TLS.
+PROTOCOLS = {"dev": "PLAINTEXT", "prod": "SASL_SSL"}
+
+
+def test_every_overlay_has_its_kafka_security_protocol() -> None:
+    assert set(PROTOCOLS) == set(OVERLAYS)
+
+
+def test_the_clients_speak_the_overlay_s_protocol_and_trust_the_mounted_ca(
+    rendered, request: pytest.FixtureRequest
+) -> None:
+    common = next(c for n, c in of_kind(rendered, "ConfigMap").items() if "common" in n)["data"]
+    protocol = PROTOCOLS[request.node.callspec.params["rendered"]]
+    assert common.get("SMILEBACK_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT") == protocol
+    if protocol == "PLAINTEXT":
+        assert "SMILEBACK_KAFKA_SSL_CAFILE" not in common
+        return
+    assert "SMILEBACK_KAFKA_SASL_MECHANISM" not in common  # SCRAM-SHA-512, the default
+    cafile = common["SMILEBACK_KAFKA_SSL_CAFILE"]
+    for name, deployment in of_kind(rendered, "Deployment").items():
+        spec = deployment["spec"]["template"]["spec"]
+        volumes = {volume["name"]: volume for volume in spec["volumes"]}
+        (container,) = spec["containers"]
+        mounts = [
+            mount
+            for mount in container["volumeMounts"]
+            if cafile.startswith(mount["mountPath"] + "/")
+        ]
+        assert len(mounts) == 1, name
+        secret = volumes[mounts[0]["name"]]["secret"]
+        assert secret["secretName"] == "smileback-kafka-ca", name
+        assert [item["path"] for item in secret["items"]] == [
+            cafile.removeprefix(mounts[0]["mountPath"] + "/")
+        ], name
+
+
 def test_the_scorer_autoscales_no_further_than_the_raw_topic_s_partitions(rendered) -> None:
     hpa = of_kind(rendered, "HorizontalPodAutoscaler")["scorer"]
     assert hpa["spec"]["scaleTargetRef"]["name"] == "scorer"
@@ -196,8 +261,9 @@ def _environment(container: dict[str, Any], objects: list[dict[str, Any]]) -> di
     variables: dict[str, str] = {}
     for source in container.get("envFrom", []):
         variables |= config_maps[source["configMapRef"]["name"]]["data"]
+    examples = _secrets_example() | {KAFKA_PASSWORD: "example-kafka-password"}
     for entry in container.get("env", []):
-        variables[entry["name"]] = entry.get("value") or _secrets_example()[entry["name"]]
+        variables[entry["name"]] = entry.get("value") or examples[entry["name"]]
     return variables
 
 
@@ -222,6 +288,12 @@ def test_secrets_are_referenced_never_given(rendered) -> None:
         assert all(entry.get("valueFrom") for entry in container.get("env", [])), name
         # Every secret setting, and the database URL, which holds a password.
         assert secret_settings(command) <= set(refs) <= variables_of(command), name
+        kafka = refs.pop(KAFKA_PASSWORD)
+        user = _environment(container, rendered)["SMILEBACK_KAFKA_SASL_USERNAME"]
+        assert (kafka["name"], kafka["key"]) == (
+            KAFKA_PASSWORD_SECRET.format(service=user.removeprefix("smileback-")),
+            "password",
+        ), name
         for variable, ref in refs.items():
             assert (ref["name"], ref["key"]) == (SECRET, variable)
         referenced |= set(refs)

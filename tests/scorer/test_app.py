@@ -241,3 +241,19 @@ async def test_a_batch_is_acked_only_after_its_outputs_were_sent(app, monkeypatc
     assert len(acked_at_send) == 1  # the three staged mentions of one brand: one record
     assert not any(flag for flags in acked_at_send for flag in flags)  # nothing acked while sending
     assert all(event.message.acked for event in batch)  # then the whole batch
+
+
+def test_the_app_logs_in_to_kafka_with_the_security_settings():
+    app = _app(
+        kafka_security_protocol="SASL_SSL",
+        kafka_sasl_username="smileback-scorer",
+        kafka_sasl_password="not-logged",
+    )
+    credentials = app.conf.broker_credentials
+    assert isinstance(credentials, faust.SASLCredentials)
+    assert (credentials.username, credentials.protocol.value, credentials.mechanism.value) == (
+        "smileback-scorer",
+        "SASL_SSL",
+        "SCRAM-SHA-512",
+    )
+    assert _app().conf.broker_credentials is None

@@ -90,7 +90,7 @@ def run_script(
 
 
 @contextlib.contextmanager
-def _scratch_dir(*, prefix: str) -> Iterator[Path]:
+def scratch_dir(*, prefix: str) -> Iterator[Path]:
     """Yield a fresh directory under the system temp dir and remove it afterwards."""
     # Not pytest's tmp_path: its 0700 parents lock out the `postgres` user when run as root.
     path = Path(tempfile.mkdtemp(prefix=prefix))
@@ -145,17 +145,21 @@ class Server:
 
 
 @contextlib.contextmanager
-def kafka_server(*, topic_prefix: str = TOPIC_PREFIX) -> Iterator[tuple[str, Server]]:
-    """Start a throwaway KRaft broker with the Smileback topics; yield its bootstrap and handle."""
+def kafka_server(
+    *, topic_prefix: str = TOPIC_PREFIX, env: Mapping[str, str] | None = None
+) -> Iterator[tuple[str, Server]]:
+    """Start a throwaway KRaft broker with the Smileback topics; yield its bootstrap and handle.
+
+    `env`: more of kafka.sh's variables, e.g. a secured broker's (see kafka_tls.py)."""
     port, controller_port = free_ports(count=2)
-    with _scratch_dir(prefix="smileback-kafka-") as data_dir:
+    with scratch_dir(prefix="smileback-kafka-") as data_dir:
         where = ["--port", str(port), "--controller-port", str(controller_port)]
         where += ["--data-dir", str(data_dir)]
         server = Server(
             script=KAFKA_SCRIPT,
             where=where,
             pid_file=data_dir / "kafka.pid",
-            env={"TOPIC_PREFIX": topic_prefix},
+            env={"TOPIC_PREFIX": topic_prefix, **(env or {})},
         )
         run_script(script=KAFKA_SCRIPT, args=["jars"], timeout=JARS_TIMEOUT_S)
         try:
@@ -178,7 +182,7 @@ def running_kafka(*, topic_prefix: str = TOPIC_PREFIX) -> Iterator[str]:
 def postgres_server() -> Iterator[tuple[str, Server]]:
     """Start a throwaway PostgreSQL cluster on a free port; yield its SQLAlchemy URL and handle."""
     (port,) = free_ports(count=1)
-    with _scratch_dir(prefix="smileback-pg-") as data_dir:
+    with scratch_dir(prefix="smileback-pg-") as data_dir:
         server = Server(
             script=POSTGRES_SCRIPT,
             where=["--port", str(port), "--data-dir", str(data_dir)],

@@ -28,6 +28,7 @@ SECRETS = {
     "SMILEBACK_SMTP_PASSWORD": "smtp-password-30b9",
     "SMILEBACK_INGEST_WEBHOOK_SECRET": "whsec_aW5nZXN0LXdlYmhvb2stc2VjcmV0LTE=",
     "SMILEBACK_MASTODON_TOKEN": "mastodon-token-8d27e5",
+    "SMILEBACK_KAFKA_SASL_PASSWORD": "kafka-scram-password-5e19",
 }
 # What of each value is secret: a database URL's password, every other value whole.
 _NEEDLES = {

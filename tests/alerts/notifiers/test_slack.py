@@ -72,7 +72,7 @@ def test_trigger_is_a_valid_block_kit_message_with_the_packet() -> None:
         "*Similar, last 60 min*",
     ]
     assert "<@U1>" in message["blocks"][5]["elements"][0]["text"]
-    assert [b["url"] for b in message["blocks"][6]["elements"]] == [
+    assert [b["url"] for b in message["blocks"][6]["elements"] if "url" in b] == [
         n.post_url,
         "https://console.example/incidents/inc_abc",
     ]
@@ -148,7 +148,7 @@ def test_follow_ups_escape_the_actor_and_summary(kind: str) -> None:
 def test_a_post_link_that_is_not_https_gets_no_button(url: str) -> None:
     message = slack_message(notification=hostile_notification(url=url, link=CONSOLE))
     (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
-    assert [(b["text"]["text"], b["url"]) for b in actions["elements"]] == [
+    assert [(b["text"]["text"], b["url"]) for b in actions["elements"] if "url" in b] == [
         ("Open the incident", CONSOLE)
     ]
     assert check_slack_message(message) == []
@@ -157,4 +157,36 @@ def test_a_post_link_that_is_not_https_gets_no_button(url: str) -> None:
 def test_an_https_post_link_gets_its_button() -> None:
     message = slack_message(notification=hostile_notification(url="https://social.example/@l/1"))
     (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
-    assert [b["url"] for b in actions["elements"]] == ["https://social.example/@l/1"]
+    assert [b["url"] for b in actions["elements"] if "url" in b] == ["https://social.example/@l/1"]
+
+
+def test_the_page_has_acknowledge_take_over_and_resolve_buttons() -> None:
+    n = notification(link=CONSOLE)
+    message = slack_message(notification=n)
+    assert check_slack_message(message) == []
+    (actions,) = [b for b in message["blocks"] if b["type"] == "actions"]
+    answers = [b for b in actions["elements"] if "action_id" in b]
+    assert [(b["action_id"], b["text"]["text"], b["value"]) for b in answers] == [
+        ("smileback_acknowledge", "Acknowledge", n.incident_id),
+        ("smileback_take_over", "Take over", n.incident_id),
+        ("smileback_resolve", "Resolve", n.incident_id),
+    ]
+    for button in answers:  # Block Kit: a button has a url or a value, plain_text under 75
+        assert button["type"] == "button"
+        assert "url" not in button
+        assert button["text"]["type"] == "plain_text"
+        assert len(button["text"]["text"]) <= 75
+        assert button.get("style") in (None, "primary", "danger")
+    assert len(actions["elements"]) <= 25
+
+
+def test_an_incident_id_too_long_for_a_button_value_gets_no_action_buttons() -> None:
+    n = notification().model_copy(update={"incident_id": "i" * 2001})
+    (actions,) = [b for b in slack_message(notification=n)["blocks"] if b["type"] == "actions"]
+    assert not [b for b in actions["elements"] if "action_id" in b]
+
+
+@pytest.mark.parametrize("kind", ["acknowledge", "resolve"])
+def test_follow_ups_have_no_buttons(kind: str) -> None:
+    n = notification().model_copy(update={"kind": NotificationKind(kind)})
+    assert "action_id" not in json.dumps(slack_message(notification=n))

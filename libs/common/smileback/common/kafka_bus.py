@@ -13,6 +13,11 @@ from kafka.errors import KafkaError
 
 from smileback.common.bus import Bus, Consumer, Record
 from smileback.common.errors import BusError
+from smileback.common.kafka_security import (
+    KafkaSecuritySettings,
+    cannot_connect,
+    kafka_client_options,
+)
 
 __all__ = ["PRODUCER_SETTINGS", "KafkaBus"]
 
@@ -54,6 +59,7 @@ class KafkaBus(Bus):
         bootstrap_timeout_s: float = 30.0,
         compression: str | None = None,
         max_block_s: float = 60.0,
+        security: KafkaSecuritySettings | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """Connect the producer; BusError when no broker answers within `bootstrap_timeout_s`.
@@ -62,9 +68,12 @@ class KafkaBus(Bus):
         `max_block_s`: the longest a `publish` may wait for the topic's metadata or for room
         in the buffer before it fails (kafka-python's `max_block_ms`, 60 s by default); a
         caller on an event loop wants it short, since the wait blocks the loop.
+        `security`: TLS and SASL of the producer and every consumer (none: PLAINTEXT).
         """
         self._bootstrap = bootstrap
         self._client_id = client_id
+        self._settings = security
+        self._security = kafka_client_options(security)
         self._monotonic = monotonic
         try:
             self._producer = KafkaProducer(
@@ -74,9 +83,10 @@ class KafkaBus(Bus):
                 compression_type=compression,
                 max_block_ms=int(max_block_s * 1000),
                 **PRODUCER_SETTINGS,
+                **self._security,
             )
         except KafkaError as exc:
-            raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
+            raise cannot_connect(bootstrap, security, exc) from exc
         self._pending: list[Any] = []
 
     def publish(self, topic: str, *, key: str | None, value: bytes) -> None:
@@ -113,9 +123,10 @@ class KafkaBus(Bus):
                 # A killed member's partitions move on after 10 s, not kafka-python's 45 s.
                 session_timeout_ms=10_000,
                 heartbeat_interval_ms=3_000,
+                **self._security,
             )
         except KafkaError as exc:
-            raise BusError(f"cannot reach Kafka at {self._bootstrap}: {exc}") from exc
+            raise cannot_connect(self._bootstrap, self._settings, exc) from exc
         return _KafkaConsumer(consumer)
 
     def close(self) -> None:

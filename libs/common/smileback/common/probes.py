@@ -16,6 +16,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from smileback.common.health import Probe
+from smileback.common.kafka_security import KafkaSecuritySettings, kafka_client_options
 
 __all__ = ["KafkaProbe", "database_probe"]
 
@@ -26,9 +27,16 @@ class KafkaProbe:
     """Callable: None when the broker lists the topics a service needs, else what is wrong."""
 
     def __init__(
-        self, *, bootstrap: str, topics: Sequence[str], client_id: str, timeout_s: float = 2.0
+        self,
+        *,
+        bootstrap: str,
+        topics: Sequence[str],
+        client_id: str,
+        timeout_s: float = 2.0,
+        security: KafkaSecuritySettings | None = None,
     ) -> None:
         self._client_id = client_id
+        self._security = kafka_client_options(security)
         self._bootstrap = bootstrap
         self._topics = frozenset(topics)
         self._timeout_ms = int(timeout_s * 1000)
@@ -45,6 +53,7 @@ class KafkaProbe:
                         client_id=self._client_id,
                         request_timeout_ms=self._timeout_ms,
                         bootstrap_timeout_ms=self._timeout_ms,
+                        **self._security,
                     )
                 present = set(self._admin.list_topics())
             except (KafkaError, OSError) as exc:

@@ -18,6 +18,11 @@ from kafka.errors import KafkaError
 
 from smileback.common.errors import BusError, SchemaError
 from smileback.common.events import BrandRuleEvent, decode
+from smileback.common.kafka_security import (
+    KafkaSecuritySettings,
+    cannot_connect,
+    kafka_client_options,
+)
 
 __all__ = ["RuleFeed", "fold"]
 
@@ -41,7 +46,13 @@ class RuleFeed:
     """Reads the brand-rules topic from offset 0; BusError when the broker fails."""
 
     def __init__(
-        self, *, bootstrap: str, topic: str, client_id: str, bootstrap_timeout_s: float = 30.0
+        self,
+        *,
+        bootstrap: str,
+        topic: str,
+        client_id: str,
+        bootstrap_timeout_s: float = 30.0,
+        security: KafkaSecuritySettings | None = None,
     ) -> None:
         self._partition = TopicPartition(topic, 0)
         try:
@@ -51,6 +62,7 @@ class RuleFeed:
                 group_id=None,
                 enable_auto_commit=False,
                 bootstrap_timeout_ms=int(bootstrap_timeout_s * 1000),
+                **kafka_client_options(security),
             )
             if self._consumer.partitions_for_topic(topic) is None:
                 self._consumer.close(autocommit=False)
@@ -58,7 +70,7 @@ class RuleFeed:
             self._consumer.assign([self._partition])
             self._consumer.seek_to_beginning(self._partition)
         except KafkaError as exc:
-            raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
+            raise cannot_connect(bootstrap, security, exc) from exc
 
     def catch_up(self, *, timeout_s: float) -> list[BrandRuleEvent]:
         """Every record up to the topic's end as of now; BusError when that takes too long."""

@@ -24,6 +24,7 @@ from pydantic_core import ErrorDetails
 from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from smileback.common.errors import ConfigError
+from smileback.common.kafka_security import KafkaSecuritySettings
 from smileback.common.logging import mask_url
 
 __all__ = [
@@ -52,7 +53,7 @@ class _FromEnvironment(BaseSettings):
             yield name, mask_url(value) if isinstance(value, str) else value
 
 
-class CommonSettings(_FromEnvironment):
+class CommonSettings(_FromEnvironment, KafkaSecuritySettings):
     """What every service reads: where Kafka is, the topic names, how to log."""
 
     kafka_bootstrap: str = Field(

@@ -115,6 +115,7 @@ def run(*, settings: AlertsSettings) -> None:
         bootstrap=settings.kafka_bootstrap,
         topics=[topics.scored, topics.incidents],
         client_id="smileback-alerts-readiness",
+        security=settings,
     )
     health.watch(
         {DATABASE: database_probe(engine), KAFKA: kafka_probe}, every_s=_WATCH_S, stop=stop
@@ -128,7 +129,9 @@ def run(*, settings: AlertsSettings) -> None:
     )
     sending.start()
     consuming = Consuming(
-        connect=lambda: KafkaBus(settings.kafka_bootstrap, client_id="smileback-alerts"),
+        connect=lambda: KafkaBus(
+            settings.kafka_bootstrap, client_id="smileback-alerts", security=settings
+        ),
         settings=settings,
         topics=topics,
         engine=engine,

@@ -30,6 +30,8 @@ from smileback.api.publisher import EventPublisher
 from smileback.api.routers import (
     brand_rules,
     brands,
+    callbacks_pagerduty,
+    callbacks_slack,
     health,
     incident_actions,
     incidents,
@@ -40,6 +42,7 @@ from smileback.api.routers import (
     smile_back,
     stats,
 )
+from smileback.api.routers.callbacks_common import Channels
 from smileback.common.bus import Bus
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import ConfigError
@@ -80,13 +83,15 @@ def create_app(
     database_check: Probe | None = None,
     clock: Clock = utc_now,
     monotonic: Callable[[], float] = time.monotonic,
+    channels: Channels | None = None,
 ) -> FastAPI:
     """The API over `engine`.
 
     `api_token` is the bootstrap admin token (SMILEBACK_API_TOKEN); other keys live in
     the store. With a `bus`, the responder's actions are published to its incidents
     topic as well as applied to the store. `/readyz` asks `database_check` (by default a
-    `SELECT 1` on `engine`) and `kafka_check` when given.
+    `SELECT 1` on `engine`) and `kafka_check` when given. `channels` serves the PagerDuty
+    and Slack callbacks whose secrets it holds (outside /v1: they are signed, not tokened).
     """
     if api_token is not None and not api_token:
         raise ConfigError("the API token must not be empty")
@@ -130,6 +135,11 @@ def create_app(
         console.router,
     ):
         app.include_router(router)
+    channels = channels or Channels()
+    if channels.pagerduty_secret is not None:
+        app.include_router(callbacks_pagerduty.make_router(channels))
+    if channels.slack_secret is not None:
+        app.include_router(callbacks_slack.make_router(channels))
     # Added last = outermost: the token is checked before anything reads the request (so a
     # stranger gets 401, never 400, 413 or 422); the API headers go on every /v1 answer,
     # the gate's too; metrics see every response; CORS answers preflights first.

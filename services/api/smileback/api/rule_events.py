@@ -25,6 +25,7 @@ from smileback.api.store import BrandRuleRow
 from smileback.common.clock import Clock
 from smileback.common.errors import BusError
 from smileback.common.events import BrandRuleEvent
+from smileback.common.kafka_security import KafkaSecuritySettings
 from smileback.common.rule_feed import RuleFeed, fold
 
 __all__ = ["publish_rule_changes", "reconcile", "republish_rules", "rule_event"]
@@ -73,13 +74,21 @@ def reconcile(
 
 
 def republish_rules(
-    *, engine: Engine, publisher: EventPublisher, bootstrap: str, topic: str, clock: Clock
+    *,
+    engine: Engine,
+    publisher: EventPublisher,
+    bootstrap: str,
+    topic: str,
+    clock: Clock,
+    security: KafkaSecuritySettings | None = None,
 ) -> int:
     """Bring the topic's live rules in line with the store; how many records that took.
 
     BusError when the broker fails: the api then serves anyway, and the next start repairs.
     """
-    feed = RuleFeed(bootstrap=bootstrap, topic=topic, client_id="smileback-api-rules")
+    feed = RuleFeed(
+        bootstrap=bootstrap, topic=topic, client_id="smileback-api-rules", security=security
+    )
     try:
         on_topic = fold({}, feed.catch_up(timeout_s=_CATCH_UP_S))
     finally:

@@ -20,6 +20,7 @@ from smileback.api.auth import weak_admin_token
 from smileback.api.metrics import PROJECTOR_RESTARTS, PURGED
 from smileback.api.projector import GROUP, make_handler
 from smileback.api.publisher import EventPublisher
+from smileback.api.routers.callbacks_common import Channels
 from smileback.api.rule_events import republish_rules
 from smileback.api.settings import ApiSettings
 from smileback.api.store import create_schema, make_engine, purge_before, retention_cutoff
@@ -29,6 +30,7 @@ from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import BusError, ConfigError
 from smileback.common.health import Health, Probe
 from smileback.common.kafka_bus import KafkaBus
+from smileback.common.kafka_security import KafkaSecuritySettings
 from smileback.common.lag import ConsumerWatch
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
@@ -83,6 +85,7 @@ def run(*, settings: ApiSettings) -> None:
         bootstrap=settings.kafka_bootstrap,
         client_ids=("smileback-api", "smileback-api-actions"),
         stop=stop,
+        security=settings,
     )
     if buses is None:
         engine.dispose()
@@ -92,6 +95,7 @@ def run(*, settings: ApiSettings) -> None:
         bootstrap=settings.kafka_bootstrap,
         topics=[topics.scored, topics.incidents, topics.queues],
         client_id="smileback-api-readiness",
+        security=settings,
     )
     # /readyz answers from the watch's last probe: it never waits on a frozen dependency.
     health = Health(needs=[DATABASE, KAFKA])
@@ -122,6 +126,10 @@ def run(*, settings: ApiSettings) -> None:
         options=api_options(settings),
         kafka_check=health.answer(KAFKA),
         database_check=health.answer(DATABASE),
+        channels=Channels(
+            pagerduty_secret=settings.pagerduty_webhook_secret,
+            slack_secret=settings.slack_signing_secret,
+        ),
     )
     _republish_rules(engine=engine, bus=actions_bus, topics=topics, settings=settings)
     server = build_server(
@@ -149,6 +157,7 @@ def _republish_rules(*, engine: Engine, bus: Bus, topics: Topics, settings: ApiS
             bootstrap=settings.kafka_bootstrap,
             topic=topics.brand_rules,
             clock=utc_now,
+            security=settings,
         )
     except BusError as exc:
         log.warning("brand rules not republished; the next start retries", error=str(exc))
@@ -177,14 +186,20 @@ def migrate_when_reachable(
 
 
 def connect_when_reachable(
-    *, bootstrap: str, client_ids: Sequence[str], stop: threading.Event
+    *,
+    bootstrap: str,
+    client_ids: Sequence[str],
+    stop: threading.Event,
+    security: KafkaSecuritySettings | None = None,
 ) -> list[KafkaBus] | None:
     """A bus per client id, waiting out a broker that is not up yet; None if stopped first."""
     buses: list[KafkaBus] = []
     for client_id in client_ids:
 
         def connect(client_id: str = client_id) -> KafkaBus:
-            return KafkaBus(bootstrap, client_id=client_id, bootstrap_timeout_s=_CONNECT_S)
+            return KafkaBus(
+                bootstrap, client_id=client_id, bootstrap_timeout_s=_CONNECT_S, security=security
+            )
 
         bus = when_reachable(connect, dependency="Kafka", errors=(BusError,), stop=stop)
         if bus is None:

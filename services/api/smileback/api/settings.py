@@ -75,3 +75,12 @@ class ApiSettings(CommonSettings, DatabaseSettings, OncallFileSettings):
         min_length=1,
         description="the projector's consumer group",
     )
+    pagerduty_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="secret of the PagerDuty v3 webhook subscription (secret); "
+        "unset = POST /callbacks/pagerduty is 404",
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        default=None,
+        description="the Slack app's signing secret (secret); unset = POST /callbacks/slack is 404",
+    )

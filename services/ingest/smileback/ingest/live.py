@@ -152,6 +152,7 @@ def open_matcher(
         topic=topic,
         client_id="smileback-ingest",
         bootstrap_timeout_s=_BOOTSTRAP_TIMEOUT_S,
+        security=settings,
     )
     rules = LiveRules(static=static.rules, feed=feed)
     try:

@@ -21,6 +21,11 @@ from kafka.errors import KafkaError
 
 from smileback.common.bus import Bus
 from smileback.common.errors import BusError
+from smileback.common.kafka_security import (
+    KafkaSecuritySettings,
+    cannot_connect,
+    kafka_client_options,
+)
 
 __all__ = ["KafkaPositions", "Positions"]
 
@@ -42,9 +47,18 @@ class Positions(ABC):
 class KafkaPositions(Positions):
     """Positions in a compacted topic; written through `bus` (the sink's own producer)."""
 
-    def __init__(self, *, bus: Bus, bootstrap: str, topic: str) -> None:
+    def __init__(
+        self,
+        *,
+        bus: Bus,
+        bootstrap: str,
+        topic: str,
+        security: KafkaSecuritySettings | None = None,
+    ) -> None:
         self._bus = bus
         self._bootstrap = bootstrap
+        self._settings = security
+        self._security = kafka_client_options(security)
         self._topic = topic
 
     def load(self, key: str) -> str | None:
@@ -53,9 +67,10 @@ class KafkaPositions(Positions):
                 bootstrap_servers=self._bootstrap,
                 client_id="smileback-ingest-positions",
                 enable_auto_commit=False,
+                **self._security,
             )
         except KafkaError as exc:
-            raise BusError(f"cannot reach Kafka at {self._bootstrap}: {exc}") from exc
+            raise cannot_connect(self._bootstrap, self._settings, exc) from exc
         try:
             return _latest(consumer, topic=self._topic, key=key.encode())
         except KafkaError as exc:

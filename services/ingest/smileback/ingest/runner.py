@@ -109,4 +109,5 @@ def open_bus(settings: IngestSettings, *, max_block_s: float = 60.0) -> KafkaBus
         bootstrap_timeout_s=_BOOTSTRAP_TIMEOUT_S,
         compression=None if settings.ingest_compression == "none" else settings.ingest_compression,
         max_block_s=max_block_s,
+        security=settings,
     )

@@ -230,7 +230,10 @@ def _follow(
             return
         if needed and settings.metrics_port:  # readiness is only asked on the metrics port
             probe = KafkaProbe(
-                bootstrap=settings.kafka_bootstrap, topics=needed, client_id="smileback-ingest"
+                bootstrap=settings.kafka_bootstrap,
+                topics=needed,
+                client_id="smileback-ingest",
+                security=settings,
             )
             connected.resources.callback(probe.close)
             health.dependency(KAFKA).up()  # it answered just now
@@ -279,7 +282,7 @@ def _connect(
         stack.callback(bus.close)
         topics = Topics(prefix=settings.topic_prefix)
         positions = KafkaPositions(
-            bus=bus, bootstrap=settings.kafka_bootstrap, topic=topics.positions
+            bus=bus, bootstrap=settings.kafka_bootstrap, topic=topics.positions, security=settings
         )
         start = positions.load(key)
         bus_sink = BusSink(bus=bus, topics=topics, clock=utc_now)

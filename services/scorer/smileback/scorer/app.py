@@ -50,6 +50,7 @@ from smileback.common.bus import Bus, Consumer
 from smileback.common.clock import Clock, utc_now
 from smileback.common.errors import BusError
 from smileback.common.health import Health, serve_health
+from smileback.common.kafka_security import faust_credentials
 from smileback.common.lag import CONSUMER, ConsumerWatch
 from smileback.common.lifecycle import stop_on_signals
 from smileback.common.logging import configure_logging
@@ -142,6 +143,7 @@ def create_app(
     app = ScorerApp(
         app_id,
         broker=[f"kafka://{host.strip()}" for host in settings.kafka_bootstrap.split(",")],
+        broker_credentials=faust_credentials(settings),
         store=store_url(settings),
         # Out of the working directory; `run` gives each worker its own (see storage.py).
         datadir=str(datadir or Path(tempfile.gettempdir()) / f"{app_id}-data"),
@@ -297,6 +299,7 @@ def run(*, settings: ScorerSettings) -> None:
         bootstrap=settings.kafka_bootstrap,
         topics=[topics.raw, topics.scored, by_brand_topic(app_id_of(settings))],
         client_id="smileback-scorer-readiness",
+        security=settings,
     )
     # Never set: the watch ends with the process (its thread is a daemon).
     health.watch({KAFKA: probe}, every_s=_WATCH_S, stop=threading.Event())
@@ -347,6 +350,7 @@ def _prepare_kafka(*, settings: ScorerSettings, app: faust.App) -> None:
             bootstrap=settings.kafka_bootstrap,
             topics=own_topics(app),
             replicas=settings.scorer_topic_replicas,
+            security=settings,
         )
         seed_offsets(
             bootstrap=settings.kafka_bootstrap,
@@ -355,6 +359,7 @@ def _prepare_kafka(*, settings: ScorerSettings, app: faust.App) -> None:
                 name: app.conf.topic_partitions
                 for name in (topics.raw, by_brand_topic(app.conf.id))
             },
+            security=settings,
         )
     except KafkaError as exc:
         raise BusError(f"cannot prepare Kafka for the scorer: {exc}") from exc

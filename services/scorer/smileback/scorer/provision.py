@@ -30,6 +30,11 @@ from kafka.errors import KafkaError, TopicAlreadyExistsError
 from kafka.structs import OffsetAndMetadata
 
 from smileback.common.errors import BusError, ConfigError
+from smileback.common.kafka_security import (
+    KafkaSecuritySettings,
+    cannot_connect,
+    kafka_client_options,
+)
 
 __all__ = [
     "COMPACTED",
@@ -52,13 +57,22 @@ def by_brand_topic(app_id: str) -> str:
 
 
 def ensure_topics(
-    *, bootstrap: str, topics: Mapping[str, TopicSpec], replicas: int, timeout_s: float = 30.0
+    *,
+    bootstrap: str,
+    topics: Mapping[str, TopicSpec],
+    replicas: int,
+    timeout_s: float = 30.0,
+    security: KafkaSecuritySettings | None = None,
 ) -> None:
     """Create the missing `topics`, check the partition counts, wait until all have leaders."""
     try:
-        admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="smileback-scorer-setup")
+        admin = KafkaAdminClient(
+            bootstrap_servers=bootstrap,
+            client_id="smileback-scorer-setup",
+            **kafka_client_options(security),
+        )
     except KafkaError as exc:
-        raise BusError(f"cannot reach Kafka at {bootstrap}: {exc}") from exc
+        raise cannot_connect(bootstrap, security, exc) from exc
     try:
         existing = set(admin.list_topics())
         missing = [
@@ -114,9 +128,20 @@ def own_topics(app: faust.App) -> dict[str, TopicSpec]:
     return own
 
 
-def seed_offsets(*, bootstrap: str, group: str, topics: Mapping[str, int]) -> int:
+def seed_offsets(
+    *,
+    bootstrap: str,
+    group: str,
+    topics: Mapping[str, int],
+    security: KafkaSecuritySettings | None = None,
+) -> int:
     """Commit the start of each partition that `group` has no offset for; how many it did."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False)
+    consumer = KafkaConsumer(
+        bootstrap_servers=bootstrap,
+        group_id=group,
+        enable_auto_commit=False,
+        **kafka_client_options(security),
+    )
     try:
         parts = [TopicPartition(topic, p) for topic, count in topics.items() for p in range(count)]
         missing = [tp for tp in parts if consumer.committed(tp) is None]

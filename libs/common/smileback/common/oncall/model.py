@@ -52,7 +52,8 @@ class _Strict(BaseModel):
 class _ResponderSpec(_Strict):
     name: str = ""
     email: str | None = None
-    slack: str | None = None  # a Slack member id (U…) to @-mention
+    slack: str | None = None  # a Slack member id (U…) to @-mention; also who clicked a button
+    pagerduty: str | None = None  # a PagerDuty user id (P…): who acknowledged there
 
 
 class Responder(_ResponderSpec):

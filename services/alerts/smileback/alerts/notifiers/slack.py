@@ -1,5 +1,6 @@
 """Slack incoming webhook with a Block Kit message: header, the post, who/why/thread/similar
-fields, the humane-response guide, and link buttons. Texts are cut to Block Kit's limits.
+fields, the humane-response guide, the Acknowledge, Take over and Resolve buttons (their
+clicks go to the API's /callbacks/slack) and link buttons. Texts are cut to Block Kit's limits.
 
 Every text from a post, a person or the configuration is escaped for mrkdwn (and so is the
 notification's fallback `text`), so a post cannot mention `<!channel>` or hide a link; the
@@ -22,6 +23,7 @@ from smileback.common.packet import ContextPacket, clip
 
 __all__ = [
     "BUTTON_CHARS",
+    "BUTTON_VALUE_CHARS",
     "FIELD_CHARS",
     "HEADER_CHARS",
     "TEXT_CHARS",
@@ -34,6 +36,7 @@ HEADER_CHARS = 150  # plain_text in a header block
 TEXT_CHARS = 3000  # a section's text
 FIELD_CHARS = 2000  # each section field
 BUTTON_CHARS = 75
+BUTTON_VALUE_CHARS = 2000
 _ICON = {"critical": ":rotating_light:", "warning": ":warning:", "info": ":information_source:"}
 _DONE = {NotificationKind.ACKNOWLEDGE: ":eyes:", NotificationKind.RESOLVE: ":white_check_mark:"}
 _MEMBER_ID = re.compile(r"[UW][A-Z0-9]{1,20}")  # a Slack member id, e.g. U012AB3CD
@@ -89,8 +92,7 @@ def slack_message(*, notification: Notification) -> dict[str, Any]:
         for url, text in ((n.post_url, "Open the post"), (n.link, "Open the incident"))
         if url
     ]
-    if buttons:
-        blocks.append({"type": "actions", "elements": buttons})
+    blocks.append({"type": "actions", "elements": [*_action_buttons(n.incident_id), *buttons]})
     return {"text": clip(escape(n.summary), TEXT_CHARS), "blocks": blocks}
 
 
@@ -126,6 +128,27 @@ class SlackNotifier(Notifier):
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
+
+
+def _action_buttons(incident_id: str) -> list[dict[str, Any]]:
+    """Acknowledge, Take over and Resolve: Slack posts the click, with the incident id as the
+    button's `value`, to the API's /callbacks/slack, which acts as the one who clicked."""
+    if len(incident_id) > BUTTON_VALUE_CHARS:
+        return []
+    return [
+        {
+            "type": "button",
+            "action_id": action_id,
+            "text": {"type": "plain_text", "text": text},
+            "value": incident_id,
+            **({"style": style} if style else {}),
+        }
+        for action_id, text, style in (
+            ("smileback_acknowledge", "Acknowledge", "primary"),
+            ("smileback_take_over", "Take over", ""),
+            ("smileback_resolve", "Resolve", ""),
+        )
+    ]
 
 
 def _packet_blocks(p: ContextPacket) -> list[dict[str, Any]]:

@@ -124,7 +124,10 @@ def _take_requests(
         return
     resources, intake = opened
     probe = KafkaProbe(
-        bootstrap=settings.kafka_bootstrap, topics=needed, client_id="smileback-ingest"
+        bootstrap=settings.kafka_bootstrap,
+        topics=needed,
+        client_id="smileback-ingest",
+        security=settings,
     )
     resources.callback(probe.close)
     with resources:
