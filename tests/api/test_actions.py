@@ -1,4 +1,4 @@
-"""The responder's actions as incident events (pure): what each does in each state."""
+"""The responder's actions as incident events (pure): what each does in each state and lock."""
 
 from __future__ import annotations
 
@@ -6,7 +6,14 @@ from dataclasses import replace
 
 import pytest
 
-from smileback.api.actions import ActionConflictError, ActionKind, IncidentSnapshot, plan_action
+from smileback.api.actions import (
+    ActionConflictError,
+    ActionKind,
+    Actor,
+    IncidentSnapshot,
+    owner_after,
+    plan_action,
+)
 from smileback.common.events import IncidentEventType, ResponderAction, Severity
 from smileback.common.incident_status import IncidentStatus
 from tests.support.builders import T0
@@ -29,7 +36,8 @@ RESOLVED = replace(OPEN, status=IncidentStatus.RESOLVED)
 
 
 def _plan(incident: IncidentSnapshot, kind: ActionKind, actor: str = "sam", **kw: str):
-    return plan_action(incident=incident, kind=kind, actor=actor, at=T0, nonce="n1", **kw)
+    who = Actor(responder=actor, key_id=f"key-{actor}")
+    return plan_action(incident=incident, kind=kind, actor=who, at=T0, nonce="n1", **kw)
 
 
 def test_acknowledging_an_open_incident() -> None:
@@ -49,18 +57,55 @@ def test_acknowledging_an_open_incident() -> None:
     assert event.summary == ""
     assert (event.packet, event.action) == (None, None)
     assert event.assignee == "sam"  # acknowledging claims it
+    assert (event.key_id, event.on_behalf_of) == ("key-sam", None)
+    assert owner_after(event, before=None) == "sam"
 
 
-def test_acknowledging_an_assigned_incident_keeps_its_owner() -> None:
-    event = _plan(replace(OPEN, owner="kim"), ActionKind.ACKNOWLEDGE, actor="sam")
+def test_an_admin_acting_for_someone_is_recorded_as_such() -> None:
+    admin = Actor(responder="kim", key_id="bootstrap", on_behalf=True)
+    event = plan_action(incident=OPEN, kind=ActionKind.ACKNOWLEDGE, actor=admin, at=T0, nonce="n")
     assert event is not None
-    assert (event.actor, event.assignee) == ("sam", "kim")
+    assert (event.actor, event.on_behalf_of, event.key_id) == ("kim", "kim", "bootstrap")
+
+
+def test_an_assigned_incident_is_its_owners_to_acknowledge() -> None:
+    assigned = replace(OPEN, owner="kim")
+    with pytest.raises(ActionConflictError, match="claimed by kim") as conflict:
+        _plan(assigned, ActionKind.ACKNOWLEDGE, actor="sam")
+    assert conflict.value.owner == "kim"
+    event = _plan(assigned, ActionKind.ACKNOWLEDGE, actor="kim")
+    assert event is not None
+    assert (event.actor, event.assignee) == ("kim", "kim")
 
 
 def test_acknowledging_again_is_a_no_op_for_the_same_responder_and_a_conflict_for_another() -> None:
     assert _plan(ACKED, ActionKind.ACKNOWLEDGE, actor="sam") is None
-    with pytest.raises(ActionConflictError, match="already acknowledged by sam"):
-        _plan(ACKED, ActionKind.ACKNOWLEDGE, actor="kim")
+    for kind, kw in [
+        (ActionKind.ACKNOWLEDGE, {}),
+        (ActionKind.RESOLVE, {}),
+        (ActionKind.ASSIGN, {"owner": "kim"}),
+    ]:
+        with pytest.raises(ActionConflictError, match="claimed by sam") as conflict:
+            _plan(ACKED, kind, actor="kim", **kw)
+        assert conflict.value.owner == "sam"
+
+
+def test_taking_over_names_the_previous_owner_and_the_reason() -> None:
+    event = _plan(ACKED, ActionKind.TAKE_OVER, actor="kim", reason="sam is off shift")
+    assert event is not None
+    assert event.type is IncidentEventType.UPDATED
+    assert event.action == ResponderAction(
+        kind="take_over", owner="kim", previous_owner="sam", reason="sam is off shift"
+    )
+    assert (event.actor, event.assignee) == ("kim", "kim")
+    assert owner_after(event, before="sam") == "kim"
+    assert _plan(ACKED, ActionKind.TAKE_OVER, actor="sam", reason="mine") is None
+    with pytest.raises(ActionConflictError, match="acknowledge it instead"):
+        _plan(OPEN, ActionKind.TAKE_OVER, actor="kim", reason="x")
+    with pytest.raises(ActionConflictError, match="resolved"):
+        _plan(RESOLVED, ActionKind.TAKE_OVER, actor="kim", reason="x")
+    with pytest.raises(ValueError, match="reason"):
+        _plan(ACKED, ActionKind.TAKE_OVER, actor="kim")
 
 
 def test_a_resolved_incident_cannot_be_acknowledged_or_assigned() -> None:
@@ -70,21 +115,26 @@ def test_a_resolved_incident_cannot_be_acknowledged_or_assigned() -> None:
         _plan(RESOLVED, ActionKind.ASSIGN, owner="kim")
 
 
-def test_resolving() -> None:
-    for incident in (OPEN, ACKED):
+def test_resolving_releases_the_lock() -> None:
+    for incident in (OPEN, replace(ACKED, owner="kim", acknowledged_by="kim")):
         event = _plan(incident, ActionKind.RESOLVE, actor="kim")
         assert event is not None
         assert (event.type, event.actor) == (IncidentEventType.RESOLVED, "kim")
+        assert owner_after(event, before=incident.owner) is None
     assert _plan(RESOLVED, ActionKind.RESOLVE) is None
 
 
 def test_assigning_sets_one_owner() -> None:
-    event = _plan(ACKED, ActionKind.ASSIGN, actor="lead", owner="kim")
+    event = _plan(ACKED, ActionKind.ASSIGN, actor="sam", owner="kim")
     assert event is not None
     assert event.type is IncidentEventType.UPDATED
     assert event.action == ResponderAction(kind="assign", owner="kim")
-    assert (event.actor, event.assignee) == ("lead", "kim")
+    assert (event.actor, event.assignee) == ("sam", "kim")
+    assert owner_after(event, before="sam") == "kim"
     assert _plan(ACKED, ActionKind.ASSIGN, owner="sam") is None  # already the owner
+    unowned = _plan(OPEN, ActionKind.ASSIGN, actor="lead", owner="kim")  # anyone's while unheld
+    assert unowned is not None
+    assert unowned.assignee == "kim"
 
 
 def test_a_note_in_any_state() -> None:
@@ -94,6 +144,7 @@ def test_a_note_in_any_state() -> None:
         assert event.type is IncidentEventType.UPDATED
         assert event.action == ResponderAction(kind="note", note="called them back")
         assert event.event_id == "inc_1:note:n1"
+        assert owner_after(event, before=incident.owner) == incident.owner
 
 
 def test_missing_arguments_are_programming_errors() -> None:

@@ -275,7 +275,9 @@ def test_incident_items_name_the_headline_author(
     found = client.get("/v1/mentions", params={"author": "@alice"}, headers=auth).json()
     assert [m["author_handle"] for m in found["items"]] == [listed["inc_a"]["author_handle"]]
     # A responder's action carries its own context; the packet's author stays.
-    acked = client.post("/v1/incidents/inc_a/acknowledge", json={"responder": "sam"}, headers=auth)
+    acked = client.post(
+        "/v1/incidents/inc_a/acknowledge", json={"on_behalf_of": "sam"}, headers=auth
+    )
     assert acked.status_code == 200, acked.text
     assert acked.json()["author_handle"] == "@alice"
     assert items()["inc_a"]["author_handle"] == "@alice"

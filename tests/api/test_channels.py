@@ -110,9 +110,9 @@ def test_slack_payloads() -> None:
     assert action is not None
     assert (action.incident_id, action.kind, action.user, action.owner_user) == (
         "inc_9",
-        ActionKind.ASSIGN,
+        ActionKind.TAKE_OVER,
         "U0KIM",
-        "U0KIM",
+        None,
     )
     assert action.response_url == "https://hooks.slack.com/actions/T0/1/XXXX"
     no_user = {"type": "block_actions", "actions": []}

@@ -26,26 +26,39 @@ def _run(*args: str) -> tuple[int, str, str]:
 
 
 def test_create_use_list_and_revoke(db_url: str) -> None:
-    code, out, err = _run("keys", "create", "--name", "ops bot", "--scope", "respond")
+    code, out, err = _run(
+        "keys", "create", "--name", "alex laptop", "--scope", "respond", "--responder", "alex"
+    )
     assert code == 0, err
     token = out.strip()
     assert token.startswith("sbk_")
     key_id = token.split("_")[1]
-    assert f"created key {key_id} (ops bot, scope respond, expires never)" in err
+    assert (
+        f"created key {key_id} (alex laptop, scope respond, responder alex, expires never)" in err
+    )
     engine = make_engine(db_url)
     with TestClient(create_app(engine=engine)) as client:  # no bootstrap token at all
         header = {"Authorization": f"Bearer {token}"}
-        assert client.get("/v1/ping", headers=header).json()["name"] == "ops bot"
+        ping = client.get("/v1/ping", headers=header).json()
+        assert (ping["name"], ping["responder"]) == ("alex laptop", "alex")
         code, out, _ = _run("keys", "list")
         assert code == 0
         header_line, row = out.strip().splitlines()
-        assert header_line.split() == ["ID", "NAME", "SCOPE", "STATUS", "CREATED", "EXPIRES"]
+        assert header_line.split() == [
+            "ID",
+            "NAME",
+            "SCOPE",
+            "RESPONDER",
+            "STATUS",
+            "CREATED",
+            "EXPIRES",
+        ]
         assert row.startswith(key_id)
-        assert "respond  active" in row
+        assert "respond  alex       active" in row
         assert row.endswith("never")
         assert token not in out
         code, _, err = _run("keys", "revoke", key_id)
-        assert (code, err.strip()) == (0, f"revoked key {key_id} (ops bot)")
+        assert (code, err.strip()) == (0, f"revoked key {key_id} (alex laptop)")
         assert client.get("/v1/ping", headers=header).status_code == 401
         assert "revoked" in _run("keys", "list")[1]
     engine.dispose()
@@ -66,6 +79,7 @@ def test_expiry_is_shown(db_url: str) -> None:
         (["--name", "x", "--scope", "root"], "--scope must be read, respond or admin"),
         (["--name", "  ", "--scope", "read"], "a key name must have 1 to 200 characters"),
         (["--name", "x", "--scope", "read", "--expires-days", "0"], "--expires-days must be"),
+        (["--name", "x", "--scope", "respond"], "a respond key belongs to a responder"),
     ],
 )
 def test_bad_arguments_exit_2(db_url: str, args: list[str], message: str) -> None:
@@ -73,6 +87,26 @@ def test_bad_arguments_exit_2(db_url: str, args: list[str], message: str) -> Non
     assert code == 2
     assert message in err
     assert out == ""
+
+
+def test_a_responder_must_be_in_the_oncall_file_when_there_is_one(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    oncall = tmp_path / "oncall.yaml"
+    oncall.write_text("responders:\n  alex: {name: Alex Kim}\n")
+    monkeypatch.setenv("SMILEBACK_ONCALL_FILE", str(oncall))
+    code, out, err = _run(
+        "keys", "create", "--name", "x", "--scope", "respond", "--responder", "intern"
+    )
+    assert (code, out) == (2, "")
+    assert "the on-call file defines no responder 'intern' (it defines: alex)" in err
+    code, _, err = _run(
+        "keys", "create", "--name", "x", "--scope", "respond", "--responder", "alex"
+    )
+    assert code == 0, err
+    code, _, err = _run("keys", "create", "--name", "ops", "--scope", "admin")  # may act for no one
+    assert code == 0, err
+    assert "responder" not in err
 
 
 def test_revoking_an_unknown_key_exits_1(db_url: str) -> None:

@@ -218,3 +218,27 @@ def test_an_event_carries_a_packet_or_an_action_and_only_updates_carry_actions()
         IncidentEvent(**fields(IncidentEventType.ACKNOWLEDGED, action=note))
     with pytest.raises(ValueError, match="a note carries its text"):
         ResponderAction(kind="note")
+
+
+def test_a_record_from_before_credentials_were_recorded_still_reads() -> None:
+    data = json.loads(_v2())
+    del data["key_id"], data["on_behalf_of"]
+    event = decode(IncidentEvent, json.dumps(data).encode())
+    assert (event.key_id, event.on_behalf_of) == (None, None)
+
+
+def test_a_take_over_names_both_owners_and_its_reason() -> None:
+    action = ResponderAction(
+        kind="take_over", owner="kim", previous_owner="sam", reason="off shift"
+    )
+    event = IncidentEvent(
+        **fields(IncidentEventType.UPDATED),
+        actor="kim",
+        action=action,
+        assignee="kim",
+        key_id="a1b2c3d4e5f6",
+    )
+    assert decode(IncidentEvent, encode(event)) == event
+    for missing in ("previous_owner", "reason"):
+        with pytest.raises(ValueError, match="a take-over names its owner, the previous owner"):
+            ResponderAction(**{**action.model_dump(), missing: None})

@@ -262,10 +262,10 @@ def _a_session_waits_for_a_lock(engine: Engine) -> bool:
 @pytest.mark.parametrize(
     ("action", "body"),
     [
-        ("acknowledge", {"responder": "sam"}),
-        ("assign", {"owner": "alex", "responder": "sam"}),
-        ("notes", {"text": "called her back", "author": "sam"}),
-        ("resolve", {"responder": "sam"}),
+        ("acknowledge", {"on_behalf_of": "sam"}),
+        ("assign", {"owner": "alex", "on_behalf_of": "sam"}),
+        ("notes", {"text": "called her back", "on_behalf_of": "sam"}),
+        ("resolve", {"on_behalf_of": "sam"}),
     ],
 )
 def test_an_action_and_the_projector_reading_it_back_do_not_deadlock(
@@ -391,7 +391,10 @@ def test_run_projects_from_kafka_publishes_actions_and_stops_on_sigterm(
     topics = Topics(cluster.env["SMILEBACK_TOPIC_PREFIX"])
     # A key made by the CLI against the same database.
     made = subprocess.run(
-        [str(SMILEBACK), "keys", "create", "--name", "responder", "--scope", "respond"],
+        [
+            *(str(SMILEBACK), "keys", "create", "--name", "responder", "--scope", "respond"),
+            *("--responder", "sam"),
+        ],
         env=cluster.env,
         capture_output=True,
         text=True,
@@ -412,9 +415,7 @@ def test_run_projects_from_kafka_publishes_actions_and_stops_on_sigterm(
         return httpx.get(f"{cluster.base}/v1/incidents/inc_k", headers=key).status_code == 200
 
     _wait_for(incident_known, timeout_s=30, proc=proc)
-    ack = httpx.post(
-        f"{cluster.base}/v1/incidents/inc_k/acknowledge", json={"responder": "sam"}, headers=key
-    )
+    ack = httpx.post(f"{cluster.base}/v1/incidents/inc_k/acknowledge", headers=key)
     assert ack.status_code == 200, ack.text
     assert ack.json()["status"] == "acknowledged"
     events = [

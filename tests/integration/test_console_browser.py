@@ -1,5 +1,9 @@
 """The on-call console in headless Chromium: log in, work the incident, answer a smile-back.
 
+Who acts is the key's responder: the api's key belongs to RESPONDER; the demo's token is
+the admin's, which acts for RESPONDER only when told to ("Acting for"). Acknowledging
+claims the incident, and only its owner acts on it until someone takes it over.
+
 Every test runs against both ways the console is served (tests/support/consoles.py):
 `smileback demo` on SQLite, and `smileback api` on PostgreSQL with the scenario's scored
 mentions and incident events arriving through Kafka; there the responder's actions must
@@ -12,6 +16,7 @@ import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from playwright.sync_api import (
     Browser,
@@ -27,7 +32,7 @@ from smileback.common.events import IncidentEventType, ResponderAction
 from tests.support.consoles import ConsoleSite, api_console, demo_console
 
 DEMO_TOKEN = "console-demo-token-8e1f4c2a9b7d3065"
-RESPONDER = "Sam Responder"
+RESPONDER = "sam"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -89,7 +94,9 @@ def _log_in(page: Page, site: ConsoleSite, *, token: str) -> None:
     assert response is not None
     assert response.ok
     page.get_by_label("API token").fill(token)
-    page.get_by_label("Your name").fill(RESPONDER)
+    ping = httpx.get(f"{site.base}/v1/ping", headers={"Authorization": f"Bearer {token}"})
+    if ping.status_code == 200 and ping.json()["responder"] is None:  # an admin: say for whom
+        page.get_by_label("Acting for").fill(RESPONDER)
     page.get_by_role("button", name="Log in").click()
 
 
@@ -135,6 +142,7 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(
     expect(acked).to_have_count(1)
     expect(acked).to_contain_text(RESPONDER)
     expect(detail.get_by_role("button", name="Acknowledge")).to_be_disabled()
+    expect(page.locator("#lock")).to_have_text(f"Claimed by {RESPONDER} — you")
     expect(row).to_have_count(0)  # it left the open queue
     expect(page.locator("#queue-empty")).to_be_visible()
     stored = site.get(f"/v1/incidents/{site.incident_id}").json()
@@ -175,22 +183,28 @@ def test_an_answer_asked_for_before_an_action_never_shows_over_it(
 ) -> None:
     _open_the_incident(page, site)
     before = site.get(f"/v1/incidents/{site.incident_id}").json()
-    assert before["owner"] != "Kim Night"
+    assert before["owner"] == "Robin Early"  # given away above: the lock is Robin's now
     detail = page.locator("#detail")
-    # A refresh whose answer, computed before the assignment, arrives after it.
+    lock = page.locator("#lock")
+    expect(lock).to_have_text("Claimed by Robin Early: take it over (with a reason) to act on it.")
+    expect(detail.get_by_role("button", name="Resolve")).to_be_disabled()
+    # A refresh whose answer, computed before the take-over, arrives after it.
     held = _held(page, lambda url: url.endswith(f"/v1/incidents/{site.incident_id}"))
     page.get_by_role("button", name="Refresh").click()
     expect(detail).to_have_attribute("aria-busy", "true")
 
-    page.get_by_label("Owner").fill("Kim Night")
-    detail.get_by_role("button", name="Assign").click()
-    expect(page.locator("#flash")).to_contain_text("Assigned to Kim Night.")
+    page.get_by_label("Reason").fill("Robin is off shift")
+    detail.get_by_role("button", name="Take over").click()
+    expect(page.locator("#flash")).to_contain_text("Taken over from Robin Early.")
     assert len(held) == 1
     held[0].fulfill(status=200, json=before)
     expect(detail).not_to_have_attribute("aria-busy", "true")  # the late answer was handled
 
-    expect(page.locator("#detail-facts")).to_contain_text("Kim Night")
-    expect(page.locator("#timeline li[data-action='assign']").last).to_contain_text("Kim Night")
+    expect(lock).to_have_text(f"Claimed by {RESPONDER} — you")
+    taken = page.locator("#timeline li[data-action='take_over']").last
+    expect(taken).to_contain_text("Robin is off shift")
+    expect(taken).to_contain_text("Robin Early")
+    expect(page.locator("#takeover-form")).to_be_hidden()
 
 
 def test_a_responder_assigns_notes_and_resolves(page: Page, site: ConsoleSite) -> None:
@@ -204,6 +218,11 @@ def test_a_responder_assigns_notes_and_resolves(page: Page, site: ConsoleSite) -
     expect(timeline.locator("li[data-action='assign']").last).to_contain_text("Alex Lead")
     expect(page.locator("#detail-facts")).to_contain_text("Alex Lead")
     expect(page.get_by_label("Owner")).to_have_value("")
+    # Alex holds it now; taking it back is explicit.
+    expect(detail.get_by_role("button", name="Resolve")).to_be_disabled()
+    page.get_by_label("Reason").fill("Alex asked me to close it")
+    detail.get_by_role("button", name="Take over").click()
+    expect(page.locator("#lock")).to_have_text(f"Claimed by {RESPONDER} — you")
 
     # A note is user text: it shows as text, never as markup.
     note = 'Called her back <img src=x onerror="window.pwned=1"> <b>not bold</b>'
@@ -218,14 +237,24 @@ def test_a_responder_assigns_notes_and_resolves(page: Page, site: ConsoleSite) -
     expect(page.locator("#detail-status")).to_have_text("resolved")
     expect(detail.get_by_role("button", name="Resolve")).to_be_disabled()
     stored = site.get(f"/v1/incidents/{site.incident_id}").json()
-    assert (stored["status"], stored["owner"]) == ("resolved", "Alex Lead")
+    assert (stored["status"], stored["owner"]) == ("resolved", None)  # resolving released it
     assert [e["note"] for e in stored["timeline"] if e.get("note")] == [note]
     if site.published_actions is not None:  # and on the incidents topic, for alerts
         published = [(e.type, e.action, e.actor) for e in site.published_actions()]
-        assert published[-3:] == [
+        assert published[-4:] == [
             (
                 IncidentEventType.UPDATED,
                 ResponderAction(kind="assign", owner="Alex Lead"),
+                RESPONDER,
+            ),
+            (
+                IncidentEventType.UPDATED,
+                ResponderAction(
+                    kind="take_over",
+                    owner=RESPONDER,
+                    previous_owner="Alex Lead",
+                    reason="Alex asked me to close it",
+                ),
                 RESPONDER,
             ),
             (IncidentEventType.UPDATED, ResponderAction(kind="note", note=note), RESPONDER),

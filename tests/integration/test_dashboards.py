@@ -190,7 +190,7 @@ def _acknowledge(
         if receiver.pages():
             answer = httpx.post(
                 f"{api}/v1/incidents/{incident}/acknowledge",
-                json={"responder": "dana"},
+                json={"on_behalf_of": "dana"},
                 headers=AUTH,
                 timeout=10,
             )

@@ -5,7 +5,7 @@
 the bundled scenario goes through ingest, the scorer and alerts (the embedded stack's
 stages: the services' own cores on an in-process bus), their `mentions.scored`, `incidents`
 and `queues` records are produced to Kafka, and the api's projector stores them.
-The console's token is a key made by `smileback keys create`.
+The console's token is a key of responder "sam" made by `smileback keys create`.
 """
 
 from __future__ import annotations
@@ -118,7 +118,7 @@ def api_console(*, kafka_bootstrap: str, postgres_url: str, workdir: Path) -> It
             "SMILEBACK_API_PROJECTOR_GROUP": f"{topics.prefix}api-projector",
             "SMILEBACK_API_RETENTION_DAYS": "36500",  # the scenario's posts are from March 2026
         }
-        token = _create_key(env=env, name="console", scope="respond")
+        token = _create_key(env=env, name="console", scope="respond", responder="sam")
         process = ServiceProcess(args=["api"], env=env, log_path=workdir / "api.log")
         with process:
             feed = _produce_scenario(bootstrap=kafka_bootstrap, topics=topics)
@@ -142,10 +142,13 @@ def _scenario_incident() -> tuple[str, str]:
     return incident_id, facts.complaint_author.lstrip("@")
 
 
-def _create_key(*, env: dict[str, str], name: str, scope: str) -> str:
-    """A token from `smileback keys create` against the API's database."""
+def _create_key(*, env: dict[str, str], name: str, scope: str, responder: str) -> str:
+    """A token of `responder` from `smileback keys create` against the API's database."""
     made = subprocess.run(
-        [str(SMILEBACK), "keys", "create", "--name", name, "--scope", scope],
+        [
+            *(str(SMILEBACK), "keys", "create", "--name", name, "--scope", scope),
+            *("--responder", responder),
+        ],
         env={**os.environ, **env},
         capture_output=True,
         text=True,

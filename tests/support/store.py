@@ -84,8 +84,10 @@ def make_key(
     name: str = "tester",
     expires_at: datetime | None = None,
     now: datetime | None = None,
+    responder: str | None = None,
 ) -> tuple[str, dict[str, str]]:
-    """A stored API key: its id and the Authorization header carrying its token."""
+    """A stored API key (of `responder`): its id and the Authorization header carrying its
+    token."""
     with Session(engine) as session, session.begin():
         key, token = create_key(
             session=session,
@@ -93,6 +95,7 @@ def make_key(
             scope=scope,
             now=now or datetime.now(UTC),
             expires_at=expires_at,
+            responder=responder,
         )
     return key.id, {"Authorization": f"Bearer {token}"}
 

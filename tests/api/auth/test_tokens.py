@@ -97,13 +97,14 @@ def test_no_token_is_401_and_a_read_key_reads(engine: Engine, client: TestClient
         "key_id": _key_id,
         "name": "dashboard",
         "scope": "read",
+        "responder": None,
     }
 
 
 def test_a_wrong_scope_is_403_not_401(engine: Engine, client: TestClient) -> None:
     opened_incident(engine)
     _, reader = make_key(engine, Scope.READ)
-    _, responder = make_key(engine, Scope.RESPOND)
+    _, responder = make_key(engine, Scope.RESPOND, responder="sam")
     response = client.post("/v1/incidents/inc_1/acknowledge", json=ACK, headers=reader)
     assert (response.status_code, _code(response)) == (403, "forbidden")
     assert "respond" in response.json()["error"]["message"]
@@ -117,8 +118,13 @@ def test_the_bootstrap_token_is_admin(engine: Engine, client: TestClient, auth: 
     opened_incident(engine)
     assert client.get("/v1/ping", headers=auth).json()["scope"] == "admin"
     assert client.post("/v1/brands", json={"name": "acme"}, headers=auth).status_code == 201
-    ack = client.post("/v1/incidents/inc_1/acknowledge", json=ACK, headers=auth)
+    # It belongs to no responder: it acts only on someone's behalf, and says so.
+    alone = client.post("/v1/incidents/inc_1/acknowledge", json=ACK, headers=auth)
+    assert (alone.status_code, _code(alone)) == (403, "forbidden")
+    ack = client.post("/v1/incidents/inc_1/acknowledge", json={"on_behalf_of": "sam"}, headers=auth)
     assert ack.status_code == 200
+    assert ack.json()["timeline"][-1]["on_behalf_of"] == "sam"
+    assert ack.json()["timeline"][-1]["key_id"] == "bootstrap"
 
 
 def test_a_revoked_key_is_401_at_once(engine: Engine, client: TestClient) -> None:

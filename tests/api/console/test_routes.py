@@ -58,9 +58,10 @@ def test_console_links_follow_the_root_path(engine: Engine) -> None:
 
 def test_the_page_has_labelled_fields_and_headings(client: TestClient) -> None:
     html = client.get("/console").text
-    for field in ("token", "responder", "owner", "note", "status-filter"):
+    for field in ("token", "on-behalf-of", "owner", "takeover-reason", "note", "status-filter"):
         assert f'<label for="{field}"' in html
         assert f'id="{field}"' in html
+    assert 'id="responder"' not in html  # the key says who acts: no name to type
     assert html.count("<h2") >= 4
     assert "<h1>" in html
     assert 'type="password"' in html  # the token is never shown on screen

@@ -102,11 +102,21 @@ def test_resolved_and_reassigned_in_pagerduty(pd: TestClient, bus: InMemoryBus) 
         event_type="incident.reassigned", incident_key="inc_1", event_id="e-1"
     )
     assert _send(pd, reassigned) == 202
-    resolved = pagerduty_webhook(event_type="incident.resolved", incident_key="inc_1")
+    # Kim holds it now: sam resolving it in PagerDuty is a conflict, kim resolving it is not.
+    by_sam = pagerduty_webhook(event_type="incident.resolved", incident_key="inc_1", event_id="e-2")
+    assert _send(pd, by_sam) == 202
+    resolved = pagerduty_webhook(
+        event_type="incident.resolved", incident_key="inc_1", agent="PTUXL6G", event_id="e-3"
+    )
     assert _send(pd, resolved) == 202
     assign, resolve = _published(bus)
     assert (assign.type, assign.actor, assign.assignee) == (IncidentEventType.UPDATED, "sam", "kim")
-    assert (resolve.type, resolve.actor) == (IncidentEventType.RESOLVED, "sam")
+    assert assign.key_id == "pagerduty:PLH1HKV"  # the channel's user is the credential
+    assert (resolve.type, resolve.actor, resolve.key_id) == (
+        IncidentEventType.RESOLVED,
+        "kim",
+        "pagerduty:PTUXL6G",
+    )
 
 
 def test_several_signatures_during_a_secret_rotation(pd: TestClient, bus: InMemoryBus) -> None:
@@ -193,7 +203,7 @@ def test_what_cannot_be_done_is_still_a_202_logged_and_counted(
 def test_a_pagerduty_ack_after_a_console_claim_is_a_conflict_not_a_takeover(
     pd: TestClient, bus: InMemoryBus
 ) -> None:
-    claim = pd.post("/v1/incidents/inc_1/acknowledge", json={"responder": "kim"}, headers=AUTH)
+    claim = pd.post("/v1/incidents/inc_1/acknowledge", json={"on_behalf_of": "kim"}, headers=AUTH)
     assert claim.status_code == 200
     before = _count("conflict")
     body = pagerduty_webhook(event_type="incident.acknowledged", incident_key="inc_1")

@@ -132,11 +132,21 @@ def test_take_over_and_resolve(
     assert _click(slack, ack) == 200
     take = slack_interaction(action_id="smileback_take_over", incident_id="inc_1", user="U0KIM")
     assert _click(slack, take) == 200
-    done = slack_interaction(action_id="smileback_resolve", incident_id="inc_1", blocks=PAGE)
+    done = slack_interaction(
+        action_id="smileback_resolve", incident_id="inc_1", blocks=PAGE, user="U0KIM"
+    )
     assert _click(slack, done, at=timedelta(seconds=1)) == 200
-    _, assign, resolve = _published(bus)
-    assert (assign.type, assign.actor, assign.assignee) == (IncidentEventType.UPDATED, "kim", "kim")
-    assert (resolve.type, resolve.actor) == (IncidentEventType.RESOLVED, "sam")
+    _, take_over, resolve = _published(bus)
+    assert (take_over.type, take_over.actor, take_over.assignee) == (
+        IncidentEventType.UPDATED,
+        "kim",
+        "kim",
+    )
+    assert take_over.action is not None
+    assert (take_over.action.kind, take_over.action.previous_owner) == ("take_over", "sam")
+    assert take_over.action.reason == "taken over from slack"
+    assert take_over.key_id == "slack:U0KIM"
+    assert (resolve.type, resolve.actor) == (IncidentEventType.RESOLVED, "kim")
     last = json.loads(posted[-1].content)
     assert [b["type"] for b in last["blocks"]] == ["section", "actions", "context"]
     assert all("action_id" not in e for e in last["blocks"][1]["elements"])
@@ -146,14 +156,14 @@ def test_the_second_to_acknowledge_is_told_privately_who_has_it(
     slack: TestClient, bus: InMemoryBus, posted: list[httpx.Request]
 ) -> None:
     assert slack.post(
-        "/v1/incidents/inc_1/acknowledge", json={"responder": "kim"}, headers=AUTH
+        "/v1/incidents/inc_1/acknowledge", json={"on_behalf_of": "kim"}, headers=AUTH
     ).is_success
     body = slack_interaction(action_id="smileback_acknowledge", incident_id="inc_1")
     assert _click(slack, body) == 200
     assert [e.actor for e in _published(bus)] == ["kim"]
     notice = json.loads(posted[-1].content)
     assert (notice["response_type"], notice["replace_original"]) == ("ephemeral", False)
-    assert "already acknowledged by kim" in notice["text"]
+    assert "claimed by kim" in notice["text"]
 
 
 def test_an_unknown_slack_user_changes_nothing_and_is_told(
@@ -218,7 +228,7 @@ def test_bad_signatures_are_401(slack: TestClient, bus: InMemoryBus) -> None:
 def test_a_replayed_click_is_not_acted_on_again(
     slack: TestClient, bus: InMemoryBus, posted: list[httpx.Request]
 ) -> None:
-    body = slack_interaction(action_id="smileback_take_over", incident_id="inc_1")
+    body = slack_interaction(action_id="smileback_acknowledge", incident_id="inc_1")
     headers = slack_headers(SECRET, body=body, at=NOW)
     assert slack.post("/callbacks/slack", content=body, headers=headers).status_code == 200
     assert slack.post("/callbacks/slack", content=body, headers=headers).status_code == 200

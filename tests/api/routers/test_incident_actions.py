@@ -1,4 +1,5 @@
-"""Acknowledge, resolve, assign, note: each an IncidentEvent on the bus AND in the store."""
+"""Acknowledge, resolve, assign, take over, note: each an IncidentEvent on the bus AND in the
+store, taken as the responder of the key used, under the lock of the incident's owner."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from smileback.api.app import create_app
+from smileback.api.auth import Scope
 from smileback.api.projector import make_handler
 from smileback.api.store import IncidentEventRow, IncidentRow
 from smileback.common.bus import InMemoryBus
@@ -21,11 +23,12 @@ from smileback.common.loop import pump
 from smileback.common.topics import Topics
 from tests.support.api_fixtures import TOKEN
 from tests.support.builders import T0
-from tests.support.store import opened_incident
+from tests.support.store import make_key, opened_incident
 
 TOPICS = Topics()
 NOW = T0 + timedelta(minutes=7)
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
+AUTH = {"Authorization": f"Bearer {TOKEN}"}  # the bootstrap admin: no responder
+KEYS: dict[str, dict[str, str]] = {}  # the test's respond keys, by responder
 
 
 class BrokenBus(InMemoryBus):
@@ -41,7 +44,18 @@ def bus() -> InMemoryBus:
 
 
 @pytest.fixture
-def app_client(engine: Engine, bus: InMemoryBus) -> Iterator[TestClient]:
+def keys(engine: Engine) -> Iterator[None]:
+    """Respond keys of sam, kim and lead."""
+    KEYS.update({who: make_key(engine, Scope.RESPOND, responder=who)[1] for who in _TEAM})
+    yield
+    KEYS.clear()
+
+
+_TEAM = ("sam", "kim", "lead")
+
+
+@pytest.fixture
+def app_client(engine: Engine, bus: InMemoryBus, keys: None) -> Iterator[TestClient]:
     opened_incident(engine)
     app = create_app(engine=engine, api_token=TOKEN, bus=bus, topics=TOPICS, clock=lambda: NOW)
     with TestClient(app) as client:
@@ -52,8 +66,17 @@ def _published(bus: InMemoryBus) -> list[IncidentEvent]:
     return [decode(IncidentEvent, r.value) for r in bus.records(TOPICS.incidents)]
 
 
-def _post(client: TestClient, action: str, body: dict[str, Any], incident: str = "inc_1") -> Any:
-    return client.post(f"/v1/incidents/{incident}/{action}", json=body, headers=AUTH)
+def _post(
+    client: TestClient,
+    action: str,
+    body: dict[str, Any] | None = None,
+    incident: str = "inc_1",
+    *,
+    as_: str = "sam",
+) -> Any:
+    """POST an action with the key of responder `as_`, or of the bootstrap admin ("admin")."""
+    headers = AUTH if as_ == "admin" else KEYS[as_]
+    return client.post(f"/v1/incidents/{incident}/{action}", json=body, headers=headers)
 
 
 def _events(engine: Engine) -> int:
@@ -64,7 +87,7 @@ def _events(engine: Engine) -> int:
 def test_acknowledge_publishes_the_event_and_applies_it(
     engine: Engine, bus: InMemoryBus, app_client: TestClient
 ) -> None:
-    response = _post(app_client, "acknowledge", {"responder": "sam"})
+    response = _post(app_client, "acknowledge")
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["status"], body["acknowledged_by"], body["owner"]) == (
@@ -74,12 +97,16 @@ def test_acknowledge_publishes_the_event_and_applies_it(
     )
     assert body["acknowledged_at"].startswith("2025-03-01T12:07:00")
     assert [e["type"] for e in body["timeline"]] == ["opened", "paged", "acknowledged"]
-    assert body["timeline"][-1]["actor"] == "sam"
+    entry = body["timeline"][-1]
+    assert (entry["actor"], entry["on_behalf_of"]) == ("sam", None)
+    assert entry["key_id"] is not None
+    assert entry["key_id"] in KEYS["sam"]["Authorization"]
     assert [m["id"] for m in body["thread_mentions"]] == ["m1"]
     (event,) = _published(bus)
     assert event.type is IncidentEventType.ACKNOWLEDGED
     assert event.event_id.startswith("inc_1:ack:")
     assert (event.actor, event.at, event.incident_id, event.brand) == ("sam", NOW, "inc_1", "acme")
+    assert event.key_id == entry["key_id"]
     assert bus.records(TOPICS.incidents)[0].key == b"inc_1"
     # The projector sees the same event later: nothing changes.
     before = _events(engine)
@@ -90,36 +117,118 @@ def test_acknowledge_publishes_the_event_and_applies_it(
     assert app_client.get("/v1/incidents/inc_1", headers=AUTH).json() == body
 
 
-def test_a_second_responder_gets_409_and_nothing_is_published(
-    bus: InMemoryBus, app_client: TestClient
-) -> None:
+def test_a_body_cannot_name_another_responder(bus: InMemoryBus, app_client: TestClient) -> None:
+    forged = _post(app_client, "acknowledge", {"responder": "kim"}, as_="sam")
+    assert (forged.status_code, forged.json()["error"]["code"]) == (403, "forbidden")
+    assert "'sam'" in forged.json()["error"]["message"]
+    note = _post(app_client, "notes", {"text": "hi", "author": "kim"}, as_="sam")
+    assert note.status_code == 403
+    assert _published(bus) == []
+    # Naming oneself is allowed (older clients send it).
     assert _post(app_client, "acknowledge", {"responder": "sam"}).status_code == 200
-    again = _post(app_client, "acknowledge", {"responder": "sam"})
-    assert again.status_code == 200  # the same responder: a no-op
-    other = _post(app_client, "acknowledge", {"responder": "kim"})
-    assert other.status_code == 409
-    assert other.json()["error"] == {"code": "conflict", "message": "already acknowledged by sam"}
-    assert len(_published(bus)) == 1
 
 
-def test_resolve_then_acknowledge_is_409_and_resolve_again_a_no_op(
+def test_only_an_admin_acts_on_behalf_of_someone(bus: InMemoryBus, app_client: TestClient) -> None:
+    assert _post(app_client, "acknowledge", {"on_behalf_of": "kim"}, as_="sam").status_code == 403
+    alone = _post(app_client, "acknowledge", as_="admin")  # the bootstrap token: no responder
+    assert alone.status_code == 403
+    assert "on_behalf_of" in alone.json()["error"]["message"]
+    response = _post(app_client, "acknowledge", {"on_behalf_of": "kim"}, as_="admin")
+    assert response.status_code == 200, response.text
+    assert response.json()["owner"] == "kim"
+    entry = response.json()["timeline"][-1]
+    assert (entry["actor"], entry["on_behalf_of"], entry["key_id"]) == ("kim", "kim", "bootstrap")
+    (event,) = _published(bus)
+    assert (event.actor, event.on_behalf_of, event.key_id) == ("kim", "kim", "bootstrap")
+
+
+def test_a_key_without_a_responder_cannot_act(engine: Engine, app_client: TestClient) -> None:
+    _, nobody = make_key(engine, Scope.RESPOND)  # made before keys had responders
+    response = app_client.post("/v1/incidents/inc_1/acknowledge", headers=nobody)
+    assert (response.status_code, response.json()["error"]["code"]) == (403, "forbidden")
+    assert "--responder" in response.json()["error"]["message"]
+
+
+def test_the_owner_holds_the_lock_and_others_get_409_naming_them(
     bus: InMemoryBus, app_client: TestClient
 ) -> None:
-    resolved = _post(app_client, "resolve", {"responder": "kim"})
+    assert _post(app_client, "acknowledge").status_code == 200
+    assert _post(app_client, "acknowledge").status_code == 200  # the same responder: a no-op
+    for action, body in [
+        ("acknowledge", None),
+        ("resolve", None),
+        ("assign", {"owner": "kim"}),
+    ]:
+        other = _post(app_client, action, body, as_="kim")
+        assert other.status_code == 409, action
+        error = other.json()["error"]
+        assert (error["code"], error["owner"]) == ("conflict", "sam")
+        assert "claimed by sam" in error["message"]
+    # Anyone may add a note.
+    assert _post(app_client, "notes", {"text": "seen"}, as_="kim").status_code == 201
+    assert [e.type for e in _published(bus)] == [
+        IncidentEventType.ACKNOWLEDGED,
+        IncidentEventType.UPDATED,
+    ]
+
+
+def test_taking_over_is_explicit_audited_and_names_the_previous_owner(
+    bus: InMemoryBus, app_client: TestClient
+) -> None:
+    assert _post(app_client, "take-over", {"reason": "x"}, as_="kim").status_code == 409  # unheld
+    _post(app_client, "acknowledge")
+    assert _post(app_client, "take-over", {}, as_="kim").status_code == 422  # a reason is required
+    response = _post(app_client, "take-over", {"reason": "Sam is off shift"}, as_="kim")
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert (body["owner"], body["acknowledged_by"], body["status"]) == (
+        "kim",
+        "sam",
+        "acknowledged",
+    )
+    entry = body["timeline"][-1]
+    assert (entry["type"], entry["action"], entry["actor"]) == ("updated", "take_over", "kim")
+    assert (entry["owner"], entry["previous_owner"], entry["reason"]) == (
+        "kim",
+        "sam",
+        "Sam is off shift",
+    )
+    # Self-describing for the alerts service: who had it, who has it, and why.
+    event = _published(bus)[-1]
+    assert event.action == ResponderAction(
+        kind="take_over", owner="kim", previous_owner="sam", reason="Sam is off shift"
+    )
+    assert event.assignee == "kim"
+    assert _post(app_client, "take-over", {"reason": "again"}, as_="kim").status_code == 200
+    assert len(_published(bus)) == 2  # taking over one's own incident publishes nothing
+    # Now sam is the one locked out.
+    assert _post(app_client, "resolve", as_="sam").json()["error"]["owner"] == "kim"
+
+
+def test_resolving_releases_the_lock_and_later_actions_conflict(
+    bus: InMemoryBus, app_client: TestClient
+) -> None:
+    _post(app_client, "acknowledge", as_="kim")
+    resolved = _post(app_client, "resolve", as_="kim")
     assert resolved.status_code == 200
-    assert (resolved.json()["status"], resolved.json()["resolved_by"]) == ("resolved", "kim")
-    assert _post(app_client, "resolve", {"responder": "kim"}).status_code == 200
-    assert _post(app_client, "acknowledge", {"responder": "sam"}).status_code == 409
+    body = resolved.json()
+    assert (body["status"], body["resolved_by"], body["owner"]) == ("resolved", "kim", None)
+    assert _post(app_client, "resolve", as_="sam").status_code == 200  # a no-op
+    assert _post(app_client, "acknowledge").status_code == 409
     assert _post(app_client, "assign", {"owner": "sam"}).status_code == 409
-    assert [e.type for e in _published(bus)] == [IncidentEventType.RESOLVED]
+    assert _post(app_client, "take-over", {"reason": "x"}).status_code == 409
+    assert [e.type for e in _published(bus)] == [
+        IncidentEventType.ACKNOWLEDGED,
+        IncidentEventType.RESOLVED,
+    ]
 
 
-def test_assign_sets_the_one_owner(bus: InMemoryBus, app_client: TestClient) -> None:
-    _post(app_client, "acknowledge", {"responder": "sam"})
-    response = _post(app_client, "assign", {"owner": "kim", "responder": "lead"})
+def test_the_owner_assigns_the_one_owner(bus: InMemoryBus, app_client: TestClient) -> None:
+    _post(app_client, "acknowledge", as_="lead")
+    response = _post(app_client, "assign", {"owner": "kim"}, as_="lead")
     assert response.status_code == 200
     body = response.json()
-    assert (body["owner"], body["acknowledged_by"]) == ("kim", "sam")
+    assert (body["owner"], body["acknowledged_by"]) == ("kim", "lead")
     entry = body["timeline"][-1]
     assert (entry["type"], entry["action"], entry["owner"], entry["actor"]) == (
         "updated",
@@ -128,12 +237,13 @@ def test_assign_sets_the_one_owner(bus: InMemoryBus, app_client: TestClient) -> 
         "lead",
     )
     assert _published(bus)[-1].action == ResponderAction(kind="assign", owner="kim")
-    assert _post(app_client, "assign", {"owner": "kim"}).status_code == 200
+    assert _post(app_client, "assign", {"owner": "kim"}, as_="kim").status_code == 200
     assert len(_published(bus)) == 2  # assigning the owner again publishes nothing
+    assert _post(app_client, "assign", {"owner": "sam"}, as_="lead").status_code == 409
 
 
 def test_notes_join_the_timeline(bus: InMemoryBus, app_client: TestClient) -> None:
-    response = _post(app_client, "notes", {"text": "Called them; refund sent.", "author": "sam"})
+    response = _post(app_client, "notes", {"text": "Called them; refund sent."})
     assert response.status_code == 201, response.text
     entry = response.json()["timeline"][-1]
     assert (entry["action"], entry["note"], entry["actor"]) == (
@@ -147,10 +257,11 @@ def test_notes_join_the_timeline(bus: InMemoryBus, app_client: TestClient) -> No
 
 def test_an_unknown_incident_is_404(app_client: TestClient) -> None:
     for action, body in [
-        ("acknowledge", {"responder": "sam"}),
-        ("resolve", {"responder": "sam"}),
+        ("acknowledge", None),
+        ("resolve", None),
         ("assign", {"owner": "sam"}),
-        ("notes", {"text": "x", "author": "sam"}),
+        ("take-over", {"reason": "x"}),
+        ("notes", {"text": "x"}),
     ]:
         response = _post(app_client, action, body, incident="inc_nope")
         assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
@@ -159,7 +270,6 @@ def test_an_unknown_incident_is_404(app_client: TestClient) -> None:
 @pytest.mark.parametrize(
     ("action", "body"),
     [
-        ("acknowledge", {}),
         ("acknowledge", {"responder": ""}),
         ("acknowledge", {"responder": "   "}),
         ("acknowledge", {"responder": "sam", "extra": 1}),
@@ -168,6 +278,7 @@ def test_an_unknown_incident_is_404(app_client: TestClient) -> None:
         ("assign", {"responder": "sam"}),
         ("notes", {"text": "", "author": "sam"}),
         ("notes", {"text": "x" * 4001, "author": "sam"}),
+        ("take-over", {"reason": ""}),
     ],
 )
 def test_bad_bodies_are_422(
@@ -192,16 +303,17 @@ def test_bodies_that_are_not_valid_json_text_are_refused(
     response = app_client.post(
         "/v1/incidents/inc_1/acknowledge",
         content=raw,
-        headers={**AUTH, "Content-Type": "application/json"},
+        headers={**KEYS["sam"], "Content-Type": "application/json"},
     )
     assert (response.status_code, response.json()["error"]["code"]) == (status, code)
 
 
+@pytest.mark.usefixtures("keys")
 def test_when_the_bus_fails_the_store_is_not_changed(engine: Engine) -> None:
     opened_incident(engine)
     app = create_app(engine=engine, api_token=TOKEN, bus=BrokenBus(TOPICS.all()), topics=TOPICS)
     with TestClient(app) as client:
-        response = _post(client, "acknowledge", {"responder": "sam"})
+        response = _post(client, "acknowledge")
     assert (response.status_code, response.json()["error"]["code"]) == (503, "unavailable")
     with Session(engine) as session:
         row = session.get(IncidentRow, "inc_1")
@@ -209,8 +321,9 @@ def test_when_the_bus_fails_the_store_is_not_changed(engine: Engine) -> None:
         assert (row.status, row.owner) == ("open", None)
 
 
+@pytest.mark.usefixtures("keys")
 def test_without_a_bus_actions_apply_to_the_store(engine: Engine, client: TestClient) -> None:
     opened_incident(engine)  # `client` has no bus, as `smileback demo` wires it
-    response = _post(client, "acknowledge", {"responder": "sam"})
+    response = _post(client, "acknowledge")
     assert response.status_code == 200
     assert client.get("/v1/incidents/inc_1", headers=AUTH).json()["status"] == "acknowledged"

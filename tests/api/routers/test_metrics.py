@@ -70,7 +70,7 @@ def test_the_queue_gauges_count_what_waits_for_an_answer(
         "smileback_smile_queue_depth": 2.0,
         "smileback_smile_queue_oldest_age_seconds": 540.0,
     }
-    answered = at_now.post("/v1/smile-back/k1/answered", json={"responder": "sam"}, headers=auth)
+    answered = at_now.post("/v1/smile-back/k1/answered", json={"on_behalf_of": "sam"}, headers=auth)
     assert answered.status_code == 200, answered.text
     assert _gauges(at_now) == {
         "smileback_smile_queue_depth": 1.0,

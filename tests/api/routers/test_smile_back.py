@@ -7,9 +7,10 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from smileback.api.auth import Scope
 from smileback.common.events import QueueItem, QueueName
 from tests.support.builders import T0, scored
-from tests.support.store import store_mentions, store_queue
+from tests.support.store import make_key, store_mentions, store_queue
 
 
 def _queue(engine: Engine) -> None:
@@ -50,12 +51,14 @@ def test_the_queue_newest_first_with_its_mentions(
 
 def test_mark_answered(engine: Engine, client: TestClient, auth: dict[str, str]) -> None:
     _queue(engine)
-    response = client.post("/v1/smile-back/k1/answered", json={"responder": "sam"}, headers=auth)
+    _, sam = make_key(engine, Scope.RESPOND, responder="sam")
+    _, kim = make_key(engine, Scope.RESPOND, responder="kim")
+    response = client.post("/v1/smile-back/k1/answered", headers=sam)  # the key says who
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["answered"], body["answered_by"]) == (True, "sam")
     assert body["answered_at"]
-    again = client.post("/v1/smile-back/k1/answered", headers=auth)  # no body: allowed
+    again = client.post("/v1/smile-back/k1/answered", headers=kim)
     assert again.json()["answered_by"] == "sam"  # the first answer is kept
     waiting = client.get("/v1/smile-back", params={"answered": False}, headers=auth).json()
     assert "k1" not in [i["mention_id"] for i in waiting["items"]]
@@ -63,12 +66,25 @@ def test_mark_answered(engine: Engine, client: TestClient, auth: dict[str, str])
     assert [i["mention_id"] for i in done["items"]] == ["k1"]
 
 
+def test_answered_by_comes_from_the_key(
+    engine: Engine, client: TestClient, auth: dict[str, str]
+) -> None:
+    _queue(engine)
+    _, sam = make_key(engine, Scope.RESPOND, responder="sam")
+    forged = client.post("/v1/smile-back/k1/answered", json={"responder": "kim"}, headers=sam)
+    assert (forged.status_code, forged.json()["error"]["code"]) == (403, "forbidden")
+    assert client.post("/v1/smile-back/k1/answered", headers=auth).status_code == 403  # nobody
+    for_kim = client.post("/v1/smile-back/k1/answered", json={"on_behalf_of": "kim"}, headers=auth)
+    assert for_kim.json()["answered_by"] == "kim"
+
+
 def test_mark_answered_needs_a_queued_mention(
     engine: Engine, client: TestClient, auth: dict[str, str]
 ) -> None:
     _queue(engine)
+    _, sam = make_key(engine, Scope.RESPOND, responder="sam")
     for mention_id in ("nope", "t1"):  # unknown, or in the triage queue only
-        response = client.post(f"/v1/smile-back/{mention_id}/answered", headers=auth)
+        response = client.post(f"/v1/smile-back/{mention_id}/answered", headers=sam)
         assert (response.status_code, response.json()["error"]["code"]) == (404, "not_found")
 
 
@@ -83,6 +99,7 @@ def test_ids_with_slashes(engine: Engine, client: TestClient, auth: dict[str, st
         ],
     )
     encoded = mention_id.replace("/", "%2F").replace(":", "%3A")
-    response = client.post(f"/v1/smile-back/{encoded}/answered", headers=auth)
+    _, sam = make_key(engine, Scope.RESPOND, responder="sam")
+    response = client.post(f"/v1/smile-back/{encoded}/answered", headers=sam)
     assert response.status_code == 200, response.text
     assert response.json()["mention_id"] == mention_id

@@ -16,6 +16,7 @@ from smileback.api.store import (
     MentionRow,
     QueueItemRow,
     apply_incident_event,
+    compare_and_set_owner,
     create_schema,
     make_engine,
     upsert_queue_items,
@@ -31,7 +32,7 @@ from tests.support.builders import (
     scored,
     tombstone,
 )
-from tests.support.store import store_mentions
+from tests.support.store import opened_incident, store_events, store_mentions
 
 OPENED, UPDATED, PAGED = (
     IncidentEventType.OPENED,
@@ -331,3 +332,30 @@ def test_a_missing_directory_fails_at_first_use_not_at_make_engine(tmp_path: Pat
     broken = make_engine(f"sqlite:///{tmp_path / 'absent' / 'store.db'}")
     with pytest.raises(Exception, match="unable to open"):
         create_schema(broken)
+
+
+def test_the_owner_is_compared_and_set_and_resolving_releases_it(engine: Engine) -> None:
+    opened_incident(engine)
+
+    def claim(expected: str | None, owner: str | None) -> bool:
+        with Session(engine) as session, session.begin():
+            return compare_and_set_owner(
+                session=session, incident_id="inc_1", expected=expected, owner=owner
+            )
+
+    def owner() -> str | None:
+        with Session(engine) as session:
+            row = session.get(IncidentRow, "inc_1")
+            assert row is not None
+            return row.owner
+
+    assert claim(None, "sam")
+    assert not claim(None, "kim")  # sam was first: kim's claim changes nothing
+    assert owner() == "sam"
+    assert claim("sam", "kim")  # a take-over from the owner seen
+    assert owner() == "kim"
+    store_events(
+        engine, [incident_event(IncidentEventType.RESOLVED, incident_id="inc_1", actor="kim")]
+    )
+    assert owner() is None  # resolving released it
+    assert not claim(None, "sam")  # and a resolved incident is nobody's to claim

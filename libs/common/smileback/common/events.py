@@ -207,16 +207,22 @@ class PageDelivery(_Part):
 
 
 class ResponderAction(_Part):
-    """What a responder's `updated` event did: gave the incident to `owner`, or added `note`."""
+    """What a responder's `updated` event did: gave the incident to `owner`, added `note`, or
+    took the incident over (`take_over`: from `previous_owner`, to `owner`, for `reason`;
+    the previous owner is told)."""
 
-    kind: Literal["assign", "note"]
+    kind: Literal["assign", "note", "take_over"]
     owner: str | None = None
     note: str | None = None
+    previous_owner: str | None = None
+    reason: str | None = None
 
     @model_validator(mode="after")
     def _complete(self) -> ResponderAction:
         if self.kind == "assign" and not self.owner:
             raise ValueError("an assignment names its owner")
+        if self.kind == "take_over" and not (self.owner and self.previous_owner and self.reason):
+            raise ValueError("a take-over names its owner, the previous owner and its reason")
         if self.kind == "note" and self.note is None:
             raise ValueError("a note carries its text")
         return self
@@ -226,9 +232,10 @@ class IncidentEvent(Event):
     """A change to an incident: one per (brand, thread root), keyed by incident id.
 
     Schema version 2. The alerts service's events carry the incident's context `packet`.
-    A responder's events (published by the API) carry who acted in `actor`, and an
-    `updated` one also its `action`: an assignment (the owner is in `assignee` too) or a
-    note. No event carries both a packet and an action.
+    A responder's events (published by the API) carry who acted in `actor` (the responder
+    of the credential, never a name from a request body) and the credential in `key_id`,
+    and an `updated` one also its `action`: an assignment or a take-over (the owner is in
+    `assignee` too) or a note. No event carries both a packet and an action.
 
     Version 1 had one `context` object instead, holding the packet or, for a responder's
     update, `{"action": "assign", "owner": ...}` / `{"action": "note", "note": ...}`.
@@ -262,6 +269,11 @@ class IncidentEvent(Event):
     next_escalation_at: AwareDatetime | None = None
     # What the alerts service says about its own event, e.g. "kept open: flapping".
     note: Annotated[str, Field(max_length=200)] | None = None
+    # The API key a responder's event was taken with (`actor` is the key's responder).
+    key_id: str | None = None
+    # Set when an admin key acted for the responder `actor` (then equal to it) rather than
+    # that responder's own key: the event was taken on their behalf, with `key_id`.
+    on_behalf_of: str | None = None
 
     @model_validator(mode="before")
     @classmethod

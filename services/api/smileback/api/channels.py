@@ -54,10 +54,10 @@ PAGERDUTY_EVENTS = {
     "incident.reassigned": ActionKind.ASSIGN,
 }
 # The action_id of the page's buttons (notifiers/slack.py) -> what it does; "take over"
-# makes the one who clicked the owner.
+# makes the one who clicked the owner, an audited take-over from whoever held it.
 SLACK_ACTIONS = {
     "smileback_acknowledge": ActionKind.ACKNOWLEDGE,
-    "smileback_take_over": ActionKind.ASSIGN,
+    "smileback_take_over": ActionKind.TAKE_OVER,
     "smileback_resolve": ActionKind.RESOLVE,
 }
 _SLACK_HOOKS = "hooks.slack.com"
@@ -200,7 +200,6 @@ def slack_action(body: bytes) -> ChannelAction | None:
                 incident_id=value,
                 kind=kind,
                 user=user["id"],
-                owner_user=user["id"] if kind is ActionKind.ASSIGN else None,
                 response_url=url if isinstance(url, str) else None,
                 blocks=tuple(b for b in blocks or [] if isinstance(b, dict)),
             )
@@ -212,7 +211,7 @@ def slack_update(*, action: ChannelAction, who: str, resolved: bool) -> dict[str
     incident loses its buttons, a claimed one keeps Take over and Resolve."""
     verb = {
         ActionKind.ACKNOWLEDGE: "Acknowledged",
-        ActionKind.ASSIGN: "Taken over",
+        ActionKind.TAKE_OVER: "Taken over",
         ActionKind.RESOLVE: "Resolved",
     }[action.kind]
     gone = set(SLACK_ACTIONS) if resolved else {"smileback_acknowledge"}

@@ -59,10 +59,12 @@ class ApiError(HTTPException):
         message: str,
         headers: Mapping[str, str] | None = None,
         position: int | None = None,
+        owner: str | None = None,
     ) -> None:
         super().__init__(status_code=status, detail=message, headers=dict(headers or {}))
         self.code = code
         self.position = position
+        self.owner = owner
 
 
 def error_response(
@@ -72,9 +74,10 @@ def error_response(
     message: str,
     headers: Mapping[str, str] | None = None,
     position: int | None = None,
+    owner: str | None = None,
 ) -> JSONResponse:
     """The JSON response for one error."""
-    body = ErrorBody(error=ErrorDetail(code=code, message=message, position=position))
+    body = ErrorBody(error=ErrorDetail(code=code, message=message, position=position, owner=owner))
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
@@ -90,8 +93,14 @@ async def _http_error(_request: Request, exc: Exception) -> JSONResponse:
     code = exc.code if isinstance(exc, ApiError) else _CODES.get(exc.status_code, "error")
     message = exc.detail if isinstance(exc.detail, str) else HTTPStatus(exc.status_code).phrase
     position = exc.position if isinstance(exc, ApiError) else None
+    owner = exc.owner if isinstance(exc, ApiError) else None
     return error_response(
-        status=exc.status_code, code=code, message=message, headers=exc.headers, position=position
+        status=exc.status_code,
+        code=code,
+        message=message,
+        headers=exc.headers,
+        position=position,
+        owner=owner,
     )
 
 

@@ -53,7 +53,7 @@ def identify(context: ApiContext, token: str) -> Principal | str:
     status = key.status(now=context.clock())
     if status != "active":
         return f"this API key is {status}"
-    return Principal(key_id=key.id, name=key.name, scope=key.scope)
+    return Principal(key_id=key.id, name=key.name, scope=key.scope, responder=key.responder)
 
 
 def client_address(scope: Scope, trusted_proxies: Sequence[IpNetwork]) -> str:

@@ -18,7 +18,7 @@ import typer
 from smileback.cli.boundary import Boundary
 from smileback.cli.ingest import ingest_app
 from smileback.common.errors import ConfigError
-from smileback.common.settings import DatabaseSettings, load_settings
+from smileback.common.settings import DatabaseSettings, OncallFileSettings, load_settings
 
 __all__ = [
     "alerts",
@@ -157,23 +157,38 @@ def keys_create(
         int | None,
         typer.Option("--expires-days", help="Valid for this many days (default: no end)."),
     ] = None,
+    responder: Annotated[
+        str | None,
+        typer.Option(
+            "--responder",
+            help="The on-call file's responder id whose actions the key takes "
+            "(required for respond keys; checked against SMILEBACK_ONCALL_FILE when set).",
+        ),
+    ] = None,
 ) -> None:
     """Create a key; prints its token (shown only once) on stdout."""
     from smileback.api.auth import Scope
     from smileback.api.keyring import create_api_key
     from smileback.common.clock import utc_now
+    from smileback.common.oncall import load_oncall
 
     if scope not in {str(s) for s in Scope}:
         raise ConfigError(f"--scope must be read, respond or admin, not {scope!r}")
+    oncall_file = load_settings(OncallFileSettings).oncall_file
     key, token = create_api_key(
         database_url=load_settings(DatabaseSettings).database_url,
         name=name,
         scope=Scope(scope),
         expires_days=expires_days,
         clock=utc_now,
+        responder=responder,
+        oncall=load_oncall(oncall_file) if oncall_file else None,
     )
     until = key.expires_at.isoformat() if key.expires_at else "never"
-    typer.echo(f"created key {key.id} ({key.name}, scope {key.scope}, expires {until})", err=True)
+    owner = f", responder {key.responder}" if key.responder else ""
+    typer.echo(
+        f"created key {key.id} ({key.name}, scope {key.scope}{owner}, expires {until})", err=True
+    )
     typer.echo(token)
 
 

@@ -53,11 +53,15 @@ class Scope(StrEnum):
 
 @dataclass(frozen=True)
 class Principal:
-    """Who made a request: a stored key, or the bootstrap token (admin)."""
+    """Who made a request: a stored key, or the bootstrap token (admin, no responder).
+
+    `responder` is the on-call file's id of the human the key belongs to: every action taken
+    with the key is theirs, whatever a request body says."""
 
     key_id: str
     name: str
     scope: Scope
+    responder: str | None = None
 
 
 def new_key_id() -> str:

@@ -10,11 +10,11 @@ import structlog
 from prometheus_client import Counter
 from pydantic import SecretStr
 
-from smileback.api.actions import ActionKind
+from smileback.api.acting import act
+from smileback.api.actions import ActionKind, Actor
 from smileback.api.channels import ChannelAction, responder_by
 from smileback.api.context import ApiContext
 from smileback.api.errors import ApiError
-from smileback.api.routers.incident_actions import _act
 from smileback.api.schemas import IncidentDetail
 from smileback.common.errors import ConfigError
 from smileback.common.oncall import Responder
@@ -69,16 +69,24 @@ def find_responder(
 
 
 def act_as(
-    context: ApiContext, action: ChannelAction, *, responder: Responder, owner: str | None
+    context: ApiContext,
+    action: ChannelAction,
+    *,
+    channel: str,
+    responder: Responder,
+    owner: str | None,
 ) -> Acted:
-    """Do `action` as `responder` through the console's action path; first come, first served."""
+    """Do `action` as `responder` through the console's action path, under its lock; the
+    credential recorded is the channel's user (`<channel>:<user id>`)."""
+    actor = Actor(responder=responder.id, key_id=f"{channel}:{action.user}")
     try:
-        detail = _act(
+        detail = act(
             context,
             action.incident_id,
             action.kind,
-            actor=responder.id,
+            actor,
             owner=owner if action.kind is ActionKind.ASSIGN else None,
+            reason=f"taken over from {channel}" if action.kind is ActionKind.TAKE_OVER else None,
         )
     except ApiError as exc:
         outcome = {404: "unknown_incident", 409: "conflict"}.get(exc.status_code, "failed")

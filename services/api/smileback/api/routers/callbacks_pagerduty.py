@@ -84,4 +84,4 @@ def _handle(
         if new_owner is None:
             return "unmapped_user"
         owner = new_owner.id
-    return act_as(context, action, responder=responder, owner=owner).outcome
+    return act_as(context, action, channel="pagerduty", responder=responder, owner=owner).outcome

@@ -100,7 +100,7 @@ def _handle(context: ApiContext, action: ChannelAction) -> tuple[str, dict[str, 
     if responder is None:
         notice = "Smileback does not know your Slack account: ask for it in the on-call file."
         return "unmapped_user", slack_notice(notice)
-    acted = act_as(context, action, responder=responder, owner=responder.id)
+    acted = act_as(context, action, channel="slack", responder=responder, owner=None)
     if acted.detail is None:
         return acted.outcome, slack_notice(f"Not done: {acted.reason or acted.outcome}.")
     resolved = acted.detail.status is IncidentStatus.RESOLVED

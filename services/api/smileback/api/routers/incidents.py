@@ -179,9 +179,13 @@ def _timeline_entry(row: IncidentEventRow) -> IncidentEventOut:
         severity=event.severity,
         actor=event.actor,
         action=action.kind if action is not None else None,
-        owner=action.owner if action is not None and action.kind == "assign" else None,
+        owner=action.owner if action is not None and action.kind != "note" else None,
         # A responder's note, or the alerts service's (a reopening kept open: flapping).
         note=action.note if action is not None and action.kind == "note" else event.note,
         level=event.level,
         assignee=event.assignee,
+        previous_owner=action.previous_owner if action is not None else None,
+        reason=action.reason if action is not None else None,
+        key_id=event.key_id,
+        on_behalf_of=event.on_behalf_of,
     )

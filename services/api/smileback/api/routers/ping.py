@@ -19,6 +19,13 @@ router = APIRouter(prefix="/v1", tags=["session"])
 
 @router.get("/ping", response_model=Ping, responses=documented())
 def ping(session: SessionDep, principal: Annotated[Principal, Depends(READ)]) -> Ping:
-    """The caller's key id, name and scope, after `SELECT 1` (the benchmark's baseline)."""
+    """The caller's key id, name, scope and responder, after `SELECT 1` (the benchmark's
+    baseline)."""
     session.execute(text("SELECT 1"))
-    return Ping(ok=True, key_id=principal.key_id, name=principal.name, scope=principal.scope)
+    return Ping(
+        ok=True,
+        key_id=principal.key_id,
+        name=principal.name,
+        scope=principal.scope,
+        responder=principal.responder,
+    )

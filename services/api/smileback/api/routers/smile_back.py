@@ -10,6 +10,8 @@ import structlog
 from fastapi import APIRouter, Body, Depends
 from sqlalchemy import update
 
+from smileback.api.acting import actor_of
+from smileback.api.auth import Principal
 from smileback.api.context import ApiContext
 from smileback.api.deps import READ, RESPOND, ContextDep, SessionDep
 from smileback.api.errors import ApiError, documented
@@ -63,15 +65,19 @@ def list_smile_back(
     "/{mention_id:path}/answered",
     response_model=SmileBackItem,
     responses=documented(404, body=True),
-    dependencies=[Depends(RESPOND)],
 )
 def mark_answered(
     mention_id: str,
     context: ContextDep,
+    principal: Annotated[Principal, Depends(RESPOND)],
     body: Annotated[AnsweredIn | None, Body()] = None,
 ) -> SmileBackItem:
-    """Mark a queued mention as answered (the first answer's responder and time are kept)."""
-    responder = body.responder if body is not None else None
+    """Mark a queued mention as answered by the key's responder (the first answer's
+    responder and time are kept)."""
+    body = body or AnsweredIn()
+    responder = actor_of(
+        context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
+    ).responder
     with context.sessions() as session, session.begin():
         session.execute(
             update(QueueItemRow)
@@ -96,11 +102,18 @@ def mark_answered(
     "/{mention_id:path}/dismiss",
     response_model=SmileBackItem,
     responses=documented(404, body=True),
-    dependencies=[Depends(RESPOND)],
 )
-def dismiss(mention_id: str, context: ContextDep, body: DismissIn) -> SmileBackItem:
-    """ "Not for us": take a mention out of the queue, keeping why (the first dismissal's reason,
-    responder and time are kept)."""
+def dismiss(
+    mention_id: str,
+    context: ContextDep,
+    principal: Annotated[Principal, Depends(RESPOND)],
+    body: DismissIn,
+) -> SmileBackItem:
+    """ "Not for us": take a mention out of the queue, keeping why; dismissed by the key's
+    responder (the first dismissal's reason, responder and time are kept)."""
+    responder = actor_of(
+        context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
+    ).responder
     with context.sessions() as session, session.begin():
         session.execute(
             update(QueueItemRow)
@@ -111,7 +124,7 @@ def dismiss(mention_id: str, context: ContextDep, body: DismissIn) -> SmileBackI
             )
             .values(
                 dismissed=True,
-                dismissed_by=body.responder,
+                dismissed_by=responder,
                 dismissed_at=context.clock(),
                 dismissed_reason=body.reason,
             )

@@ -20,6 +20,7 @@ from smileback.api.schemas.incidents import (
     PageOut,
     PagingOut,
     ResponderIn,
+    TakeOverIn,
 )
 from smileback.api.schemas.mentions import MentionOut
 from smileback.api.schemas.queues import AnsweredIn, DismissIn, SmileBackItem
@@ -74,4 +75,5 @@ __all__ = [
     "StatsOut",
     "StatsPoint",
     "StatsSeries",
+    "TakeOverIn",
 ]

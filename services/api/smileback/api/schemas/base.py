@@ -53,6 +53,7 @@ class ErrorDetail(Out):
     code: str
     message: str
     position: int | None = None  # only for rule syntax errors: 0-based offset in the rule
+    owner: str | None = None  # only for a 409 on a claimed incident: who holds it
 
 
 class ErrorBody(Out):

@@ -19,6 +19,7 @@ __all__ = [
     "PageOut",
     "PagingOut",
     "ResponderIn",
+    "TakeOverIn",
 ]
 
 
@@ -47,9 +48,10 @@ class IncidentOut(Out):
 
 
 class IncidentEventOut(Out):
-    """One timeline entry; `action` is "assign" or "note" for those human updates. A
-    `reopened` entry is a resolved thread's flare-up; its `note` "kept open: flapping" says
-    the flapping guard held back its page."""
+    """One timeline entry; `action` is "assign", "take_over" or "note" for those human
+    updates. `key_id` is the API key a human action was taken with, and `on_behalf_of` names
+    the responder an admin key acted for. A `reopened` entry is a resolved thread's
+    flare-up; its `note` "kept open: flapping" says the flapping guard held back its page."""
 
     event_id: str
     type: IncidentEventType
@@ -62,6 +64,10 @@ class IncidentEventOut(Out):
     note: str | None = None
     level: int | None = None  # the escalation level a page or escalation reached
     assignee: str | None = None  # who was paged, or who owns it after this event
+    previous_owner: str | None = None  # whom a take-over took the incident from
+    reason: str | None = None  # why it was taken over
+    key_id: str | None = None
+    on_behalf_of: str | None = None
 
 
 class PageOut(Out):
@@ -96,14 +102,27 @@ class IncidentDetail(IncidentOut):
 
 
 class ResponderIn(In):
-    responder: Name
+    """Who acts comes from the API key. `responder`, if sent, must be the key's own responder
+    (403 otherwise); `on_behalf_of` lets an admin key act for a responder of the on-call
+    file, recorded as such."""
 
-
-class AssignIn(In):
-    owner: Name
     responder: Name | None = None
+    on_behalf_of: Name | None = None
+
+
+class AssignIn(ResponderIn):
+    owner: Name
+
+
+class TakeOverIn(ResponderIn):
+    """Take a claimed incident over from its owner, who is told, with the reason why."""
+
+    reason: Prose
 
 
 class NoteIn(In):
+    """A note by the key's responder; `author`, if sent, must be that responder."""
+
     text: Prose
-    author: Name
+    author: Name | None = None
+    on_behalf_of: Name | None = None

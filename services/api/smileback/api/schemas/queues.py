@@ -30,11 +30,17 @@ class SmileBackItem(Out):
 
 
 class AnsweredIn(In):
+    """Who answered comes from the API key; `responder`, if sent, must be the key's own, and
+    `on_behalf_of` lets an admin key mark it for a responder."""
+
     responder: Name | None = None
+    on_behalf_of: Name | None = None
 
 
 class DismissIn(In):
-    """ "Not for us": why the mention needs no reply."""
+    """ "Not for us": why the mention needs no reply. Who dismissed it comes from the API
+    key, as for `AnsweredIn`."""
 
     reason: Prose
     responder: Name | None = None
+    on_behalf_of: Name | None = None

@@ -38,6 +38,7 @@ class Ping(Out):
     key_id: str
     name: str
     scope: str
+    responder: str | None = None  # whose actions the key takes (none: it acts for no one)
 
 
 class Interval(StrEnum):

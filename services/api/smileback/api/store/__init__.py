@@ -12,7 +12,12 @@ from smileback.api.store.models import (
     QueueItemRow,
 )
 from smileback.api.store.retention import PurgeReport, purge_before, retention_cutoff
-from smileback.api.store.writes import apply_incident_event, upsert_mentions, upsert_queue_items
+from smileback.api.store.writes import (
+    apply_incident_event,
+    compare_and_set_owner,
+    upsert_mentions,
+    upsert_queue_items,
+)
 
 __all__ = [
     "ApiKey",
@@ -25,6 +30,7 @@ __all__ = [
     "PurgeReport",
     "QueueItemRow",
     "apply_incident_event",
+    "compare_and_set_owner",
     "create_key",
     "create_schema",
     "find_key",

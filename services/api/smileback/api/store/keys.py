@@ -21,6 +21,7 @@ class ApiKey:
     id: str
     name: str
     scope: Scope
+    responder: str | None
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
@@ -40,6 +41,7 @@ class ApiKey:
             id=row.id,
             name=row.name,
             scope=Scope(row.scope),
+            responder=row.responder,
             created_at=row.created_at,
             expires_at=row.expires_at,
             revoked_at=row.revoked_at,
@@ -47,7 +49,13 @@ class ApiKey:
 
 
 def create_key(
-    *, session: Session, name: str, scope: Scope, now: datetime, expires_at: datetime | None
+    *,
+    session: Session,
+    name: str,
+    scope: Scope,
+    now: datetime,
+    expires_at: datetime | None,
+    responder: str | None = None,
 ) -> tuple[ApiKey, str]:
     """Store a new key; returns it with its token, which is not kept anywhere."""
     key_id = new_key_id()
@@ -56,6 +64,7 @@ def create_key(
         id=key_id,
         name=name,
         scope=str(scope),
+        responder=responder,
         token_sha256=hash_token(token),
         created_at=now,
         expires_at=expires_at,

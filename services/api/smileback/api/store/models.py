@@ -217,6 +217,8 @@ class ApiKeyRow(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     scope: Mapped[str] = mapped_column(String(16))
+    # The on-call file's id of the human whose actions the key takes (admin keys: maybe none).
+    responder: Mapped[str | None] = mapped_column(String(200))
     token_sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]

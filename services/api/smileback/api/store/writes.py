@@ -14,7 +14,16 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, SQLColumnExpression, Table, case, func, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    SQLColumnExpression,
+    Table,
+    case,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -33,7 +42,12 @@ from smileback.common.events import IncidentEvent, IncidentEventType, QueueItem,
 from smileback.common.incident_status import IncidentStatus
 from smileback.common.redaction import REDACTED_TEXT
 
-__all__ = ["apply_incident_event", "upsert_mentions", "upsert_queue_items"]
+__all__ = [
+    "apply_incident_event",
+    "compare_and_set_owner",
+    "upsert_mentions",
+    "upsert_queue_items",
+]
 
 _REDACTED_COLUMNS = ("text", "url", "author_handle", "payload")
 _STATUS_AFTER = {
@@ -201,12 +215,35 @@ def _responder_values(event: IncidentEvent) -> dict[str, Any]:
     if event.type is IncidentEventType.ACKNOWLEDGED:
         return {"acknowledged_by": event.actor, "acknowledged_at": event.at, "owner": event.actor}
     if event.type is IncidentEventType.RESOLVED:
-        return {"resolved_by": event.actor, "resolved_at": event.at}
+        # Resolving releases the lock: a thread that flares up again is anyone's to claim.
+        return {"resolved_by": event.actor, "resolved_at": event.at, "owner": None}
     if event.type is IncidentEventType.REOPENED:
         return dict(_CLEARED_BY_REOPENING)
-    if event.action is not None and event.action.kind == "assign":
+    if event.action is not None and event.action.kind in ("assign", "take_over"):
         return {"owner": event.assignee or event.action.owner}
     return {}
+
+
+def compare_and_set_owner(
+    *, session: Session, incident_id: str, expected: str | None, owner: str | None
+) -> bool:
+    """Set the owner of an unresolved incident only if it is still `expected`; False when
+    someone else changed it first.
+
+    The request also holds the incident row locked, but SQLite ignores row locks: this makes
+    the claim atomic on every database."""
+    held = IncidentRow.owner.is_(None) if expected is None else IncidentRow.owner == expected
+    result = session.execute(
+        update(IncidentRow)
+        .where(
+            IncidentRow.id == incident_id,
+            held,
+            IncidentRow.status != str(IncidentStatus.RESOLVED),
+        )
+        .values(owner=owner)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
 
 
 def upsert_queue_items(*, session: Session, items: Sequence[QueueItem]) -> None:

@@ -1,7 +1,8 @@
-// The session (token and name, in this tab's sessionStorage) and JSON calls to the /v1 API.
+// The session (token, and whom an admin key acts for, in this tab's sessionStorage) and JSON
+// calls to the /v1 API. Who acts is the key's responder: the API takes no name from a body.
 
 const TOKEN_KEY = "smileback.console.token";
-const NAME_KEY = "smileback.console.responder";
+const FOR_KEY = "smileback.console.on_behalf_of";
 
 /** The API refused the token (401) or the token lacks a scope (403): the user must log in again. */
 export class AuthError extends Error {
@@ -21,10 +22,10 @@ export class ApiFailure extends Error {
 
 export const session = {
   token: () => sessionStorage.getItem(TOKEN_KEY),
-  name: () => sessionStorage.getItem(NAME_KEY) || "",
-  start(token, name) {
+  onBehalfOf: () => sessionStorage.getItem(FOR_KEY) || "",
+  start(token, onBehalfOf) {
     sessionStorage.setItem(TOKEN_KEY, token);
-    sessionStorage.setItem(NAME_KEY, name);
+    sessionStorage.setItem(FOR_KEY, onBehalfOf);
   },
   end() {
     sessionStorage.removeItem(TOKEN_KEY);

@@ -8,6 +8,9 @@ const REFRESH_MS = 30000;
 const $ = (id) => document.getElementById(id);
 
 const state = { selected: null, incident: null, queueNext: null, smileNext: null, timer: null };
+// Who this session acts as, from the key (GET /v1/ping): its responder, or, for an admin key
+// that belongs to no one, the responder it acts for (then `onBehalf`); null: it only reads.
+const identity = { me: null, onBehalf: false, key: "" };
 
 // Answers can come back in any order (a slow refresh, an action, a poll), so each request for the
 // queue or the incident takes a number and only the newest one issued may change the page: an
@@ -47,7 +50,7 @@ function showLogin(message) {
   $("login-error").hidden = !message;
   $("login-error").textContent = message || "";
   $("token").value = "";
-  $("responder").value = session.name();
+  $("on-behalf-of").value = session.onBehalfOf();
   $("token").focus();
 }
 
@@ -56,7 +59,7 @@ function showApp() {
   $("login-error").hidden = true;
   $("app-view").hidden = false;
   $("session-bar").hidden = false;
-  $("whoami").textContent = session.name();
+  $("whoami").textContent = whoami();
   clearInterval(state.timer);
   state.timer = setInterval(() => guarded(refreshQueues), REFRESH_MS);
 }
@@ -146,9 +149,32 @@ function renderIncident(incident) {
   setActionStates(incident);
 }
 
+/** Who the session is, as the session bar says it. */
+function whoami() {
+  if (!identity.me) return `${identity.key} (this key belongs to no responder: it can only read)`;
+  return identity.onBehalf ? `${identity.me} (admin key ${identity.key}, on their behalf)` : identity.me;
+}
+
+/** An action's body: the key says who acts; an admin key also names whom it acts for. */
+function asMe(body = {}) {
+  return identity.onBehalf ? { ...body, on_behalf_of: identity.me } : body;
+}
+
+/** The lock: the owner holds an unresolved incident; only they act on it, others take it over. */
 function setActionStates(incident) {
-  $("ack").disabled = incident.status !== "open";
-  $("resolve").disabled = incident.status === "resolved";
+  const resolved = incident.status === "resolved";
+  const owner = resolved ? null : incident.owner;
+  const mine = owner != null && owner === identity.me;
+  const theirs = owner != null && !mine;
+  $("ack").disabled = resolved || theirs || (mine && incident.status === "acknowledged");
+  $("resolve").disabled = resolved || theirs;
+  $("assign").disabled = resolved || theirs;
+  $("takeover-form").hidden = !theirs;
+  $("lock").textContent = mine ? `Claimed by ${owner} — you`
+    : theirs ? `Claimed by ${owner}: take it over (with a reason) to act on it.`
+      : resolved ? "Released: the incident is resolved."
+        : "Unclaimed: acknowledging claims it for you.";
+  $("lock").dataset.owner = owner ?? "";
 }
 
 /**
@@ -204,7 +230,7 @@ async function dismissItem(mentionId, button) {
 async function markAnswered(mentionId, button) {
   button.disabled = true;
   const ok = await guarded(async () => {
-    await call("POST", `/v1/smile-back/${segment(mentionId)}/answered`, { responder: session.name() });
+    await call("POST", `/v1/smile-back/${segment(mentionId)}/answered`, asMe());
     return true;
   });
   if (!ok) {
@@ -219,16 +245,25 @@ async function markAnswered(mentionId, button) {
 async function logIn(event) {
   event.preventDefault();
   const token = $("token").value.trim();
-  const name = $("responder").value.trim();
-  if (!token || !name) return;
-  session.start(token, name);
+  if (!token) return;
+  session.start(token, $("on-behalf-of").value.trim());
   $("token").value = "";
-  await enter(`Logged in as ${name}.`);
+  await enter(true);
+}
+
+/** Ask the API whose key this is: the key, not the person typing, decides who acts. */
+async function identify() {
+  const ping = await call("GET", "/v1/ping");
+  const onBehalfOf = session.onBehalfOf();
+  identity.key = ping.name;
+  identity.onBehalf = !ping.responder && ping.scope === "admin" && onBehalfOf !== "";
+  identity.me = ping.responder || (identity.onBehalf ? onBehalfOf : null);
 }
 
 /** Show the console unless the API refuses the token; other failures show as a message. */
-async function enter(greeting) {
+async function enter(greet) {
   try {
+    await identify();
     await refreshQueues();
   } catch (error) {
     if (error instanceof AuthError) {
@@ -240,7 +275,7 @@ async function enter(greeting) {
     return;
   }
   showApp();
-  if (greeting) flash(greeting);
+  if (greet) flash(`Logged in as ${whoami()}.`);
 }
 
 function wire() {
@@ -253,17 +288,23 @@ function wire() {
   $("status-filter").addEventListener("change", () => guarded(loadQueue));
   $("queue-more").addEventListener("click", () => guarded(() => loadQueue({ more: true })));
   $("smile-more").addEventListener("click", () => guarded(() => loadSmileBack({ more: true })));
-  $("ack").addEventListener("click", () => act("acknowledge", { responder: session.name() }, "Acknowledged."));
-  $("resolve").addEventListener("click", () => act("resolve", { responder: session.name() }, "Resolved."));
+  $("ack").addEventListener("click", () => act("acknowledge", asMe(), "Acknowledged."));
+  $("resolve").addEventListener("click", () => act("resolve", asMe(), "Resolved."));
   $("assign-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const owner = $("owner").value.trim();
-    if (owner) act("assign", { owner, responder: session.name() }, `Assigned to ${owner}.`, () => clearIfUnchanged($("owner"), owner));
+    if (owner) act("assign", asMe({ owner }), `Assigned to ${owner}.`, () => clearIfUnchanged($("owner"), owner));
+  });
+  $("takeover-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const reason = $("takeover-reason").value.trim();
+    const from = state.incident?.owner;
+    if (reason) act("take-over", asMe({ reason }), `Taken over from ${from}.`, () => clearIfUnchanged($("takeover-reason"), reason));
   });
   $("note-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const text = $("note").value.trim();
-    if (text) act("notes", { text, author: session.name() }, "Note added.", () => clearIfUnchanged($("note"), text));
+    if (text) act("notes", asMe({ text }), "Note added.", () => clearIfUnchanged($("note"), text));
   });
 }
 
@@ -273,7 +314,7 @@ async function start() {
     showLogin("");
     return;
   }
-  await enter("");
+  await enter(false);
 }
 
 start();

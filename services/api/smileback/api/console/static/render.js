@@ -168,7 +168,7 @@ function byWhen(who, at) {
 }
 
 const TIMELINE_SHOWN = new Set(["event_id", "type", "at", "actor"]);
-const ACTION_LABELS = { assign: "assigned", note: "note" };
+const ACTION_LABELS = { assign: "assigned", note: "note", take_over: "taken over" };
 const ROUTINE_KEYS = new Set([...TIMELINE_SHOWN, "mention_id", "severity"]);
 
 /** An update nobody made by hand and that carries nothing beyond the mention that caused it. */

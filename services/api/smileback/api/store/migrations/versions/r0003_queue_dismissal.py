@@ -1,7 +1,7 @@
 """Queue entries can be dismissed ("not for us") with a reason, by whom and when.
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-05
 """
 
@@ -15,7 +15,7 @@ from alembic import op
 __all__ = ["downgrade", "upgrade"]
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
