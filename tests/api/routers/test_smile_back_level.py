@@ -8,6 +8,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.api.app import create_app
+from smileback.api.auth import Scope
 from smileback.common.bus import InMemoryBus
 from smileback.common.errors import BusError
 from smileback.common.events import QueueItem, QueueName, decode
@@ -15,7 +16,7 @@ from smileback.common.topics import Topics
 from tests.support.api_fixtures import TOKEN
 from tests.support.builders import T0
 from tests.support.clock import FakeClock
-from tests.support.store import store_queue
+from tests.support.store import make_key, store_queue
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 TOPICS = Topics()
@@ -34,13 +35,14 @@ def _kind(mention_id: str, *, minutes: int) -> QueueItem:
 def test_waiting_time_and_dismissal_with_a_reason(engine: Engine) -> None:
     store_queue(engine, [_kind("k1", minutes=0), _kind("k2", minutes=30)])
     clock = FakeClock(T0 + timedelta(hours=5))
+    _, sam = make_key(engine, Scope.RESPOND, responder="sam")
     with TestClient(create_app(engine=engine, api_token=TOKEN, clock=clock)) as client:
         items = client.get("/v1/smile-back", headers=AUTH).json()["items"]
         assert [(i["mention_id"], i["waiting_s"]) for i in items] == [
             ("k2", 4.5 * 3600),
             ("k1", 5 * 3600),
         ]
-        answered = client.post("/v1/smile-back/k2/answered", headers=AUTH).json()
+        answered = client.post("/v1/smile-back/k2/answered", headers=sam).json()
         clock.advance(hours=1)
         # An answered entry waited until its answer; the clock goes on for the other.
         items = client.get("/v1/smile-back", headers=AUTH).json()["items"]
@@ -49,12 +51,16 @@ def test_waiting_time_and_dismissal_with_a_reason(engine: Engine) -> None:
             ("k1", 6 * 3600),
         ]
 
-        refused = client.post("/v1/smile-back/k1/dismiss", json={}, headers=AUTH)
+        refused = client.post("/v1/smile-back/k1/dismiss", json={}, headers=sam)
         assert refused.status_code == 422
-        dismissed = client.post(
+        forged = client.post(
             "/v1/smile-back/k1/dismiss",
-            json={"reason": "a bot reposting our ad", "responder": "sam"},
-            headers=AUTH,
+            json={"reason": "a bot reposting our ad", "responder": "kim"},
+            headers=sam,
+        )
+        assert forged.status_code == 403  # who dismissed comes from the key, not the body
+        dismissed = client.post(
+            "/v1/smile-back/k1/dismiss", json={"reason": "a bot reposting our ad"}, headers=sam
         )
         assert dismissed.status_code == 200, dismissed.text
         body = dismissed.json()
@@ -64,14 +70,14 @@ def test_waiting_time_and_dismissal_with_a_reason(engine: Engine) -> None:
             "a bot reposting our ad",
         )
         assert body["dismissed_at"].startswith(clock().isoformat()[:19])
-        again = client.post("/v1/smile-back/k1/dismiss", json={"reason": "other"}, headers=AUTH)
+        again = client.post("/v1/smile-back/k1/dismiss", json={"reason": "other"}, headers=sam)
         assert again.json()["dismissed_reason"] == "a bot reposting our ad"  # the first is kept
         left = client.get("/v1/smile-back", headers=AUTH).json()["items"]
         assert [i["mention_id"] for i in left] == ["k2"]
         store_queue(engine, [_kind("k1", minutes=0)])  # a redelivered item stays dismissed
         left = client.get("/v1/smile-back", headers=AUTH).json()["items"]
         assert [i["mention_id"] for i in left] == ["k2"]
-        missing = client.post("/v1/smile-back/nope/dismiss", json={"reason": "x"}, headers=AUTH)
+        missing = client.post("/v1/smile-back/nope/dismiss", json={"reason": "x"}, headers=sam)
         assert missing.status_code == 404
 
 
@@ -86,9 +92,11 @@ def test_answers_and_dismissals_are_published_for_the_digest(engine: Engine) -> 
     store_queue(engine, [_kind("k1", minutes=0), _kind("k2", minutes=1)])
     bus = InMemoryBus(TOPICS.all())
     app = create_app(engine=engine, api_token=TOKEN, bus=bus, topics=TOPICS)
+    _, sam = make_key(engine, Scope.RESPOND, responder="sam")
     with TestClient(app) as client:
-        client.post("/v1/smile-back/k1/answered", headers=AUTH)
-        client.post("/v1/smile-back/k2/dismiss", json={"reason": "spam"}, headers=AUTH)
+        assert client.post("/v1/smile-back/k1/answered", headers=sam).status_code == 200
+        dismissed = client.post("/v1/smile-back/k2/dismiss", json={"reason": "spam"}, headers=sam)
+        assert dismissed.status_code == 200
     published = [decode(QueueItem, r.value) for r in bus.records(TOPICS.queues)]
     assert [(q.mention_id, q.closed) for q in published] == [
         ("k1", "answered"),
@@ -99,8 +107,9 @@ def test_answers_and_dismissals_are_published_for_the_digest(engine: Engine) -> 
 def test_a_dismissal_the_bus_does_not_take_is_not_stored(engine: Engine) -> None:
     store_queue(engine, [_kind("k1", minutes=0)])
     app = create_app(engine=engine, api_token=TOKEN, bus=BrokenBus(TOPICS.all()), topics=TOPICS)
+    _, sam = make_key(engine, Scope.RESPOND, responder="sam")
     with TestClient(app) as client:
-        refused = client.post("/v1/smile-back/k1/dismiss", json={"reason": "spam"}, headers=AUTH)
+        refused = client.post("/v1/smile-back/k1/dismiss", json={"reason": "spam"}, headers=sam)
         assert refused.status_code == 503
         left = client.get("/v1/smile-back", headers=AUTH).json()["items"]
     assert [(i["mention_id"], i["dismissed"]) for i in left] == [("k1", False)]

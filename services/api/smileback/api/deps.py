@@ -27,6 +27,7 @@ __all__ = [
     "READ",
     "RESPOND",
     "ContextDep",
+    "ResponderDep",
     "SessionDep",
     "authenticate",
     "get_context",
@@ -102,6 +103,8 @@ def require(scope: Scope) -> Callable[..., Principal]:
 READ = require(Scope.READ)
 RESPOND = require(Scope.RESPOND)
 ADMIN = require(Scope.ADMIN)
+# The caller of an action: a key that may respond (who acts is derived from it: acting.py).
+ResponderDep = Annotated[Principal, Depends(RESPOND)]
 
 
 def _unauthorized(message: str) -> ApiError:

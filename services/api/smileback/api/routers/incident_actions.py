@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends
+from fastapi import APIRouter, Body
 
 from smileback.api.acting import act, actor_of
 from smileback.api.actions import ActionKind
-from smileback.api.auth import Principal
-from smileback.api.deps import RESPOND, ContextDep
+from smileback.api.deps import ContextDep, ResponderDep
 from smileback.api.errors import documented
 from smileback.api.schemas import AssignIn, IncidentDetail, NoteIn, ResponderIn, TakeOverIn
 
@@ -22,14 +21,13 @@ __all__ = ["acknowledge", "add_note", "assign", "resolve", "router", "take_over"
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"])
 
 _RESPONSES = documented(404, 409, 503, body=True)
-Responder = Annotated[Principal, Depends(RESPOND)]
 
 
 @router.post("/{incident_id}/acknowledge", response_model=IncidentDetail, responses=_RESPONSES)
 def acknowledge(
     incident_id: str,
     context: ContextDep,
-    principal: Responder,
+    principal: ResponderDep,
     body: Annotated[ResponderIn | None, Body()] = None,
 ) -> IncidentDetail:
     """Claim the incident for the key's responder; stops its escalation. 409 naming the
@@ -43,7 +41,7 @@ def acknowledge(
 def resolve(
     incident_id: str,
     context: ContextDep,
-    principal: Responder,
+    principal: ResponderDep,
     body: Annotated[ResponderIn | None, Body()] = None,
 ) -> IncidentDetail:
     """Close the incident and release its lock (only its owner may, while it has one)."""
@@ -54,7 +52,7 @@ def resolve(
 
 @router.post("/{incident_id}/assign", response_model=IncidentDetail, responses=_RESPONSES)
 def assign(
-    incident_id: str, body: AssignIn, context: ContextDep, principal: Responder
+    incident_id: str, body: AssignIn, context: ContextDep, principal: ResponderDep
 ) -> IncidentDetail:
     """Give the incident its one owner: only its owner may, or anyone while it has none
     (someone else's incident is taken over first)."""
@@ -64,7 +62,7 @@ def assign(
 
 @router.post("/{incident_id}/take-over", response_model=IncidentDetail, responses=_RESPONSES)
 def take_over(
-    incident_id: str, body: TakeOverIn, context: ContextDep, principal: Responder
+    incident_id: str, body: TakeOverIn, context: ContextDep, principal: ResponderDep
 ) -> IncidentDetail:
     """Take an incident someone else holds, with the reason why: recorded in the timeline,
     and the previous owner is told."""
@@ -76,7 +74,7 @@ def take_over(
     "/{incident_id}/notes", response_model=IncidentDetail, status_code=201, responses=_RESPONSES
 )
 def add_note(
-    incident_id: str, body: NoteIn, context: ContextDep, principal: Responder
+    incident_id: str, body: NoteIn, context: ContextDep, principal: ResponderDep
 ) -> IncidentDetail:
     """Add a note by the key's responder to the incident's timeline."""
     actor = actor_of(context, principal, claimed=body.author, on_behalf_of=body.on_behalf_of)

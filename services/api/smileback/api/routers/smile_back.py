@@ -11,9 +11,8 @@ from fastapi import APIRouter, Body, Depends
 from sqlalchemy import update
 
 from smileback.api.acting import actor_of
-from smileback.api.auth import Principal
 from smileback.api.context import ApiContext
-from smileback.api.deps import READ, RESPOND, ContextDep, SessionDep
+from smileback.api.deps import READ, ContextDep, ResponderDep, SessionDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
 from smileback.api.params import Cursor, Limit, Word
@@ -69,7 +68,7 @@ def list_smile_back(
 def mark_answered(
     mention_id: str,
     context: ContextDep,
-    principal: Annotated[Principal, Depends(RESPOND)],
+    principal: ResponderDep,
     body: Annotated[AnsweredIn | None, Body()] = None,
 ) -> SmileBackItem:
     """Mark a queued mention as answered by the key's responder (the first answer's
@@ -106,7 +105,7 @@ def mark_answered(
 def dismiss(
     mention_id: str,
     context: ContextDep,
-    principal: Annotated[Principal, Depends(RESPOND)],
+    principal: ResponderDep,
     body: DismissIn,
 ) -> SmileBackItem:
     """ "Not for us": take a mention out of the queue, keeping why; dismissed by the key's
