@@ -1,9 +1,10 @@
-"""Who a page goes to and through what: outbox items for one escalation level, and the
-acknowledge/resolve follow-ups for every target a trigger reached. Pure."""
+"""Who a page goes to and through what: outbox items for one escalation level, the
+acknowledge/resolve follow-ups for every target a trigger reached, and the notice to a
+previous owner that their incident was taken over. Pure."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -13,9 +14,27 @@ from smileback.alerts.notifiers import Notification, NotificationKind, Responder
 from smileback.alerts.outbox.item import OutboxItem
 from smileback.alerts.policy import Policy
 from smileback.common.errors import ConfigError
-from smileback.common.oncall import EscalationLevel, EscalationPolicy, OnCallConfig, on_call_at
+from smileback.common.events import ResponderAction
+from smileback.common.oncall import (
+    EscalationLevel,
+    EscalationPolicy,
+    OnCallConfig,
+    Responder,
+    on_call_at,
+)
 
-__all__ = ["Paging", "PlannedPage", "plan_follow_ups", "plan_level"]
+__all__ = [
+    "TAKE_OVER_NOTIFIERS",
+    "Paging",
+    "PlannedPage",
+    "TakeOver",
+    "plan_follow_ups",
+    "plan_level",
+    "plan_take_over",
+]
+
+# The channels that reach one person; never PagerDuty: a take-over wakes nobody.
+TAKE_OVER_NOTIFIERS = ("slack", "email", "webhook", "console")
 
 
 @dataclass(frozen=True)
@@ -60,6 +79,12 @@ class Paging:
         """The name and escalation policy a brand pages along."""
         name = self.policy.for_brand(brand).escalation_policy
         return name, self.oncall.escalation_policies[name]
+
+    def responder(self, responder_id: str | None) -> ResponderRef | None:
+        """The on-call file's responder of that id, as the notifiers need it; None for no id
+        or one the file does not name."""
+        found = self.oncall.responders.get(responder_id) if responder_id else None
+        return _ref(found) if found is not None else None
 
     def link(self, incident_id: str) -> str | None:
         """The incident's page on the console, when its address is configured."""
@@ -123,6 +148,65 @@ def plan_follow_ups(
     ]
 
 
+@dataclass(frozen=True)
+class TakeOver:
+    """A responder's take-over as the API published it: its event's id and time, the action
+    (the new owner and the reason), and the previous owner as the on-call file knows them."""
+
+    event_id: str
+    action: ResponderAction
+    previous: ResponderRef
+    at: datetime
+
+
+def plan_take_over(
+    *,
+    paging: Paging,
+    incident: Incident,
+    take_over: TakeOver,
+    earlier: Sequence[tuple[int, Notification]],
+) -> list[OutboxItem]:
+    """One notice to the previous owner per channel that reaches them (Slack when they have a
+    member id to @-mention, email when they have an address, the webhook, the console); none
+    when `earlier` (the incident's take-over notices already stored, with their steps)
+    answers this event already, as after a redelivery.
+
+    Each take-over is the next step of its incident's `taken_over` rows, so the outbox keeps
+    one row per take-over and target, apart from the incident's pages and follow-ups."""
+    if any(n.event_id == take_over.event_id for _, n in earlier):
+        return []
+    step = max((s for s, _ in earlier), default=-1) + 1
+    previous = take_over.previous
+    base = _notification(paging, incident, kind=NotificationKind.TAKEN_OVER, now=take_over.at)
+    base = base.model_copy(
+        update={
+            "actor": take_over.action.owner,
+            "reason": take_over.action.reason,
+            "responders": [previous],
+            "event_id": take_over.event_id,
+        }
+    )
+    reach = {"slack": bool(previous.slack), "email": bool(previous.email)}
+    items = []
+    for name in TAKE_OVER_NOTIFIERS:
+        if name not in paging.notifiers or not reach.get(name, True):
+            continue
+        email = name == "email"
+        items.append(
+            OutboxItem(
+                incident_id=incident.incident_id,
+                target=f"email:{previous.id}" if email else name,  # a trigger's target names
+                notifier=name,
+                kind=NotificationKind.TAKEN_OVER,
+                step=step,
+                notification=base.model_copy(
+                    update={"recipient": previous.email if email else None}
+                ),
+            )
+        )
+    return items
+
+
 def _notification(
     paging: Paging, incident: Incident, *, kind: NotificationKind, now: datetime
 ) -> Notification:
@@ -153,13 +237,11 @@ def _responders(
         else:
             responder = oncall.responders.get(target.user or "")
         if responder is not None:
-            found.setdefault(
-                responder.id,
-                ResponderRef(
-                    id=responder.id,
-                    name=responder.name,
-                    email=responder.email,
-                    slack=responder.slack,
-                ),
-            )
+            found.setdefault(responder.id, _ref(responder))
     return list(found.values())
+
+
+def _ref(responder: Responder) -> ResponderRef:
+    return ResponderRef(
+        id=responder.id, name=responder.name, email=responder.email, slack=responder.slack
+    )

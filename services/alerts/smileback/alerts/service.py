@@ -47,7 +47,13 @@ from smileback.alerts.outbox import (
     WaitingStore,
     create_schema,
 )
-from smileback.alerts.paging import Paging, plan_follow_ups, plan_level
+from smileback.alerts.paging import (
+    Paging,
+    TakeOver,
+    plan_follow_ups,
+    plan_level,
+    plan_take_over,
+)
 from smileback.alerts.policy import Action, BrandVolume, brand_volume, classify
 from smileback.alerts.writer import Batch, BatchWriter
 from smileback.common.bus import Bus, Record
@@ -58,6 +64,7 @@ from smileback.common.events import (
     IncidentEvent,
     IncidentEventType,
     QueueItem,
+    ResponderAction,
     ScoredMention,
     Severity,
     decode,
@@ -346,7 +353,8 @@ class AlertsService:
         )
 
     def _human(self, event: IncidentEvent, out: Batch) -> None:
-        """Acknowledge, resolve or assign, as published by the API; our own events pass by."""
+        """Acknowledge, resolve, assign or take over, as published by the API; our own events
+        pass by."""
         now = self.clock()
         if event.type is IncidentEventType.ACKNOWLEDGED:
             actor = event.actor or event.assignee or "unknown"
@@ -366,8 +374,44 @@ class AlertsService:
         elif event.type is IncidentEventType.UPDATED and event.actor:
             action = event.action
             owner = event.assignee or (action.owner if action and action.kind == "assign" else None)
-            if owner:
-                self.book.assign(incident_id=event.incident_id, owner=owner)
+            inc = self.book.assign(incident_id=event.incident_id, owner=owner) if owner else None
+            if inc is not None and action is not None and action.kind == "take_over":
+                self._taken_over(inc, event=event, action=action, out=out)
+
+    def _taken_over(
+        self, inc: Incident, *, event: IncidentEvent, action: ResponderAction, out: Batch
+    ) -> None:
+        """Tell the previous owner, and only them, who took their incident over and why."""
+        previous = self.paging.responder(action.previous_owner)
+        if previous is None:
+            log.warning(
+                "taken over from someone not in the on-call file: nobody told",
+                incident_id=inc.incident_id,
+                previous_owner=action.previous_owner,
+            )
+            return
+        kind = NotificationKind.TAKEN_OVER
+        earlier = self.outbox.planned(incident_id=inc.incident_id, kind=kind) + [
+            (item.step, item.notification)
+            for item in out.items
+            if item.incident_id == inc.incident_id and item.kind is kind
+        ]
+        items = plan_take_over(
+            paging=self.paging,
+            incident=inc,
+            take_over=TakeOver(
+                event_id=event.event_id, action=action, previous=previous, at=event.at
+            ),
+            earlier=earlier,
+        )
+        log.info(
+            "taken over",
+            incident_id=inc.incident_id,
+            by=action.owner,
+            previous_owner=previous.id,
+            notices=len(items),
+        )
+        out.items += items
 
     def _close(
         self, inc: Incident, *, actor: str | None, now: datetime, out: Batch, own: bool

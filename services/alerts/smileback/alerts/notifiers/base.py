@@ -64,6 +64,8 @@ class NotificationKind(StrEnum):
     RESOLVE = "resolve"
     # The smile-back queue's service level: entries waiting too long, to the team's channel.
     DIGEST = "digest"
+    # A responder took over an incident someone else held: to that previous owner only.
+    TAKEN_OVER = "taken_over"
 
 
 class ResponderRef(BaseModel):
@@ -99,7 +101,10 @@ class Notification(BaseModel):
     level: int | None = None  # 1-based escalation level of a trigger
     responders: list[ResponderRef] = []
     recipient: str | None = None  # the address, for email
-    actor: str | None = None  # who acknowledged or resolved
+    actor: str | None = None  # who acknowledged, resolved or took over
+    reason: str | None = None  # why a take-over was made, in the new owner's words
+    # The responder's event a take-over notice answers: a redelivered event is told by it.
+    event_id: str | None = None
     link: str | None = None  # the incident on the console, when configured
     at: AwareDatetime
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import smtplib
 import ssl
+from datetime import UTC
 from email.message import EmailMessage
 
 from pydantic import SecretStr
@@ -35,6 +36,7 @@ def email_message(*, notification: Notification, sender: str, to: list[str]) -> 
         NotificationKind.ACKNOWLEDGE: "[acknowledged] ",
         NotificationKind.RESOLVE: "[resolved] ",
         NotificationKind.DIGEST: "[smile-back] ",
+        NotificationKind.TAKEN_OVER: f"[taken over by {n.actor}] ",
     }[n.kind]
     msg["Subject"] = clip(prefix + n.summary, _SUBJECT_CHARS)  # the summary names the severity
     msg["From"] = sender
@@ -47,8 +49,15 @@ def email_message(*, notification: Notification, sender: str, to: list[str]) -> 
     elif not first:
         msg["In-Reply-To"] = anchor
         msg["References"] = anchor
+    if n.kind is NotificationKind.TAKEN_OVER:  # an incident may be taken over more than once
+        msg.replace_header(
+            "Message-ID",
+            f"<{n.incident_id}.{n.kind}.{n.at.astimezone(UTC):%Y%m%dT%H%M%S%fZ}@smileback>",
+        )
     msg["X-Smileback-Incident"] = n.incident_id
-    msg.set_content(render_text(n) + (f"\nIncident: {n.link}\n" if n.link else ""))
+    # The take-over's text carries the link itself: the console shows the same text.
+    link = n.link if n.kind is not NotificationKind.TAKEN_OVER else None
+    msg.set_content(render_text(n) + (f"\nIncident: {link}\n" if link else ""))
     return msg
 
 

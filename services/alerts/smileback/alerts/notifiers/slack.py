@@ -1,6 +1,8 @@
 """Slack incoming webhook with a Block Kit message: header, the post, who/why/thread/similar
 fields, the humane-response guide, the Acknowledge, Take over and Resolve buttons (their
-clicks go to the API's /callbacks/slack) and link buttons. Texts are cut to Block Kit's limits.
+clicks go to the API's /callbacks/slack) and link buttons. Follow-ups and digests are one
+line; a take-over notice @-mentions the previous owner with who took over and why. Texts are
+cut to Block Kit's limits.
 
 Every text from a post, a person or the configuration is escaped for mrkdwn (and so is the
 notification's fallback `text`), so a post cannot mention `<!channel>` or hide a link; the
@@ -56,6 +58,8 @@ def slack_message(*, notification: Notification) -> dict[str, Any]:
             "text": clip(f"Smile-back queue: {escape(n.summary)}", TEXT_CHARS),
             "blocks": [_section(line)],
         }
+    if n.kind is NotificationKind.TAKEN_OVER:
+        return _taken_over_message(n)
     if n.kind is not NotificationKind.TRIGGER:
         verb = "Acknowledged" if n.kind is NotificationKind.ACKNOWLEDGE else "Resolved"
         by = f" by {escape(n.actor)}" if n.actor else ""
@@ -67,10 +71,7 @@ def slack_message(*, notification: Notification) -> dict[str, Any]:
     p = n.packet
     rule = (p.why.rule if p is not None else "") or n.rule
     header = f"{n.severity.upper()}: {n.brand} · {rule.replace('_', ' ')}"
-    mentions = " ".join(
-        f"<@{r.slack}>" if r.slack and _MEMBER_ID.fullmatch(r.slack) else escape(r.label)
-        for r in n.responders
-    )
+    mentions = _mentions(n)
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": clip(header, HEADER_CHARS)}},
         _section(f"{_ICON.get(str(n.severity), '')} {escape(n.summary)}".strip()),
@@ -90,16 +91,24 @@ def slack_message(*, notification: Notification) -> dict[str, Any]:
         },
     ]
     buttons = [
-        {
-            "type": "button",
-            "text": {"type": "plain_text", "text": clip(text, BUTTON_CHARS)},
-            "url": url,
-        }
+        _link_button(url, text)
         for url, text in ((n.post_url, "Open the post"), (n.link, "Open the incident"))
         if url
     ]
     blocks.append({"type": "actions", "elements": [*_action_buttons(n.incident_id), *buttons]})
     return {"text": clip(escape(n.summary), TEXT_CHARS), "blocks": blocks}
+
+
+def _taken_over_message(n: Notification) -> dict[str, Any]:
+    """To the previous owner, @-mentioned: who took the incident over, why, and its link."""
+    said = (
+        f"{_mentions(n)}: *{escape(n.actor or '?')}* took over `{escape(n.incident_id)}`"
+        f" ({escape(n.summary)})"
+    )
+    blocks = [_section(f":arrows_counterclockwise: {said}\n*Reason:* {escape(n.reason or '-')}")]
+    if n.link:
+        blocks.append({"type": "actions", "elements": [_link_button(n.link, "Open the incident")]})
+    return {"text": clip(f"{said}: {escape(n.reason or '-')}", TEXT_CHARS), "blocks": blocks}
 
 
 class SlackNotifier(Notifier):
@@ -134,6 +143,22 @@ class SlackNotifier(Notifier):
     def close(self) -> None:
         if self._owns_client:
             self._client.close()
+
+
+def _mentions(n: Notification) -> str:
+    """The responders: an @-mention for a Slack member id, else the escaped name."""
+    return " ".join(
+        f"<@{r.slack}>" if r.slack and _MEMBER_ID.fullmatch(r.slack) else escape(r.label)
+        for r in n.responders
+    )
+
+
+def _link_button(url: str, text: str) -> dict[str, Any]:
+    return {
+        "type": "button",
+        "text": {"type": "plain_text", "text": clip(text, BUTTON_CHARS)},
+        "url": url,
+    }
 
 
 def _action_buttons(incident_id: str) -> list[dict[str, Any]]:

@@ -14,6 +14,8 @@ def subject_line(notification: Notification) -> str:
     n = notification
     if n.kind is NotificationKind.DIGEST:
         return "SMILE-BACK DIGEST"
+    if n.kind is NotificationKind.TAKEN_OVER:
+        return f"TAKEN OVER {n.incident_id} by {n.actor}"
     if n.kind is NotificationKind.TRIGGER:
         level = f" level {n.level}" if n.level else ""
         return f"PAGE [{n.severity}] {n.incident_id}{level}"
@@ -25,6 +27,11 @@ def render_text(notification: Notification) -> str:
     """Every section of the context packet, as lines a person reads top to bottom."""
     n, p = notification, notification.packet
     lines = [subject_line(n), f"  {n.summary}"]
+    if n.kind is NotificationKind.TAKEN_OVER:
+        previous = ", ".join(r.label for r in n.responders)
+        lines += [f"  {n.actor} took it over from {previous}: {n.reason}"]
+        lines += [f"  incident: {n.link}"] if n.link else []
+        return "\n".join(lines) + "\n"
     if n.kind is not NotificationKind.TRIGGER:
         return "\n".join(lines) + "\n"
     if n.responders:

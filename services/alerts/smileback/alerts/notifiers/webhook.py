@@ -73,7 +73,8 @@ def webhook_id(notification: Notification) -> str:
 
 
 def webhook_body(*, notification: Notification, sent_at: datetime) -> dict[str, Any]:
-    """The JSON a webhook receives: the event, its dedup key and the context packet."""
+    """The JSON a webhook receives: the event, its dedup key and the context packet; for a
+    take-over, `responders` is the previous owner, `actor` the new one and `reason` why."""
     n = notification
     return {
         "event": str(n.kind),
@@ -85,6 +86,7 @@ def webhook_body(*, notification: Notification, sent_at: datetime) -> dict[str, 
         "level": n.level,
         "responders": [r.model_dump(mode="json") for r in n.responders],
         "actor": n.actor,
+        "reason": n.reason,
         "link": n.link,
         "context": n.packet_json(),
         "sent_at": sent_at.isoformat(),

@@ -107,6 +107,19 @@ class OutboxStore:
             seen.setdefault(target, (target, notifier, recipient))
         return list(seen.values())
 
+    def planned(
+        self, *, incident_id: str, kind: NotificationKind
+    ) -> list[tuple[int, Notification]]:
+        """Every notification of that kind stored for this id, dead ones included, with its
+        step: what was planned, whatever became of it."""
+        with Session(self._engine) as session:
+            rows = session.execute(
+                select(OutboxRow.step, OutboxRow.payload)
+                .where(OutboxRow.incident_id == incident_id, OutboxRow.kind == str(kind))
+                .order_by(OutboxRow.id)
+            ).all()
+        return [(step, Notification.model_validate_json(payload)) for step, payload in rows]
+
     def last_step(self, *, incident_id: str) -> tuple[int, datetime] | None:
         """The highest step stored for this id (a digest's), and when it was stored."""
         with Session(self._engine) as session:
