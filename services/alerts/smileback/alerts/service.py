@@ -373,7 +373,7 @@ class AlertsService:
                 self._close(inc, actor=event.actor, now=now, out=out, own=False)
         elif event.type is IncidentEventType.UPDATED and event.actor:
             action = event.action
-            owner = event.assignee or (action.owner if action and action.kind == "assign" else None)
+            owner = event.assignee or (action.owner if action is not None else None)
             inc = self.book.assign(incident_id=event.incident_id, owner=owner) if owner else None
             if inc is not None and action is not None and action.kind == "take_over":
                 self._taken_over(inc, event=event, action=action, out=out)
