@@ -186,16 +186,18 @@ def plan_take_over(
             "event_id": take_over.event_id,
         }
     )
-    reach = {"slack": bool(previous.slack), "email": bool(previous.email)}
+    # Slack and email reach the person only through their member id and their address.
+    reaches = {"slack": previous.slack, "email": previous.email}
     items = []
     for name in TAKE_OVER_NOTIFIERS:
-        if name not in paging.notifiers or not reach.get(name, True):
+        if name not in paging.notifiers or (name in reaches and not reaches[name]):
             continue
         email = name == "email"
         items.append(
             OutboxItem(
                 incident_id=incident.incident_id,
-                target=f"email:{previous.id}" if email else name,  # a trigger's target names
+                # An email's target names its person, as a trigger's does.
+                target=f"email:{previous.id}" if email else name,
                 notifier=name,
                 kind=NotificationKind.TAKEN_OVER,
                 step=step,
