@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from smileback.alerts.digest import DigestRule
 from smileback.alerts.incidents import Incident
@@ -62,8 +63,10 @@ class Paging:
         return name, self.oncall.escalation_policies[name]
 
     def link(self, incident_id: str) -> str | None:
-        """The incident's page on the console, when its address is configured."""
-        return f"{self.link_base.rstrip('/')}/incidents/{incident_id}" if self.link_base else None
+        """The incident's deep link into the console, when the API's address is configured."""
+        if not self.link_base:
+            return None
+        return f"{self.link_base.rstrip('/')}/console/incidents/{quote(incident_id, safe='')}"
 
 
 def plan_level(
