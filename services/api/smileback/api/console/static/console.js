@@ -273,7 +273,7 @@ async function dismissItem(mentionId, button) {
   if (!reason) return;
   button.disabled = true;
   const ok = await guarded(async () => {
-    await call("POST", `/v1/smile-back/${segment(mentionId)}/dismiss`, { reason, responder: session.name() });
+    await call("POST", `/v1/smile-back/${segment(mentionId)}/dismiss`, asMe({ reason }));
     return true;
   });
   if (!ok) {
