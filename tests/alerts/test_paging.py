@@ -3,6 +3,7 @@ follow-ups to every target a trigger reached, and configuration checked at start
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -72,9 +73,16 @@ def test_a_level_pages_its_responders_through_each_notifier() -> None:
     n = planned.items[1].notification
     assert (n.kind, n.level, n.recipient) == (NotificationKind.TRIGGER, 1, "ana@example.com")
     assert n.pagerduty_severity == "error"
-    assert n.link == "https://c.example/incidents/inc_1"
+    assert n.link == "https://c.example/console/incidents/inc_1"  # the console's deep link
     assert n.packet == INC.packet  # the page carries the incident's packet whole
     assert all(i.ingested_at == T0 for i in planned.items)
+
+
+def test_the_link_is_the_consoles_deep_link_with_the_id_as_one_segment() -> None:
+    linked = paging(EscalationLevel(targets=(Target(user="ana"),), notify=("webhook",)))
+    assert linked.link("inc_1") == "https://c.example/console/incidents/inc_1"
+    assert linked.link("a/b?c#d") == "https://c.example/console/incidents/a%2Fb%3Fc%23d"
+    assert replace(linked, link_base=None).link("inc_1") is None  # no address configured
 
 
 def test_a_schedule_gap_still_pages_the_channels_and_the_fallback_address() -> None:

@@ -89,8 +89,8 @@ def page(browser: Browser, site: ConsoleSite) -> Iterator[Page]:
     assert errors == [], site.process.tail()
 
 
-def _log_in(page: Page, site: ConsoleSite, *, token: str) -> None:
-    response = page.goto(f"{site.base}/console")
+def _log_in(page: Page, site: ConsoleSite, *, token: str, path: str = "/console") -> None:
+    response = page.goto(f"{site.base}{path}")
     assert response is not None
     assert response.ok
     page.get_by_label("API token").fill(token)
@@ -336,6 +336,51 @@ def test_a_failed_action_shows_the_api_message_and_keeps_the_item(
     expect(page.locator("#app-view")).to_be_visible()
     kept = page.locator(f'#smile-list > li[data-mention-id="{mention_id}"]')
     expect(kept.get_by_role("button", name="Mark")).to_be_enabled()
+
+
+def test_a_deep_link_opens_its_incident_once_logged_in(page: Page, site: ConsoleSite) -> None:
+    deep_link = f"/console/incidents/{site.incident_id}"  # what a page links to
+    _log_in(page, site, token=site.token, path=deep_link)
+    expect(page.locator("#detail-title")).to_have_text(f"Incident {site.incident_id}")
+    expect(page.locator("#context")).to_contain_text(f"@{site.author}")
+    assert page.url == f"{site.base}{deep_link}"
+
+    # The tab remembers its token: opened again, the link shows its incident with no login.
+    page.reload()
+    expect(page.locator("#detail-title")).to_have_text(f"Incident {site.incident_id}")
+    expect(page.locator("#context")).to_contain_text(f"@{site.author}")
+    expect(page.locator("#login-view")).to_be_hidden()
+
+
+def test_the_address_follows_the_incident_shown_back_and_forward(
+    page: Page, site: ConsoleSite
+) -> None:
+    _open_the_incident(page, site)  # clicked in the queue
+    deep_link = f"{site.base}/console/incidents/{site.incident_id}"
+    expect(page).to_have_url(deep_link)
+
+    page.go_back()
+    expect(page).to_have_url(f"{site.base}/console")
+    expect(page.locator("#detail-empty")).to_be_visible()
+    expect(page.locator("#detail-body")).to_be_hidden()
+    expect(page.locator(f'#incident-rows tr[data-id="{site.incident_id}"]')).not_to_have_attribute(
+        "aria-current", "true"
+    )
+
+    page.go_forward()
+    expect(page).to_have_url(deep_link)
+    expect(page.locator("#detail-title")).to_have_text(f"Incident {site.incident_id}")
+    expect(page.locator("#detail-body")).to_be_visible()
+
+
+def test_a_link_to_no_incident_says_so(page: Page, site: ConsoleSite) -> None:
+    _log_in(page, site, token=site.token, path="/console/incidents/inc_gone%3Cb%3Ebold")
+    missing = page.locator("#detail-missing")
+    expect(missing).to_contain_text("No such incident: inc_gone<b>bold.")  # as text
+    expect(page.locator("#detail-title")).to_have_text("No such incident")
+    expect(page.locator("#detail b")).to_have_count(0)
+    expect(page.locator("#detail-body")).to_be_hidden()
+    expect(page.locator("#app-view")).to_be_visible()  # the queue is there to choose from
 
 
 def _open_the_incident(page: Page, site: ConsoleSite) -> None:

@@ -120,3 +120,60 @@ def test_the_token_lives_in_session_storage_only() -> None:
 def test_the_console_is_not_in_the_openapi_schema(client: TestClient) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     assert not [path for path in paths if path.startswith("/console")]
+
+
+def test_an_incident_deep_link_serves_the_same_shell_with_the_same_headers(
+    client: TestClient,
+) -> None:
+    console = client.get("/console")
+    deep = client.get("/console/incidents/inc_0123456789abcdef0123")  # no token either
+    assert deep.status_code == 200
+    assert deep.text == console.text
+    for header in (
+        "content-type",
+        "content-security-policy",
+        "x-content-type-options",
+        "referrer-policy",
+        "x-frame-options",
+        "cross-origin-opener-policy",
+        "cache-control",
+    ):
+        assert deep.headers[header] == console.headers[header], header
+    assert deep.headers["content-security-policy"] == CONTENT_SECURITY_POLICY
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    [
+        "%3Cscript%3Epwn()%3C%5Cscript%3E",
+        "%22%3E%3Cimg%20src%3Dx%20onerror%3Dpwn()%3E",
+        "pwn%22",
+        "pwn%27",
+    ],
+)
+def test_a_hostile_incident_id_is_never_reflected(client: TestClient, hostile: str) -> None:
+    response = client.get(f"/console/incidents/{hostile}")
+    assert response.status_code == 200
+    assert response.text == client.get("/console").text  # the id is nowhere in the body
+    assert "pwn" not in response.text
+
+
+@pytest.mark.parametrize("path", ["/console/incidents/", "/console/incidents/a/b", "/incidents/x"])
+def test_other_console_paths_are_404(client: TestClient, path: str) -> None:
+    assert client.get(path).status_code == 404
+
+
+def test_the_root_redirects_to_the_console_by_a_path_whatever_the_host(
+    client: TestClient,
+) -> None:
+    response = client.get("/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.status_code == 307
+    assert response.headers["location"] == "/console"
+    assert "evil" not in response.text
+
+
+def test_the_root_redirect_follows_the_root_path(engine: Engine) -> None:
+    app = create_app(engine=engine, api_token=TOKEN)
+    with TestClient(app, root_path="/smileback") as client:
+        response = client.get("/", headers={"Host": "evil.example"}, follow_redirects=False)
+    assert response.headers["location"] == "/smileback/console"

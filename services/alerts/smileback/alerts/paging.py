@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import quote
 
 from smileback.alerts.digest import DigestRule
 from smileback.alerts.incidents import Incident
@@ -87,8 +88,10 @@ class Paging:
         return _ref(found) if found is not None else None
 
     def link(self, incident_id: str) -> str | None:
-        """The incident's page on the console, when its address is configured."""
-        return f"{self.link_base.rstrip('/')}/incidents/{incident_id}" if self.link_base else None
+        """The incident's deep link into the console, when the API's address is configured."""
+        if not self.link_base:
+            return None
+        return f"{self.link_base.rstrip('/')}/console/incidents/{quote(incident_id, safe='')}"
 
 
 def plan_level(

@@ -75,7 +75,9 @@ class AlertsSettings(
         default=10.0, gt=0, description="PagerDuty, Slack and SMTP timeout"
     )
     console_base_url: str | None = Field(
-        default=None, description="pages link to `<url>/incidents/<id>` when set"
+        default=None,
+        description="where the API serves, e.g. `https://smileback.example.com`: pages link to"
+        " `<url>/console/incidents/<id>` when set",
     )
     outbox_backoff_s: float = Field(
         default=2.0, gt=0, description="first retry delay of an undelivered notification"

@@ -2,7 +2,9 @@
 
 The page holds no data and needs no token: the browser script logs in and calls
 /v1 with a bearer token. Every response carries a strict Content-Security-Policy,
-so only our own scripts run and nothing is fetched from elsewhere.
+so only our own scripts run and nothing is fetched from elsewhere. An incident's
+deep link, /console/incidents/<id>, is the same shell: the script reads the id
+from the address, so no id ever reaches the HTML. The site's root leads to the console.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from importlib.resources import files
 from string import Template
 
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import RedirectResponse
 
 from smileback.api.errors import ApiError
 
-__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_TYPES", "page", "router", "static_file"]
+__all__ = ["CONTENT_SECURITY_POLICY", "STATIC_TYPES", "page", "root", "router", "static_file"]
 
 CONTENT_SECURITY_POLICY = "; ".join(
     [
@@ -53,7 +56,7 @@ _SECURITY_HEADERS = {
     "Cross-Origin-Opener-Policy": "same-origin",
 }
 
-router = APIRouter(prefix="/console", include_in_schema=False)
+router = APIRouter(include_in_schema=False)
 
 
 @dataclass(frozen=True)
@@ -62,10 +65,18 @@ class _Asset:
     etag: str
 
 
-@router.get("")
+@router.get("/")
+def root(request: Request) -> Response:
+    """A redirect to the console, by a path: never a URL built from the client's Host header."""
+    return RedirectResponse(f"{_root_path(request)}/console", status_code=307)
+
+
+# The handler never sees the id: nothing the address holds can be reflected into the page.
+@router.get("/console")
+@router.get("/console/incidents/{incident_id}")
 def page(request: Request) -> Response:
     """The console's HTML shell, with asset links under this app's root path."""
-    static = f"{request.scope.get('root_path', '')}/console/static"
+    static = f"{_root_path(request)}/console/static"
     html = _shell().substitute(static=static)
     return Response(
         html,
@@ -74,7 +85,7 @@ def page(request: Request) -> Response:
     )
 
 
-@router.get("/static/{name}")
+@router.get("/console/static/{name}")
 def static_file(name: str, request: Request) -> Response:
     """One of the console's static files; revalidated by ETag on every use."""
     media_type = STATIC_TYPES.get(name)
@@ -85,6 +96,11 @@ def static_file(name: str, request: Request) -> Response:
     if request.headers.get("if-none-match") == asset.etag:
         return Response(status_code=304, headers=headers)
     return Response(asset.body, media_type=media_type, headers=headers)
+
+
+def _root_path(request: Request) -> str:
+    """Where a proxy mounts this app ("" at the host's root), as the ASGI server was told."""
+    return str(request.scope.get("root_path", ""))
 
 
 @cache

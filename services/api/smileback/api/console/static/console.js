@@ -1,4 +1,5 @@
 // The on-call console: log in, the incident queue, one incident's context and actions, the smile-back queue.
+// The address names the incident shown (<console>/incidents/<id>), so it is always a link to share.
 
 import { ApiFailure, AuthError, call, pageOf, segment, session, withQuery } from "./api.js";
 import { append, h, replace } from "./dom.js";
@@ -6,6 +7,8 @@ import { contextPacket, incidentFacts, incidentRow, smileItem, threadPosts, time
 
 const REFRESH_MS = 30000;
 const $ = (id) => document.getElementById(id);
+// Where the console lives ("/console/", under the app's root path): this script is in its static/.
+const INCIDENTS_PATH = `${new URL("..", import.meta.url).pathname}incidents/`;
 
 const state = { selected: null, incident: null, queueNext: null, smileNext: null, timer: null };
 // Who this session acts as, from the key (GET /v1/ping): its responder, or, for an admin key
@@ -33,16 +36,12 @@ async function loadingDetail(promise) {
 function showLogin(message) {
   session.end();
   clearInterval(state.timer);
-  state.selected = state.incident = null;
   // Answers still on their way belong to the old session: none of them may draw any more.
   issued.queue += 1;
-  issued.incident += 1;
-  // Nothing the last session saw stays in the page.
+  // Nothing the last session saw stays in the page. The address stays: logging in again opens it.
   replace($("incident-rows"));
   replace($("smile-list"));
-  $("detail-body").hidden = true;
-  $("detail-empty").hidden = false;
-  $("detail-title").textContent = "Incident";
+  closeIncident();
   $("app-view").hidden = true;
   $("session-bar").hidden = true;
   $("login-view").hidden = false;
@@ -91,7 +90,7 @@ async function loadQueue({ more = false } = {}) {
   if (ticket !== issued.queue) return; // the filter changed or the queue was reloaded meanwhile
   const { items, next } = pageOf(data);
   state.queueNext = next;
-  const rows = items.map((incident) => incidentRow(incident, { selected: incident.id === state.selected, onOpen: openIncident }));
+  const rows = items.map((incident) => incidentRow(incident, { selected: incident.id === state.selected, onOpen: chooseIncident }));
   if (more) append($("incident-rows"), rows);
   else replace($("incident-rows"), rows);
   $("queue-caption").textContent = `${status[0].toUpperCase()}${status.slice(1)} incidents`;
@@ -118,17 +117,76 @@ async function refreshQueues() {
   if (failures.length) throw failures.find((error) => error instanceof AuthError) || failures[0];
 }
 
-async function openIncident(id) {
-  state.selected = id;
+/** The incident the address names, or null when it shows the queue alone. */
+function incidentInAddress() {
+  const { pathname } = window.location;
+  if (!pathname.startsWith(INCIDENTS_PATH)) return null;
+  const encoded = pathname.slice(INCIDENTS_PATH.length);
+  try {
+    return decodeURIComponent(encoded) || null;
+  } catch {
+    return encoded; // a malformed escape names no incident, and the detail will say so
+  }
+}
+
+/** Show what the address names: on arrival, after logging in, and on back and forward. */
+async function followAddress() {
+  const id = incidentInAddress();
+  if (id) await openIncident(id);
+  else closeIncident();
+}
+
+/** Open an incident chosen in the page and put its deep link in the address bar and history. */
+async function chooseIncident(id) {
+  const address = `${INCIDENTS_PATH}${segment(id)}`;
+  if (window.location.pathname !== address) window.history.pushState(null, "", address);
+  await openIncident(id);
+}
+
+function markSelected(id) {
   for (const row of $("incident-rows").children) {
     if (row.dataset.id === id) row.setAttribute("aria-current", "true");
     else row.removeAttribute("aria-current");
   }
+}
+
+async function openIncident(id) {
+  state.selected = id;
+  markSelected(id);
   const ticket = ++issued.incident;
   await guarded(async () => {
-    const incident = await loadingDetail(call("GET", `/v1/incidents/${segment(id)}`));
+    let incident;
+    try {
+      incident = await loadingDetail(call("GET", `/v1/incidents/${segment(id)}`));
+    } catch (error) {
+      if (!(error instanceof ApiFailure && error.status === 404)) throw error;
+      showMissing(id, ticket);
+      return;
+    }
     showIncident(incident, ticket);
   });
+}
+
+/** The detail with no incident in it; answers still on their way for one are dropped. */
+function closeIncident() {
+  state.selected = state.incident = null;
+  issued.incident += 1;
+  markSelected(null);
+  $("detail-body").hidden = true;
+  $("detail-missing").hidden = true;
+  $("detail-empty").hidden = false;
+  $("detail-title").textContent = "Incident";
+}
+
+/** Say plainly that the incident a link named does not exist, unless a newer request was issued. */
+function showMissing(id, ticket) {
+  if (ticket !== issued.incident || state.selected !== id) return;
+  state.incident = null;
+  $("detail-body").hidden = true;
+  $("detail-empty").hidden = true;
+  $("detail-title").textContent = "No such incident";
+  $("detail-missing").textContent = `No such incident: ${id}. Check the link, or choose an incident in the queue.`;
+  $("detail-missing").hidden = false;
 }
 
 /** Show `incident` unless a newer request for the detail was issued after this one. */
@@ -140,6 +198,7 @@ function showIncident(incident, ticket) {
 
 function renderIncident(incident) {
   $("detail-empty").hidden = true;
+  $("detail-missing").hidden = true;
   $("detail-body").hidden = false;
   $("detail-title").textContent = `Incident ${incident.id}`;
   $("detail-summary").textContent = incident.summary || "";
@@ -214,7 +273,7 @@ async function dismissItem(mentionId, button) {
   if (!reason) return;
   button.disabled = true;
   const ok = await guarded(async () => {
-    await call("POST", `/v1/smile-back/${segment(mentionId)}/dismiss`, { reason, responder: session.name() });
+    await call("POST", `/v1/smile-back/${segment(mentionId)}/dismiss`, asMe({ reason }));
     return true;
   });
   if (!ok) {
@@ -262,6 +321,7 @@ async function identify() {
 
 /** Show the console unless the API refuses the token; other failures show as a message. */
 async function enter(greet) {
+  let failure = null;
   try {
     await identify();
     await refreshQueues();
@@ -270,16 +330,18 @@ async function enter(greet) {
       showLogin(error.message);
       return;
     }
-    showApp();
-    flash(error.message, "error");
-    return;
+    failure = error;
   }
   showApp();
-  if (greet) flash(`Logged in as ${whoami()}.`);
+  if (failure) flash(failure.message, "error");
+  else if (greet) flash(`Logged in as ${whoami()}.`);
+  await followAddress(); // a deep link opens its incident once the session is known
 }
 
 function wire() {
   $("login-form").addEventListener("submit", logIn);
+  // Logged out, the address waits: logging in follows it.
+  window.addEventListener("popstate", () => (session.token() ? followAddress() : undefined));
   $("logout").addEventListener("click", () => showLogin(""));
   $("refresh").addEventListener("click", () => guarded(async () => {
     await refreshQueues();
