@@ -157,7 +157,7 @@ def _names_who_acts(label: str) -> bool:
     return any(f"/schemas/{name}" in str(body) for name in _ACTING_BODIES)
 
 
-_ACTING_BODIES = ("ResponderIn", "AssignIn", "TakeOverIn", "NoteIn", "AnsweredIn")
+_ACTING_BODIES = ("ResponderIn", "AssignIn", "TakeOverIn", "NoteIn", "AnsweredIn", "DismissIn")
 
 
 def _time_parameters() -> list[tuple[str, str]]:
