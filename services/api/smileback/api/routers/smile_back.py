@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 import structlog
 from fastapi import APIRouter, Body, Depends
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, update
 
 from smileback.api.acting import actor_of
 from smileback.api.context import ApiContext
@@ -77,24 +77,12 @@ def mark_answered(
     responder = actor_of(
         context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
     ).responder
-    with context.sessions() as session, session.begin():
-        session.execute(
-            update(QueueItemRow)
-            .where(
-                QueueItemRow.mention_id == mention_id,
-                QueueItemRow.queue == str(QueueName.SMILE_BACK),
-                QueueItemRow.answered.is_(False),
-            )
-            .values(answered=True, answered_by=responder, answered_at=context.clock())
-        )
-        entry = session.get(QueueItemRow, (mention_id, str(QueueName.SMILE_BACK)))
-        if entry is None:
-            raise ApiError(
-                status=404, code="not_found", message=f"{mention_id!r} is not in the queue"
-            )
-        session.refresh(entry)
-        _publish_closure(context, entry)
-        return _item(entry, session.get(MentionRow, mention_id), now=context.clock())
+    return _close(
+        context,
+        mention_id,
+        still_open=QueueItemRow.answered.is_(False),
+        values={"answered": True, "answered_by": responder, "answered_at": context.clock()},
+    )
 
 
 @router.post(
@@ -113,20 +101,38 @@ def dismiss(
     responder = actor_of(
         context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
     ).responder
+    return _close(
+        context,
+        mention_id,
+        still_open=QueueItemRow.dismissed.is_(False),
+        values={
+            "dismissed": True,
+            "dismissed_by": responder,
+            "dismissed_at": context.clock(),
+            "dismissed_reason": body.reason,
+        },
+    )
+
+
+def _close(
+    context: ApiContext,
+    mention_id: str,
+    *,
+    still_open: ColumnElement[bool],
+    values: dict[str, object],
+) -> SmileBackItem:
+    """Store a closure (answered or dismissed) unless one of its kind was stored before (the
+    first is kept), tell the alerts service, and answer with the entry; 404 when the mention
+    is not in the queue."""
     with context.sessions() as session, session.begin():
         session.execute(
             update(QueueItemRow)
             .where(
                 QueueItemRow.mention_id == mention_id,
                 QueueItemRow.queue == str(QueueName.SMILE_BACK),
-                QueueItemRow.dismissed.is_(False),
+                still_open,
             )
-            .values(
-                dismissed=True,
-                dismissed_by=responder,
-                dismissed_at=context.clock(),
-                dismissed_reason=body.reason,
-            )
+            .values(**values)
         )
         entry = session.get(QueueItemRow, (mention_id, str(QueueName.SMILE_BACK)))
         if entry is None:

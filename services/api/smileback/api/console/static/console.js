@@ -271,25 +271,19 @@ function clearIfUnchanged(field, submitted) {
 async function dismissItem(mentionId, button) {
   const reason = window.prompt("Why is this not for us?")?.trim();
   if (!reason) return;
-  button.disabled = true;
-  const ok = await guarded(async () => {
-    await call("POST", `/v1/smile-back/${segment(mentionId)}/dismiss`, asMe({ reason }));
-    return true;
-  });
-  if (!ok) {
-    button.disabled = false;
-    return;
-  }
-  button.closest("li")?.remove();
-  $("smile-empty").hidden = $("smile-list").children.length > 0;
-  flash(`Dismissed ${mentionId}: ${reason}`);
+  await closeItem(mentionId, button, "dismiss", asMe({ reason }), `Dismissed ${mentionId}: ${reason}`);
 }
 
 /** Mark one mention answered and take it off the list (the list keeps its place and its pages). */
 async function markAnswered(mentionId, button) {
+  await closeItem(mentionId, button, "answered", asMe(), `Marked ${mentionId} answered.`);
+}
+
+/** Post one smile-back closure (`answered` or `dismiss`) and take the entry off the list. */
+async function closeItem(mentionId, button, closure, body, done) {
   button.disabled = true;
   const ok = await guarded(async () => {
-    await call("POST", `/v1/smile-back/${segment(mentionId)}/answered`, asMe());
+    await call("POST", `/v1/smile-back/${segment(mentionId)}/${closure}`, body);
     return true;
   });
   if (!ok) {
@@ -298,7 +292,7 @@ async function markAnswered(mentionId, button) {
   }
   button.closest("li")?.remove();
   $("smile-empty").hidden = $("smile-list").children.length > 0;
-  flash(`Marked ${mentionId} answered.`);
+  flash(done);
 }
 
 async function logIn(event) {
