@@ -17,6 +17,7 @@ import pytest
 
 from smileback.common.topics import Topics
 from tests.support import infra
+from tests.support.console_browser import browser, page, site  # noqa: F401 (fixtures)
 from tests.support.kafka import unique_topics
 from tests.support.scorer_cluster import Reader
 

@@ -13,91 +13,20 @@ also reach the incidents topic.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
-import httpx
-import pytest
 from playwright.sync_api import (
-    Browser,
     ConsoleMessage,
     Page,
     Request,
     Route,
     expect,
-    sync_playwright,
 )
 
 from smileback.common.events import IncidentEventType, ResponderAction
-from tests.support.consoles import ConsoleSite, api_console, demo_console
-
-DEMO_TOKEN = "console-demo-token-8e1f4c2a9b7d3065"
-RESPONDER = "sam"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-
-@pytest.fixture(scope="module", params=["demo", "api-on-postgres"])
-def site(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[ConsoleSite]:
-    """The console served by `smileback demo`, or by `smileback api` on PostgreSQL and Kafka."""
-    workdir = tmp_path_factory.mktemp(request.param)
-    if request.param == "demo":
-        running = demo_console(token=DEMO_TOKEN, workdir=workdir)
-    else:
-        running = api_console(
-            kafka_bootstrap=request.getfixturevalue("kafka_bootstrap"),
-            postgres_url=request.getfixturevalue("postgres_url"),
-            workdir=workdir,
-        )
-    with running as served:
-        listed = served.get("/v1/incidents", status="open").json()["items"]
-        assert [item["id"] for item in listed] == [served.incident_id], served.process.tail()
-        assert listed[0]["author_handle"].lstrip("@") == served.author
-        yield served
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium, headless, launched once for the module."""
-    assert Path(CHROMIUM).exists(), "needs Debian's chromium package (scripts/test.sh installs it)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture
-def page(browser: Browser, site: ConsoleSite) -> Iterator[Page]:
-    """A fresh tab (own sessionStorage) at laptop size; fails the test on any script error."""
-    context = browser.new_context(viewport={"width": 1366, "height": 860})
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.set_default_timeout(10_000)
-    yield tab
-    context.close()
-    assert errors == [], site.process.tail()
-
-
-def _log_in(page: Page, site: ConsoleSite, *, token: str, path: str = "/console") -> None:
-    response = page.goto(f"{site.base}{path}")
-    assert response is not None
-    assert response.ok
-    page.get_by_label("API token").fill(token)
-    ping = httpx.get(f"{site.base}/v1/ping", headers={"Authorization": f"Bearer {token}"})
-    if ping.status_code == 200 and ping.json()["responder"] is None:  # an admin: say for whom
-        page.get_by_label("Acting for").fill(RESPONDER)
-    page.get_by_role("button", name="Log in").click()
+from tests.support.console_browser import RESPONDER, log_in
+from tests.support.consoles import ConsoleSite
 
 
 def test_a_responder_sees_the_incident_and_acknowledges_it(
@@ -108,7 +37,7 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(
     page.on("request", lambda request: requests.append(request.url))
     page.on("console", lambda m: _keep_errors(m, problems))
 
-    _log_in(page, site, token=site.token)
+    log_in(page, site, token=site.token)
 
     # The open queue shows the scenario's one incident: the large-audience complaint.
     row = page.locator(f'#incident-rows tr[data-id="{site.incident_id}"]')
@@ -263,7 +192,7 @@ def test_a_responder_assigns_notes_and_resolves(page: Page, site: ConsoleSite) -
 
 
 def test_a_smile_back_item_marked_answered_leaves_the_queue(page: Page, site: ConsoleSite) -> None:
-    _log_in(page, site, token=site.token)
+    log_in(page, site, token=site.token)
     items = page.locator("#smile-list > li")
     expect(items.first).to_be_visible()
     first = items.first
@@ -283,7 +212,7 @@ def test_a_smile_back_item_marked_answered_leaves_the_queue(page: Page, site: Co
 def test_a_smile_back_item_not_for_us_leaves_the_queue_with_its_reason(
     page: Page, site: ConsoleSite
 ) -> None:
-    _log_in(page, site, token=site.token)
+    log_in(page, site, token=site.token)
     items = page.locator("#smile-list > li")
     expect(items.last).to_be_visible()
     expect(items.last).to_contain_text("waiting")
@@ -299,7 +228,7 @@ def test_a_smile_back_item_not_for_us_leaves_the_queue_with_its_reason(
 
 
 def test_a_wrong_token_shows_the_error_and_stays_at_login(page: Page, site: ConsoleSite) -> None:
-    _log_in(page, site, token="not-the-token")
+    log_in(page, site, token="not-the-token")
     error = page.locator("#login-error")
     expect(error).to_be_visible()
     expect(error).to_contain_text("401")
@@ -310,7 +239,7 @@ def test_a_wrong_token_shows_the_error_and_stays_at_login(page: Page, site: Cons
 
 
 def test_a_refusal_mid_session_returns_to_login(page: Page, site: ConsoleSite) -> None:
-    _log_in(page, site, token=site.token)
+    log_in(page, site, token=site.token)
     expect(page.locator("#smile-list > li").first).to_be_visible()
     # The key loses its scope (or is revoked) while the console is open.
     _fail(page, "**/v1/incidents?status=acknowledged*", 403, "forbidden", "needs scope read")
@@ -327,7 +256,7 @@ def test_a_refusal_mid_session_returns_to_login(page: Page, site: ConsoleSite) -
 def test_a_failed_action_shows_the_api_message_and_keeps_the_item(
     page: Page, site: ConsoleSite
 ) -> None:
-    _log_in(page, site, token=site.token)
+    log_in(page, site, token=site.token)
     _fail(page, "**/v1/smile-back/*/answered", 503, "unavailable", "database unavailable")
     first = page.locator("#smile-list > li").first
     mention_id = first.get_attribute("data-mention-id")
@@ -340,7 +269,7 @@ def test_a_failed_action_shows_the_api_message_and_keeps_the_item(
 
 def test_a_deep_link_opens_its_incident_once_logged_in(page: Page, site: ConsoleSite) -> None:
     deep_link = f"/console/incidents/{site.incident_id}"  # what a page links to
-    _log_in(page, site, token=site.token, path=deep_link)
+    log_in(page, site, token=site.token, path=deep_link)
     expect(page.locator("#detail-title")).to_have_text(f"Incident {site.incident_id}")
     expect(page.locator("#context")).to_contain_text(f"@{site.author}")
     assert page.url == f"{site.base}{deep_link}"
@@ -374,7 +303,7 @@ def test_the_address_follows_the_incident_shown_back_and_forward(
 
 
 def test_a_link_to_no_incident_says_so(page: Page, site: ConsoleSite) -> None:
-    _log_in(page, site, token=site.token, path="/console/incidents/inc_gone%3Cb%3Ebold")
+    log_in(page, site, token=site.token, path="/console/incidents/inc_gone%3Cb%3Ebold")
     missing = page.locator("#detail-missing")
     expect(missing).to_contain_text("No such incident: inc_gone<b>bold.")  # as text
     expect(page.locator("#detail-title")).to_have_text("No such incident")
@@ -385,7 +314,7 @@ def test_a_link_to_no_incident_says_so(page: Page, site: ConsoleSite) -> None:
 
 def _open_the_incident(page: Page, site: ConsoleSite) -> None:
     """Log in and open the scenario's incident from the queue of its current status."""
-    _log_in(page, site, token=site.token)
+    log_in(page, site, token=site.token)
     status = site.get(f"/v1/incidents/{site.incident_id}").json()["status"]
     page.get_by_label("Show").select_option(status)
     page.locator(f'#incident-rows tr[data-id="{site.incident_id}"]').get_by_role("button").click()
