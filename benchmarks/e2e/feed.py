@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from benchmarks.e2e.measure import PeakWatch
 from benchmarks.e2e.results import Usage
 from benchmarks.e2e.stack import SMILEBACK, StackError
 
@@ -32,7 +33,7 @@ OnStart = Callable[[int], object]  # told the ingest process's pid once it runs
 
 def _ingest(
     *, env: Mapping[str, str], log: Path, source: str | None, on_start: OnStart
-) -> tuple[subprocess.Popen[bytes], IO[bytes] | None]:
+) -> tuple[subprocess.Popen[bytes], PeakWatch, IO[bytes] | None]:
     with log.open("ab") as out:
         process = subprocess.Popen(
             [str(SMILEBACK), "ingest", "replay", "--input", source or "-", "--no-progress"],
@@ -41,18 +42,20 @@ def _ingest(
             stdout=out,
             stderr=subprocess.STDOUT,
         )
+    watch = PeakWatch(process.pid)
     on_start(process.pid)
-    return process, process.stdin
+    return process, watch, process.stdin
 
 
-def _reap(process: subprocess.Popen[bytes], log: Path) -> Usage:
-    """Wait for the process and return its exact CPU time and peak RSS (from wait4)."""
+def _reap(process: subprocess.Popen[bytes], watch: PeakWatch, log: Path) -> Usage:
+    """Wait for the process: its exact CPU time (from wait4) and its peak RSS (PeakWatch)."""
     _, status, rusage = os.wait4(process.pid, 0)
+    peak_mb = watch.stop()
     process.returncode = os.waitstatus_to_exitcode(status)
     if process.returncode != 0:
         tail = "\n".join(log.read_text(errors="replace").splitlines()[-20:])
         raise StackError(f"ingest replay exited {process.returncode}:\n{tail}")
-    return Usage(cpu_s=rusage.ru_utime + rusage.ru_stime, peak_rss_mb=rusage.ru_maxrss / 1024)
+    return Usage(cpu_s=rusage.ru_utime + rusage.ru_stime, peak_rss_mb=peak_mb)
 
 
 def replay_file(
@@ -60,8 +63,8 @@ def replay_file(
 ) -> Fed:
     """Replay the whole file at full speed."""
     started = time.monotonic()
-    process, _ = _ingest(env=env, log=log, source=str(path), on_start=on_start)
-    usage = _reap(process, log)
+    process, watch, _ = _ingest(env=env, log=log, source=str(path), on_start=on_start)
+    usage = _reap(process, watch, log)
     lines = sum(1 for _ in path.open("rb"))
     return Fed(wall_s=time.monotonic() - started, usage=usage, lines=lines, probes_at={})
 
@@ -78,7 +81,7 @@ def paced(
 ) -> Fed:
     """Write `rate` background lines a second for `seconds` into one ingest process; the probes
     go in at even intervals across the window, each one timestamped when written."""
-    process, stdin = _ingest(env=env, log=log, source=None, on_start=on_start)
+    process, watch, stdin = _ingest(env=env, log=log, source=None, on_start=on_start)
     assert stdin is not None
     probe_times = [(i + 0.5) * seconds / len(probes) for i in range(len(probes))]
     probes_at: dict[str, float] = {}
@@ -101,6 +104,6 @@ def paced(
             time.sleep(0.005)
     finally:
         stdin.close()
-    usage = _reap(process, log)
+    usage = _reap(process, watch, log)
     wall = time.monotonic() - started
     return Fed(wall_s=wall, usage=usage, lines=written + len(probes_at), probes_at=probes_at)

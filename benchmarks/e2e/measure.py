@@ -18,7 +18,15 @@ from sqlalchemy.pool import NullPool
 from benchmarks.e2e.results import Usage
 from benchmarks.e2e.stats import Point, Spread
 
-__all__ = ["Monitor", "ProcStat", "Store", "TopicCounter", "monitoring", "proc_stat"]
+__all__ = [
+    "Monitor",
+    "PeakWatch",
+    "ProcStat",
+    "Store",
+    "TopicCounter",
+    "monitoring",
+    "proc_stat",
+]
 
 _TICKS = os.sysconf("SC_CLK_TCK")
 
@@ -43,6 +51,39 @@ def proc_stat(pid: int) -> ProcStat | None:
         return None
     utime, stime = int(fields[11]), int(fields[12])
     return ProcStat(cpu_s=(utime + stime) / _TICKS, peak_rss_mb=int(hwm.split()[1]) / 1024)
+
+
+_PEAK_EVERY_S = 0.1
+
+
+class PeakWatch:
+    """The process's peak resident memory, read from /proc while it runs.
+
+    Not `ru_maxrss` from wait4: Linux carries the high-water mark of the forked image over
+    the exec, so a child of this (large) harness would report the harness's own peak. The
+    kernel's VmHWM belongs to the exec'd image alone and only grows; it is gone once the
+    process exits, so it is read every `_PEAK_EVERY_S` and the last reading kept.
+    """
+
+    def __init__(self, pid: int) -> None:
+        self._pid = pid
+        self.peak_mb = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._watch, name="peak-watch", daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while True:
+            reading = proc_stat(self._pid)
+            if reading is not None:
+                self.peak_mb = max(self.peak_mb, reading.peak_rss_mb)
+            if self._stop.wait(_PEAK_EVERY_S):
+                return
+
+    def stop(self) -> float:
+        self._stop.set()
+        self._thread.join()
+        return self.peak_mb
 
 
 def usage_between(before: ProcStat | None, after: ProcStat | None) -> Usage | None:

@@ -145,15 +145,18 @@ def test_after_sigkill_the_other_worker_takes_over_with_no_mention_lost_and_stat
     # At-least-once on each of the two hops (root-keyed, then brand-keyed): a batch re-delivered
     # around the kill is sent again, once per redelivery; how many redeliveries a loaded machine
     # sees (each extra rebalance re-reads from the last commit) is not the scorer's to bound.
-    # What it guarantees: once the group is stable each mention is scored once, and every copy
-    # of a re-delivered mention carries the same thread velocity (it never counts itself again).
+    # Nor is the order: records Faust dropped while the survivor took over come back as a re-read
+    # hole (commits.py) after later ones were scored, so a copy scored meanwhile saw fewer of the
+    # replies before it. What the scorer guarantees: once the group is stable each mention is
+    # scored once; no copy ever counts a reply twice (itself included); and the last copy of
+    # each, scored after every reply before it, counts each of them once.
     assert all(counts[m.id] == 1 for m in after)
-    copies: dict[str, set[float]] = {}
-    for _, s in out.scored:
-        copies.setdefault(s.id, set()).add(s.scores.thread_velocity)
-    assert all(len(v) == 1 for v in copies.values())
-    # The first reply after the kill counts the ten before it, then itself.
     latest = out.latest()
     for n in range(threads):
-        assert latest[f"{run}:t{n}:r10"].scores.thread_velocity == pytest.approx(1.1)
+        for j in range(-1, 20):  # the root (-1) and its replies, ten seconds apart
+            mention_id = f"{run}:t{n}" + (f":r{j}" if j >= 0 else "")
+            in_order = (j + 1) / 10  # per minute: all within the 10-minute window
+            seen = [s.scores.thread_velocity for _, s in out.scored if s.id == mention_id]
+            assert max(seen) <= in_order + 1e-9, (mention_id, seen)
+            assert latest[mention_id].scores.thread_velocity == pytest.approx(in_order)
     _assert_state_counted_once(out, run, threads, replies=20)

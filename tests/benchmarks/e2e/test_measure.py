@@ -8,7 +8,14 @@ import subprocess
 import sys
 import time
 
-from benchmarks.e2e.measure import Monitor, ProcStat, monitoring, proc_stat, usage_between
+from benchmarks.e2e.measure import (
+    Monitor,
+    PeakWatch,
+    ProcStat,
+    monitoring,
+    proc_stat,
+    usage_between,
+)
 from benchmarks.e2e.results import Usage
 
 
@@ -28,6 +35,21 @@ def test_proc_stat_of_a_finished_process_is_none() -> None:
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     child.wait()
     assert proc_stat(child.pid) is None
+
+
+def test_peak_watch_reports_the_child_s_own_peak_not_the_parent_s_it_forked_from() -> None:
+    # The parent holds 400 MB when it forks: wait4's ru_maxrss of the child would include it.
+    ballast = b"x" * (400 * 1024 * 1024)
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import time; b = b'y' * (60 * 1024 * 1024); time.sleep(1.5)"]
+    )
+    watch = PeakWatch(child.pid)
+    _, _, rusage = os.wait4(child.pid, 0)
+    child.returncode = 0
+    peak = watch.stop()
+    assert rusage.ru_maxrss / 1024 >= 400  # what the kernel's rusage says
+    assert 60 <= peak < 200, peak  # the child's 60 MB and its interpreter
+    assert len(ballast) > 0
 
 
 def test_usage_between_two_readings() -> None:
