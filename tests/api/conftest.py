@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import Engine
 
 from smileback.api.store import make_engine
-from tests.support.api_fixtures import auth, client
+from tests.support.api_fixtures import auth, bus, client
 from tests.support.store import migrated_store
 
-__all__ = ["auth", "client", "engine"]
+__all__ = ["auth", "bus", "client", "engine"]
 
 
 @pytest.fixture

@@ -33,11 +33,6 @@ def _client(engine: Engine, bus: InMemoryBus) -> TestClient:
 
 
 @pytest.fixture
-def bus() -> InMemoryBus:
-    return InMemoryBus(TOPICS.all())
-
-
-@pytest.fixture
 def api(engine: Engine, bus: InMemoryBus) -> Iterator[TestClient]:
     with _client(engine, bus) as client:
         yield client

@@ -25,7 +25,9 @@ from smileback.common.events import (
     incident_id_for,
 )
 from tests.support.alerts_live import (
+    ROUTING_KEY,
     IncidentsReader,
+    alerts_env,
     scrape,
     thread_of,
     wait_for,
@@ -40,7 +42,6 @@ from tests.support.promtool import promtool_problems
 from tests.support.receivers import HANG, SLACK_OK, WEBHOOK_OK, Receiver, pagerduty_ok
 from tests.support.smtp import Certificate, SmtpSink
 
-ROUTING_KEY = "R0UTINGKEYintegration0123456789"
 HOOK_SECRET = "integration-hook-secret"
 SMTP_LOGIN = ("smileback", "smtp-password-not-for-logs")
 SLACK_TOKEN = "slack-path-token-not-for-logs"
@@ -118,29 +119,27 @@ def test_pages_every_target_once_escalates_and_follows_up(
         Receiver(ok=WEBHOOK_OK, script=list(MISBEHAVE), secret=HOOK_SECRET) as webhook,
         SmtpSink(replies=["451 4.3.0 try again later"], tls=certificate, login=SMTP_LOGIN) as smtp,
     ):
-        env = {
-            "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "SMILEBACK_TOPIC_PREFIX": topics.prefix,
-            "SMILEBACK_ALERTS_GROUP": f"alerts-{uuid.uuid4().hex[:8]}",
-            "SMILEBACK_ALERTS_DATABASE_URL": database,
-            "SMILEBACK_ONCALL_FILE": str(oncall),
-            "SMILEBACK_PAGERDUTY_URL": pagerduty.url,
-            "SMILEBACK_PAGERDUTY_ROUTING_KEY": ROUTING_KEY,
-            "SMILEBACK_SLACK_WEBHOOK_URL": f"{slack.url}/{SLACK_TOKEN}",
-            "SMILEBACK_WEBHOOK_URL": webhook.url,
-            "SMILEBACK_WEBHOOK_SECRET": HOOK_SECRET,
-            "SMILEBACK_SMTP_HOST": "127.0.0.1",
-            "SMILEBACK_SMTP_PORT": str(smtp.port),
-            "SMILEBACK_SMTP_USERNAME": SMTP_LOGIN[0],
-            "SMILEBACK_SMTP_PASSWORD": SMTP_LOGIN[1],
-            "SSL_CERT_FILE": str(certificate.cert),  # the SMTP server's, trusted by STARTTLS
-            "SMILEBACK_NOTIFIER_TIMEOUT_S": "1",
-            "SMILEBACK_WEBHOOK_TIMEOUT_S": "1",
-            "SMILEBACK_OUTBOX_BACKOFF_S": "0.2",
-            "SMILEBACK_OUTBOX_BACKOFF_CAP_S": "1",
-            "SMILEBACK_ALERTS_TICK_S": "0.2",
-            "SMILEBACK_METRICS_PORT": str(metrics_port),
-        }
+        env = alerts_env(
+            bootstrap=kafka_bootstrap,
+            topics=topics,
+            database=database,
+            pagerduty_url=pagerduty.url,
+            SMILEBACK_ONCALL_FILE=str(oncall),
+            SMILEBACK_SLACK_WEBHOOK_URL=f"{slack.url}/{SLACK_TOKEN}",
+            SMILEBACK_WEBHOOK_URL=webhook.url,
+            SMILEBACK_WEBHOOK_SECRET=HOOK_SECRET,
+            SMILEBACK_SMTP_HOST="127.0.0.1",
+            SMILEBACK_SMTP_PORT=str(smtp.port),
+            SMILEBACK_SMTP_USERNAME=SMTP_LOGIN[0],
+            SMILEBACK_SMTP_PASSWORD=SMTP_LOGIN[1],
+            SSL_CERT_FILE=str(certificate.cert),  # the SMTP server's, trusted by STARTTLS
+            SMILEBACK_NOTIFIER_TIMEOUT_S="1",
+            SMILEBACK_WEBHOOK_TIMEOUT_S="1",
+            SMILEBACK_OUTBOX_BACKOFF_S="0.2",
+            SMILEBACK_OUTBOX_BACKOFF_CAP_S="1",
+            SMILEBACK_ALERTS_TICK_S="0.2",
+            SMILEBACK_METRICS_PORT=str(metrics_port),
+        )
         reader = IncidentsReader(kafka_bootstrap, topics)
         alerts = ServiceProcess(args=["alerts"], env=env, log_path=tmp_path / "alerts.log")
         with alerts:

@@ -10,15 +10,13 @@ import uuid
 from pathlib import Path
 
 from smileback.common.events import IncidentEventType, ReachTier, incident_id_for
-from tests.support.alerts_live import IncidentsReader, thread_of, wait_for
+from tests.support.alerts_live import ROUTING_KEY, IncidentsReader, alerts_env, thread_of, wait_for
 from tests.support.builders import scored_tiered as scored
 from tests.support.formats import check_pagerduty_event
 from tests.support.infra import fresh_database
 from tests.support.kafka import produce, unique_topics
 from tests.support.processes import ServiceProcess
 from tests.support.receivers import Receiver, pagerduty_ok
-
-ROUTING_KEY = "R0UTINGKEYreopen01234567890abcd"
 
 
 def test_a_flare_up_after_a_restart_pages_under_a_new_dedup_key(
@@ -40,16 +38,14 @@ def test_a_flare_up_after_a_restart_pages_under_a_new_dedup_key(
             check=lambda raw, _h: check_pagerduty_event(json.loads(raw), routing_key=ROUTING_KEY),
         ) as pagerduty,
     ):
-        env = {
-            "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "SMILEBACK_TOPIC_PREFIX": topics.prefix,
-            "SMILEBACK_ALERTS_GROUP": f"alerts-{uuid.uuid4().hex[:8]}",
-            "SMILEBACK_ALERTS_DATABASE_URL": database,
-            "SMILEBACK_POLICY_FILE": str(policy),
-            "SMILEBACK_PAGERDUTY_URL": pagerduty.url,
-            "SMILEBACK_PAGERDUTY_ROUTING_KEY": ROUTING_KEY,
-            "SMILEBACK_METRICS_PORT": "0",
-        }
+        env = alerts_env(
+            bootstrap=kafka_bootstrap,
+            topics=topics,
+            database=database,
+            pagerduty_url=pagerduty.url,
+            SMILEBACK_POLICY_FILE=str(policy),
+            SMILEBACK_METRICS_PORT="0",
+        )
 
         def delivered() -> list[tuple[str, str]]:
             return [(b["event_action"], b["dedup_key"]) for b in pagerduty.log.snapshot()[1]]

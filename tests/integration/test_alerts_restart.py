@@ -17,15 +17,13 @@ from pathlib import Path
 import pytest
 
 from smileback.common.events import IncidentEventType, ReachTier, incident_id_for
-from tests.support.alerts_live import IncidentsReader, thread_of, wait_for
+from tests.support.alerts_live import ROUTING_KEY, IncidentsReader, alerts_env, thread_of, wait_for
 from tests.support.builders import scored_tiered as scored
 from tests.support.formats import check_pagerduty_event
 from tests.support.infra import fresh_database
 from tests.support.kafka import produce, unique_topics
 from tests.support.processes import ServiceProcess
 from tests.support.receivers import Receiver, pagerduty_ok
-
-ROUTING_KEY = "R0UTINGKEYrestart0123456789abcd"
 
 
 @pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM], ids=["sigkill", "sigterm"])
@@ -46,18 +44,16 @@ def test_restart_between_trigger_and_delivery_delivers_exactly_once(
             check=lambda raw, _h: check_pagerduty_event(json.loads(raw), routing_key=ROUTING_KEY),
         ) as pagerduty,
     ):
-        env = {
-            "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "SMILEBACK_TOPIC_PREFIX": topics.prefix,
-            "SMILEBACK_ALERTS_GROUP": f"alerts-{uuid.uuid4().hex[:8]}",
-            "SMILEBACK_ALERTS_DATABASE_URL": database,
-            "SMILEBACK_PAGERDUTY_URL": pagerduty.url,
-            "SMILEBACK_PAGERDUTY_ROUTING_KEY": ROUTING_KEY,
-            "SMILEBACK_NOTIFIER_TIMEOUT_S": "1",
-            "SMILEBACK_OUTBOX_BACKOFF_S": "0.2",
-            "SMILEBACK_OUTBOX_BACKOFF_CAP_S": "1",
-            "SMILEBACK_METRICS_PORT": "0",
-        }
+        env = alerts_env(
+            bootstrap=kafka_bootstrap,
+            topics=topics,
+            database=database,
+            pagerduty_url=pagerduty.url,
+            SMILEBACK_NOTIFIER_TIMEOUT_S="1",
+            SMILEBACK_OUTBOX_BACKOFF_S="0.2",
+            SMILEBACK_OUTBOX_BACKOFF_CAP_S="1",
+            SMILEBACK_METRICS_PORT="0",
+        )
 
         def attempts() -> int:
             return len(pagerduty.log.snapshot()[0])

@@ -16,7 +16,7 @@ from smileback.common.events import (
     ResponderAction,
     incident_id_for,
 )
-from tests.support.alerts_live import thread_of, wait_for
+from tests.support.alerts_live import alerts_env, thread_of, wait_for
 from tests.support.builders import incident_event
 from tests.support.builders import scored_tiered as scored
 from tests.support.formats import check_slack_message
@@ -81,19 +81,17 @@ def test_a_take_over_tells_the_previous_owner_once(
         Receiver(ok=SLACK_OK, check=lambda raw, _h: check_slack_message(json.loads(raw))) as slack,
         Receiver(ok=WEBHOOK_OK, secret=HOOK_SECRET) as webhook,
     ):
-        env = {
-            "SMILEBACK_KAFKA_BOOTSTRAP": kafka_bootstrap,
-            "SMILEBACK_TOPIC_PREFIX": topics.prefix,
-            "SMILEBACK_ALERTS_GROUP": f"alerts-{uuid.uuid4().hex[:8]}",
-            "SMILEBACK_ALERTS_DATABASE_URL": database,
-            "SMILEBACK_ONCALL_FILE": str(oncall),
-            "SMILEBACK_PAGERDUTY_URL": pagerduty.url,
-            "SMILEBACK_PAGERDUTY_ROUTING_KEY": "R0UTINGKEYintegration0123456789",
-            "SMILEBACK_SLACK_WEBHOOK_URL": f"{slack.url}/token",
-            "SMILEBACK_WEBHOOK_URL": webhook.url,
-            "SMILEBACK_WEBHOOK_SECRET": HOOK_SECRET,
-            "SMILEBACK_ALERTS_TICK_S": "0.2",
-        }
+        env = alerts_env(
+            bootstrap=kafka_bootstrap,
+            topics=topics,
+            database=database,
+            pagerduty_url=pagerduty.url,
+            SMILEBACK_ONCALL_FILE=str(oncall),
+            SMILEBACK_SLACK_WEBHOOK_URL=f"{slack.url}/token",
+            SMILEBACK_WEBHOOK_URL=webhook.url,
+            SMILEBACK_WEBHOOK_SECRET=HOOK_SECRET,
+            SMILEBACK_ALERTS_TICK_S="0.2",
+        )
         alerts = ServiceProcess(args=["alerts"], env=env, log_path=tmp_path / "alerts.log")
         with alerts:
 

@@ -7,10 +7,7 @@ auth rule and incident action is checked on the database production uses.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import Engine
 
 from tests.api.auth.test_tokens import *  # noqa: F403
 from tests.api.routers.test_brands import *  # noqa: F403
@@ -25,24 +22,9 @@ from tests.api.store.test_retention import *  # noqa: F403
 from tests.api.store.test_stats import *  # noqa: F403
 from tests.api.store.test_writes_reopen import *  # noqa: F403
 from tests.api.test_app import *  # noqa: F403
-from tests.support.api_fixtures import auth, client
-from tests.support.infra import fresh_database
-from tests.support.store import store_on, truncate_all
+from tests.support.api_fixtures import auth, bus, client
+from tests.support.store_on_postgres import engine, pg_engine
 
-__all__ = ["auth", "client", "engine"]  # fixtures the imported tests use
+__all__ = ["auth", "bus", "client", "engine", "pg_engine"]  # fixtures the imported tests use
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def pg_engine(postgres_url: str) -> Iterator[Engine]:
-    """A store on a fresh PostgreSQL database, migrated to head."""
-    with fresh_database(postgres_url, prefix="api_endpoints") as url, store_on(url) as engine:
-        yield engine
-
-
-@pytest.fixture
-def engine(pg_engine: Engine) -> Engine:
-    """The PostgreSQL store, empty."""
-    truncate_all(pg_engine)
-    return pg_engine

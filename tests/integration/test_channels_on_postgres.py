@@ -3,28 +3,13 @@ PostgreSQL: the acknowledgement each channel makes takes the incident row's lock
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from sqlalchemy import Engine
 
 from tests.api.routers.test_callbacks_pagerduty import *  # noqa: F403
 from tests.api.routers.test_callbacks_slack import *  # noqa: F403
-from tests.support.infra import fresh_database
-from tests.support.store import store_on, truncate_all
+from tests.support.api_fixtures import bus
+from tests.support.store_on_postgres import engine, pg_engine
+
+__all__ = ["bus", "engine", "pg_engine"]  # fixtures the imported tests use
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture(scope="module")
-def pg_engine(postgres_url: str) -> Iterator[Engine]:
-    """A store on a fresh PostgreSQL database, migrated to head."""
-    with fresh_database(postgres_url, prefix="api_channels") as url, store_on(url) as engine:
-        yield engine
-
-
-@pytest.fixture
-def engine(pg_engine: Engine) -> Engine:
-    """The PostgreSQL store, empty."""
-    truncate_all(pg_engine)
-    return pg_engine

@@ -1,11 +1,13 @@
 """Helpers for the alerts integration tests: mentions keyed as the scorer publishes them,
-reading the incidents topic, waiting on the process, and scraping /metrics (a fresh database
-is tests/support/infra.py's, producing is tests/support/kafka.py's)."""
+reading the incidents topic, waiting on the process, scraping /metrics, and the environment
+of an `smileback alerts` process (a fresh database is tests/support/infra.py's, producing is
+tests/support/kafka.py's)."""
 
 from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from collections.abc import Callable
 
 import httpx
@@ -14,6 +16,24 @@ from kafka import KafkaConsumer, TopicPartition
 from smileback.common.errors import SchemaError
 from smileback.common.events import Event, IncidentEvent, ScoredMention, decode
 from smileback.common.topics import Topics
+
+ROUTING_KEY = "R0UTINGKEYintegration0123456789"
+
+
+def alerts_env(
+    *, bootstrap: str, topics: Topics, database: str, pagerduty_url: str, **more: str
+) -> dict[str, str]:
+    """An `smileback alerts` of its own consumer group, paging PagerDuty at `pagerduty_url`;
+    `more` adds settings (SMILEBACK_ names)."""
+    return {
+        "SMILEBACK_KAFKA_BOOTSTRAP": bootstrap,
+        "SMILEBACK_TOPIC_PREFIX": topics.prefix,
+        "SMILEBACK_ALERTS_GROUP": f"alerts-{uuid.uuid4().hex[:8]}",
+        "SMILEBACK_ALERTS_DATABASE_URL": database,
+        "SMILEBACK_PAGERDUTY_URL": pagerduty_url,
+        "SMILEBACK_PAGERDUTY_ROUTING_KEY": ROUTING_KEY,
+        **more,
+    }
 
 
 def thread_of(mentions: list[ScoredMention]) -> list[tuple[str, Event | bytes]]:

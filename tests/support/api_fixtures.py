@@ -9,8 +9,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.api.app import create_app
+from smileback.common.bus import InMemoryBus
+from smileback.common.topics import Topics
 
-__all__ = ["TOKEN", "auth", "client"]
+__all__ = ["TOKEN", "auth", "bus", "client"]
 
 TOKEN = "test-token-0123456789abcdefghijklmnop"  # 32+ characters, as `smileback api` requires
 
@@ -26,3 +28,9 @@ def client(engine: Engine) -> Iterator[TestClient]:
 def auth() -> dict[str, str]:
     """The bootstrap token's Authorization header."""
     return {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def bus() -> InMemoryBus:
+    """An in-memory bus with the default topics, for an api that publishes."""
+    return InMemoryBus(Topics().all())

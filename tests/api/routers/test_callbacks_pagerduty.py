@@ -4,7 +4,6 @@ responder whose `pagerduty` id acted; anything signed is a 202, whatever came of
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -13,20 +12,15 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from smileback.api.app import ApiOptions, create_app
+from smileback.api.app import create_app
 from smileback.api.routers.callbacks_common import CHANNEL_CALLBACKS, Channels
 from smileback.common.bus import InMemoryBus
-from smileback.common.events import IncidentEvent, IncidentEventType, decode
-from smileback.common.topics import Topics
+from smileback.common.events import IncidentEventType
 from tests.support.api_fixtures import TOKEN
-from tests.support.builders import T0
+from tests.support.callbacks_app import AUTH, callbacks_client, published
 from tests.support.channels import pagerduty_headers, pagerduty_webhook
-from tests.support.store import opened_incident
 
-TOPICS = Topics()
-NOW = T0 + timedelta(minutes=7)
 SECRET = "pd-webhook-secret-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ONCALL = """\
 version: 1
 responders:
@@ -36,30 +30,15 @@ responders:
 
 
 @pytest.fixture
-def bus() -> InMemoryBus:
-    return InMemoryBus(TOPICS.all())
-
-
-@pytest.fixture
 def pd(engine: Engine, bus: InMemoryBus, tmp_path: Path) -> Iterator[TestClient]:
-    opened_incident(engine)
-    oncall = tmp_path / "oncall.yaml"
-    oncall.write_text(ONCALL)
-    app = create_app(
+    with callbacks_client(
         engine=engine,
-        api_token=TOKEN,
         bus=bus,
-        topics=TOPICS,
-        clock=lambda: NOW,
-        options=ApiOptions(oncall_file=oncall),
+        tmp_path=tmp_path,
+        oncall=ONCALL,
         channels=Channels(pagerduty_secret=SecretStr(SECRET)),
-    )
-    with TestClient(app) as client:
+    ) as client:
         yield client
-
-
-def _published(bus: InMemoryBus) -> list[IncidentEvent]:
-    return [decode(IncidentEvent, r.value) for r in bus.records(TOPICS.incidents)]
 
 
 def _send(client: TestClient, body: bytes, *secrets: str) -> int:
@@ -76,7 +55,7 @@ def test_an_acknowledgement_in_pagerduty_claims_the_incident_for_its_responder(
 ) -> None:
     body = pagerduty_webhook(event_type="incident.acknowledged", incident_key="inc_1")
     assert _send(pd, body) == 202
-    (event,) = _published(bus)
+    (event,) = published(bus)
     assert (event.type, event.actor, event.assignee) == (
         IncidentEventType.ACKNOWLEDGED,
         "sam",
@@ -93,7 +72,7 @@ def test_an_acknowledgement_of_a_reopened_incidents_page_claims_that_incident(
     # `<incident id>#r<n>`.
     body = pagerduty_webhook(event_type="incident.acknowledged", incident_key="inc_1#r2")
     assert _send(pd, body) == 202
-    (event,) = _published(bus)
+    (event,) = published(bus)
     assert (event.incident_id, event.type) == ("inc_1", IncidentEventType.ACKNOWLEDGED)
 
 
@@ -109,7 +88,7 @@ def test_resolved_and_reassigned_in_pagerduty(pd: TestClient, bus: InMemoryBus) 
         event_type="incident.resolved", incident_key="inc_1", agent="PTUXL6G", event_id="e-3"
     )
     assert _send(pd, resolved) == 202
-    assign, resolve = _published(bus)
+    assign, resolve = published(bus)
     assert (assign.type, assign.actor, assign.assignee) == (IncidentEventType.UPDATED, "sam", "kim")
     assert assign.key_id == "pagerduty:PLH1HKV"  # the channel's user is the credential
     assert (resolve.type, resolve.actor, resolve.key_id) == (
@@ -122,7 +101,7 @@ def test_resolved_and_reassigned_in_pagerduty(pd: TestClient, bus: InMemoryBus) 
 def test_several_signatures_during_a_secret_rotation(pd: TestClient, bus: InMemoryBus) -> None:
     body = pagerduty_webhook(event_type="incident.acknowledged", incident_key="inc_1")
     assert _send(pd, body, "the-old-secret", SECRET) == 202
-    assert len(_published(bus)) == 1
+    assert len(published(bus)) == 1
 
 
 @pytest.mark.parametrize(
@@ -140,7 +119,7 @@ def test_an_unsigned_or_badly_signed_delivery_is_401_and_does_nothing(
     body = pagerduty_webhook(event_type="incident.acknowledged", incident_key="inc_1")
     response = pd.post("/callbacks/pagerduty", content=body, headers=headers)
     assert response.status_code == 401
-    assert _published(bus) == []
+    assert published(bus) == []
 
 
 def test_a_body_changed_after_signing_is_401(pd: TestClient, bus: InMemoryBus) -> None:
@@ -149,7 +128,7 @@ def test_a_body_changed_after_signing_is_401(pd: TestClient, bus: InMemoryBus) -
     forged = body.replace(b"inc_1", b"inc_2")
     assert pd.post("/callbacks/pagerduty", content=forged, headers=headers).status_code == 401
     assert _send(pd, body, "not-the-secret") == 401
-    assert _published(bus) == []
+    assert published(bus) == []
 
 
 def test_a_replayed_delivery_is_accepted_and_done_once(pd: TestClient, bus: InMemoryBus) -> None:
@@ -158,7 +137,7 @@ def test_a_replayed_delivery_is_accepted_and_done_once(pd: TestClient, bus: InMe
     assert _send(pd, body) == 202
     # PagerDuty redelivers with the same event id: the second is not acted on at all.
     assert _send(pd, body) == 202
-    assert len(_published(bus)) == 1
+    assert len(published(bus)) == 1
     assert _count("replayed") == before + 1
 
 
@@ -196,7 +175,7 @@ def test_what_cannot_be_done_is_still_a_202_logged_and_counted(
 ) -> None:
     before = _count(outcome)
     assert _send(pd, pagerduty_webhook(**fields, event_id=f"{outcome}-{fields}")) == 202
-    assert _published(bus) == []
+    assert published(bus) == []
     assert _count(outcome) == before + 1
 
 
@@ -208,7 +187,7 @@ def test_a_pagerduty_ack_after_a_console_claim_is_a_conflict_not_a_takeover(
     before = _count("conflict")
     body = pagerduty_webhook(event_type="incident.acknowledged", incident_key="inc_1")
     assert _send(pd, body) == 202
-    assert [e.actor for e in _published(bus)] == ["kim"]
+    assert [e.actor for e in published(bus)] == ["kim"]
     assert _count("conflict") == before + 1
 
 

@@ -14,20 +14,15 @@ from fastapi.testclient import TestClient
 from pydantic import SecretStr
 from sqlalchemy import Engine
 
-from smileback.api.app import ApiOptions, create_app
+from smileback.api.app import create_app
 from smileback.api.routers.callbacks_common import Channels
 from smileback.common.bus import InMemoryBus
-from smileback.common.events import IncidentEvent, IncidentEventType, decode
-from smileback.common.topics import Topics
+from smileback.common.events import IncidentEventType
 from tests.support.api_fixtures import TOKEN
-from tests.support.builders import T0
+from tests.support.callbacks_app import AUTH, NOW, callbacks_client, published
 from tests.support.channels import slack_headers, slack_interaction
-from tests.support.store import opened_incident
 
-TOPICS = Topics()
-NOW = T0 + timedelta(minutes=7)
 SECRET = "slack-signing-secret-0123456789"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ONCALL = """\
 version: 1
 responders:
@@ -56,11 +51,6 @@ PAGE = [
 
 
 @pytest.fixture
-def bus() -> InMemoryBus:
-    return InMemoryBus(TOPICS.all())
-
-
-@pytest.fixture
 def posted() -> list[httpx.Request]:
     return []
 
@@ -69,32 +59,22 @@ def posted() -> list[httpx.Request]:
 def slack(
     engine: Engine, bus: InMemoryBus, tmp_path: Path, posted: list[httpx.Request]
 ) -> Iterator[TestClient]:
-    opened_incident(engine)
-    oncall = tmp_path / "oncall.yaml"
-    oncall.write_text(ONCALL)
 
     def answer(request: httpx.Request) -> httpx.Response:
         posted.append(request)
         return httpx.Response(200, text="ok")
 
-    app = create_app(
+    with callbacks_client(
         engine=engine,
-        api_token=TOKEN,
         bus=bus,
-        topics=TOPICS,
-        clock=lambda: NOW,
-        options=ApiOptions(oncall_file=oncall),
+        tmp_path=tmp_path,
+        oncall=ONCALL,
         channels=Channels(
             slack_secret=SecretStr(SECRET),
             slack_client=httpx.Client(transport=httpx.MockTransport(answer)),
         ),
-    )
-    with TestClient(app) as client:
+    ) as client:
         yield client
-
-
-def _published(bus: InMemoryBus) -> list[IncidentEvent]:
-    return [decode(IncidentEvent, r.value) for r in bus.records(TOPICS.incidents)]
 
 
 def _click(client: TestClient, body: bytes, *, at: timedelta = timedelta(0)) -> int:
@@ -107,7 +87,7 @@ def test_acknowledge_claims_it_and_the_page_says_who(
 ) -> None:
     body = slack_interaction(action_id="smileback_acknowledge", incident_id="inc_1", blocks=PAGE)
     assert _click(slack, body) == 200
-    (event,) = _published(bus)
+    (event,) = published(bus)
     assert (event.type, event.actor) == (IncidentEventType.ACKNOWLEDGED, "sam")
     detail = slack.get("/v1/incidents/inc_1", headers=AUTH).json()
     assert (detail["status"], detail["acknowledged_by"]) == ("acknowledged", "sam")
@@ -136,7 +116,7 @@ def test_take_over_and_resolve(
         action_id="smileback_resolve", incident_id="inc_1", blocks=PAGE, user="U0KIM"
     )
     assert _click(slack, done, at=timedelta(seconds=1)) == 200
-    _, take_over, resolve = _published(bus)
+    _, take_over, resolve = published(bus)
     assert (take_over.type, take_over.actor, take_over.assignee) == (
         IncidentEventType.UPDATED,
         "kim",
@@ -160,7 +140,7 @@ def test_the_second_to_acknowledge_is_told_privately_who_has_it(
     ).is_success
     body = slack_interaction(action_id="smileback_acknowledge", incident_id="inc_1")
     assert _click(slack, body) == 200
-    assert [e.actor for e in _published(bus)] == ["kim"]
+    assert [e.actor for e in published(bus)] == ["kim"]
     notice = json.loads(posted[-1].content)
     assert (notice["response_type"], notice["replace_original"]) == ("ephemeral", False)
     assert "claimed by kim" in notice["text"]
@@ -171,7 +151,7 @@ def test_an_unknown_slack_user_changes_nothing_and_is_told(
 ) -> None:
     body = slack_interaction(action_id="smileback_acknowledge", incident_id="inc_1", user="U0WHO")
     assert _click(slack, body) == 200
-    assert _published(bus) == []
+    assert published(bus) == []
     notice = json.loads(posted[-1].content)
     assert notice["response_type"] == "ephemeral"
     assert "does not know your Slack account" in notice["text"]
@@ -194,7 +174,7 @@ def test_the_message_is_updated_only_at_hooks_slack_com(
         action_id="smileback_acknowledge", incident_id="inc_1", response_url=url
     )
     assert _click(slack, body) == 200
-    assert len(_published(bus)) == 1  # the click still counts
+    assert len(published(bus)) == 1  # the click still counts
     assert posted == []
 
 
@@ -206,7 +186,7 @@ def test_a_stale_or_future_timestamp_is_401(
 ) -> None:
     body = slack_interaction(action_id="smileback_acknowledge", incident_id="inc_1")
     assert _click(slack, body, at=skew) == 401
-    assert _published(bus) == []
+    assert published(bus) == []
 
 
 def test_bad_signatures_are_401(slack: TestClient, bus: InMemoryBus) -> None:
@@ -222,7 +202,7 @@ def test_bad_signatures_are_401(slack: TestClient, bus: InMemoryBus) -> None:
         assert slack.post("/callbacks/slack", content=body, headers=headers).status_code == 401
     forged = body.replace(b"smileback_resolve", b"smileback_acknowledge")
     assert slack.post("/callbacks/slack", content=forged, headers=good).status_code == 401
-    assert _published(bus) == []
+    assert published(bus) == []
 
 
 def test_a_replayed_click_is_not_acted_on_again(
@@ -232,7 +212,7 @@ def test_a_replayed_click_is_not_acted_on_again(
     headers = slack_headers(SECRET, body=body, at=NOW)
     assert slack.post("/callbacks/slack", content=body, headers=headers).status_code == 200
     assert slack.post("/callbacks/slack", content=body, headers=headers).status_code == 200
-    assert len(_published(bus)) == 1
+    assert len(published(bus)) == 1
     assert len(posted) == 1
 
 
@@ -245,7 +225,7 @@ def test_link_buttons_and_other_interactions_are_ignored(
         _click(slack, b"payload=" + b'{"type": "view_submission"}', at=timedelta(seconds=1)) == 200
     )
     assert _click(slack, b"nonsense", at=timedelta(seconds=2)) == 400
-    assert (_published(bus), posted) == ([], [])
+    assert (published(bus), posted) == ([], [])
 
 
 def test_without_its_secret_the_slack_endpoint_does_not_exist(engine: Engine) -> None:

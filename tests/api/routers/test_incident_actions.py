@@ -39,11 +39,6 @@ class BrokenBus(InMemoryBus):
 
 
 @pytest.fixture
-def bus() -> InMemoryBus:
-    return InMemoryBus(TOPICS.all())
-
-
-@pytest.fixture
 def keys(engine: Engine) -> Iterator[None]:
     """Respond keys of sam, kim and lead."""
     KEYS.update({who: make_key(engine, Scope.RESPOND, responder=who)[1] for who in _TEAM})
