@@ -4,6 +4,7 @@ brand state intact, and a restarted worker resuming from the changelogs."""
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -11,9 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from kafka.partitioner.default import murmur2
 
 from smileback.common.events import Mention, encode
 from smileback.common.topics import Topics
+from smileback.scorer.shards import brand_key
 from tests.support.kafka import produce
 from tests.support.scorer_cluster import Cluster, Output, Reader
 
@@ -160,3 +163,70 @@ def test_after_sigkill_the_other_worker_takes_over_with_no_mention_lost_and_stat
             assert max(seen) <= in_order + 1e-9, (mention_id, seen)
             assert latest[mention_id].scores.thread_velocity == pytest.approx(in_order)
     _assert_state_counted_once(out, run, threads, replies=20)
+
+
+def _spread_brand(partitions: int, shards: int) -> str:
+    """A brand name whose shards' keys land on `shards` different by-brand partitions under
+    Kafka's default partitioner, so the test does not depend on how one name happens to hash."""
+    for n in range(10_000):
+        brand = f"busy{n}"
+        keys = [brand_key(brand=brand, who=f"w{i}", shards=shards) for i in range(400)]
+        landed = {(murmur2(k.encode()) & 0x7FFFFFFF) % partitions for k in set(keys)}
+        if len(landed) == shards:
+            return brand
+    raise AssertionError("no brand name spreads over every partition")
+
+
+def test_a_busy_brand_spread_over_shards_is_stepped_by_both_workers_and_counted_whole(
+    kafka_bootstrap: str, topics: Topics, cluster: Cluster, reader: Reader
+) -> None:
+    run, shards = uuid.uuid4().hex[:8], 4
+    brand = _spread_brand(topics.all()[topics.raw], shards)
+    env = {"SMILEBACK_SCORER_BRAND_SHARDS": str(shards)}
+    first, second = cluster.start("s1", env=env), cluster.start("s2", env=env)
+    cluster.wait_ready([first, second])
+
+    # One brand only: complaints by 120 different people in 12 threads.
+    posts = [
+        Mention(
+            id=f"{run}:{n}:{j}",
+            text=COMPLAINT,
+            brand=brand,
+            created_at=T0 + timedelta(seconds=n * 10 + j),
+            thread={"root_id": f"{run}:{n}", "parent_id": f"{run}:{n}"},
+            author={"id": f"{run}:author{n}-{j}", "followers": 300},
+        )
+        for n in range(12)
+        for j in range(10)
+    ]
+    produce(cluster.bootstrap, topics.raw, _records(posts))
+    reader.until(_all_of({m.id for m in posts}), timeout_s=WAIT_S, why=cluster.tails)
+    stepped = [
+        w.metric("smileback_records_total", 'stage="scorer.brand",outcome="ok"')
+        for w in (first, second)
+    ]
+    assert min(stepped) > 0, stepped  # the one brand's step ran on both workers
+    assert sum(stepped) == len(posts)
+
+    # Each reading counts its own shard and the others as the worker last read them: a later
+    # complaint soon sees every complaint of the brand, never one twice.
+    negatives = sum(1 for _, s in reader.output.scored if s.scores.is_negative)
+    assert negatives == len(posts)
+    deadline, probe = time.monotonic() + WAIT_S, 0
+    while True:
+        probe += 1
+        late = Mention(
+            id=f"{run}:probe{probe}",
+            text=COMPLAINT,
+            brand=brand,
+            created_at=T0 + timedelta(minutes=5),
+            author={"id": f"{run}:prober{probe}", "followers": 300},
+        )
+        produce(cluster.bootstrap, topics.raw, _records([late]))
+        out = reader.until(_all_of({late.id}), timeout_s=WAIT_S, why=cluster.tails)
+        seen = out.latest()[late.id].scores.brand_negative_now
+        assert seen <= negatives + probe  # nothing counted twice
+        if seen == negatives + probe:
+            break
+        assert time.monotonic() < deadline, f"{seen} of {negatives + probe}\n" + cluster.tails()
+        time.sleep(1.0)

@@ -1,6 +1,7 @@
 """The Faust app: its configuration, and both agents with their tables in test_context()."""
 
 import asyncio
+from collections import Counter
 
 import faust
 import pytest
@@ -11,6 +12,7 @@ from smileback.scorer.app import Outbox, app_id_of, create_app
 from smileback.scorer.pipeline import ScoringPipeline, StagedBatch, pack_staged
 from smileback.scorer.provision import by_brand_topic, own_topics
 from smileback.scorer.settings import ScorerSettings
+from smileback.scorer.shards import brand_key
 from smileback.scorer.storage import ROCKSDB_OPTIONS
 from smileback.scorer.text_scoring import TextScore
 from tests.scorer.doubles import CountingScorer
@@ -144,13 +146,14 @@ def _agent(app, source):
     return agent
 
 
-async def _run(agent, records, sent, *, expect):
-    """Feed (key, value) records through the agent until `expect` records were sent."""
+async def _run(agent, records, sent, *, expect, done=None):
+    """Feed (key, value) records through the agent until `expect` records were sent (and
+    `done(sent)` holds, when given)."""
     async with agent.test_context() as ctx:
         for key, value in records:
             await ctx.put(value=value, key=key)
         for _ in range(300):
-            if len(sent) >= expect:
+            if len(sent) >= expect and (done is None or done(sent)):
                 break
             await asyncio.sleep(0.01)
     out = list(sent)
@@ -193,6 +196,62 @@ async def test_both_agents_score_batches_keep_state_in_tables_and_dead_letter(ap
     assert (dead.stage, dead.source_id) == ("scorer.brand", "acme")
     assert sum(app.tables["brands"]["acme"]["buckets"].values()) == 6
     assert len(app.tables["authors"]) == 6
+
+
+async def test_with_shards_a_brand_s_mentions_go_by_author_to_its_shards_each_counted_alone(
+    scorer, sent
+):
+    app = create_app(
+        settings=ScorerSettings(
+            scorer_app_id="t",
+            scorer_batch_size=40,
+            scorer_batch_within_s=0.05,
+            scorer_store="memory",
+            scorer_brand_shards=4,
+        ),
+        pipeline=ScoringPipeline(scorer=scorer),
+        clock=lambda: T0,
+    )
+    # Twelve authors, each with two complaints in threads of their own.
+    posts = [
+        mention(f"m{a}-{n}", "bad", author={"id": f"au{a}"}, brand="acme")
+        for a in range(12)
+        for n in range(2)
+    ]
+    raw = [(m.root_id.encode(), encode(m)) for m in posts]
+
+    def staged_of(sent):
+        return [
+            (key.decode(), s)
+            for topic, key, v in sent
+            if topic == by_brand_topic("t")
+            for s in decode(StagedBatch, v).staged
+        ]
+
+    first = await _run(
+        _agent(app, TOPICS.raw), raw, sent, expect=1, done=lambda out: len(staged_of(out)) == 24
+    )
+    staged = staged_of(first)
+    assert len(staged) == len(posts)
+    for key, s in staged:
+        assert key == brand_key(brand="acme", who=s.scored.author.id, shards=4)
+    keys = {key for key, _ in staged}
+    assert len(keys) > 1  # these twelve ids hash to more than one shard
+
+    into_brand = [(key.encode(), encode(s)) for key, s in staged]
+    second = await _run(_agent(app, by_brand_topic("t")), into_brand, sent, expect=len(posts))
+    scored = [decode(ScoredMention, v) for t, _, v in second if t == TOPICS.scored]
+    assert len(scored) == len(posts)
+    # No other worker's shards here and no view of them running: each counts its own alone.
+    shard_of = dict((s.scored.id, key) for key, s in staged)
+    seen: Counter[str] = Counter()
+    for s in scored:
+        seen[shard_of[s.id]] += 1
+        assert s.scores.brand_negative_now == seen[shard_of[s.id]]
+        assert s.scores.author_mentions in (1, 2)
+    brands = app.tables["brands"]
+    assert set(brands) == keys
+    assert sum(sum(brands[k]["buckets"].values()) for k in keys) == len(posts)
 
 
 async def test_a_staged_record_the_brand_step_fails_on_is_dead_lettered(app, sent, monkeypatch):

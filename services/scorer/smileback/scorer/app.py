@@ -76,6 +76,7 @@ from smileback.scorer.metrics import PARTITIONS
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
 from smileback.scorer.settings import ScorerSettings
+from smileback.scorer.shard_view import BrandShardView
 from smileback.scorer.storage import store_url, table_options, worker_data_dir
 from smileback.scorer.threads import ThreadState
 from smileback.scorer.worker import ScorerWorker
@@ -214,7 +215,13 @@ def create_app(
             await sinks[out.topic].send(key=key, value=out.value)
 
     score_out = Outbox()
-    thread_batches = Batches(bus=score_out, topics=topics, clock=clock, pipeline=scoring)
+    thread_batches = Batches(
+        bus=score_out,
+        topics=topics,
+        clock=clock,
+        pipeline=scoring,
+        brand_shards=settings.scorer_brand_shards,
+    )
 
     @app.agent(topic(topics.raw))
     async def score(stream: faust.StreamT[bytes]) -> None:
@@ -223,8 +230,22 @@ def create_app(
             await send(score_out)
             _processed(app, events)
 
+    shards = settings.scorer_brand_shards
     brand_out = Outbox()
-    brand_batches = Batches(bus=brand_out, topics=topics, clock=clock, pipeline=scoring)
+    brand_batches = Batches(
+        bus=brand_out, topics=topics, clock=clock, pipeline=scoring, brand_shards=shards
+    )
+    view = (
+        BrandShardView(
+            bootstrap=settings.kafka_bootstrap,
+            topic=brands.changelog_topic_name,
+            shards=shards,
+            security=settings,
+        )
+        if shards > 1
+        else None
+    )
+    siblings = view.siblings if view is not None else None
 
     # A by-brand record holds up to MAX_STAGED_PER_RECORD mentions: take about `size` of them.
     records = max(1, size // MAX_STAGED_PER_RECORD)
@@ -232,9 +253,21 @@ def create_app(
     @app.agent(by_brand)
     async def brand(stream: faust.StreamT[bytes]) -> None:
         async for events in cast(faust.Stream[bytes], stream).take_events(records, within):
-            brand_batches.brands(events, brands=brands, authors=authors)
+            brand_batches.brands(events, brands=brands, authors=authors, siblings=siblings)
             await send(brand_out)
             _processed(app, events)
+
+    if view is not None:
+        shard_view = view
+
+        async def follow_brand_shards() -> None:
+            shard_view.start()
+
+        app.task(follow_brand_shards)
+
+        @app.on_before_shutdown.connect
+        async def stop_following(*_: Any, **__: Any) -> None:
+            shard_view.stop()
 
     async def reread_holes() -> None:
         try:

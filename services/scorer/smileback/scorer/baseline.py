@@ -8,6 +8,9 @@ time t, with b the bucket holding t:
                         / the hours of that span the brand has history for (at least 1),
                         i.e. an average per hour that a new brand does not underestimate
 
+A brand spread over shards (shards.py) has one state per shard; a reading sums them
+(`merge`), bucket by bucket, from the earliest `since`.
+
 The scorer publishes both and no ratio: the alerts service's brand-surge rule
 (`smileback.alerts.policy.surge`) holds the one surge formula, over this baseline.
 
@@ -18,6 +21,7 @@ Mentions older than 13 hours before the brand's newest bucket are too late to co
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -32,6 +36,7 @@ __all__ = [
     "SEEN_IDS",
     "BrandReading",
     "BrandState",
+    "merge",
     "observe",
     "read",
 ]
@@ -103,3 +108,19 @@ def read(state: BrandState | None, *, at: datetime) -> BrandReading:
             before += n
     hours = min(HISTORY_BUCKETS, max(0, start - max(history, state.since))) / _BUCKETS_PER_HOUR
     return BrandReading(negative_now=now, negative_baseline=before / max(1.0, hours))
+
+
+def merge(states: Sequence[BrandState]) -> BrandState | None:
+    """One brand's volume from its shards' states, to be read (`read`), not observed into:
+    bucket counts summed, the earliest `since`, no seen ids (each shard keeps its own)."""
+    if not states:
+        return None
+    if len(states) == 1:
+        return states[0]
+    buckets: dict[int, int] = {}
+    for state in states:
+        for bucket, count in state.buckets.items():
+            buckets[bucket] = buckets.get(bucket, 0) + count
+    return BrandState.model_construct(
+        since=min(state.since for state in states), buckets=buckets, seen=()
+    )

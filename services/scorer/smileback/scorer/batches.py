@@ -3,8 +3,10 @@
 The thread step scores a batch's texts in one call, updates each thread under its own event
 (`current_event`, so the table write goes to that event's changelog partition) and sends a
 brand's staged mentions on as a few `StagedBatch` records. The brand step reads those
-records and updates brand and author state the same way. Each step writes its tables back
-once, at the end of the batch (`TableStore.flush`), before anything of the batch is sent.
+records and updates brand and author state the same way, each mention in the brand state
+its record is keyed by (the brand, or one of its shards: shards.py). Each step writes its
+tables back once, at the end of the batch (`TableStore.flush`), before anything of the
+batch is sent.
 A record that cannot be read, or a mention a step fails on, is dead-lettered on its own.
 """
 
@@ -21,7 +23,7 @@ import faust
 
 from smileback.common.bus import Bus, Record
 from smileback.common.clock import Clock
-from smileback.common.events import encode
+from smileback.common.events import ScoredMention, encode
 from smileback.common.metrics import RECORDS, timed_batch
 from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
@@ -36,6 +38,7 @@ from smileback.scorer.handler import (
     stage_thread,
 )
 from smileback.scorer.pipeline import ScoringPipeline, Staged, pack_staged
+from smileback.scorer.shards import brand_key
 from smileback.scorer.state import WriteBackStore
 from smileback.scorer.tables import current_event
 from smileback.scorer.threads import ThreadState
@@ -47,12 +50,14 @@ _Events = Sequence[faust.EventT[Any]]
 
 @dataclass(frozen=True)
 class Batches:
-    """What both steps share: where they publish, the topics, the clock, the pipeline."""
+    """What both steps share: where they publish, the topics, the clock, the pipeline, and
+    how many shards a brand's mentions are spread over."""
 
     bus: Bus
     topics: Topics
     clock: Clock
     pipeline: ScoringPipeline
+    brand_shards: int = 1
 
     def threads(
         self, events: _Events, *, threads: WriteBackStore[ThreadState], by_brand: str
@@ -80,12 +85,12 @@ class Batches:
                         topics=self.topics,
                     )
                     if step is not None and step.scored.brand is not None:
-                        staged[step.scored.brand].append(encode(step))
+                        staged[self._brand_key(step.scored)].append(encode(step))
                     RECORDS.labels(stage=STAGE, outcome="ok").inc()
             threads.flush()
-            for brand, parts in staged.items():
+            for key, parts in staged.items():
                 for value in pack_staged(parts):
-                    self.bus.publish(by_brand, key=brand, value=value)
+                    self.bus.publish(by_brand, key=key, value=value)
 
     def brands(
         self,
@@ -93,8 +98,10 @@ class Batches:
         *,
         brands: WriteBackStore[BrandState],
         authors: WriteBackStore[AuthorState],
+        siblings: Callable[[str], Sequence[BrandState]] | None = None,
     ) -> None:
-        """The brand step for one batch of by-brand records."""
+        """The brand step for one batch of by-brand records (`siblings`: the states of a
+        brand's other shards, when it has more than one)."""
         with timed_batch(BRAND_STAGE, size=len(events)):
             records = [record_of(event) for event in events]
             for index, items in decode_batch(
@@ -105,12 +112,17 @@ class Batches:
                 clock=self.clock,
                 stage=BRAND_STAGE,
             ):
+                key = records[index].key
                 with current_event(events[index]):
                     for staged in items:
                         item = partial(_item, records[index], staged)
                         with self._guard(BRAND_STAGE, item):
                             scored = self.pipeline.brand_step(
-                                staged=staged, brands_store=brands, authors_store=authors
+                                staged=staged,
+                                brands_store=brands,
+                                authors_store=authors,
+                                brand_key=key.decode("utf-8", "replace") if key else None,
+                                siblings=siblings,
                             )
                             self.bus.publish(
                                 self.topics.scored, key=scored.root_id, value=encode(scored)
@@ -118,6 +130,12 @@ class Batches:
                             RECORDS.labels(stage=BRAND_STAGE, outcome="ok").inc()
             brands.flush()
             authors.flush()
+
+    def _brand_key(self, scored: ScoredMention) -> str:
+        """The by-brand key of a branded mention: its brand's shard for its author."""
+        assert scored.brand is not None
+        who = scored.author.id or scored.author.handle or f"#{scored.id}"
+        return brand_key(brand=scored.brand, who=who, shards=self.brand_shards)
 
     def _guard(
         self, stage: str, record: Record | Callable[[], Record]

@@ -58,6 +58,11 @@ class ExpiringStore(Generic[M]):
         self._idle = idle
         self._time_of = time_of
 
+    @property
+    def changelog_topic_name(self) -> str:
+        """The topic every write of this table goes to."""
+        return self._table.changelog_topic.get_topic_name()
+
     def get(self, key: str) -> M | None:
         """The value under `key`, which counts as active now."""
         value = self._store.get(key)

@@ -8,7 +8,7 @@ the embedded demo and `smileback score` use.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from pydantic import AwareDatetime
@@ -169,23 +169,32 @@ class ScoringPipeline:
         staged: Staged,
         brands_store: StateStore[BrandState] | None = None,
         authors_store: StateStore[AuthorState] | None = None,
+        brand_key: str | None = None,
+        siblings: Callable[[str], Sequence[BrandState]] | None = None,
     ) -> ScoredMention:
-        """Adds the brand's baseline and the author's mention count; updates both states."""
+        """Adds the brand's baseline and the author's mention count; updates both states.
+
+        `brand_key` is the key of the brand state this mention counts in (the brand, unless
+        it is spread over shards: shards.py); `siblings` gives the states of the brand's
+        other shards, whose counts its readings add to this one's."""
         scored = staged.scored
         if scored.brand is None:
             return scored
         brands = brands_store if brands_store is not None else self.brands
         people = authors_store if authors_store is not None else self.authors
+        state_key = brand_key or scored.brand
         update: dict[str, object] = {}
-        brand_before = brands.get(scored.brand)
-        if staged.duplicate:
-            brand = baseline.read(brand_before, at=staged.at)
-        else:
-            brand_state, brand = baseline.observe(
-                brand_before, mention_id=scored.id, at=staged.at, negative=scored.scores.is_negative
+        brand_state = brands.get(state_key)
+        if not staged.duplicate:
+            observed, _ = baseline.observe(
+                brand_state, mention_id=scored.id, at=staged.at, negative=scored.scores.is_negative
             )
-            if brand_state is not brand_before:
-                brands.put(scored.brand, brand_state)
+            if observed is not brand_state:
+                brands.put(state_key, observed)
+            brand_state = observed
+        others = siblings(state_key) if siblings is not None else ()
+        mine = [brand_state] if brand_state is not None else []
+        brand = baseline.read(baseline.merge([*mine, *others]), at=staged.at)
         update.update(
             brand_negative_now=brand.negative_now,
             brand_negative_baseline=brand.negative_baseline,

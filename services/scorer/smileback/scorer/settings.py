@@ -44,6 +44,16 @@ class ScorerSettings(CommonSettings, MetricsSettings):
         "new directory under the system temp dir per process, removed when it stops, so each "
         "start restores the tables from their changelogs",
     )
+    scorer_brand_shards: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="how many shards each brand's mentions are spread over (by author), so "
+        "a busy brand's brand step runs on as many partitions and workers; 1 keeps each "
+        "brand on one partition with exact counts; with more, each reading adds the other "
+        "shards' counts as the worker last read them (shards.py). Raise it to the number of "
+        "workers when one brand outgrows one",
+    )
     scorer_topic_replicas: int = Field(
         default=1, ge=1, description="replication factor of the scorer's own topics"
     )
