@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import math
 import os
@@ -22,6 +23,7 @@ from smileback.cli.demo.embedded import EmbeddedStack
 from smileback.cli.demo.scenario import bundled_scenario_path, shift_to_end
 from smileback.cli.demo.story import Story
 from smileback.common.clock import Clock, utc_now
+from smileback.common.errors import SchemaError
 from smileback.common.events import (
     DlqRecord,
     Event,
@@ -179,7 +181,12 @@ class _Narrator:
         self._consumer.commit()
 
         def of(topic: str, kind: type[_E]) -> list[_E]:
-            return [decode(kind, r.value) for r in records if r.topic == topic]
+            out = []
+            for record in (r for r in records if r.topic == topic):
+                # What a stage could not read is its DLQ's to report, not the story's.
+                with contextlib.suppress(SchemaError):
+                    out.append(decode(kind, record.value))
+            return out
 
         for line in self._story.tell(
             dead=of(topics.dlq, DlqRecord),

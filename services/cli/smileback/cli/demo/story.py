@@ -1,9 +1,9 @@
 """What the demo tells as the pipeline works: its milestones, read from what the stages publish.
 
 Pure: `Story.tell` takes the events one step of the replay produced and returns the lines
-to say. Nothing here knows the scenario's content; a milestone is what the pipeline did
-(an incident opened, a page went out, a thread piled on, a mention queued, a line
-dead-lettered), so the story stays true to whatever a scenario holds.
+to say. A milestone is what the pipeline did (an incident opened, a page went out, a thread
+piled on, a mention queued, a line dead-lettered), never a fact copied from the scenario, so
+the story stays true to what the services do with it.
 """
 
 from __future__ import annotations
