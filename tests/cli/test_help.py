@@ -62,7 +62,7 @@ def test_no_option_shows_a_type_placeholder_for_a_flag(path):
 
 def test_boolean_options_read_as_flags():
     demo = _options(_help("demo"))
-    assert demo["--once"].startswith("--once Replay")
+    assert demo["--once"].startswith("--once Tell the story")
     replay = _options(_help("ingest", "replay"))
     assert replay["--progress"].startswith("--progress / --no-progress Bar on stderr.")
 

@@ -70,14 +70,21 @@ def _root(
 @app.command()
 def demo(
     once: Annotated[
-        bool, typer.Option("--once", help="Replay the scenario, print a JSON summary, exit.")
+        bool,
+        typer.Option(
+            "--once", help="Tell the story without serving, end with a JSON summary, exit."
+        ),
     ] = False,
     port: Annotated[int, typer.Option(help="API port on 127.0.0.1.")] = 8000,
     speed: Annotated[
         float, typer.Option(help="Scenario minutes replayed per wall-clock second.")
     ] = 6.0,
 ) -> None:
-    """Run every service in one process on an in-process bus and SQLite."""
+    """Run every service in one process on an in-process bus and SQLite, replaying the
+    bundled scenario so it ends now and telling what happens.
+
+    The API's admin token is $SMILEBACK_DEMO_TOKEN, or a new random one it prints.
+    """
     try:
         from smileback.cli.demo.run import run_demo
     except ModuleNotFoundError as exc:
