@@ -133,7 +133,7 @@ def test_demo_serves_the_api_with_the_given_token(tmp_path):
     log = demo.log_path.read_text()
     assert DEMO_TOKEN in log  # the demo tells the user its token
     opening = log.split("scenario done", 1)[1]
-    assert f"the console:  {base}/console" in opening
+    assert re.search(rf"console: +{base}/console\n", opening)
     assert "SMILEBACK_DEMO_TOKEN" in opening
     assert f"curl -H 'Authorization: Bearer {DEMO_TOKEN}' {base}/v1/incidents" in opening
     assert f"'{base}/v1/stats/mentions?interval=15m&brand=acme'" in opening

@@ -61,7 +61,7 @@ def run_demo(
         )
         say = _Narrator(stack=stack, pages=pages, out=out, total=len(lines))
         if once:
-            say(f"replaying {len(lines)} scenario lines, the last of them posted now")
+            say(f"replaying {len(lines)} scenario lines, the last of them posted now (times UTC)")
             say.replay(lines, speed=math.inf)
             say.finish()
             say("run `smileback demo` without --once to open the console on it")
@@ -104,19 +104,19 @@ def _serve(
     say(f"API on {base}  (token: {token})")
     say(
         f"replaying {len(lines)} scenario lines, {speed:g} scenario minutes per second; "
-        "the last of them was posted just now"
+        "the last of them was posted just now (times UTC)"
     )
     say.replay(lines, speed=speed)
     say.finish()
     header = f"-H 'Authorization: Bearer {token}'"
     say("scenario done; the API keeps serving. Open next:")
-    say(f"  the console:  {base}/console")
+    say(f"  console:       {base}/console")
     say(
         "    log in with the token above (admin: name the responder you act for, e.g. sam); "
         "set SMILEBACK_DEMO_TOKEN to choose the token"
     )
-    say(f"  the incident: curl {header} {base}/v1/incidents")
-    say(f"  the stats:    curl {header} '{base}/v1/stats/mentions?interval=15m&brand=acme'")
+    say(f"  incidents:     curl {header} {base}/v1/incidents")
+    say(f"  mention stats: curl {header} '{base}/v1/stats/mentions?interval=15m&brand=acme'")
     say("Ctrl-C to stop.")
     try:
         while thread.is_alive():
