@@ -15,6 +15,7 @@ from smileback.cli.demo.scenario import (
     generate,
     main,
     scenario_facts,
+    shift_to_end,
 )
 from smileback.common.bus import InMemoryBus
 from smileback.common.errors import SchemaError
@@ -240,3 +241,29 @@ def test_too_small_or_naive_requests_are_refused():
 def test_facts_need_a_large_audience_complaint():
     with pytest.raises(ValueError, match="no thread started by a large-audience author"):
         scenario_facts([b'{"id": "a", "text": "hi"}'])
+
+
+def test_shifting_ends_the_scenario_at_the_given_time_keeping_its_spacing(lines, mentions):
+    end = datetime(2027, 1, 9, 17, 45, tzinfo=UTC)
+    shifted = shift_to_end(lines, end=end)
+    moved = valid(shifted)
+    by = end - max(m.created_at for m in mentions)
+    assert max(m.created_at for m in moved) == end
+    assert [m.id for m in moved] == [m.id for m in mentions]
+    for before, after in zip(mentions, moved, strict=True):
+        assert after.created_at - before.created_at == by
+        assert after.author.created_at - before.author.created_at == by  # accounts age alike
+        assert after.model_dump(exclude={"created_at", "author"}) == before.model_dump(
+            exclude={"created_at", "author"}
+        )
+    facts, moved_facts = scenario_facts(lines), scenario_facts(shifted)
+    assert moved_facts.bad_lines == facts.bad_lines == 2
+    assert moved_facts.pile_on_span == facts.pile_on_span
+    unreadable = [line for line in lines if line.count(b'"') % 2]  # the line cut off mid-string
+    assert len(unreadable) == 1
+    assert unreadable[0] in shifted
+
+
+def test_shifting_needs_an_aware_end(lines):
+    with pytest.raises(ValueError, match="timezone-aware"):
+        shift_to_end(lines, end=datetime(2027, 1, 9, 17, 45))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from smileback.cli.environment import reads
 from smileback.common.errors import ConfigError
 from smileback.common.settings import load_settings
 
@@ -24,7 +25,9 @@ ingest_app = typer.Typer(
     help="Ingest sources: each normalises and brand-matches mentions into Kafka, or with "
     "-o into Mention JSON lines.",
     no_args_is_help=True,
+    rich_markup_mode=None,  # plain help, as the root command's (see main.py)
 )
+_READS = reads("smileback.ingest.settings:IngestSettings")
 
 _OUTPUT_HELP = "Write Mention JSON lines here ('-' = stdout) instead of producing to Kafka."
 
@@ -34,7 +37,8 @@ _RulesOption = Annotated[
         "--rules",
         metavar="FILE",
         help="Brand rules file (YAML, as `smileback rules check` reads) matched besides "
-        "$SMILEBACK_BRANDS [default: $SMILEBACK_INGEST_RULES_FILE].",
+        "$SMILEBACK_BRANDS.",
+        show_default="$SMILEBACK_INGEST_RULES_FILE",
     ),
 ]
 
@@ -48,7 +52,7 @@ def _settings(**overrides: object) -> IngestSettings:
     return settings.model_copy(update=given)
 
 
-@ingest_app.command("replay")
+@ingest_app.command("replay", cls=_READS)
 def ingest_replay(
     input_path: Annotated[
         Path, typer.Option("--input", "-i", help="JSONL or CSV file of mentions, '-' = stdin.")
@@ -56,7 +60,7 @@ def ingest_replay(
     output: Annotated[Path | None, typer.Option("--output", "-o", help=_OUTPUT_HELP)] = None,
     fmt: Annotated[
         str | None,
-        typer.Option("--format", help="jsonl or csv [default: by extension, .csv is CSV]."),
+        typer.Option("--format", help="jsonl or csv.", show_default="by extension, .csv is CSV"),
     ] = None,
     mapping: Annotated[
         str | None,
@@ -68,7 +72,9 @@ def ingest_replay(
     progress: Annotated[
         bool | None,
         typer.Option(
-            "--progress/--no-progress", help="Bar on stderr [default: when it is a terminal]."
+            "--progress/--no-progress",
+            help="Bar on stderr.",
+            show_default="when stderr is a terminal",
         ),
     ] = None,
     rules: _RulesOption = None,
@@ -94,7 +100,7 @@ def ingest_replay(
     typer.echo(report.to_json(), err=output is not None and str(output) == "-")
 
 
-@ingest_app.command("webhook")
+@ingest_app.command("webhook", cls=_READS)
 def ingest_webhook(
     host: Annotated[
         str | None,
@@ -118,7 +124,7 @@ def ingest_webhook(
     run_webhook(settings=settings, output=output)
 
 
-@ingest_app.command("mastodon")
+@ingest_app.command("mastodon", cls=_READS)
 def ingest_mastodon(
     instance: Annotated[
         str, typer.Option(help="The Mastodon server, e.g. https://mastodon.social.")
@@ -141,7 +147,7 @@ def ingest_mastodon(
     )
 
 
-@ingest_app.command("jetstream")
+@ingest_app.command("jetstream", cls=_READS)
 def ingest_jetstream(
     url: Annotated[
         str,

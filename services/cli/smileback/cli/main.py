@@ -16,6 +16,7 @@ from typing import Annotated
 import typer
 
 from smileback.cli.boundary import Boundary
+from smileback.cli.environment import reads
 from smileback.cli.ingest import ingest_app
 from smileback.common.errors import ConfigError
 from smileback.common.settings import DatabaseSettings, OncallFileSettings, load_settings
@@ -42,6 +43,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
     cls=Boundary,
+    # Plain click help: typer's rich help shows a `<bool>` type beside every flag and reads
+    # `[...]` in help texts as markup, dropping it.
+    rich_markup_mode=None,
 )
 
 
@@ -66,14 +70,21 @@ def _root(
 @app.command()
 def demo(
     once: Annotated[
-        bool, typer.Option("--once", help="Replay the scenario, print a JSON summary, exit.")
+        bool,
+        typer.Option(
+            "--once", help="Tell the story without serving, end with a JSON summary, exit."
+        ),
     ] = False,
     port: Annotated[int, typer.Option(help="API port on 127.0.0.1.")] = 8000,
     speed: Annotated[
         float, typer.Option(help="Scenario minutes replayed per wall-clock second.")
     ] = 6.0,
 ) -> None:
-    """Run every service in one process on an in-process bus and SQLite."""
+    """Run every service in one process on an in-process bus and SQLite, replaying the
+    bundled scenario so it ends now and telling what happens.
+
+    The API's admin token is $SMILEBACK_DEMO_TOKEN, or a new random one it prints.
+    """
     try:
         from smileback.cli.demo.run import run_demo
     except ModuleNotFoundError as exc:
@@ -91,7 +102,7 @@ def demo(
 app.add_typer(ingest_app, name="ingest")
 
 
-@app.command()
+@app.command(cls=reads("smileback.scorer.settings:ScorerSettings"))
 def scorer() -> None:
     """Run the faust-streaming scorer worker; a broker away at start is waited for."""
     from smileback.scorer.settings import ScorerSettings
@@ -102,7 +113,7 @@ def scorer() -> None:
     run(settings=settings)
 
 
-@app.command()
+@app.command(cls=reads("smileback.alerts.settings:AlertsSettings"))
 def alerts() -> None:
     """Run the alerts service; Kafka or a database away at start is waited for."""
     from smileback.alerts.settings import AlertsSettings
@@ -113,7 +124,7 @@ def alerts() -> None:
     run(settings=settings)
 
 
-@app.command()
+@app.command(cls=reads("smileback.api.settings:ApiSettings"))
 def api() -> None:
     """Run the REST API and its projector; Kafka or a database away at start is waited for."""
     from smileback.api.settings import ApiSettings
@@ -143,11 +154,18 @@ def score(
 keys_app = typer.Typer(
     help="API keys of `smileback api` (stored hashed in SMILEBACK_DATABASE_URL).",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(keys_app, name="keys")
 
 
-@keys_app.command("create")
+@keys_app.command(
+    "create",
+    cls=reads(
+        "smileback.common.settings:DatabaseSettings",
+        "smileback.common.settings:OncallFileSettings",
+    ),
+)
 def keys_create(
     name: Annotated[str, typer.Option("--name", help="Who or what uses the key.")],
     scope: Annotated[
@@ -155,7 +173,7 @@ def keys_create(
     ],
     expires_days: Annotated[
         int | None,
-        typer.Option("--expires-days", help="Valid for this many days (default: no end)."),
+        typer.Option("--expires-days", help="Valid for this many days.", show_default="no end"),
     ] = None,
     responder: Annotated[
         str | None,
@@ -192,7 +210,7 @@ def keys_create(
     typer.echo(token)
 
 
-@keys_app.command("list")
+@keys_app.command("list", cls=reads("smileback.common.settings:DatabaseSettings"))
 def keys_list() -> None:
     """List the keys (never their tokens)."""
     from smileback.api.keyring import format_keys, list_api_keys
@@ -202,7 +220,7 @@ def keys_list() -> None:
     typer.echo(format_keys(keys, now=utc_now()))
 
 
-@keys_app.command("revoke")
+@keys_app.command("revoke", cls=reads("smileback.common.settings:DatabaseSettings"))
 def keys_revoke(
     key_id: Annotated[str, typer.Argument(help="The key's id (see `keys list`).")],
 ) -> None:
@@ -222,6 +240,7 @@ def keys_revoke(
 rules_app = typer.Typer(
     help="Brand rules files: try what a file matches before deploying it.",
     no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(rules_app, name="rules")
 
@@ -252,30 +271,36 @@ def rules_check(
         raise typer.Exit(1)
 
 
+_TWEETEVAL_DEFAULT = "$SMILEBACK_TWEETEVAL_DIR, else ../shared/data/tweeteval beside the repository"
+
+
 @app.command()
 def train(
     data: Annotated[
         Path | None,
-        typer.Option(
-            help="TweetEval sentiment folder [default: $SMILEBACK_TWEETEVAL_DIR or "
-            "../shared/data/tweeteval beside the repository]."
-        ),
+        typer.Option(help="TweetEval sentiment folder.", show_default=_TWEETEVAL_DEFAULT),
     ] = None,
     out: Annotated[
         Path | None,
         typer.Option(
-            help="Where to write artifact and card [default: the package's shipped model]."
+            help="Where to write artifact and card.", show_default="the package's shipped model"
         ),
     ] = None,
     extra: Annotated[
-        Path | None, typer.Option(help="Your labelled mentions, CSV or JSONL with text,label.")
+        Path | None,
+        typer.Option(
+            help="Your labelled mentions, CSV or JSONL with text,label.", show_default="none"
+        ),
     ] = None,
     extra_use: Annotated[
         str, typer.Option(help="Use --extra to 'train' the model or to 'tune' the threshold.")
     ] = "train",
     seed: Annotated[int, typer.Option(help="Seed for the SVM and the val split.")] = 13,
     limit: Annotated[
-        int | None, typer.Option(help="Train on only the first N TweetEval rows (quick runs).")
+        int | None,
+        typer.Option(
+            help="Train on only the first N TweetEval rows (quick runs).", show_default="all"
+        ),
     ] = None,
 ) -> None:
     """Train the negativity model and write its artifact and model card; progress on stderr."""
@@ -301,13 +326,17 @@ def evaluate(
         "evaluation"
     ),
     model: Annotated[
-        Path | None, typer.Option(help="Folder with artifact and card [default: shipped model].")
+        Path | None,
+        typer.Option(help="Folder with artifact and card.", show_default="the shipped model"),
     ] = None,
-    data: Annotated[Path | None, typer.Option(help="TweetEval sentiment folder.")] = None,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="TweetEval sentiment folder.", show_default=_TWEETEVAL_DEFAULT),
+    ] = None,
     brand: Annotated[
         Path | None,
         typer.Option(
-            help="Brand-directed labelled set [default: tests/data/brand_mentions.jsonl]."
+            help="Brand-directed labelled set.", show_default="tests/data/brand_mentions.jsonl"
         ),
     ] = None,
 ) -> None:

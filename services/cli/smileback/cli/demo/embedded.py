@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from smileback.alerts.embedded import embedded_alerts
 from smileback.api.projector import make_handler as projector_handler
 from smileback.api.store import create_schema, make_engine
+from smileback.cli.demo.story import count
 from smileback.common.bus import Consumer, InMemoryBus
 from smileback.common.clock import Clock
 from smileback.common.events import IncidentEvent, IncidentEventType, QueueItem, QueueName, decode
@@ -41,6 +42,13 @@ class Summary:
     def to_json(self) -> str:
         """One line of JSON."""
         return json.dumps(self.__dict__)
+
+    def __str__(self) -> str:
+        return (
+            f"{count(self.mentions, 'mention')}, {self.scored:,} scored, "
+            f"{count(self.incidents, 'incident')}, {count(self.pages, 'page')}, "
+            f"{self.smile_back:,} to smile back, {self.dlq:,} in the DLQ"
+        )
 
 
 @dataclass

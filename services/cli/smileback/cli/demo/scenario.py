@@ -16,7 +16,7 @@ import json
 import random
 import sys
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -37,6 +37,7 @@ __all__ = [
     "generate",
     "main",
     "scenario_facts",
+    "shift_to_end",
     "write_bundled",
 ]
 
@@ -68,6 +69,48 @@ def generate(
             number += 1
             post.id = f"{prefix}:{number:06d}"
     return [_render(post, number=i) for i, post in enumerate(posts)]
+
+
+def shift_to_end(lines: Sequence[bytes], *, end: datetime) -> list[bytes]:
+    """The lines moved in time, spacing kept, so the latest post is at `end`: the demo tells
+    its story in the present. Posts and their authors' accounts move alike; a line that is
+    not a JSON object (a bad line) stays as it is."""
+    if end.tzinfo is None:
+        raise ValueError("end must be timezone-aware")
+    objects = [_json_object(line) for line in lines]
+    times = [
+        datetime.fromisoformat(at)
+        for obj in objects
+        if obj is not None and isinstance(at := obj.get("created_at"), str)
+    ]
+    if not times:
+        return list(lines)
+    by = end - max(times)
+    return [
+        line if obj is None else _dumps(_shifted(obj, by=by))
+        for line, obj in zip(lines, objects, strict=True)
+    ]
+
+
+def _dumps(obj: dict[str, object]) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def _json_object(line: bytes) -> dict[str, object] | None:
+    try:
+        value = json.loads(line)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _shifted(obj: dict[str, object], *, by: timedelta) -> dict[str, object]:
+    out = dict(obj)
+    if isinstance(at := out.get("created_at"), str):
+        out["created_at"] = (datetime.fromisoformat(at) + by).isoformat()
+    if isinstance(author := out.get("author"), dict):
+        out["author"] = _shifted(author, by=by)
+    return out
 
 
 def bundled_scenario_path() -> Path:
