@@ -43,6 +43,7 @@ READ_ELSEWHERE = {
     "SMILEBACK_TEST_KAFKA_BOOTSTRAP": "tests/support/infra.py",
     "SMILEBACK_TEST_DATABASE_URL": "tests/support/infra.py",
     "SMILEBACK_DB_PASSWORD": "docker-compose.yml",
+    "SMILEBACK_SCREENSHOTS": "scripts/screenshots.sh",
 }
 
 _VARIABLE = re.compile(r"SMILEBACK_[A-Z0-9_]*[A-Z0-9](?![A-Z0-9_]*\*)")
