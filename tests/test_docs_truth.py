@@ -12,7 +12,9 @@ Four checks, each over every document:
 - in docs/api.md, every status code written in a row of the endpoints table is among the
   OpenAPI responses of each route that row names (its method and path, path parameters
   compared by position), every such route exists, and each `<status> \\`<code>\\`` of the
-  error list is a status some route documents and a code the API's source uses.
+  error list is a status some route documents and a code the API's source uses;
+- every relative link leads to a file of the repository and, with `#anchor`, to a heading
+  of that file (GitHub's anchors: lower case, punctuation dropped, `-n` on repeats).
 """
 
 from __future__ import annotations
@@ -43,7 +45,7 @@ READ_ELSEWHERE = {
     "SMILEBACK_TEST_KAFKA_BOOTSTRAP": "tests/support/infra.py",
     "SMILEBACK_TEST_DATABASE_URL": "tests/support/infra.py",
     "SMILEBACK_DB_PASSWORD": "docker-compose.yml",
-    "SMILEBACK_SCREENSHOTS": "scripts/screenshots.sh",
+    "SMILEBACK_SCREENSHOTS": "tests/support/console_browser.py",
 }
 
 _VARIABLE = re.compile(r"SMILEBACK_[A-Z0-9_]*[A-Z0-9](?![A-Z0-9_]*\*)")
@@ -202,6 +204,40 @@ def undocumented_statuses(
     return wrong
 
 
+_LINK = re.compile(r"\]\(([^)\s]+)\)")
+_HEADING = re.compile(r"^#{1,6} (.+)$", re.MULTILINE)
+
+
+def anchors(text: str) -> set[str]:
+    """The anchors GitHub gives the headings of `text` (code blocks left out)."""
+    found: set[str] = set()
+    seen: dict[str, int] = {}
+    for title in _HEADING.findall(_FENCE.sub("", text)):
+        base = re.sub(r"[^\w\- ]", "", title.strip().lower()).replace(" ", "-")
+        repeats = seen.get(base, 0)
+        found.add(base if repeats == 0 else f"{base}-{repeats}")
+        seen[base] = repeats + 1
+    return found
+
+
+def broken_links(doc: Path, text: str) -> set[str]:
+    """The relative links of `text` (the file `doc`) whose file or heading does not exist."""
+    broken = set()
+    for target in _LINK.findall(_FENCE.sub("", text)):
+        if re.match(r"[a-z]+:", target):
+            continue
+        path, _, anchor = target.partition("#")
+        if not path:
+            exists, headings = True, anchors(text)
+        else:
+            linked = (doc.parent / path).resolve()
+            exists = linked.exists()
+            headings = anchors(linked.read_text(encoding="utf-8")) if anchor and exists else set()
+        if not exists or (anchor and anchor not in headings):
+            broken.add(target)
+    return broken
+
+
 @pytest.fixture(scope="module")
 def texts() -> dict[str, str]:
     return {str(path.relative_to(ROOT)): path.read_text(encoding="utf-8") for path in DOCS}
@@ -328,4 +364,27 @@ def test_a_status_a_route_does_not_answer_is_found(
         "POST /v1/incidents/{id}/acknowledge: 418",
         "GET /v1/nowhere/{x}: no such route",
         "DELETE /v1/nowhere/{x}: no such route",
+    }
+
+
+def test_every_relative_link_leads_somewhere(texts: dict[str, str]) -> None:
+    broken = {
+        f"{doc}: {link}" for doc, text in texts.items() for link in broken_links(ROOT / doc, text)
+    }
+    assert broken == set()
+
+
+def test_a_link_to_no_file_or_no_heading_is_found(tmp_path: Path) -> None:
+    (tmp_path / "other.md").write_text("# Other\n\n## Settings\n\n### Settings\n")
+    doc = tmp_path / "doc.md"
+    text = (
+        "## The lock: one voice\n[a](other.md#settings-1) [b](other.md#settings-2) "
+        "[c](#the-lock-one-voice) [d](#the-lock) [e](gone.md) [f](https://x.example/#y)\n"
+        "```\n# not a heading\n```\n[g](#not-a-heading)\n"
+    )
+    assert broken_links(doc, text) == {
+        "other.md#settings-2",
+        "#the-lock",
+        "gone.md",
+        "#not-a-heading",
     }
