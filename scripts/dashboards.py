@@ -1,5 +1,5 @@
 """The Grafana dashboards as code: deploy/grafana/dashboards/*.json, built with
-grafana-foundation-sdk from the metrics the services serve (README's Metrics section).
+grafana-foundation-sdk from the metrics the services serve (docs/operations.md, "Metrics").
 
     .venv/bin/python scripts/dashboards.py          # write the JSON files
     .venv/bin/python scripts/dashboards.py --check  # exit 1 when a file has drifted

@@ -1,11 +1,13 @@
-"""README.md's configuration tables, rendered from the settings classes.
+"""The documentation's configuration tables, rendered from the settings classes.
 
-    .venv/bin/python scripts/settings_table.py          # rewrite the tables in README.md
-    .venv/bin/python scripts/settings_table.py --check  # exit 1 when README.md has drifted
+    .venv/bin/python scripts/settings_table.py          # rewrite the tables in docs/*.md
+    .venv/bin/python scripts/settings_table.py --check  # exit 1 when a table has drifted
 
-Each table sits between `<!-- settings: NAME -->` and `<!-- /settings: NAME -->`; the
-text between the markers is replaced, the rest of README.md is left as it is. A service's
-table lists what it reads besides the common settings.
+Each table sits between `<!-- settings: NAME -->` and `<!-- /settings: NAME -->`, once,
+in README.md or one of docs/*.md (the common and ingest tables in docs/configuration.md,
+the others beside their service's reference); the text between the markers is replaced,
+the rest of each file is left as it is. A service's table lists what it reads besides the
+common settings.
 """
 
 from __future__ import annotations
@@ -29,9 +31,9 @@ from smileback.common.settings import CommonSettings, env_name
 from smileback.ingest.settings import IngestSettings
 from smileback.scorer.settings import ScorerSettings
 
-__all__ = ["TABLES", "render_readme", "render_table"]
+__all__ = ["TABLES", "documents", "render_documents", "render_markers", "render_table"]
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+ROOT = Path(__file__).resolve().parent.parent
 
 # Marker name -> class; every table but the common one leaves out the common fields.
 TABLES: dict[str, type[BaseSettings]] = {
@@ -68,18 +70,32 @@ def render_table(cls: type[BaseSettings], *, leave_out: frozenset[str] = frozens
     return "\n".join(rows)
 
 
-def render_readme(text: str) -> str:
-    """`text` with every table between its markers rendered anew; ValueError if one is missing."""
+def documents(root: Path = ROOT) -> list[Path]:
+    """The files that may hold settings tables: README.md and docs/*.md."""
+    return [root / "README.md", *sorted((root / "docs").glob("*.md"))]
+
+
+def render_markers(text: str) -> str:
+    """`text` with every settings table between its markers rendered anew."""
     common = frozenset(CommonSettings.model_fields)
     for marker, cls in TABLES.items():
         pattern = re.compile(
             rf"(<!-- settings: {marker} -->\n).*?(<!-- /settings: {marker} -->)", re.DOTALL
         )
-        if not pattern.search(text):
-            raise ValueError(f"README.md has no <!-- settings: {marker} --> markers")
         table = render_table(cls, leave_out=frozenset() if cls is CommonSettings else common)
         text = pattern.sub(lambda m, t=table: f"{m.group(1)}{t}\n{m.group(2)}", text)
     return text
+
+
+def render_documents(texts: dict[str, str]) -> dict[str, str]:
+    """Each file's text (by name) with its tables rendered; ValueError unless every table is
+    in exactly one file."""
+    for marker in TABLES:
+        holders = [name for name, text in texts.items() if f"<!-- settings: {marker} -->" in text]
+        if len(holders) != 1:
+            where = ", ".join(holders) or "no file"
+            raise ValueError(f"<!-- settings: {marker} --> must be in one file, found in {where}")
+    return {name: render_markers(text) for name, text in texts.items()}
 
 
 def _type(field: FieldInfo) -> str:
@@ -121,18 +137,25 @@ def _default(value: Any) -> str:
 
 
 def main() -> int:
-    """Rewrite README.md, or with --check say whether it has drifted."""
+    """Rewrite the tables, or with --check say whether one has drifted."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare, do not write")
     check = parser.parse_args().check
-    text = README.read_text(encoding="utf-8")
-    rendered = render_readme(text)
-    if rendered == text:
+    paths = {str(path.relative_to(ROOT)): path for path in documents()}
+    texts = {name: path.read_text(encoding="utf-8") for name, path in paths.items()}
+    drifted = {
+        name: rendered
+        for name, rendered in render_documents(texts).items()
+        if rendered != texts[name]
+    }
+    if not drifted:
         return 0
     if check:
-        print("README.md's settings tables have drifted: run scripts/settings_table.py")
+        names = ", ".join(drifted)
+        print(f"settings tables have drifted in {names}: run scripts/settings_table.py")
         return 1
-    README.write_text(rendered, encoding="utf-8")
+    for name, rendered in drifted.items():
+        paths[name].write_text(rendered, encoding="utf-8")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The README's "where is what" table names modules and functions that exist."""
+"""docs/development.md's "where is what" table names modules and functions that exist."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import importlib
 import re
 from pathlib import Path
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+WHERE = Path(__file__).resolve().parents[1] / "docs" / "development.md"
 _ROW = re.compile(r"^\| (?P<question>[^|]+\?) \| (?P<where>.+) \|$")
 _MODULE = re.compile(r"`(smileback(?:\.\w+)+)`(?: \((?P<names>[^)]*)\))?")
 
 
 def _rows() -> dict[str, str]:
-    rows = (_ROW.match(line) for line in README.read_text().splitlines())
+    rows = (_ROW.match(line) for line in WHERE.read_text().splitlines())
     return {m["question"]: m["where"] for m in rows if m}
 
 
@@ -40,5 +40,5 @@ def test_every_named_module_and_function_exists() -> None:
                 continue
             names = re.findall(r"`(\w+)`", found["names"] or "")
             missing += [f"{found[1]}.{n}" for n in names if not hasattr(module, n)]
-    assert _rows(), "the README lost its where-is-what table"
+    assert _rows(), "docs/development.md lost its where-is-what table"
     assert missing == []

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from pathlib import Path
 
 from playwright.sync_api import (
     ConsoleMessage,
@@ -25,13 +24,11 @@ from playwright.sync_api import (
 )
 
 from smileback.common.events import IncidentEventType, ResponderAction
-from tests.support.console_browser import RESPONDER, log_in
+from tests.support.console_browser import RESPONDER, log_in, screenshot
 from tests.support.consoles import ConsoleSite
 
 
-def test_a_responder_sees_the_incident_and_acknowledges_it(
-    page: Page, site: ConsoleSite, tmp_path: Path
-) -> None:
+def test_a_responder_sees_the_incident_and_acknowledges_it(page: Page, site: ConsoleSite) -> None:
     requests: list[str] = []
     problems: list[str] = []
     page.on("request", lambda request: requests.append(request.url))
@@ -48,7 +45,7 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(
     assert site.token not in page.url
     assert page.evaluate("document.cookie") == ""
     assert page.evaluate("sessionStorage.getItem('smileback.console.token')") == site.token
-    page.screenshot(path=tmp_path / "queue.png")
+    screenshot(page, "console-queue")
 
     # Its context packet and timeline.
     row.get_by_role("button").click()
@@ -82,7 +79,8 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(
         assert [(e.type, e.actor) for e in published] == [
             (IncidentEventType.ACKNOWLEDGED, RESPONDER)
         ]
-    page.screenshot(path=tmp_path / "console.png", full_page=True)
+    screenshot(page, "console")
+    screenshot(page, "console-phone", width=390)
 
     assert all(url.startswith(site.base) for url in requests), requests
     assert problems == []

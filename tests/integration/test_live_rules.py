@@ -27,7 +27,7 @@ from tests.support.webhook_ingest import post, running_webhook
 
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 MASTODON_TOKEN = "user-token"
-BOUND_S = 5.0  # what the README promises between an API answer and every ingest matching
+BOUND_S = 5.0  # docs/api.md's bound between an API answer and every ingest matching
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""README.md's configuration tables are the settings classes, rendered; drift fails here."""
+"""The docs' configuration tables are the settings classes, rendered; drift fails here."""
 
 from __future__ import annotations
 
@@ -16,7 +16,6 @@ from smileback.common.settings import CommonSettings
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "settings_table.py"
-README = ROOT / "README.md"
 
 
 @pytest.fixture(scope="module")
@@ -29,13 +28,17 @@ def tables() -> ModuleType:
     return module
 
 
-def test_the_readme_tables_match_the_classes(tables: ModuleType) -> None:
-    text = README.read_text(encoding="utf-8")
-    assert tables.render_readme(text) == text, "run .venv/bin/python scripts/settings_table.py"
+def _texts(tables: ModuleType) -> dict[str, str]:
+    return {path.name: path.read_text(encoding="utf-8") for path in tables.documents()}
 
 
-def test_every_variable_of_every_class_is_in_the_readme(tables: ModuleType) -> None:
-    text = README.read_text(encoding="utf-8")
+def test_the_tables_match_the_classes(tables: ModuleType) -> None:
+    texts = _texts(tables)
+    assert tables.render_documents(texts) == texts, "run .venv/bin/python scripts/settings_table.py"
+
+
+def test_every_variable_of_every_class_is_documented(tables: ModuleType) -> None:
+    text = "".join(_texts(tables).values())
     for cls in tables.TABLES.values():
         for name, field in cls.model_fields.items():
             variable = f"SMILEBACK_{name.upper()}"
@@ -44,10 +47,21 @@ def test_every_variable_of_every_class_is_in_the_readme(tables: ModuleType) -> N
 
 
 def test_a_changed_table_is_drift(tables: ModuleType) -> None:
-    text = README.read_text(encoding="utf-8")
+    text = (ROOT / "docs" / "api.md").read_text(encoding="utf-8")
     edited = text.replace("| `SMILEBACK_API_PORT` | integer, ≥ 1, ≤ 65535 | `8000` |", "| x |")
     assert edited != text
-    assert tables.render_readme(edited) == text
+    assert tables.render_markers(edited) == text
+
+
+def test_a_table_missing_or_in_two_files_is_refused(tables: ModuleType) -> None:
+    texts = _texts(tables)
+    holder = next(name for name, text in texts.items() if "<!-- settings: api -->" in text)
+    missing = {**texts, holder: texts[holder].replace("<!-- settings: api -->", "")}
+    with pytest.raises(ValueError, match="settings: api --> must be in one file, found in no"):
+        tables.render_documents(missing)
+    twice = {**texts, "extra.md": "<!-- settings: api -->\n<!-- /settings: api -->\n"}
+    with pytest.raises(ValueError, match=f"found in {holder}, extra.md"):
+        tables.render_documents(twice)
 
 
 def test_the_check_mode_says_whether_the_readme_drifted() -> None:

@@ -1,5 +1,6 @@
 """The console in headless Chromium: the sites it is served from, the browser and a fresh tab
-(fixtures, registered for tests/integration by its conftest), and logging in.
+(fixtures, registered for tests/integration by its conftest), logging in, and the
+screenshots of the docs.
 
 Every browser test runs against both ways the console is served (tests/support/consoles.py):
 `smileback demo` on SQLite, and `smileback api` on PostgreSQL with the scenario's scored
@@ -8,6 +9,7 @@ mentions and incident events arriving through Kafka.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +19,16 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from tests.support.consoles import ConsoleSite, api_console, demo_console
 
-__all__ = ["DEMO_TOKEN", "RESPONDER", "browser", "log_in", "page", "site"]
+__all__ = [
+    "DEMO_TOKEN",
+    "RESPONDER",
+    "SCREENSHOTS",
+    "browser",
+    "log_in",
+    "page",
+    "screenshot",
+    "site",
+]
 
 DEMO_TOKEN = "console-demo-token-8e1f4c2a9b7d3065"
 RESPONDER = "sam"
@@ -31,6 +42,8 @@ CHROMIUM_ARGS = [
     "--no-first-run",
     "--disable-sync",
 ]
+# The folder scripts/screenshots.sh has the tests save the docs' screenshots in; unset: none.
+SCREENSHOTS = "SMILEBACK_SCREENSHOTS"
 
 
 @pytest.fixture(scope="module", params=["demo", "api-on-postgres"])
@@ -87,3 +100,17 @@ def log_in(page: Page, site: ConsoleSite, *, token: str, path: str = "/console")
     if ping.status_code == 200 and ping.json()["responder"] is None:  # an admin: say for whom
         page.get_by_label("Acting for").fill(RESPONDER)
     page.get_by_role("button", name="Log in").click()
+
+
+def screenshot(page: Page, name: str, *, width: int | None = None, full_page: bool = False) -> None:
+    """Save the page as `<$SMILEBACK_SCREENSHOTS>/<name>.png`, at `width` pixels when given
+    (the viewport is put back after); nothing when the variable is unset."""
+    folder = os.environ.get(SCREENSHOTS)
+    if not folder:
+        return
+    viewport = page.viewport_size
+    if width is not None and viewport is not None:
+        page.set_viewport_size({"width": width, "height": viewport["height"]})
+    page.screenshot(path=Path(folder) / f"{name}.png", full_page=full_page)
+    if width is not None and viewport is not None:
+        page.set_viewport_size(viewport)

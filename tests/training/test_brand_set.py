@@ -1,7 +1,7 @@
 """The hand-written brand-directed check set, and the shipped model's quality on it.
 
 The set is never used to train or tune the shipped model. The floors below are the
-measured values (see the README's model section) minus a margin, so a worse model
+measured values (docs/model.md, "Brand-directed check set") minus a margin, so a worse model
 fails here.
 """
 

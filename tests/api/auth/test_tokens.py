@@ -192,7 +192,7 @@ def test_rate_limit_exceeded_is_429_with_retry_after_per_key(
 
 
 def test_a_generated_token_is_a_strong_admin_token() -> None:
-    # As the README makes one; and the API's own key tokens pass too.
+    # As docs/development.md makes one; and the API's own key tokens pass too.
     for _ in range(200):
         assert weak_admin_token(secrets.token_urlsafe(24)) is None
         assert weak_admin_token(new_token(new_key_id())) is None

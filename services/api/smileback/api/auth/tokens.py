@@ -28,7 +28,7 @@ __all__ = [
 ]
 
 BOOTSTRAP_KEY_ID = "bootstrap"
-# `secrets.token_urlsafe(24)` makes 32 characters (192 bits), as the README shows.
+# `secrets.token_urlsafe(24)` makes 32 characters (192 bits), as docs/development.md shows.
 MIN_ADMIN_TOKEN_CHARS = 32
 # Marks of a value copied from an example and never filled in, wherever they stand in it.
 _PLACEHOLDERS = ("changeme", "replaceme", "placeholder", "yourtoken", "example", "xxxxxxxx")
