@@ -277,6 +277,10 @@ def train(
     limit: Annotated[
         int | None, typer.Option(help="Train on only the first N TweetEval rows (quick runs).")
     ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="Responders' labels, as GET /v1/mentions/labels.jsonl exports them."),
+    ] = None,
 ) -> None:
     """Train the negativity model and write its artifact and model card; progress on stderr."""
     _need_training("train")
@@ -291,6 +295,7 @@ def train(
         extra_use="train" if extra_use == "train" else "tune",
         seed=seed,
         limit=limit,
+        labels=labels,
     )
     typer.echo(result.card.to_json(), nl=False)
 
@@ -310,12 +315,16 @@ def evaluate(
             help="Brand-directed labelled set [default: tests/data/brand_mentions.jsonl]."
         ),
     ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(help="Responders' labels (GET /v1/mentions/labels.jsonl): a check set."),
+    ] = None,
 ) -> None:
     """Print the model's and VADER's quality table and write the PR and calibration plots."""
     _need_training("evaluate")
     from smileback.training.commands import run_evaluate
 
-    table = run_evaluate(model_dir=model, data=data, brand=brand, out=out)
+    table = run_evaluate(model_dir=model, data=data, brand=brand, out=out, labels=labels)
     typer.echo(table)
 
 
