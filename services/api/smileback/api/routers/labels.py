@@ -29,10 +29,10 @@ log = structlog.get_logger(__name__)
 
 router = APIRouter(prefix="/v1/mentions", tags=["labels"])
 
-JSONL_TYPE = "application/x-ndjson"
+_JSONL_TYPE = "application/x-ndjson"
 _EXPORT_BATCH = 500
 
-LabelParam = Annotated[MentionLabel | None, Query(description="Only this label.")]
+_LabelParam = Annotated[MentionLabel | None, Query(description="Only this label.")]
 
 
 @router.get(
@@ -43,7 +43,7 @@ LabelParam = Annotated[MentionLabel | None, Query(description="Only this label."
 )
 def list_labels(
     session: SessionDep,
-    label: LabelParam = None,
+    label: _LabelParam = None,
     brand: Word = None,
     responder: Word = None,
     mention_id: Word = None,
@@ -82,7 +82,7 @@ def list_labels(
 @router.get(
     "/labels.jsonl",
     responses={
-        200: {"content": {JSONL_TYPE: {}}, "description": "One label per line."},
+        200: {"content": {_JSONL_TYPE: {}}, "description": "One label per line."},
         **documented(),
     },
     response_class=StreamingResponse,
@@ -90,7 +90,7 @@ def list_labels(
 )
 def export_labels(
     context: ContextDep,
-    label: LabelParam = None,
+    label: _LabelParam = None,
     brand: Word = None,
     since: Since = None,
     until: Until = None,
@@ -99,7 +99,7 @@ def export_labels(
     first, for `smileback train --labels`; mentions whose text was redacted are left out."""
     check_order(since, until)
     wanted = LabelFilter(label=label, brand=brand, since=since, until=until, with_text_only=True)
-    return StreamingResponse(_export_lines(context, wanted), media_type=JSONL_TYPE)
+    return StreamingResponse(_export_lines(context, wanted), media_type=_JSONL_TYPE)
 
 
 @router.post(
