@@ -1,6 +1,7 @@
 """Responders' labels in training and evaluation: the export read back as data, each mention
 once by its latest label, weighted like the brand corpus, and a check set for `evaluate`."""
 
+import io
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -11,6 +12,7 @@ from smileback.common.errors import ConfigError
 from smileback.common.mention_labels import LabelRecord, MentionLabel
 from smileback.scorer.model.artifact import load_model
 from smileback.scorer.model.scorer import ModelScorer
+from smileback.training.commands import run_evaluate
 from smileback.training.data import LABELS
 from smileback.training.responder_labels import responder_labels
 from smileback.training.training import train
@@ -103,15 +105,14 @@ def _negativity(model_dir, texts):
 def test_labels_move_the_model_their_way_weighted_like_the_brand_corpus(
     small_model, small_data, tmp_path
 ):
-    labels = responder_labels(
-        write_export(
-            tmp_path / "labels.jsonl",
-            [
-                record("m1", MentionLabel.NOT_A_COMPLAINT, text=PRAISE),
-                record("m2", MentionLabel.MISSED_COMPLAINT, text=SARCASM),
-            ],
-        )
+    export = write_export(
+        tmp_path / "labels.jsonl",
+        [
+            record("m1", MentionLabel.NOT_A_COMPLAINT, text=PRAISE),
+            record("m2", MentionLabel.MISSED_COMPLAINT, text=SARCASM),
+        ],
     )
+    labels = responder_labels(export)
     before = _negativity(small_model[0], [PRAISE, SARCASM])
     result = train(
         tweeteval=small_data, out_dir=tmp_path / "weighted", progress=lambda m: None,
@@ -121,6 +122,12 @@ def test_labels_move_the_model_their_way_weighted_like_the_brand_corpus(
     assert after[0] < before[0]  # "not a complaint": less negative
     assert after[1] > before[1]  # "missed complaint": more negative
     assert "labels/labels.jsonl" in result.card.training_data
+    # Evaluated on the labels it learnt from, the check set says it was seen in training.
+    table = run_evaluate(
+        model_dir=tmp_path / "weighted", data=small_data, brand=tmp_path / "no-brand-set",
+        out=tmp_path / "eval", labels=export, err=io.StringIO(),
+    )  # fmt: skip
+    assert "| responders' labels (real traffic) | training | model | 2 |" in table
 
     train(
         tweeteval=small_data, out_dir=tmp_path / "plain", progress=lambda m: None,
