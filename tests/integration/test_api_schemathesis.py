@@ -157,7 +157,9 @@ def _names_who_acts(label: str) -> bool:
     return any(f"/schemas/{name}" in str(body) for name in _ACTING_BODIES)
 
 
-_ACTING_BODIES = ("ResponderIn", "AssignIn", "TakeOverIn", "NoteIn", "AnsweredIn", "DismissIn")
+_ACTING_BODIES = (
+    "ResponderIn", "AssignIn", "TakeOverIn", "NoteIn", "AnsweredIn", "DismissIn", "LabelIn",
+)  # fmt: skip
 
 
 def _time_parameters() -> list[tuple[str, str]]:
@@ -177,6 +179,10 @@ def test_the_spec_declares_every_time_parameter() -> None:
     assert sorted(_time_parameters()) == [
         ("GET /v1/mentions", "since"),
         ("GET /v1/mentions", "until"),
+        ("GET /v1/mentions/labels", "since"),
+        ("GET /v1/mentions/labels", "until"),
+        ("GET /v1/mentions/labels.jsonl", "since"),
+        ("GET /v1/mentions/labels.jsonl", "until"),
         ("GET /v1/oncall", "at"),
         ("GET /v1/stats/mentions", "since"),
         ("GET /v1/stats/mentions", "until"),

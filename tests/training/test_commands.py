@@ -4,9 +4,11 @@ import json
 import os
 import pickle
 import subprocess
+from datetime import UTC, datetime
 
 import pytest
 
+from smileback.common.mention_labels import LabelRecord, MentionLabel
 from smileback.scorer.model.artifact import load_model, shipped_dir
 from smileback.scorer.model.card import ARTIFACT_NAME, CARD_NAME, ModelCard
 from smileback.training.data import default_tweeteval_dir, sha256_file
@@ -141,3 +143,56 @@ def test_train_on_tweeteval_reproduces_the_shipped_model(tmp_path):
     retrained = ModelCard.model_validate_json(done.stdout)
     assert retrain_differences(shipped=shipped, retrained=retrained) == []
     assert sha256_file(tmp_path / ARTIFACT_NAME) == retrained.artifact_sha256
+
+
+def _label_export(path, rows):
+    at = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+    records = [
+        LabelRecord(
+            mention_id=f"m{i}", brand="acme", text=text, label=label, responder="sam", at=at
+        )
+        for i, (text, label) in enumerate(rows)
+    ]
+    path.write_text("".join(r.model_dump_json() + "\n" for r in records))
+    return path
+
+
+def test_evaluate_reports_the_responders_labels_as_a_check_set(small_model, small_data, tmp_path):
+    labels = _label_export(
+        tmp_path / "labels.jsonl",
+        [
+            ("the app is awful and I hate it", MentionLabel.MISSED_COMPLAINT),
+            ("the staff was terrible again :(", MentionLabel.MISSED_COMPLAINT),
+            ("the shop opens at nine", MentionLabel.NOT_A_COMPLAINT),
+            ("see you at the coffee place", MentionLabel.NOT_FOR_US),
+        ],
+    )
+    out = tmp_path / "eval"
+    done = _smileback(
+        "evaluate", "--model", small_model[0], "--data", small_data, "--labels", labels,
+        "--out", out,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    checked = [line for line in lines if line.startswith("| responders' labels (real traffic) |")]
+    assert [line.split(" | ")[1:4] for line in checked] == [
+        ["none", "model", "3"],
+        ["none", "VADER (interim)", "3"],
+    ]
+    assert lines[-1].startswith(
+        "responders' labels (real traffic): 4 mentions (2 missed complaints, 1 not a complaint, "
+        "1 not for us, left out); complaint calls that agree: model "
+    )
+    assert "VADER (interim) " in lines[-1]
+    for name in ("pr_curve.png", "calibration.png"):
+        assert (out / name).read_bytes().startswith(PNG)
+
+
+def test_train_and_evaluate_name_a_bad_line_of_the_labels(small_model, tmp_path):
+    labels = tmp_path / "labels.jsonl"
+    labels.write_text('{"mention_id": "m1"}\n')
+    for command in ("train", "evaluate"):
+        done = _smileback(command, "--labels", labels, "--out", tmp_path / command)
+        assert done.returncode == 2, done.stderr
+        assert f"{labels}:1: not a label record" in done.stderr
+        assert "Traceback" not in done.stderr

@@ -26,6 +26,7 @@ TABLES = {
     "brands",
     "incident_events",
     "incidents",
+    "mention_labels",
     "mentions",
     "queue_items",
 }

@@ -35,6 +35,7 @@ from smileback.api.routers import (
     health,
     incident_actions,
     incidents,
+    labels,
     mentions,
     metrics,
     oncall,
@@ -123,6 +124,7 @@ def create_app(
         health.router,
         metrics.router,
         ping.router,
+        labels.router,  # before mentions.router: /v1/mentions/{id} would take its paths
         mentions.router,
         incidents.router,
         incident_actions.router,

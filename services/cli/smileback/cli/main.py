@@ -302,6 +302,13 @@ def train(
             help="Train on only the first N TweetEval rows (quick runs).", show_default="all"
         ),
     ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="Responders' labels, as GET /v1/mentions/labels.jsonl exports them.",
+            show_default="none",
+        ),
+    ] = None,
 ) -> None:
     """Train the negativity model and write its artifact and model card; progress on stderr."""
     _need_training("train")
@@ -316,6 +323,7 @@ def train(
         extra_use="train" if extra_use == "train" else "tune",
         seed=seed,
         limit=limit,
+        labels=labels,
     )
     typer.echo(result.card.to_json(), nl=False)
 
@@ -339,12 +347,19 @@ def evaluate(
             help="Brand-directed labelled set.", show_default="tests/data/brand_mentions.jsonl"
         ),
     ] = None,
+    labels: Annotated[
+        Path | None,
+        typer.Option(
+            help="Responders' labels (GET /v1/mentions/labels.jsonl): a check set.",
+            show_default="none",
+        ),
+    ] = None,
 ) -> None:
     """Print the model's and VADER's quality table and write the PR and calibration plots."""
     _need_training("evaluate")
     from smileback.training.commands import run_evaluate
 
-    table = run_evaluate(model_dir=model, data=data, brand=brand, out=out)
+    table = run_evaluate(model_dir=model, data=data, brand=brand, out=out, labels=labels)
     typer.echo(table)
 
 

@@ -19,7 +19,7 @@ import numpy as np
 from smileback.common.events import Sentiment
 from smileback.scorer.model.card import SplitMetrics
 from smileback.scorer.text_scoring import TextScorer
-from smileback.training.data import Labelled
+from smileback.training.data import NEGATIVE, Labelled
 from smileback.training.metrics import split_metrics
 
 __all__ = ["CALIBRATION", "PR_CURVE", "EvalSet", "Evaluation", "evaluate", "format_table"]
@@ -47,6 +47,14 @@ class Evaluation:
     metrics: SplitMetrics
     negativity: np.ndarray
     labels: np.ndarray
+    flagged: np.ndarray  # is_negative, per text
+
+    @property
+    def negative_accuracy(self) -> float:
+        """The share of texts whose is_negative agrees with their label being negative."""
+        return (
+            float(np.mean(self.flagged == (self.labels == NEGATIVE))) if len(self.labels) else 0.0
+        )
 
 
 def evaluate(
@@ -64,6 +72,7 @@ def evaluate(
             progress(f"evaluate: {name} on {labelled.name} ({len(labelled.data)} texts)")
             scores = scorer.score_texts(labelled.data.texts)
             predicted = np.array([_INDEX[s.sentiment] for s in scores])
+            flagged = np.array([s.is_negative for s in scores])
             rows.append(
                 Evaluation(
                     dataset=labelled.name,
@@ -71,11 +80,12 @@ def evaluate(
                     metrics=split_metrics(
                         labels=labelled.data.labels,
                         predicted=predicted,
-                        flagged=np.array([s.is_negative for s in scores]),
+                        flagged=flagged,
                         seen_in=labelled.seen_in,
                     ),
                     negativity=np.array([s.negativity for s in scores]),
                     labels=labelled.data.labels,
+                    flagged=flagged,
                 )
             )
     out_dir.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,11 @@
 Data use, so that one set stays unseen by every step:
 
 - TweetEval train, plus the fit share of the brand corpus (and a user's labelled
-  mentions with `extra_use="train"`), fits the vocabularies, the linear SVM and, by 5-fold
-  cross-validation on it, the sigmoid calibrators. Brand-directed rows weigh
-  `brand_weight` times a tweet: they are few, and they are the text the scorer meets.
+  mentions with `extra_use="train"`, and the responders' labels of real traffic,
+  `responder_labels`), fits the vocabularies, the linear SVM and, by 5-fold
+  cross-validation on it, the sigmoid calibrators. Brand-directed rows, the responders'
+  labels among them, weigh `brand_weight` times a tweet: they are few, and they are the
+  text the scorer meets.
 - TweetEval val is split in two halves, stratified, fixed by the seed. The "tune"
   half, with the rest of the brand corpus (and a user's mentions with
   `extra_use="tune"`), picks the threshold: the middle of the best negative-class F1
@@ -139,9 +141,11 @@ def train(
     corpus: Labelled | None = None,
     extra: Labelled | None = None,
     extra_use: ExtraUse = "train",
+    labels: Labelled | None = None,
     limit: int | None = None,
 ) -> TrainResult:
-    """Train on TweetEval (+ brand corpus, user mentions) and write artifact and card."""
+    """Train on TweetEval (+ brand corpus, user mentions, responders' labels) and write
+    artifact and card."""
     with single_threaded():  # the BLAS work here is tiny; one thread costs nothing
         return _train(
             tweeteval=tweeteval,
@@ -151,6 +155,7 @@ def train(
             corpus=corpus,
             extra=extra,
             extra_use=extra_use,
+            labels=labels,
             limit=limit,
         )
 
@@ -164,6 +169,7 @@ def _train(
     corpus: Labelled | None,
     extra: Labelled | None,
     extra_use: ExtraUse,
+    labels: Labelled | None,
     limit: int | None,
 ) -> TrainResult:
     progress(f"data: reading TweetEval from {tweeteval}")
@@ -190,6 +196,9 @@ def _train(
             fit_data = fit_data.plus(extra)
         else:
             tune = tune.plus(extra)
+    if labels is not None:
+        progress(f"data: {len(labels)} mentions labelled by responders, used to train")
+        fit_data = fit_data.plus(labels)
     weights = None
     if len(fit_data) > tweets:
         weights = np.ones(len(fit_data))

@@ -8,6 +8,7 @@ from smileback.api.store.models import (
     BrandRuleRow,
     IncidentEventRow,
     IncidentRow,
+    MentionLabelRow,
     MentionRow,
     QueueItemRow,
 )
@@ -26,6 +27,7 @@ __all__ = [
     "BrandRuleRow",
     "IncidentEventRow",
     "IncidentRow",
+    "MentionLabelRow",
     "MentionRow",
     "PurgeReport",
     "QueueItemRow",

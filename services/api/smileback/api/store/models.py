@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     String,
     Text,
+    UniqueConstraint,
     false,
     func,
 )
@@ -34,6 +35,7 @@ __all__ = [
     "IncidentEventRow",
     "IncidentRow",
     "JsonDoc",
+    "MentionLabelRow",
     "MentionRow",
     "QueueItemRow",
     "UtcDateTime",
@@ -206,6 +208,28 @@ class QueueItemRow(Base):
     __table_args__ = (
         Index("ix_queue_items_queue_answered_at", "queue", "answered", "at", "mention_id"),
         Index("ix_queue_items_at", "at"),
+    )
+
+
+class MentionLabelRow(Base):
+    """A responder's label on a mention ("not a complaint", ...): one per (mention, responder,
+    label); it goes when its mention is purged, as the text it labels does."""
+
+    __tablename__ = "mention_labels"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    mention_id: Mapped[str] = mapped_column(
+        String(512), ForeignKey("mentions.id", ondelete="CASCADE")
+    )
+    responder: Mapped[str] = mapped_column(String(200))
+    label: Mapped[str] = mapped_column(String(32))
+    # When the responder last gave this label: for training, a mention's latest label counts.
+    at: Mapped[datetime]
+
+    __table_args__ = (
+        # Leads with mention_id, so it also serves the purge's cascade.
+        UniqueConstraint("mention_id", "responder", "label", name="uq_mention_labels"),
+        Index("ix_mention_labels_at_id", "at", "id"),
     )
 
 

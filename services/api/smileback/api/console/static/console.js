@@ -3,6 +3,7 @@
 
 import { ApiFailure, AuthError, call, pageOf, segment, session, withQuery } from "./api.js";
 import { append, h, replace } from "./dom.js";
+import { installLabels } from "./labels.js";
 import { contextPacket, incidentFacts, incidentRow, smileItem, threadPosts, timelineItems } from "./render.js";
 
 const REFRESH_MS = 30000;
@@ -333,6 +334,7 @@ async function enter(greet) {
 }
 
 function wire() {
+  installLabels($("app-view"), { run: guarded, asMe, canLabel: () => identity.me !== null });
   $("login-form").addEventListener("submit", logIn);
   // Logged out, the address waits: logging in follows it.
   window.addEventListener("popstate", () => (session.token() ? followAddress() : undefined));

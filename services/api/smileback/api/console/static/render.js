@@ -128,7 +128,7 @@ export function threadPosts(mentions) {
     h("h4", {}, `Latest in the thread (${mentions.length})`),
     h("ol", { class: "thread" }, mentions.map((m) => {
       const url = safeUrl(m.url);
-      return h("li", {},
+      return h("li", { "data-mention-id": m.id },
         h("div", { class: "smile-head" },
           h("strong", {}, handle(m.author_handle) || "unknown author"),
           typeof m.negativity === "number" ? h("span", { class: "badge" }, `negativity ${formatNumber(m.negativity)}`) : null,
