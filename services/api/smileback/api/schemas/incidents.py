@@ -15,6 +15,7 @@ __all__ = [
     "IncidentDetail",
     "IncidentEventOut",
     "IncidentOut",
+    "LiveFigures",
     "NoteIn",
     "PageOut",
     "PagingOut",
@@ -89,12 +90,26 @@ class PagingOut(Out):
     next_escalation_at: datetime | None
 
 
+class LiveFigures(Out):
+    """The incident's thread now, from the mentions stored: how many there are, how many
+    are negative, and the scorer's thread velocity (negative replies a minute) and pile-on
+    risk as of the thread's newest post (`as_of`; null while no post of it is stored). The
+    context packet keeps the figures as they were when the incident paged."""
+
+    mentions: int
+    negatives: int
+    thread_velocity: float
+    pile_on_risk: float
+    as_of: datetime | None
+
+
 class IncidentDetail(IncidentOut):
     """An incident with its context packet, its newest events (at most 100, oldest first),
-    and its thread; `timeline_next_cursor`, when not null, pages to the older events at
-    `GET /v1/incidents/{id}/timeline?cursor=...`."""
+    its thread and the thread's figures now (`live`); `timeline_next_cursor`, when not null,
+    pages to the older events at `GET /v1/incidents/{id}/timeline?cursor=...`."""
 
     context: dict[str, Any]
+    live: LiveFigures
     timeline: list[IncidentEventOut]
     timeline_next_cursor: str | None = None
     thread_mentions: list[MentionOut]
