@@ -128,3 +128,19 @@ def test_a_conditional_get_of_an_unknown_incident_is_still_a_404(
     response = client.get("/v1/incidents/nope", headers={**auth, "If-None-Match": "*"})
     assert response.status_code == 404
     assert response.json()["error"]["code"] == "not_found"
+
+
+def test_the_list_shows_each_incident_s_audience_and_the_start_of_its_post(
+    engine: Engine, client: TestClient, auth: dict[str, str]
+) -> None:
+    long_post = scored("root-inc_1", text="Acme Coffee " + "never again " * 40, followers=98_765)
+    store_events(
+        engine,
+        [
+            incident_event(IncidentEventType.OPENED, packet=quoting_packet(long_post)),
+            incident_event(IncidentEventType.OPENED, incident_id="inc_2"),  # no packet
+        ],
+    )
+    items = client.get("/v1/incidents", headers=auth).json()["items"]
+    shown = {item["id"]: (item["author_followers"], item["excerpt"]) for item in items}
+    assert shown == {"inc_1": (98_765, long_post.text[:200]), "inc_2": (None, None)}

@@ -26,7 +26,9 @@ __all__ = [
 
 class IncidentOut(Out):
     """An incident's current state; `author_handle` is its headline post's author, as the
-    source wrote the handle ("" once that post is deleted, null without a context packet)."""
+    source wrote the handle ("" once that post is deleted, null without a context packet),
+    `author_followers` that author's audience and `excerpt` the post's first 200 characters
+    (both null without a context packet)."""
 
     id: str
     brand: str
@@ -40,6 +42,8 @@ class IncidentOut(Out):
     peak_velocity: float
     summary: str
     author_handle: str | None
+    author_followers: int | None
+    excerpt: str | None
     paged_count: int
     owner: str | None
     acknowledged_by: str | None
