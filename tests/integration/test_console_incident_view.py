@@ -138,8 +138,9 @@ def test_the_incident_view_says_who_why_and_what_to_do(page: Page, site: Console
     expect(risk.locator(".then")).to_have_text(f"{packet['why']['pile_on_risk']:.2f}")
     mentions = figures.locator('tr[data-figure="mentions"]')
     expect(mentions.locator(".now")).to_have_text(f"{live['mentions']:,}")
+    expect(mentions.locator(".then")).to_have_text(f"{live['mentions_at_page_time']:,}")
     expect(page.locator("#figures-as-of")).to_contain_text("as of the thread's newest post")
-    assert live["mentions"] > 1  # the thread grew after it paged: "now" is worth showing
+    assert live["mentions"] > live["mentions_at_page_time"]  # the thread grew after it paged
 
     # The thread once, newest first, negatives marked.
     thread = detail["thread_mentions"]

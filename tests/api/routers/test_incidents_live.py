@@ -58,6 +58,7 @@ def test_the_detail_shows_the_thread_now_beside_the_packet_from_page_time(
     # The newest post (r2, three minutes in) carries the scorer's figures now.
     assert body["live"] == {
         "mentions": 4,
+        "mentions_at_page_time": 1,
         "negatives": 3,
         "thread_velocity": 2.0,
         "pile_on_risk": 0.4,
@@ -68,13 +69,14 @@ def test_the_detail_shows_the_thread_now_beside_the_packet_from_page_time(
     assert body["context"]["why"]["pile_on_risk"] == 0.0
 
 
-def test_a_thread_with_no_stored_post_has_zero_figures_and_no_time(
+def test_a_thread_with_no_stored_post_has_zero_figures_now_and_no_time(
     engine: Engine, client: TestClient, auth: dict[str, str]
 ) -> None:
     store_events(engine, [incident_event(IncidentEventType.OPENED)])
     body = client.get("/v1/incidents/inc_1", headers=auth).json()
     assert body["live"] == {
         "mentions": 0,
+        "mentions_at_page_time": 1,
         "negatives": 0,
         "thread_velocity": 0.0,
         "pile_on_risk": 0.0,

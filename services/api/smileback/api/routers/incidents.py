@@ -134,10 +134,23 @@ def incident_detail(*, session: Session, row: IncidentRow) -> IncidentDetail:
 
 
 def _live(*, session: Session, row: IncidentRow, newest: MentionRow | None) -> LiveFigures:
-    """The thread's figures now: its counts, and the scores of its newest stored post."""
+    """The thread's figures now: its counts, and the scores of its newest stored post; and
+    its count when the incident opened, from the opening event."""
     mentions, negatives = thread_counts(session, brand=row.brand, thread_root_id=row.thread_root_id)
+    opened = session.scalars(
+        select(IncidentEventRow.payload)
+        .where(
+            IncidentEventRow.incident_id == row.id,
+            IncidentEventRow.type == str(IncidentEventType.OPENED),
+        )
+        .order_by(IncidentEventRow.at, IncidentEventRow.event_id)
+        .limit(1)
+    ).first()
     return LiveFigures(
         mentions=mentions,
+        mentions_at_page_time=(
+            IncidentEvent.model_validate(opened).mention_count if opened is not None else None
+        ),
         negatives=negatives,
         thread_velocity=newest.thread_velocity if newest is not None else 0.0,
         pile_on_risk=newest.pile_on_risk if newest is not None else 0.0,

@@ -98,9 +98,12 @@ class LiveFigures(Out):
     """The incident's thread now, from the mentions stored: how many there are, how many
     are negative, and the scorer's thread velocity (negative replies a minute) and pile-on
     risk as of the thread's newest post (`as_of`; null while no post of it is stored). The
-    context packet keeps the figures as they were when the incident paged."""
+    context packet's `why` keeps velocity and risk as they were when the incident paged;
+    `mentions_at_page_time` is the incident's mention count when it opened (null when its
+    opening event is not stored)."""
 
     mentions: int
+    mentions_at_page_time: int | None
     negatives: int
     thread_velocity: float
     pile_on_risk: float

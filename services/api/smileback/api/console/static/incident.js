@@ -92,13 +92,12 @@ export function whyLine(incident) {
 
 /** The thread's figures now (from the API's `live`) beside those at page time (the packet's). */
 export function figuresTable(incident) {
-  const { why = {}, thread = {} } = packetOf(incident);
+  const { why = {} } = packetOf(incident);
   const live = incident.live || {};
-  const pagedMentions = typeof thread.reply_count === "number" ? thread.reply_count + (thread.root ? 1 : 0) : null;
   const rows = [
     ["velocity", "Thread velocity (negative replies a minute)", figure(live.thread_velocity, 1), figure(why.thread_velocity, 1)],
     ["risk", "Pile-on risk", figure(live.pile_on_risk, 2), figure(why.pile_on_risk, 2)],
-    ["mentions", "Mentions in the thread", figure(live.mentions, 0), figure(pagedMentions, 0)],
+    ["mentions", "Mentions in the thread", figure(live.mentions, 0), figure(live.mentions_at_page_time, 0)],
     ["negatives", "Negative mentions", figure(live.negatives, 0), "—"],
   ];
   return [
