@@ -199,7 +199,7 @@ def test_on_a_phone_nothing_overflows_the_queue_is_cards_and_the_actions_stay_in
     row = phone.locator('#incident-rows tr[data-id="inc_browser_crit"]')
     expect(row).to_be_visible()
     assert _page_width(phone) <= PHONE["width"]
-    assert row.evaluate("n => getComputedStyle(n).display") == "block"  # a card
+    expect(row).to_have_css("display", "block")  # a card
     expect(phone.locator("table.incidents thead")).to_be_hidden()
 
     phone.get_by_label("Show").select_option("acknowledged")
@@ -210,7 +210,7 @@ def test_on_a_phone_nothing_overflows_the_queue_is_cards_and_the_actions_stay_in
     # Scrolled down to the timeline, the bar is still on screen with its three actions.
     phone.locator("#timeline").scroll_into_view_if_needed()
     bar = phone.locator("#incident-actions")
-    assert bar.evaluate("n => getComputedStyle(n).position") == "sticky"
+    expect(bar).to_have_css("position", "sticky")
     box = bar.bounding_box()
     assert box is not None
     assert box["y"] >= 0
@@ -232,6 +232,4 @@ def test_at_laptop_width_the_queue_is_a_table_beside_the_incident(
     assert queue is not None
     assert detail is not None
     assert detail["x"] >= queue["x"] + queue["width"]  # side by side
-    assert page.locator("#incident-actions").evaluate("n => getComputedStyle(n).position") == (
-        "static"
-    )
+    expect(page.locator("#incident-actions")).to_have_css("position", "static")

@@ -6,7 +6,7 @@
 import { ApiFailure, AuthError, call, getFresh, pageOf, segment, session, withQuery } from "./api.js";
 import { replace } from "./dom.js";
 import { figuresTable, incidentHeader, postUrl, replyLabel, responseGuide, similarList, threadList, whyLine } from "./incident.js";
-import { incidentFacts, incidentRow, smileItem, timelineItems, triageOrder } from "./render.js";
+import { incidentFacts, incidentRow, refreshAges, smileItem, timelineItems, triageOrder } from "./render.js";
 
 const POLL_MS = 5000; // the incident queue and the open incident
 const REFRESH_MS = 30000; // the smile-back queue
@@ -121,7 +121,7 @@ async function loadQueue({ more = false, quiet = false } = {}) {
   const [{ data, changed }] = await Promise.all([getFresh(path), status === "open" ? null : countOpen()]);
   if (ticket !== issued.queue) return; // the filter changed or the queue was reloaded meanwhile
   if (quiet && !changed && state.queue.length) {
-    drawQueue(); // the same incidents; their waiting times have grown
+    refreshAges($("incident-rows")); // the same incidents: only their waiting times grew
     return;
   }
   const { items, next } = pageOf(data);

@@ -31,11 +31,18 @@ export function triageOrder(incidents) {
 
 /** How long an incident went unacknowledged: until now while open, else until it was acknowledged. */
 function unacknowledged(incident, now) {
-  if (incident.status === "open") return h("span", { class: "waiting" }, age(incident.opened_at, now));
+  if (incident.status === "open") {
+    return h("span", { class: "waiting", "data-since": incident.opened_at }, age(incident.opened_at, now));
+  }
   const at = Date.parse(incident.acknowledged_at);
   const opened = Date.parse(incident.opened_at);
   if (Number.isNaN(at) || Number.isNaN(opened)) return h("span", { class: "muted" }, "—");
   return h("span", { class: "muted" }, `acked after ${duration((at - opened) / 1000)}`);
+}
+
+/** Let the waiting times under `node` grow, in place: the rows stay the same nodes. */
+export function refreshAges(node, now = Date.now()) {
+  for (const since of node.querySelectorAll("[data-since]")) since.textContent = age(since.dataset.since, now);
 }
 
 /** One row of the incident queue (a card on a phone); `onOpen(id)` opens it. */
