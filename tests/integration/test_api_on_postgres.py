@@ -12,6 +12,7 @@ import pytest
 from tests.api.auth.test_tokens import *  # noqa: F403
 from tests.api.routers.test_brands import *  # noqa: F403
 from tests.api.routers.test_incident_actions import *  # noqa: F403
+from tests.api.routers.test_incidents_live import *  # noqa: F403
 from tests.api.routers.test_incidents_paging import *  # noqa: F403
 from tests.api.routers.test_incidents_reopen import *  # noqa: F403
 from tests.api.routers.test_labels import *  # noqa: F403

@@ -6,6 +6,10 @@ the bundled scenario goes through ingest, the scorer and alerts (the embedded st
 stages: the services' own cores on an in-process bus), their `mentions.scored`, `incidents`
 and `queues` records are produced to Kafka, and the api's projector stores them.
 The console's token is a key of responder "sam" made by `smileback keys create`.
+
+Either site takes a further incident from outside (`ConsoleSite.add_incident`) the way its
+store would get one: on Kafka's incidents topic for the api; written into the demo's SQLite
+store as its in-process projector writes (the demo reads no outside bus).
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+from sqlalchemy import Engine
 
+from smileback.api.store import make_engine
 from smileback.cli.demo.embedded import EmbeddedStack
 from smileback.cli.demo.run import DEMO_BRANDS
 from smileback.cli.demo.scenario import bundled_scenario_path, scenario_facts
@@ -33,6 +39,7 @@ from smileback.common.events import (
     QueueName,
     ScoredMention,
     decode,
+    encode,
     incident_id_for,
 )
 from smileback.common.kafka_bus import KafkaBus
@@ -40,6 +47,7 @@ from smileback.common.topics import Topics
 from tests.support.infra import ensure_topics, free_ports, fresh_database
 from tests.support.kafka import read_records
 from tests.support.processes import SMILEBACK, ServiceProcess
+from tests.support.store import store_events
 
 __all__ = ["ConsoleSite", "api_console", "demo_console", "wait_until"]
 
@@ -57,6 +65,8 @@ class ConsoleSite:
     incident_id: str
     author: str  # the complaint author's handle, without "@"
     process: ServiceProcess
+    # Puts an incident event where this site's store takes it from (see above).
+    add_incident: Callable[[IncidentEvent], None]
     # Every incident event with an actor (the responder's actions) on the Kafka topic so
     # far; None where the bus is in-process and cannot be read from outside.
     published_actions: Callable[[], list[IncidentEvent]] | None = None
@@ -82,9 +92,10 @@ def demo_console(*, token: str, workdir: Path) -> Iterator[ConsoleSite]:
     incident_id, author = _scenario_incident()
     (port,) = free_ports(count=1)
     log = workdir / "demo.log"
+    # The demo keeps its SQLite store in a temporary directory: here, under workdir.
     process = ServiceProcess(
         args=["demo", "--port", str(port), "--speed", "100000"],
-        env={"SMILEBACK_DEMO_TOKEN": token},
+        env={"SMILEBACK_DEMO_TOKEN": token, "TMPDIR": str(workdir)},
         log_path=log,
     )
     with process:
@@ -93,13 +104,19 @@ def demo_console(*, token: str, workdir: Path) -> Iterator[ConsoleSite]:
             process=process,
             timeout_s=_START_S,
         )
-        yield ConsoleSite(
-            base=f"http://127.0.0.1:{port}",
-            token=token,
-            incident_id=incident_id,
-            author=author,
-            process=process,
-        )
+        (database,) = workdir.glob("smileback-demo-*/smileback.db")
+        engine = make_engine(f"sqlite:///{database}")
+        try:
+            yield ConsoleSite(
+                base=f"http://127.0.0.1:{port}",
+                token=token,
+                incident_id=incident_id,
+                author=author,
+                process=process,
+                add_incident=lambda event: _store_into(engine, event),
+            )
+        finally:
+            engine.dispose()
 
 
 @contextlib.contextmanager
@@ -128,6 +145,7 @@ def api_console(*, kafka_bootstrap: str, postgres_url: str, workdir: Path) -> It
                 incident_id=incident_id,
                 author=author,
                 process=process,
+                add_incident=lambda event: _publish(kafka_bootstrap, topics.incidents, event),
                 published_actions=lambda: _actions(bootstrap=kafka_bootstrap, topics=topics),
             )
             wait_until(lambda: _ready(site), process=process, timeout_s=_START_S)
@@ -207,6 +225,20 @@ def _produce_scenario(*, bootstrap: str, topics: Topics) -> _Feed:
     per_incident = Counter(event.incident_id for event in events)
     smile = {q.mention_id for q in queued if q.queue is QueueName.SMILE_BACK}
     return _Feed(mentions=len(mentions), incident_events=dict(per_incident), smile_back=len(smile))
+
+
+def _store_into(engine: Engine, event: IncidentEvent) -> None:
+    store_events(engine, [event])
+
+
+def _publish(bootstrap: str, topic: str, event: IncidentEvent) -> None:
+    """Produce one incident event, keyed by its incident as alerts keys them."""
+    bus = KafkaBus(bootstrap, client_id="console-test-incident")
+    try:
+        bus.publish(topic, key=event.incident_id, value=encode(event))
+        bus.flush(_KAFKA_S)
+    finally:
+        bus.close()
 
 
 def _ready(site: ConsoleSite) -> bool:

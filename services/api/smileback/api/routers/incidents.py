@@ -1,11 +1,14 @@
-"""Incidents, newest first, and one incident with its context, timeline and thread."""
+"""Incidents, newest first, and one incident with its context, timeline, thread and the
+thread's figures now. Both answer conditional GETs (ETag, If-None-Match): the console polls
+them."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from smileback.api.conditional import NOT_MODIFIED, conditional_json
 from smileback.api.deps import READ, SessionDep
 from smileback.api.errors import ApiError, documented
 from smileback.api.pagination import newest_first, split_page
@@ -14,13 +17,14 @@ from smileback.api.schemas import (
     IncidentDetail,
     IncidentEventOut,
     IncidentOut,
+    LiveFigures,
     MentionOut,
     Page,
     PageOut,
     PagingOut,
 )
 from smileback.api.store import IncidentEventRow, IncidentRow, MentionRow
-from smileback.api.store.queries import IncidentFilter, incident_query
+from smileback.api.store.queries import IncidentFilter, incident_query, thread_counts
 from smileback.common.events import IncidentEvent, IncidentEventType, Severity
 from smileback.common.incident_status import IncidentStatus
 
@@ -44,15 +48,16 @@ _PAGING_EVENTS = (IncidentEventType.NOTIFIED, IncidentEventType.PAGED, IncidentE
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(READ)])
 
 
-@router.get("", response_model=Page[IncidentOut], responses=documented())
+@router.get("", response_model=Page[IncidentOut], responses={**documented(), **NOT_MODIFIED})
 def list_incidents(
+    request: Request,
     session: SessionDep,
     status: IncidentStatus | None = None,
     severity: Severity | None = None,
     brand: Word = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> Page[IncidentOut]:
+) -> Response:
     """Incidents matching every given filter, most recently opened first."""
     query = incident_query(
         IncidentFilter(
@@ -67,18 +72,22 @@ def list_incidents(
     rows, next_cursor = split_page(
         session.scalars(query).all(), limit=limit, key=lambda row: (row.opened_at, row.id)
     )
-    return Page[IncidentOut](
+    page = Page[IncidentOut](
         items=[IncidentOut.model_validate(row) for row in rows], next_cursor=next_cursor
     )
+    return conditional_json(request, page)
 
 
-@router.get("/{incident_id}", response_model=IncidentDetail, responses=documented(404))
-def get_incident(incident_id: str, session: SessionDep) -> IncidentDetail:
-    """One incident with its context packet, its events oldest first, and its latest mentions."""
+@router.get(
+    "/{incident_id}", response_model=IncidentDetail, responses={**documented(404), **NOT_MODIFIED}
+)
+def get_incident(incident_id: str, request: Request, session: SessionDep) -> Response:
+    """One incident with its context packet, its events oldest first, its latest mentions,
+    and its thread's figures now."""
     row = session.get(IncidentRow, incident_id)
     if row is None:
         raise ApiError(status=404, code="not_found", message=f"no incident {incident_id!r}")
-    return incident_detail(session=session, row=row)
+    return conditional_json(request, incident_detail(session=session, row=row))
 
 
 @router.get(
@@ -115,11 +124,37 @@ def incident_detail(*, session: Session, row: IncidentRow) -> IncidentDetail:
         {
             **summary,
             "context": row.context,
+            "live": _live(session=session, row=row, newest=thread[0] if thread else None),
             "timeline": [_timeline_entry(event) for event in reversed(events)],
             "timeline_next_cursor": older,
             "thread_mentions": [MentionOut.model_validate(m) for m in reversed(thread)],
             "paging": _paging(session=session, row=row),
         }
+    )
+
+
+def _live(*, session: Session, row: IncidentRow, newest: MentionRow | None) -> LiveFigures:
+    """The thread's figures now: its counts, and the scores of its newest stored post; and
+    its count when the incident opened, from the opening event."""
+    mentions, negatives = thread_counts(session, brand=row.brand, thread_root_id=row.thread_root_id)
+    opened = session.scalars(
+        select(IncidentEventRow.payload)
+        .where(
+            IncidentEventRow.incident_id == row.id,
+            IncidentEventRow.type == str(IncidentEventType.OPENED),
+        )
+        .order_by(IncidentEventRow.at, IncidentEventRow.event_id)
+        .limit(1)
+    ).first()
+    return LiveFigures(
+        mentions=mentions,
+        mentions_at_page_time=(
+            IncidentEvent.model_validate(opened).mention_count if opened is not None else None
+        ),
+        negatives=negatives,
+        thread_velocity=newest.thread_velocity if newest is not None else 0.0,
+        pile_on_risk=newest.pile_on_risk if newest is not None else 0.0,
+        as_of=newest.created_at if newest is not None else None,
     )
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "IncidentDetail",
     "IncidentEventOut",
     "IncidentOut",
+    "LiveFigures",
     "NoteIn",
     "PageOut",
     "PagingOut",
@@ -25,7 +26,9 @@ __all__ = [
 
 class IncidentOut(Out):
     """An incident's current state; `author_handle` is its headline post's author, as the
-    source wrote the handle ("" once that post is deleted, null without a context packet)."""
+    source wrote the handle ("" once that post is deleted, null without a context packet),
+    `author_followers` that author's audience and `excerpt` the post's first 200 characters
+    (both null without a context packet)."""
 
     id: str
     brand: str
@@ -39,6 +42,8 @@ class IncidentOut(Out):
     peak_velocity: float
     summary: str
     author_handle: str | None
+    author_followers: int | None
+    excerpt: str | None
     paged_count: int
     owner: str | None
     acknowledged_by: str | None
@@ -89,12 +94,29 @@ class PagingOut(Out):
     next_escalation_at: datetime | None
 
 
+class LiveFigures(Out):
+    """The incident's thread now, from the mentions stored: how many there are, how many
+    are negative, and the scorer's thread velocity (negative replies a minute) and pile-on
+    risk as of the thread's newest post (`as_of`; null while no post of it is stored). The
+    context packet's `why` keeps velocity and risk as they were when the incident paged;
+    `mentions_at_page_time` is the incident's mention count when it opened (null when its
+    opening event is not stored)."""
+
+    mentions: int
+    mentions_at_page_time: int | None
+    negatives: int
+    thread_velocity: float
+    pile_on_risk: float
+    as_of: datetime | None
+
+
 class IncidentDetail(IncidentOut):
     """An incident with its context packet, its newest events (at most 100, oldest first),
-    and its thread; `timeline_next_cursor`, when not null, pages to the older events at
-    `GET /v1/incidents/{id}/timeline?cursor=...`."""
+    its thread and the thread's figures now (`live`); `timeline_next_cursor`, when not null,
+    pages to the older events at `GET /v1/incidents/{id}/timeline?cursor=...`."""
 
     context: dict[str, Any]
+    live: LiveFigures
     timeline: list[IncidentEventOut]
     timeline_next_cursor: str | None = None
     thread_mentions: list[MentionOut]

@@ -28,6 +28,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_colu
 from sqlalchemy.types import TypeDecorator
 
 __all__ = [
+    "EXCERPT_CHARS",
     "ApiKeyRow",
     "Base",
     "BrandRow",
@@ -40,6 +41,8 @@ __all__ = [
     "QueueItemRow",
     "UtcDateTime",
 ]
+
+EXCERPT_CHARS = 200  # how much of an incident's post its listing shows
 
 # JSONB on PostgreSQL (indexable, compact); SQLite stores JSON as text.
 JsonDoc = JSON().with_variant(JSONB(), "postgresql")
@@ -162,6 +165,13 @@ class IncidentRow(Base):
     # The headline post's author, read from the context packet's "who" section (the alerts
     # service's format) in SQL: a listing need not load the packet, and redaction covers it.
     author_handle: Mapped[str | None] = column_property(context[("who", "handle")].as_string())
+    # Likewise the author's audience, and the start of the post, for the console's list.
+    author_followers: Mapped[int | None] = column_property(
+        context[("who", "followers")].as_integer()
+    )
+    excerpt: Mapped[str | None] = column_property(
+        func.substr(context[("what", "text")].as_string(), 1, EXCERPT_CHARS)
+    )
 
     __table_args__ = (
         Index("ix_incidents_opened_at_id", "opened_at", "id"),

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.orm import Session, defer
 
 from smileback.api.store.models import IncidentRow, MentionRow, QueueItemRow
@@ -19,6 +19,7 @@ __all__ = [
     "incident_query",
     "mention_query",
     "queue_query",
+    "thread_counts",
     "waiting",
 ]
 
@@ -115,6 +116,17 @@ def waiting(session: Session, *, queue: QueueName) -> tuple[int, datetime | None
         )
     ).one()
     return int(count or 0), oldest
+
+
+def thread_counts(session: Session, *, brand: str, thread_root_id: str) -> tuple[int, int]:
+    """How many mentions of a brand's thread are stored, and how many of them are negative
+    (one query along the thread's index)."""
+    count, negatives = session.execute(
+        select(func.count(), func.sum(case((MentionRow.is_negative, 1), else_=0))).where(
+            MentionRow.thread_root_id == thread_root_id, MentionRow.brand == brand
+        )
+    ).one()
+    return int(count or 0), int(negatives or 0)
 
 
 def _tiers_from(lowest: ReachTier) -> Sequence[str]:

@@ -29,12 +29,37 @@ export const session = {
   },
   end() {
     sessionStorage.removeItem(TOKEN_KEY);
+    answers.clear(); // what this session saw is not the next one's to reuse
   },
 };
 
 /** Call the API with the session's bearer token; resolves to the JSON body (or null). */
 export async function call(method, path, body) {
-  const headers = { Accept: "application/json", Authorization: `Bearer ${session.token() || ""}` };
+  return (await send(method, path, body, {})).data;
+}
+
+// The last answer to each conditional GET, by path, with its ETag: a 304 reuses it.
+const answers = new Map();
+const MAX_ANSWERS = 50;
+
+/**
+ * GET `path` conditionally (If-None-Match with the last answer's ETag): resolves to
+ * { data, changed }, where an unchanged answer (304) is the last one again.
+ */
+export async function getFresh(path) {
+  const last = answers.get(path);
+  const { data, response } = await send("GET", path, undefined, last ? { "If-None-Match": last.etag } : {});
+  if (response.status === 304 && last) return { data: last.data, changed: false };
+  const etag = response.headers.get("ETag");
+  answers.delete(path);
+  if (etag) answers.set(path, { etag, data });
+  if (answers.size > MAX_ANSWERS) answers.delete(answers.keys().next().value); // the oldest
+  return { data, changed: true };
+}
+
+async function send(method, path, body, extraHeaders) {
+  const headers = { Accept: "application/json", Authorization: `Bearer ${session.token() || ""}`, ...extraHeaders };
+  // no-store: the browser keeps nothing; a conditional GET's 304 comes back to this script.
   const init = { method, headers, credentials: "omit", cache: "no-store", redirect: "error" };
   if (body !== undefined) {
     headers["Content-Type"] = "application/json";
@@ -46,8 +71,9 @@ export async function call(method, path, body) {
   } catch {
     throw new ApiFailure(0, `Could not reach the API (${method} ${path}). Check the connection and try again.`);
   }
+  if (response.status === 304) return { data: null, response };
   const data = await readJson(response);
-  if (response.ok) return data;
+  if (response.ok) return { data, response };
   const detail = data && data.error && typeof data.error.message === "string" ? data.error.message : "";
   if (response.status === 401) {
     throw new AuthError(401, "The API did not accept this token (401 Unauthorized): it is wrong, revoked or expired. Log in again.");

@@ -1,17 +1,24 @@
 // The on-call console: log in, the incident queue, one incident's context and actions, the smile-back queue.
 // The address names the incident shown (<console>/incidents/<id>), so it is always a link to share.
+// It triages itself: the queue and the open incident are polled with conditional GETs (ETag), so
+// an unchanged answer costs nothing, and a redraw only touches what the API sent, never a field.
 
-import { ApiFailure, AuthError, call, pageOf, segment, session, withQuery } from "./api.js";
-import { append, h, replace } from "./dom.js";
+import { ApiFailure, AuthError, call, getFresh, pageOf, segment, session, withQuery } from "./api.js";
+import { replace } from "./dom.js";
 import { installLabels } from "./labels.js";
-import { contextPacket, incidentFacts, incidentRow, smileItem, threadPosts, timelineItems } from "./render.js";
+import { figuresTable, incidentHeader, postUrl, replyLabel, responseGuide, similarList, threadList, whyLine } from "./incident.js";
+import { incidentFacts, incidentRow, refreshAges, smileItem, timelineItems, triageOrder } from "./render.js";
 
-const REFRESH_MS = 30000;
+const POLL_MS = 5000; // the incident queue and the open incident
+const REFRESH_MS = 30000; // the smile-back queue
+const QUEUE_PAGE = 100;
+const TITLE = document.title;
+const PHONE = window.matchMedia("(max-width: 600px)");
 const $ = (id) => document.getElementById(id);
 // Where the console lives ("/console/", under the app's root path): this script is in its static/.
 const INCIDENTS_PATH = `${new URL("..", import.meta.url).pathname}incidents/`;
 
-const state = { selected: null, incident: null, queueNext: null, smileNext: null, timer: null };
+const state = { selected: null, incident: null, queue: [], queueNext: null, smileNext: null, timers: [] };
 // Who this session acts as, from the key (GET /v1/ping): its responder, or, for an admin key
 // that belongs to no one, the responder it acts for (then `onBehalf`); null: it only reads.
 const identity = { me: null, onBehalf: false, key: "" };
@@ -36,12 +43,14 @@ async function loadingDetail(promise) {
 
 function showLogin(message) {
   session.end();
-  clearInterval(state.timer);
+  stopTimers();
   // Answers still on their way belong to the old session: none of them may draw any more.
   issued.queue += 1;
   // Nothing the last session saw stays in the page. The address stays: logging in again opens it.
   replace($("incident-rows"));
   replace($("smile-list"));
+  state.queue = [];
+  document.title = TITLE;
   closeIncident();
   $("app-view").hidden = true;
   $("session-bar").hidden = true;
@@ -60,8 +69,26 @@ function showApp() {
   $("app-view").hidden = false;
   $("session-bar").hidden = false;
   $("whoami").textContent = whoami();
-  clearInterval(state.timer);
-  state.timer = setInterval(() => guarded(refreshQueues), REFRESH_MS);
+  stopTimers();
+  state.timers = [
+    setInterval(() => guarded(poll), POLL_MS),
+    setInterval(() => guarded(loadSmileBack), REFRESH_MS),
+  ];
+}
+
+function stopTimers() {
+  state.timers.forEach(clearInterval);
+  state.timers = [];
+}
+
+/** What the poll keeps fresh: the queue, the tab title's count, and the incident open. */
+async function poll() {
+  await loadQueue({ quiet: true });
+  if (state.selected && state.incident && incidentLoads === 0) {
+    const ticket = issued.incident;
+    const { data, changed } = await getFresh(incidentPath(state.selected));
+    if (changed) showIncident(data, ticket);
+  }
 }
 
 function flash(message, kind = "info") {
@@ -83,20 +110,48 @@ async function guarded(action) {
   }
 }
 
-async function loadQueue({ more = false } = {}) {
+/**
+ * Load the queue of the chosen status and show it in triage order. `more` adds the next page;
+ * `quiet` (the poll) redraws only when the API's answer changed.
+ */
+async function loadQueue({ more = false, quiet = false } = {}) {
   const status = $("status-filter").value;
   // "More" continues the current list: it is dropped if the list is reloaded meanwhile.
   const ticket = more ? issued.queue : ++issued.queue;
-  const data = await call("GET", withQuery("/v1/incidents", { status, cursor: more ? state.queueNext : null }));
+  const path = withQuery("/v1/incidents", { status, limit: QUEUE_PAGE, cursor: more ? state.queueNext : null });
+  const [{ data, changed }] = await Promise.all([getFresh(path), status === "open" ? null : countOpen()]);
   if (ticket !== issued.queue) return; // the filter changed or the queue was reloaded meanwhile
+  if (quiet && !changed && state.queue.length) {
+    refreshAges($("incident-rows")); // the same incidents: only their waiting times grew
+    return;
+  }
   const { items, next } = pageOf(data);
   state.queueNext = next;
-  const rows = items.map((incident) => incidentRow(incident, { selected: incident.id === state.selected, onOpen: chooseIncident }));
-  if (more) append($("incident-rows"), rows);
-  else replace($("incident-rows"), rows);
+  state.queue = more ? [...state.queue, ...items] : items;
+  if (status === "open") showOpenCount(state.queue.length, Boolean(next));
+  drawQueue();
   $("queue-caption").textContent = `${status[0].toUpperCase()}${status.slice(1)} incidents`;
-  $("queue-empty").hidden = $("incident-rows").children.length > 0;
   $("queue-more").hidden = !next;
+}
+
+function drawQueue() {
+  const now = Date.now();
+  const rows = triageOrder(state.queue).map((incident) =>
+    incidentRow(incident, { selected: incident.id === state.selected, onOpen: chooseIncident, now }));
+  replace($("incident-rows"), rows);
+  $("queue-empty").hidden = rows.length > 0;
+}
+
+/** The open incidents' count for the tab title, while the queue shows another status. */
+async function countOpen() {
+  const { data } = await getFresh(withQuery("/v1/incidents", { status: "open", limit: QUEUE_PAGE }));
+  const { items, next } = pageOf(data);
+  showOpenCount(items.length, Boolean(next));
+}
+
+/** "(2) Smileback on-call console": how many incidents nobody acknowledged yet. */
+function showOpenCount(count, more) {
+  document.title = count || more ? `(${count}${more ? "+" : ""}) ${TITLE}` : TITLE;
 }
 
 async function loadSmileBack({ more = false } = {}) {
@@ -158,7 +213,7 @@ async function openIncident(id) {
   await guarded(async () => {
     let incident;
     try {
-      incident = await loadingDetail(call("GET", `/v1/incidents/${segment(id)}`));
+      incident = (await loadingDetail(getFresh(incidentPath(id)))).data;
     } catch (error) {
       if (!(error instanceof ApiFailure && error.status === 404)) throw error;
       showMissing(id, ticket);
@@ -167,6 +222,8 @@ async function openIncident(id) {
     showIncident(incident, ticket);
   });
 }
+
+const incidentPath = (id) => `/v1/incidents/${segment(id)}`;
 
 /** The detail with no incident in it; answers still on their way for one are dropped. */
 function closeIncident() {
@@ -197,16 +254,29 @@ function showIncident(incident, ticket) {
   renderIncident(incident);
 }
 
+/** Draw the incident; only what the API sent is redrawn, so fields keep what is typed in them. */
 function renderIncident(incident) {
+  const wasHidden = $("detail-body").hidden;
   $("detail-empty").hidden = true;
   $("detail-missing").hidden = true;
   $("detail-body").hidden = false;
   $("detail-title").textContent = `Incident ${incident.id}`;
-  $("detail-summary").textContent = incident.summary || "";
+  replace($("incident-head"), incidentHeader(incident));
+  $("why").textContent = whyLine(incident);
+  replace($("figures"), figuresTable(incident));
+  replace($("guide"), responseGuide(incident, identity.me));
+  replace($("thread"), threadList(incident));
+  replace($("similar"), similarList(incident));
   replace($("detail-facts"), incidentFacts(incident));
-  replace($("context"), contextPacket(incident.context, incident), threadPosts(incident.thread_mentions));
   replace($("timeline"), timelineItems(incident.timeline, incident.timeline_next_cursor != null));
+  const url = postUrl(incident);
+  const link = $("open-post");
+  link.hidden = !url;
+  link.textContent = replyLabel(incident);
+  if (url) link.href = url;
   setActionStates(incident);
+  // On a phone the queue is above: bring a newly opened incident into view.
+  if (wasHidden && PHONE.matches) $("detail").scrollIntoView({ block: "start" });
 }
 
 /** Who the session is, as the session bar says it. */

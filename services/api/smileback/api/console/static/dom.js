@@ -76,6 +76,12 @@ export function formatNumber(value) {
   return value.toFixed(2);
 }
 
+/** A count for people: 1,234 up to ten thousand, then 12.3k, 4.5M. */
+export function compact(value) {
+  if (typeof value !== "number") return "?";
+  return value.toLocaleString("en", { notation: value >= 10000 ? "compact" : "standard", maximumFractionDigits: 1 });
+}
+
 /** "3 min", "2 h", "4 d" since `iso`; "" when it is not a time. */
 export function age(iso, now = Date.now()) {
   const at = Date.parse(iso);
@@ -104,4 +110,9 @@ export function timeEl(iso, text) {
 export function handle(value) {
   const text = String(value ?? "").trim().replace(/^@+/, "");
   return text ? `@${text}` : "";
+}
+
+/** A value safe to put in a class name. */
+export function cssToken(value) {
+  return String(value ?? "unknown").toLowerCase().replace(/[^a-z0-9-]/g, "-");
 }

@@ -1,21 +1,10 @@
-// Renders API data into DOM nodes: the incident queue, the context packet, the timeline, smile-back items.
-// The context packet's shape may grow, so unknown keys are shown too, generically.
+// Renders API data into DOM nodes: the incident queue in triage order, an incident's owner and
+// paging facts, its timeline, smile-back items. (The incident view itself is incident.js.)
 
-import { age, duration, externalLink, formatNumber, h, handle, label, safeUrl, timeEl } from "./dom.js";
+import { age, compact, cssToken, duration, externalLink, formatNumber, h, handle, label, safeUrl, timeEl } from "./dom.js";
 
 const MAX_DEPTH = 4;
-
-// Sections of the context packet, in the order a responder reads them; each takes these keys.
-const SECTIONS = [
-  ["Who", ["who", "author", "author_handle", "handle", "display_name", "followers", "verified", "bot",
-    "account_age", "account_age_days", "author_created_at"]],
-  ["What", ["what", "brand", "text", "url", "link", "platform", "mention_id", "created_at"]],
-  ["Why", ["why", "rule", "negativity", "explanation", "reach_tier", "reach", "est_impressions",
-    "thread_velocity", "pile_on_risk"]],
-  ["Thread", ["thread"]],
-  ["Similar complaints", ["similar", "similar_complaints"]],
-  ["Humane response guide", ["guide", "response_guide", "humane_response", "humane_response_guide"]],
-];
+const SEVERITY_RANK = { critical: 0, warning: 1, info: 2 };
 
 /** Who an incident is about: its headline post's author, or a muted note when unknown. */
 function whoOf(incident) {
@@ -24,32 +13,61 @@ function whoOf(incident) {
   return h("span", { class: "muted" }, incident.author_handle === "" ? "deleted post" : "unknown");
 }
 
-/** One row of the incident queue; `onOpen(id)` opens it. */
-export function incidentRow(incident, { selected, onOpen }) {
-  const severity = String(incident.severity || "unknown");
-  return h("tr", { "data-id": incident.id, "aria-current": selected ? "true" : false },
-    h("td", {}, h("span", { class: `badge sev-${cssToken(severity)}` }, severity)),
-    h("td", {}, incident.brand || ""),
-    h("td", {}, whoOf(incident)),
-    h("td", { class: "summary-cell" },
-      h("button", { type: "button", class: "link", onclick: () => onOpen(incident.id) },
-        incident.summary || incident.id)),
-    h("td", { class: "num" }, incident.mention_count ?? ""),
-    h("td", {}, timeEl(incident.opened_at, age(incident.opened_at))));
+/**
+ * The queue in the order a responder works it: unacknowledged before acknowledged, then by
+ * severity (critical first), then the one waiting longest first.
+ */
+export function triageOrder(incidents) {
+  const rank = (incident) => [
+    incident.status === "open" ? 0 : 1,
+    SEVERITY_RANK[incident.severity] ?? 3,
+    Date.parse(incident.opened_at) || 0,
+  ];
+  return [...incidents].sort((a, b) => {
+    const [x, y] = [rank(a), rank(b)];
+    return x[0] - y[0] || x[1] - y[1] || x[2] - y[2] || String(a.id).localeCompare(String(b.id));
+  });
 }
 
-/** The facts list at the top of an incident's detail. */
+/** How long an incident went unacknowledged: until now while open, else until it was acknowledged. */
+function unacknowledged(incident, now) {
+  if (incident.status === "open") {
+    return h("span", { class: "waiting", "data-since": incident.opened_at }, age(incident.opened_at, now));
+  }
+  const at = Date.parse(incident.acknowledged_at);
+  const opened = Date.parse(incident.opened_at);
+  if (Number.isNaN(at) || Number.isNaN(opened)) return h("span", { class: "muted" }, "—");
+  return h("span", { class: "muted" }, `acked after ${duration((at - opened) / 1000)}`);
+}
+
+/** Let the waiting times under `node` grow, in place: the rows stay the same nodes. */
+export function refreshAges(node, now = Date.now()) {
+  for (const since of node.querySelectorAll("[data-since]")) since.textContent = age(since.dataset.since, now);
+}
+
+/** One row of the incident queue (a card on a phone); `onOpen(id)` opens it. */
+export function incidentRow(incident, { selected, onOpen, now = Date.now() }) {
+  const severity = String(incident.severity || "unknown");
+  const excerpt = incident.excerpt || incident.summary || incident.id;
+  return h("tr", { "data-id": incident.id, "data-status": incident.status, "aria-current": selected ? "true" : false },
+    h("td", { "data-label": "Severity" },
+      h("span", { class: `badge sev-${cssToken(severity)}` }, severity), " ",
+      incident.brand ? h("span", { class: "brand" }, incident.brand) : null),
+    h("td", { "data-label": "Who" }, whoOf(incident),
+      h("div", { class: "audience" }, typeof incident.author_followers === "number"
+        ? `${compact(incident.author_followers)} followers` : "")),
+    h("td", { class: "summary-cell", "data-label": "Post" },
+      h("button", { type: "button", class: "link", onclick: () => onOpen(incident.id) }, excerpt)),
+    h("td", { "data-label": "Owner" }, incident.owner ? String(incident.owner) : h("span", { class: "muted" }, "nobody")),
+    h("td", { "data-label": "Unacknowledged" }, unacknowledged(incident, now)));
+}
+
+/** The facts under the owner: who owns it, when it opened and moved, and its pages. */
 export function incidentFacts(incident) {
-  const owner = incident.owner ?? incident.assignee ?? incident.assigned_to;
   const facts = [
-    ["Status", h("span", { class: `badge status-${cssToken(incident.status)}`, id: "detail-status" }, incident.status || "unknown")],
-    ["Severity", h("span", { class: `badge sev-${cssToken(incident.severity)}` }, incident.severity || "unknown")],
-    ["Owner", owner ? String(owner) : h("span", { class: "muted" }, "unassigned")],
-    ["Brand", incident.brand || ""],
-    ["Rule", incident.rule || ""],
+    ["Owner", incident.owner ? String(incident.owner) : h("span", { class: "muted" }, "nobody")],
     ["Opened", timeEl(incident.opened_at)],
     ["Last activity", timeEl(incident.last_event_at)],
-    ["Mentions", valueNode(incident.mention_count, "mention_count", 0)],
     ["Peak velocity", valueNode(incident.peak_velocity, "peak_velocity", 0)],
   ];
   if (incident.acknowledged_by) facts.push(["Acknowledged", byWhen(incident.acknowledged_by, incident.acknowledged_at)]);
@@ -67,25 +85,6 @@ function pagesList(pages) {
       (page.responders || []).join(", ") || h("span", { class: "muted" }, "nobody named"),
       ` via ${page.notifier}`, page.level ? ` (level ${page.level})` : null, ": ",
       h("strong", {}, String(page.outcome).replace("_", " ")), ", ", timeEl(page.at))));
-}
-
-/** The context packet in sections (who, what, why, thread, similar, guide, then anything else). */
-export function contextPacket(context, incident = {}) {
-  if (!isObject(context) || Object.keys(context).length === 0) {
-    return [h("p", { class: "muted" }, "This incident carries no context.")];
-  }
-  // What the facts list above already shows is not repeated.
-  const left = new Map(Object.entries(context).filter(([key, value]) =>
-    !(key === "incident_id" && value === incident.id) && !(key in incident && incident[key] === value)));
-  const sections = [];
-  for (const [title, keys] of SECTIONS) {
-    const entries = keys.filter((key) => left.has(key)).map((key) => [key, left.get(key)]);
-    keys.forEach((key) => left.delete(key));
-    if (entries.length) sections.push(section(title, keys[0], entries));
-  }
-  const rest = [...left.entries()].filter(([, value]) => !isEmpty(value));
-  if (rest.length) sections.push(section("More context", null, rest));
-  return sections;
 }
 
 /** The timeline, oldest first; runs of routine updates fold into one expandable entry.
@@ -119,23 +118,6 @@ export function timelineItems(events, hasOlder = false) {
   }
   flush();
   return items;
-}
-
-/** The latest mentions of the incident's thread, oldest first. */
-export function threadPosts(mentions) {
-  if (!Array.isArray(mentions) || mentions.length === 0) return [];
-  return [h("section", { class: "ctx-section" },
-    h("h4", {}, `Latest in the thread (${mentions.length})`),
-    h("ol", { class: "thread" }, mentions.map((m) => {
-      const url = safeUrl(m.url);
-      return h("li", { "data-mention-id": m.id },
-        h("div", { class: "smile-head" },
-          h("strong", {}, handle(m.author_handle) || "unknown author"),
-          typeof m.negativity === "number" ? h("span", { class: "badge" }, `negativity ${formatNumber(m.negativity)}`) : null,
-          url ? externalLink(url, "post") : null,
-          timeEl(m.created_at, age(m.created_at))),
-        h("blockquote", {}, String(m.text ?? "")));
-    })))];
 }
 
 /** One smile-back item with its "Mark answered" button. */
@@ -191,17 +173,6 @@ function eventItem(event) {
     extras.length ? h("dl", { class: "inline" }, pairs(extras, 1)) : null);
 }
 
-/** A titled part of the packet; its own key (e.g. "who") is shown without a label of its own. */
-function section(title, ownKey, entries) {
-  const own = entries.find(([key]) => key === ownKey);
-  const others = entries.filter(([key]) => key !== ownKey);
-  const body = [];
-  if (own && isObject(own[1])) others.unshift(...Object.entries(own[1]));
-  else if (own) body.push(h("div", { class: "ctx-own" }, valueNode(own[1], ownKey, 1)));
-  if (others.length) body.push(h("dl", {}, pairs(others, 1)));
-  return h("section", { class: "ctx-section" }, h("h4", {}, title), body);
-}
-
 function pairs(entries, depth) {
   return entries.flatMap(([key, value]) => [h("dt", {}, label(key)), h("dd", {}, valueNode(value, key, depth))]);
 }
@@ -235,17 +206,6 @@ function isObject(value) {
   return value !== null && typeof value === "object" && !Array.isArray(value);
 }
 
-function isEmpty(value) {
-  if (Array.isArray(value)) return value.length === 0;
-  if (isObject(value)) return Object.keys(value).length === 0;
-  return isBlank(value);
-}
-
 function isBlank(value) {
   return value === null || value === undefined || value === "";
-}
-
-/** A value safe to put in a class name. */
-function cssToken(value) {
-  return String(value ?? "unknown").toLowerCase().replace(/[^a-z0-9-]/g, "-");
 }
