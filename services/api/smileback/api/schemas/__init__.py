@@ -23,7 +23,15 @@ from smileback.api.schemas.incidents import (
     TakeOverIn,
 )
 from smileback.api.schemas.mentions import MentionOut
-from smileback.api.schemas.queues import AnsweredIn, DismissIn, SmileBackItem
+from smileback.api.schemas.queues import (
+    AnsweredIn,
+    DismissIn,
+    QueueEntry,
+    QueuePage,
+    QueueSort,
+    SmileBackItem,
+    TriageItem,
+)
 from smileback.api.schemas.system import (
     Interval,
     Liveness,
@@ -65,6 +73,9 @@ __all__ = [
     "PagingOut",
     "Ping",
     "Prose",
+    "QueueEntry",
+    "QueuePage",
+    "QueueSort",
     "Readiness",
     "ResponderIn",
     "RuleCheckIn",
@@ -76,4 +87,5 @@ __all__ = [
     "StatsPoint",
     "StatsSeries",
     "TakeOverIn",
+    "TriageItem",
 ]
