@@ -42,6 +42,7 @@ STATIC_TYPES = {
     "api.js": "text/javascript; charset=utf-8",
     "dom.js": "text/javascript; charset=utf-8",
     "render.js": "text/javascript; charset=utf-8",
+    "queues.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }
