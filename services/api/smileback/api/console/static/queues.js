@@ -3,7 +3,7 @@
 // once the post is open in its own tab the item asks for "Mark answered" right where it is, and
 // keeps asking across refreshes until it is answered or dismissed.
 
-import { call, pageOf, segment, withQuery } from "./api.js";
+import { AuthError, call, pageOf, segment, withQuery } from "./api.js";
 import { age, append, duration, externalLink, formatNumber, h, handle, replace, safeUrl, timeEl } from "./dom.js";
 
 const $ = (id) => document.getElementById(id);
@@ -54,7 +54,7 @@ export async function loadQueues() {
   const failures = (await Promise.allSettled(Object.keys(QUEUES).map((name) => loadQueue(name))))
     .filter((result) => result.status === "rejected")
     .map((result) => result.reason);
-  if (failures.length) throw failures[0];
+  if (failures.length) throw failures.find((error) => error instanceof AuthError) || failures[0];
 }
 
 /** Empty both queues (logging out): nothing the last session saw stays in the page. */
