@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from smileback.api.auth import Scope
+from smileback.api.pagination import pack_cursor
 from smileback.common.events import QueueItem, QueueName
 from tests.support.builders import T0, scored
 from tests.support.store import make_key, store_mentions, store_queue
@@ -106,3 +107,18 @@ def test_the_total_counts_what_the_filters_match(
     assert (waiting["total"], len(waiting["items"])) == (3, 3)
     assert client.get("/v1/triage", params={"brand": "bolt"}, headers=auth).json()["total"] == 0
     assert client.get("/v1/smile-back", headers=auth).json()["total"] == 0
+
+
+@pytest.mark.parametrize(
+    "values",
+    [["audience", 2**70, "q1"], ["audience", -5, "q1"], ["audience", "90000", "q1"],
+     ["waiting", 5, "q1"], ["audience", 5], "audience"],
+)  # fmt: skip
+def test_a_forged_cursor_is_an_invalid_cursor(
+    engine: Engine, client: TestClient, auth: dict[str, str], values: object
+) -> None:
+    _fill(engine, QueueName.SMILE_BACK)
+    sort = "waiting" if isinstance(values, list) and values[0] == "waiting" else "audience"
+    cursor = pack_cursor(values if isinstance(values, list) else [values])
+    response = client.get("/v1/smile-back", params={"sort": sort, "cursor": cursor}, headers=auth)
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_cursor")

@@ -36,7 +36,9 @@ log = structlog.get_logger(__name__)
 E = TypeVar("E", bound=QueueEntry)
 
 # A purged mention has no audience: it sorts after every stored one.
-_AUDIENCE = func.coalesce(MentionRow.author_followers, -1)
+_NO_AUDIENCE = -1
+_AUDIENCE = func.coalesce(MentionRow.author_followers, _NO_AUDIENCE)
+_MAX_AUDIENCE = 2**63 - 1  # the column's BIGINT
 
 
 def list_entries(
@@ -169,7 +171,7 @@ def _cursor_after(last: tuple[QueueItemRow, MentionRow | None], *, sort: QueueSo
     """A cursor naming the sort and the last row's place in it."""
     row, mention = last
     if sort is QueueSort.AUDIENCE:
-        key: object = mention.author_followers if mention is not None else -1
+        key: object = mention.author_followers if mention is not None else _NO_AUDIENCE
     else:
         key = row.at.astimezone(UTC).isoformat()
     return pack_cursor([str(sort), key, row.mention_id])
@@ -185,8 +187,8 @@ def _decode(cursor: str, *, sort: QueueSort) -> tuple[object, str]:
             raise ValueError("not a cursor of this sort")
         if sort is not QueueSort.AUDIENCE:
             return read_time(key), id_
-        if type(key) is not int:
-            raise TypeError("not an audience")
+        if type(key) is not int or not _NO_AUDIENCE <= key <= _MAX_AUDIENCE:
+            raise ValueError("not an audience")
         return key, id_
 
     return unpack_cursor(cursor, read)
