@@ -155,7 +155,7 @@ def test_a_cursor_with_a_time_out_of_range_is_an_invalid_cursor(api: TestClient)
 
 
 @pytest.mark.parametrize(
-    "path", ["/v1/incidents", "/v1/smile-back", "/v1/incidents/inc_1/timeline"]
+    "path", ["/v1/incidents", "/v1/smile-back", "/v1/triage", "/v1/incidents/inc_1/timeline"]
 )
 @HYPOTHESIS
 @given(
@@ -167,6 +167,7 @@ def test_a_cursor_with_a_time_out_of_range_is_an_invalid_cursor(api: TestClient)
             "status": st.text(max_size=12),
             "severity": st.text(max_size=12),
             "answered": st.text(max_size=6),
+            "sort": st.sampled_from(["newest", "waiting", "audience"]) | st.text(max_size=10),
             "brand": st.text(min_size=0, max_size=600),
         },
     )

@@ -19,11 +19,13 @@ from tests.api.routers.test_labels import *  # noqa: F403
 from tests.api.routers.test_mentions import *  # noqa: F403
 from tests.api.routers.test_smile_back import *  # noqa: F403
 from tests.api.routers.test_smile_back_level import *  # noqa: F403
+from tests.api.routers.test_triage import *  # noqa: F403
 from tests.api.store.test_batch_writes import *  # noqa: F403
 from tests.api.store.test_retention import *  # noqa: F403
 from tests.api.store.test_stats import *  # noqa: F403
 from tests.api.store.test_writes_reopen import *  # noqa: F403
 from tests.api.test_app import *  # noqa: F403
+from tests.api.test_queues import *  # noqa: F403
 from tests.support.api_fixtures import auth, bus, client
 from tests.support.store_on_postgres import engine, pg_engine
 

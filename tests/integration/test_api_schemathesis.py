@@ -45,7 +45,7 @@ CHECKS = [
 
 @pytest.fixture(scope="module")
 def seeded(postgres_url: str) -> Iterator[Engine]:
-    """A store with a few mentions, an open incident and a smile-back entry."""
+    """A store with a few mentions, an open incident, a smile-back and a triage entry."""
     with fresh_database(postgres_url, prefix="api_schemathesis") as url:
         engine = make_engine(url)
         create_schema(engine)
@@ -56,7 +56,8 @@ def seeded(postgres_url: str) -> Iterator[Engine]:
             [
                 QueueItem(
                     mention_id="s1", brand="acme", queue=QueueName.SMILE_BACK, reason="r", at=T0
-                )
+                ),
+                QueueItem(mention_id="s2", brand="acme", queue=QueueName.TRIAGE, reason="r", at=T0),
             ],
         )
         yield engine

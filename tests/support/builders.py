@@ -135,6 +135,7 @@ def scored_tiered(
     brand: str | None = "acme",
     negativity: float = 0.95,
     sentiment: Sentiment | None = None,
+    is_negative: bool | None = None,
     tier: ReachTier = ReachTier.MACRO,
     root_id: str | None = None,
     velocity: float = 0.0,
@@ -147,8 +148,9 @@ def scored_tiered(
 ) -> ScoredMention:
     """A scored mention as the alerts policy reads it: a verified author with the followers of
     `tier`, pile-on risk and brand baseline set; negativity >= 0.5 makes it negative unless
-    `sentiment` says otherwise."""
-    negative = negativity >= 0.5
+    `is_negative` says otherwise (a model's threshold may be lower), and sets `sentiment`
+    unless given."""
+    negative = negativity >= 0.5 if is_negative is None else is_negative
     if sentiment is None:
         sentiment = Sentiment.NEGATIVE if negative else Sentiment.NEUTRAL
     return ScoredMention(

@@ -12,10 +12,11 @@ from smileback.alerts.policy import (
     BrandPolicy,
     BrandVolume,
     Decision,
+    SmileBackRule,
     brand_volume,
     classify,
 )
-from smileback.alerts.policy import rules as policy_rules
+from smileback.alerts.policy import addressee as policy_addressee
 from smileback.common.events import QueueName, ReachTier, ScoredMention, Sentiment, Severity
 from smileback.common.rules import CompiledRule, Node, compile_tree
 from tests.support.builders import scored_tiered as scored
@@ -212,7 +213,7 @@ def test_the_addressee_rule_is_compiled_once_per_brand(monkeypatch: pytest.Monke
         compiled.append(tree)
         return compile_tree(tree)
 
-    monkeypatch.setattr(policy_rules, "compile_tree", counting)
+    monkeypatch.setattr(policy_addressee, "compile_tree", counting)
     policy = BrandPolicy(handles=("@oncehelp",))
     for i in range(5):
         classify(mention=kind(f"k{i}", "thanks @oncehelp", brand="onceco"), policy=policy)
@@ -228,3 +229,46 @@ def test_surge_ratio_is_negatives_over_the_scorers_baseline_floored_at_one() -> 
     assert classify(mention=mention, policy=POLICY, volume=at_threshold).rule == RULE_BRAND_SURGE
     below = BrandVolume(negatives=30, baseline=10.5)
     assert classify(mention=mention, policy=POLICY, volume=below).action is Action.TRIAGE
+
+
+LOST_KEYS = "@acmecoffee thanks for helping me find my lost keys yesterday, really appreciate it!"
+DEMO = BrandPolicy(handles=("@acmecoffee",))
+
+
+def test_a_reply_to_a_person_naming_a_place_is_not_kindness_to_us() -> None:
+    decision = classify(mention=kind("k1", "@okafor_j see you at Acme Coffee then."), policy=DEMO)
+    assert decision.action is Action.NONE
+
+
+@pytest.mark.parametrize("tier", [ReachTier.NONE, ReachTier.MICRO, ReachTier.MACRO])
+def test_a_thank_you_the_model_doubts_reaches_smile_back(tier: ReachTier) -> None:
+    mention = scored("t1", text=LOST_KEYS, negativity=0.42, is_negative=True, tier=tier)
+    assert mention.scores.is_negative
+    decision = classify(mention=mention, policy=DEMO)
+    assert (decision.action, decision.queue) == (Action.SMILE_BACK, QueueName.SMILE_BACK)
+    assert decision.reason == "thanks us, addressed to us (negativity 0.42)"
+
+
+@pytest.mark.parametrize(
+    ("text", "negativity", "action"),
+    [
+        (LOST_KEYS, 0.6, Action.TRIAGE),  # the bound is exclusive: confident enough to doubt it
+        ("@acmecoffee thanks for nothing, my order was wrong again", 0.45, Action.TRIAGE),
+        ("@okafor_j thanks for finding my lost keys at Acme Coffee", 0.45, Action.TRIAGE),
+        (LOST_KEYS, 0.9, Action.PAGE),  # a confident large-audience complaint still pages
+    ],
+)
+def test_a_thank_you_stays_a_complaint_when_it_is_one(
+    text: str, negativity: float, action: Action
+) -> None:
+    mention = scored("t2", text=text, negativity=negativity, is_negative=True)
+    assert classify(mention=mention, policy=DEMO).action is action
+
+
+def test_the_thanks_bound_is_per_brand_and_off_with_smile_back() -> None:
+    mention = scored("t3", text=LOST_KEYS, negativity=0.55, is_negative=True)
+    strict = DEMO.model_copy(update={"smile_back": SmileBackRule(thanks_max_negativity=0.5)})
+    off = DEMO.model_copy(update={"smile_back": SmileBackRule(enabled=False)})
+    assert classify(mention=mention, policy=DEMO).action is Action.SMILE_BACK
+    assert classify(mention=mention, policy=strict).action is Action.TRIAGE
+    assert classify(mention=mention, policy=off).action is Action.TRIAGE

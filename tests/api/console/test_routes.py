@@ -94,7 +94,7 @@ def test_every_file_the_console_loads_is_served() -> None:
     imported = set()
     for script in STATIC.glob("*.js"):
         imported |= set(re.findall(r'from "\./([\w.-]+)"', script.read_text()))
-    assert imported == {"api.js", "dom.js", "incident.js", "labels.js", "render.js"}
+    assert imported == {"api.js", "dom.js", "incident.js", "labels.js", "queues.js", "render.js"}
     assert imported <= set(STATIC_TYPES)
 
 

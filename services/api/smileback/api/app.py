@@ -42,6 +42,7 @@ from smileback.api.routers import (
     ping,
     smile_back,
     stats,
+    triage,
 )
 from smileback.api.routers.callbacks_common import Channels
 from smileback.common.bus import Bus
@@ -129,6 +130,7 @@ def create_app(
         incidents.router,
         incident_actions.router,
         smile_back.router,
+        triage.router,
         brands.router,
         brand_rules.router,
         brand_rules.rules_router,

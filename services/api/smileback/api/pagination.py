@@ -7,7 +7,7 @@ import binascii
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
-from typing import TypeVar, TypeVarTuple
+from typing import Any, TypeVar, TypeVarTuple
 
 from sqlalchemy import Select, tuple_
 from sqlalchemy.orm import InstrumentedAttribute
@@ -15,30 +15,63 @@ from sqlalchemy.orm import InstrumentedAttribute
 from smileback.api.errors import ApiError
 from smileback.api.params import utc_in_range
 
-__all__ = ["decode_cursor", "encode_cursor", "newest_first", "split_page"]
+__all__ = [
+    "decode_cursor",
+    "encode_cursor",
+    "newest_first",
+    "pack_cursor",
+    "read_time",
+    "split_page",
+    "unpack_cursor",
+]
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
 
 
+def pack_cursor(values: Sequence[object]) -> str:
+    """An opaque, URL-safe cursor holding JSON `values`."""
+    raw = json.dumps(list(values), separators=(",", ":"))
+    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+
+
+def unpack_cursor(cursor: str, read: Callable[[Any], T]) -> T:
+    """What `read` makes of a cursor's JSON values; a 422 ApiError when the cursor is not
+    one of ours or `read` refuses its values (ValueError, TypeError)."""
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        return read(json.loads(base64.urlsafe_b64decode(padded.encode("ascii"))))
+    except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
+        raise ApiError(status=422, code="invalid_cursor", message="cursor is not valid") from exc
+
+
 def encode_cursor(*, at: datetime, id_: str) -> str:
     """An opaque, URL-safe cursor naming the last row of a page."""
-    raw = json.dumps([at.astimezone(UTC).isoformat(), id_], separators=(",", ":"))
-    return base64.urlsafe_b64encode(raw.encode("utf-8")).decode("ascii").rstrip("=")
+    return pack_cursor([at.astimezone(UTC).isoformat(), id_])
 
 
 def decode_cursor(cursor: str) -> tuple[datetime, str]:
     """The (time, id) in a cursor; a 422 ApiError when it is not one of ours."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        at_text, id_ = json.loads(base64.urlsafe_b64decode(padded.encode("ascii")))
-        at = datetime.fromisoformat(at_text)
-        if at.tzinfo is None or not isinstance(id_, str):
-            raise ValueError("not a cursor")
-        at = utc_in_range(at)
-    except (ValueError, TypeError, UnicodeError, binascii.Error) as exc:
-        raise ApiError(status=422, code="invalid_cursor", message="cursor is not valid") from exc
-    return at, id_
+    return unpack_cursor(cursor, _time_and_id)
+
+
+def _time_and_id(values: Any) -> tuple[datetime, str]:
+    at_text, id_ = values
+    return read_time(at_text), _text(id_)
+
+
+def read_time(value: Any) -> datetime:
+    """A cursor's ISO time, in UTC and in range; ValueError or TypeError when not one."""
+    at = datetime.fromisoformat(value)
+    if at.tzinfo is None:
+        raise ValueError("not a cursor")
+    return utc_in_range(at)
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError("not a cursor")
+    return value
 
 
 def newest_first(

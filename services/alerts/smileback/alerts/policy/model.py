@@ -27,6 +27,7 @@ __all__ = [
     "Policy",
     "Probability",
     "QueueRule",
+    "SmileBackRule",
     "SurgeRule",
     "brand_handles",
     "load_policy",
@@ -76,6 +77,15 @@ class QueueRule(_Strict):
     enabled: bool = True
 
 
+class SmileBackRule(QueueRule):
+    """The smile-back queue: kind mentions addressed to the brand, and thank-yous to it that
+    the model leans negative on without confidence ("thanks for finding my lost keys")."""
+
+    # A thank-you below this negativity reaches smile-back even when the model calls it
+    # negative; at or above it, it goes to triage (the model may have read sarcasm).
+    thanks_max_negativity: Probability = 0.6
+
+
 class BrandPolicy(_Strict):
     """Everything the policy decides for one brand."""
 
@@ -84,7 +94,7 @@ class BrandPolicy(_Strict):
     pile_on: PileOnRule = PileOnRule()
     brand_surge: SurgeRule = SurgeRule()
     triage: QueueRule = QueueRule()
-    smile_back: QueueRule = QueueRule()
+    smile_back: SmileBackRule = SmileBackRule()
     # None: incidents stay open until a human resolves them.
     resolve_after_quiet_minutes: Annotated[float, Field(gt=0)] | None = 60.0
     escalation_policy: Annotated[str, Field(min_length=1)] = "default"

@@ -3,24 +3,20 @@
 Rules, in order: large-audience complaint, pile-on forming, brand surge (all page); other
 negatives go to triage; kind mentions addressed to the brand go to smile-back.
 
-"Addressed to the brand" is one rule of the brand-rule language (`smileback.common.rules`),
-compiled once per brand and set of handles: the brand's name as a word or phrase, OR
-`@<name>`, OR `#<name>`, OR each of the policy's @handles. So "acme" matches "Acme's",
-"@ACME" and "#acme" but not "acmetools", "@acmehelpdesk" or "x@acme"; a handle matches a
-whole @handle token only, so "@acme.bsky.social", "@acme@host" and "@acme-uk" are other
-accounts and do not address "@acme".
+"Addressed to the brand" is `smileback.alerts.policy.addressee`: tagging the brand, or
+naming it when no other account is tagged and not only as a place. A thank-you addressed to
+the brand that the model calls negative without confidence reaches smile-back too.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 
+from smileback.alerts.policy.addressee import addressee, thanks
 from smileback.alerts.policy.model import BrandPolicy
 from smileback.alerts.policy.surge import BrandVolume
 from smileback.common.events import QueueName, ScoredMention, Sentiment, Severity
-from smileback.common.rules import CompiledRule, Or, compile_tree, is_token, term_of
 
 __all__ = [
     "RULE_BRAND_SURGE",
@@ -78,19 +74,22 @@ def classify(
         return Decision(Action.NONE, reason="no brand")
     scores = mention.scores
     if scores.is_negative:
-        return _page(mention=mention, policy=policy, volume=volume) or (
-            Decision(
-                Action.TRIAGE,
-                rule=RULE_NEGATIVE,
-                reason=f"negativity {scores.negativity:.2f}, reach {scores.reach_tier}",
-            )
-            if policy.triage.enabled
-            else Decision(Action.NONE, reason="negative; triage is off")
+        decision = _page(mention=mention, policy=policy, volume=volume) or _thanks_us(
+            mention=mention, policy=policy
+        )
+        if decision is not None:
+            return decision
+        if not policy.triage.enabled:
+            return Decision(Action.NONE, reason="negative; triage is off")
+        return Decision(
+            Action.TRIAGE,
+            rule=RULE_NEGATIVE,
+            reason=f"negativity {scores.negativity:.2f}, reach {scores.reach_tier}",
         )
     if (
         policy.smile_back.enabled
         and scores.sentiment is Sentiment.POSITIVE
-        and _addressee(mention.brand, policy.handles).matches(text=mention.text)
+        and addressee(mention.brand, policy.handles).addressed_by(mention.text)
     ):
         return Decision(Action.SMILE_BACK, rule=RULE_KIND_TO_BRAND, reason="kind, addressed to us")
     return Decision(Action.NONE, reason="neither negative nor kind to the brand")
@@ -147,11 +146,21 @@ def _page(
     return None
 
 
-@lru_cache(maxsize=1024)
-def _addressee(brand: str, handles: tuple[str, ...]) -> CompiledRule:
-    """The rule "addressed to `brand`", compiled once per brand and handles (see above)."""
-    name = brand.strip()
-    names = [f"{sigil}{name}" for sigil in "@#" if is_token(f"{sigil}{name}")]
-    # BrandPolicy accepts only handles that are one token each, so term_of cannot refuse them.
-    terms = [term_of(text) for text in [name, *names, *handles] if text]
-    return compile_tree(Or(tuple(terms)))  # no terms at all: an empty OR, addressed to no one
+def _thanks_us(*, mention: ScoredMention, policy: BrandPolicy) -> Decision | None:
+    """Smile-back for a thank-you to the brand the model leans negative on without confidence
+    ("thanks for finding my lost keys": a word of the story, not of the author's mood)."""
+    rule = policy.smile_back
+    negativity = mention.scores.negativity
+    if (
+        rule.enabled
+        and negativity < rule.thanks_max_negativity
+        and mention.brand is not None
+        and thanks(mention.text)
+        and addressee(mention.brand, policy.handles).addressed_by(mention.text)
+    ):
+        return Decision(
+            Action.SMILE_BACK,
+            rule=RULE_KIND_TO_BRAND,
+            reason=f"thanks us, addressed to us (negativity {negativity:.2f})",
+        )
+    return None

@@ -44,6 +44,7 @@ STATIC_TYPES = {
     "render.js": "text/javascript; charset=utf-8",
     "labels.js": "text/javascript; charset=utf-8",
     "incident.js": "text/javascript; charset=utf-8",
+    "queues.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
     "icon.svg": "image/svg+xml",
 }

@@ -24,7 +24,15 @@ from smileback.api.schemas.incidents import (
     TakeOverIn,
 )
 from smileback.api.schemas.mentions import MentionOut
-from smileback.api.schemas.queues import AnsweredIn, DismissIn, SmileBackItem
+from smileback.api.schemas.queues import (
+    AnsweredIn,
+    DismissIn,
+    QueueEntry,
+    QueuePage,
+    QueueSort,
+    SmileBackItem,
+    TriageItem,
+)
 from smileback.api.schemas.system import (
     Interval,
     Liveness,
@@ -67,6 +75,9 @@ __all__ = [
     "PagingOut",
     "Ping",
     "Prose",
+    "QueueEntry",
+    "QueuePage",
+    "QueueSort",
     "Readiness",
     "ResponderIn",
     "RuleCheckIn",
@@ -78,4 +89,5 @@ __all__ = [
     "StatsPoint",
     "StatsSeries",
     "TakeOverIn",
+    "TriageItem",
 ]

@@ -1,17 +1,37 @@
-"""The smile-back queue."""
+"""The human queues: smile-back and triage."""
 
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
+from typing import Generic, TypeVar
 
-from smileback.api.schemas.base import In, Name, Out, Prose
+from smileback.api.schemas.base import In, Name, Out, Page, Prose
 from smileback.api.schemas.mentions import MentionOut
 
-__all__ = ["AnsweredIn", "DismissIn", "SmileBackItem"]
+__all__ = [
+    "AnsweredIn",
+    "DismissIn",
+    "QueueEntry",
+    "QueuePage",
+    "QueueSort",
+    "SmileBackItem",
+    "TriageItem",
+]
+
+T = TypeVar("T")
 
 
-class SmileBackItem(Out):
-    """A kind mention waiting for a genuine reply, with the mention when it is still stored."""
+class QueueSort(StrEnum):
+    """The order of a queue's listing."""
+
+    NEWEST = "newest"  # queued last first
+    WAITING = "waiting"  # queued first first: the longest wait on top
+    AUDIENCE = "audience"  # the author's followers, largest first (purged mentions last)
+
+
+class QueueEntry(Out):
+    """A mention in a human queue, with the mention when it is still stored."""
 
     mention_id: str
     brand: str | None
@@ -27,6 +47,20 @@ class SmileBackItem(Out):
     dismissed_at: datetime | None = None
     dismissed_reason: str | None = None
     mention: MentionOut | None
+
+
+class SmileBackItem(QueueEntry):
+    """A kind mention waiting for a genuine reply."""
+
+
+class TriageItem(QueueEntry):
+    """A negative mention that paged nobody, waiting for a human to look at it."""
+
+
+class QueuePage(Page[T], Generic[T]):
+    """One page of a queue; `total` counts every entry the filters match, on all pages."""
+
+    total: int
 
 
 class AnsweredIn(In):

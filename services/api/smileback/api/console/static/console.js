@@ -1,4 +1,5 @@
-// The on-call console: log in, the incident queue, one incident's context and actions, the smile-back queue.
+// The on-call console: log in, the incident queue, one incident's context and actions, the human
+// queues (smile-back and triage, in queues.js).
 // The address names the incident shown (<console>/incidents/<id>), so it is always a link to share.
 // It triages itself: the queue and the open incident are polled with conditional GETs (ETag), so
 // an unchanged answer costs nothing, and a redraw only touches what the API sent, never a field.
@@ -6,11 +7,12 @@
 import { ApiFailure, AuthError, call, getFresh, pageOf, segment, session, withQuery } from "./api.js";
 import { replace } from "./dom.js";
 import { installLabels } from "./labels.js";
+import { clearQueues, loadQueues, wireQueues } from "./queues.js";
 import { figuresTable, incidentHeader, postUrl, replyLabel, responseGuide, similarList, threadList, whyLine } from "./incident.js";
-import { incidentFacts, incidentRow, refreshAges, smileItem, timelineItems, triageOrder } from "./render.js";
+import { incidentFacts, incidentRow, refreshAges, timelineItems, triageOrder } from "./render.js";
 
 const POLL_MS = 5000; // the incident queue and the open incident
-const REFRESH_MS = 30000; // the smile-back queue
+const REFRESH_MS = 30000; // the human queues
 const QUEUE_PAGE = 100;
 const TITLE = document.title;
 const PHONE = window.matchMedia("(max-width: 600px)");
@@ -18,7 +20,7 @@ const $ = (id) => document.getElementById(id);
 // Where the console lives ("/console/", under the app's root path): this script is in its static/.
 const INCIDENTS_PATH = `${new URL("..", import.meta.url).pathname}incidents/`;
 
-const state = { selected: null, incident: null, queue: [], queueNext: null, smileNext: null, timers: [] };
+const state = { selected: null, incident: null, queue: [], queueNext: null, timers: [] };
 // Who this session acts as, from the key (GET /v1/ping): its responder, or, for an admin key
 // that belongs to no one, the responder it acts for (then `onBehalf`); null: it only reads.
 const identity = { me: null, onBehalf: false, key: "" };
@@ -48,7 +50,7 @@ function showLogin(message) {
   issued.queue += 1;
   // Nothing the last session saw stays in the page. The address stays: logging in again opens it.
   replace($("incident-rows"));
-  replace($("smile-list"));
+  clearQueues();
   state.queue = [];
   document.title = TITLE;
   closeIncident();
@@ -72,7 +74,7 @@ function showApp() {
   stopTimers();
   state.timers = [
     setInterval(() => guarded(poll), POLL_MS),
-    setInterval(() => guarded(loadSmileBack), REFRESH_MS),
+    setInterval(() => guarded(loadQueues), REFRESH_MS),
   ];
 }
 
@@ -154,20 +156,9 @@ function showOpenCount(count, more) {
   document.title = count || more ? `(${count}${more ? "+" : ""}) ${TITLE}` : TITLE;
 }
 
-async function loadSmileBack({ more = false } = {}) {
-  const data = await call("GET", withQuery("/v1/smile-back", { answered: "false", cursor: more ? state.smileNext : null }));
-  const { items, next } = pageOf(data);
-  state.smileNext = next;
-  const nodes = items.map((item) => smileItem(item, { onAnswered: markAnswered, onDismiss: dismissItem }));
-  if (more) append($("smile-list"), nodes);
-  else replace($("smile-list"), nodes);
-  $("smile-empty").hidden = $("smile-list").children.length > 0;
-  $("smile-more").hidden = !next;
-}
-
-/** Reload both queues; one failing does not keep the other from showing. */
+/** Reload the incidents and the human queues; one failing does not keep the others from showing. */
 async function refreshQueues() {
-  const failures = (await Promise.allSettled([loadQueue(), loadSmileBack()]))
+  const failures = (await Promise.allSettled([loadQueue(), loadQueues()]))
     .filter((result) => result.status === "rejected")
     .map((result) => result.reason);
   if (failures.length) throw failures.find((error) => error instanceof AuthError) || failures[0];
@@ -338,34 +329,6 @@ function clearIfUnchanged(field, submitted) {
   if (field.value.trim() === submitted) field.value = "";
 }
 
-/** "Not for us": dismiss one mention with the reason asked for, and take it off the list. */
-async function dismissItem(mentionId, button) {
-  const reason = window.prompt("Why is this not for us?")?.trim();
-  if (!reason) return;
-  await closeItem(mentionId, button, "dismiss", asMe({ reason }), `Dismissed ${mentionId}: ${reason}`);
-}
-
-/** Mark one mention answered and take it off the list (the list keeps its place and its pages). */
-async function markAnswered(mentionId, button) {
-  await closeItem(mentionId, button, "answered", asMe(), `Marked ${mentionId} answered.`);
-}
-
-/** Post one smile-back closure (`answered` or `dismiss`) and take the entry off the list. */
-async function closeItem(mentionId, button, closure, body, done) {
-  button.disabled = true;
-  const ok = await guarded(async () => {
-    await call("POST", `/v1/smile-back/${segment(mentionId)}/${closure}`, body);
-    return true;
-  });
-  if (!ok) {
-    button.disabled = false;
-    return;
-  }
-  button.closest("li")?.remove();
-  $("smile-empty").hidden = $("smile-list").children.length > 0;
-  flash(done);
-}
-
 async function logIn(event) {
   event.preventDefault();
   const token = $("token").value.trim();
@@ -415,7 +378,7 @@ function wire() {
   }));
   $("status-filter").addEventListener("change", () => guarded(loadQueue));
   $("queue-more").addEventListener("click", () => guarded(() => loadQueue({ more: true })));
-  $("smile-more").addEventListener("click", () => guarded(() => loadSmileBack({ more: true })));
+  wireQueues({ guarded, flash, asMe });
   $("ack").addEventListener("click", () => act("acknowledge", asMe(), "Acknowledged."));
   $("resolve").addEventListener("click", () => act("resolve", asMe(), "Resolved."));
   $("assign-form").addEventListener("submit", (event) => {

@@ -120,31 +120,6 @@ export function timelineItems(events, hasOlder = false) {
   return items;
 }
 
-/** One smile-back item with its "Mark answered" button. */
-export function smileItem(item, { onAnswered, onDismiss }) {
-  const mention = isObject(item.mention) ? item.mention : {};
-  const text = item.text ?? mention.text;
-  const who = handle(item.author_handle ?? mention.author_handle ?? item.handle);
-  const url = safeUrl(item.url ?? mention.url);
-  const id = item.mention_id ?? mention.id;
-  return h("li", { class: "smile-item", "data-mention-id": id },
-    h("div", { class: "smile-head" },
-      who ? h("strong", {}, who) : null,
-      item.brand ? h("span", { class: "badge" }, item.brand) : null,
-      timeEl(item.at ?? mention.created_at, age(item.at ?? mention.created_at)),
-      typeof item.waiting_s === "number"
-        ? h("span", { class: "badge waiting", title: "how long it has waited for a reply" }, `waiting ${duration(item.waiting_s)}`)
-        : null),
-    text ? h("blockquote", {}, String(text)) : h("p", { class: "muted" }, `Mention ${id}`),
-    item.reason ? h("p", { class: "hint" }, String(item.reason)) : null,
-    h("div", { class: "smile-actions" },
-      url ? externalLink(url, "Open post") : null,
-      h("button", { type: "button", onclick: (e) => onAnswered(id, e.currentTarget),
-        "aria-label": `Mark ${who || id} answered` }, "Mark answered"),
-      onDismiss ? h("button", { type: "button", onclick: (e) => onDismiss(id, e.currentTarget),
-        "aria-label": `Dismiss ${who || id}: not for us` }, "Not for us") : null));
-}
-
 function byWhen(who, at) {
   return [String(who), at ? [", ", timeEl(at)] : null];
 }
