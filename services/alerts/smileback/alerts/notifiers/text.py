@@ -45,8 +45,11 @@ def render_text(notification: Notification) -> str:
         f"  who: {who.handle or '?'} ({who.display_name or '-'}), {who.followers:,} followers"
         f"{', ' + ', '.join(flags) if flags else ''}"
         f", account {age if age is not None else '?'} days old, on {who.platform}",
-        f"  what: {what.text}",
     ]
+    # The post once: the summary quotes it whole unless it is long; the thread's root is
+    # named, not quoted again, when it is the post that paged.
+    if what.text not in n.summary:
+        lines.append(f"  what: {what.text}")
     if n.post_url:
         lines.append(f"  link: {n.post_url}")
     lines.append(
@@ -57,10 +60,13 @@ def render_text(notification: Notification) -> str:
         f"top terms {', '.join(why.top_terms) or '-'}"
     )
     root = thread.root
-    lines.append(
-        f"  thread: {thread.reply_count:,} replies"
-        + (f"; root {root.handle}: {root.text}" if root is not None else "")
-    )
+    if root is None:
+        rooted = ""
+    elif root.text == what.text:
+        rooted = f"; root {root.handle}: the post above"
+    else:
+        rooted = f"; root {root.handle}: {root.text}"
+    lines.append(f"  thread: {thread.reply_count:,} replies{rooted}")
     lines += [f"    {r.handle}: {r.text}" for r in thread.latest_replies]
     lines.append(
         f"  similar complaints in the last {similar.window_minutes} min: {similar.count:,}"
