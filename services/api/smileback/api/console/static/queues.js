@@ -162,6 +162,9 @@ async function close(id, button, queue, closure, body, done) {
   const name = Object.keys(QUEUES).find((key) => QUEUES[key] === queue);
   const buttons = [...button.closest("li").querySelectorAll("button")];
   buttons.forEach((b) => { b.disabled = true; }); // no double submits
+  // A reload asked for before the closure was done may answer after it: its list still holds
+  // the item, so it must not draw (see loadQueue's ticket).
+  issued[name] += 1;
   const ok = await host.guarded(async () => {
     await call("POST", `${queue.path}/${segment(id)}/${closure}`, body);
     return true;
@@ -170,8 +173,12 @@ async function close(id, button, queue, closure, body, done) {
     buttons.forEach((b) => { b.disabled = false; });
     return;
   }
+  issued[name] += 1;
   replying.delete(id);
-  button.closest("li")?.remove();
+  // The item as drawn now, which a reload that came in meanwhile may have replaced.
+  for (const item of [...$(queue.list).children]) {
+    if (item.dataset.mentionId === id) item.remove();
+  }
   totals[name] = Math.max(0, totals[name] - 1);
   showCounts(name);
   host.flash(done);
