@@ -8,15 +8,17 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import structlog
 from kafka import KafkaAdminClient
 from kafka.errors import KafkaError
-from sqlalchemy import Engine, text
-from sqlalchemy.exc import SQLAlchemyError
 
 from smileback.common.health import Probe
 from smileback.common.kafka_security import KafkaSecuritySettings, kafka_client_options
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 __all__ = ["KafkaProbe", "database_probe"]
 
@@ -78,6 +80,10 @@ class KafkaProbe:
 
 def database_probe(engine: Engine) -> Probe:
     """A probe that runs `SELECT 1` on a pooled connection of `engine`."""
+    # Imported here: the scorer and ingest use this module for Kafka alone, and SQLAlchemy
+    # would cost each of them about 11 MB of memory for nothing.
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
 
     def probe() -> str | None:
         try:

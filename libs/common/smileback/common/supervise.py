@@ -18,8 +18,6 @@ import time
 from collections.abc import Callable
 
 import structlog
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 
 from smileback.common.backoff import Backoff
 from smileback.common.errors import BusError
@@ -44,6 +42,11 @@ def dependency_of(exc: BaseException) -> str | None:
     """The dependency whose failure `exc` reports, or None when it is not a dependency's."""
     if isinstance(exc, BusError):
         return KAFKA
+    # Imported here, when something failed: the scorer and ingest have no database, and
+    # SQLAlchemy would cost each of them about 11 MB of memory.
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+    from sqlalchemy.exc import TimeoutError as PoolTimeoutError
+
     original = getattr(exc, "orig", None)
     if isinstance(original, sqlite3.Error):
         # SQLite says OperationalError for its SQL errors too ("no such table"): only these
