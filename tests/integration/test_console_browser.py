@@ -73,10 +73,12 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(page: Page, site: Con
     expect(page.locator("#queue-empty")).to_be_visible()
     stored = site.get(f"/v1/incidents/{site.incident_id}").json()
     assert stored["status"] == "acknowledged"
-    assert [e["actor"] for e in stored["timeline"] if e["type"] == "acknowledged"] == [RESPONDER]
+    assert [e["responder"] for e in stored["timeline"] if e["type"] == "acknowledged"] == [
+        RESPONDER
+    ]
     if site.published_actions is not None:  # and on the incidents topic, for alerts
         published = site.published_actions()
-        assert [(e.type, e.actor) for e in published] == [
+        assert [(e.type, e.responder) for e in published] == [
             (IncidentEventType.ACKNOWLEDGED, RESPONDER)
         ]
     screenshot(page, "console")
@@ -167,7 +169,7 @@ def test_a_responder_assigns_notes_and_resolves(page: Page, site: ConsoleSite) -
     assert (stored["status"], stored["owner"]) == ("resolved", None)  # resolving released it
     assert [e["note"] for e in stored["timeline"] if e.get("note")] == [note]
     if site.published_actions is not None:  # and on the incidents topic, for alerts
-        published = [(e.type, e.action, e.actor) for e in site.published_actions()]
+        published = [(e.type, e.action, e.responder) for e in site.published_actions()]
         assert published[-4:] == [
             (
                 IncidentEventType.UPDATED,

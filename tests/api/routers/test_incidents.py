@@ -26,7 +26,7 @@ def _busy_incident(engine: Engine) -> None:
                     at=T0 + timedelta(seconds=i + 1),
                     event_id=f"inc_1:note:{i:04d}",
                     action=ResponderAction(kind="note", note=f"note {i} " + "x" * 2000),
-                    actor="sam",
+                    responder="sam",
                 )
                 for i in range(NOTES)
             ),

@@ -11,7 +11,7 @@ import structlog
 from sqlalchemy import ColumnElement, Select, func, select, tuple_, update
 from sqlalchemy.orm import Session
 
-from smileback.api.acting import actor_of
+from smileback.api.acting import acting_responder
 from smileback.api.auth import Principal
 from smileback.api.context import ApiContext
 from smileback.api.errors import ApiError
@@ -77,7 +77,7 @@ def mark_answered(
 ) -> E:
     """Mark a queued mention answered by the key's responder (the first answer's responder
     and time are kept)."""
-    responder = actor_of(
+    responder = acting_responder(
         context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
     ).responder
     return _close(
@@ -101,7 +101,7 @@ def dismiss_entry(
 ) -> E:
     """Take a mention out of the queue, keeping why; dismissed by the key's responder (the
     first dismissal's reason, responder and time are kept)."""
-    responder = actor_of(
+    responder = acting_responder(
         context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
     ).responder
     return _close(

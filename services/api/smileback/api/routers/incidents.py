@@ -30,6 +30,7 @@ from smileback.common.incident_status import IncidentStatus
 
 __all__ = [
     "TIMELINE_EVENTS",
+    "event_out",
     "get_incident",
     "incident_detail",
     "incident_timeline",
@@ -204,21 +205,25 @@ def _timeline_page(
 
 def _timeline_entry(row: IncidentEventRow) -> IncidentEventOut:
     # Stored as the event's JSON, of schema version 1 or 2: parsing reads both alike.
-    event = IncidentEvent.model_validate(row.payload)
+    return event_out(IncidentEvent.model_validate(row.payload))
+
+
+def event_out(event: IncidentEvent) -> IncidentEventOut:
+    """An incident event as a timeline entry."""
     action = event.action
     return IncidentEventOut(
-        event_id=row.event_id,
+        event_id=event.event_id,
         type=event.type,
-        at=row.at,
+        at=event.at,
         mention_id=event.mention_id,
         severity=event.severity,
-        actor=event.actor,
+        responder=event.responder,
         action=action.kind if action is not None else None,
-        owner=action.owner if action is not None and action.kind != "note" else None,
+        owner=event.owner or (action.owner if action is not None else None),
         # A responder's note, or the alerts service's (a reopening kept open: flapping).
         note=action.note if action is not None and action.kind == "note" else event.note,
         level=event.level,
-        assignee=event.assignee,
+        paged=event.paged,
         previous_owner=action.previous_owner if action is not None else None,
         reason=action.reason if action is not None else None,
         key_id=event.key_id,

@@ -11,7 +11,7 @@ import structlog
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
-from smileback.api.acting import actor_of
+from smileback.api.acting import acting_responder
 from smileback.api.context import ApiContext
 from smileback.api.deps import READ, ContextDep, ResponderDep, SessionDep
 from smileback.api.errors import ApiError, documented
@@ -120,7 +120,7 @@ def label_mention(
 ) -> LabelOut:
     """Label a mention as the key's responder: 201 for a new label; 200 when this responder
     gave it before (one record is kept, its time moved to now)."""
-    responder = actor_of(
+    responder = acting_responder(
         context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
     ).responder
     with context.sessions() as session, session.begin():

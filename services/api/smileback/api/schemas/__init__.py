@@ -12,6 +12,7 @@ from smileback.api.schemas.brands import (
     RuleOut,
 )
 from smileback.api.schemas.incidents import (
+    ActionResultOut,
     AssignIn,
     IncidentDetail,
     IncidentEventOut,
@@ -48,6 +49,7 @@ from smileback.api.schemas.system import (
 
 __all__ = [
     "BRAND_NAME_PATTERN",
+    "ActionResultOut",
     "AnsweredIn",
     "AssignIn",
     "BrandIn",
