@@ -229,6 +229,11 @@ def test_incident_filters(engine: Engine, client: TestClient, auth: dict[str, st
     assert ids(severity="critical") == ["inc_a"]
     assert ids(brand="bolt") == ["inc_b"]
     assert ids(status="resolved") == []
+    totals = {
+        status: client.get("/v1/incidents", params={"status": status}, headers=auth).json()["total"]
+        for status in ("open", "acknowledged", "resolved")
+    }
+    assert totals == {"open": 1, "acknowledged": 1, "resolved": 0}
     _assert_error(
         client.get("/v1/incidents", params={"status": "closed"}, headers=auth),
         422,
@@ -245,6 +250,12 @@ def test_incident_pagination(engine: Engine, client: TestClient, auth: dict[str,
             apply_incident_event(session=session, event=event)
     seen = [i["id"] for i in _walk(client, auth, "/v1/incidents", limit=3)]
     assert seen == [f"inc_{i}" for i in reversed(range(7))]
+    # Every page counts them all; the last page's null cursor is the end.
+    pages = [client.get("/v1/incidents", params={"limit": 3}, headers=auth).json()]
+    while pages[-1]["next_cursor"] is not None:
+        params = {"limit": 3, "cursor": pages[-1]["next_cursor"]}
+        pages.append(client.get("/v1/incidents", params=params, headers=auth).json())
+    assert [(len(p["items"]), p["total"]) for p in pages] == [(3, 7), (3, 7), (1, 7)]
 
 
 def test_incident_items_name_the_headline_author(

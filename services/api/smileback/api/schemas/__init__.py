@@ -1,6 +1,15 @@
 """Request and response models of the REST API (its contract, distinct from the bus events)."""
 
-from smileback.api.schemas.base import ErrorBody, ErrorDetail, In, Name, Out, Page, Prose
+from smileback.api.schemas.base import (
+    CountedPage,
+    ErrorBody,
+    ErrorDetail,
+    In,
+    Name,
+    Out,
+    Page,
+    Prose,
+)
 from smileback.api.schemas.brands import (
     BRAND_NAME_PATTERN,
     BrandIn,
@@ -55,6 +64,7 @@ __all__ = [
     "BrandIn",
     "BrandOut",
     "BrandUpdate",
+    "CountedPage",
     "DismissIn",
     "ErrorBody",
     "ErrorDetail",
