@@ -283,7 +283,9 @@ def test_an_action_and_the_projector_reading_it_back_do_not_deadlock(
     assert response.status_code in (200, 201), response.text
     assert bus.errors == []
     (published,) = [decode(IncidentEvent, r.value) for r in bus.records(TOPICS.incidents)]
-    assert response.json()["timeline"][-1]["responder"] == published.responder == "sam"
+    recorded = response.json()["event"]
+    assert recorded["responder"] == published.responder == "sam"
+    assert recorded["event_id"] == published.event_id
     with Session(pg) as session:
         assert session.get(IncidentEventRow, published.event_id) is not None
 
