@@ -61,8 +61,14 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(page: Page, site: Con
     expect(timeline.locator("li[data-type='opened']")).to_have_count(1)
     expect(timeline.locator("li[data-type='acknowledged']")).to_have_count(0)
 
-    # Acknowledge: the state changes on the page and in the API.
-    detail.get_by_role("button", name="Acknowledge").click()
+    # Acknowledge: the state changes on the page and in the API. The action answers with the
+    # incident's state and its event only; the console then reads the incident again.
+    incident_url = f"{site.base}/v1/incidents/{site.incident_id}"
+    with page.expect_response(f"{incident_url}/acknowledge") as answered:
+        detail.get_by_role("button", name="Acknowledge").click()
+    result = answered.value.json()
+    assert "timeline" not in result
+    assert (result["status"], result["event"]["type"]) == ("acknowledged", "acknowledged")
     expect(page.locator("#detail-status")).to_have_text("acknowledged")
     acked = timeline.locator("li[data-type='acknowledged']")
     expect(acked).to_have_count(1)
@@ -85,6 +91,8 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(page: Page, site: Con
     screenshot(page, "console-phone", width=390)
 
     assert all(url.startswith(site.base) for url in requests), requests
+    acted = requests.index(f"{incident_url}/acknowledge")
+    assert incident_url in requests[acted + 1 :]  # read again after the action
     assert problems == []
 
 
