@@ -14,12 +14,12 @@ from tests.support.builders import scored_tiered as scored
 from tests.support.clock import FakeClock
 
 
-def _from_the_api(paged: IncidentEvent, kind: IncidentEventType, actor: str) -> IncidentEvent:
+def _from_the_api(paged: IncidentEvent, kind: IncidentEventType, responder: str) -> IncidentEvent:
     return paged.model_copy(
         update={
             "event_id": f"{paged.incident_id}:{kind}:click",
             "type": kind,
-            "actor": actor,
+            "responder": responder,
             "level": None,
             "severity": Severity.CRITICAL,
         }
@@ -42,7 +42,7 @@ def test_pagerduty_hears_of_an_acknowledgement_and_a_resolve_made_elsewhere(
     bodies = [pagerduty_event(notification=n, routing_key="key") for n in sent]
     assert [b["event_action"] for b in bodies] == ["trigger", "acknowledge", "resolve"]
     assert {b["dedup_key"] for b in bodies} == {paged.incident_id}
-    assert [n.actor for n in sent[1:]] == ["sam", "sam"]
+    assert [n.responder for n in sent[1:]] == ["sam", "sam"]
     assert h.sent("slack") == [
         (paged.incident_id, "trigger", 1),
         (paged.incident_id, "acknowledge", None),

@@ -64,7 +64,7 @@ def test_a_level_pages_its_responders_through_each_notifier() -> None:
     )
     planned = plan_level(paging=paging(level), incident=INC, level=0, seq=4, now=T0, ingested_at=T0)
     assert [r.id for r in planned.responders] == ["ana", "ben"]  # ana once, though named twice
-    assert planned.assignee == "ana, ben"
+    assert planned.paged == ["ana", "ben"]
     assert [(i.target, i.notifier, i.step) for i in planned.items] == [
         ("pagerduty", "pagerduty", 4),
         ("email:ana", "email", 4),  # ben has no address
@@ -88,7 +88,7 @@ def test_the_link_is_the_consoles_deep_link_with_the_id_as_one_segment() -> None
 def test_a_schedule_gap_still_pages_the_channels_and_the_fallback_address() -> None:
     level = EscalationLevel(targets=(Target(schedule="empty"),), notify=("webhook", "email"))
     planned = plan_level(paging=paging(level), incident=INC, level=0, seq=0, now=T0)
-    assert planned.assignee is None
+    assert planned.paged == []
     assert [(i.target, i.notification.recipient) for i in planned.items] == [
         ("webhook", None),
         ("email", None),  # SMILEBACK_SMTP_TO takes it
@@ -100,12 +100,13 @@ def test_follow_ups_go_to_every_target_a_trigger_reached() -> None:
         paging=paging(EscalationLevel(notify=("webhook",))),
         incident=INC,
         kind=NotificationKind.RESOLVE,
-        actor="ana",
+        responder="ana",
         triggered=[("webhook", "webhook", None), ("email:ben", "email", "ben@x")],
         now=T0,
     )
     assert [
-        (i.target, i.kind, i.step, i.notification.actor, i.notification.recipient) for i in items
+        (i.target, i.kind, i.step, i.notification.responder, i.notification.recipient)
+        for i in items
     ] == [
         ("webhook", NotificationKind.RESOLVE, 0, "ana", None),
         ("email:ben", NotificationKind.RESOLVE, 0, "ana", "ben@x"),

@@ -69,7 +69,7 @@ def clock() -> FakeClock:
     return FakeClock(T0)
 
 
-def human(kind: IncidentEventType, *, actor: str = "ana", **extra) -> IncidentEvent:
+def human(kind: IncidentEventType, *, responder: str = "ana", **extra) -> IncidentEvent:
     fields = {
         "event_id": f"{ROOT_ID}:{kind}:test",
         "type": kind,
@@ -80,7 +80,7 @@ def human(kind: IncidentEventType, *, actor: str = "ana", **extra) -> IncidentEv
         "severity": Severity.CRITICAL,
         "at": T0,
         "mention_id": "root",
-        "actor": actor,
+        "responder": responder,
     }
     return IncidentEvent(**(fields | extra))
 
@@ -146,7 +146,7 @@ def test_a_page_a_triage_and_a_smile_back(tmp_path: Path, clock: FakeClock) -> N
     opened, paged = h.incidents()
     assert (opened.type, paged.type) == (IncidentEventType.OPENED, IncidentEventType.PAGED)
     assert paged.event_id == f"{ROOT_ID}:paged:0"
-    assert (paged.level, paged.assignee) == (1, None)
+    assert (paged.level, paged.paged) == (1, [])
     assert paged.packet is not None
     assert paged.packet.who.handle == "loudcustomer"
     assert {(q.mention_id, q.queue) for q in h.queues()} == {
@@ -216,7 +216,7 @@ def test_unacknowledged_page_escalates_and_acknowledging_stops_it(
     h = Harness(tmp_path, clock, notifiers=("webhook", "email"), oncall=ONCALL)
     h.feed(encode(scored("root")))
     paged = h.incidents()[-1]
-    assert (paged.level, paged.assignee) == (1, "ana")
+    assert (paged.level, paged.paged) == (1, ["ana"])
     clock.advance(minutes=4)
     h.service.tick()
     assert [e.type for e in h.incidents()].count(IncidentEventType.ESCALATED) == 0
@@ -224,20 +224,20 @@ def test_unacknowledged_page_escalates_and_acknowledging_stops_it(
     h.service.tick()
     h.service.tick()  # a second tick at the same time fires nothing more
     escalated = [e for e in h.incidents() if e.type is IncidentEventType.ESCALATED]
-    assert [(e.level, e.assignee, e.event_id) for e in escalated] == [
-        (2, "ben", f"{ROOT_ID}:escalated:1")
+    assert [(e.level, e.paged, e.event_id) for e in escalated] == [
+        (2, ["ben"], f"{ROOT_ID}:escalated:1")
     ]
     h.deliver()
     assert [n.recipient for n in h.notifiers["email"].sent] == ["ben@example.com"]
-    h.human(human(IncidentEventType.ACKNOWLEDGED, actor="ben"))
-    h.human(human(IncidentEventType.ACKNOWLEDGED, actor="ana", event_id="other"))  # too late
+    h.human(human(IncidentEventType.ACKNOWLEDGED, responder="ben"))
+    h.human(human(IncidentEventType.ACKNOWLEDGED, responder="ana", event_id="other"))  # too late
     clock.advance(minutes=30)  # without the acknowledgement, levels would fire at 15 and 20
     h.service.tick()
     assert [e.type for e in h.incidents()].count(IncidentEventType.ESCALATED) == 1
     h.deliver()
     assert h.sent("webhook") == [(ROOT_ID, "trigger", 1), (ROOT_ID, "acknowledge", None)]
     assert h.sent("email") == [(ROOT_ID, "trigger", 2), (ROOT_ID, "acknowledge", None)]
-    assert {n.actor for n in h.notifiers["email"].sent if n.kind == "acknowledge"} == {"ben"}
+    assert {n.responder for n in h.notifiers["email"].sent if n.kind == "acknowledge"} == {"ben"}
     inc = h.service.book.get(ROOT_ID)
     assert inc is not None
     assert inc.owner == "ben"
@@ -271,7 +271,7 @@ def test_human_resolve_closes_and_follows_up_every_target(tmp_path: Path, clock:
     h.deliver()
     assert h.sent("webhook") == [(ROOT_ID, "trigger", 1), (ROOT_ID, "resolve", None)]
     assert h.sent("email") == []  # never escalated that far
-    assert [e.type for e in h.incidents() if e.actor is None] == [
+    assert [e.type for e in h.incidents() if e.responder is None] == [
         IncidentEventType.OPENED,
         IncidentEventType.PAGED,
     ]
@@ -292,7 +292,7 @@ def test_a_thread_that_goes_quiet_resolves_itself(tmp_path: Path, clock: FakeClo
         IncidentEventType.RESOLVED,
         f"{ROOT_ID}:resolved:quiet",
     )
-    assert "quiet" in (resolved.actor or "")
+    assert "quiet" in (resolved.responder or "")
     h.pump()  # our own event comes back on the incidents topic: nothing happens twice
     h.deliver()
     h.deliver()
@@ -417,21 +417,21 @@ def test_dead_letters_are_reported_to_the_dlq_once(tmp_path: Path, clock: FakeCl
 def test_assignment_from_the_api_sets_the_owner(tmp_path: Path, clock: FakeClock) -> None:
     h = Harness(tmp_path, clock)
     h.feed(encode(scored("root")))
-    h.human(human(IncidentEventType.UPDATED, actor="lead", assignee="cat"))
+    h.human(human(IncidentEventType.UPDATED, responder="lead", owner="cat"))
     inc = h.service.book.get(ROOT_ID)
     assert inc is not None
     assert inc.owner == "cat"
     # The API's form: an `updated` event whose action names the owner; a note changes nothing.
     assign = ResponderAction(kind="assign", owner="dan")
-    h.human(human(IncidentEventType.UPDATED, actor="lead", event_id="a2", action=assign))
+    h.human(human(IncidentEventType.UPDATED, responder="lead", event_id="a2", action=assign))
     note = ResponderAction(kind="note", note="called them")
-    h.human(human(IncidentEventType.UPDATED, actor="lead", event_id="n1", action=note))
+    h.human(human(IncidentEventType.UPDATED, responder="lead", event_id="n1", action=note))
     inc = h.service.book.get(ROOT_ID)
     assert inc is not None
     assert inc.owner == "dan"
     # A version-1 record still on the topic: the action was in `context`.
-    v1 = human(IncidentEventType.UPDATED, actor="lead", event_id="a3").model_dump(mode="json")
-    v1 = {k: v for k, v in v1.items() if k not in ("packet", "action")}
+    v1 = human(IncidentEventType.UPDATED, responder="lead", event_id="a3").model_dump(mode="json")
+    v1 = {k: v for k, v in v1.items() if k not in ("packet", "action", "owner", "paged")}
     v1 |= {"schema_version": 1, "context": {"action": "assign", "owner": "eve"}}
     h.bus.publish(TOPICS.incidents, key=ROOT_ID, value=json.dumps(v1).encode())
     h.pump()

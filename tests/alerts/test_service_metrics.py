@@ -54,7 +54,7 @@ def _moved(before: dict[str, float]) -> dict[str, float]:
 
 
 def _human(
-    kind: IncidentEventType, *, root: str, at: datetime, actor: str = "ana"
+    kind: IncidentEventType, *, root: str, at: datetime, responder: str = "ana"
 ) -> IncidentEvent:
     return IncidentEvent(
         event_id=f"{root}:{kind}:test",
@@ -66,7 +66,7 @@ def _human(
         severity=Severity.CRITICAL,
         at=at,
         mention_id=root,
-        actor=actor,
+        responder=responder,
     )
 
 
@@ -88,7 +88,9 @@ def test_the_time_to_acknowledge_runs_from_the_first_page(tmp_path: Path, clock:
     clock.advance(minutes=7)
     h.human(_human(IncidentEventType.ACKNOWLEDGED, root="metrics-ack", at=clock.now))
     # A second acknowledgement claims nothing and measures nothing.
-    later = _human(IncidentEventType.ACKNOWLEDGED, root="metrics-ack", at=clock.now, actor="ben")
+    later = _human(
+        IncidentEventType.ACKNOWLEDGED, root="metrics-ack", at=clock.now, responder="ben"
+    )
     h.human(later.model_copy(update={"event_id": "again"}))
     assert _sample("smileback_ack_latency_seconds_count") - count == 1
     assert _sample("smileback_ack_latency_seconds_sum") - total == pytest.approx(420.0)

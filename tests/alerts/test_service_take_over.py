@@ -61,7 +61,7 @@ def h(tmp_path: Path, clock: FakeClock) -> Harness:
     """An incident paged through every channel and acknowledged by Ana, its owner."""
     harness = Harness(tmp_path, clock, notifiers=NOTIFIERS, oncall=ONCALL)
     harness.feed(encode(scored("root")))
-    harness.human(incident_event(IncidentEventType.ACKNOWLEDGED, **_ids("ack"), actor="ana"))
+    harness.human(incident_event(IncidentEventType.ACKNOWLEDGED, **_ids("ack"), responder="ana"))
     deliver_all(harness)
     return harness
 
@@ -82,7 +82,7 @@ def take_over(
     """The API's take-over event: `owner` took the incident from `previous`."""
     action = ResponderAction(kind="take_over", owner=owner, previous_owner=previous, reason=reason)
     return incident_event(
-        IncidentEventType.UPDATED, **_ids(name), at=TAKEN_AT, actor=owner, action=action
+        IncidentEventType.UPDATED, **_ids(name), at=TAKEN_AT, responder=owner, action=action
     )
 
 
@@ -99,7 +99,7 @@ def taken_over_rows(h: Harness) -> list[tuple[str, str, int]]:
 def notices(h: Harness, name: str) -> list[tuple[str | None, list[str], str | None]]:
     """(new owner, who it was for, recipient) of each take-over notice `name` delivered."""
     return [
-        (n.actor, [r.id for r in n.responders], n.recipient)
+        (n.responder, [r.id for r in n.responders], n.recipient)
         for n in h.notifiers[name].sent
         if n.kind is NotificationKind.TAKEN_OVER
     ]
@@ -179,7 +179,7 @@ def test_nobody_is_told_when_the_previous_owner_is_unknown_or_there_was_none(
 ) -> None:
     h.human(take_over(owner="ben", previous="zed"))  # not in the on-call file
     assign = ResponderAction(kind="assign", owner="cat")
-    h.human(incident_event(IncidentEventType.UPDATED, **_ids("a1"), actor="ben", action=assign))
+    h.human(incident_event(IncidentEventType.UPDATED, **_ids("a1"), responder="ben", action=assign))
     inc = h.service.book.get(INCIDENT)
     assert inc is not None
     assert inc.owner == "cat"  # the owner is still recorded

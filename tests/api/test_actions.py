@@ -7,9 +7,9 @@ from dataclasses import replace
 import pytest
 
 from smileback.api.actions import (
+    ActingResponder,
     ActionConflictError,
     ActionKind,
-    Actor,
     IncidentSnapshot,
     owner_after,
     plan_action,
@@ -35,9 +35,9 @@ ACKED = replace(OPEN, status=IncidentStatus.ACKNOWLEDGED, acknowledged_by="sam",
 RESOLVED = replace(OPEN, status=IncidentStatus.RESOLVED)
 
 
-def _plan(incident: IncidentSnapshot, kind: ActionKind, actor: str = "sam", **kw: str):
-    who = Actor(responder=actor, key_id=f"key-{actor}")
-    return plan_action(incident=incident, kind=kind, actor=who, at=T0, nonce="n1", **kw)
+def _plan(incident: IncidentSnapshot, kind: ActionKind, responder: str = "sam", **kw: str):
+    who = ActingResponder(responder=responder, key_id=f"key-{responder}")
+    return plan_action(incident=incident, kind=kind, acting=who, at=T0, nonce="n1", **kw)
 
 
 def test_acknowledging_an_open_incident() -> None:
@@ -45,7 +45,7 @@ def test_acknowledging_an_open_incident() -> None:
     assert event is not None
     assert event.type is IncidentEventType.ACKNOWLEDGED
     assert event.event_id == "inc_1:ack:n1"
-    assert (event.actor, event.at, event.incident_id) == ("sam", T0, "inc_1")
+    assert (event.responder, event.at, event.incident_id) == ("sam", T0, "inc_1")
     # The incident's own facts ride along unchanged, so folding the event changes only status.
     assert (event.brand, event.thread_root_id, event.rule, event.severity) == (
         "acme",
@@ -56,56 +56,56 @@ def test_acknowledging_an_open_incident() -> None:
     assert (event.mention_id, event.mention_count, event.peak_velocity) == ("m1", 3, 1.5)
     assert event.summary == ""
     assert (event.packet, event.action) == (None, None)
-    assert event.assignee == "sam"  # acknowledging claims it
+    assert event.owner == "sam"  # acknowledging claims it
     assert (event.key_id, event.on_behalf_of) == ("key-sam", None)
     assert owner_after(event, before=None) == "sam"
 
 
 def test_an_admin_acting_for_someone_is_recorded_as_such() -> None:
-    admin = Actor(responder="kim", key_id="bootstrap", on_behalf=True)
-    event = plan_action(incident=OPEN, kind=ActionKind.ACKNOWLEDGE, actor=admin, at=T0, nonce="n")
+    admin = ActingResponder(responder="kim", key_id="bootstrap", on_behalf=True)
+    event = plan_action(incident=OPEN, kind=ActionKind.ACKNOWLEDGE, acting=admin, at=T0, nonce="n")
     assert event is not None
-    assert (event.actor, event.on_behalf_of, event.key_id) == ("kim", "kim", "bootstrap")
+    assert (event.responder, event.on_behalf_of, event.key_id) == ("kim", "kim", "bootstrap")
 
 
 def test_an_assigned_incident_is_its_owners_to_acknowledge() -> None:
     assigned = replace(OPEN, owner="kim")
     with pytest.raises(ActionConflictError, match="claimed by kim") as conflict:
-        _plan(assigned, ActionKind.ACKNOWLEDGE, actor="sam")
+        _plan(assigned, ActionKind.ACKNOWLEDGE, responder="sam")
     assert conflict.value.owner == "kim"
-    event = _plan(assigned, ActionKind.ACKNOWLEDGE, actor="kim")
+    event = _plan(assigned, ActionKind.ACKNOWLEDGE, responder="kim")
     assert event is not None
-    assert (event.actor, event.assignee) == ("kim", "kim")
+    assert (event.responder, event.owner) == ("kim", "kim")
 
 
 def test_acknowledging_again_is_a_no_op_for_the_same_responder_and_a_conflict_for_another() -> None:
-    assert _plan(ACKED, ActionKind.ACKNOWLEDGE, actor="sam") is None
+    assert _plan(ACKED, ActionKind.ACKNOWLEDGE, responder="sam") is None
     for kind, kw in [
         (ActionKind.ACKNOWLEDGE, {}),
         (ActionKind.RESOLVE, {}),
         (ActionKind.ASSIGN, {"owner": "kim"}),
     ]:
         with pytest.raises(ActionConflictError, match="claimed by sam") as conflict:
-            _plan(ACKED, kind, actor="kim", **kw)
+            _plan(ACKED, kind, responder="kim", **kw)
         assert conflict.value.owner == "sam"
 
 
 def test_taking_over_names_the_previous_owner_and_the_reason() -> None:
-    event = _plan(ACKED, ActionKind.TAKE_OVER, actor="kim", reason="sam is off shift")
+    event = _plan(ACKED, ActionKind.TAKE_OVER, responder="kim", reason="sam is off shift")
     assert event is not None
     assert event.type is IncidentEventType.UPDATED
     assert event.action == ResponderAction(
         kind="take_over", owner="kim", previous_owner="sam", reason="sam is off shift"
     )
-    assert (event.actor, event.assignee) == ("kim", "kim")
+    assert (event.responder, event.owner) == ("kim", "kim")
     assert owner_after(event, before="sam") == "kim"
-    assert _plan(ACKED, ActionKind.TAKE_OVER, actor="sam", reason="mine") is None
+    assert _plan(ACKED, ActionKind.TAKE_OVER, responder="sam", reason="mine") is None
     with pytest.raises(ActionConflictError, match="acknowledge it instead"):
-        _plan(OPEN, ActionKind.TAKE_OVER, actor="kim", reason="x")
+        _plan(OPEN, ActionKind.TAKE_OVER, responder="kim", reason="x")
     with pytest.raises(ActionConflictError, match="resolved"):
-        _plan(RESOLVED, ActionKind.TAKE_OVER, actor="kim", reason="x")
+        _plan(RESOLVED, ActionKind.TAKE_OVER, responder="kim", reason="x")
     with pytest.raises(ValueError, match="reason"):
-        _plan(ACKED, ActionKind.TAKE_OVER, actor="kim")
+        _plan(ACKED, ActionKind.TAKE_OVER, responder="kim")
 
 
 def test_a_resolved_incident_cannot_be_acknowledged_or_assigned() -> None:
@@ -117,29 +117,29 @@ def test_a_resolved_incident_cannot_be_acknowledged_or_assigned() -> None:
 
 def test_resolving_releases_the_lock() -> None:
     for incident in (OPEN, replace(ACKED, owner="kim", acknowledged_by="kim")):
-        event = _plan(incident, ActionKind.RESOLVE, actor="kim")
+        event = _plan(incident, ActionKind.RESOLVE, responder="kim")
         assert event is not None
-        assert (event.type, event.actor) == (IncidentEventType.RESOLVED, "kim")
+        assert (event.type, event.responder) == (IncidentEventType.RESOLVED, "kim")
         assert owner_after(event, before=incident.owner) is None
     assert _plan(RESOLVED, ActionKind.RESOLVE) is None
 
 
 def test_assigning_sets_one_owner() -> None:
-    event = _plan(ACKED, ActionKind.ASSIGN, actor="sam", owner="kim")
+    event = _plan(ACKED, ActionKind.ASSIGN, responder="sam", owner="kim")
     assert event is not None
     assert event.type is IncidentEventType.UPDATED
     assert event.action == ResponderAction(kind="assign", owner="kim")
-    assert (event.actor, event.assignee) == ("sam", "kim")
+    assert (event.responder, event.owner) == ("sam", "kim")
     assert owner_after(event, before="sam") == "kim"
     assert _plan(ACKED, ActionKind.ASSIGN, owner="sam") is None  # already the owner
-    unowned = _plan(OPEN, ActionKind.ASSIGN, actor="lead", owner="kim")  # anyone's while unheld
+    unowned = _plan(OPEN, ActionKind.ASSIGN, responder="lead", owner="kim")  # anyone's while unheld
     assert unowned is not None
-    assert unowned.assignee == "kim"
+    assert unowned.owner == "kim"
 
 
 def test_a_note_in_any_state() -> None:
     for incident in (OPEN, ACKED, RESOLVED):
-        event = _plan(incident, ActionKind.NOTE, actor="kim", note="called them back")
+        event = _plan(incident, ActionKind.NOTE, responder="kim", note="called them back")
         assert event is not None
         assert event.type is IncidentEventType.UPDATED
         assert event.action == ResponderAction(kind="note", note="called them back")

@@ -86,10 +86,11 @@ def fields(kind: IncidentEventType = IncidentEventType.OPENED, **extra: Any) -> 
 def v1_record(
     context: Any, kind: IncidentEventType = IncidentEventType.OPENED, **extra: Any
 ) -> bytes:
-    """A record as version-1 producers wrote it: every field, `context` where v2 has two;
-    `extra` is merged into its JSON as it is."""
+    """A record as version-1 producers wrote it: every field, `context` where v2 has two
+    (and no `responder`, `owner` or `paged`: they wrote `actor` and `assignee`); `extra` is
+    merged into its JSON as it is."""
     data = IncidentEvent(**fields(kind)).model_dump(mode="json")
-    del data["packet"], data["action"]
+    del data["packet"], data["action"], data["responder"], data["owner"], data["paged"]
     return json.dumps({**data, "schema_version": 1, "context": context, **extra}).encode()
 
 
@@ -116,12 +117,12 @@ def test_a_version_1_responder_update_reads_as_its_action(
 ) -> None:
     raw = v1_record(context, kind=IncidentEventType.UPDATED, actor="sam")
     event = decode(IncidentEvent, raw)
-    assert (event.action, event.packet, event.actor) == (action, None, "sam")
+    assert (event.action, event.packet, event.responder) == (action, None, "sam")
 
 
 def test_a_version_1_record_with_an_empty_context_carries_neither() -> None:
     event = decode(IncidentEvent, v1_record({}, kind=IncidentEventType.ACKNOWLEDGED, actor="sam"))
-    assert (event.packet, event.action, event.actor) == (None, None, "sam")
+    assert (event.packet, event.action, event.responder) == (None, None, "sam")
 
 
 def test_a_version_1_record_is_written_again_as_version_2() -> None:
@@ -139,13 +140,13 @@ def test_a_version_1_record_is_written_again_as_version_2() -> None:
         IncidentEvent(
             **fields(
                 IncidentEventType.UPDATED,
-                actor="lead",
-                assignee="kim",
+                responder="lead",
+                owner="kim",
                 action=ResponderAction(kind="assign", owner="kim"),
             )
         ),
-        IncidentEvent(**fields(IncidentEventType.PAGED, packet=PACKET, level=1, assignee="ana")),
-        IncidentEvent(**fields(IncidentEventType.RESOLVED, actor="kim")),
+        IncidentEvent(**fields(IncidentEventType.PAGED, packet=PACKET, level=1, paged=["ana"])),
+        IncidentEvent(**fields(IncidentEventType.RESOLVED, responder="kim")),
     ],
 )
 def test_version_2_round_trips(event: IncidentEvent) -> None:
@@ -233,12 +234,53 @@ def test_a_take_over_names_both_owners_and_its_reason() -> None:
     )
     event = IncidentEvent(
         **fields(IncidentEventType.UPDATED),
-        actor="kim",
+        responder="kim",
         action=action,
-        assignee="kim",
+        owner="kim",
         key_id="a1b2c3d4e5f6",
     )
     assert decode(IncidentEvent, encode(event)) == event
     for missing in ("previous_owner", "reason"):
         with pytest.raises(ValueError, match="a take-over names its owner, the previous owner"):
             ResponderAction(**{**action.model_dump(), missing: None})
+
+
+def _old_names(kind: IncidentEventType, **named: Any) -> bytes:
+    """A version-2 record as written before `responder`, `owner` and `paged`: `actor` and
+    `assignee` instead."""
+    data = IncidentEvent(**fields(kind)).model_dump(mode="json")
+    del data["responder"], data["owner"], data["paged"]
+    return json.dumps({**data, **named}).encode()
+
+
+@pytest.mark.parametrize(
+    ("kind", "assignee", "owner", "paged"),
+    [
+        (IncidentEventType.ACKNOWLEDGED, "sam", "sam", []),
+        (IncidentEventType.UPDATED, "kim", "kim", []),
+        (IncidentEventType.PAGED, "ana, ben", None, ["ana", "ben"]),
+        (IncidentEventType.ESCALATED, "lead", None, ["lead"]),
+        (IncidentEventType.RESOLVED, None, None, []),
+    ],
+)
+def test_a_record_with_the_old_names_reads_with_the_new_ones(
+    kind: IncidentEventType, assignee: str | None, owner: str | None, paged: list[str]
+) -> None:
+    event = decode(IncidentEvent, _old_names(kind, actor="sam", assignee=assignee))
+    assert (event.responder, event.owner, event.paged) == ("sam", owner, paged)
+    written = json.loads(encode(event))
+    assert "actor" not in written
+    assert "assignee" not in written
+    assert (written["responder"], written["owner"], written["paged"]) == ("sam", owner, paged)
+
+
+def test_a_version_1_record_with_an_assignee_reads_its_owner() -> None:
+    raw = v1_record({}, kind=IncidentEventType.ACKNOWLEDGED, actor="sam", assignee="sam")
+    event = decode(IncidentEvent, raw)
+    assert (event.responder, event.owner) == ("sam", "sam")
+
+
+def test_an_old_assignee_beside_a_new_owner_is_refused() -> None:
+    raw = _old_names(IncidentEventType.ACKNOWLEDGED, assignee="sam", owner="kim")
+    with pytest.raises(SchemaError, match="`assignee` is the old name of `owner` and `paged`"):
+        decode(IncidentEvent, raw)

@@ -68,7 +68,7 @@ escalation_policies:
 """
 
 
-def human(kind: IncidentEventType, incident_id: str, brand: str, actor: str) -> IncidentEvent:
+def human(kind: IncidentEventType, incident_id: str, brand: str, responder: str) -> IncidentEvent:
     """An on-call human's action on the incident, as the api publishes it."""
     return incident_event(
         kind,
@@ -77,7 +77,7 @@ def human(kind: IncidentEventType, incident_id: str, brand: str, actor: str) -> 
         thread_root_id=f"{brand}:root",
         mention_id=f"{brand}:root",
         at=datetime.now(UTC),
-        actor=actor,
+        responder=responder,
         event_id=f"{incident_id}:{kind}:{uuid.uuid4().hex}",
     )
 
@@ -222,15 +222,13 @@ def test_pages_every_target_once_escalates_and_follows_up(
     assert smtp.over_tls == [True] * 3
     assert set(smtp.logins) == {(SMTP_LOGIN[0], True)}
 
-    ours = [e for e in events if e.actor is None or e.type is IncidentEventType.ESCALATED]
+    ours = [e for e in events if e.responder is None or e.type is IncidentEventType.ESCALATED]
     types = [e.type for e in ours if e.incident_id == incident_id]
     assert types.count(IncidentEventType.OPENED) == 1
     assert types.count(IncidentEventType.PAGED) == 1
-    assert [(e.level, e.assignee) for e in ours if e.type is IncidentEventType.PAGED] == [
-        (1, "ana")
-    ]
-    assert [(e.level, e.assignee) for e in ours if e.type is IncidentEventType.ESCALATED] == [
-        (2, "ben")
+    assert [(e.level, e.paged) for e in ours if e.type is IncidentEventType.PAGED] == [(1, ["ana"])]
+    assert [(e.level, e.paged) for e in ours if e.type is IncidentEventType.ESCALATED] == [
+        (2, ["ben"])
     ]
 
     delivered = 'smileback_pages_total{kind="trigger",notifier="pagerduty",outcome="delivered"}'

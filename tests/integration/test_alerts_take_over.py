@@ -54,7 +54,7 @@ def test_a_take_over_tells_the_previous_owner_once(
     oncall.write_text(ONCALL)
 
     def human(
-        kind: IncidentEventType, actor: str, action: ResponderAction | None = None
+        kind: IncidentEventType, responder: str, action: ResponderAction | None = None
     ) -> IncidentEvent:
         return incident_event(
             kind,
@@ -63,7 +63,7 @@ def test_a_take_over_tells_the_previous_owner_once(
             thread_root_id=root_id,
             mention_id=root_id,
             at=datetime.now(UTC),
-            actor=actor,
+            responder=responder,
             event_id=f"{incident_id}:{kind}:{uuid.uuid4().hex}",
             action=action,
         )
@@ -125,7 +125,7 @@ def test_a_take_over_tells_the_previous_owner_once(
 
     assert events(webhook) == ["trigger", "acknowledge", "taken_over", "resolve"]
     notice = webhook.log.snapshot()[1][2]
-    assert (notice["actor"], notice["reason"]) == ("ben", reason)
+    assert (notice["responder"], notice["reason"]) == ("ben", reason)
     assert [r["id"] for r in notice["responders"]] == ["ana"]
     assert events(pagerduty, "event_action") == ["trigger", "acknowledge", "resolve"]
     slack_texts = [body["text"] for body in slack.log.snapshot()[1]]

@@ -96,7 +96,7 @@ def test_two_responders_racing_to_acknowledge_get_exactly_one_winner(pg: Engine)
     error = responses[loser].json()["error"]
     assert (error["code"], error["owner"]) == ("conflict", winner)
     (event,) = _events(bus)
-    assert (event.type, event.actor) == (IncidentEventType.ACKNOWLEDGED, winner)
+    assert (event.type, event.responder) == (IncidentEventType.ACKNOWLEDGED, winner)
     with Session(pg) as session:
         row = session.get(IncidentRow, "inc_1")
         assert row is not None
@@ -144,9 +144,9 @@ def test_identity_comes_from_the_key_and_every_hand_over_is_audited(
         resolved = post("resolve", ADMIN, {"on_behalf_of": "sam"})
         assert resolved.status_code == 200, resolved.text
         timeline = client.get(url, headers=alex).json()["timeline"]
-    human = [e for e in timeline if e["actor"] is not None]
+    human = [e for e in timeline if e["responder"] is not None]
     assert [
-        (e["type"], e["action"], e["actor"], e["key_id"], e["on_behalf_of"]) for e in human
+        (e["type"], e["action"], e["responder"], e["key_id"], e["on_behalf_of"]) for e in human
     ] == [
         ("acknowledged", None, "alex", alex_id, None),
         ("updated", "take_over", "sam", sam_id, None),
@@ -156,7 +156,7 @@ def test_identity_comes_from_the_key_and_every_hand_over_is_audited(
     assert resolved.json()["owner"] is None  # resolving released the lock
     assert "Amara" not in str(timeline)
     published = _events(bus)
-    assert [(e.actor, e.key_id, e.on_behalf_of) for e in published] == [
+    assert [(e.responder, e.key_id, e.on_behalf_of) for e in published] == [
         ("alex", alex_id, None),
         ("sam", sam_id, None),
         ("sam", "bootstrap", "sam"),

@@ -283,7 +283,9 @@ def test_an_action_and_the_projector_reading_it_back_do_not_deadlock(
     assert response.status_code in (200, 201), response.text
     assert bus.errors == []
     (published,) = [decode(IncidentEvent, r.value) for r in bus.records(TOPICS.incidents)]
-    assert response.json()["timeline"][-1]["actor"] == published.actor == "sam"
+    recorded = response.json()["event"]
+    assert recorded["responder"] == published.responder == "sam"
+    assert recorded["event_id"] == published.event_id
     with Session(pg) as session:
         assert session.get(IncidentEventRow, published.event_id) is not None
 
@@ -421,7 +423,7 @@ def test_run_projects_from_kafka_publishes_actions_and_stops_on_sigterm(
     events = [
         decode(IncidentEvent, v) for v in _read_all(kafka_bootstrap, topics.incidents, at_least=2)
     ]
-    assert [(e.type, e.actor) for e in events] == [
+    assert [(e.type, e.responder) for e in events] == [
         (IncidentEventType.OPENED, None),
         (IncidentEventType.ACKNOWLEDGED, "sam"),
     ]

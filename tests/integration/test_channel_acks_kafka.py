@@ -176,7 +176,7 @@ def test_acknowledged_in_pagerduty_and_in_slack_stops_escalation_and_tells_pager
             assert api_process.stop() == 0, api_process.tail()
         reader.close()
 
-    acks = {e.incident_id: e.actor for e in events if e.type is IncidentEventType.ACKNOWLEDGED}
+    acks = {e.incident_id: e.responder for e in events if e.type is IncidentEventType.ACKNOWLEDGED}
     assert acks == {ids[0]: "sam", ids[1]: "kim"}
     assert [e for e in events if e.type is IncidentEventType.ESCALATED] == []
     triggers = [b for b in pagerduty.log.snapshot()[1] if b["event_action"] == "trigger"]

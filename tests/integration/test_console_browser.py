@@ -61,8 +61,14 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(page: Page, site: Con
     expect(timeline.locator("li[data-type='opened']")).to_have_count(1)
     expect(timeline.locator("li[data-type='acknowledged']")).to_have_count(0)
 
-    # Acknowledge: the state changes on the page and in the API.
-    detail.get_by_role("button", name="Acknowledge").click()
+    # Acknowledge: the state changes on the page and in the API. The action answers with the
+    # incident's state and its event only; the console then reads the incident again.
+    incident_url = f"{site.base}/v1/incidents/{site.incident_id}"
+    with page.expect_response(f"{incident_url}/acknowledge") as answered:
+        detail.get_by_role("button", name="Acknowledge").click()
+    result = answered.value.json()
+    assert "timeline" not in result
+    assert (result["status"], result["event"]["type"]) == ("acknowledged", "acknowledged")
     expect(page.locator("#detail-status")).to_have_text("acknowledged")
     acked = timeline.locator("li[data-type='acknowledged']")
     expect(acked).to_have_count(1)
@@ -73,16 +79,20 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(page: Page, site: Con
     expect(page.locator("#queue-empty")).to_be_visible()
     stored = site.get(f"/v1/incidents/{site.incident_id}").json()
     assert stored["status"] == "acknowledged"
-    assert [e["actor"] for e in stored["timeline"] if e["type"] == "acknowledged"] == [RESPONDER]
+    assert [e["responder"] for e in stored["timeline"] if e["type"] == "acknowledged"] == [
+        RESPONDER
+    ]
     if site.published_actions is not None:  # and on the incidents topic, for alerts
         published = site.published_actions()
-        assert [(e.type, e.actor) for e in published] == [
+        assert [(e.type, e.responder) for e in published] == [
             (IncidentEventType.ACKNOWLEDGED, RESPONDER)
         ]
     screenshot(page, "console")
     screenshot(page, "console-phone", width=390)
 
     assert all(url.startswith(site.base) for url in requests), requests
+    acted = requests.index(f"{incident_url}/acknowledge")
+    assert incident_url in requests[acted + 1 :]  # read again after the action
     assert problems == []
 
 
@@ -167,7 +177,7 @@ def test_a_responder_assigns_notes_and_resolves(page: Page, site: ConsoleSite) -
     assert (stored["status"], stored["owner"]) == ("resolved", None)  # resolving released it
     assert [e["note"] for e in stored["timeline"] if e.get("note")] == [note]
     if site.published_actions is not None:  # and on the incidents topic, for alerts
-        published = [(e.type, e.action, e.actor) for e in site.published_actions()]
+        published = [(e.type, e.action, e.responder) for e in site.published_actions()]
         assert published[-4:] == [
             (
                 IncidentEventType.UPDATED,

@@ -191,7 +191,7 @@ def incident_event(
     packet: ContextPacket | None = None,
     action: ResponderAction | None = None,
     brand: str = "acme",
-    actor: str | None = None,
+    responder: str | None = None,
     event_id: str | None = None,
     thread_root_id: str | None = None,
 ) -> IncidentEvent:
@@ -210,7 +210,7 @@ def incident_event(
         mention_count=mention_count,
         peak_velocity=peak_velocity,
         summary=summary,
-        actor=actor,
+        responder=responder,
         packet=packet,
         action=action,
     )

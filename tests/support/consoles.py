@@ -67,7 +67,7 @@ class ConsoleSite:
     process: ServiceProcess
     # Puts an incident event where this site's store takes it from (see above).
     add_incident: Callable[[IncidentEvent], None]
-    # Every incident event with an actor (the responder's actions) on the Kafka topic so
+    # Every incident event with a responder (the responders' actions) on the Kafka topic so
     # far; None where the bus is in-process and cannot be read from outside.
     published_actions: Callable[[], list[IncidentEvent]] | None = None
 
@@ -251,8 +251,8 @@ def _ready(site: ConsoleSite) -> bool:
 
 
 def _actions(*, bootstrap: str, topics: Topics) -> list[IncidentEvent]:
-    """Every incident event with an actor on the incidents topic, up to its current end."""
+    """Every incident event with a responder on the incidents topic, up to its current end."""
     records = read_records(bootstrap, topics.incidents, timeout_s=_KAFKA_S)
     events = [decode(IncidentEvent, value) for _, _, value in records]
     # One incident's events share a key, hence a partition: their order is kept.
-    return [event for event in events if event.actor is not None]
+    return [event for event in events if event.responder is not None]

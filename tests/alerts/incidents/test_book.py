@@ -188,14 +188,14 @@ def test_first_acknowledgement_claims_the_thread_and_stops_escalation() -> None:
     state = EscalationState(policy="p", seq=0, level=0, round=0, next_at=T0 + timedelta(minutes=5))
     book.set_escalation(incident_id=ROOT_ID, state=state)
     assert ROOT_ID in book.escalations()
-    inc = book.acknowledge(incident_id=ROOT_ID, actor="ana")
+    inc = book.acknowledge(incident_id=ROOT_ID, responder="ana")
     assert inc is not None
     assert (inc.status, inc.owner) == (IncidentStatus.ACKNOWLEDGED, "ana")
     assert inc.escalation is not None
     assert inc.escalation.next_at is None
     assert book.escalations() == {}
-    assert book.acknowledge(incident_id=ROOT_ID, actor="ben") is None  # already claimed
-    assert book.acknowledge(incident_id="inc_unknown", actor="ben") is None
+    assert book.acknowledge(incident_id=ROOT_ID, responder="ben") is None  # already claimed
+    assert book.acknowledge(incident_id="inc_unknown", responder="ben") is None
     assigned = book.assign(incident_id=ROOT_ID, owner="cat")
     assert assigned is not None
     assert assigned.owner == "cat"

@@ -29,7 +29,7 @@ def decided(book: IncidentBook, mention, *, at=T0, reopening: Reopening | None =
 def resolved_book(*, at: datetime = T0) -> IncidentBook:
     book = IncidentBook()
     decided(book, scored("root"), at=at)
-    book.acknowledge(incident_id=ROOT_ID, actor="ana")
+    book.acknowledge(incident_id=ROOT_ID, responder="ana")
     book.resolve(incident_id=ROOT_ID, now=at + timedelta(minutes=5))
     return book
 

@@ -93,7 +93,7 @@ def test_page_arrives_with_the_packet_and_threading_headers() -> None:
     with SmtpSink() as sink:
         notifier(sink.port).send(notification=notification(recipient="ana@example.com"))
         notifier(sink.port).send(
-            notification=notification("resolve", actor="ana", recipient="ana@example.com")
+            notification=notification("resolve", responder="ana", recipient="ana@example.com")
         )
     page, resolved = sink.received()
     assert sink.envelopes[0] == ("smileback@example.com", ["ana@example.com"])

@@ -41,7 +41,7 @@ def test_trigger_event_follows_the_spec() -> None:
 
 @pytest.mark.parametrize("kind", ["acknowledge", "resolve"])
 def test_acknowledge_and_resolve_carry_only_the_keys(kind: str) -> None:
-    event = pagerduty_event(notification=notification(kind, actor="ana"), routing_key=KEY)
+    event = pagerduty_event(notification=notification(kind, responder="ana"), routing_key=KEY)
     assert event == {"routing_key": KEY, "event_action": kind, "dedup_key": "inc_abc"}
     assert check_pagerduty_event(event, routing_key=KEY) == []
 

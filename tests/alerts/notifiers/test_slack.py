@@ -93,7 +93,7 @@ def test_huge_texts_stay_within_block_kit_limits() -> None:
 
 @pytest.mark.parametrize("kind", ["acknowledge", "resolve"])
 def test_follow_ups_are_short_messages(kind: str) -> None:
-    message = slack_message(notification=notification(kind, actor="ana"))
+    message = slack_message(notification=notification(kind, responder="ana"))
     assert check_slack_message(message) == []
     assert "by ana" in message["text"]
     assert len(message["blocks"]) == 1
@@ -138,7 +138,7 @@ def test_hostile_post_text_is_escaped_everywhere_it_goes() -> None:
 
 @pytest.mark.parametrize("kind", ["acknowledge", "resolve"])
 def test_follow_ups_escape_the_actor_and_summary(kind: str) -> None:
-    n = hostile_notification(url=None, actor=HOSTILE, kind=NotificationKind(kind), level=None)
+    n = hostile_notification(url=None, responder=HOSTILE, kind=NotificationKind(kind), level=None)
     message = slack_message(notification=n)
     for text in texts(message):
         assert "<" not in text, text

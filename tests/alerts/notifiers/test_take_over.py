@@ -22,7 +22,7 @@ ANA = ResponderRef(id="ana", name="Ana", email="ana@example.com", slack="U0ANA")
 
 def notice(**extra: object):
     fields = {
-        "actor": "ben",
+        "responder": "ben",
         "reason": "I know this customer",
         "responders": [ANA],
         "recipient": None,
@@ -47,7 +47,7 @@ def test_slack_mentions_the_previous_owner_with_who_why_and_the_link() -> None:
 
 
 def test_slack_escapes_the_reason_and_the_new_owner() -> None:
-    message = slack_message(notification=notice(reason=HOSTILE, actor="<!here>"))
+    message = slack_message(notification=notice(reason=HOSTILE, responder="<!here>"))
     assert check_slack_message(message) == []
     for text in (message["text"], message["blocks"][0]["text"]["text"]):
         assert "<!channel>" not in text
@@ -102,7 +102,11 @@ def test_webhook_carries_the_take_over() -> None:
     n = notice()
     body = webhook_body(notification=n, sent_at=T0)
     assert body["event"] == str(NotificationKind.TAKEN_OVER) == "taken_over"
-    assert (body["actor"], body["reason"], body["link"]) == ("ben", "I know this customer", LINK)
+    assert (body["responder"], body["reason"], body["link"]) == (
+        "ben",
+        "I know this customer",
+        LINK,
+    )
     assert [r["id"] for r in body["responders"]] == ["ana"]
     assert body["dedup_key"] == "inc_abc"
     assert webhook_id(n).startswith("inc_abc.taken_over.")

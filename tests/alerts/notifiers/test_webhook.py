@@ -107,7 +107,7 @@ class TestStandardWebhooks:
         stored = Notification.model_validate_json(PAGE.model_dump_json())
         others = [
             notification(level=2),
-            notification("acknowledge", actor="ana"),
+            notification("acknowledge", responder="ana"),
             notification(at=PAGE.at + timedelta(microseconds=1)),
             notification(incident_id="inc_other"),
         ]
@@ -169,12 +169,18 @@ class TestWebhook:
         assert len(receiver.rejected()) == 1
 
     def test_headers_and_body_at_a_given_time(self) -> None:
-        (request,) = captured(SECRET, notification("acknowledge", actor="ana"), now=lambda: NOW)
+        (request,) = captured(SECRET, notification("acknowledge", responder="ana"), now=lambda: NOW)
         assert request.headers[TIMESTAMP_HEADER] == "1750000000"
         assert request.headers["content-type"] == "application/json"
         body = json.loads(request.content)
-        assert (body["event"], body["actor"]) == ("acknowledge", "ana")
+        assert (body["event"], body["responder"]) == ("acknowledge", "ana")
         assert body["sent_at"] == "2025-06-15T15:06:40+00:00"
+        assert "actor" not in body
+
+    def test_a_notification_stored_with_actor_reads_its_responder(self) -> None:
+        stored = notification("acknowledge", responder="ana").model_dump(mode="json")
+        stored["actor"] = stored.pop("responder")  # as the outbox stored it before the rename
+        assert Notification.model_validate_json(json.dumps(stored)).responder == "ana"
 
     def test_without_secret_sends_unsigned_but_with_its_id(self) -> None:
         (request,) = captured(None, PAGE)
@@ -262,7 +268,7 @@ def test_console_prints_the_whole_packet() -> None:
     ):
         assert part in text, part
     out = io.StringIO()
-    ConsoleNotifier(out).send(notification=notification("resolve", actor="ana"))
+    ConsoleNotifier(out).send(notification=notification("resolve", responder="ana"))
     assert out.getvalue().startswith("RESOLVED inc_abc by ana\n")
 
 

@@ -123,8 +123,8 @@ def test_the_bootstrap_token_is_admin(engine: Engine, client: TestClient, auth: 
     assert (alone.status_code, _code(alone)) == (403, "forbidden")
     ack = client.post("/v1/incidents/inc_1/acknowledge", json={"on_behalf_of": "sam"}, headers=auth)
     assert ack.status_code == 200
-    assert ack.json()["timeline"][-1]["on_behalf_of"] == "sam"
-    assert ack.json()["timeline"][-1]["key_id"] == "bootstrap"
+    assert ack.json()["event"]["on_behalf_of"] == "sam"
+    assert ack.json()["event"]["key_id"] == "bootstrap"
 
 
 def test_a_revoked_key_is_401_at_once(engine: Engine, client: TestClient) -> None:

@@ -41,6 +41,10 @@ def test_brand_lifecycle(client: TestClient, auth: dict[str, str]) -> None:
     client.post("/v1/brands", json={"name": "bolt"}, headers=auth)
     listed = client.get("/v1/brands", headers=auth).json()
     assert [b["name"] for b in listed["items"]] == ["bolt", "acme"]
+    assert (listed["total"], listed["next_cursor"]) == (2, None)
+    first = client.get("/v1/brands", params={"limit": 1}, headers=auth).json()
+    assert ([b["name"] for b in first["items"]], first["total"]) == (["bolt"], 2)
+    assert first["next_cursor"] is not None
     assert listed["items"][1]["rules"][0]["id"] == rule["id"]
     deleted = client.delete("/v1/brands/acme", headers=auth)
     assert (deleted.status_code, deleted.content) == (204, b"")
@@ -62,6 +66,7 @@ def test_rule_lifecycle(client: TestClient, auth: dict[str, str]) -> None:
     assert (updated.json()["query"], updated.json()["description"]) == ("@acmecoffee", "d")
     listed = client.get("/v1/brands/acme/rules", headers=auth).json()
     assert [r["id"] for r in listed["items"]] == [rule["id"]]
+    assert (listed["total"], listed["next_cursor"]) == (1, None)
     assert client.delete(path, headers=auth).status_code == 204
     _error(client.get(path, headers=auth), 404, "not_found")
     _error(client.get("/v1/brands/nope/rules", headers=auth), 404, "not_found")

@@ -56,7 +56,7 @@ def test_an_acknowledgement_in_pagerduty_claims_the_incident_for_its_responder(
     body = pagerduty_webhook(event_type="incident.acknowledged", incident_key="inc_1")
     assert _send(pd, body) == 202
     (event,) = published(bus)
-    assert (event.type, event.actor, event.assignee) == (
+    assert (event.type, event.responder, event.owner) == (
         IncidentEventType.ACKNOWLEDGED,
         "sam",
         "sam",
@@ -89,9 +89,13 @@ def test_resolved_and_reassigned_in_pagerduty(pd: TestClient, bus: InMemoryBus) 
     )
     assert _send(pd, resolved) == 202
     assign, resolve = published(bus)
-    assert (assign.type, assign.actor, assign.assignee) == (IncidentEventType.UPDATED, "sam", "kim")
+    assert (assign.type, assign.responder, assign.owner) == (
+        IncidentEventType.UPDATED,
+        "sam",
+        "kim",
+    )
     assert assign.key_id == "pagerduty:PLH1HKV"  # the channel's user is the credential
-    assert (resolve.type, resolve.actor, resolve.key_id) == (
+    assert (resolve.type, resolve.responder, resolve.key_id) == (
         IncidentEventType.RESOLVED,
         "kim",
         "pagerduty:PTUXL6G",
@@ -187,7 +191,7 @@ def test_a_pagerduty_ack_after_a_console_claim_is_a_conflict_not_a_takeover(
     before = _count("conflict")
     body = pagerduty_webhook(event_type="incident.acknowledged", incident_key="inc_1")
     assert _send(pd, body) == 202
-    assert [e.actor for e in published(bus)] == ["kim"]
+    assert [e.responder for e in published(bus)] == ["kim"]
     assert _count("conflict") == before + 1
 
 

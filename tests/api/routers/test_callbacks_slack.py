@@ -88,7 +88,7 @@ def test_acknowledge_claims_it_and_the_page_says_who(
     body = slack_interaction(action_id="smileback_acknowledge", incident_id="inc_1", blocks=PAGE)
     assert _click(slack, body) == 200
     (event,) = published(bus)
-    assert (event.type, event.actor) == (IncidentEventType.ACKNOWLEDGED, "sam")
+    assert (event.type, event.responder) == (IncidentEventType.ACKNOWLEDGED, "sam")
     detail = slack.get("/v1/incidents/inc_1", headers=AUTH).json()
     assert (detail["status"], detail["acknowledged_by"]) == ("acknowledged", "sam")
     (update,) = posted
@@ -117,7 +117,7 @@ def test_take_over_and_resolve(
     )
     assert _click(slack, done, at=timedelta(seconds=1)) == 200
     _, take_over, resolve = published(bus)
-    assert (take_over.type, take_over.actor, take_over.assignee) == (
+    assert (take_over.type, take_over.responder, take_over.owner) == (
         IncidentEventType.UPDATED,
         "kim",
         "kim",
@@ -126,7 +126,7 @@ def test_take_over_and_resolve(
     assert (take_over.action.kind, take_over.action.previous_owner) == ("take_over", "sam")
     assert take_over.action.reason == "taken over from slack"
     assert take_over.key_id == "slack:U0KIM"
-    assert (resolve.type, resolve.actor) == (IncidentEventType.RESOLVED, "kim")
+    assert (resolve.type, resolve.responder) == (IncidentEventType.RESOLVED, "kim")
     last = json.loads(posted[-1].content)
     assert [b["type"] for b in last["blocks"]] == ["section", "actions", "context"]
     assert all("action_id" not in e for e in last["blocks"][1]["elements"])
@@ -140,7 +140,7 @@ def test_the_second_to_acknowledge_is_told_privately_who_has_it(
     ).is_success
     body = slack_interaction(action_id="smileback_acknowledge", incident_id="inc_1")
     assert _click(slack, body) == 200
-    assert [e.actor for e in published(bus)] == ["kim"]
+    assert [e.responder for e in published(bus)] == ["kim"]
     notice = json.loads(posted[-1].content)
     assert (notice["response_type"], notice["replace_original"]) == ("ephemeral", False)
     assert "claimed by kim" in notice["text"]

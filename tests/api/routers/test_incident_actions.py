@@ -91,16 +91,23 @@ def test_acknowledge_publishes_the_event_and_applies_it(
         "sam",
     )
     assert body["acknowledged_at"].startswith("2025-03-01T12:07:00")
-    assert [e["type"] for e in body["timeline"]] == ["opened", "paged", "acknowledged"]
-    entry = body["timeline"][-1]
-    assert (entry["actor"], entry["on_behalf_of"]) == ("sam", None)
+    assert body["last_event_at"] == body["acknowledged_at"]
+    # A small result: the state and the event recorded, not the whole incident.
+    assert set(body) == {*_STATE, "event"}
+    entry = body["event"]
+    assert (entry["type"], entry["responder"], entry["owner"]) == ("acknowledged", "sam", "sam")
+    assert entry["on_behalf_of"] is None
     assert entry["key_id"] is not None
     assert entry["key_id"] in KEYS["sam"]["Authorization"]
-    assert [m["id"] for m in body["thread_mentions"]] == ["m1"]
     (event,) = _published(bus)
     assert event.type is IncidentEventType.ACKNOWLEDGED
     assert event.event_id.startswith("inc_1:ack:")
-    assert (event.actor, event.at, event.incident_id, event.brand) == ("sam", NOW, "inc_1", "acme")
+    assert (event.responder, event.at, event.incident_id, event.brand) == (
+        "sam",
+        NOW,
+        "inc_1",
+        "acme",
+    )
     assert event.key_id == entry["key_id"]
     assert bus.records(TOPICS.incidents)[0].key == b"inc_1"
     # The projector sees the same event later: nothing changes.
@@ -109,14 +116,39 @@ def test_acknowledge_publishes_the_event_and_applies_it(
     handler = make_handler(engine=engine, bus=bus, topics=TOPICS, clock=lambda: NOW)
     assert pump(consumer=consumer, bus=bus, handler=handler) == 1
     assert _events(engine) == before
-    assert app_client.get("/v1/incidents/inc_1", headers=AUTH).json() == body
+    detail = app_client.get("/v1/incidents/inc_1", headers=AUTH).json()
+    assert {k: detail[k] for k in _STATE} == {k: body[k] for k in _STATE}
+    assert detail["timeline"][-1] == entry
+    assert [e["type"] for e in detail["timeline"]] == ["opened", "paged", "acknowledged"]
+
+
+_STATE = (
+    "id",
+    "status",
+    "owner",
+    "acknowledged_by",
+    "acknowledged_at",
+    "resolved_by",
+    "resolved_at",
+    "last_event_at",
+)
+
+
+def test_acting_again_without_a_change_answers_the_state_and_no_event(
+    bus: InMemoryBus, app_client: TestClient
+) -> None:
+    first = _post(app_client, "acknowledge").json()
+    again = _post(app_client, "acknowledge")
+    assert again.status_code == 200
+    assert again.json() == {**first, "event": None}
+    assert len(_published(bus)) == 1
 
 
 def test_a_body_cannot_name_another_responder(bus: InMemoryBus, app_client: TestClient) -> None:
     forged = _post(app_client, "acknowledge", {"responder": "kim"}, as_="sam")
     assert (forged.status_code, forged.json()["error"]["code"]) == (403, "forbidden")
     assert "'sam'" in forged.json()["error"]["message"]
-    note = _post(app_client, "notes", {"text": "hi", "author": "kim"}, as_="sam")
+    note = _post(app_client, "notes", {"text": "hi", "responder": "kim"}, as_="sam")
     assert note.status_code == 403
     assert _published(bus) == []
     # Naming oneself is allowed (older clients send it).
@@ -131,10 +163,14 @@ def test_only_an_admin_acts_on_behalf_of_someone(bus: InMemoryBus, app_client: T
     response = _post(app_client, "acknowledge", {"on_behalf_of": "kim"}, as_="admin")
     assert response.status_code == 200, response.text
     assert response.json()["owner"] == "kim"
-    entry = response.json()["timeline"][-1]
-    assert (entry["actor"], entry["on_behalf_of"], entry["key_id"]) == ("kim", "kim", "bootstrap")
+    entry = response.json()["event"]
+    assert (entry["responder"], entry["on_behalf_of"], entry["key_id"]) == (
+        "kim",
+        "kim",
+        "bootstrap",
+    )
     (event,) = _published(bus)
-    assert (event.actor, event.on_behalf_of, event.key_id) == ("kim", "kim", "bootstrap")
+    assert (event.responder, event.on_behalf_of, event.key_id) == ("kim", "kim", "bootstrap")
 
 
 def test_a_key_without_a_responder_cannot_act(engine: Engine, app_client: TestClient) -> None:
@@ -181,8 +217,8 @@ def test_taking_over_is_explicit_audited_and_names_the_previous_owner(
         "sam",
         "acknowledged",
     )
-    entry = body["timeline"][-1]
-    assert (entry["type"], entry["action"], entry["actor"]) == ("updated", "take_over", "kim")
+    entry = body["event"]
+    assert (entry["type"], entry["action"], entry["responder"]) == ("updated", "take_over", "kim")
     assert (entry["owner"], entry["previous_owner"], entry["reason"]) == (
         "kim",
         "sam",
@@ -193,7 +229,7 @@ def test_taking_over_is_explicit_audited_and_names_the_previous_owner(
     assert event.action == ResponderAction(
         kind="take_over", owner="kim", previous_owner="sam", reason="Sam is off shift"
     )
-    assert event.assignee == "kim"
+    assert event.owner == "kim"
     assert _post(app_client, "take-over", {"reason": "again"}, as_="kim").status_code == 200
     assert len(_published(bus)) == 2  # taking over one's own incident publishes nothing
     # Now sam is the one locked out.
@@ -224,8 +260,8 @@ def test_the_owner_assigns_the_one_owner(bus: InMemoryBus, app_client: TestClien
     assert response.status_code == 200
     body = response.json()
     assert (body["owner"], body["acknowledged_by"]) == ("kim", "lead")
-    entry = body["timeline"][-1]
-    assert (entry["type"], entry["action"], entry["owner"], entry["actor"]) == (
+    entry = body["event"]
+    assert (entry["type"], entry["action"], entry["owner"], entry["responder"]) == (
         "updated",
         "assign",
         "kim",
@@ -240,14 +276,23 @@ def test_the_owner_assigns_the_one_owner(bus: InMemoryBus, app_client: TestClien
 def test_notes_join_the_timeline(bus: InMemoryBus, app_client: TestClient) -> None:
     response = _post(app_client, "notes", {"text": "Called them; refund sent."})
     assert response.status_code == 201, response.text
-    entry = response.json()["timeline"][-1]
-    assert (entry["action"], entry["note"], entry["actor"]) == (
+    entry = response.json()["event"]
+    assert (entry["action"], entry["note"], entry["responder"]) == (
         "note",
         "Called them; refund sent.",
         "sam",
     )
     assert response.json()["status"] == "open"  # a note changes nothing else
     assert _published(bus)[-1].event_id.startswith("inc_1:note:")
+
+
+def test_a_note_naming_its_author_is_refused_naming_responder(
+    bus: InMemoryBus, app_client: TestClient
+) -> None:
+    response = _post(app_client, "notes", {"text": "hi", "author": "sam"})
+    assert (response.status_code, response.json()["error"]["code"]) == (422, "invalid_request")
+    assert "`author` is now `responder`" in response.json()["error"]["message"]
+    assert _published(bus) == []
 
 
 def test_an_unknown_incident_is_404(app_client: TestClient) -> None:
@@ -271,8 +316,8 @@ def test_an_unknown_incident_is_404(app_client: TestClient) -> None:
         ("acknowledge", {"responder": "x" * 201}),
         ("acknowledge", {"responder": "sam\u0000"}),
         ("assign", {"responder": "sam"}),
-        ("notes", {"text": "", "author": "sam"}),
-        ("notes", {"text": "x" * 4001, "author": "sam"}),
+        ("notes", {"text": "", "responder": "sam"}),
+        ("notes", {"text": "x" * 4001, "responder": "sam"}),
         ("take-over", {"reason": ""}),
     ],
 )

@@ -26,7 +26,7 @@ def _busy_incident(engine: Engine) -> None:
                     at=T0 + timedelta(seconds=i + 1),
                     event_id=f"inc_1:note:{i:04d}",
                     action=ResponderAction(kind="note", note=f"note {i} " + "x" * 2000),
-                    actor="sam",
+                    responder="sam",
                 )
                 for i in range(NOTES)
             ),
@@ -56,6 +56,7 @@ def test_the_detail_shows_the_newest_events_and_pages_to_the_rest(
         )
         assert page.status_code == 200, page.text
         older += [event["event_id"] for event in page.json()["items"]]
+        assert page.json()["total"] == NOTES + 1  # the notes and the opening event
         cursor = page.json()["next_cursor"]
     expected = [f"inc_1:note:{i:04d}" for i in reversed(range(NOTES - TIMELINE_EVENTS))]
     assert older[:-1] == expected  # newest first, then the opening event
@@ -71,7 +72,7 @@ def test_a_short_timeline_is_whole_in_the_detail(
     assert body["timeline_next_cursor"] is None
     page = client.get("/v1/incidents/inc_1/timeline", headers=auth).json()
     assert [event["type"] for event in page["items"]] == ["opened"]
-    assert page["next_cursor"] is None
+    assert (page["total"], page["next_cursor"]) == (1, None)
 
 
 def test_the_timeline_of_an_unknown_incident_is_a_404(

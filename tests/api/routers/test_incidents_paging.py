@@ -53,7 +53,7 @@ def test_the_detail_shows_pages_and_the_next_escalation_until_acknowledged(
     assert paging["pages"][-1]["at"].startswith((T0 + timedelta(minutes=2)).isoformat()[:19])
     assert paging["next_escalation_at"].startswith(NEXT.isoformat()[:19])
 
-    store_events(engine, [incident_event(IncidentEventType.ACKNOWLEDGED, actor="ana", at=NEXT)])
+    store_events(engine, [incident_event(IncidentEventType.ACKNOWLEDGED, responder="ana", at=NEXT)])
     paging = client.get("/v1/incidents/inc_1", headers=auth).json()["paging"]
     assert paging["next_escalation_at"] is None
     assert len(paging["pages"]) == 2

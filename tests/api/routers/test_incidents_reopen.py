@@ -22,7 +22,7 @@ def test_the_detail_of_a_flapping_reopened_incident(
         engine,
         [
             incident_event(IncidentEventType.OPENED),
-            incident_event(IncidentEventType.RESOLVED, actor="sam"),
+            incident_event(IncidentEventType.RESOLVED, responder="sam"),
             reopened.model_copy(update={"note": "kept open: flapping"}),
         ],
     )

@@ -101,10 +101,14 @@ def test_the_listing_filters_and_pages_newest_first(
     assert listed(responder="sam") == ["m3", "m1"]
     first = client.get("/v1/mentions/labels", params={"limit": 2}, headers=auth).json()
     assert [i["mention_id"] for i in first["items"]] == ["m3", "m2"]
+    assert first["total"] == 3
+    only = {"label": "missed_complaint", "limit": 1}
+    assert client.get("/v1/mentions/labels", params=only, headers=auth).json()["total"] == 2
     rest = client.get(
         "/v1/mentions/labels", params={"limit": 2, "cursor": first["next_cursor"]}, headers=auth
     ).json()
     assert ([i["mention_id"] for i in rest["items"]], rest["next_cursor"]) == (["m1"], None)
+    assert rest["total"] == 3
 
 
 def test_the_export_is_one_label_record_per_line_without_redacted_text(

@@ -132,7 +132,7 @@ def test_incident_events_fold_in_order(engine: Engine) -> None:
             incident_event(PAGED, summary="first", severity=Severity.WARNING),
             incident_event(UPDATED, mention_id="m2", at=later, mention_count=2, peak_velocity=3.5),
             incident_event(PAGED, mention_id="m2", at=later, mention_count=2, summary="worse"),
-            incident_event(IncidentEventType.ACKNOWLEDGED, at=later, actor="sam"),
+            incident_event(IncidentEventType.ACKNOWLEDGED, at=later, responder="sam"),
         ],
     )
     assert applied == [True] * 5
@@ -270,7 +270,10 @@ def test_the_alerts_packet_of_every_event_replaces_the_context_but_human_actions
     _apply(engine, [incident_event(UPDATED, mention_id="m2", packet=quoting_packet(later))])
     assert _incident(engine).context["what"]["text"] == "a later reply"
     note = incident_event(
-        UPDATED, mention_id="m1:note", action=ResponderAction(kind="note", note="hi"), actor="sam"
+        UPDATED,
+        mention_id="m1:note",
+        action=ResponderAction(kind="note", note="hi"),
+        responder="sam",
     )
     _apply(engine, [note])
     assert _incident(engine).context["what"]["text"] == "a later reply"
@@ -355,7 +358,7 @@ def test_the_owner_is_compared_and_set_and_resolving_releases_it(engine: Engine)
     assert claim("sam", "kim")  # a take-over from the owner seen
     assert owner() == "kim"
     store_events(
-        engine, [incident_event(IncidentEventType.RESOLVED, incident_id="inc_1", actor="kim")]
+        engine, [incident_event(IncidentEventType.RESOLVED, incident_id="inc_1", responder="kim")]
     )
     assert owner() is None  # resolving released it
     assert not claim(None, "sam")  # and a resolved incident is nobody's to claim

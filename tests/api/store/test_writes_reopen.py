@@ -33,8 +33,8 @@ def test_a_reopened_incident_is_open_unclaimed_and_unresolved_again(engine: Engi
         [
             incident_event(IncidentEventType.OPENED),
             incident_event(IncidentEventType.PAGED),
-            incident_event(IncidentEventType.ACKNOWLEDGED, actor="sam"),
-            incident_event(IncidentEventType.RESOLVED, actor="sam"),
+            incident_event(IncidentEventType.ACKNOWLEDGED, responder="sam"),
+            incident_event(IncidentEventType.RESOLVED, responder="sam"),
             reopened.model_copy(update={"note": "kept open: flapping"}),
         ],
     )

@@ -13,7 +13,15 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from smileback.common.errors import SchemaError
 from smileback.common.grades import ReachTier, Severity
@@ -178,7 +186,7 @@ class IncidentEventType(StrEnum):
     PAGED = "paged"
     ACKNOWLEDGED = "acknowledged"
     RESOLVED = "resolved"
-    # An unacknowledged page went on to the next escalation level (`level`, `assignee`).
+    # An unacknowledged page went on to the next escalation level (`level`, `paged`).
     ESCALATED = "escalated"
     # How one page to one target went (`delivery`): the alerts service's outbox reports it.
     NOTIFIED = "notified"
@@ -232,10 +240,16 @@ class IncidentEvent(Event):
     """A change to an incident: one per (brand, thread root), keyed by incident id.
 
     Schema version 2. The alerts service's events carry the incident's context `packet`.
-    A responder's events (published by the API) carry who acted in `actor` (the responder
-    of the credential, never a name from a request body) and the credential in `key_id`,
-    and an `updated` one also its `action`: an assignment or a take-over (the owner is in
-    `assignee` too) or a note. No event carries both a packet and an action.
+    A responder's events (published by the API) carry who acted in `responder` (the
+    responder of the credential, never a name from a request body) and the credential in
+    `key_id`, and an `updated` one also its `action`: an assignment or a take-over (the
+    owner is in `owner` too) or a note. No event carries both a packet and an action.
+
+    People are named alike everywhere: `responder` is who acted, `owner` who holds the
+    incident after the event (an acknowledgement, an assignment or a take-over), `paged`
+    whom a `paged` or `escalated` event notified. Records written before these names are
+    read too: `actor` as `responder`, and `assignee` as `paged` on a page or escalation
+    (its comma-separated ids split) and as `owner` on any other event.
 
     Version 1 had one `context` object instead, holding the packet or, for a responder's
     update, `{"action": "assign", "owner": ...}` / `{"action": "note", "note": ...}`.
@@ -256,24 +270,45 @@ class IncidentEvent(Event):
     mention_count: Count = 1
     peak_velocity: Annotated[float, Field(ge=0.0)] = 0.0
     summary: Annotated[str, Field(max_length=1024)] = ""
-    actor: str | None = None
+    responder: str | None = Field(default=None, validation_alias=AliasChoices("responder", "actor"))
     packet: ContextPacket | None = None
     action: ResponderAction | None = None
     # Escalation level (1 = first) that a paged/escalated event notified.
     level: Annotated[int, Field(ge=1)] | None = None
-    # Who the page went to, or who owns the incident after an assign/acknowledge.
-    assignee: str | None = None
+    # Who holds the incident after an acknowledgement, an assignment or a take-over.
+    owner: str | None = None
+    # The responder ids a `paged` or `escalated` event notified.
+    paged: list[str] = []
     # A `notified` event's page and its outcome.
     delivery: PageDelivery | None = None
     # When the next escalation level fires, on `paged` and `escalated` events (None: never).
     next_escalation_at: AwareDatetime | None = None
     # What the alerts service says about its own event, e.g. "kept open: flapping".
     note: Annotated[str, Field(max_length=200)] | None = None
-    # The API key a responder's event was taken with (`actor` is the key's responder).
+    # The API key a responder's event was taken with (`responder` is the key's responder).
     key_id: str | None = None
-    # Set when an admin key acted for the responder `actor` (then equal to it) rather than
+    # Set when an admin key acted for `responder` (then equal to it) rather than
     # that responder's own key: the event was taken on their behalf, with `key_id`.
     on_behalf_of: str | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_assignee(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "assignee" not in data:
+            return data
+        if "owner" in data or "paged" in data:
+            raise ValueError("`assignee` is the old name of `owner` and `paged`: send one of them")
+        read = {k: v for k, v in data.items() if k != "assignee"}
+        assignee = data["assignee"]
+        if assignee is None:
+            return read
+        if not isinstance(assignee, str):
+            raise ValueError("assignee: an old record's assignee is a string")
+        if data.get("type") in (IncidentEventType.PAGED, IncidentEventType.ESCALATED):
+            read["paged"] = [p.strip() for p in assignee.split(",") if p.strip()]
+        else:
+            read["owner"] = assignee
+        return read
 
     @model_validator(mode="before")
     @classmethod

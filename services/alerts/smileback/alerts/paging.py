@@ -46,9 +46,9 @@ class PlannedPage:
     responders: list[ResponderRef]
 
     @property
-    def assignee(self) -> str | None:
-        """The responders' ids, comma-separated, for the event's `assignee`."""
-        return ", ".join(r.id for r in self.responders) or None
+    def paged(self) -> list[str]:
+        """The responders' ids, for the event's `paged`."""
+        return [r.id for r in self.responders]
 
 
 @dataclass(frozen=True)
@@ -132,12 +132,14 @@ def plan_follow_ups(
     paging: Paging,
     incident: Incident,
     kind: NotificationKind,
-    actor: str | None,
+    responder: str | None,
     triggered: Iterable[tuple[str, str, str | None]],
     now: datetime,
 ) -> list[OutboxItem]:
     """One acknowledge or resolve per target a trigger reached: (target, notifier, recipient)."""
-    base = _notification(paging, incident, kind=kind, now=now).model_copy(update={"actor": actor})
+    base = _notification(paging, incident, kind=kind, now=now).model_copy(
+        update={"responder": responder}
+    )
     return [
         OutboxItem(
             incident_id=incident.incident_id,
@@ -183,7 +185,7 @@ def plan_take_over(
     base = _notification(paging, incident, kind=NotificationKind.TAKEN_OVER, now=take_over.at)
     base = base.model_copy(
         update={
-            "actor": take_over.action.owner,
+            "responder": take_over.action.owner,
             "reason": take_over.action.reason,
             "responders": [previous],
             "event_id": take_over.event_id,

@@ -213,7 +213,7 @@ class AlertsService:
                     now=now,
                     event_id=f"{inc.incident_id}:escalated:{esc.seq}",
                     level=esc.level + 1,
-                    assignee=planned.assignee,
+                    paged=planned.paged,
                     next_escalation_at=esc.state.next_at,
                 )
             )
@@ -221,7 +221,9 @@ class AlertsService:
             TRANSITIONS.labels(state="escalated").inc()
         out.events += self.book.due_updates(now=now)
         for inc in self.book.cooled(now=now, quiet_for=self._quiet_for):
-            self._close(inc, actor="smileback: the thread went quiet", now=now, out=out, own=True)
+            self._close(
+                inc, responder="smileback: the thread went quiet", now=now, out=out, own=True
+            )
         if self.paging.digest is not None:
             out.items += plan_digest(
                 rule=self.paging.digest,
@@ -347,7 +349,7 @@ class AlertsService:
                 # whichever arrives twentieth), and must announce it under the same id.
                 event_id=f"{inc.incident_id}:paged:{seq}",
                 level=1,
-                assignee=planned.assignee,
+                paged=planned.paged,
                 next_escalation_at=state.next_at,
             )
         )
@@ -357,23 +359,23 @@ class AlertsService:
         pass by."""
         now = self.clock()
         if event.type is IncidentEventType.ACKNOWLEDGED:
-            actor = event.actor or event.assignee or "unknown"
-            inc = self.book.acknowledge(incident_id=event.incident_id, actor=actor)
+            responder = event.responder or event.owner or "unknown"
+            inc = self.book.acknowledge(incident_id=event.incident_id, responder=responder)
             if inc is not None:
-                log.info("acknowledged", incident_id=inc.incident_id, by=actor)
+                log.info("acknowledged", incident_id=inc.incident_id, by=responder)
                 TRANSITIONS.labels(state="acknowledged").inc()
                 if inc.paged_at is not None:
                     ACK_LATENCY.observe(max(0.0, (event.at - inc.paged_at).total_seconds()))
                 self._follow_up(
-                    inc, kind=NotificationKind.ACKNOWLEDGE, actor=actor, now=now, out=out
+                    inc, kind=NotificationKind.ACKNOWLEDGE, responder=responder, now=now, out=out
                 )
         elif event.type is IncidentEventType.RESOLVED:
             inc = self.book.get(event.incident_id)
             if inc is not None:
-                self._close(inc, actor=event.actor, now=now, out=out, own=False)
-        elif event.type is IncidentEventType.UPDATED and event.actor:
+                self._close(inc, responder=event.responder, now=now, out=out, own=False)
+        elif event.type is IncidentEventType.UPDATED and event.responder:
             action = event.action
-            owner = event.assignee or (action.owner if action is not None else None)
+            owner = event.owner or (action.owner if action is not None else None)
             inc = self.book.assign(incident_id=event.incident_id, owner=owner) if owner else None
             if inc is not None and action is not None and action.kind == "take_over":
                 self._taken_over(inc, event=event, action=action, out=out)
@@ -414,7 +416,7 @@ class AlertsService:
         out.items += items
 
     def _close(
-        self, inc: Incident, *, actor: str | None, now: datetime, out: Batch, own: bool
+        self, inc: Incident, *, responder: str | None, now: datetime, out: Batch, own: bool
     ) -> None:
         self.book.resolve(incident_id=inc.incident_id, now=now)
         TRANSITIONS.labels(state="resolved").inc()
@@ -427,18 +429,18 @@ class AlertsService:
                     now=now,
                     event_id=f"{inc.incident_id}:resolved:quiet"
                     + (f":r{inc.reopenings}" if inc.reopenings else ""),
-                    actor=actor,
+                    responder=responder,
                 )
             )
-        log.info("resolved", incident_id=inc.incident_id, by=actor)
-        self._follow_up(inc, kind=NotificationKind.RESOLVE, actor=actor, now=now, out=out)
+        log.info("resolved", incident_id=inc.incident_id, by=responder)
+        self._follow_up(inc, kind=NotificationKind.RESOLVE, responder=responder, now=now, out=out)
 
     def _follow_up(
         self,
         inc: Incident,
         *,
         kind: NotificationKind,
-        actor: str | None,
+        responder: str | None,
         now: datetime,
         out: Batch,
     ) -> None:
@@ -453,7 +455,7 @@ class AlertsService:
             paging=self.paging,
             incident=inc,
             kind=kind,
-            actor=actor,
+            responder=responder,
             triggered=list(found.values()),
             now=now,
         )

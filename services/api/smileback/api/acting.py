@@ -1,9 +1,9 @@
 """Taking a responder's action on an incident: who acts, and the one path every action takes.
 
-Who acts is known from the credential, never from a request body: `actor_of` turns the
-request's principal (an API key and its responder) into an Actor; other channels
-(PagerDuty, Slack) resolve their user to a responder of the on-call file and call `act`
-with an Actor of their own.
+Who acts is known from the credential, never from a request body: `acting_responder` turns the
+request's principal (an API key and its responder) into an ActingResponder; other
+channels (PagerDuty, Slack) resolve their user to a responder of the on-call file and call
+`act` with an ActingResponder of their own.
 
 `act` applies the action's IncidentEvent to the store and publishes it to the incidents
 topic (so the alerts service learns of it) in the same request and transaction, with the
@@ -18,9 +18,9 @@ import uuid
 import structlog
 
 from smileback.api.actions import (
+    ActingResponder,
     ActionConflictError,
     ActionKind,
-    Actor,
     IncidentSnapshot,
     owner_after,
     plan_action,
@@ -29,27 +29,27 @@ from smileback.api.auth import Principal, Scope
 from smileback.api.context import ApiContext
 from smileback.api.errors import ApiError
 from smileback.api.metrics import INCIDENT_ACTIONS
-from smileback.api.routers.incidents import incident_detail
-from smileback.api.schemas import IncidentDetail
+from smileback.api.routers.incidents import event_out
+from smileback.api.schemas import ActionResultOut
 from smileback.api.store import IncidentRow, apply_incident_event, compare_and_set_owner
 from smileback.api.store.redaction import stored_packet
 from smileback.common.errors import BusError, ConfigError
 from smileback.common.events import Severity
 from smileback.common.incident_status import IncidentStatus
 
-__all__ = ["act", "actor_of"]
+__all__ = ["act", "acting_responder"]
 
 log = structlog.get_logger(__name__)
 
 
-def actor_of(
+def acting_responder(
     context: ApiContext,
     principal: Principal,
     *,
     claimed: str | None = None,
     on_behalf_of: str | None = None,
-) -> Actor:
-    """The Actor of a request: the key's responder, or, for an admin key, the responder named
+) -> ActingResponder:
+    """Who acts in a request: the key's responder, or, for an admin key, the responder named
     in `on_behalf_of`. A body naming another responder (`claimed`) is refused with 403."""
     if on_behalf_of is not None:
         if principal.scope is not Scope.ADMIN:
@@ -68,21 +68,22 @@ def actor_of(
             f"this request acts as {responder!r} (its key says so); "
             f"a body cannot name another responder ({claimed!r})"
         )
-    return Actor(responder=responder, key_id=principal.key_id, on_behalf=on_behalf)
+    return ActingResponder(responder=responder, key_id=principal.key_id, on_behalf=on_behalf)
 
 
 def act(
     context: ApiContext,
     incident_id: str,
     kind: ActionKind,
-    actor: Actor,
+    acting: ActingResponder,
     *,
     owner: str | None = None,
     note: str | None = None,
     reason: str | None = None,
-) -> IncidentDetail:
-    """Take the action as `actor`: 404 without the incident, 409 (naming the owner) when it
-    does not fit the incident's state or lock, 503 when the event cannot be published."""
+) -> ActionResultOut:
+    """Take the action as `acting`: 404 without the incident, 409 (naming the owner) when it
+    does not fit the incident's state or lock, 503 when the event cannot be published. The
+    answer is the incident's state after it and the event recorded (None: nothing changed)."""
     with context.sessions() as session, session.begin():
         row = session.get(IncidentRow, incident_id, with_for_update=True)
         if row is None:
@@ -92,7 +93,7 @@ def act(
             event = plan_action(
                 incident=snapshot,
                 kind=kind,
-                actor=actor,
+                acting=acting,
                 at=context.clock(),
                 nonce=uuid.uuid4().hex,
                 owner=owner,
@@ -133,13 +134,23 @@ def act(
                 "incident action",
                 incident_id=incident_id,
                 action=str(kind),
-                actor=actor.responder,
-                key_id=actor.key_id,
-                on_behalf=actor.on_behalf,
+                responder=acting.responder,
+                key_id=acting.key_id,
+                on_behalf=acting.on_behalf,
             )
         session.flush()
         session.refresh(row)
-        return incident_detail(session=session, row=row)
+        return ActionResultOut(
+            id=row.id,
+            status=IncidentStatus(row.status),
+            owner=row.owner,
+            acknowledged_by=row.acknowledged_by,
+            acknowledged_at=row.acknowledged_at,
+            resolved_by=row.resolved_by,
+            resolved_at=row.resolved_at,
+            last_event_at=row.last_event_at,
+            event=event_out(event) if event is not None else None,
+        )
 
 
 def _check_known(context: ApiContext, responder: str) -> None:

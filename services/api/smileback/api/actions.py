@@ -6,8 +6,8 @@ someone else holds it, acknowledging, resolving or assigning it is a conflict th
 the owner (for the same responder, acknowledging again changes nothing). The one way past
 an owner is an explicit take-over with a reason, recorded as an `updated` event that names
 the previous owner. Resolving releases the lock; resolving twice is a no-op. A note may be
-added by anyone at any time. `assignee` says who owns the incident after an
-acknowledgement, an assignment or a take-over.
+added by anyone at any time. An event's `responder` is who acted, its `owner` who holds the
+incident after an acknowledgement, an assignment or a take-over.
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ from smileback.common.events import IncidentEvent, IncidentEventType, ResponderA
 from smileback.common.incident_status import IncidentStatus
 
 __all__ = [
+    "ActingResponder",
     "ActionConflictError",
     "ActionKind",
-    "Actor",
     "IncidentSnapshot",
     "owner_after",
     "plan_action",
@@ -46,7 +46,7 @@ class ActionConflictError(Exception):
 
 
 @dataclass(frozen=True)
-class Actor:
+class ActingResponder:
     """Who takes an action: a responder of the on-call file, known from the credential used.
 
     `key_id` is that credential (an API key's id, or a channel's own id for a responder
@@ -79,7 +79,7 @@ def plan_action(
     *,
     incident: IncidentSnapshot,
     kind: ActionKind,
-    actor: Actor,
+    acting: ActingResponder,
     at: datetime,
     nonce: str,
     owner: str | None = None,
@@ -87,7 +87,7 @@ def plan_action(
     reason: str | None = None,
 ) -> IncidentEvent | None:
     """The event that records the action, None when it changes nothing, or ActionConflictError."""
-    who = actor.responder
+    who = acting.responder
     resolved = incident.status is IncidentStatus.RESOLVED
     holder = None if resolved else incident.owner
     if kind in (ActionKind.ACKNOWLEDGE, ActionKind.ASSIGN, ActionKind.TAKE_OVER) and resolved:
@@ -95,14 +95,14 @@ def plan_action(
     if kind in (ActionKind.ACKNOWLEDGE, ActionKind.RESOLVE, ActionKind.ASSIGN):
         _check_lock(holder=holder, who=who)
     action: ResponderAction | None = None  # what an `updated` event did
-    assignee: str | None = None  # who owns the incident after this event
+    new_owner: str | None = None  # who holds the incident after this event
     if kind is ActionKind.ACKNOWLEDGE:
         if (
             incident.status is IncidentStatus.ACKNOWLEDGED
             and (holder or incident.acknowledged_by) == who
         ):
             return None
-        event_type, assignee = IncidentEventType.ACKNOWLEDGED, who
+        event_type, new_owner = IncidentEventType.ACKNOWLEDGED, who
     elif kind is ActionKind.RESOLVE:
         if resolved:
             return None
@@ -112,7 +112,7 @@ def plan_action(
             raise ValueError("assign needs an owner")
         if owner == holder:
             return None
-        event_type, assignee = IncidentEventType.UPDATED, owner
+        event_type, new_owner = IncidentEventType.UPDATED, owner
         action = ResponderAction(kind="assign", owner=owner)
     elif kind is ActionKind.TAKE_OVER:
         if not reason:
@@ -121,7 +121,7 @@ def plan_action(
             raise ActionConflictError("no one holds the incident; acknowledge it instead")
         if holder == who:
             return None
-        event_type, assignee = IncidentEventType.UPDATED, who
+        event_type, new_owner = IncidentEventType.UPDATED, who
         action = ResponderAction(kind="take_over", owner=who, previous_owner=holder, reason=reason)
     else:
         if note is None:
@@ -140,11 +140,11 @@ def plan_action(
         mention_id=incident.mention_id,
         mention_count=incident.mention_count,
         peak_velocity=incident.peak_velocity,
-        actor=who,
+        responder=who,
         action=action,
-        assignee=assignee,
-        key_id=actor.key_id,
-        on_behalf_of=who if actor.on_behalf else None,
+        owner=new_owner,
+        key_id=acting.key_id,
+        on_behalf_of=who if acting.on_behalf else None,
     )
 
 
@@ -152,10 +152,10 @@ def owner_after(event: IncidentEvent, *, before: str | None) -> str | None:
     """Who holds the incident once `event` is applied, when it was `before`."""
     if event.type is IncidentEventType.RESOLVED:
         return None  # resolving releases the lock
-    if event.assignee is not None and (
+    if event.owner is not None and (
         event.type is IncidentEventType.ACKNOWLEDGED or event.action is not None
     ):
-        return event.assignee
+        return event.owner
     return before
 
 

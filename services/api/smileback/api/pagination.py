@@ -1,4 +1,5 @@
-"""Keyset pagination, newest first, with an opaque cursor of (time, id)."""
+"""Keyset pagination, newest first, with an opaque cursor of (time, id), and the count of
+every row a listing's filters match (its `total`, where counting is cheap)."""
 
 from __future__ import annotations
 
@@ -9,13 +10,14 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any, TypeVar, TypeVarTuple
 
-from sqlalchemy import Select, tuple_
-from sqlalchemy.orm import InstrumentedAttribute
+from sqlalchemy import Select, func, select, tuple_
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from smileback.api.errors import ApiError
 from smileback.api.params import utc_in_range
 
 __all__ = [
+    "count_rows",
     "decode_cursor",
     "encode_cursor",
     "newest_first",
@@ -99,3 +101,8 @@ def split_page(
         return page, None
     at, id_ = key(page[-1])
     return page, encode_cursor(at=at, id_=id_)
+
+
+def count_rows(session: Session, query: Select[*Ts]) -> int:
+    """How many rows `query` (unpaged: before `newest_first`) matches."""
+    return session.execute(select(func.count()).select_from(query.subquery())).scalar_one()

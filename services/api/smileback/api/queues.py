@@ -8,14 +8,14 @@ from datetime import UTC, datetime
 from typing import Any, Literal, TypeVar
 
 import structlog
-from sqlalchemy import ColumnElement, Select, func, select, tuple_, update
+from sqlalchemy import ColumnElement, Select, func, tuple_, update
 from sqlalchemy.orm import Session
 
-from smileback.api.acting import actor_of
+from smileback.api.acting import acting_responder
 from smileback.api.auth import Principal
 from smileback.api.context import ApiContext
 from smileback.api.errors import ApiError
-from smileback.api.pagination import pack_cursor, read_time, unpack_cursor
+from smileback.api.pagination import count_rows, pack_cursor, read_time, unpack_cursor
 from smileback.api.schemas import (
     AnsweredIn,
     DismissIn,
@@ -55,7 +55,7 @@ def list_entries(
 ) -> QueuePage[E]:
     """One page of `queue` in `sort` order, and how many entries the filters match."""
     query = queue_query(queue=queue, answered=answered, brand=brand)
-    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
+    total = count_rows(session, query)
     rows = session.execute(_ordered(query, sort=sort, cursor=cursor, limit=limit)).all()
     page = list(rows[:limit])
     next_cursor = _cursor_after(page[-1], sort=sort) if len(rows) > limit else None
@@ -77,7 +77,7 @@ def mark_answered(
 ) -> E:
     """Mark a queued mention answered by the key's responder (the first answer's responder
     and time are kept)."""
-    responder = actor_of(
+    responder = acting_responder(
         context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
     ).responder
     return _close(
@@ -101,7 +101,7 @@ def dismiss_entry(
 ) -> E:
     """Take a mention out of the queue, keeping why; dismissed by the key's responder (the
     first dismissal's reason, responder and time are kept)."""
-    responder = actor_of(
+    responder = acting_responder(
         context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
     ).responder
     return _close(

@@ -194,12 +194,12 @@ class IncidentBook:
             inc.escalation = state
             self._dirty[incident_id] = inc
 
-    def acknowledge(self, *, incident_id: str, actor: str) -> Incident | None:
-        """Claim an open incident for `actor`; None when unknown or already claimed."""
+    def acknowledge(self, *, incident_id: str, responder: str) -> Incident | None:
+        """Claim an open incident for `responder`; None when unknown or already claimed."""
         inc = self._open.get(incident_id)
         if inc is None or inc.status is not IncidentStatus.OPEN:
             return None  # the first acknowledgement claims the thread; later ones change nothing
-        inc.status, inc.owner = IncidentStatus.ACKNOWLEDGED, actor
+        inc.status, inc.owner = IncidentStatus.ACKNOWLEDGED, responder
         if inc.escalation is not None:
             inc.escalation = inc.escalation.stopped()
         self._dirty[incident_id] = inc

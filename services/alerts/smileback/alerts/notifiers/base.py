@@ -19,7 +19,7 @@ from enum import StrEnum
 from typing import Any
 
 import httpx
-from pydantic import AwareDatetime, BaseModel, ConfigDict
+from pydantic import AliasChoices, AwareDatetime, BaseModel, ConfigDict, Field
 
 from smileback.alerts.policy import PagerDutySeverity
 from smileback.common.errors import DeliveryError
@@ -101,7 +101,8 @@ class Notification(BaseModel):
     level: int | None = None  # 1-based escalation level of a trigger
     responders: list[ResponderRef] = []
     recipient: str | None = None  # the address, for email
-    actor: str | None = None  # who acknowledged, resolved or took over
+    # Who acknowledged, resolved or took over (`actor` in notifications stored before).
+    responder: str | None = Field(default=None, validation_alias=AliasChoices("responder", "actor"))
     reason: str | None = None  # why a take-over was made, in the new owner's words
     # The responder's event a take-over notice answers: a redelivered event is told by it.
     event_id: str | None = None

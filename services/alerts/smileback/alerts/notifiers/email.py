@@ -36,7 +36,7 @@ def email_message(*, notification: Notification, sender: str, to: list[str]) -> 
         NotificationKind.ACKNOWLEDGE: "[acknowledged] ",
         NotificationKind.RESOLVE: "[resolved] ",
         NotificationKind.DIGEST: "[smile-back] ",
-        NotificationKind.TAKEN_OVER: f"[taken over by {n.actor}] ",
+        NotificationKind.TAKEN_OVER: f"[taken over by {n.responder}] ",
     }[n.kind]
     msg["Subject"] = clip(prefix + n.summary, _SUBJECT_CHARS)  # the summary names the severity
     msg["From"] = sender

@@ -62,7 +62,7 @@ def slack_message(*, notification: Notification) -> dict[str, Any]:
         return _taken_over_message(n)
     if n.kind is not NotificationKind.TRIGGER:
         verb = "Acknowledged" if n.kind is NotificationKind.ACKNOWLEDGE else "Resolved"
-        by = f" by {escape(n.actor)}" if n.actor else ""
+        by = f" by {escape(n.responder)}" if n.responder else ""
         line = f"{_DONE[n.kind]} *{verb}*{by}: {escape(n.summary)} (`{escape(n.incident_id)}`)"
         return {
             "text": clip(f"{verb}{by}: {escape(n.summary)}", TEXT_CHARS),
@@ -102,7 +102,7 @@ def slack_message(*, notification: Notification) -> dict[str, Any]:
 def _taken_over_message(n: Notification) -> dict[str, Any]:
     """To the previous owner, @-mentioned: who took the incident over, why, and its link."""
     said = (
-        f"{_mentions(n)}: *{escape(n.actor or '?')}* took over `{escape(n.incident_id)}`"
+        f"{_mentions(n)}: *{escape(n.responder or '?')}* took over `{escape(n.incident_id)}`"
         f" ({escape(n.summary)})"
     )
     blocks = [_section(f":arrows_counterclockwise: {said}\n*Reason:* {escape(n.reason or '-')}")]

@@ -15,12 +15,12 @@ def subject_line(notification: Notification) -> str:
     if n.kind is NotificationKind.DIGEST:
         return "SMILE-BACK DIGEST"
     if n.kind is NotificationKind.TAKEN_OVER:
-        return f"TAKEN OVER {n.incident_id} by {n.actor}"
+        return f"TAKEN OVER {n.incident_id} by {n.responder}"
     if n.kind is NotificationKind.TRIGGER:
         level = f" level {n.level}" if n.level else ""
         return f"PAGE [{n.severity}] {n.incident_id}{level}"
-    actor = f" by {n.actor}" if n.actor else ""
-    return f"{_VERBS[n.kind].upper()} {n.incident_id}{actor}"
+    by = f" by {n.responder}" if n.responder else ""
+    return f"{_VERBS[n.kind].upper()} {n.incident_id}{by}"
 
 
 def render_text(notification: Notification) -> str:
@@ -29,7 +29,7 @@ def render_text(notification: Notification) -> str:
     lines = [subject_line(n), f"  {n.summary}"]
     if n.kind is NotificationKind.TAKEN_OVER:
         previous = ", ".join(r.label for r in n.responders)
-        lines += [f"  {n.actor} took it over from {previous}: {n.reason}"]
+        lines += [f"  {n.responder} took it over from {previous}: {n.reason}"]
         lines += [f"  incident: {n.link}"] if n.link else []
         return "\n".join(lines) + "\n"
     if n.kind is not NotificationKind.TRIGGER:

@@ -74,7 +74,7 @@ def webhook_id(notification: Notification) -> str:
 
 def webhook_body(*, notification: Notification, sent_at: datetime) -> dict[str, Any]:
     """The JSON a webhook receives: the event, its dedup key and the context packet; for a
-    take-over, `responders` is the previous owner, `actor` the new one and `reason` why."""
+    take-over, `responders` is the previous owner, `responder` the new one and `reason` why."""
     n = notification
     return {
         "event": str(n.kind),
@@ -85,7 +85,7 @@ def webhook_body(*, notification: Notification, sent_at: datetime) -> dict[str, 
         "rule": n.rule,
         "level": n.level,
         "responders": [r.model_dump(mode="json") for r in n.responders],
-        "actor": n.actor,
+        "responder": n.responder,
         "reason": n.reason,
         "link": n.link,
         "context": n.packet_json(),

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from smileback.api.deps import ADMIN, READ, ContextDep, SessionDep
 from smileback.api.errors import ApiError, documented
-from smileback.api.pagination import newest_first, split_page
+from smileback.api.pagination import count_rows, newest_first, split_page
 from smileback.api.params import Cursor, Limit
 from smileback.api.rule_events import publish_rule_changes, rule_event
 from smileback.api.schemas import (
     BRAND_NAME_PATTERN,
-    Page,
+    CountedPage,
     RuleCheckIn,
     RuleCheckOut,
     RuleIn,
@@ -74,15 +74,19 @@ def check_rule(body: RuleCheckIn) -> RuleCheckOut:
 
 
 @router.get(
-    "", response_model=Page[RuleOut], responses=documented(404), dependencies=[Depends(READ)]
+    "",
+    response_model=CountedPage[RuleOut],
+    responses=documented(404),
+    dependencies=[Depends(READ)],
 )
 def list_rules(
     brand: BrandName, session: SessionDep, limit: Limit = 50, cursor: Cursor = None
-) -> Page[RuleOut]:
-    """A brand's rules, newest first."""
+) -> CountedPage[RuleOut]:
+    """A brand's rules, newest first; `total` counts them all."""
     brand_or_404(session, brand)
+    rules = select(BrandRuleRow).where(BrandRuleRow.brand == brand)
     query = newest_first(
-        select(BrandRuleRow).where(BrandRuleRow.brand == brand),
+        rules,
         at=BrandRuleRow.created_at,
         id_=BrandRuleRow.id,
         cursor=cursor,
@@ -91,7 +95,11 @@ def list_rules(
     rows, next_cursor = split_page(
         session.scalars(query).all(), limit=limit, key=lambda row: (row.created_at, row.id)
     )
-    return Page[RuleOut](items=[rule_out(row) for row in rows], next_cursor=next_cursor)
+    return CountedPage[RuleOut](
+        items=[rule_out(row) for row in rows],
+        next_cursor=next_cursor,
+        total=count_rows(session, rules),
+    )
 
 
 @router.post(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from smileback.api.deps import ADMIN, READ, ContextDep, SessionDep
 from smileback.api.errors import ApiError, documented
-from smileback.api.pagination import newest_first, split_page
+from smileback.api.pagination import count_rows, newest_first, split_page
 from smileback.api.params import Cursor, Limit
 from smileback.api.routers.brand_rules import (
     BrandName,
@@ -20,7 +20,7 @@ from smileback.api.routers.brand_rules import (
     rule_out,
 )
 from smileback.api.rule_events import publish_rule_changes, rule_event
-from smileback.api.schemas import BrandIn, BrandOut, BrandUpdate, Page
+from smileback.api.schemas import BrandIn, BrandOut, BrandUpdate, CountedPage
 from smileback.api.store import BrandRow, BrandRuleRow
 
 __all__ = ["create_brand", "delete_brand", "get_brand", "list_brands", "router", "update_brand"]
@@ -28,16 +28,24 @@ __all__ = ["create_brand", "delete_brand", "get_brand", "list_brands", "router",
 router = APIRouter(prefix="/v1/brands", tags=["brands"])
 
 
-@router.get("", response_model=Page[BrandOut], responses=documented(), dependencies=[Depends(READ)])
-def list_brands(session: SessionDep, limit: Limit = 50, cursor: Cursor = None) -> Page[BrandOut]:
-    """Brands with their rules, most recently created first."""
+@router.get(
+    "", response_model=CountedPage[BrandOut], responses=documented(), dependencies=[Depends(READ)]
+)
+def list_brands(
+    session: SessionDep, limit: Limit = 50, cursor: Cursor = None
+) -> CountedPage[BrandOut]:
+    """Brands with their rules, most recently created first; `total` counts them all."""
     query = newest_first(
         select(BrandRow), at=BrandRow.created_at, id_=BrandRow.name, cursor=cursor, limit=limit
     )
     rows, next_cursor = split_page(
         session.scalars(query).all(), limit=limit, key=lambda row: (row.created_at, row.name)
     )
-    return Page[BrandOut](items=_brands_out(session, rows), next_cursor=next_cursor)
+    return CountedPage[BrandOut](
+        items=_brands_out(session, rows),
+        next_cursor=next_cursor,
+        total=count_rows(session, select(BrandRow)),
+    )
 
 
 @router.post(

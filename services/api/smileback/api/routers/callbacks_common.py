@@ -11,11 +11,11 @@ from prometheus_client import Counter
 from pydantic import SecretStr
 
 from smileback.api.acting import act
-from smileback.api.actions import ActionKind, Actor
+from smileback.api.actions import ActingResponder, ActionKind
 from smileback.api.channels import ChannelAction, responder_by
 from smileback.api.context import ApiContext
 from smileback.api.errors import ApiError
-from smileback.api.schemas import IncidentDetail
+from smileback.api.schemas import ActionResultOut
 from smileback.common.errors import ConfigError
 from smileback.common.oncall import Responder
 
@@ -44,11 +44,11 @@ class Channels:
 
 @dataclass(frozen=True)
 class Acted:
-    """How an action from a channel went: `outcome` for the metric, the incident after it
-    (None when refused), and why it was refused."""
+    """How an action from a channel went: `outcome` for the metric, the incident's state
+    after it (None when refused), and why it was refused."""
 
     outcome: str
-    detail: IncidentDetail | None = None
+    result: ActionResultOut | None = None
     reason: str = ""
 
 
@@ -78,13 +78,13 @@ def act_as(
 ) -> Acted:
     """Do `action` as `responder` through the console's action path, under its lock; the
     credential recorded is the channel's user (`<channel>:<user id>`)."""
-    actor = Actor(responder=responder.id, key_id=f"{channel}:{action.user}")
+    acting = ActingResponder(responder=responder.id, key_id=f"{channel}:{action.user}")
     try:
-        detail = act(
+        result = act(
             context,
             action.incident_id,
             action.kind,
-            actor,
+            acting,
             owner=owner if action.kind is ActionKind.ASSIGN else None,
             reason=f"taken over from {channel}" if action.kind is ActionKind.TAKE_OVER else None,
         )
@@ -93,4 +93,4 @@ def act_as(
         reason = str(exc.detail)
         log.info("channel action refused", incident_id=action.incident_id, reason=reason)
         return Acted(outcome=outcome, reason=reason)
-    return Acted(outcome="acted", detail=detail)
+    return Acted(outcome="acted", result=result)

@@ -101,9 +101,9 @@ def _handle(context: ApiContext, action: ChannelAction) -> tuple[str, dict[str, 
         notice = "Smileback does not know your Slack account: ask for it in the on-call file."
         return "unmapped_user", slack_notice(notice)
     acted = act_as(context, action, channel="slack", responder=responder, owner=None)
-    if acted.detail is None:
+    if acted.result is None:
         return acted.outcome, slack_notice(f"Not done: {acted.reason or acted.outcome}.")
-    resolved = acted.detail.status is IncidentStatus.RESOLVED
+    resolved = acted.result.status is IncidentStatus.RESOLVED
     return acted.outcome, slack_update(action=action, who=responder.label, resolved=resolved)
 
 

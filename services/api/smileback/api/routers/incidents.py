@@ -5,21 +5,21 @@ them."""
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from smileback.api.conditional import NOT_MODIFIED, conditional_json
 from smileback.api.deps import READ, SessionDep
 from smileback.api.errors import ApiError, documented
-from smileback.api.pagination import newest_first, split_page
+from smileback.api.pagination import count_rows, newest_first, split_page
 from smileback.api.params import Cursor, Limit, Word
 from smileback.api.schemas import (
+    CountedPage,
     IncidentDetail,
     IncidentEventOut,
     IncidentOut,
     LiveFigures,
     MentionOut,
-    Page,
     PageOut,
     PagingOut,
 )
@@ -30,6 +30,7 @@ from smileback.common.incident_status import IncidentStatus
 
 __all__ = [
     "TIMELINE_EVENTS",
+    "event_out",
     "get_incident",
     "incident_detail",
     "incident_timeline",
@@ -48,7 +49,7 @@ _PAGING_EVENTS = (IncidentEventType.NOTIFIED, IncidentEventType.PAGED, IncidentE
 router = APIRouter(prefix="/v1/incidents", tags=["incidents"], dependencies=[Depends(READ)])
 
 
-@router.get("", response_model=Page[IncidentOut], responses={**documented(), **NOT_MODIFIED})
+@router.get("", response_model=CountedPage[IncidentOut], responses={**documented(), **NOT_MODIFIED})
 def list_incidents(
     request: Request,
     session: SessionDep,
@@ -58,7 +59,8 @@ def list_incidents(
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
-    """Incidents matching every given filter, most recently opened first."""
+    """Incidents matching every given filter, most recently opened first; `total` counts
+    them all."""
     query = incident_query(
         IncidentFilter(
             status=str(status) if status else None,
@@ -66,14 +68,17 @@ def list_incidents(
             brand=brand,
         )
     )
+    total = count_rows(session, query)
     query = newest_first(
         query, at=IncidentRow.opened_at, id_=IncidentRow.id, cursor=cursor, limit=limit
     )
     rows, next_cursor = split_page(
         session.scalars(query).all(), limit=limit, key=lambda row: (row.opened_at, row.id)
     )
-    page = Page[IncidentOut](
-        items=[IncidentOut.model_validate(row) for row in rows], next_cursor=next_cursor
+    page = CountedPage[IncidentOut](
+        items=[IncidentOut.model_validate(row) for row in rows],
+        next_cursor=next_cursor,
+        total=total,
     )
     return conditional_json(request, page)
 
@@ -91,20 +96,24 @@ def get_incident(incident_id: str, request: Request, session: SessionDep) -> Res
 
 
 @router.get(
-    "/{incident_id}/timeline", response_model=Page[IncidentEventOut], responses=documented(404)
+    "/{incident_id}/timeline",
+    response_model=CountedPage[IncidentEventOut],
+    responses=documented(404),
 )
 def incident_timeline(
     incident_id: str, session: SessionDep, limit: Limit = TIMELINE_EVENTS, cursor: Cursor = None
-) -> Page[IncidentEventOut]:
+) -> CountedPage[IncidentEventOut]:
     """An incident's events, newest first; start from the detail's `timeline_next_cursor`
-    to read what its `timeline` left out."""
+    to read what its `timeline` left out. `total` counts all of its events."""
     if session.get(IncidentRow, incident_id) is None:
         raise ApiError(status=404, code="not_found", message=f"no incident {incident_id!r}")
     events, next_cursor = _timeline_page(
         session=session, incident_id=incident_id, cursor=cursor, limit=limit
     )
-    return Page[IncidentEventOut](
-        items=[_timeline_entry(event) for event in events], next_cursor=next_cursor
+    return CountedPage[IncidentEventOut](
+        items=[_timeline_entry(event) for event in events],
+        next_cursor=next_cursor,
+        total=count_rows(session, _events_of(incident_id)),
     )
 
 
@@ -191,7 +200,7 @@ def _timeline_page(
 ) -> tuple[list[IncidentEventRow], str | None]:
     """One page of an incident's events, newest first, and the cursor of the older ones."""
     query = newest_first(
-        select(IncidentEventRow).where(IncidentEventRow.incident_id == incident_id),
+        _events_of(incident_id),
         at=IncidentEventRow.at,
         id_=IncidentEventRow.event_id,
         cursor=cursor,
@@ -202,23 +211,31 @@ def _timeline_page(
     )
 
 
+def _events_of(incident_id: str) -> Select[IncidentEventRow]:
+    return select(IncidentEventRow).where(IncidentEventRow.incident_id == incident_id)
+
+
 def _timeline_entry(row: IncidentEventRow) -> IncidentEventOut:
     # Stored as the event's JSON, of schema version 1 or 2: parsing reads both alike.
-    event = IncidentEvent.model_validate(row.payload)
+    return event_out(IncidentEvent.model_validate(row.payload))
+
+
+def event_out(event: IncidentEvent) -> IncidentEventOut:
+    """An incident event as a timeline entry."""
     action = event.action
     return IncidentEventOut(
-        event_id=row.event_id,
+        event_id=event.event_id,
         type=event.type,
-        at=row.at,
+        at=event.at,
         mention_id=event.mention_id,
         severity=event.severity,
-        actor=event.actor,
+        responder=event.responder,
         action=action.kind if action is not None else None,
-        owner=action.owner if action is not None and action.kind != "note" else None,
+        owner=event.owner or (action.owner if action is not None else None),
         # A responder's note, or the alerts service's (a reopening kept open: flapping).
         note=action.note if action is not None and action.kind == "note" else event.note,
         level=event.level,
-        assignee=event.assignee,
+        paged=event.paged,
         previous_owner=action.previous_owner if action is not None else None,
         reason=action.reason if action is not None else None,
         key_id=event.key_id,

@@ -11,13 +11,13 @@ import structlog
 from fastapi import APIRouter, Depends, Query, Response
 from fastapi.responses import StreamingResponse
 
-from smileback.api.acting import actor_of
+from smileback.api.acting import acting_responder
 from smileback.api.context import ApiContext
 from smileback.api.deps import READ, ContextDep, ResponderDep, SessionDep
 from smileback.api.errors import ApiError, documented
-from smileback.api.pagination import newest_first, split_page
+from smileback.api.pagination import count_rows, newest_first, split_page
 from smileback.api.params import Cursor, Limit, Since, Until, Word, check_order
-from smileback.api.schemas import Page
+from smileback.api.schemas import CountedPage
 from smileback.api.schemas.labels import LabelIn, LabelOut
 from smileback.api.store import MentionLabelRow, MentionRow
 from smileback.api.store.labels import LabelFilter, label_query, record_label
@@ -37,7 +37,7 @@ _LabelParam = Annotated[MentionLabel | None, Query(description="Only this label.
 
 @router.get(
     "/labels",
-    response_model=Page[LabelOut],
+    response_model=CountedPage[LabelOut],
     responses=documented(),
     dependencies=[Depends(READ)],
 )
@@ -51,21 +51,22 @@ def list_labels(
     until: Until = None,
     limit: Limit = 50,
     cursor: Cursor = None,
-) -> Page[LabelOut]:
+) -> CountedPage[LabelOut]:
     """Labels, newest first, each with its mention's brand and text (`since`/`until`: when
-    labelled)."""
+    labelled); `total` counts every label the filters match."""
     check_order(since, until)
+    labels = label_query(
+        LabelFilter(
+            label=label,
+            brand=brand,
+            responder=responder,
+            mention_id=mention_id,
+            since=since,
+            until=until,
+        )
+    )
     query = newest_first(
-        label_query(
-            LabelFilter(
-                label=label,
-                brand=brand,
-                responder=responder,
-                mention_id=mention_id,
-                since=since,
-                until=until,
-            )
-        ),
+        labels,
         at=MentionLabelRow.at,
         id_=MentionLabelRow.id,
         cursor=cursor,
@@ -74,8 +75,10 @@ def list_labels(
     rows, next_cursor = split_page(
         session.execute(query).all(), limit=limit, key=lambda pair: (pair[0].at, pair[0].id)
     )
-    return Page[LabelOut](
-        items=[_out(row, mention) for row, mention in rows], next_cursor=next_cursor
+    return CountedPage[LabelOut](
+        items=[_out(row, mention) for row, mention in rows],
+        next_cursor=next_cursor,
+        total=count_rows(session, labels),
     )
 
 
@@ -120,7 +123,7 @@ def label_mention(
 ) -> LabelOut:
     """Label a mention as the key's responder: 201 for a new label; 200 when this responder
     gave it before (one record is kept, its time moved to now)."""
-    responder = actor_of(
+    responder = acting_responder(
         context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
     ).responder
     with context.sessions() as session, session.begin():

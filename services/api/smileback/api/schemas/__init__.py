@@ -1,6 +1,15 @@
 """Request and response models of the REST API (its contract, distinct from the bus events)."""
 
-from smileback.api.schemas.base import ErrorBody, ErrorDetail, In, Name, Out, Page, Prose
+from smileback.api.schemas.base import (
+    CountedPage,
+    ErrorBody,
+    ErrorDetail,
+    In,
+    Name,
+    Out,
+    Page,
+    Prose,
+)
 from smileback.api.schemas.brands import (
     BRAND_NAME_PATTERN,
     BrandIn,
@@ -12,6 +21,7 @@ from smileback.api.schemas.brands import (
     RuleOut,
 )
 from smileback.api.schemas.incidents import (
+    ActionResultOut,
     AssignIn,
     IncidentDetail,
     IncidentEventOut,
@@ -48,11 +58,13 @@ from smileback.api.schemas.system import (
 
 __all__ = [
     "BRAND_NAME_PATTERN",
+    "ActionResultOut",
     "AnsweredIn",
     "AssignIn",
     "BrandIn",
     "BrandOut",
     "BrandUpdate",
+    "CountedPage",
     "DismissIn",
     "ErrorBody",
     "ErrorDetail",

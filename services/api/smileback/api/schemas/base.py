@@ -6,7 +6,17 @@ from typing import Annotated, Generic, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
-__all__ = ["ErrorBody", "ErrorDetail", "In", "Name", "Out", "Page", "Prose", "storable"]
+__all__ = [
+    "CountedPage",
+    "ErrorBody",
+    "ErrorDetail",
+    "In",
+    "Name",
+    "Out",
+    "Page",
+    "Prose",
+    "storable",
+]
 
 T = TypeVar("T")
 
@@ -67,3 +77,9 @@ class Page(Out, Generic[T]):
 
     items: list[T]
     next_cursor: str | None
+
+
+class CountedPage(Page[T], Generic[T]):
+    """One page of a listing; `total` counts every item its filters match, on all pages."""
+
+    total: int

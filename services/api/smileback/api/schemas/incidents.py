@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from pydantic import model_validator
+
 from smileback.api.schemas.base import In, Name, Out, Prose
 from smileback.api.schemas.mentions import MentionOut
 from smileback.common.events import IncidentEventType, PageOutcome, Severity
 from smileback.common.incident_status import IncidentStatus
 
 __all__ = [
+    "ActionResultOut",
     "AssignIn",
     "IncidentDetail",
     "IncidentEventOut",
@@ -54,8 +57,10 @@ class IncidentOut(Out):
 
 class IncidentEventOut(Out):
     """One timeline entry; `action` is "assign", "take_over" or "note" for those human
-    updates. `key_id` is the API key a human action was taken with, and `on_behalf_of` names
-    the responder an admin key acted for. A `reopened` entry is a resolved thread's
+    updates. `responder` is who acted (null for the service's own events), `owner` who holds
+    the incident after this event, `paged` whom a page or an escalation notified. `key_id`
+    is the API key a human action was taken with, and `on_behalf_of` names the responder an
+    admin key acted for. A `reopened` entry is a resolved thread's
     flare-up; its `note` "kept open: flapping" says the flapping guard held back its page."""
 
     event_id: str
@@ -63,16 +68,32 @@ class IncidentEventOut(Out):
     at: datetime
     mention_id: str | None
     severity: Severity | None
-    actor: str | None
+    responder: str | None
     action: str | None = None
     owner: str | None = None
     note: str | None = None
     level: int | None = None  # the escalation level a page or escalation reached
-    assignee: str | None = None  # who was paged, or who owns it after this event
+    paged: list[str] = []
     previous_owner: str | None = None  # whom a take-over took the incident from
     reason: str | None = None  # why it was taken over
     key_id: str | None = None
     on_behalf_of: str | None = None
+
+
+class ActionResultOut(Out):
+    """What a responder's action did, in a few hundred bytes: the incident's state after it
+    and the event it recorded (`event` is null when the action changed nothing, e.g. an
+    owner acknowledging again). Read `GET /v1/incidents/{id}` for the whole incident."""
+
+    id: str
+    status: IncidentStatus
+    owner: str | None
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    resolved_by: str | None
+    resolved_at: datetime | None
+    last_event_at: datetime
+    event: IncidentEventOut | None
 
 
 class PageOut(Out):
@@ -143,8 +164,18 @@ class TakeOverIn(ResponderIn):
 
 
 class NoteIn(In):
-    """A note by the key's responder; `author`, if sent, must be that responder."""
+    """A note by the key's responder; `responder`, if sent, must be that responder. A body
+    with `author`, the field's old name, is refused (422) naming `responder`."""
 
     text: Prose
-    author: Name | None = None
+    responder: Name | None = None
     on_behalf_of: Name | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _renamed(cls, data: Any) -> Any:
+        if isinstance(data, dict) and "author" in data:
+            raise ValueError(
+                "`author` is now `responder`: send the note's responder as `responder`"
+            )
+        return data

@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Generic, TypeVar
 
-from smileback.api.schemas.base import In, Name, Out, Page, Prose
+from smileback.api.schemas.base import CountedPage, In, Name, Out, Prose
 from smileback.api.schemas.mentions import MentionOut
 
 __all__ = [
@@ -57,10 +57,8 @@ class TriageItem(QueueEntry):
     """A negative mention that paged nobody, waiting for a human to look at it."""
 
 
-class QueuePage(Page[T], Generic[T]):
+class QueuePage(CountedPage[T], Generic[T]):
     """One page of a queue; `total` counts every entry the filters match, on all pages."""
-
-    total: int
 
 
 class AnsweredIn(In):

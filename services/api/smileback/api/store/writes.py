@@ -213,14 +213,18 @@ def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
 def _responder_values(event: IncidentEvent) -> dict[str, Any]:
     """The columns a human action sets: who acknowledged, resolved, or owns the incident."""
     if event.type is IncidentEventType.ACKNOWLEDGED:
-        return {"acknowledged_by": event.actor, "acknowledged_at": event.at, "owner": event.actor}
+        return {
+            "acknowledged_by": event.responder,
+            "acknowledged_at": event.at,
+            "owner": event.responder,
+        }
     if event.type is IncidentEventType.RESOLVED:
         # Resolving releases the lock: a thread that flares up again is anyone's to claim.
-        return {"resolved_by": event.actor, "resolved_at": event.at, "owner": None}
+        return {"resolved_by": event.responder, "resolved_at": event.at, "owner": None}
     if event.type is IncidentEventType.REOPENED:
         return dict(_CLEARED_BY_REOPENING)
     if event.action is not None and event.action.kind in ("assign", "take_over"):
-        return {"owner": event.assignee or event.action.owner}
+        return {"owner": event.owner or event.action.owner}
     return {}
 
 

@@ -153,7 +153,7 @@ class Story:
                 )
             ]
         if event.type in (IncidentEventType.ACKNOWLEDGED, IncidentEventType.RESOLVED):
-            by = f" by {event.actor}" if event.actor else ""
+            by = f" by {event.responder}" if event.responder else ""
             return [self._stamp(f"incident {event.incident_id} {event.type}{by}")]
         return []
 

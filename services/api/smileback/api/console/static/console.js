@@ -298,23 +298,32 @@ function setActionStates(incident) {
   $("lock").dataset.owner = owner ?? "";
 }
 
+// The fields of an action's answer that are the incident's state after it (the answer also
+// carries the event it recorded): the whole incident is read again after the action.
+const STATE_FIELDS = ["status", "owner", "acknowledged_by", "acknowledged_at", "resolved_by", "resolved_at", "last_event_at"];
+
 /**
- * POST an action on the open incident and show the incident as the answer returns it; `onDone`
- * runs as soon as the API has taken the action. A refused action shows the incident as it is now.
+ * POST an action on the open incident, show its state as the answer returns it, then read the
+ * incident again; `onDone` runs as soon as the API has taken the action. A refused action shows
+ * the incident as it is now.
  */
 async function act(action, body, done, onDone = () => {}) {
   const incident = state.incident;
   if (!incident) return;
   const buttons = [...$("detail-body").querySelectorAll("button")];
   buttons.forEach((button) => { button.disabled = true; }); // no double submits
+  // Taken before the POST: an answer asked for before the action never draws over it.
   const ticket = ++issued.incident;
   const ok = await guarded(async () => {
-    // The answer is the incident with the action applied, read in the same transaction:
-    // showing it needs no second request that a slow store or another writer could outrun.
-    const updated = await loadingDetail(call("POST", `/v1/incidents/${segment(incident.id)}/${action}`, body));
+    const result = await loadingDetail(call("POST", `/v1/incidents/${segment(incident.id)}/${action}`, body));
     onDone();
     flash(done);
-    if (updated && updated.id === incident.id) showIncident(updated, ticket);
+    if (!result || result.id !== incident.id || ticket !== issued.incident) return true;
+    const now = Object.fromEntries(STATE_FIELDS.map((key) => [key, result[key]]));
+    showIncident({ ...state.incident, ...now }, ticket);
+    // The action is committed before its answer: this read already shows it (and its event).
+    const { data } = await loadingDetail(getFresh(incidentPath(incident.id)));
+    showIncident(data, ticket);
     return true;
   });
   buttons.forEach((button) => { button.disabled = false; });

@@ -124,14 +124,19 @@ function byWhen(who, at) {
   return [String(who), at ? [", ", timeEl(at)] : null];
 }
 
-const TIMELINE_SHOWN = new Set(["event_id", "type", "at", "actor"]);
+const TIMELINE_SHOWN = new Set(["event_id", "type", "at", "responder"]);
 const ACTION_LABELS = { assign: "assigned", note: "note", take_over: "taken over" };
 const ROUTINE_KEYS = new Set([...TIMELINE_SHOWN, "mention_id", "severity"]);
 
 /** An update nobody made by hand and that carries nothing beyond the mention that caused it. */
 function isRoutine(event) {
-  return event.type === "updated" && !event.actor
-    && Object.entries(event).every(([key, value]) => ROUTINE_KEYS.has(key) || isBlank(value));
+  return event.type === "updated" && !event.responder
+    && Object.entries(event).every(([key, value]) => ROUTINE_KEYS.has(key) || isUnset(value));
+}
+
+/** A timeline field with nothing to say: blank, or an empty list (nobody `paged`). */
+function isUnset(value) {
+  return isBlank(value) || (Array.isArray(value) && value.length === 0);
 }
 
 /** One timeline entry: when, what, by whom, and its other fields (notes, owners). */
@@ -139,12 +144,14 @@ function eventItem(event) {
   const type = String(event.type || "event");
   // A human update ("assign", "note") reads better under its action than as "updated".
   const action = type === "updated" && typeof event.action === "string" && event.action ? event.action : null;
+  // The owner goes without saying when it is the responder who acted (an acknowledgement).
   const extras = Object.entries(event)
-    .filter(([key, value]) => !TIMELINE_SHOWN.has(key) && !(action && key === "action") && !isBlank(value));
+    .filter(([key, value]) => !TIMELINE_SHOWN.has(key) && !(action && key === "action") && !isUnset(value)
+      && !(key === "owner" && value === event.responder));
   return h("li", { class: `event event-${cssToken(type)}`, "data-type": type, "data-action": action },
     timeEl(event.at), " ",
     h("strong", {}, ACTION_LABELS[action] || action || type),
-    event.actor ? [" by ", h("span", { class: "actor" }, String(event.actor))] : null,
+    event.responder ? [" by ", h("span", { class: "responder" }, String(event.responder))] : null,
     extras.length ? h("dl", { class: "inline" }, pairs(extras, 1)) : null);
 }
 
