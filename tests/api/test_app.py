@@ -241,6 +241,38 @@ def test_incident_filters(engine: Engine, client: TestClient, auth: dict[str, st
     )
 
 
+def test_unresolved_incidents_are_the_open_and_the_acknowledged(
+    engine: Engine, client: TestClient, auth: dict[str, str]
+) -> None:
+    _store_incidents(engine)
+    resolved = [
+        incident_event(IncidentEventType.OPENED, incident_id="inc_c", at=T0 + timedelta(hours=2)),
+        incident_event(
+            IncidentEventType.RESOLVED,
+            incident_id="inc_c",
+            at=T0 + timedelta(hours=2, minutes=5),
+            responder="sam",
+        ),
+    ]
+    with Session(engine) as session, session.begin():
+        for event in resolved:
+            apply_incident_event(session=session, event=event)
+
+    def listed(**params: str) -> tuple[list[str], int]:
+        body = client.get("/v1/incidents", params=params, headers=auth).json()
+        return [i["id"] for i in body["items"]], body["total"]
+
+    assert listed() == (["inc_c", "inc_b", "inc_a"], 3)
+    assert listed(unresolved="true") == (["inc_b", "inc_a"], 2)
+    assert listed(unresolved="true", status="acknowledged") == (["inc_a"], 1)
+    assert listed(unresolved="false") == (["inc_c", "inc_b", "inc_a"], 3)
+    _assert_error(
+        client.get("/v1/incidents", params={"unresolved": "maybe"}, headers=auth),
+        422,
+        "invalid_request",
+    )
+
+
 def test_incident_pagination(engine: Engine, client: TestClient, auth: dict[str, str]) -> None:
     with Session(engine) as session, session.begin():
         for i in range(7):

@@ -37,7 +37,7 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(page: Page, site: Con
 
     log_in(page, site, token=site.token)
 
-    # The open queue shows the scenario's one incident: the large-audience complaint.
+    # The queue shows the scenario's one incident: the large-audience complaint.
     row = page.locator(f'#incident-rows tr[data-id="{site.incident_id}"]')
     expect(row).to_be_visible()
     expect(row.get_by_role("cell").nth(1)).to_contain_text(f"@{site.author}")  # "Who"
@@ -75,8 +75,9 @@ def test_a_responder_sees_the_incident_and_acknowledges_it(page: Page, site: Con
     expect(acked).to_contain_text(RESPONDER)
     expect(detail.get_by_role("button", name="Acknowledge")).to_be_disabled()
     expect(page.locator("#lock")).to_have_text(f"Claimed by {RESPONDER} — you")
-    expect(row).to_have_count(0)  # it left the open queue
-    expect(page.locator("#queue-empty")).to_be_visible()
+    # It stays in the default queue (open or acknowledged), now with its owner.
+    expect(row).to_have_attribute("data-status", "acknowledged")
+    expect(row.get_by_role("cell").nth(3)).to_have_text(RESPONDER)  # "Owner"
     stored = site.get(f"/v1/incidents/{site.incident_id}").json()
     assert stored["status"] == "acknowledged"
     assert [e["responder"] for e in stored["timeline"] if e["type"] == "acknowledged"] == [

@@ -54,16 +54,18 @@ def list_incidents(
     request: Request,
     session: SessionDep,
     status: IncidentStatus | None = None,
+    unresolved: bool = False,
     severity: Severity | None = None,
     brand: Word = None,
     limit: Limit = 50,
     cursor: Cursor = None,
 ) -> Response:
     """Incidents matching every given filter, most recently opened first; `total` counts
-    them all."""
+    them all. `unresolved=true`: open or acknowledged, what a responder still works on."""
     query = incident_query(
         IncidentFilter(
             status=str(status) if status else None,
+            unresolved=unresolved,
             severity=str(severity) if severity else None,
             brand=brand,
         )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, defer
 
 from smileback.api.store.models import IncidentRow, MentionRow, QueueItemRow
 from smileback.common.events import QueueName, ReachTier
+from smileback.common.incident_status import IncidentStatus
 
 __all__ = [
     "IncidentFilter",
@@ -43,6 +44,7 @@ class MentionFilter:
 @dataclass(frozen=True)
 class IncidentFilter:
     status: str | None = None
+    unresolved: bool = False  # open or acknowledged: what still wants a responder
     severity: str | None = None
     brand: str | None = None
 
@@ -82,6 +84,8 @@ def incident_query(f: IncidentFilter) -> Select[IncidentRow]:
     query = select(IncidentRow).options(defer(IncidentRow.context))
     if f.status is not None:
         query = query.where(IncidentRow.status == f.status)
+    if f.unresolved:
+        query = query.where(IncidentRow.status != str(IncidentStatus.RESOLVED))
     if f.severity is not None:
         query = query.where(IncidentRow.severity == f.severity)
     if f.brand is not None:

@@ -120,7 +120,9 @@ async function loadQueue({ more = false, quiet = false } = {}) {
   const status = $("status-filter").value;
   // "More" continues the current list: it is dropped if the list is reloaded meanwhile.
   const ticket = more ? issued.queue : ++issued.queue;
-  const path = withQuery("/v1/incidents", { status, limit: QUEUE_PAGE, cursor: more ? state.queueNext : null });
+  // "unresolved" is every incident still to work on, acknowledged ones too (with their owner).
+  const filter = status === "unresolved" ? { unresolved: "true" } : { status };
+  const path = withQuery("/v1/incidents", { ...filter, limit: QUEUE_PAGE, cursor: more ? state.queueNext : null });
   const [{ data, changed }] = await Promise.all([getFresh(path), status === "open" ? null : countOpen()]);
   if (ticket !== issued.queue) return; // the filter changed or the queue was reloaded meanwhile
   if (quiet && !changed && state.queue.length) {
@@ -132,7 +134,7 @@ async function loadQueue({ more = false, quiet = false } = {}) {
   state.queue = more ? [...state.queue, ...items] : items;
   if (status === "open") showOpenCount(state.queue.length, Boolean(next));
   drawQueue();
-  $("queue-caption").textContent = `${status[0].toUpperCase()}${status.slice(1)} incidents`;
+  $("queue-caption").textContent = `${$("status-filter").selectedOptions[0].textContent} incidents`;
   $("queue-more").hidden = !next;
 }
 
