@@ -20,7 +20,7 @@ from playwright.sync_api import Browser, Page, expect
 from smileback.common.clock import utc_now
 from smileback.common.events import IncidentEvent, IncidentEventType, Severity
 from tests.support.builders import incident_event, quoting_packet, scored
-from tests.support.console_browser import RESPONDER, log_in
+from tests.support.console_browser import RESPONDER, fresh_tab, log_in
 from tests.support.consoles import ConsoleSite
 
 POLL_WAIT_MS = 20_000  # the console polls every 5 s; a loaded machine may answer slowly
@@ -177,14 +177,8 @@ def test_the_incident_view_says_who_why_and_what_to_do(page: Page, site: Console
 @pytest.fixture
 def phone(browser: Browser, site: ConsoleSite) -> Iterator[Page]:
     """A tab 390 px wide, as a phone shows it; fails the test on any script error."""
-    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
-    tab = context.new_page()
-    errors: list[str] = []
-    tab.on("pageerror", lambda exc: errors.append(str(exc)))
-    tab.set_default_timeout(10_000)
-    yield tab
-    context.close()
-    assert errors == [], site.process.tail()
+    with fresh_tab(browser, site, viewport=PHONE, is_mobile=True, has_touch=True) as tab:
+        yield tab
 
 
 def _page_width(page: Page) -> int:

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -24,6 +26,7 @@ __all__ = [
     "RESPONDER",
     "SCREENSHOTS",
     "browser",
+    "fresh_tab",
     "log_in",
     "page",
     "screenshot",
@@ -77,10 +80,10 @@ def browser() -> Iterator[Browser]:
         launched.close()
 
 
-@pytest.fixture
-def page(browser: Browser, site: ConsoleSite) -> Iterator[Page]:
-    """A fresh tab (own sessionStorage) at laptop size; fails the test on any script error."""
-    context = browser.new_context(viewport={"width": 1366, "height": 860})
+@contextmanager
+def fresh_tab(browser: Browser, site: ConsoleSite, **context_options: Any) -> Iterator[Page]:
+    """A tab in a context of its own (own sessionStorage); fails on any script error."""
+    context = browser.new_context(**context_options)
     tab = context.new_page()
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -88,6 +91,13 @@ def page(browser: Browser, site: ConsoleSite) -> Iterator[Page]:
     yield tab
     context.close()
     assert errors == [], site.process.tail()
+
+
+@pytest.fixture
+def page(browser: Browser, site: ConsoleSite) -> Iterator[Page]:
+    """A fresh tab at laptop size; fails the test on any script error."""
+    with fresh_tab(browser, site, viewport={"width": 1366, "height": 860}) as tab:
+        yield tab
 
 
 def log_in(page: Page, site: ConsoleSite, *, token: str, path: str = "/console") -> None:

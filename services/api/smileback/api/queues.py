@@ -77,9 +77,7 @@ def mark_answered(
 ) -> E:
     """Mark a queued mention answered by the key's responder (the first answer's responder
     and time are kept)."""
-    responder = acting_responder(
-        context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
-    ).responder
+    responder = _acting(context, principal, body)
     return _close(
         context,
         entry=entry,
@@ -101,9 +99,7 @@ def dismiss_entry(
 ) -> E:
     """Take a mention out of the queue, keeping why; dismissed by the key's responder (the
     first dismissal's reason, responder and time are kept)."""
-    responder = acting_responder(
-        context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
-    ).responder
+    responder = _acting(context, principal, body)
     return _close(
         context,
         entry=entry,
@@ -117,6 +113,13 @@ def dismiss_entry(
             "dismissed_reason": body.reason,
         },
     )
+
+
+def _acting(context: ApiContext, principal: Principal, body: AnsweredIn | DismissIn) -> str:
+    """Who closes: the key's responder (or the one an admin key acts for)."""
+    return acting_responder(
+        context, principal, claimed=body.responder, on_behalf_of=body.on_behalf_of
+    ).responder
 
 
 def _close(
