@@ -185,16 +185,18 @@ class ScoringPipeline:
         state_key = brand_key or scored.brand
         update: dict[str, object] = {}
         brand_state = brands.get(state_key)
+        brand: baseline.BrandReading | None = None
         if not staged.duplicate:
-            observed, _ = baseline.observe(
+            observed, brand = baseline.observe(
                 brand_state, mention_id=scored.id, at=staged.at, negative=scored.scores.is_negative
             )
             if observed is not brand_state:
                 brands.put(state_key, observed)
             brand_state = observed
         others = siblings(state_key) if siblings is not None else ()
-        mine = [brand_state] if brand_state is not None else []
-        brand = baseline.read(baseline.merge([*mine, *others]), at=staged.at)
+        if brand is None or others:  # a duplicate is read as it stands; shards are summed
+            mine = [brand_state] if brand_state is not None else []
+            brand = baseline.read(baseline.merge([*mine, *others]), at=staged.at)
         update.update(
             brand_negative_now=brand.negative_now,
             brand_negative_baseline=brand.negative_baseline,
