@@ -123,7 +123,9 @@ async function loadQueue({ more = false, quiet = false } = {}) {
   // "unresolved" is every incident still to work on, acknowledged ones too (with their owner).
   const filter = status === "unresolved" ? { unresolved: "true" } : { status };
   const path = withQuery("/v1/incidents", { ...filter, limit: QUEUE_PAGE, cursor: more ? state.queueNext : null });
-  const [{ data, changed }] = await Promise.all([getFresh(path), status === "open" ? null : countOpen()]);
+  // The unacknowledged are in this list itself unless it shows only acknowledged or resolved ones.
+  const counted = status === "open" || status === "unresolved";
+  const [{ data, changed }] = await Promise.all([getFresh(path), counted ? null : countOpen()]);
   if (ticket !== issued.queue) return; // the filter changed or the queue was reloaded meanwhile
   if (quiet && !changed && state.queue.length) {
     refreshAges($("incident-rows")); // the same incidents: only their waiting times grew
@@ -132,7 +134,7 @@ async function loadQueue({ more = false, quiet = false } = {}) {
   const { items, next } = pageOf(data);
   state.queueNext = next;
   state.queue = more ? [...state.queue, ...items] : items;
-  if (status === "open") showOpenCount(state.queue.length, Boolean(next));
+  if (counted) showOpenCount(state.queue.filter((incident) => incident.status === "open").length, Boolean(next));
   drawQueue();
   $("queue-caption").textContent = `${$("status-filter").selectedOptions[0].textContent} incidents`;
   $("queue-more").hidden = !next;
