@@ -24,6 +24,8 @@ __all__ = [
     "ProcStat",
     "Store",
     "TopicCounter",
+    "busy_cores",
+    "machine_ticks",
     "monitoring",
     "proc_stat",
 ]
@@ -51,6 +53,22 @@ def proc_stat(pid: int) -> ProcStat | None:
         return None
     utime, stime = int(fields[11]), int(fields[12])
     return ProcStat(cpu_s=(utime + stime) / _TICKS, peak_rss_mb=int(hwm.split()[1]) / 1024)
+
+
+def machine_ticks() -> tuple[int, int]:
+    """The machine's CPU time so far, in clock ticks over all cores: (busy, total), from the
+    first line of /proc/stat (idle and iowait count as not busy)."""
+    with open("/proc/stat") as stat:
+        fields = [int(f) for f in stat.readline().split()[1:]]
+    total = sum(fields[:8])  # guest time is already counted in user and nice
+    return total - fields[3] - fields[4], total
+
+
+def busy_cores(before: tuple[int, int], after: tuple[int, int], *, cores: int) -> float | None:
+    """How many of the machine's `cores` were busy on average between two `machine_ticks`
+    readings: every process counts, the broker, PostgreSQL and this harness too."""
+    busy, total = after[0] - before[0], after[1] - before[1]
+    return cores * busy / total if total > 0 else None
 
 
 _PEAK_EVERY_S = 0.1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import sys
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -18,6 +19,8 @@ from benchmarks.e2e.measure import (
     ProcStat,
     Store,
     TopicCounter,
+    busy_cores,
+    machine_ticks,
     monitoring,
     proc_stat,
     usage_between,
@@ -167,6 +170,7 @@ def run_level(*, stack: Stack, rate: float, seconds: float, probes: int, seed: i
     base = stack.store.count()
     target = base + int(rate * seconds) + probes  # at most; ~5 % name no brand
     monitor = Monitor(counters={"stored": stack.store.count}, progress=_progress(target))
+    before, ticks = _readings(stack), machine_ticks()
     began = time.time()
     with monitoring(monitor), stack.profiling(f"level-{rate:g}") as attach:
         fed = paced(
@@ -179,6 +183,7 @@ def run_level(*, stack: Stack, rate: float, seconds: float, probes: int, seed: i
             on_start=lambda pid: attach("ingest", pid),
         )
         stored_in_window = monitor.latest("stored") - base
+        busy = busy_cores(ticks, machine_ticks(), cores=os.cpu_count() or 1)
         print(f"  fed {fed.lines:,} lines in {fed.wall_s:.1f} s", file=sys.stderr, flush=True)
         _wait_stored(
             stack=stack,
@@ -186,6 +191,7 @@ def run_level(*, stack: Stack, rate: float, seconds: float, probes: int, seed: i
             target=base + branded + probes,
             done=lambda: all(stack.pages.arrived(p.incident_id) for p in injected),
         )
+    usage = {"ingest": fed.usage, **_usage(stack, before)}
     to_page = [
         arrived - fed.probes_at[p.id]
         for p in injected
@@ -201,6 +207,9 @@ def run_level(*, stack: Stack, rate: float, seconds: float, probes: int, seed: i
         time_to_page=spread(to_page),
         latency=stack.store.latency(id_prefix=f"{name}:"),
         drained=monitor.latest("stored") >= base + branded + probes,
+        stored=monitor.latest("stored") - base,
+        usage=usage,
+        busy_cores=busy,
         hops=breakdown(
             _trails(
                 stack=stack,

@@ -62,10 +62,13 @@ class VolumeResult:
 
     def cpu_ms_per_mention(self, service: str) -> float | None:
         """CPU milliseconds of `service` per mention stored; None when nothing was stored."""
-        usage = self.usage.get(service)
-        if usage is None or self.stored == 0:
-            return None
-        return 1000 * usage.cpu_s / self.stored
+        return _per_mention(self.usage.get(service), self.stored)
+
+
+def _per_mention(usage: Usage | None, stored: int) -> float | None:
+    if usage is None or stored == 0:
+        return None
+    return 1000 * usage.cpu_s / stored
 
 
 @dataclass(frozen=True)
@@ -81,9 +84,19 @@ class LevelResult:
     time_to_page: Spread | None  # probe written -> page received, seconds
     latency: Spread | None  # ingested_at -> row stored, seconds, the level's mentions
     drained: bool  # the store caught up with everything offered before the wait gave up
+    stored: int = 0  # rows stored from the level's start until its wait ended
+    # Each service's CPU from the level's start until its wait ended: the live cost.
+    usage: dict[str, Usage] = field(default_factory=dict)
+    # The machine's cores busy on average while the level was fed (every process).
+    busy_cores: float | None = None
     # Per hop of time to page, in order (hops.HOPS): its durations over the probes seen at
     # both of its ends, seconds.
     hops: dict[str, Spread | None] = field(default_factory=dict)
+
+    def cpu_ms_per_mention(self, service: str) -> float | None:
+        """CPU milliseconds of `service` per row stored during the level: the live cost,
+        batches as small as the traffic makes them."""
+        return _per_mention(self.usage.get(service), self.stored)
 
 
 @dataclass(frozen=True)
@@ -109,6 +122,8 @@ def to_json(results: Results) -> dict[str, Any]:
         raw["ingest_per_s"] = volume.ingest_per_s
         raw["complete"] = volume.complete
         raw["cpu_ms_per_mention"] = {s: volume.cpu_ms_per_mention(s) for s in volume.usage}
+    for raw, level in zip(body["levels"], results.levels, strict=True):
+        raw["cpu_ms_per_mention"] = {s: level.cpu_ms_per_mention(s) for s in level.usage}
     if results.ceiling is not None:
         body["ceiling"]["per_s"] = results.ceiling.per_s
         main = results.main

@@ -75,16 +75,18 @@ def _number(value: float | None, digits: int) -> str:
 def _levels_table(levels: list[LevelResult]) -> str:
     lines = [
         "| background load | stored during it | probes paged | time to page p50 / p99 "
-        "| min / max | latency p50 / p99 |",
-        "|---:|---:|---:|---:|---:|---:|",
+        f"| min / max | latency p50 / p99 | CPU ms per mention: {' / '.join(SERVICES)} "
+        "| cores busy |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for level in levels:
         page = level.time_to_page
         extremes = _DASH if page is None else f"{page.min:.2f} s / {page.max:.2f} s"
+        cpu = " / ".join(_number(level.cpu_ms_per_mention(s), 2) for s in SERVICES)
         lines.append(
             f"| {level.rate:,.0f}/s for {level.seconds:.0f} s | {_rate(level.stored_per_s)} "
             f"| {level.paged}/{level.probes} | {_p50_p99(page)} | {extremes} "
-            f"| {_p50_p99(level.latency)} |"
+            f"| {_p50_p99(level.latency)} | {cpu} | {_number(level.busy_cores, 2)} |"
         )
     return "\n".join(lines)
 

@@ -45,6 +45,14 @@ LEVEL = LevelResult(
     time_to_page=Spread(n=19, p50=5.5, p99=8.0, min=4.3, max=8.1),
     latency=Spread(n=14_000, p50=2.0, p99=7.0, min=0.4, max=7.5),
     drained=True,
+    stored=14_000,
+    usage={
+        "ingest": Usage(cpu_s=1.4, peak_rss_mb=90.0),
+        "scorer": Usage(cpu_s=14.0, peak_rss_mb=250.0),
+        "alerts": Usage(cpu_s=2.8, peak_rss_mb=160.0),
+        "api": Usage(cpu_s=4.2, peak_rss_mb=180.0),
+    },
+    busy_cores=1.5,
 )
 CEILING = Ceiling(count=100_000, produce_per_s=10_000.0, consume_per_s=12_500.0)
 

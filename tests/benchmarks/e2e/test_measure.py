@@ -12,6 +12,8 @@ from benchmarks.e2e.measure import (
     Monitor,
     PeakWatch,
     ProcStat,
+    busy_cores,
+    machine_ticks,
     monitoring,
     proc_stat,
     usage_between,
@@ -79,3 +81,20 @@ def test_monitor_samples_each_counter_in_time_order_and_survives_a_failing_read(
     assert monitor.latest("stored") >= 50
     assert monitor.series.get("down", []) == []
     assert monitor.latest("down") == 0
+
+
+def test_busy_cores_counts_a_process_spinning_on_one_core() -> None:
+    spinner = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        time.sleep(0.3)  # started
+        before = machine_ticks()
+        time.sleep(1.5)
+        after = machine_ticks()
+    finally:
+        spinner.kill()
+        spinner.wait()
+    busy = busy_cores(before, after, cores=os.cpu_count() or 1)
+    assert busy is not None
+    assert 0.8 <= busy <= (os.cpu_count() or 1) + 0.01, busy
+    assert after[0] > before[0]
+    assert busy_cores(before, before, cores=2) is None

@@ -28,10 +28,11 @@ def test_the_main_table_has_each_figure_and_the_ratio_to_the_slower_raw_leg() ->
     assert "| peak RSS MB: ingest / scorer / alerts / api | 120 / 245 / 157 / 175 |" in table
 
 
-def test_the_levels_table_has_time_to_page_and_how_many_probes_paged() -> None:
+def test_the_levels_table_has_time_to_page_how_many_probes_paged_and_the_live_cost() -> None:
     table = render(sample_results())
     row = "| 500/s for 30 s | 310/s | 19/20 | 5.50 s / 8.00 s | 4.30 s / 8.10 s | 2.00 s / 7.00 s |"
-    assert row in table
+    # 14 scorer CPU s over the 14,000 rows stored during the level is 1 ms each.
+    assert row + " 0.10 / 1.00 / 0.20 / 0.30 | 1.50 |" in table
 
 
 def test_an_incomplete_run_says_so_and_missing_figures_show_as_na() -> None:
@@ -66,6 +67,7 @@ def test_json_holds_the_raw_and_the_derived_figures() -> None:
     assert body["ceiling"]["per_s"] == 10_000.0
     assert body["pipeline_to_ceiling"] == 308 / 10_000
     assert body["levels"][0]["time_to_page"]["p99"] == 8.0
+    assert body["levels"][0]["cpu_ms_per_mention"]["alerts"] == 2_800 / 14_000
 
 
 def test_the_hops_table_has_each_hops_p50_and_p99_in_the_order_a_probe_runs() -> None:
