@@ -214,7 +214,7 @@ def service_env(
         "SMILEBACK_WEBHOOK_SECRET": WEBHOOK_SECRET,
         "SMILEBACK_ALERTS_GROUP": f"{prefix}alerts",
         "SMILEBACK_API_PROJECTOR_GROUP": f"{prefix}api-projector",
-        "SMILEBACK_LOG_LEVEL": "WARNING",
+        "SMILEBACK_LOG_LEVEL": os.environ.get("BENCH_LOG_LEVEL", "WARNING"),
     }
 
 

@@ -1,16 +1,19 @@
-"""The brand step first: a worker holds its raw records back while its brand step has two
-batches' worth waiting, and hands them out again below one."""
+"""The brand step first: a worker holds its raw records back while its brand step has
+PAUSE_BATCHES batches' worth waiting, and hands them out again below one; what waits is
+read from the fetched ends and from the worker's own writes."""
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 
 import pytest
-from faust.types import TP
+from faust.types import TP, RecordMetadata
 
 from smileback.scorer.app import create_app
 from smileback.scorer.commits import LedgerConsumer
-from smileback.scorer.flow import BrandFirst
+from smileback.scorer.flow import PAUSE_BATCHES, BrandFirst
+from smileback.scorer.offsets import SentEnds
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic
 from smileback.scorer.settings import ScorerSettings
@@ -69,12 +72,14 @@ async def test_the_worker_asks_for_no_raw_records_while_its_brand_step_is_behind
 
     await steer()
     assert await poll() == raw | brand  # a raw backlog alone holds nothing back
-    # Two batches' worth waiting over both by-brand partitions: raw records held back.
-    highwaters.update({TP(brand_topic, 0): per_batch, TP(brand_topic, 1): per_batch})
+    # The high mark's worth waiting over both by-brand partitions: raw records held back.
+    half = PAUSE_BATCHES * per_batch // 2
+    highwaters.update({TP(brand_topic, 0): half, TP(brand_topic, 1): half})
     await steer()
     assert await poll() == brand
     assert active == raw | brand  # Faust's own set untouched: nothing fetched gets dropped
-    consumer.ledger.processed(TP(brand_topic, 0), range(per_batch), now=0.0)
+    consumer.ledger.processed(TP(brand_topic, 0), range(half), now=0.0)
+    consumer.ledger.processed(TP(brand_topic, 1), range(half - per_batch), now=0.0)
     await steer()
     assert await poll() == brand  # one batch's worth left: still held back
     # A worker that owns no by-brand partition has nothing to poll while raw is held back:
@@ -82,6 +87,48 @@ async def test_the_worker_asks_for_no_raw_records_while_its_brand_step_is_behind
     active = set(raw)
     assert await poll() is None
     active = raw | brand
-    consumer.ledger.processed(TP(brand_topic, 1), [0], now=0.0)  # less than a batch left
+    consumer.ledger.processed(TP(brand_topic, 1), [half - per_batch], now=0.0)  # less left
     await steer()
     assert await poll() == raw | brand
+
+
+def _written(topic: str, partition: int, offset: int) -> asyncio.Future[object]:
+    """A send the broker acknowledged, as Faust's producer hands it back."""
+    sent: asyncio.Future[object] = asyncio.get_event_loop().create_future()
+    sent.set_result(RecordMetadata(topic, partition, TP(topic, partition), offset))
+    return sent
+
+
+async def test_the_worker_s_own_writes_tell_where_a_partition_ends():
+    ends = SentEnds()
+    ends.note(_written("by-brand", 0, 41))
+    ends.note(_written("by-brand", 0, 7))  # acknowledged late: the end does not go back
+    ends.note(_written("by-brand", 1, 0))
+    failed = asyncio.get_event_loop().create_future()
+    failed.set_exception(RuntimeError("broker gone"))
+    ends.note(failed)
+    cancelled = asyncio.get_event_loop().create_future()
+    cancelled.cancel()
+    ends.note(cancelled)
+    assert ends.ends == {TP("by-brand", 0): 42, TP("by-brand", 1): 1}
+
+
+async def test_raw_is_held_back_on_the_worker_s_own_writes_while_the_fetched_end_is_stale(
+    monkeypatch,
+):
+    # Behind a raw backlog aiokafka fetches no by-brand partition whose records are still
+    # buffered, so its highwater stays where the last fetch saw it: only the writes tell.
+    settings = ScorerSettings(scorer_app_id="flow-test", scorer_batch_size=500)
+    app = create_app(settings=settings, pipeline=ScoringPipeline(scorer=CountingScorer()))
+    consumer = app.consumer
+    assert isinstance(consumer, LedgerConsumer)
+    brand = TP(by_brand_topic("flow-test"), 0)
+    consumer.ledger.rebase({TP(RAW, 0): 0, brand: 0})
+    monkeypatch.setattr(consumer, "highwater", {TP(RAW, 0): 90_000, brand: 3}.get)
+    timers = {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
+    await timers["brand_first"]()
+    assert consumer.held_topics == frozenset()  # the fetch saw 3 records: nothing waits
+    per_batch = 500 // MAX_STAGED_PER_RECORD
+    consumer.written.note(_written(brand.topic, 0, PAUSE_BATCHES * per_batch - 1))
+    await timers["brand_first"]()
+    assert consumer.held_topics == frozenset({RAW})

@@ -32,6 +32,7 @@ outputs may be sent twice, its state is not counted twice.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import threading
 import time
@@ -71,7 +72,7 @@ from smileback.scorer.commits import (
 from smileback.scorer.expiring import expiring_table
 from smileback.scorer.expiry import AUTHORS, BRANDS, THREADS
 from smileback.scorer.factory import default_pipeline
-from smileback.scorer.flow import BrandFirst, steer
+from smileback.scorer.flow import PAUSE_BATCHES, BrandFirst, steer
 from smileback.scorer.metrics import PARTITIONS
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
@@ -88,7 +89,7 @@ log = structlog.get_logger(__name__)
 _BEAT_S = 1.0  # liveness heartbeat from the event loop
 _WATCH_S = 5.0  # how often Kafka is probed for readiness
 _LAG_S = 5.0  # how often the consumer lag gauges are set
-_STEER_S = 0.1  # how often the brand step's waiting records are weighed (flow.py)
+_STEER_S = 0.02  # how often the brand step's waiting records are weighed (flow.py)
 
 
 @dataclass(frozen=True)
@@ -193,9 +194,10 @@ def create_app(
             internal=False,
         )
 
-    partitions[by_brand_topic(app_id)] = partitions[topics.raw]
-    sinks = {name: topic(name) for name in (topics.scored, topics.dlq, by_brand_topic(app_id))}
-    by_brand = sinks[by_brand_topic(app_id)]
+    by_brand_name = by_brand_topic(app_id)
+    partitions[by_brand_name] = partitions[topics.raw]
+    sinks = {name: topic(name) for name in (topics.scored, topics.dlq, by_brand_name)}
+    by_brand = sinks[by_brand_name]
     count, options = partitions[topics.raw], table_options(settings)
     threads = expiring_table(
         app, name="threads", model=ThreadState, expiry=THREADS, partitions=count, options=options
@@ -212,7 +214,16 @@ def create_app(
     async def send(outbox: Outbox) -> None:
         for out in outbox.drain():
             key = out.key.encode("utf-8") if out.key is not None else None
-            await sinks[out.topic].send(key=key, value=out.value)
+            pending = await sinks[out.topic].send(key=key, value=out.value)
+            consumer = app.consumer
+            # Where the by-brand partitions end, before any fetch says so (flow.py). Faust
+            # hands back the send's future (a test's stand-in sender may not).
+            if (
+                out.topic == by_brand_name
+                and isinstance(consumer, LedgerConsumer)
+                and isinstance(pending, asyncio.Future)
+            ):
+                pending.add_done_callback(consumer.written.note)
 
     score_out = Outbox()
     thread_batches = Batches(
@@ -226,7 +237,7 @@ def create_app(
     @app.agent(topic(topics.raw))
     async def score(stream: faust.StreamT[bytes]) -> None:
         async for events in cast(faust.Stream[bytes], stream).take_events(size, within):
-            thread_batches.threads(events, threads=threads, by_brand=by_brand.get_topic_name())
+            thread_batches.threads(events, threads=threads, by_brand=by_brand_name)
             await send(score_out)
             _processed(app, events)
 
@@ -293,12 +304,12 @@ def create_app(
 
     app.timer(interval=_LAG_S)(report_lag)
 
-    gate = BrandFirst(pause_at=2 * records, resume_at=records)
+    gate = BrandFirst(pause_at=PAUSE_BATCHES * records, resume_at=records)
 
     async def brand_first() -> None:
         lag, consumer = read_lag(), app.consumer
         if lag is not None and isinstance(consumer, LedgerConsumer):
-            steer(consumer, gate=gate, lag=lag, raw=topics.raw, by_brand=by_brand.get_topic_name())
+            steer(consumer, gate=gate, lag=lag, raw=topics.raw, by_brand=by_brand_name)
 
     app.timer(interval=_STEER_S)(brand_first)
 

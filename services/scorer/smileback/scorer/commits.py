@@ -22,7 +22,7 @@ from faust.types import TP, ConsumerT, TransportT
 from faust.types.transports import TPorTopicSet
 
 from smileback.scorer.fetching import ShortFetchThread
-from smileback.scorer.offsets import OffsetLedger
+from smileback.scorer.offsets import OffsetLedger, SentEnds
 
 __all__ = [
     "MAX_RETRY_S",
@@ -51,6 +51,8 @@ class LedgerConsumer(faust_aiokafka.Consumer):
         super().__init__(*args, **kwargs)
         self.ledger = OffsetLedger(retry_s=RETRY_S, max_retry_s=MAX_RETRY_S)
         self.held_topics: frozenset[str] = frozenset()
+        # Where partitions end after this worker's own writes (flow.py: why it matters).
+        self.written = SentEnds()
 
     async def _getmany(self, active_partitions: set[TP] | None, timeout: float) -> RecordMap:
         # Held back by asking the fetcher for the other partitions only. Not by taking them
@@ -123,15 +125,19 @@ def ledger_of(app: faust.App) -> OffsetLedger | None:
 
 def stream_lag(app: faust.App) -> dict[tuple[str, int], int] | None:
     """Per stream partition the worker owns, the records from its commit point to the end
-    of the log as its last fetch saw it (no broker request); a partition not fetched yet is
-    left out. None while the group rebalances or without a ledger (test doubles)."""
+    of the log as its last fetch saw it, or as its own writes saw it when that is further;
+    no broker request. A partition with neither is left out. None while the group
+    rebalances or without a ledger (test doubles)."""
     ledger = ledger_of(app)
     if ledger is None or app.rebalancing:
         return None
+    consumer = cast(LedgerConsumer, app.consumer)
     lag: dict[tuple[str, int], int] = {}
     for tp in ledger.owned():
         # aiokafka answers None for a partition it has no fetch response for yet.
-        end = cast(int | None, app.consumer.highwater(tp))
+        fetched = cast(int | None, consumer.highwater(tp))
+        written = consumer.written.ends.get(tp)
+        end = max(fetched or 0, written or 0) if fetched is not None or written else None
         done = ledger.commit_point(tp)
         if end is not None and done is not None:
             lag[(tp.topic, tp.partition)] = max(0, end - done)

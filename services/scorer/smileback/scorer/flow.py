@@ -8,13 +8,28 @@ grew until the raw backlog was gone. Giving the by-brand records priority on eve
 starved nothing but split both steps into small batches, which write each state key back
 more often (about twice the CPU per mention).
 
-So the worker stops handing out raw records while its brand step has at least two
+So the worker stops handing out raw records while its brand step has PAUSE_BATCHES
 batches' worth waiting, and starts again once it has less than one: the brand step keeps
 up, both steps still take whole batches, and under live traffic (the brand step never
-that far behind) nothing changes. The raw records stay buffered in the consumer
-meanwhile; only what a poll asks the fetcher for changes (commits.py: `held_topics`).
-With several workers each one weighs its own by-brand partitions: a worker whose brand
-step is behind slows its own thread step, not the others', which feed it too.
+that far behind) nothing changes. Each switch costs the worker a moment idle (the by-brand
+records have to be fetched once raw is held back), so the high mark is well above two
+batches: a 100,000-mention backlog was scored at 950/s with 2, 1,200/s with 4, 1,270/s
+with 10 and 1,395/s with 20 (one run each on a 2-core VM). The raw
+records stay buffered in the consumer meanwhile; only what a poll asks the fetcher for
+changes (commits.py: `held_topics`). With several workers each one weighs its own
+by-brand partitions: a worker whose brand step is behind slows its own thread step, not
+the others', which feed it too.
+
+How many by-brand records wait is read from where each partition ends. The consumer learns
+that only from a fetch response, and aiokafka sends no fetch for a partition while records
+of it are still buffered; behind a backlog a poll takes its records from the buffered
+fetches in the order they came back, so the by-brand records of a fetch waited behind
+thousands of raw ones, their partitions were not fetched again meanwhile, and the waiting
+count stayed at what the last fetch had seen: a handful. The raw records never paused, the
+brand step stood still for seconds at a time, and stored rows came in bursts with pauses of
+10 s. So the end is also taken from the worker's own writes (`LedgerConsumer.written`:
+each by-brand record's offset once the broker has it), which are the thread step's and
+always current.
 """
 
 from __future__ import annotations
@@ -24,7 +39,9 @@ from dataclasses import dataclass
 
 from smileback.scorer.commits import LedgerConsumer
 
-__all__ = ["BrandFirst", "steer"]
+__all__ = ["PAUSE_BATCHES", "BrandFirst", "steer"]
+
+PAUSE_BATCHES = 20  # the brand step's batches waiting that hold raw records back
 
 
 @dataclass

@@ -21,12 +21,14 @@ broker's committed offsets whenever the consumer seeks to them (after every reba
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from faust.types import TP
 
-__all__ = ["OffsetLedger"]
+__all__ = ["OffsetLedger", "SentEnds"]
 
 
 @dataclass
@@ -112,3 +114,19 @@ class OffsetLedger:
             part.stuck_since, part.retry_s = None, self._retry_s
         elif part.stuck_since is None:
             part.stuck_since, part.retry_s = now, self._retry_s
+
+
+@dataclass
+class SentEnds:
+    """Where each partition ends after the last record this worker sent to it: its offset
+    plus one, from the broker's acknowledgement (`note`, a done callback of the send)."""
+
+    ends: dict[TP, int] = field(default_factory=dict)
+
+    def note(self, sent: asyncio.Future[Any]) -> None:
+        """Take the end from a send that went through; a failed one tells nothing."""
+        if sent.cancelled() or sent.exception() is not None:
+            return
+        written = sent.result()
+        tp = TP(written.topic, written.partition)
+        self.ends[tp] = max(self.ends.get(tp, 0), written.offset + 1)
