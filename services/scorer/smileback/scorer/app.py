@@ -72,7 +72,13 @@ from smileback.scorer.commits import (
 from smileback.scorer.expiring import expiring_table
 from smileback.scorer.expiry import AUTHORS, BRANDS, THREADS
 from smileback.scorer.factory import default_pipeline
-from smileback.scorer.flow import PAUSE_BATCHES, BrandFirst, steer
+from smileback.scorer.flow import (
+    BACKLOG_BATCHES,
+    BACKLOG_PAUSE_BATCHES,
+    LIVE_PAUSE_BATCHES,
+    BrandFirst,
+    steer,
+)
 from smileback.scorer.metrics import PARTITIONS
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
@@ -89,7 +95,9 @@ log = structlog.get_logger(__name__)
 _BEAT_S = 1.0  # liveness heartbeat from the event loop
 _WATCH_S = 5.0  # how often Kafka is probed for readiness
 _LAG_S = 5.0  # how often the consumer lag gauges are set
-_STEER_S = 0.02  # how often the brand step's waiting records are weighed (flow.py)
+# How often the brand step's waiting records are weighed (flow.py): a switch between the
+# steps noticed late leaves the worker idle that long.
+_STEER_S = 0.02
 
 
 @dataclass(frozen=True)
@@ -304,12 +312,23 @@ def create_app(
 
     app.timer(interval=_LAG_S)(report_lag)
 
-    gate = BrandFirst(pause_at=PAUSE_BATCHES * records, resume_at=records)
+    gate = BrandFirst(
+        pause_at=LIVE_PAUSE_BATCHES * records,
+        resume_at=records,
+        backlog_pause_at=BACKLOG_PAUSE_BATCHES * records,
+    )
 
     async def brand_first() -> None:
         lag, consumer = read_lag(), app.consumer
         if lag is not None and isinstance(consumer, LedgerConsumer):
-            steer(consumer, gate=gate, lag=lag, raw=topics.raw, by_brand=by_brand_name)
+            steer(
+                consumer,
+                gate=gate,
+                lag=lag,
+                raw=topics.raw,
+                by_brand=by_brand_name,
+                backlog_at=BACKLOG_BATCHES * size,
+            )
 
     app.timer(interval=_STEER_S)(brand_first)
 

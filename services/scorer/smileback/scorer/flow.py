@@ -8,17 +8,21 @@ grew until the raw backlog was gone. Giving the by-brand records priority on eve
 starved nothing but split both steps into small batches, which write each state key back
 more often (about twice the CPU per mention).
 
-So the worker stops handing out raw records while its brand step has PAUSE_BATCHES
-batches' worth waiting, and starts again once it has less than one: the brand step keeps
-up, both steps still take whole batches, and under live traffic (the brand step never
-that far behind) nothing changes. Each switch costs the worker a moment idle (the by-brand
-records have to be fetched once raw is held back), so the high mark is well above two
-batches: a 100,000-mention backlog was scored at 950/s with 2, 1,200/s with 4, 1,270/s
-with 10 and 1,395/s with 20 (one run each on a 2-core VM). The raw
-records stay buffered in the consumer meanwhile; only what a poll asks the fetcher for
-changes (commits.py: `held_topics`). With several workers each one weighs its own
-by-brand partitions: a worker whose brand step is behind slows its own thread step, not
-the others', which feed it too.
+So the worker stops handing out raw records while its brand step has enough waiting, and
+starts again once it has less than one batch's worth: the brand step keeps up and both
+steps still take whole batches. The raw records stay buffered in the consumer meanwhile;
+only what a poll asks the fetcher for changes (commits.py: `held_topics`). With several
+workers each one weighs its own by-brand partitions: a worker whose brand step is behind
+slows its own thread step, not the others', which feed it too.
+
+"Enough" depends on the raw records waiting. Each switch between the steps costs the
+worker a moment idle (the by-brand records have to be fetched once raw is held back), so
+behind a raw backlog the gate closes late, at BACKLOG_PAUSE_BATCHES batches' worth: a
+100,000-mention backlog was scored at 950/s with 2, 1,200/s with 4, 1,270/s with 10 and
+1,395/s with 20 (one run each on a 2-core VM). Under live traffic the same late mark left
+each mention that could page waiting behind buffered raw records in the brand step, 1.7 s
+at the median under 1,000 mentions/s against 0.5 s with 2; so with few raw records
+waiting the gate closes at LIVE_PAUSE_BATCHES.
 
 How many by-brand records wait is read from where each partition ends. The consumer learns
 that only from a fetch response, and aiokafka sends no fetch for a partition while records
@@ -39,29 +43,35 @@ from dataclasses import dataclass
 
 from smileback.scorer.commits import LedgerConsumer
 
-__all__ = ["PAUSE_BATCHES", "BrandFirst", "steer"]
+__all__ = ["BACKLOG_BATCHES", "BACKLOG_PAUSE_BATCHES", "LIVE_PAUSE_BATCHES", "BrandFirst", "steer"]
 
-PAUSE_BATCHES = 20  # the brand step's batches waiting that hold raw records back
+# The brand step's batches waiting that hold raw records back, under live traffic and
+# behind a backlog; and the thread step's batches of raw records waiting that make one.
+LIVE_PAUSE_BATCHES = 2
+BACKLOG_PAUSE_BATCHES = 20
+BACKLOG_BATCHES = 10
 
 
 @dataclass
 class BrandFirst:
-    """Hysteresis on the brand step's waiting records: pause raw at `pause_at` or more,
-    resume below `resume_at`."""
+    """Hysteresis on the brand step's waiting records: pause raw at `pause_at` or more (at
+    `backlog_pause_at` behind a raw backlog), resume below `resume_at`."""
 
     pause_at: int
     resume_at: int
+    backlog_pause_at: int
     paused: bool = False
 
     def __post_init__(self) -> None:
-        if not 0 < self.resume_at <= self.pause_at:
-            raise ValueError(f"need 0 < resume_at <= pause_at, got {self}")
+        if not 0 < self.resume_at <= self.pause_at <= self.backlog_pause_at:
+            raise ValueError(f"need 0 < resume_at <= pause_at <= backlog_pause_at, got {self}")
 
-    def update(self, waiting: int) -> bool:
-        """Whether raw records should be held back, given the brand step's waiting records."""
+    def update(self, waiting: int, *, backlog: bool = False) -> bool:
+        """Whether raw records should be held back, given the brand step's waiting records
+        and whether raw records have a backlog."""
         if self.paused and waiting < self.resume_at:
             self.paused = False
-        elif not self.paused and waiting >= self.pause_at:
+        elif not self.paused and waiting >= (self.backlog_pause_at if backlog else self.pause_at):
             self.paused = True
         return self.paused
 
@@ -73,7 +83,11 @@ def steer(
     lag: Mapping[tuple[str, int], int],
     raw: str,
     by_brand: str,
+    backlog_at: int,
 ) -> None:
-    """Hold back or hand out `raw` records by the by-brand partitions' `lag`."""
+    """Hold back or hand out `raw` records by the by-brand partitions' `lag`; `backlog_at`
+    raw records waiting or more make a backlog."""
     waiting = sum(count for (topic, _), count in lag.items() if topic == by_brand)
-    consumer.held_topics = frozenset({raw}) if gate.update(waiting) else frozenset()
+    backlog = sum(count for (topic, _), count in lag.items() if topic == raw) >= backlog_at
+    held = gate.update(waiting, backlog=backlog)
+    consumer.held_topics = frozenset({raw}) if held else frozenset()
