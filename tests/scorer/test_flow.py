@@ -1,6 +1,6 @@
-"""The brand step first: a worker holds its raw records back while its brand step has
-enough waiting (more behind a raw backlog), and hands them out again below one batch's
-worth; what waits is read from the fetched ends and from the worker's own writes."""
+"""The brand step first: behind a raw backlog a worker holds its raw records back while its
+brand step has PAUSE_BATCHES batches' worth waiting, and hands them out again below one;
+what waits is read from the fetched ends and from the worker's own writes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from faust.types import TP, RecordMetadata
 
 from smileback.scorer.app import create_app
 from smileback.scorer.commits import LedgerConsumer
-from smileback.scorer.flow import BACKLOG_PAUSE_BATCHES, LIVE_PAUSE_BATCHES, BrandFirst
+from smileback.scorer.flow import BACKLOG_BATCHES, PAUSE_BATCHES, BrandFirst
 from smileback.scorer.offsets import SentEnds
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic
@@ -22,13 +22,14 @@ from tests.scorer.doubles import CountingScorer
 RAW = "smileback.mentions.raw"
 
 
-def test_raw_records_pause_at_the_high_mark_and_resume_below_the_low_one():
-    gate = BrandFirst(pause_at=10, resume_at=5, backlog_pause_at=100)
-    assert [gate.update(waiting) for waiting in (0, 9, 10, 7, 5, 4, 9, 12)] == [
+def test_behind_a_backlog_raw_records_pause_at_the_high_mark_and_resume_below_the_low_one():
+    gate = BrandFirst(pause_at=10, resume_at=5)
+    waiting = (0, 9, 10, 7, 5, 4, 9, 12)
+    assert [gate.update(w, backlog=True) for w in waiting] == [
         False,
         False,
-        True,  # two batches' worth waiting
-        True,  # still more than one
+        True,  # the high mark's worth waiting
+        True,  # still more than the low one
         True,
         False,  # less than one batch left
         False,
@@ -36,22 +37,18 @@ def test_raw_records_pause_at_the_high_mark_and_resume_below_the_low_one():
     ]
 
 
-def test_behind_a_raw_backlog_raw_records_pause_only_at_the_backlog_mark():
-    gate = BrandFirst(pause_at=10, resume_at=5, backlog_pause_at=100)
-    assert gate.update(50, backlog=True) is False  # fewer switches behind a backlog
-    assert gate.update(99, backlog=True) is False
-    assert gate.update(100, backlog=True) is True
-    assert gate.update(6, backlog=False) is True  # paused either way until below resume_at
-    assert gate.update(4, backlog=True) is False
-    assert gate.update(10, backlog=False) is True  # live traffic: the brand step first, early
+def test_without_a_raw_backlog_raw_records_are_never_held_back_but_a_pause_runs_out():
+    gate = BrandFirst(pause_at=10, resume_at=5)
+    assert gate.update(500, backlog=False) is False  # live traffic: the gate stays open
+    assert gate.update(10, backlog=True) is True
+    assert gate.update(7, backlog=False) is True  # the backlog is gone: drain to below 5
+    assert gate.update(4, backlog=False) is False
 
 
-@pytest.mark.parametrize(
-    ("pause_at", "resume_at", "backlog_pause_at"), [(5, 10, 20), (5, 0, 20), (10, 5, 8)]
-)
-def test_marks_that_cannot_hold_are_refused(pause_at, resume_at, backlog_pause_at):
+@pytest.mark.parametrize(("pause_at", "resume_at"), [(5, 10), (5, 0)])
+def test_marks_that_cannot_hold_are_refused(pause_at, resume_at):
     with pytest.raises(ValueError, match="resume_at"):
-        BrandFirst(pause_at=pause_at, resume_at=resume_at, backlog_pause_at=backlog_pause_at)
+        BrandFirst(pause_at=pause_at, resume_at=resume_at)
 
 
 async def test_the_worker_asks_for_no_raw_records_while_its_brand_step_is_behind(monkeypatch):
@@ -85,7 +82,7 @@ async def test_the_worker_asks_for_no_raw_records_while_its_brand_step_is_behind
     await steer()
     assert await poll() == raw | brand  # a raw backlog alone holds nothing back
     # The backlog mark's worth waiting over both by-brand partitions: raw held back.
-    half = BACKLOG_PAUSE_BATCHES * per_batch // 2
+    half = PAUSE_BATCHES * per_batch // 2
     highwaters.update({TP(brand_topic, 0): half, TP(brand_topic, 1): half})
     await steer()
     assert await poll() == brand
@@ -141,12 +138,12 @@ async def test_raw_is_held_back_on_the_worker_s_own_writes_while_the_fetched_end
     await timers["brand_first"]()
     assert consumer.held_topics == frozenset()  # the fetch saw 3 records: nothing waits
     per_batch = 500 // MAX_STAGED_PER_RECORD
-    consumer.written.note(_written(brand.topic, 0, BACKLOG_PAUSE_BATCHES * per_batch - 1))
+    consumer.written.note(_written(brand.topic, 0, PAUSE_BATCHES * per_batch - 1))
     await timers["brand_first"]()
     assert consumer.held_topics == frozenset({RAW})
 
 
-async def test_under_live_traffic_raw_is_held_back_at_the_live_mark(monkeypatch):
+async def test_under_live_traffic_raw_is_never_held_back(monkeypatch):
     settings = ScorerSettings(scorer_app_id="flow-test", scorer_batch_size=500)
     app = create_app(settings=settings, pipeline=ScoringPipeline(scorer=CountingScorer()))
     consumer = app.consumer
@@ -154,15 +151,12 @@ async def test_under_live_traffic_raw_is_held_back_at_the_live_mark(monkeypatch)
     brand = TP(by_brand_topic("flow-test"), 0)
     consumer.ledger.rebase({TP(RAW, 0): 0, brand: 0})
     per_batch = 500 // MAX_STAGED_PER_RECORD
-    highwaters = {TP(RAW, 0): 400, brand: LIVE_PAUSE_BATCHES * per_batch}
+    waiting = PAUSE_BATCHES * per_batch
+    highwaters = {TP(RAW, 0): BACKLOG_BATCHES * 500 - 1, brand: waiting}
     monkeypatch.setattr(consumer, "highwater", highwaters.get)
     timers = {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
     await timers["brand_first"]()
-    assert consumer.held_topics == frozenset({RAW})  # 400 raw records waiting: no backlog
-    consumer.ledger.processed(brand, range(LIVE_PAUSE_BATCHES * per_batch), now=0.0)
+    assert consumer.held_topics == frozenset()  # one raw record short of a backlog
+    highwaters[TP(RAW, 0)] += 1
     await timers["brand_first"]()
-    assert consumer.held_topics == frozenset()
-    highwaters[TP(RAW, 0)] = 90_000  # a backlog: the same records waiting hold nothing back
-    highwaters[brand] = 2 * LIVE_PAUSE_BATCHES * per_batch
-    await timers["brand_first"]()
-    assert consumer.held_topics == frozenset()
+    assert consumer.held_topics == frozenset({RAW})

@@ -72,13 +72,7 @@ from smileback.scorer.commits import (
 from smileback.scorer.expiring import expiring_table
 from smileback.scorer.expiry import AUTHORS, BRANDS, THREADS
 from smileback.scorer.factory import default_pipeline
-from smileback.scorer.flow import (
-    BACKLOG_BATCHES,
-    BACKLOG_PAUSE_BATCHES,
-    LIVE_PAUSE_BATCHES,
-    BrandFirst,
-    steer,
-)
+from smileback.scorer.flow import BACKLOG_BATCHES, PAUSE_BATCHES, BrandFirst, steer
 from smileback.scorer.metrics import PARTITIONS
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
@@ -312,11 +306,7 @@ def create_app(
 
     app.timer(interval=_LAG_S)(report_lag)
 
-    gate = BrandFirst(
-        pause_at=LIVE_PAUSE_BATCHES * records,
-        resume_at=records,
-        backlog_pause_at=BACKLOG_PAUSE_BATCHES * records,
-    )
+    gate = BrandFirst(pause_at=PAUSE_BATCHES * records, resume_at=records)
 
     async def brand_first() -> None:
         lag, consumer = read_lag(), app.consumer

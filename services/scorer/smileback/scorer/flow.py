@@ -15,14 +15,15 @@ only what a poll asks the fetcher for changes (commits.py: `held_topics`). With 
 workers each one weighs its own by-brand partitions: a worker whose brand step is behind
 slows its own thread step, not the others', which feed it too.
 
-"Enough" depends on the raw records waiting. Each switch between the steps costs the
-worker a moment idle (the by-brand records have to be fetched once raw is held back), so
-behind a raw backlog the gate closes late, at BACKLOG_PAUSE_BATCHES batches' worth: a
+Only behind a raw backlog, and late. Each switch between the steps costs the worker a
+moment idle (once raw is held back the by-brand records have to be fetched, and each step
+waits out its batch window), so the gate closes at PAUSE_BATCHES batches' worth: a
 100,000-mention backlog was scored at 950/s with 2, 1,200/s with 4, 1,270/s with 10 and
-1,395/s with 20 (one run each on a 2-core VM). Under live traffic the same late mark left
-each mention that could page waiting behind buffered raw records in the brand step, 1.7 s
-at the median under 1,000 mentions/s against 0.5 s with 2; so with few raw records
-waiting the gate closes at LIVE_PAUSE_BATCHES.
+1,395/s with 20 (one run each on a 2-core VM). Under live traffic a by-brand record carries
+only the few mentions of a small batch, so a mark counted in records switched every few
+hundred mentions: at 1,000 mentions/s the worker fell behind with half a core idle and
+pages waited 5 s at the median. There the gate stays open: the raw buffers are short, so
+the by-brand records wait behind little.
 
 How many by-brand records wait is read from where each partition ends. The consumer learns
 that only from a fetch response, and aiokafka sends no fetch for a partition while records
@@ -43,35 +44,33 @@ from dataclasses import dataclass
 
 from smileback.scorer.commits import LedgerConsumer
 
-__all__ = ["BACKLOG_BATCHES", "BACKLOG_PAUSE_BATCHES", "LIVE_PAUSE_BATCHES", "BrandFirst", "steer"]
+__all__ = ["BACKLOG_BATCHES", "PAUSE_BATCHES", "BrandFirst", "steer"]
 
-# The brand step's batches waiting that hold raw records back, under live traffic and
-# behind a backlog; and the thread step's batches of raw records waiting that make one.
-LIVE_PAUSE_BATCHES = 2
-BACKLOG_PAUSE_BATCHES = 20
+# The brand step's batches waiting that hold raw records back behind a backlog, and the
+# thread step's batches of raw records waiting that make one.
+PAUSE_BATCHES = 20
 BACKLOG_BATCHES = 10
 
 
 @dataclass
 class BrandFirst:
-    """Hysteresis on the brand step's waiting records: pause raw at `pause_at` or more (at
-    `backlog_pause_at` behind a raw backlog), resume below `resume_at`."""
+    """Hysteresis on the brand step's waiting records: behind a raw backlog pause raw at
+    `pause_at` or more; resume below `resume_at`."""
 
     pause_at: int
     resume_at: int
-    backlog_pause_at: int
     paused: bool = False
 
     def __post_init__(self) -> None:
-        if not 0 < self.resume_at <= self.pause_at <= self.backlog_pause_at:
-            raise ValueError(f"need 0 < resume_at <= pause_at <= backlog_pause_at, got {self}")
+        if not 0 < self.resume_at <= self.pause_at:
+            raise ValueError(f"need 0 < resume_at <= pause_at, got {self}")
 
-    def update(self, waiting: int, *, backlog: bool = False) -> bool:
+    def update(self, waiting: int, *, backlog: bool) -> bool:
         """Whether raw records should be held back, given the brand step's waiting records
         and whether raw records have a backlog."""
         if self.paused and waiting < self.resume_at:
             self.paused = False
-        elif not self.paused and waiting >= (self.backlog_pause_at if backlog else self.pause_at):
+        elif not self.paused and backlog and waiting >= self.pause_at:
             self.paused = True
         return self.paused
 
