@@ -1,4 +1,5 @@
-"""KafkaBus.flush waits `timeout_s` in all, however many records are still pending."""
+"""KafkaBus.flush waits `timeout_s` in all, however many records are still pending; the
+sends it waits for are kept within a bound, failed ones never dropped."""
 
 from __future__ import annotations
 
@@ -27,12 +28,18 @@ class Future:
 
     clock: Clock
     done_at: float
+    error: Exception | None = None
+
+    def succeeded(self) -> bool:
+        return self.clock.now >= self.done_at and self.error is None
 
     def get(self, timeout: float | None = None) -> None:
         if timeout is not None and self.clock.now + timeout < self.done_at:
             self.clock.now += timeout
             raise KafkaTimeoutError(f"Timeout after waiting for {timeout} secs.")
         self.clock.now = max(self.clock.now, self.done_at)
+        if self.error is not None:
+            raise self.error
 
 
 @dataclass
@@ -80,3 +87,19 @@ def test_a_flush_returns_once_every_record_is_acknowledged(clock: Clock) -> None
         bus.publish("raw", key=f"k{n}", value=b"x")
     bus.flush(timeout_s=3.5)
     assert clock.now == 3.0
+
+
+def test_acknowledged_sends_are_not_kept_past_the_bound_but_a_failed_one_is(
+    clock: Clock,
+) -> None:
+    bus = KafkaBus("127.0.0.1:9092", monotonic=clock)
+    producer = bus._producer
+    bus.publish("raw", key="first", value=b"x")
+    producer.sent[0].error = KafkaTimeoutError("expired in the producer's buffer")
+    total = 3 * kafka_bus._PRUNE_AT
+    for n in range(total - 1):
+        clock.now = float(n + 1)  # each earlier send acknowledged by now
+        bus.publish("raw", key=f"k{n}", value=b"x")
+    assert len(bus._pending) < kafka_bus._PRUNE_AT  # not one per record published
+    with pytest.raises(BusError, match="expired in the producer's buffer"):
+        bus.flush(timeout_s=1.0)

@@ -25,6 +25,10 @@ log = structlog.get_logger(__name__)
 
 _CLOSE_FLUSH_S = 10.0
 _LAG_TIMEOUT_MS = 2_000  # reading the lag must not hold the consumer loop for long
+# Sends kept for the next flush before the acknowledged ones are dropped: a caller that
+# flushes only at its end (a replay of a whole file) would otherwise hold one per record
+# (about 600 MB for a million).
+_PRUNE_AT = 10_000
 
 # The producer's kafka-python settings, besides where it connects and its compression; the
 # ingest benchmark's raw produce loop uses them too, so both sides produce alike.
@@ -88,6 +92,7 @@ class KafkaBus(Bus):
         except KafkaError as exc:
             raise cannot_connect(bootstrap, security, exc) from exc
         self._pending: list[Any] = []
+        self._prune_at = _PRUNE_AT
 
     def publish(self, topic: str, *, key: str | None, value: bytes) -> None:
         try:
@@ -97,6 +102,11 @@ class KafkaBus(Bus):
         except KafkaError as exc:
             raise BusError(f"publish to {topic} failed: {exc}") from exc
         self._pending.append(future)
+        if len(self._pending) >= self._prune_at:
+            # A failed send stays, for the flush to raise; in flight is what the producer's
+            # buffer holds, so what stays is bounded too.
+            self._pending = [sent for sent in self._pending if not sent.succeeded()]
+            self._prune_at = max(_PRUNE_AT, 2 * len(self._pending))
 
     def flush(self, timeout_s: float | None = None) -> None:
         # Each record goes out within linger_ms by itself, so waiting on the futures is the
