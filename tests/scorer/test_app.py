@@ -13,7 +13,7 @@ from smileback.scorer.pipeline import ScoringPipeline, StagedBatch, pack_staged
 from smileback.scorer.provision import by_brand_topic, own_topics
 from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.shards import brand_key
-from smileback.scorer.storage import ROCKSDB_OPTIONS, SharedBudgetStore
+from smileback.scorer.storage import ROCKSDB_OPTIONS
 from smileback.scorer.text_scoring import TextScore
 from tests.scorer.doubles import CountingScorer
 from tests.support.builders import T0, mention
@@ -92,12 +92,12 @@ def test_the_tables_live_in_rocksdb_through_rocksdict_in_the_data_dir_unless_mem
         pipeline=ScoringPipeline(scorer=CountingScorer()),
         datadir=tmp_path,
     )
-    assert str(app.conf.store) == "smileback-rocksdb:"
+    assert str(app.conf.store) == "rocksdb:"
     for table in app.tables.values():
         store = table.data
-        assert isinstance(store, SharedBudgetStore)
         assert store.use_rocksdict
         assert store.rocksdb_options.write_buffer_size == ROCKSDB_OPTIONS["write_buffer_size"]
+        assert store.rocksdb_options.block_cache_size == ROCKSDB_OPTIONS["block_cache_size"]
         assert tmp_path in store.partition_path(0).parents
     assert str(_app(scorer_store="memory").conf.store) == "memory:"
 

@@ -4,50 +4,17 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from faust import stores
 
 from smileback.common.errors import ConfigError
 from smileback.scorer.settings import ScorerSettings
-from smileback.scorer.storage import (
-    MEMORY_BUDGET,
-    ROCKSDB_OPTIONS,
-    SharedBudgetStore,
-    _budget,
-    _SharedBudgetOptions,
-    store_url,
-    table_options,
-    worker_data_dir,
-)
+from smileback.scorer.storage import ROCKSDB_OPTIONS, store_url, table_options, worker_data_dir
 
 
-def test_rocksdb_on_one_memory_budget_is_the_default_store():
-    assert store_url(ScorerSettings()) == "smileback-rocksdb://"
-    assert stores.by_url(store_url(ScorerSettings())) is SharedBudgetStore
-    assert table_options(ScorerSettings()) == ROCKSDB_OPTIONS
+def test_rocksdb_is_the_default_store_with_the_rocksdict_driver():
+    assert store_url(ScorerSettings()) == "rocksdb://"
+    assert table_options(ScorerSettings()) == {"driver": "rocksdict", **ROCKSDB_OPTIONS}
     memory = ScorerSettings(scorer_store="memory")
     assert (store_url(memory), table_options(memory)) == ("memory://", None)
-
-
-def test_every_partition_database_of_the_process_draws_on_one_cache(tmp_path):
-    cache, buffers = _budget()
-    options = _SharedBudgetOptions(**ROCKSDB_OPTIONS, use_rocksdict=True)
-    before = cache.get_usage()
-    databases = [options.open(tmp_path / f"p{n}") for n in range(12)]
-    try:
-        value = b"x" * 1000
-        for n, db in enumerate(databases):
-            for i in range(2000):
-                db[f"{n}-{i}".encode()] = value
-        # 24 MB written: the write buffers of all twelve are charged to the one cache,
-        # which holds them within the budget.
-        assert cache.get_usage() > before + 4 * 1024 * 1024
-        assert cache.get_usage() <= MEMORY_BUDGET * 1.1
-        assert buffers.get_usage() <= MEMORY_BUDGET
-        for n, db in enumerate(databases):
-            assert db[f"{n}-1999".encode()] == value
-    finally:
-        for db in databases:
-            db.close()
 
 
 def test_each_worker_gets_a_new_data_dir_under_the_temp_dir_removed_when_it_stops(
