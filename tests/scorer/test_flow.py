@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Awaitable, Callable
 
 import pytest
 from faust.types import TP, RecordMetadata
@@ -127,36 +128,39 @@ async def test_raw_is_held_back_on_the_worker_s_own_writes_while_the_fetched_end
 ):
     # Behind a raw backlog aiokafka fetches no by-brand partition whose records are still
     # buffered, so its highwater stays where the last fetch saw it: only the writes tell.
-    settings = ScorerSettings(scorer_app_id="flow-test", scorer_batch_size=500)
-    app = create_app(settings=settings, pipeline=ScoringPipeline(scorer=CountingScorer()))
-    consumer = app.consumer
-    assert isinstance(consumer, LedgerConsumer)
-    brand = TP(by_brand_topic("flow-test"), 0)
-    consumer.ledger.rebase({TP(RAW, 0): 0, brand: 0})
-    monkeypatch.setattr(consumer, "highwater", {TP(RAW, 0): 90_000, brand: 3}.get)
-    timers = {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
-    await timers["brand_first"]()
+    consumer, steer = _one_partition_each(monkeypatch, raw_end=90_000, brand_end=3)
+    await steer()
     assert consumer.held_topics == frozenset()  # the fetch saw 3 records: nothing waits
-    per_batch = 500 // MAX_STAGED_PER_RECORD
-    consumer.written.note(_written(brand.topic, 0, PAUSE_BATCHES * per_batch - 1))
-    await timers["brand_first"]()
+    consumer.written.note(_written(BRAND.topic, 0, PAUSE_BATCHES * PER_BATCH - 1))
+    await steer()
     assert consumer.held_topics == frozenset({RAW})
 
 
 async def test_under_live_traffic_raw_is_never_held_back(monkeypatch):
+    consumer, steer = _one_partition_each(
+        monkeypatch, raw_end=BACKLOG_BATCHES * 500 - 1, brand_end=PAUSE_BATCHES * PER_BATCH
+    )
+    await steer()
+    assert consumer.held_topics == frozenset()  # one raw record short of a backlog
+    consumer.highwater = {TP(RAW, 0): BACKLOG_BATCHES * 500, BRAND: PAUSE_BATCHES * PER_BATCH}.get
+    await steer()
+    assert consumer.held_topics == frozenset({RAW})
+
+
+BRAND = TP(by_brand_topic("flow-test"), 0)
+PER_BATCH = 500 // MAX_STAGED_PER_RECORD  # by-brand records the brand step takes at once
+
+
+def _one_partition_each(
+    monkeypatch: pytest.MonkeyPatch, *, raw_end: int, brand_end: int
+) -> tuple[LedgerConsumer, Callable[[], Awaitable[None]]]:
+    """A worker owning one raw and one by-brand partition, both at offset 0, whose fetches
+    saw them end at `raw_end` and `brand_end`; and its brand-first timer."""
     settings = ScorerSettings(scorer_app_id="flow-test", scorer_batch_size=500)
     app = create_app(settings=settings, pipeline=ScoringPipeline(scorer=CountingScorer()))
     consumer = app.consumer
     assert isinstance(consumer, LedgerConsumer)
-    brand = TP(by_brand_topic("flow-test"), 0)
-    consumer.ledger.rebase({TP(RAW, 0): 0, brand: 0})
-    per_batch = 500 // MAX_STAGED_PER_RECORD
-    waiting = PAUSE_BATCHES * per_batch
-    highwaters = {TP(RAW, 0): BACKLOG_BATCHES * 500 - 1, brand: waiting}
-    monkeypatch.setattr(consumer, "highwater", highwaters.get)
+    consumer.ledger.rebase({TP(RAW, 0): 0, BRAND: 0})
+    monkeypatch.setattr(consumer, "highwater", {TP(RAW, 0): raw_end, BRAND: brand_end}.get)
     timers = {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
-    await timers["brand_first"]()
-    assert consumer.held_topics == frozenset()  # one raw record short of a backlog
-    highwaters[TP(RAW, 0)] += 1
-    await timers["brand_first"]()
-    assert consumer.held_topics == frozenset({RAW})
+    return consumer, timers["brand_first"]
