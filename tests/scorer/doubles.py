@@ -1,6 +1,9 @@
 """Test doubles for the scorer tests (mentions come from tests/support/builders.py)."""
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+
+import faust
 
 from smileback.common.events import Sentiment
 from smileback.scorer.text_scoring import TextScore
@@ -22,3 +25,8 @@ class CountingScorer:
             else TextScore(0.1, False, Sentiment.NEUTRAL)
             for text in texts
         ]
+
+
+def timers_of(app: faust.App) -> dict[str, Callable[[], Awaitable[None]]]:
+    """The app's timer functions by name, to run one round of each by hand."""
+    return {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}

@@ -4,9 +4,8 @@ promtool reads the worker's /metrics."""
 
 from __future__ import annotations
 
-import inspect
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 
 import faust
 from faust.types import TP
@@ -22,7 +21,7 @@ from smileback.scorer.handler import make_handler
 from smileback.scorer.offsets import OffsetLedger
 from smileback.scorer.pipeline import ScoringPipeline
 from smileback.scorer.settings import ScorerSettings
-from tests.scorer.doubles import CountingScorer
+from tests.scorer.doubles import CountingScorer, timers_of
 from tests.support.builders import T0, mention
 from tests.support.clock import Ticks
 from tests.support.promtool import promtool_problems, scrape_worker
@@ -174,11 +173,6 @@ def test_the_lag_runs_from_each_owned_partitions_commit_point_to_its_highwater(m
     assert stream_lag(app) is None  # the ledger is about to be rebased: no reading now
 
 
-def _timers(app: faust.App) -> dict[str, Callable[[], Awaitable[None]]]:
-    """The app's timer functions by name, to run one round of each by hand."""
-    return {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
-
-
 async def test_the_worker_is_ready_while_it_owns_partitions_and_its_loop_reads_their_lag(
     monkeypatch,
 ):
@@ -186,7 +180,7 @@ async def test_the_worker_is_ready_while_it_owns_partitions_and_its_loop_reads_t
     health = Health(needs=[], monotonic=ticks)
     app, consumer = _scorer(app_id="test-ready", health=health)
     assert health.readiness().detail == {"consumer": "not polling yet"}
-    report_lag = _timers(app)["report_lag"]
+    report_lag = timers_of(app)["report_lag"]
     await report_lag()  # before the first assignment
     assert health.readiness().detail == {"consumer": "no partitions assigned"}
     consumer.ledger.rebase({P0: 3})
@@ -205,7 +199,7 @@ async def test_promtool_finds_no_problem_in_the_scorers_metrics(monkeypatch):
     app, consumer = _scorer(app_id="test-promtool", health=health)
     consumer.ledger.rebase({P0: 0})
     monkeypatch.setattr(consumer, "highwater", {P0: 2}.get)
-    await _timers(app)["report_lag"]()
+    await timers_of(app)["report_lag"]()
     bus = InMemoryBus()
     handler = make_handler(
         bus=bus,
@@ -227,7 +221,7 @@ async def test_a_lag_reading_that_fails_leaves_the_timer_and_the_last_values(mon
     app, consumer = _scorer(app_id="test-lag-fails", health=health)
     consumer.ledger.rebase({P0: 1})
     monkeypatch.setattr(consumer, "highwater", {P0: 4}.get)
-    report_lag = _timers(app)["report_lag"]
+    report_lag = timers_of(app)["report_lag"]
     await report_lag()
 
     def revoked(tp: TP) -> int:

@@ -5,7 +5,6 @@ what waits is read from the fetched ends and from the worker's own writes."""
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Awaitable, Callable
 
 import pytest
@@ -18,7 +17,7 @@ from smileback.scorer.offsets import SentEnds
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic
 from smileback.scorer.settings import ScorerSettings
-from tests.scorer.doubles import CountingScorer
+from tests.scorer.doubles import CountingScorer, timers_of
 
 RAW = "smileback.mentions.raw"
 
@@ -71,8 +70,7 @@ async def test_the_worker_asks_for_no_raw_records_while_its_brand_step_is_behind
         return {}
 
     monkeypatch.setattr(consumer._thread, "getmany", fetch)
-    timers = {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
-    steer = timers["brand_first"]
+    steer = timers_of(app)["brand_first"]
     active = raw | brand  # what Faust hands the poll: every assigned partition
 
     async def poll() -> set[TP] | None:
@@ -162,5 +160,4 @@ def _one_partition_each(
     assert isinstance(consumer, LedgerConsumer)
     consumer.ledger.rebase({TP(RAW, 0): 0, BRAND: 0})
     monkeypatch.setattr(consumer, "highwater", {TP(RAW, 0): raw_end, BRAND: brand_end}.get)
-    timers = {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
-    return consumer, timers["brand_first"]
+    return consumer, timers_of(app)["brand_first"]

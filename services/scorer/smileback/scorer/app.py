@@ -217,15 +217,8 @@ def create_app(
         for out in outbox.drain():
             key = out.key.encode("utf-8") if out.key is not None else None
             pending = await sinks[out.topic].send(key=key, value=out.value)
-            consumer = app.consumer
-            # Where the by-brand partitions end, before any fetch says so (flow.py). Faust
-            # hands back the send's future (a test's stand-in sender may not).
-            if (
-                out.topic == by_brand_name
-                and isinstance(consumer, LedgerConsumer)
-                and isinstance(pending, asyncio.Future)
-            ):
-                pending.add_done_callback(consumer.written.note)
+            if out.topic == by_brand_name:
+                _note_written(app, pending)
 
     score_out = Outbox()
     thread_batches = Batches(
@@ -423,6 +416,15 @@ def _prepare_kafka(*, settings: ScorerSettings, app: faust.App) -> None:
         )
     except KafkaError as exc:
         raise BusError(f"cannot prepare Kafka for the scorer: {exc}") from exc
+
+
+def _note_written(app: faust.App, pending: object) -> None:
+    """Learn where a by-brand partition ends from a send, once the broker has it, before
+    any fetch says so (flow.py). Faust hands back the send's future (a test's stand-in
+    sender may not)."""
+    consumer = app.consumer
+    if isinstance(consumer, LedgerConsumer) and isinstance(pending, asyncio.Future):
+        pending.add_done_callback(consumer.written.note)
 
 
 def _processed(app: faust.App, events: Sequence[faust.EventT[bytes]]) -> None:

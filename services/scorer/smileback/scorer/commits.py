@@ -136,8 +136,8 @@ def stream_lag(app: faust.App) -> dict[tuple[str, int], int] | None:
     for tp in ledger.owned():
         # aiokafka answers None for a partition it has no fetch response for yet.
         fetched = cast(int | None, consumer.highwater(tp))
-        written = consumer.written.ends.get(tp)
-        end = max(fetched or 0, written or 0) if fetched is not None or written else None
+        known = [e for e in (fetched, consumer.written.ends.get(tp)) if e is not None]
+        end = max(known, default=None)
         done = ledger.commit_point(tp)
         if end is not None and done is not None:
             lag[(tp.topic, tp.partition)] = max(0, end - done)
