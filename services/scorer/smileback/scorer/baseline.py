@@ -84,8 +84,7 @@ def observe(
     buckets = dict(state.buckets)
     buckets[bucket] = buckets.get(bucket, 0) + 1
     if len(buckets) > len(state.buckets):  # only a new bucket can push an old one out
-        oldest = max(buckets) - NOW_BUCKETS - HISTORY_BUCKETS + 1
-        buckets = {b: n for b, n in buckets.items() if b >= oldest}
+        buckets = _in_span(buckets)
     # Built from values this function made itself, so validation would only cost time.
     state = BrandState.model_construct(
         since=state.since, buckets=buckets, seen=remember(state.seen, key, limit=SEEN_IDS)
@@ -112,7 +111,9 @@ def read(state: BrandState | None, *, at: datetime) -> BrandReading:
 
 def merge(states: Sequence[BrandState]) -> BrandState | None:
     """One brand's volume from its shards' states, to be read (`read`), not observed into:
-    bucket counts summed, the earliest `since`, no seen ids (each shard keeps its own)."""
+    bucket counts summed and kept to the span of the newest, as one state that counted
+    every mention would keep them (a shard that has not seen the newest bucket still holds
+    the ones it pushed out), the earliest `since`, no seen ids (each shard keeps its own)."""
     if not states:
         return None
     if len(states) == 1:
@@ -122,5 +123,11 @@ def merge(states: Sequence[BrandState]) -> BrandState | None:
         for bucket, count in state.buckets.items():
             buckets[bucket] = buckets.get(bucket, 0) + count
     return BrandState.model_construct(
-        since=min(state.since for state in states), buckets=buckets, seen=()
+        since=min(state.since for state in states), buckets=_in_span(buckets), seen=()
     )
+
+
+def _in_span(buckets: dict[int, int]) -> dict[int, int]:
+    """The buckets within the baseline's span of the newest one."""
+    oldest = max(buckets, default=0) - NOW_BUCKETS - HISTORY_BUCKETS + 1
+    return {b: n for b, n in buckets.items() if b >= oldest}
