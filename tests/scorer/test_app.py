@@ -1,6 +1,7 @@
 """The Faust app: its configuration, and both agents with their tables in test_context()."""
 
 import asyncio
+import json
 from collections import Counter
 
 import faust
@@ -182,7 +183,7 @@ async def test_both_agents_score_batches_keep_state_in_tables_and_dead_letter(ap
     (dead,) = [decode(DlqRecord, v) for t, _, v in first if t == TOPICS.dlq]
     assert (dead.stage, dead.source_id, dead.raw) == ("scorer", "broken", b"{not json")
     assert 2 <= len(scorer.calls) < 10  # batched, not one call per mention
-    assert len(app.tables["threads"]["root"]["negatives"]) == 6
+    assert len(json.loads(app.tables["threads"]["root"])["negatives"]) == 6
 
     # Batch records as this scorer writes them, single ones as an earlier one did, and junk.
     into_brand = [(key, pack_staged([encode(s) for _, s in staged[:4]])[0]) for key in [b"acme"]]
@@ -194,7 +195,7 @@ async def test_both_agents_score_batches_keep_state_in_tables_and_dead_letter(ap
     assert [s.scores.author_mentions for _, s in scored] == [1] * 7  # one author per reply
     (dead,) = [decode(DlqRecord, v) for t, _, v in second if t == TOPICS.dlq]
     assert (dead.stage, dead.source_id) == ("scorer.brand", "acme")
-    assert sum(app.tables["brands"]["acme"]["buckets"].values()) == 6
+    assert sum(json.loads(app.tables["brands"]["acme"])["buckets"].values()) == 6
     assert len(app.tables["authors"]) == 6
 
 
@@ -251,7 +252,7 @@ async def test_with_shards_a_brand_s_mentions_go_by_author_to_its_shards_each_co
         assert s.scores.author_mentions in (1, 2)
     brands = app.tables["brands"]
     assert set(brands) == keys
-    assert sum(sum(brands[k]["buckets"].values()) for k in keys) == len(posts)
+    assert sum(sum(json.loads(brands[k])["buckets"].values()) for k in keys) == len(posts)
 
 
 async def test_a_staged_record_the_brand_step_fails_on_is_dead_lettered(app, sent, monkeypatch):

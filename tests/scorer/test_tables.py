@@ -1,8 +1,16 @@
+import json
+from types import SimpleNamespace
+
 import pytest
 from faust import current_event as faust_current_event
 
+from smileback.common.topics import Topics
+from smileback.scorer.app import create_app
 from smileback.scorer.baseline import BrandState
+from smileback.scorer.pipeline import ScoringPipeline
+from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.tables import TableStore, current_event
+from tests.scorer.doubles import CountingScorer
 
 
 class _Table(dict):
@@ -27,7 +35,7 @@ class _RecordingTable(_Table):
         super().__setitem__(key, value)
 
 
-def test_values_are_written_back_on_flush_as_plain_json_dicts_and_read_back_as_models():
+def test_values_are_written_back_on_flush_as_json_bytes_and_read_back_as_models():
     table = _Table()
     store = TableStore(table=table, model=BrandState)
     state = BrandState(since=5, buckets={5: 2}, seen=("abc",))
@@ -36,7 +44,7 @@ def test_values_are_written_back_on_flush_as_plain_json_dicts_and_read_back_as_m
     assert "acme" not in table  # not yet written
     assert store.get("acme") == state  # but read back before the flush
     store.flush()
-    assert table["acme"] == {"since": 5, "buckets": {"5": 2}, "seen": ["abc"]}
+    assert json.loads(table["acme"]) == {"since": 5, "buckets": {"5": 2}, "seen": ["abc"]}
     assert store.get("acme") == state
     assert store.get("globex") is None
 
@@ -50,7 +58,7 @@ def test_a_flush_writes_each_key_once_under_the_event_of_its_last_put():
             store.put(key, BrandState(since=since))
     store.flush()
     assert sorted(table.writes, key=lambda w: w[0]) == [("acme", third), ("globex", second)]
-    assert table["acme"]["since"] == 3
+    assert json.loads(table["acme"])["since"] == 3
     assert faust_current_event() is None  # restored after each write
     store.flush()
     assert len(table.writes) == 2  # nothing left to write
@@ -63,7 +71,7 @@ def test_a_put_outside_an_event_is_refused():
 
 
 def test_a_value_that_no_longer_parses_is_ignored_not_fatal():
-    store = TableStore(table=_Table(acme={"since": "never"}), model=BrandState)
+    store = TableStore(table=_Table(acme=b'{"since": "never"}'), model=BrandState)
     assert store.get("acme") is None
 
 
@@ -76,3 +84,45 @@ def test_current_event_makes_the_event_current_for_table_writes_and_restores_aft
             assert faust_current_event() is second
         assert faust_current_event() is first
     assert faust_current_event() is None
+
+
+class _RawEvent:
+    """An event of a raw partition, as a table write on Faust's RocksDB store needs it."""
+
+    def __init__(self, partition: int) -> None:
+        self.message = SimpleNamespace(topic=Topics().raw, partition=partition)
+
+
+def test_on_rocksdb_a_value_is_its_json_in_the_event_s_partition_and_a_delete_stays_there(
+    tmp_path,
+):
+    app = create_app(
+        settings=ScorerSettings(scorer_app_id="r"),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        datadir=tmp_path,
+    )
+    table = app.tables["brands"]
+    changelog: list[tuple[int | None, str, bytes | None]] = []
+
+    def send_changelog(partition, key, value, *_, **__):
+        changelog.append((partition, key, value))
+        return SimpleNamespace(message=SimpleNamespace(partition=partition))
+
+    table.send_changelog = send_changelog
+    rocks, key = table.data, table.data._encode_key("acme")
+    rocks._db_for_partition(0).put(key, b"another partition's own")
+    store = TableStore(table=table, model=BrandState)
+    event = _RawEvent(partition=1)
+    with current_event(event):
+        store.put("acme", BrandState(since=5, buckets={5: 2}))
+    store.flush()
+    written = b'{"since":5,"buckets":{"5":2},"seen":[]}'
+    assert changelog == [(1, "acme", written)]
+    assert rocks._db_for_partition(1).get(key) == written
+    with current_event(event):
+        assert store.get("acme") == BrandState(since=5, buckets={5: 2})
+        store.delete("acme")
+        assert store.get("acme") is None
+    assert changelog[-1] == (1, "acme", None)  # the tombstone
+    assert rocks._db_for_partition(1).get(key) is None
+    assert rocks._db_for_partition(0).get(key) == b"another partition's own"

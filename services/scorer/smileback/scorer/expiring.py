@@ -111,13 +111,15 @@ def expiring_table(
 ) -> ExpiringStore[M]:
     """A changelog-backed table `name` whose keys expire by `expiry`."""
     idle = IdleKeys(horizon=expiry.horizon)
-    # Untyped tables write keys and values as JSON, so str keys come back as str on recovery.
-    # Each table its own copy of `options`: Faust's RocksDB store pops its driver out of it.
+    # Keys untyped, so Faust writes them as JSON and str keys come back as str on recovery;
+    # values are bytes, written as they are: the JSON `TableStore` makes. Each table its own
+    # copy of `options`: Faust's RocksDB store pops its driver out of it.
     table = app.Table(
         name,
         partitions=partitions,
         on_changelog_event=partial(_restored, idle),
         options=dict(options) if options is not None else None,
+        value_type=bytes,
     )
     return ExpiringStore(table=table, model=model, idle=idle, time_of=expiry.time_of)
 
