@@ -34,14 +34,15 @@ _MIB = 1024 * 1024
 _LOCK = ".lock"
 
 # Per partition database: a worker opens one per table and partition it owns or stands by
-# for, 12 for a worker of two (2 active and 2 standby partitions of 3 tables), so at most
-# about 300 MiB of buffers and cache. Faust's defaults (3 x 64 MiB write buffers, a 2 GiB
-# block cache) are sized for a few big tables per host, not a dozen small ones.
+# for, 12 for a worker of two (2 active and 2 standby partitions of 3 tables) or a worker
+# alone on 4 partitions, so at most about 100 MiB of buffers and cache. Faust's defaults
+# (3 x 64 MiB write buffers, a 2 GiB block cache) are sized for a few big tables per host,
+# not a dozen small ones; a scorer's tables hold some tens of MB after a million mentions.
 ROCKSDB_OPTIONS: dict[str, Any] = {
-    "write_buffer_size": 4 * _MIB,
+    "write_buffer_size": 2 * _MIB,
     "max_write_buffer_number": 2,
     "target_file_size_base": 16 * _MIB,
-    "block_cache_size": 16 * _MIB,
+    "block_cache_size": 4 * _MIB,
 }
 
 
