@@ -97,3 +97,19 @@ def test_queued_triage_items_are_not_counted(tmp_path: Path, clock: FakeClock) -
     clock.advance(hours=5)
     tick_and_deliver(h)
     assert digests(h) == []
+
+
+def test_an_entry_queued_again_keeps_the_time_it_first_waited_from(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    h = Harness(tmp_path, clock, digest=RULE)
+    h.feed(kind("k1"))
+    clock.advance(hours=3)
+    (queued,) = [q for q in h.queues() if q.mention_id == "k1"]
+    again = queued.model_copy(update={"at": clock()})  # e.g. the queues topic replayed
+    h.bus.publish(TOPICS.queues, key="k1", value=encode(again))
+    h.pump()
+    clock.advance(hours=1, minutes=1)
+    tick_and_deliver(h)
+    (summary,) = digests(h)
+    assert summary.startswith("1 kind mention waited over 4 h")

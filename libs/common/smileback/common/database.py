@@ -1,13 +1,19 @@
-"""The one way a service connects to PostgreSQL: connections that notice a dead server."""
+"""The one way a service connects to PostgreSQL (connections that notice a dead server), and
+the statements every store writes in batches with."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, Table, create_engine
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
+from sqlalchemy.orm import Session
 
-__all__ = ["POSTGRES_CONNECT_ARGS", "postgres_engine"]
+from smileback.common.errors import ConfigError
+
+__all__ = ["POSTGRES_CONNECT_ARGS", "dialect_insert", "postgres_engine", "table_of"]
 
 # libpq options. Without them a connection to a server that went away, or that accepts TCP
 # and then answers nothing, waits forever: a new connection gives up after 10 s; an idle
@@ -25,3 +31,20 @@ POSTGRES_CONNECT_ARGS: dict[str, Any] = {
 def postgres_engine(url: str | URL) -> Engine:
     """An engine whose pooled connections are checked before use (a restart left them dead)."""
     return create_engine(url, pool_pre_ping=True, connect_args=POSTGRES_CONNECT_ARGS)
+
+
+def table_of(model: type[Any]) -> Table:
+    """A mapped class's table: a statement on it runs as one executemany, where the ORM
+    would build a multi-row VALUES that refuses the same id twice in a batch."""
+    table: Table = model.metadata.tables[model.__tablename__]
+    return table
+
+
+def dialect_insert(session: Session, table: type[Any] | Table) -> Any:
+    """The dialect's INSERT (of a mapped class or a table), which has ON CONFLICT."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return pg_insert(table)
+    if dialect == "sqlite":
+        return sqlite_insert(table)
+    raise ConfigError(f"unsupported database {dialect!r}")

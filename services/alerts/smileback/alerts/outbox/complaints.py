@@ -6,11 +6,12 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import UTC, datetime
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, delete, insert, select
 from sqlalchemy.orm import Session
 
 from smileback.alerts.incidents import Complaint, ComplaintChanges
 from smileback.alerts.outbox.db import ComplaintRow
+from smileback.common.database import table_of
 from smileback.common.packet import PostRef
 
 __all__ = ["ComplaintStore"]
@@ -47,13 +48,18 @@ class ComplaintStore:
                     ComplaintRow.brand == brand, ComplaintRow.mention_id.in_(mention_ids)
                 )
             )
-        session.add_all(
-            ComplaintRow(
-                brand=c.brand,
-                mention_id=c.ref.mention_id,
-                root_id=c.root_id,
-                at=c.at.timestamp(),
-                ref=c.ref.model_dump_json(),
+        if changes.added:
+            # One executemany, in order, so the ids keep the order they arrived in.
+            session.execute(
+                insert(table_of(ComplaintRow)),
+                [
+                    {
+                        "brand": c.brand,
+                        "mention_id": c.ref.mention_id,
+                        "root_id": c.root_id,
+                        "at": c.at.timestamp(),
+                        "ref": c.ref.model_dump_json(),
+                    }
+                    for c in changes.added
+                ],
             )
-            for c in changes.added
-        )

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from smileback.alerts.incidents import Incident, redact_incident
 from smileback.alerts.outbox.db import IncidentStateRow
 from smileback.alerts.outbox.store import like_pattern
+from smileback.common.database import dialect_insert, table_of
 from smileback.common.incident_status import IncidentStatus
 
 __all__ = ["IncidentStore"]
@@ -53,16 +54,24 @@ class IncidentStore:
         return Incident.model_validate_json(state) if state is not None else None
 
     def save(self, session: Session, *, incidents: Iterable[Incident], now: datetime) -> None:
-        """Insert or replace each incident's state."""
-        for inc in incidents:
-            session.merge(
-                IncidentStateRow(
-                    incident_id=inc.incident_id,
-                    status=str(inc.status),
-                    state=inc.model_dump_json(),
-                    updated_at=now.timestamp(),
-                )
-            )
+        """Insert or replace each incident's state, in one statement (an ORM merge read
+        each row before writing it: two round trips an incident)."""
+        rows = [
+            {
+                "incident_id": inc.incident_id,
+                "status": str(inc.status),
+                "state": inc.model_dump_json(),
+                "updated_at": now.timestamp(),
+            }
+            for inc in incidents
+        ]
+        if not rows:
+            return
+        stmt = dialect_insert(session, table_of(IncidentStateRow))
+        replace = {name: stmt.excluded[name] for name in ("status", "state", "updated_at")}
+        session.execute(
+            stmt.on_conflict_do_update(index_elements=["incident_id"], set_=replace), rows
+        )
 
     def redact_resolved(self, session: Session, *, mention_id: str) -> int:
         """Rewrite resolved incidents that quote a deleted post (open ones live in the book)."""

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from smileback.alerts.outbox.db import WaitingRow
+from smileback.common.database import dialect_insert, table_of
 from smileback.common.events import QueueItem, QueueName
 
 __all__ = ["Overdue", "WaitingStore"]
@@ -30,14 +31,14 @@ class WaitingStore:
         new = {item.mention_id: item for item in kind if item.mention_id not in closed}
         if closed:
             session.execute(delete(WaitingRow).where(WaitingRow.mention_id.in_(closed)))
-        if new:
-            stored = set(
-                session.scalars(select(WaitingRow.mention_id).where(WaitingRow.mention_id.in_(new)))
-            )
-            session.add_all(
-                WaitingRow(mention_id=i.mention_id, brand=i.brand, at=i.at.timestamp())
-                for mention_id, i in new.items()
-                if mention_id not in stored
+        if new:  # one statement; an entry already waiting keeps the time it was queued
+            stmt = dialect_insert(session, table_of(WaitingRow))
+            session.execute(
+                stmt.on_conflict_do_nothing(index_elements=["mention_id"]),
+                [
+                    {"mention_id": i.mention_id, "brand": i.brand, "at": i.at.timestamp()}
+                    for i in new.values()
+                ],
             )
 
     def overdue(self, *, queued_before: datetime) -> list[Overdue]:

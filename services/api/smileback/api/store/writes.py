@@ -17,15 +17,12 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     SQLColumnExpression,
-    Table,
     case,
     func,
     literal,
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from smileback.api.store.models import (
@@ -37,7 +34,7 @@ from smileback.api.store.models import (
 )
 from smileback.api.store.redaction import redact_mention_payload
 from smileback.api.store.tombstones import redact_incidents_quoting, redact_late_event
-from smileback.common.errors import ConfigError
+from smileback.common.database import dialect_insert, table_of
 from smileback.common.events import IncidentEvent, IncidentEventType, QueueItem, ScoredMention
 from smileback.common.incident_status import IncidentStatus
 from smileback.common.redaction import REDACTED_TEXT
@@ -75,7 +72,7 @@ _CLEARED_BY_REOPENING = {
 def _upsert_mention(*, session: Session, scored: ScoredMention, now: datetime) -> None:
     """Insert or update a scored mention by id; a tombstone redacts it, before or after."""
     values = _mention_values(scored=scored, now=now)
-    stmt = _insert(session, MentionRow).values(**values)
+    stmt = dialect_insert(session, MentionRow).values(**values)
     if scored.deleted:
         stored = session.scalar(
             select(MentionRow.payload).where(MentionRow.id == scored.id).with_for_update()
@@ -140,8 +137,8 @@ def upsert_mentions(*, session: Session, mentions: Sequence[ScoredMention], now:
 def _fresh_mention_upsert(session: Session) -> Any:
     """Insert, or replace every column but the id, of a row not redacted: the WHERE leaves a
     row redacted meanwhile as it is, the sticky redaction kept even then."""
-    table = _table(MentionRow)
-    stmt = _insert(session, table)
+    table = table_of(MentionRow)
+    stmt = dialect_insert(session, table)
     set_ = {
         c.name: stmt.excluded[c.name] for c in table.columns if c.name not in ("id", "redacted")
     }
@@ -157,7 +154,7 @@ def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
     # The incident's context column holds the alerts service's packet as JSON, {} before one.
     context = payload["packet"] or {}
     first_time = session.execute(
-        _insert(session, IncidentEventRow)
+        dialect_insert(session, IncidentEventRow)
         .values(
             event_id=event.event_id,
             incident_id=event.incident_id,
@@ -170,7 +167,7 @@ def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
     ).first()
     if first_time is None:
         return False
-    stmt = _insert(session, IncidentRow).values(
+    stmt = dialect_insert(session, IncidentRow).values(
         id=event.incident_id,
         brand=event.brand,
         thread_root_id=event.thread_root_id,
@@ -256,7 +253,7 @@ def upsert_queue_items(*, session: Session, items: Sequence[QueueItem]) -> None:
     items = [item for item in items if item.closed is None]
     if not items:
         return
-    stmt = _insert(session, _table(QueueItemRow))
+    stmt = dialect_insert(session, table_of(QueueItemRow))
     session.execute(
         stmt.on_conflict_do_update(
             index_elements=["mention_id", "queue"],
@@ -322,20 +319,3 @@ def _mention_values(*, scored: ScoredMention, now: datetime) -> dict[str, Any]:
 def _greatest(new: SQLColumnExpression[Any], old: SQLColumnExpression[Any]) -> ColumnElement[Any]:
     """The larger of two values, in SQL both dialects speak."""
     return case((new > old, new), else_=old)
-
-
-def _table(model: type[Any]) -> Table:
-    """A mapped class's table: a statement on it runs as one executemany, where the ORM
-    would build a multi-row VALUES that refuses the same id twice in a batch."""
-    table: Table = model.metadata.tables[model.__tablename__]
-    return table
-
-
-def _insert(session: Session, table: type[Any] | Table) -> Any:
-    """The dialect's INSERT (of a mapped class or a table), which has ON CONFLICT."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        return pg_insert(table)
-    if dialect == "sqlite":
-        return sqlite_insert(table)
-    raise ConfigError(f"unsupported database {dialect!r}")
