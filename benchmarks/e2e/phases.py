@@ -148,10 +148,13 @@ def run_volume(
     )
 
 
-def run_level(*, stack: Stack, rate: float, seconds: float, probes: int, seed: int) -> LevelResult:
+def run_level(
+    *, stack: Stack, rate: float, seconds: float, probes: int, seed: int, number: int
+) -> LevelResult:
     """Background mentions at `rate`/s for `seconds`, `probes` large-audience complaints among
-    them; waits for their pages and for the store to catch up."""
-    name = f"l{rate:g}"
+    them; waits for their pages and for the store to catch up. `number` (the level's place in
+    the series) is in every id, so a level repeated at the same rate writes new mentions."""
+    name = f"l{number}-{rate:g}"
     branded = 0
 
     def background() -> Iterator[bytes]:
@@ -162,7 +165,7 @@ def run_level(*, stack: Stack, rate: float, seconds: float, probes: int, seed: i
             yield g.line
 
     now = datetime.now(UTC)
-    probe_prefix = f"p{rate:g}"
+    probe_prefix = f"p{number}-{rate:g}"
     injected = [
         large_complaint(brand=BRANDS[i % len(BRANDS)], number=i, at=now, prefix=probe_prefix)
         for i in range(probes)

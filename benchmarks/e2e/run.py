@@ -256,14 +256,15 @@ def _one_volume(
         path.unlink()  # up to a few hundred MB; the seed makes it again
         if levels is None:
             return
-        for rate in options.levels:
+        for number, rate in enumerate(options.levels):
             _say(f"load {rate:,.0f}/s for {options.level_seconds:.0f} s, {options.probes} probes")
             level = run_level(
                 stack=running,
                 rate=rate,
                 seconds=options.level_seconds,
                 probes=options.probes,
-                seed=options.seed + int(rate),
+                seed=options.seed + int(rate) + number,
+                number=number,
             )
             levels.append(level)
             if not level.drained:
