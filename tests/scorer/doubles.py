@@ -2,10 +2,14 @@
 
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
+from pathlib import Path
 
 import faust
 
 from smileback.common.events import Sentiment
+from smileback.scorer.app import create_app
+from smileback.scorer.pipeline import ScoringPipeline
+from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.text_scoring import TextScore
 
 
@@ -30,3 +34,12 @@ class CountingScorer:
 def timers_of(app: faust.App) -> dict[str, Callable[[], Awaitable[None]]]:
     """The app's timer functions by name, to run one round of each by hand."""
     return {inspect.unwrap(task).__name__: inspect.unwrap(task) for task in app._app_tasks}
+
+
+def rocksdb_app(datadir: Path) -> faust.App:
+    """A scorer app on its RocksDB tables in `datadir`, with the counting scorer."""
+    return create_app(
+        settings=ScorerSettings(scorer_app_id="r"),
+        pipeline=ScoringPipeline(scorer=CountingScorer()),
+        datadir=datadir,
+    )

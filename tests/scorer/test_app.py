@@ -16,7 +16,7 @@ from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.shards import brand_key
 from smileback.scorer.storage import ROCKSDB_OPTIONS
 from smileback.scorer.text_scoring import TextScore
-from tests.scorer.doubles import CountingScorer
+from tests.scorer.doubles import CountingScorer, rocksdb_app
 from tests.support.builders import T0, mention
 
 TOPICS = Topics()
@@ -88,11 +88,7 @@ def test_two_agents_read_the_raw_and_the_by_brand_topic_with_co_partitioned_tabl
 def test_the_tables_live_in_rocksdb_through_rocksdict_in_the_data_dir_unless_memory_is_asked(
     tmp_path,
 ):
-    app = create_app(
-        settings=ScorerSettings(scorer_app_id="r"),
-        pipeline=ScoringPipeline(scorer=CountingScorer()),
-        datadir=tmp_path,
-    )
+    app = rocksdb_app(tmp_path)
     assert str(app.conf.store) == "rocksdb:"
     for table in app.tables.values():
         store = table.data

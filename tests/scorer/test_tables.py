@@ -5,12 +5,9 @@ import pytest
 from faust import current_event as faust_current_event
 
 from smileback.common.topics import Topics
-from smileback.scorer.app import create_app
 from smileback.scorer.baseline import BrandState
-from smileback.scorer.pipeline import ScoringPipeline
-from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.tables import TableStore, current_event
-from tests.scorer.doubles import CountingScorer
+from tests.scorer.doubles import rocksdb_app
 
 
 class _Table(dict):
@@ -96,11 +93,7 @@ class _RawEvent:
 def test_on_rocksdb_a_value_is_its_json_in_the_event_s_partition_and_a_delete_stays_there(
     tmp_path,
 ):
-    app = create_app(
-        settings=ScorerSettings(scorer_app_id="r"),
-        pipeline=ScoringPipeline(scorer=CountingScorer()),
-        datadir=tmp_path,
-    )
+    app = rocksdb_app(tmp_path)
     table = app.tables["brands"]
     changelog: list[tuple[int | None, str, bytes | None]] = []
 
