@@ -8,7 +8,6 @@ the stamp; every clock is this machine's.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -17,15 +16,16 @@ from kafka import KafkaConsumer, TopicPartition
 
 from benchmarks.e2e.stats import Spread, spread
 
-__all__ = ["HOPS", "MARKS", "Trail", "breakdown", "by_key", "by_staged_id", "first_seen"]
+__all__ = ["HOPS", "MARKS", "Trail", "breakdown", "by_key", "first_seen"]
 
 # The moments of a probe, in the order it passes them.
-MARKS = ("written", "raw", "by_brand", "scored", "incident", "page")
+MARKS = ("written", "raw", "scored", "incident", "page")
 # Each hop: its name and the marks it runs between.
 HOPS: tuple[tuple[str, str, str], ...] = (
     ("ingest→raw", "written", "raw"),
-    ("raw→by-brand (scorer thread step)", "raw", "by_brand"),
-    ("by-brand→scored (scorer brand step)", "by_brand", "scored"),
+    # Both scorer steps: the harness runs one scorer worker, which owns every by-brand
+    # partition and so hands each mention to its brand step in the same batch.
+    ("raw→scored (scorer)", "raw", "scored"),
     ("scored→incident (alerts)", "scored", "incident"),
     ("incident→page (notifier)", "incident", "page"),
 )
@@ -54,26 +54,6 @@ def by_key(keys: Mapping[str, str]) -> Match:
     """Records keyed by one of `keys` (record key -> probe id)."""
     encoded = {key.encode(): probe for key, probe in keys.items()}
     return lambda key, value: [encoded[key]] if key is not None and key in encoded else []
-
-
-def by_staged_id(ids: Sequence[str], *, marker: str) -> Match:
-    """The scorer's by-brand records (keyed by brand): the `scored.id` of each staged mention
-    in one, among `ids`; only values containing `marker` (the probes' id prefix) are parsed.
-    A record is a batch (`{"staged": [...]}`) or, as an earlier scorer wrote, one mention."""
-    wanted, needle = set(ids), marker.encode()
-
-    def match(key: bytes | None, value: bytes) -> list[str]:
-        if needle not in value:
-            return []
-        try:
-            parsed = json.loads(value)
-            staged = parsed.get("staged", [parsed])
-            found = [item["scored"]["id"] for item in staged]
-        except (ValueError, KeyError, TypeError, AttributeError):
-            return []
-        return [mention_id for mention_id in found if mention_id in wanted]
-
-    return match
 
 
 def first_seen(*, bootstrap: str, topic: str, since_s: float, match: Match) -> dict[str, float]:

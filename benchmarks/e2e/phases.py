@@ -13,7 +13,7 @@ from pathlib import Path
 
 from benchmarks.e2e.feed import paced, replay_file
 from benchmarks.e2e.generator import BRANDS, Probe, generate, large_complaint
-from benchmarks.e2e.hops import Trail, breakdown, by_key, by_staged_id, first_seen
+from benchmarks.e2e.hops import Trail, breakdown, by_key, first_seen
 from benchmarks.e2e.measure import (
     Monitor,
     ProcStat,
@@ -30,7 +30,6 @@ from benchmarks.e2e.spy import Attach, profiling
 from benchmarks.e2e.stack import Pages, Services
 from benchmarks.e2e.stats import reached_at, spread, sustained_rate
 from smileback.common.topics import Topics
-from smileback.scorer.provision import by_brand_topic
 
 __all__ = ["Stack", "run_level", "run_volume", "write_mentions"]
 
@@ -217,7 +216,6 @@ def run_level(
             _trails(
                 stack=stack,
                 probes=injected,
-                marker=f"{probe_prefix}:",
                 written=fed.probes_at,
                 since_s=began - 1,
             )
@@ -229,20 +227,14 @@ def _trails(
     *,
     stack: Stack,
     probes: Sequence[Probe],
-    marker: str,
     written: Mapping[str, float],
     since_s: float,
 ) -> list[Trail]:
     """Each probe's moments: written, on each topic (one read of each since `since_s`), paged."""
     topics = Topics(prefix=stack.services.prefix)
-    ids = [p.id for p in probes]
     own = {p.id: p.id for p in probes}  # raw and scored are keyed by the thread root: the probe
     reads = {
         "raw": (topics.raw, by_key(own)),
-        "by_brand": (
-            by_brand_topic(stack.services.env["SMILEBACK_SCORER_APP_ID"]),
-            by_staged_id(ids, marker=marker),
-        ),
         "scored": (topics.scored, by_key(own)),
         "incident": (topics.incidents, by_key({p.incident_id: p.id for p in probes})),
     }

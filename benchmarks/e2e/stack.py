@@ -205,8 +205,6 @@ def service_env(
     return {
         "SMILEBACK_KAFKA_BOOTSTRAP": bootstrap,
         "SMILEBACK_TOPIC_PREFIX": prefix,
-        # Named here, so the harness knows the scorer's own topics (by-brand, for the hops).
-        "SMILEBACK_SCORER_APP_ID": f"{prefix}scorer",
         "SMILEBACK_DATABASE_URL": database_url,
         "SMILEBACK_BRANDS": json.dumps(brands),
         "SMILEBACK_API_TOKEN": API_TOKEN,

@@ -6,6 +6,7 @@ from collections import Counter
 
 import faust
 import pytest
+from faust.types import TP
 
 from smileback.common.events import DlqRecord, ScoredMention, Sentiment, decode, encode
 from smileback.common.topics import Topics
@@ -13,7 +14,7 @@ from smileback.scorer.app import Outbox, app_id_of, create_app
 from smileback.scorer.pipeline import ScoringPipeline, StagedBatch, pack_staged
 from smileback.scorer.provision import by_brand_topic, own_topics
 from smileback.scorer.settings import ScorerSettings
-from smileback.scorer.shards import brand_key
+from smileback.scorer.shards import BrandPartitions, brand_key
 from smileback.scorer.storage import ROCKSDB_OPTIONS
 from smileback.scorer.text_scoring import TextScore
 from tests.scorer.doubles import CountingScorer, rocksdb_app
@@ -313,3 +314,77 @@ def test_the_app_logs_in_to_kafka_with_the_security_settings():
         "SCRAM-SHA-512",
     )
     assert _app().conf.broker_credentials is None
+
+
+async def test_mentions_whose_by_brand_partition_the_worker_owns_take_both_steps_at_once(
+    scorer, monkeypatch
+):
+    app = create_app(
+        settings=ScorerSettings(
+            scorer_app_id="t",
+            scorer_batch_size=40,
+            scorer_batch_within_s=0.05,
+            scorer_store="memory",
+            scorer_brand_shards=4,
+        ),
+        pipeline=ScoringPipeline(scorer=scorer),
+        clock=lambda: T0,
+    )
+    by_brand, partition_of = by_brand_topic("t"), BrandPartitions(count=4)
+    keys = {brand_key(brand="acme", who=f"au{a}", shards=4) for a in range(12)}
+    owned = {partition_of(key) for key in sorted(keys)[:2]}
+    assert 0 < len(owned) < len({partition_of(key) for key in keys})  # some here, some not
+    monkeypatch.setattr(app.assignor, "assigned_actives", lambda: {TP(by_brand, p) for p in owned})
+    out: list[tuple[str, bytes | None, bytes, int | None]] = []
+
+    async def fake_send(self, *, key=None, value=None, partition=None, **_):
+        out.append((self.get_topic_name(), key, value, partition))
+
+    monkeypatch.setattr(faust.Topic, "send", fake_send)
+    posts = [
+        mention(f"m{a}-{n}", "bad", author={"id": f"au{a}"}, brand="acme")
+        for a in range(12)
+        for n in range(2)
+    ]
+    raw = [(m.root_id.encode(), encode(m)) for m in posts]
+    home = {m.id: brand_key(brand="acme", who=m.author.id, shards=4) for m in posts}
+    here = {m.id for m in posts if partition_of(home[m.id]) in owned}
+
+    def seen(sent):
+        scored = {decode(ScoredMention, v).id for t, _, v, _ in sent if t == TOPICS.scored}
+        hopped = {
+            s.scored.id
+            for t, _, v, _ in sent
+            if t == by_brand
+            for s in decode(StagedBatch, v).staged
+        }
+        return scored, hopped
+
+    await _run(_agent(app, TOPICS.raw), raw, [], expect=0, done=lambda _: seen(out)[0] == here)
+    await asyncio.sleep(0.1)  # anything else the batch would send
+    scored, hopped = seen(out)
+    assert scored == here  # both steps, in the raw batch
+    assert hopped == {m.id for m in posts} - here
+    for topic, key, _, partition in out:
+        if topic == by_brand:
+            assert partition == partition_of(key.decode())  # where the owner reads it
+    results = {
+        (s := decode(ScoredMention, v)).id: s.scores for t, _, v, _ in out if t == TOPICS.scored
+    }
+    for a in range(12):
+        first, second = results.get(f"m{a}-0"), results.get(f"m{a}-1")
+        if first is not None:
+            assert second is not None
+            assert (first.author_mentions, second.author_mentions) == (1, 2)
+    brands = app.tables["brands"]
+    assert {k for k in keys if partition_of(k) in owned} == set(brands)
+    assert sum(sum(json.loads(brands[k])["buckets"].values()) for k in brands) == len(here)
+
+    # The raw batch again, as after a crash before its commit: nothing counted twice.
+    out.clear()
+    await _run(_agent(app, TOPICS.raw), raw, [], expect=0, done=lambda _: seen(out)[0] == here)
+    await asyncio.sleep(0.1)
+    again = [decode(ScoredMention, v) for t, _, v, _ in out if t == TOPICS.scored]
+    assert {s.id for s in again} == here
+    assert sum(sum(json.loads(brands[k])["buckets"].values()) for k in brands) == len(here)
+    assert all(s.scores.author_mentions == 2 for s in again)

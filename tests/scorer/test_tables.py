@@ -6,7 +6,8 @@ from faust import current_event as faust_current_event
 
 from smileback.common.topics import Topics
 from smileback.scorer.baseline import BrandState
-from smileback.scorer.tables import TableStore, current_event
+from smileback.scorer.provision import by_brand_topic
+from smileback.scorer.tables import PartitionEvent, TableStore, current_event
 from tests.scorer.doubles import rocksdb_app
 
 
@@ -90,8 +91,17 @@ class _RawEvent:
         self.message = SimpleNamespace(topic=Topics().raw, partition=partition)
 
 
+@pytest.mark.parametrize(
+    "event",
+    [
+        _RawEvent(partition=1),
+        # The brand step handed a mention in-process: its by-brand partition, no record.
+        PartitionEvent(topic=by_brand_topic("r"), partition=1),
+    ],
+    ids=["consumed", "stand-in"],
+)
 def test_on_rocksdb_a_value_is_its_json_in_the_event_s_partition_and_a_delete_stays_there(
-    tmp_path,
+    tmp_path, event
 ):
     app = rocksdb_app(tmp_path)
     table = app.tables["brands"]
@@ -105,7 +115,6 @@ def test_on_rocksdb_a_value_is_its_json_in_the_event_s_partition_and_a_delete_st
     rocks, key = table.data, table.data._encode_key("acme")
     rocks._db_for_partition(0).put(key, b"another partition's own")
     store = TableStore(table=table, model=BrandState)
-    event = _RawEvent(partition=1)
     with current_event(event):
         store.put("acme", BrandState(since=5, buckets={5: 2}))
     store.flush()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import uuid
 from collections.abc import Iterator
@@ -11,14 +10,14 @@ import pytest
 from kafka import KafkaAdminClient, KafkaProducer
 from kafka.admin import NewTopic
 
-from benchmarks.e2e.hops import HOPS, Trail, breakdown, by_key, by_staged_id, first_seen
+from benchmarks.e2e.hops import HOPS, Trail, breakdown, by_key, first_seen
 from tests.support import infra
 
 
 def _trail(probe_id: str, start: float, steps: list[float]) -> Trail:
     """A probe written at `start`, reaching each next mark `steps[i]` seconds after the last."""
     at, now = {"written": start}, start
-    marks = ["raw", "by_brand", "scored", "incident", "page"]
+    marks = ["raw", "scored", "incident", "page"]
     for mark, step in zip(marks, steps, strict=False):
         now += step
         at[mark] = now
@@ -27,9 +26,9 @@ def _trail(probe_id: str, start: float, steps: list[float]) -> Trail:
 
 def test_each_hop_spreads_over_the_probes_seen_at_both_of_its_ends() -> None:
     trails = [
-        _trail("p500:0", 1000.0, [0.01, 0.5, 0.2, 1.0, 0.25]),
-        _trail("p500:1", 2000.0, [0.03, 1.5, 0.4, 3.0, 0.75]),
-        _trail("p500:2", 3000.0, [0.02, 2.5]),  # still on its way: no scored, incident or page
+        _trail("p500:0", 1000.0, [0.01, 0.5, 1.0, 0.25]),
+        _trail("p500:1", 2000.0, [0.03, 1.5, 3.0, 0.75]),
+        _trail("p500:2", 3000.0, [0.02, 2.5]),  # still on its way: no incident or page
     ]
     hops = breakdown(trails)
     assert list(hops) == [name for name, _, _ in HOPS]
@@ -37,10 +36,10 @@ def test_each_hop_spreads_over_the_probes_seen_at_both_of_its_ends() -> None:
     assert ingest is not None
     assert ingest.n == 3
     assert (ingest.min, ingest.max) == pytest.approx((0.01, 0.03))
-    thread_step = hops["raw→by-brand (scorer thread step)"]
-    assert thread_step is not None
-    assert thread_step.n == 3
-    assert thread_step.p50 == pytest.approx(1.5)
+    scorer = hops["raw→scored (scorer)"]
+    assert scorer is not None
+    assert scorer.n == 3
+    assert scorer.p50 == pytest.approx(1.5)
     notifier = hops["incident→page (notifier)"]
     assert notifier is not None
     assert notifier.n == 2
@@ -60,25 +59,6 @@ def test_by_key_maps_a_record_key_to_its_probe() -> None:
     assert match(b"inc_abc", b"{}") == ["p500:3"]
     assert match(b"inc_abd", b"{}") == []
     assert match(None, b"{}") == []
-
-
-def test_by_staged_id_reads_the_scored_id_of_values_that_mention_a_probe() -> None:
-    match = by_staged_id(["p500:1", "p500:10"], marker="p500:")
-
-    def staged(mention_id: str) -> bytes:
-        return json.dumps({"scored": {"id": mention_id, "text": "…"}, "at": "t"}).encode()
-
-    def batch(*mention_ids: str) -> bytes:
-        return b'{"staged":[' + b",".join(staged(m) for m in mention_ids) + b"]}"
-
-    assert match(b"acme", staged("p500:10")) == ["p500:10"]
-    assert match(b"acme", staged("p500:1")) == ["p500:1"]
-    assert match(b"acme", batch("l500:3", "p500:1", "l500:4", "p500:10")) == ["p500:1", "p500:10"]
-    assert match(b"acme", staged("p500:2")) == []  # another level's or run's probe
-    assert match(b"acme", batch("l500:7", "p500:2")) == []
-    assert match(b"acme", b'{"note": "p500:1 but not JSON we know"}') == []
-    assert match(b"acme", b"p500: not JSON at all") == []
-    assert match(b"acme", b'["p500:1"]') == []
 
 
 @pytest.fixture(scope="module")

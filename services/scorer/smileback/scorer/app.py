@@ -10,16 +10,20 @@
 Thread state lives where the mentions are keyed by thread root. A brand's mentions come
 from every root partition, so the thread step re-keys each mention by brand onto the
 scorer's own by-brand topic (4 partitions); the brand agent reads it, so each brand's
-baseline and its authors' state have exactly one writer. Tombstones and mentions without a
-brand skip that hop. All three tables are changelog-backed: a restarted or rebalanced
-worker recovers them before it processes its partitions again (plus a warm standby copy on
-another worker, `scorer_standby_replicas`). They live in RocksDB in the worker's own data
+baseline and its authors' state have exactly one writer: the worker that owns the key's
+by-brand partition. A mention whose by-brand partition is this worker's own skips the topic:
+the thread step hands it to the brand step in the same batch (batches.BrandHop; with one
+worker, every mention). Tombstones and mentions without a brand skip the hop too.
+
+All three tables are changelog-backed: a restarted or rebalanced worker recovers them
+before it processes its partitions again (plus a warm standby copy on another worker,
+`scorer_standby_replicas`). They live in RocksDB in the worker's own data
 dir (storage.py), and keys idle past their table's horizon are deleted (expiring.py).
 
 The thread step sends a brand's mentions of one batch as a few `StagedBatch` records, so
-the hop costs a few records per batch, not one per mention. While the brand step has two
-batches' worth waiting, the worker hands out no raw records (flow.py), so behind a backlog
-the thread step cannot run ahead of it.
+the hop costs a few records per batch, not one per mention. While the brand step has
+PAUSE_BATCHES batches' worth waiting, the worker hands out no raw records (flow.py), so
+behind a backlog the thread step cannot run ahead of it.
 
 Processing semantics (at-least-once, made effectively-once for state by the cores' seen-id
 checks): each agent reads batches with `take_events`, sets each event current while it
@@ -60,7 +64,7 @@ from smileback.common.supervise import KAFKA, supervise
 from smileback.common.topics import Topics
 from smileback.scorer.authors import AuthorState
 from smileback.scorer.baseline import BrandState
-from smileback.scorer.batches import Batches
+from smileback.scorer.batches import Batches, BrandHop
 from smileback.scorer.commits import (
     RETRY_S,
     LedgerConsumer,
@@ -78,6 +82,7 @@ from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
 from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.shard_view import BrandShardView
+from smileback.scorer.shards import BrandPartitions
 from smileback.scorer.storage import store_url, table_options, worker_data_dir
 from smileback.scorer.threads import ThreadState
 from smileback.scorer.worker import ScorerWorker
@@ -213,34 +218,7 @@ def create_app(
     scoring = pipeline or default_pipeline()
     size, within = settings.scorer_batch_size, settings.scorer_batch_within_s
 
-    async def send(outbox: Outbox) -> None:
-        for out in outbox.drain():
-            key = out.key.encode("utf-8") if out.key is not None else None
-            pending = await sinks[out.topic].send(key=key, value=out.value)
-            if out.topic == by_brand_name:
-                _note_written(app, pending)
-
-    score_out = Outbox()
-    thread_batches = Batches(
-        bus=score_out,
-        topics=topics,
-        clock=clock,
-        pipeline=scoring,
-        brand_shards=settings.scorer_brand_shards,
-    )
-
-    @app.agent(topic(topics.raw))
-    async def score(stream: faust.StreamT[bytes]) -> None:
-        async for events in cast(faust.Stream[bytes], stream).take_events(size, within):
-            thread_batches.threads(events, threads=threads, by_brand=by_brand_name)
-            await send(score_out)
-            _processed(app, events)
-
     shards = settings.scorer_brand_shards
-    brand_out = Outbox()
-    brand_batches = Batches(
-        bus=brand_out, topics=topics, clock=clock, pipeline=scoring, brand_shards=shards
-    )
     view = (
         BrandShardView(
             bootstrap=settings.kafka_bootstrap,
@@ -252,6 +230,42 @@ def create_app(
         else None
     )
     siblings = view.siblings if view is not None else None
+    partition_of = BrandPartitions(count=partitions[by_brand_name])
+
+    async def send(outbox: Outbox) -> None:
+        for out in outbox.drain():
+            if out.topic == by_brand_name:
+                assert out.key is not None  # every by-brand record is keyed by its brand
+                pending = await by_brand.send(
+                    key=out.key.encode("utf-8"), value=out.value, partition=partition_of(out.key)
+                )
+                _note_written(app, pending)
+                continue
+            key = out.key.encode("utf-8") if out.key is not None else None
+            await sinks[out.topic].send(key=key, value=out.value)
+
+    score_out = Outbox()
+    thread_batches = Batches(
+        bus=score_out, topics=topics, clock=clock, pipeline=scoring, brand_shards=shards
+    )
+
+    @app.agent(topic(topics.raw))
+    async def score(stream: faust.StreamT[bytes]) -> None:
+        async for events in cast(faust.Stream[bytes], stream).take_events(size, within):
+            owned = {
+                tp.partition for tp in app.assignor.assigned_actives() if tp.topic == by_brand_name
+            }
+            hop = BrandHop(topic=by_brand_name, partition_of=partition_of, owned=owned.__contains__)
+            thread_batches.threads(
+                events, threads=threads, hop=hop, brands=brands, authors=authors, siblings=siblings
+            )
+            await send(score_out)
+            _processed(app, events)
+
+    brand_out = Outbox()
+    brand_batches = Batches(
+        bus=brand_out, topics=topics, clock=clock, pipeline=scoring, brand_shards=shards
+    )
 
     # A by-brand record holds up to MAX_STAGED_PER_RECORD mentions: take about `size` of them.
     records = max(1, size // MAX_STAGED_PER_RECORD)

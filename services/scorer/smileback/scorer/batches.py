@@ -1,12 +1,13 @@
 """One batch of each Faust agent: consumed events in, state written back, outputs published.
 
 The thread step scores a batch's texts in one call, updates each thread under its own event
-(`current_event`, so the table write goes to that event's changelog partition) and sends a
-brand's staged mentions on as a few `StagedBatch` records. The brand step reads those
-records and updates brand and author state the same way, each mention in the brand state
-its record is keyed by (the brand, or one of its shards: shards.py). Each step writes its
-tables back once, at the end of the batch (`TableStore.flush`), before anything of the
-batch is sent.
+(`current_event`, so the table write goes to that event's changelog partition), then hands
+the staged mentions whose by-brand partition this worker owns to the brand step at once
+(`BrandHop`) and sends a brand's others on as a few `StagedBatch` records. The brand step
+reads those records and updates brand and author state the same way, each mention in the
+brand state its record is keyed by (the brand, or one of its shards: shards.py). Each step
+writes its tables back once, at the end of the batch (`TableStore.flush`), before anything
+of the batch is sent.
 A record that cannot be read, or a mention a step fails on, is dead-lettered on its own.
 """
 
@@ -40,12 +41,31 @@ from smileback.scorer.handler import (
 from smileback.scorer.pipeline import ScoringPipeline, Staged, pack_staged
 from smileback.scorer.shards import brand_key
 from smileback.scorer.state import WriteBackStore
-from smileback.scorer.tables import current_event
+from smileback.scorer.tables import PartitionEvent, current_event
 from smileback.scorer.threads import ThreadState
 
-__all__ = ["Batches", "record_of"]
+__all__ = ["Batches", "BrandHop", "record_of"]
 
 _Events = Sequence[faust.EventT[Any]]
+
+
+@dataclass(frozen=True)
+class BrandHop:
+    """Where the thread step's staged mentions go: the by-brand `topic`, the partition of
+    a by-brand key there, and whether this worker's brand step owns a partition now.
+
+    Mentions whose partition the worker owns are handed to its brand step in the same batch,
+    in-process, with that partition's event context (so the brand state is written to the
+    changelog partition it lives in, as if read from the topic): no by-brand record, no
+    wait for the brand step's turn on the shared consumer. The others are sent to the
+    topic, for the worker that owns their partition. Either way a brand key's state has one
+    writer: the owner of its partition. A crash before the raw batch is committed brings its
+    mentions back as duplicates, which the brand step reads without counting again, as it
+    does a by-brand record sent twice."""
+
+    topic: str
+    partition_of: Callable[[str], int]
+    owned: Callable[[int], bool]
 
 
 @dataclass(frozen=True)
@@ -60,13 +80,22 @@ class Batches:
     brand_shards: int = 1
 
     def threads(
-        self, events: _Events, *, threads: WriteBackStore[ThreadState], by_brand: str
+        self,
+        events: _Events,
+        *,
+        threads: WriteBackStore[ThreadState],
+        hop: BrandHop,
+        brands: WriteBackStore[BrandState],
+        authors: WriteBackStore[AuthorState],
+        siblings: Callable[[str], Sequence[BrandState]] | None = None,
     ) -> None:
-        """The thread step for one batch of raw mentions."""
+        """The thread step for one batch of raw mentions, then the brand step for the
+        mentions whose by-brand partition this worker owns (`hop`); the others go on as
+        by-brand records."""
         with timed_batch(STAGE, size=len(events)):
             records = [record_of(event) for event in events]
             now = self.clock()
-            staged: defaultdict[str, list[bytes]] = defaultdict(list)
+            staged: defaultdict[str, list[tuple[int, Staged]]] = defaultdict(list)
             for item in prepare(
                 records=records,
                 bus=self.bus,
@@ -85,12 +114,35 @@ class Batches:
                         topics=self.topics,
                     )
                     if step is not None and step.scored.brand is not None:
-                        staged[self._brand_key(step.scored)].append(encode(step))
+                        staged[self._brand_key(step.scored)].append((item.index, step))
                     RECORDS.labels(stage=STAGE, outcome="ok").inc()
             threads.flush()
-            for key, parts in staged.items():
-                for value in pack_staged(parts):
-                    self.bus.publish(by_brand, key=key, value=value)
+        here: list[tuple[str, int, list[tuple[int, Staged]]]] = []
+        for key, items in staged.items():
+            partition = hop.partition_of(key)
+            if hop.owned(partition):
+                here.append((key, partition, items))
+                continue
+            for value in pack_staged([encode(step) for _, step in items]):
+                self.bus.publish(hop.topic, key=key, value=value)
+        if not here:
+            return
+        # Held until the flush, which writes each state under the event that was current.
+        places = {p: PartitionEvent(topic=hop.topic, partition=p) for _, p, _ in here}
+        with timed_batch(BRAND_STAGE, size=sum(len(items) for _, _, items in here)):
+            for key, partition, items in here:
+                # The raw record stands for a mention the brand step fails on: replayed, it
+                # is scored again from the start.
+                with current_event(places[partition]):
+                    self._brand_step(
+                        key,
+                        [(step, records[index]) for index, step in items],
+                        brands=brands,
+                        authors=authors,
+                        siblings=siblings,
+                    )
+            brands.flush()
+            authors.flush()
 
     def brands(
         self,
@@ -114,22 +166,38 @@ class Batches:
             ):
                 key = records[index].key
                 with current_event(events[index]):
-                    for staged in items:
-                        item = partial(_item, records[index], staged)
-                        with self._guard(BRAND_STAGE, item):
-                            scored = self.pipeline.brand_step(
-                                staged=staged,
-                                brands_store=brands,
-                                authors_store=authors,
-                                brand_key=key.decode("utf-8", "replace") if key else None,
-                                siblings=siblings,
-                            )
-                            self.bus.publish(
-                                self.topics.scored, key=scored.root_id, value=encode(scored)
-                            )
-                            RECORDS.labels(stage=BRAND_STAGE, outcome="ok").inc()
+                    self._brand_step(
+                        key.decode("utf-8", "replace") if key else None,
+                        [(staged, partial(_item, records[index], staged)) for staged in items],
+                        brands=brands,
+                        authors=authors,
+                        siblings=siblings,
+                    )
             brands.flush()
             authors.flush()
+
+    def _brand_step(
+        self,
+        key: str | None,
+        items: Sequence[tuple[Staged, Record | Callable[[], Record]]],
+        *,
+        brands: WriteBackStore[BrandState],
+        authors: WriteBackStore[AuthorState],
+        siblings: Callable[[str], Sequence[BrandState]] | None,
+    ) -> None:
+        """Brand and author state for staged mentions of one by-brand key, each scored
+        mention published (a failed one dead-lettered as the record paired with it)."""
+        for staged, record in items:
+            with self._guard(BRAND_STAGE, record):
+                scored = self.pipeline.brand_step(
+                    staged=staged,
+                    brands_store=brands,
+                    authors_store=authors,
+                    brand_key=key,
+                    siblings=siblings,
+                )
+                self.bus.publish(self.topics.scored, key=scored.root_id, value=encode(scored))
+                RECORDS.labels(stage=BRAND_STAGE, outcome="ok").inc()
 
     def _brand_key(self, scored: ScoredMention) -> str:
         """The by-brand key of a branded mention: its brand's shard for its author."""

@@ -1,5 +1,11 @@
 """The brand step first: raw partitions paused while the brand step has enough waiting.
 
+Only by-brand records wait here: mentions of by-brand partitions the worker owns go
+through its brand step in the thread step's batch (batches.BrandHop), so a lone worker
+writes none and this never holds it back. With several workers each one reads the others'.
+The steps' alternation below, measured on a lone worker before that handover, is what a
+worker's records from the others still go through.
+
 Both scorer steps share one consumer, and aiokafka hands out a poll's records partition by
 partition in the order their fetches came back. Behind a backlog the raw partitions always
 have a full buffer, so the by-brand records the thread step wrote waited behind them: the

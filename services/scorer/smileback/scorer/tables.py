@@ -30,17 +30,18 @@ from __future__ import annotations
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, Generic, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar, cast
 
 import faust
 import structlog
 from faust.stores.rocksdb import Store as RocksStore
 from faust.streams import _current_event
 from faust.streams import current_event as event_now
-from faust.types import TableT
+from faust.types import TP, TableT
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["TableStore", "current_event"]
+__all__ = ["PartitionEvent", "TableStore", "current_event"]
 
 M = TypeVar("M", bound=BaseModel)
 log = structlog.get_logger(__name__)
@@ -112,10 +113,31 @@ class TableStore(Generic[M]):
         return found
 
 
+@dataclass(frozen=True)
+class _Place:
+    topic: str
+    partition: int
+
+    @property
+    def tp(self) -> TP:
+        return TP(self.topic, self.partition)
+
+
+class PartitionEvent:
+    """What a table write reads of the current event (its topic and partition), for state
+    updated in a partition without a record consumed from it: the thread step hands its
+    mentions to the brand step in-process when the worker owns their by-brand partition
+    (batches.py). Current while its writes are kept, so the batch holds it until `flush`."""
+
+    def __init__(self, *, topic: str, partition: int) -> None:
+        self.message = _Place(topic, partition)
+
+
 @contextmanager
-def current_event(event: faust.EventT[Any]) -> Iterator[None]:
+def current_event(event: faust.EventT[Any] | PartitionEvent) -> Iterator[None]:
     """Make `event` the current one, so table writes go to its partition's changelog."""
-    token = _current_event.set(weakref.ref(event))
+    # A stand-in is read only by attribute, as Faust reads an event's message.
+    token = _current_event.set(weakref.ref(cast(faust.EventT[Any], event)))
     try:
         yield
     finally:
