@@ -7,6 +7,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from prometheus_client import REGISTRY
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import OperationalError
@@ -103,6 +105,30 @@ def test_good_records_are_stored_and_bad_ones_dead_lettered(engine: Engine) -> N
     assert "NUL" in by_source["nul character"].error
     assert "64-bit" in by_source["integer past 64 bits"].error
     assert "UTF-8" in by_source["invalid utf-8"].error
+
+
+_MAX_INT = 2**63 - 1
+
+
+@given(
+    number=st.one_of(
+        st.integers(min_value=-(2**80), max_value=2**80),
+        st.floats(allow_nan=False, allow_infinity=False).filter(float.is_integer),
+    ),
+    text=st.text(max_size=40),
+)
+def test_the_quick_check_never_passes_over_a_number_or_text_sql_cannot_hold(
+    number: float, text: str
+) -> None:
+    raw = json.dumps({"text": text, "count": number}, separators=(",", ":")).encode()
+    # A float with an integral value is an integer to pydantic's int fields.
+    too_big = abs(int(number)) > _MAX_INT
+    if too_big or "\x00" in text:
+        assert projector_module._maybe_unstorable(raw)
+
+
+def test_the_quick_check_lets_an_ordinary_mention_through() -> None:
+    assert not projector_module._maybe_unstorable(encode(scored("m1")))
 
 
 def test_a_redelivered_batch_is_stored_once(engine: Engine) -> None:

@@ -12,7 +12,6 @@ the store refuses go to the DLQ: nothing is skipped silently.
 from __future__ import annotations
 
 import random
-import re
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -43,10 +42,12 @@ log = structlog.get_logger(__name__)
 STAGE = "api.projector"
 GROUP = "smileback-api-projector"
 _MAX_INT = 2**63 - 1  # BIGINT, and SQLite's INTEGER
-# JSON writes a NUL only as \u0000, and an integer past 64 bits has at least 19 digits or
-# an exponent of 10 or more (1e20 is an integer to pydantic): a record without any of these
-# holds nothing SQL cannot store.
-_MAYBE_UNSTORABLE = re.compile(rb"\\u0000|[0-9]{19}|[eE]\+?[0-9]{2}")
+# JSON writes a NUL only as \u0000, and an integer past 64 bits has at least 19 digits or an
+# exponent, which follows a digit (1e20 is an integer to pydantic): a record without any of
+# these holds nothing SQL cannot store. With digits read as 0 and E as e, substring searches
+# find them (a regular expression doing the same took a sixth of the projector's time).
+_NUMBER_SHAPES = bytes.maketrans(b"123456789E", b"000000000e")
+_LONG_NUMBER = b"0" * 19
 # The record's own data is what the database refused: retrying cannot help.
 _DATA_ERRORS = (IntegrityError, DataError)
 
@@ -197,11 +198,18 @@ def _decode(record: Record, *, models: dict[str, type[Event]]) -> _Decoded:
     if model is None:
         raise SchemaError(f"the projector does not read topic {record.topic!r}")
     event = decode(model, record.value)
-    if _MAYBE_UNSTORABLE.search(record.value):  # the exact walk, only where it can find one
+    if _maybe_unstorable(record.value):  # the exact walk, only where it can find one
         problem = _unstorable(event.model_dump(mode="json"))
         if problem:
             raise SchemaError(problem)
     return _Decoded(record=record, event=event, event_time=_event_time(event))
+
+
+def _maybe_unstorable(value: bytes) -> bool:
+    if b"\\u0000" in value:
+        return True
+    shapes = value.translate(_NUMBER_SHAPES)
+    return _LONG_NUMBER in shapes or b"0e" in shapes
 
 
 def _unstorable(value: Any) -> str | None:
