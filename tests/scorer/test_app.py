@@ -8,13 +8,15 @@ import faust
 import pytest
 from faust.types import TP
 
+import smileback.scorer.app as app_module
 from smileback.common.events import DlqRecord, ScoredMention, Sentiment, decode, encode
 from smileback.common.topics import Topics
 from smileback.scorer.app import Outbox, app_id_of, create_app
 from smileback.scorer.pipeline import ScoringPipeline, StagedBatch, pack_staged
 from smileback.scorer.provision import by_brand_topic, own_topics
+from smileback.scorer.sending import BrandPartitions
 from smileback.scorer.settings import ScorerSettings
-from smileback.scorer.shards import BrandPartitions, brand_key
+from smileback.scorer.shards import brand_key
 from smileback.scorer.storage import ROCKSDB_OPTIONS
 from smileback.scorer.text_scoring import TextScore
 from tests.scorer.doubles import CountingScorer, rocksdb_app
@@ -108,15 +110,24 @@ async def test_a_thread_idle_past_its_horizon_leaves_the_table(app, sent):
     assert set(app.tables["threads"]) == {"new"}
 
 
-@pytest.fixture
-def sent(monkeypatch):
-    """What the agents send; test_context starts no producer."""
-    out: list[tuple[str, bytes | None, bytes]] = []
+def _capture(monkeypatch, out, *, partitions=False):
+    """Collect what the agents send (test_context starts no producer): records sent one by
+    one through Faust, and scored mentions in batches, as (topic, key, value[, partition])."""
 
-    async def fake_send(self, *, key=None, value=None, **_):
-        out.append((self.get_topic_name(), key, value))
+    async def fake_send(self, *, key=None, value=None, partition=None, **_):
+        out.append((self.get_topic_name(), key, value, *([partition] if partitions else [])))
+
+    async def fake_batches(producer, topic, records):
+        out.extend((topic, key, value, *([None] if partitions else [])) for key, value in records)
 
     monkeypatch.setattr(faust.Topic, "send", fake_send)
+    monkeypatch.setattr(app_module, "send_batches", fake_batches)
+
+
+@pytest.fixture
+def sent(monkeypatch):
+    out: list[tuple[str, bytes | None, bytes]] = []
+    _capture(monkeypatch, out)
     return out
 
 
@@ -279,14 +290,23 @@ async def test_a_staged_record_the_brand_step_fails_on_is_dead_lettered(app, sen
     )
 
 
-async def test_a_batch_is_acked_only_after_its_outputs_were_sent(app, monkeypatch):
+@pytest.mark.parametrize("owned", [False, True], ids=["by-brand records", "scored batches"])
+async def test_a_batch_is_acked_only_after_its_outputs_were_sent(app, monkeypatch, owned):
     batch: list = []
     acked_at_send: list[list[bool]] = []
 
     async def fake_send(self, *, key=None, value=None, **_):
         acked_at_send.append([event.message.acked for event in batch])
 
+    async def fake_batches(producer, topic, records):
+        assert topic == TOPICS.scored
+        assert len(records) == 3  # the batch's scored mentions in one call
+        acked_at_send.append([event.message.acked for event in batch])
+
     monkeypatch.setattr(faust.Topic, "send", fake_send)
+    monkeypatch.setattr(app_module, "send_batches", fake_batches)
+    every = {TP(by_brand_topic("t"), p) for p in range(4)}
+    monkeypatch.setattr(app.assignor, "assigned_actives", lambda: every if owned else set())
     agent = _agent(app, TOPICS.raw)
     async with agent.test_context() as ctx:
         for m in [mention(f"r{i}", "bad", root="root", brand="acme") for i in range(3)]:
@@ -295,7 +315,8 @@ async def test_a_batch_is_acked_only_after_its_outputs_were_sent(app, monkeypatc
             if all(event.message.acked for event in batch):
                 break
             await asyncio.sleep(0.01)
-    assert len(acked_at_send) == 1  # the three staged mentions of one brand: one record
+    # The three staged mentions of one brand: one by-brand record, or three scored in one go.
+    assert len(acked_at_send) == 1
     assert not any(flag for flags in acked_at_send for flag in flags)  # nothing acked while sending
     assert all(event.message.acked for event in batch)  # then the whole batch
 
@@ -336,11 +357,7 @@ async def test_mentions_whose_by_brand_partition_the_worker_owns_take_both_steps
     assert 0 < len(owned) < len({partition_of(key) for key in keys})  # some here, some not
     monkeypatch.setattr(app.assignor, "assigned_actives", lambda: {TP(by_brand, p) for p in owned})
     out: list[tuple[str, bytes | None, bytes, int | None]] = []
-
-    async def fake_send(self, *, key=None, value=None, partition=None, **_):
-        out.append((self.get_topic_name(), key, value, partition))
-
-    monkeypatch.setattr(faust.Topic, "send", fake_send)
+    _capture(monkeypatch, out, partitions=True)
     posts = [
         mention(f"m{a}-{n}", "bad", author={"id": f"au{a}"}, brand="acme")
         for a in range(12)

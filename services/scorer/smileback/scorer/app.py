@@ -80,9 +80,9 @@ from smileback.scorer.flow import BACKLOG_BATCHES, PAUSE_BATCHES, BrandFirst, st
 from smileback.scorer.metrics import PARTITIONS
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
+from smileback.scorer.sending import BrandPartitions, send_batches
 from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.shard_view import BrandShardView
-from smileback.scorer.shards import BrandPartitions
 from smileback.scorer.storage import store_url, table_options, worker_data_dir
 from smileback.scorer.threads import ThreadState
 from smileback.scorer.worker import ScorerWorker
@@ -233,7 +233,11 @@ def create_app(
     partition_of = BrandPartitions(count=partitions[by_brand_name])
 
     async def send(outbox: Outbox) -> None:
+        scored: list[tuple[bytes, bytes]] = []
         for out in outbox.drain():
+            if out.topic == topics.scored and out.key is not None:  # each keyed by its root
+                scored.append((out.key.encode("utf-8"), out.value))
+                continue
             if out.topic == by_brand_name:
                 assert out.key is not None  # every by-brand record is keyed by its brand
                 pending = await by_brand.send(
@@ -243,6 +247,8 @@ def create_app(
                 continue
             key = out.key.encode("utf-8") if out.key is not None else None
             await sinks[out.topic].send(key=key, value=out.value)
+        if scored:
+            await send_batches(app.producer, topics.scored, scored)
 
     score_out = Outbox()
     thread_batches = Batches(

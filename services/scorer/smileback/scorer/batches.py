@@ -116,7 +116,6 @@ class Batches:
                     if step is not None and step.scored.brand is not None:
                         staged[self._brand_key(step.scored)].append((item.index, step))
                     RECORDS.labels(stage=STAGE, outcome="ok").inc()
-            threads.flush()
         here: list[tuple[str, int, list[tuple[int, Staged]]]] = []
         for key, items in staged.items():
             partition = hop.partition_of(key)
@@ -125,8 +124,26 @@ class Batches:
                 continue
             for value in pack_staged([encode(step) for _, step in items]):
                 self.bus.publish(hop.topic, key=key, value=value)
-        if not here:
-            return
+        if here:
+            self._brands_here(
+                here, records, hop=hop, brands=brands, authors=authors, siblings=siblings
+            )
+        # The threads last: a thread that has seen a mention makes its redelivery a duplicate,
+        # which no step counts again, so its changelog record goes out after the brand and
+        # author states that count the mention (Faust's producer keeps that order).
+        threads.flush()
+
+    def _brands_here(
+        self,
+        here: Sequence[tuple[str, int, list[tuple[int, Staged]]]],
+        records: Sequence[Record],
+        *,
+        hop: BrandHop,
+        brands: WriteBackStore[BrandState],
+        authors: WriteBackStore[AuthorState],
+        siblings: Callable[[str], Sequence[BrandState]] | None,
+    ) -> None:
+        """The brand step for staged mentions whose by-brand partition this worker owns."""
         # Held until the flush, which writes each state under the event that was current.
         places = {p: PartitionEvent(topic=hop.topic, partition=p) for _, p, _ in here}
         with timed_batch(BRAND_STAGE, size=sum(len(items) for _, _, items in here)):

@@ -20,11 +20,8 @@ baseline's 13 hours).
 from __future__ import annotations
 
 import zlib
-from functools import lru_cache
 
-from kafka.partitioner.default import murmur2
-
-__all__ = ["BrandPartitions", "brand_key", "brand_of", "sibling_keys"]
+__all__ = ["brand_key", "brand_of", "sibling_keys"]
 
 _SEPARATOR = "\x00"
 
@@ -45,23 +42,3 @@ def sibling_keys(key: str, *, shards: int) -> list[str]:
     brand = brand_of(key)
     every = [brand, *(f"{brand}{_SEPARATOR}{k}" for k in range(1, shards))]
     return [other for other in every if other != key]
-
-
-class BrandPartitions:
-    """The by-brand partition of a key: where Kafka's default partitioner puts it (murmur2
-    of its UTF-8 bytes). The scorer sends each by-brand record to the partition given here,
-    so the thread step knows, without asking the producer, which partition's worker keeps a
-    key's state. Remembered per key (a worker sees a few per brand)."""
-
-    def __init__(self, *, count: int) -> None:
-        if count < 1:
-            raise ValueError(f"a topic has at least one partition, got {count}")
-        self._count = count
-        self._of = lru_cache(maxsize=4096)(self._compute)
-
-    def __call__(self, key: str) -> int:
-        return self._of(key)
-
-    def _compute(self, key: str) -> int:
-        hashed: int = murmur2(key.encode("utf-8"))
-        return (hashed & 0x7FFFFFFF) % self._count

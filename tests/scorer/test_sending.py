@@ -1,0 +1,85 @@
+"""The scorer's record placement and its scored mentions sent a partition's batch at a time."""
+
+import asyncio
+
+import pytest
+from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.producer.message_accumulator import BatchBuilder
+from structlog.testing import capture_logs
+
+from smileback.scorer.sending import BrandPartitions, key_partition, send_batches
+
+
+@pytest.mark.parametrize("key", [b"acme", b"acme\x003", "ünïcode".encode(), b"root-123456789"])
+def test_a_key_s_partition_is_the_one_the_producer_s_default_partitioner_gives(key):
+    for count in (1, 4, 12):
+        assert key_partition(key, count) == DefaultPartitioner()(key, list(range(count)), [])
+
+
+def test_brand_partitions_place_each_key_by_its_utf8_bytes():
+    partitions = BrandPartitions(count=4)
+    assert partitions("acme\x002") == key_partition(b"acme\x002", 4)
+    assert {partitions(f"brand{i}") for i in range(40)} == {0, 1, 2, 3}
+    with pytest.raises(ValueError, match="at least one partition"):
+        BrandPartitions(count=0)
+
+
+class _Producer:
+    """Faust's producer and aiokafka's, as far as `send_batches` uses them, with aiokafka's
+    real batch builder."""
+
+    def __init__(self, *, partitions: int, batch_size: int) -> None:
+        self.partitions, self.batch_size = partitions, batch_size
+        self.sent: list[tuple[str, int, int]] = []  # (topic, partition, records)
+        self.failure: Exception | None = None
+
+    def _ensure_producer(self):
+        return self
+
+    async def partitions_for(self, topic):
+        return set(range(self.partitions))
+
+    def create_batch(self):
+        return BatchBuilder(self.batch_size, 0)
+
+    async def send_batch(self, batch, topic, *, partition):
+        self.sent.append((topic, partition, batch.record_count()))
+        delivered = asyncio.get_running_loop().create_future()
+        if self.failure is None:
+            delivered.set_result(None)
+        else:
+            delivered.set_exception(self.failure)
+        return delivered
+
+
+async def test_records_go_as_one_batch_per_partition_and_a_full_batch_is_followed_by_more():
+    producer = _Producer(partitions=4, batch_size=1024)
+    records = [(f"root-{i % 6}".encode(), b"x" * 300) for i in range(30)]
+    await send_batches(producer, "mentions.scored", records)
+    per_partition: dict[int, int] = {}
+    for topic, partition, count in producer.sent:
+        assert topic == "mentions.scored"
+        per_partition[partition] = per_partition.get(partition, 0) + count
+    expected: dict[int, int] = {}
+    for key, _ in records:
+        expected[key_partition(key, 4)] = expected.get(key_partition(key, 4), 0) + 1
+    assert per_partition == expected  # every record, where its key belongs
+    assert len(producer.sent) > len(expected)  # 1 KiB batches hold three of these records
+    assert all(count <= 3 for _, _, count in producer.sent)
+
+
+async def test_a_record_larger_than_a_batch_goes_in_a_batch_of_its_own():
+    producer = _Producer(partitions=1, batch_size=100)
+    await send_batches(producer, "t", [(b"a", b"x" * 10), (b"b", b"y" * 500), (b"c", b"z")])
+    assert producer.sent == [("t", 0, 1), ("t", 0, 1), ("t", 0, 1)]
+
+
+async def test_a_batch_the_producer_gives_up_on_is_logged():
+    producer = _Producer(partitions=1, batch_size=1024)
+    producer.failure = RuntimeError("broker gone for good")
+    with capture_logs() as logs:
+        await send_batches(producer, "t", [(b"a", b"x")])
+        await asyncio.sleep(0)  # the delivery callback
+    (failed,) = [entry for entry in logs if entry["event"] == "scored batch not delivered"]
+    assert (failed["topic"], failed["partition"]) == ("t", 0)
+    assert "broker gone for good" in failed["error"]
