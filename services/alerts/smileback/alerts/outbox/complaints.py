@@ -42,16 +42,17 @@ class ComplaintStore:
         dropped: defaultdict[str, list[str]] = defaultdict(list)
         for brand, mention_id in changes.dropped:
             dropped[brand].append(mention_id)
+        # Core statements on the table: an ORM bulk delete would first work out which loaded
+        # objects to expire (the session holds none) at every batch.
+        table = table_of(ComplaintRow)
         for brand, mention_ids in dropped.items():
             session.execute(
-                delete(ComplaintRow).where(
-                    ComplaintRow.brand == brand, ComplaintRow.mention_id.in_(mention_ids)
-                )
+                delete(table).where(table.c.brand == brand, table.c.mention_id.in_(mention_ids))
             )
         if changes.added:
             # One executemany, in order, so the ids keep the order they arrived in.
             session.execute(
-                insert(table_of(ComplaintRow)),
+                insert(table),
                 [
                     {
                         "brand": c.brand,
