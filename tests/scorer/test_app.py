@@ -120,8 +120,12 @@ def _capture(monkeypatch, out, *, partitions=False):
     async def fake_batches(producer, topic, records):
         out.extend((topic, key, value, *([None] if partitions else [])) for key, value in records)
 
+    async def fake_changelogs(producer, changelogs):
+        changelogs.drain()  # the tables' own stores have the writes
+
     monkeypatch.setattr(faust.Topic, "send", fake_send)
     monkeypatch.setattr(app_module, "send_batches", fake_batches)
+    monkeypatch.setattr(app_module, "send_changelogs", fake_changelogs)
 
 
 @pytest.fixture
@@ -303,8 +307,12 @@ async def test_a_batch_is_acked_only_after_its_outputs_were_sent(app, monkeypatc
         assert len(records) == 3  # the batch's scored mentions in one call
         acked_at_send.append([event.message.acked for event in batch])
 
+    async def fake_changelogs(producer, changelogs):
+        changelogs.drain()
+
     monkeypatch.setattr(faust.Topic, "send", fake_send)
     monkeypatch.setattr(app_module, "send_batches", fake_batches)
+    monkeypatch.setattr(app_module, "send_changelogs", fake_changelogs)
     every = {TP(by_brand_topic("t"), p) for p in range(4)}
     monkeypatch.setattr(app.assignor, "assigned_actives", lambda: every if owned else set())
     agent = _agent(app, TOPICS.raw)

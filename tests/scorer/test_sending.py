@@ -1,13 +1,21 @@
 """The scorer's record placement and its scored mentions sent a partition's batch at a time."""
 
 import asyncio
+from types import SimpleNamespace
 
 import pytest
 from aiokafka.partitioner import DefaultPartitioner
 from aiokafka.producer.message_accumulator import BatchBuilder
+from faust.types import TP
 from structlog.testing import capture_logs
 
-from smileback.scorer.sending import BrandPartitions, key_partition, send_batches
+from smileback.scorer.sending import (
+    BrandPartitions,
+    key_partition,
+    send_batches,
+    send_changelogs,
+)
+from smileback.scorer.tables import ChangelogRecord, Changelogs
 
 
 @pytest.mark.parametrize("key", [b"acme", b"acme\x003", "ünïcode".encode(), b"root-123456789"])
@@ -32,6 +40,7 @@ class _Producer:
         self.partitions, self.batch_size = partitions, batch_size
         self.sent: list[tuple[str, int, int]] = []  # (topic, partition, records)
         self.failure: Exception | None = None
+        self.ends: dict[tuple[str, int], int] = {}  # where each partition's log ends
 
     def _ensure_producer(self):
         return self
@@ -43,10 +52,13 @@ class _Producer:
         return BatchBuilder(self.batch_size, 0)
 
     async def send_batch(self, batch, topic, *, partition):
-        self.sent.append((topic, partition, batch.record_count()))
+        count = batch.record_count()
+        self.sent.append((topic, partition, count))
         delivered = asyncio.get_running_loop().create_future()
         if self.failure is None:
-            delivered.set_result(None)
+            base = self.ends.get((topic, partition), 0)
+            self.ends[topic, partition] = base + count
+            delivered.set_result(SimpleNamespace(offset=base))  # the batch's first offset
         else:
             delivered.set_exception(self.failure)
         return delivered
@@ -80,6 +92,36 @@ async def test_a_batch_the_producer_gives_up_on_is_logged():
     with capture_logs() as logs:
         await send_batches(producer, "t", [(b"a", b"x")])
         await asyncio.sleep(0)  # the delivery callback
-    (failed,) = [entry for entry in logs if entry["event"] == "scored batch not delivered"]
+    (failed,) = [entry for entry in logs if entry["event"] == "batch not delivered"]
     assert (failed["topic"], failed["partition"]) == ("t", 0)
     assert "broker gone for good" in failed["error"]
+
+
+async def test_changelog_records_go_by_partition_in_order_and_each_delivered_end_is_noted():
+    producer = _Producer(partitions=4, batch_size=1024)
+    noted: list[tuple[TP, int]] = []
+    changelogs = Changelogs()
+    for topic in ("t-threads-changelog", "t-brands-changelog"):
+        changelogs.table(topic, persisted=lambda tp, offset: noted.append((tp, offset)))
+    records = [
+        ChangelogRecord("t-brands-changelog", 2, b'"acme"', b"x" * 600),
+        ChangelogRecord("t-threads-changelog", 0, b'"r1"', b"{}"),
+        ChangelogRecord("t-brands-changelog", 2, b'"globex"', b"y" * 600),
+        ChangelogRecord("t-brands-changelog", 2, b'"acme"', None),  # a tombstone
+    ]
+    for record in records:
+        changelogs.add(record)
+    await send_changelogs(producer, changelogs)
+    await asyncio.sleep(0)  # the delivery callbacks
+    # The brands partition's three records in order, in two batches (1 KiB holds one value
+    # and the tombstone, not two values).
+    assert producer.sent == [
+        ("t-brands-changelog", 2, 1),
+        ("t-brands-changelog", 2, 2),
+        ("t-threads-changelog", 0, 1),
+    ]
+    brands, threads = TP("t-brands-changelog", 2), TP("t-threads-changelog", 0)
+    assert sorted(noted) == sorted([(brands, 0), (brands, 2), (threads, 0)])  # each batch's last
+    assert changelogs.drain() == []  # all handed over
+    await send_changelogs(producer, changelogs)  # nothing to send: no batch
+    assert len(producer.sent) == 3

@@ -3,11 +3,18 @@ from types import SimpleNamespace
 
 import pytest
 from faust import current_event as faust_current_event
+from faust.types import TP
 
 from smileback.common.topics import Topics
 from smileback.scorer.baseline import BrandState
 from smileback.scorer.provision import by_brand_topic
-from smileback.scorer.tables import PartitionEvent, TableStore, current_event
+from smileback.scorer.tables import (
+    ChangelogRecord,
+    Changelogs,
+    PartitionEvent,
+    TableStore,
+    current_event,
+)
 from tests.scorer.doubles import rocksdb_app
 
 
@@ -18,7 +25,10 @@ class _Table(dict):
 
 
 class _Event:
-    """Any object Faust could hold a weak reference to."""
+    """What a table write reads of the current event: its message's partition."""
+
+    def __init__(self) -> None:
+        self.message = SimpleNamespace(partition=0)
 
 
 class _RecordingTable(_Table):
@@ -128,3 +138,36 @@ def test_on_rocksdb_a_value_is_its_json_in_the_event_s_partition_and_a_delete_st
     assert changelog[-1] == (1, "acme", None)  # the tombstone
     assert rocks._db_for_partition(1).get(key) is None
     assert rocks._db_for_partition(0).get(key) == b"another partition's own"
+
+
+@pytest.mark.parametrize(
+    "event",
+    [_RawEvent(partition=1), PartitionEvent(topic=by_brand_topic("r"), partition=1)],
+    ids=["consumed", "stand-in"],
+)
+def test_with_changelogs_a_flush_writes_the_store_and_keeps_each_changelog_record_for_the_batch(
+    tmp_path, event
+):
+    app = rocksdb_app(tmp_path)
+    table = app.tables["brands"]
+    table.send_changelog = None  # Faust's own changelog write must not be used
+    changelogs = Changelogs()
+    store = TableStore(table=table, model=BrandState, changelogs=changelogs)
+    rocks, key = table.data, table.data._encode_key("acme")
+    with current_event(event):
+        store.put("acme", BrandState(since=5, buckets={5: 2}))
+        store.put("acme", BrandState(since=6, buckets={6: 1}))  # the last put of a key counts
+    store.flush()
+    written = b'{"since":6,"buckets":{"6":1},"seen":[]}'
+    topic = "r-brands-changelog"
+    assert changelogs.drain() == [ChangelogRecord(topic, 1, b'"acme"', written)]
+    assert rocks._db_for_partition(1).get(key) == written
+    assert rocks._db_for_partition(0).get(key) is None
+    with current_event(event):
+        store.delete("acme")
+    assert changelogs.drain() == [ChangelogRecord(topic, 1, b'"acme"', None)]  # the tombstone
+    assert rocks._db_for_partition(1).get(key) is None
+    # Once the batch is in Kafka its last offset is where a restart reads the changelog from.
+    changelogs.delivered(topic, 1, 41)
+    assert rocks.persisted_offset(TP(topic, 1)) == 41
+    assert rocks.persisted_offset(TP(topic, 0)) is None

@@ -43,6 +43,7 @@ import time
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, cast
 
@@ -80,10 +81,11 @@ from smileback.scorer.flow import BACKLOG_BATCHES, PAUSE_BATCHES, BrandFirst, st
 from smileback.scorer.metrics import PARTITIONS
 from smileback.scorer.pipeline import MAX_STAGED_PER_RECORD, ScoringPipeline
 from smileback.scorer.provision import by_brand_topic, ensure_topics, own_topics, seed_offsets
-from smileback.scorer.sending import BrandPartitions, send_batches
+from smileback.scorer.sending import BrandPartitions, send_batches, send_changelogs
 from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.shard_view import BrandShardView
 from smileback.scorer.storage import store_url, table_options, worker_data_dir
+from smileback.scorer.tables import Changelogs
 from smileback.scorer.threads import ThreadState
 from smileback.scorer.worker import ScorerWorker
 
@@ -206,15 +208,11 @@ def create_app(
     sinks = {name: topic(name) for name in (topics.scored, topics.dlq, by_brand_name)}
     by_brand = sinks[by_brand_name]
     count, options = partitions[topics.raw], table_options(settings)
-    threads = expiring_table(
-        app, name="threads", model=ThreadState, expiry=THREADS, partitions=count, options=options
-    )
-    brands = expiring_table(
-        app, name="brands", model=BrandState, expiry=BRANDS, partitions=count, options=options
-    )
-    authors = expiring_table(
-        app, name="authors", model=AuthorState, expiry=AUTHORS, partitions=count, options=options
-    )
+    changelogs = Changelogs()
+    table = partial(expiring_table, app, partitions=count, options=options, changelogs=changelogs)
+    threads = table(name="threads", model=ThreadState, expiry=THREADS)
+    brands = table(name="brands", model=BrandState, expiry=BRANDS)
+    authors = table(name="authors", model=AuthorState, expiry=AUTHORS)
     scoring = pipeline or default_pipeline()
     size, within = settings.scorer_batch_size, settings.scorer_batch_within_s
 
@@ -233,6 +231,8 @@ def create_app(
     partition_of = BrandPartitions(count=partitions[by_brand_name])
 
     async def send(outbox: Outbox) -> None:
+        # The batch's table writes first, then what it produced.
+        await send_changelogs(app.producer, changelogs)
         scored: list[tuple[bytes, bytes]] = []
         for out in outbox.drain():
             if out.topic == topics.scored and out.key is not None:  # each keyed by its root

@@ -4,8 +4,8 @@
 active on the partition of the current event (the one the key's state lives in); a write
 advances that partition's event clock by the time its state records, then deletes up to
 SWEEP_PER_WRITE keys of the same partition that are idle past the horizon. A deletion is
-an ordinary `del table[key]` with that event current, so Faust writes the key's tombstone
-to the partition's changelog and a restarted worker does not bring the key back. At most
+an ordinary delete with that event current, so the key's tombstone goes to the partition's
+changelog and a restarted worker does not bring the key back. At most
 one new key comes with each write and up to two idle ones go, so the table shrinks back to
 its live keys whatever the backlog; no sweep ever walks the table, and the stream never
 waits for one. A deletion that fails is logged and tried again a horizon later: it never
@@ -31,7 +31,7 @@ from pydantic import BaseModel
 
 from smileback.scorer.expiry import Expiry, IdleKeys
 from smileback.scorer.metrics import EXPIRED
-from smileback.scorer.tables import TableStore
+from smileback.scorer.tables import Changelogs, TableStore
 
 __all__ = ["SWEEP_PER_WRITE", "ExpiringStore", "expiring_table"]
 
@@ -52,9 +52,10 @@ class ExpiringStore(Generic[M]):
         model: type[M],
         idle: IdleKeys,
         time_of: Callable[[M], float | None],
+        changelogs: Changelogs | None = None,
     ) -> None:
         self._table = table
-        self._store = TableStore(table=table, model=model)
+        self._store = TableStore(table=table, model=model, changelogs=changelogs)
         self._idle = idle
         self._time_of = time_of
 
@@ -108,8 +109,10 @@ def expiring_table(
     model: type[M],
     expiry: Expiry[M],
     options: dict[str, Any] | None,
+    changelogs: Changelogs,
 ) -> ExpiringStore[M]:
-    """A changelog-backed table `name` whose keys expire by `expiry`."""
+    """A changelog-backed table `name` whose keys expire by `expiry`, its changelog records
+    kept in `changelogs` for the agent to send."""
     idle = IdleKeys(horizon=expiry.horizon)
     # Keys untyped, so Faust writes them as JSON and str keys come back as str on recovery;
     # values are bytes, written as they are: the JSON `TableStore` makes. Each table its own
@@ -121,7 +124,9 @@ def expiring_table(
         options=dict(options) if options is not None else None,
         value_type=bytes,
     )
-    return ExpiringStore(table=table, model=model, idle=idle, time_of=expiry.time_of)
+    return ExpiringStore(
+        table=table, model=model, idle=idle, time_of=expiry.time_of, changelogs=changelogs
+    )
 
 
 async def _restored(idle: IdleKeys, event: EventT[Any]) -> None:

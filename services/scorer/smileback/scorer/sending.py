@@ -1,11 +1,14 @@
-"""Where the scorer's records go in Kafka, and its scored mentions sent a batch at a time.
+"""Where the scorer's records go in Kafka; its scored mentions and table changelogs sent a
+batch at a time.
 
 Faust's `Topic.send` builds a future message for every record and hands them to aiokafka
 one at a time, each with its own callbacks: about a tenth of the scorer's CPU when each
-batch sends hundreds of scored mentions. A batch's scored mentions go instead to aiokafka
-as one record batch per partition (`AIOKafkaProducer.create_batch` and `send_batch`),
-through Faust's own producer: Faust flushes that producer before it commits any offset,
-so a raw batch still counts as processed only once its outputs are with the broker.
+batch sends hundreds of scored mentions, and as much again for the tables' changelog
+records. A batch's scored mentions, and its table writes (tables.Changelogs), go instead to
+aiokafka as one record batch per partition (`AIOKafkaProducer.create_batch` and
+`send_batch`), through Faust's own producer: Faust flushes that producer before it commits
+any offset, so a raw batch still counts as processed only once its outputs and its state
+are with the broker.
 
 Partitions are Kafka's default partitioner's (murmur2 of the key, as aiokafka and every
 Java client place a keyed record), so a thread's mentions keep one partition of
@@ -17,14 +20,16 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from typing import Any
 
 import structlog
 from kafka.partitioner.default import murmur2
 
-__all__ = ["BrandPartitions", "key_partition", "send_batches"]
+from smileback.scorer.tables import Changelogs
+
+__all__ = ["BrandPartitions", "key_partition", "send_batches", "send_changelogs"]
 
 log = structlog.get_logger(__name__)
 
@@ -59,29 +64,60 @@ async def send_batches(
     (`_ensure_producer` is the Faust driver's, faust-streaming 0.15.3, pinned.)"""
     producer = faust_producer._ensure_producer()
     partitions = sorted(await producer.partitions_for(topic))
-    grouped: defaultdict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
+    grouped: defaultdict[tuple[str, int], list[tuple[bytes, bytes | None]]] = defaultdict(list)
     for key, value in records:
-        grouped[partitions[key_partition(key, len(partitions))]].append((key, value))
-    for partition, items in grouped.items():
-        batch = producer.create_batch()
+        grouped[topic, partitions[key_partition(key, len(partitions))]].append((key, value))
+    await _send_grouped(producer, grouped, delivered=None)
+
+
+async def send_changelogs(faust_producer: Any, changelogs: Changelogs) -> None:
+    """Hand the table writes `changelogs` holds to the producer, a changelog partition's
+    records as one record batch (more where one fills up), in order; each batch's last
+    offset noted in its table's store once it is delivered."""
+    grouped: defaultdict[tuple[str, int], list[tuple[bytes, bytes | None]]] = defaultdict(list)
+    for record in changelogs.drain():
+        grouped[record.topic, record.partition].append((record.key, record.value))
+    if grouped:
+        await _send_grouped(
+            faust_producer._ensure_producer(), grouped, delivered=changelogs.delivered
+        )
+
+
+async def _send_grouped(
+    producer: Any,
+    grouped: Mapping[tuple[str, int], Sequence[tuple[bytes, bytes | None]]],
+    *,
+    delivered: Callable[[str, int, int], None] | None,
+) -> None:
+    for (topic, partition), items in grouped.items():
+        batch, count = producer.create_batch(), 0
         for key, value in items:
             if batch.append(key=key, value=value, timestamp=None) is None:  # full
-                await _submit(producer, batch, topic, partition)
-                batch = producer.create_batch()
+                await _submit(producer, batch, count, topic, partition, delivered)
+                batch, count = producer.create_batch(), 0
                 # A fresh batch takes one record of any size the producer accepts.
                 batch.append(key=key, value=value, timestamp=None)
-        await _submit(producer, batch, topic, partition)
+            count += 1
+        await _submit(producer, batch, count, topic, partition, delivered)
 
 
-async def _submit(producer: Any, batch: Any, topic: str, partition: int) -> None:
-    delivered: asyncio.Future[Any] = await producer.send_batch(batch, topic, partition=partition)
-    delivered.add_done_callback(lambda done: _failed(done, topic=topic, partition=partition))
+async def _submit(
+    producer: Any,
+    batch: Any,
+    count: int,
+    topic: str,
+    partition: int,
+    delivered: Callable[[str, int, int], None] | None,
+) -> None:
+    sent: asyncio.Future[Any] = await producer.send_batch(batch, topic, partition=partition)
 
+    def done(future: asyncio.Future[Any]) -> None:
+        if future.cancelled():
+            return
+        error = future.exception()
+        if error is not None:  # after the producer's own retries, as Faust logs a record
+            log.error("batch not delivered", topic=topic, partition=partition, error=repr(error))
+        elif delivered is not None:
+            delivered(topic, partition, future.result().offset + count - 1)
 
-def _failed(done: asyncio.Future[Any], *, topic: str, partition: int) -> None:
-    """Log a batch the producer gave up on (after its own retries), as Faust logs a record."""
-    if done.cancelled():
-        return
-    error = done.exception()
-    if error is not None:
-        log.error("scored batch not delivered", topic=topic, partition=partition, error=repr(error))
+    sent.add_done_callback(done)

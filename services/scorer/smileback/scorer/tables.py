@@ -23,12 +23,21 @@ RocksDB store a read is one lookup in the event's partition database and a delet
 the key there alone: through the table's mapping methods a read looked the key up twice (a
 membership test, then the value) and a delete wrote a tombstone into every partition's
 database.
+
+With a `Changelogs` (the app gives every table the same one), a flush writes the worker's
+own store and keeps each key's changelog record, and a delete its tombstone, for the agent
+to send after the batch, a partition's records as one record batch (sending.py): through
+Faust's table, every write went to the producer alone as a future message with callbacks,
+a record per mention for the authors table. The records are what Faust writes (the key
+through the table's key serializer, the value's bytes as they are), and once a batch of
+them is delivered the store notes its last offset, as Faust does after each record, so a
+restarted worker reads its changelogs from there.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar, cast
@@ -39,24 +48,71 @@ from faust.stores.rocksdb import Store as RocksStore
 from faust.streams import _current_event
 from faust.streams import current_event as event_now
 from faust.types import TP, TableT
+from faust.types.stores import StoreT
 from pydantic import BaseModel, ValidationError
 
-__all__ = ["PartitionEvent", "TableStore", "current_event"]
+__all__ = ["ChangelogRecord", "Changelogs", "PartitionEvent", "TableStore", "current_event"]
 
 M = TypeVar("M", bound=BaseModel)
 log = structlog.get_logger(__name__)
 
 
+@dataclass(frozen=True)
+class ChangelogRecord:
+    """One table write for its changelog: the key's bytes, the value's (None: a tombstone)."""
+
+    topic: str
+    partition: int
+    key: bytes
+    value: bytes | None
+
+
+class Changelogs:
+    """The changelog records a batch's table writes made, in order, until the agent sends
+    them; and, per changelog topic, where its table's store notes a delivered offset."""
+
+    def __init__(self) -> None:
+        self._records: list[ChangelogRecord] = []
+        self._persisted: dict[str, Callable[[TP, int], None]] = {}
+
+    def table(self, topic: str, *, persisted: Callable[[TP, int], None]) -> None:
+        """Register a table's changelog `topic` and its store's offset setter."""
+        self._persisted[topic] = persisted
+
+    def add(self, record: ChangelogRecord) -> None:
+        self._records.append(record)
+
+    def drain(self) -> list[ChangelogRecord]:
+        """Everything added since the last drain, in order."""
+        records, self._records = self._records, []
+        return records
+
+    def delivered(self, topic: str, partition: int, offset: int) -> None:
+        """A changelog partition's records are in Kafka up to `offset`."""
+        self._persisted[topic](TP(topic, partition), offset)
+
+
 class TableStore(Generic[M]):
     """State values in a changelog-backed Faust table, stored as their JSON bytes, written
-    back once per batch (`flush`)."""
+    back once per batch (`flush`); with `changelogs`, their changelog records kept there
+    for the agent to send (without, the table's mapping writes the store and sends them)."""
 
-    def __init__(self, *, table: TableT[str, Any], model: type[M]) -> None:
+    def __init__(
+        self, *, table: TableT[str, Any], model: type[M], changelogs: Changelogs | None = None
+    ) -> None:
         self._table = table
         self._model = model
-        self._pending: dict[str, tuple[M, weakref.ReferenceType[Any]]] = {}
+        # Each kept value with the event current at its put, and that event's partition.
+        self._pending: dict[str, tuple[M, weakref.ReferenceType[Any], int]] = {}
         store = getattr(table, "data", None)
         self._rocks = store if isinstance(store, RocksStore) else None
+        self._changelogs = changelogs
+        if changelogs is not None:
+            self._topic = table.changelog_topic.get_topic_name()
+            self._key_serializer = cast(Any, table).key_serializer
+            changelogs.table(
+                self._topic, persisted=cast(StoreT[Any, Any], store).set_persisted_offset
+            )
 
     def get(self, key: str) -> M | None:
         """The value under `key`, unflushed writes included; a value that no longer parses
@@ -77,31 +133,51 @@ class TableStore(Generic[M]):
     def put(self, key: str, value: M) -> None:
         """Keep `value` for the next `flush` (needs a current event: see `current_event`)."""
         event = _current_event.get(None)
-        if event is None:
+        current = event() if event is not None else None
+        if event is None or current is None:
             raise RuntimeError(f"a write to table {self._table.name!r} needs a current event")
-        self._pending[key] = (value, event)
+        self._pending[key] = (value, event, current.message.partition)
 
     def delete(self, key: str) -> None:
         """Delete `key` now, an unflushed write of it included (needs a current event); a
         KeyError when the table has no such key (RocksDB deletes a missing key quietly)."""
         self._pending.pop(key, None)
         event = event_now()
-        if self._rocks is None or event is None:
-            del self._table[key]
+        if event is None:
+            raise RuntimeError(f"deleting from table {self._table.name!r} needs a current event")
+        partition = event.message.partition
+        if self._changelogs is not None:
+            self._changelog(key, partition, None)  # the tombstone, sent with the batch
+        elif self._rocks is not None:
+            self._table.on_key_del(key)
+        else:
+            del self._table[key]  # the tombstone and the store's delete
             return
-        self._table.on_key_del(key)  # the changelog's tombstone
-        database = self._rocks._db_for_partition(event.message.partition)
+        if self._rocks is None:
+            del self._table.data[key]
+            return
+        database = self._rocks._db_for_partition(partition)
         database.delete(self._rocks._encode_key(key))
 
     def flush(self) -> None:
         """Write every kept value to the table, under the event that was current at its put."""
         pending, self._pending = self._pending, {}
-        for key, (value, event) in pending.items():
+        for key, (value, event, partition) in pending.items():
+            raw = value.__pydantic_serializer__.to_json(value)
             token = _current_event.set(event)
             try:
-                self._table[key] = value.__pydantic_serializer__.to_json(value)
+                if self._changelogs is None:
+                    self._table[key] = raw
+                    continue
+                self._table.data[key] = raw  # the worker's own store only
+                self._changelog(key, partition, raw)
             finally:
                 _current_event.reset(token)
+
+    def _changelog(self, key: str, partition: int, value: bytes | None) -> None:
+        assert self._changelogs is not None
+        encoded, _ = self._table.changelog_topic.prepare_key(key, self._key_serializer)
+        self._changelogs.add(ChangelogRecord(self._topic, partition, encoded, value))
 
     def _read(self, key: str) -> bytes | None:
         # RocksDB: one lookup, in the current event's partition database (as Faust's own
