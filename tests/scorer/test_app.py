@@ -154,6 +154,30 @@ def app(scorer):
     )
 
 
+def _sharded_app(scorer):
+    """An app whose brands are spread over 4 shards."""
+    return create_app(
+        settings=ScorerSettings(
+            scorer_app_id="t",
+            scorer_batch_size=40,
+            scorer_batch_within_s=0.05,
+            scorer_store="memory",
+            scorer_brand_shards=4,
+        ),
+        pipeline=ScoringPipeline(scorer=scorer),
+        clock=lambda: T0,
+    )
+
+
+def _two_complaints_by_each_of_twelve_authors():
+    """Each complaint in a thread of its own, authors au0 to au11."""
+    return [
+        mention(f"m{a}-{n}", "bad", author={"id": f"au{a}"}, brand="acme")
+        for a in range(12)
+        for n in range(2)
+    ]
+
+
 def _agent(app, source):
     (agent,) = [a for a in app.agents.values() if a.channel.get_topic_name() == source]
     return agent
@@ -214,23 +238,8 @@ async def test_both_agents_score_batches_keep_state_in_tables_and_dead_letter(ap
 async def test_with_shards_a_brand_s_mentions_go_by_author_to_its_shards_each_counted_alone(
     scorer, sent
 ):
-    app = create_app(
-        settings=ScorerSettings(
-            scorer_app_id="t",
-            scorer_batch_size=40,
-            scorer_batch_within_s=0.05,
-            scorer_store="memory",
-            scorer_brand_shards=4,
-        ),
-        pipeline=ScoringPipeline(scorer=scorer),
-        clock=lambda: T0,
-    )
-    # Twelve authors, each with two complaints in threads of their own.
-    posts = [
-        mention(f"m{a}-{n}", "bad", author={"id": f"au{a}"}, brand="acme")
-        for a in range(12)
-        for n in range(2)
-    ]
+    app = _sharded_app(scorer)
+    posts = _two_complaints_by_each_of_twelve_authors()
     raw = [(m.root_id.encode(), encode(m)) for m in posts]
 
     def staged_of(sent):
@@ -348,17 +357,7 @@ def test_the_app_logs_in_to_kafka_with_the_security_settings():
 async def test_mentions_whose_by_brand_partition_the_worker_owns_take_both_steps_at_once(
     scorer, monkeypatch
 ):
-    app = create_app(
-        settings=ScorerSettings(
-            scorer_app_id="t",
-            scorer_batch_size=40,
-            scorer_batch_within_s=0.05,
-            scorer_store="memory",
-            scorer_brand_shards=4,
-        ),
-        pipeline=ScoringPipeline(scorer=scorer),
-        clock=lambda: T0,
-    )
+    app = _sharded_app(scorer)
     by_brand, partition_of = by_brand_topic("t"), BrandPartitions(count=4)
     keys = {brand_key(brand="acme", who=f"au{a}", shards=4) for a in range(12)}
     owned = {partition_of(key) for key in sorted(keys)[:2]}
@@ -366,11 +365,7 @@ async def test_mentions_whose_by_brand_partition_the_worker_owns_take_both_steps
     monkeypatch.setattr(app.assignor, "assigned_actives", lambda: {TP(by_brand, p) for p in owned})
     out: list[tuple[str, bytes | None, bytes, int | None]] = []
     _capture(monkeypatch, out, partitions=True)
-    posts = [
-        mention(f"m{a}-{n}", "bad", author={"id": f"au{a}"}, brand="acme")
-        for a in range(12)
-        for n in range(2)
-    ]
+    posts = _two_complaints_by_each_of_twelve_authors()
     raw = [(m.root_id.encode(), encode(m)) for m in posts]
     home = {m.id: brand_key(brand="acme", who=m.author.id, shards=4) for m in posts}
     here = {m.id for m in posts if partition_of(home[m.id]) in owned}

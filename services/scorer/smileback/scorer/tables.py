@@ -194,10 +194,6 @@ class _Place:
     topic: str
     partition: int
 
-    @property
-    def tp(self) -> TP:
-        return TP(self.topic, self.partition)
-
 
 class PartitionEvent:
     """What a table write reads of the current event (its topic and partition), for state
