@@ -140,33 +140,25 @@ def scorer():
     return CountingScorer()
 
 
-@pytest.fixture
-def app(scorer):
+def _memory_app(scorer, **settings):
+    """An app "t" on in-memory tables, with `scorer` and the clock at T0."""
     return create_app(
         settings=ScorerSettings(
-            scorer_app_id="t",
-            scorer_batch_size=4,
-            scorer_batch_within_s=0.05,
-            scorer_store="memory",
+            scorer_app_id="t", scorer_batch_within_s=0.05, scorer_store="memory", **settings
         ),
         pipeline=ScoringPipeline(scorer=scorer),
         clock=lambda: T0,
     )
+
+
+@pytest.fixture
+def app(scorer):
+    return _memory_app(scorer, scorer_batch_size=4)
 
 
 def _sharded_app(scorer):
     """An app whose brands are spread over 4 shards."""
-    return create_app(
-        settings=ScorerSettings(
-            scorer_app_id="t",
-            scorer_batch_size=40,
-            scorer_batch_within_s=0.05,
-            scorer_store="memory",
-            scorer_brand_shards=4,
-        ),
-        pipeline=ScoringPipeline(scorer=scorer),
-        clock=lambda: T0,
-    )
+    return _memory_app(scorer, scorer_batch_size=40, scorer_brand_shards=4)
 
 
 def _two_complaints_by_each_of_twelve_authors():
