@@ -103,25 +103,27 @@ async def test_changelog_records_go_by_partition_in_order_and_each_delivered_end
     changelogs = Changelogs()
     for topic in ("t-threads-changelog", "t-brands-changelog"):
         changelogs.table(topic, persisted=lambda tp, offset: noted.append((tp, offset)))
-    records = [
+    records = [  # as a batch writes them: an expired thread, then brands, then threads
+        ChangelogRecord("t-threads-changelog", 0, b'"r0"', None),
         ChangelogRecord("t-brands-changelog", 2, b'"acme"', b"x" * 600),
-        ChangelogRecord("t-threads-changelog", 0, b'"r1"', b"{}"),
         ChangelogRecord("t-brands-changelog", 2, b'"globex"', b"y" * 600),
         ChangelogRecord("t-brands-changelog", 2, b'"acme"', None),  # a tombstone
+        ChangelogRecord("t-threads-changelog", 0, b'"r1"', b"{}"),
     ]
     for record in records:
         changelogs.add(record)
     await send_changelogs(producer, changelogs)
     await asyncio.sleep(0)  # the delivery callbacks
     # The brands partition's three records in order, in two batches (1 KiB holds one value
-    # and the tombstone, not two values).
+    # and the tombstone, not two values); the threads partition after it, where its last
+    # record was written, though its first came before.
     assert producer.sent == [
         ("t-brands-changelog", 2, 1),
         ("t-brands-changelog", 2, 2),
-        ("t-threads-changelog", 0, 1),
+        ("t-threads-changelog", 0, 2),
     ]
     brands, threads = TP("t-brands-changelog", 2), TP("t-threads-changelog", 0)
-    assert sorted(noted) == sorted([(brands, 0), (brands, 2), (threads, 0)])  # each batch's last
+    assert sorted(noted) == sorted([(brands, 0), (brands, 2), (threads, 1)])  # each batch's last
     assert changelogs.drain() == []  # all handed over
     await send_changelogs(producer, changelogs)  # nothing to send: no batch
     assert len(producer.sent) == 3

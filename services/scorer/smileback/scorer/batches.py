@@ -130,7 +130,7 @@ class Batches:
             )
         # The threads last: a thread that has seen a mention makes its redelivery a duplicate,
         # which no step counts again, so its changelog record goes out after the brand and
-        # author states that count the mention (Faust's producer keeps that order).
+        # author states that count the mention (sending.send_changelogs keeps that order).
         threads.flush()
 
     def _brands_here(

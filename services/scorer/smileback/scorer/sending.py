@@ -73,13 +73,22 @@ async def send_batches(
 async def send_changelogs(faust_producer: Any, changelogs: Changelogs) -> None:
     """Hand the table writes `changelogs` holds to the producer, a changelog partition's
     records as one record batch (more where one fills up), in order; each batch's last
-    offset noted in its table's store once it is delivered."""
+    offset noted in its table's store once it is delivered.
+
+    The partitions go in the order of their last write, so records written last (a batch's
+    thread states, after the brand and author states they imply: batches.py) are never
+    handed over before records written earlier, even when their partition also had an
+    earlier write (an expired thread's tombstone)."""
     grouped: defaultdict[tuple[str, int], list[tuple[bytes, bytes | None]]] = defaultdict(list)
-    for record in changelogs.drain():
-        grouped[record.topic, record.partition].append((record.key, record.value))
+    last: dict[tuple[str, int], int] = {}
+    for index, record in enumerate(changelogs.drain()):
+        place = record.topic, record.partition
+        grouped[place].append((record.key, record.value))
+        last[place] = index
     if grouped:
+        ordered = {place: grouped[place] for place in sorted(grouped, key=last.__getitem__)}
         await _send_grouped(
-            faust_producer._ensure_producer(), grouped, delivered=changelogs.delivered
+            faust_producer._ensure_producer(), ordered, delivered=changelogs.delivered
         )
 
 
