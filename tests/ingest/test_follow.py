@@ -199,6 +199,40 @@ async def test_a_stop_flushes_and_saves_what_was_handled() -> None:
     assert positions.saved == {"fake:one": "1"}
 
 
+async def test_a_stop_is_not_lost_while_the_stream_never_runs_dry() -> None:
+    """A stop that lands as the next item is handed over still stops the follower: with
+    Python 3.11's `asyncio.wait_for` the item won and the stop was dropped (the process
+    kept going until SIGKILL)."""
+
+    class Flowing(FakeStream):
+        async def __aiter__(self) -> AsyncIterator[StreamItem[Outcome]]:
+            n = 0
+            while True:
+                n += 1
+                self._position = str(n)
+                yield StreamItem(mention(n), raw=b"raw")
+                await asyncio.sleep(0)
+
+    for attempt in range(50):
+        sink = RecordingSink()
+        run = Follower(
+            open_stream=lambda since: Flowing([], since, []),
+            sink=sink,
+            matcher=BrandMatcher.from_terms({"acme": ["acme"]}),
+            key="fake:one",
+            positions=MemoryPositions(sink),
+            start=None,
+            checkpoints=Checkpoints(every_n=1_000_000, every_s=60.0),
+        )
+        task = asyncio.ensure_future(run.run())
+        for _ in range(attempt + 1):
+            await asyncio.sleep(0)
+        task.cancel()
+        done, _ = await asyncio.wait([task], timeout=2.0)
+        assert done, f"attempt {attempt}: the follower went on after its stop"
+        assert task.cancelled()
+
+
 async def test_a_stream_error_that_is_not_kafkas_ends_the_follower() -> None:
     class Broken(FakeStream):
         async def __aiter__(self) -> AsyncIterator[StreamItem[Outcome]]:

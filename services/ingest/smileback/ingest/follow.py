@@ -158,7 +158,10 @@ class Follower:
         while True:
             left = every.every_s - (self._monotonic() - last)
             try:
-                queued = await asyncio.wait_for(queue.get(), timeout=max(left, 0.0))
+                # asyncio.timeout, not wait_for: Python 3.11's wait_for drops a cancellation
+                # that lands as the item arrives, and the follower would miss its SIGTERM.
+                async with asyncio.timeout(max(left, 0.0)):
+                    queued = await queue.get()
             except TimeoutError:
                 queued = None
             self._beat()

@@ -133,8 +133,11 @@ class JetstreamStream:
             closed = False
             while _wanting_counts(window) < BATCH and (left := deadline - loop.time()) > 0:
                 try:
-                    # recv is cancel-safe: a message not yet received stays queued.
-                    window.append(self._receive(await asyncio.wait_for(ws.recv(), left)))
+                    # recv is cancel-safe: a message not yet received stays queued. The
+                    # timeout is asyncio.timeout, as Python 3.11's wait_for can drop a stop.
+                    async with asyncio.timeout(left):
+                        message = await ws.recv()
+                    window.append(self._receive(message))
                 except TimeoutError:
                     break
                 except ConnectionClosed:
