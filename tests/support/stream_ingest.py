@@ -63,7 +63,8 @@ def ingest(
     with ServiceProcess(args=["ingest", *args], env=env, log_path=log) as process:
         yield process
         assert process.alive(), process.tail()
-        assert process.stop() == 0, process.tail()
+        code = process.stop()
+        assert code == 0, f"exit {code} (-9: killed after ignoring SIGTERM)\n{process.tail()}"
 
 
 def pauses(process: ServiceProcess) -> int:
