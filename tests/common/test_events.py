@@ -7,6 +7,7 @@ import pytest
 from smileback.common.errors import SchemaError
 from smileback.common.events import (
     MAX_TEXT_CHARS,
+    Author,
     DlqRecord,
     Mention,
     QueueItem,
@@ -15,6 +16,7 @@ from smileback.common.events import (
     ScoredMention,
     Scores,
     Sentiment,
+    Thread,
     decode,
     encode,
     incident_id_for,
@@ -107,6 +109,22 @@ def test_encode_writes_what_model_dump_json_writes():
     mention = Mention(id="m:1", text="caf\u00e9 \U0001f64c", created_at=T0, brand="acme")
     for event in [mention, ScoredMention.of(mention, _scores())]:
         assert encode(event) == event.model_dump_json().encode("utf-8")
+
+
+def test_attaching_scores_makes_what_validating_the_whole_event_makes():
+    mention = Mention(
+        id="m:1",
+        text="acme, again",
+        brand="acme",
+        created_at=T0,
+        author=Author(id="a1", handle="ann", followers=5_000, created_at=T0),
+        thread=Thread(root_id="m:0", parent_id="m:0"),
+    )
+    scored = ScoredMention.of(mention, _scores())
+    validated = ScoredMention(**mention.model_dump(), scores=_scores())
+    assert scored == validated
+    assert encode(scored) == encode(validated)
+    assert decode(ScoredMention, encode(scored)) == scored
 
 
 def test_oversized_text_is_refused():

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import Engine, Table, create_engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -13,7 +14,13 @@ from sqlalchemy.orm import Session
 
 from smileback.common.errors import ConfigError
 
-__all__ = ["POSTGRES_CONNECT_ARGS", "dialect_insert", "postgres_engine", "table_of"]
+__all__ = [
+    "POSTGRES_CONNECT_ARGS",
+    "dialect_insert",
+    "json_column_bytes",
+    "postgres_engine",
+    "table_of",
+]
 
 # libpq options. Without them a connection to a server that went away, or that accepts TCP
 # and then answers nothing, waits forever: a new connection gives up after 10 s; an idle
@@ -28,9 +35,21 @@ POSTGRES_CONNECT_ARGS: dict[str, Any] = {
 }
 
 
+def json_column_bytes(value: Any) -> bytes:
+    """A JSON column's value as the bytes psycopg sends: pydantic-core's encoder, the JSON
+    `json.dumps` writes (compact) at a fraction of its cost, which was a twentieth of the
+    api's time storing mentions."""
+    return pydantic_core.to_json(value)
+
+
 def postgres_engine(url: str | URL) -> Engine:
     """An engine whose pooled connections are checked before use (a restart left them dead)."""
-    return create_engine(url, pool_pre_ping=True, connect_args=POSTGRES_CONNECT_ARGS)
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        connect_args=POSTGRES_CONNECT_ARGS,
+        json_serializer=json_column_bytes,
+    )
 
 
 def table_of(model: type[Any]) -> Table:

@@ -176,8 +176,13 @@ class ScoredMention(Mention):
 
     @classmethod
     def of(cls, mention: Mention, scores: Scores) -> ScoredMention:
-        """Attach scores to a mention."""
-        return cls(**mention.model_dump(exclude={"schema_version"}), scores=scores)
+        """Attach scores to a mention.
+
+        Both parts are validated models already, so their fields are taken as they are:
+        validating the mention again was a tenth of the scorer's time."""
+        return cls.model_construct(
+            _fields_set={*mention.model_fields_set, "scores"}, **mention.__dict__, scores=scores
+        )
 
 
 class IncidentEventType(StrEnum):

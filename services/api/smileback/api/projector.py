@@ -245,8 +245,10 @@ def _observe(*, good: list[_Decoded], dlq: int, now: datetime) -> None:
     PROJECTOR_LAST_BATCH.set(now.timestamp())
     if dlq:
         RECORDS.labels(stage=STAGE, outcome="dlq").inc(dlq)
+    newest: dict[str, datetime] = {}
     for item in good:
-        if item.event_time is not None:
-            PROJECTOR_LAG.labels(topic=item.record.topic).set(
-                max(0.0, (now - item.event_time).total_seconds())
-            )
+        at = item.event_time
+        if at is not None and (item.record.topic not in newest or at > newest[item.record.topic]):
+            newest[item.record.topic] = at
+    for topic, at in newest.items():
+        PROJECTOR_LAG.labels(topic=topic).set(max(0.0, (now - at).total_seconds()))

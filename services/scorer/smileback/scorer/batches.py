@@ -48,6 +48,10 @@ __all__ = ["Batches", "BrandHop", "record_of"]
 
 _Events = Sequence[faust.EventT[Any]]
 
+# Bound once: looking the labelled series up for every mention was 3 % of the scorer.
+_THREAD_OK = RECORDS.labels(stage=STAGE, outcome="ok")
+_BRAND_OK = RECORDS.labels(stage=BRAND_STAGE, outcome="ok")
+
 
 @dataclass(frozen=True)
 class BrandHop:
@@ -115,7 +119,7 @@ class Batches:
                     )
                     if step is not None and step.scored.brand is not None:
                         staged[self._brand_key(step.scored)].append((item.index, step))
-                    RECORDS.labels(stage=STAGE, outcome="ok").inc()
+                    _THREAD_OK.inc()
         here: list[tuple[str, int, list[tuple[int, Staged]]]] = []
         for key, items in staged.items():
             partition = hop.partition_of(key)
@@ -214,7 +218,7 @@ class Batches:
                     siblings=siblings,
                 )
                 self.bus.publish(self.topics.scored, key=scored.root_id, value=encode(scored))
-                RECORDS.labels(stage=BRAND_STAGE, outcome="ok").inc()
+                _BRAND_OK.inc()
 
     def _brand_key(self, scored: ScoredMention) -> str:
         """The by-brand key of a branded mention: its brand's shard for its author."""
