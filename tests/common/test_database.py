@@ -31,4 +31,4 @@ def test_non_ascii_text_is_written_as_utf8_not_escaped() -> None:
 
 def test_the_postgres_engine_encodes_json_columns_with_it() -> None:
     engine = postgres_engine("postgresql+psycopg://u@127.0.0.1:1/none")
-    assert engine.dialect._json_serializer is json_column_bytes  # type: ignore[attr-defined,comparison-overlap]
+    assert engine.dialect._json_serializer is json_column_bytes  # type: ignore[comparison-overlap]
