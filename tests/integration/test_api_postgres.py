@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from kafka import KafkaConsumer
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, event, func, select, text
 from sqlalchemy.orm import Session
 
 from smileback.api.app import create_app
@@ -170,6 +170,39 @@ def test_tombstones_redact_on_postgresql(pg: Engine) -> None:
         late = session.get(MentionRow, "late")
         assert late is not None
         assert late.created_at == T0  # the late original still brought its time
+
+
+def test_a_batch_is_copied_in_the_last_row_of_an_id_kept_and_read_back_whole(
+    pg: Engine,
+) -> None:
+    """On PostgreSQL a batch goes in by COPY and one upsert: an id twice in a batch keeps
+    its last row (as storing them in order would), text that COPY must escape comes back as
+    written, and the payload is the event's JSON."""
+    awkward = 'a\\b\ttab\nline "quoted" caf\u00e9 \U0001f64c \\N'
+    first = scored("twice", text="first words", negativity=0.2)
+    last = scored("twice", text=awkward, negativity=0.8)
+    other = scored("once", text=awkward, created_at=None)
+    statements: list[tuple[str, bool]] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
+        statements.append((statement.split()[0], many))
+
+    event.listen(pg, "before_cursor_execute", seen)
+    try:
+        store_mentions(pg, [first, other, last])
+    finally:
+        event.remove(pg, "before_cursor_execute", seen)
+    assert not any(many for _, many in statements), statements  # no statement a row
+    assert [verb for verb, _ in statements].count("INSERT") == 1
+    store_mentions(pg, [other])  # the batch table was emptied at commit: no leftovers
+    with Session(pg) as session:
+        rows = {row.id: row for row in session.scalars(select(MentionRow))}
+    assert set(rows) == {"twice", "once"}
+    assert rows["twice"].text == awkward
+    assert rows["twice"].negativity == pytest.approx(0.8)
+    assert rows["twice"].payload == last.model_dump(mode="json")
+    assert rows["once"].payload == other.model_dump(mode="json")
+    assert rows["once"].created_at == T0  # no time of its own: the batch's
 
 
 def test_the_api_over_postgresql(pg: Engine) -> None:

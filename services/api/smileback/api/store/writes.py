@@ -3,9 +3,9 @@
 Redaction is sticky: once a tombstone is stored, a late or replayed original
 updates the scores but never brings the text, link or handle back.
 
-A batch of mentions or queue items is one statement executed with every row's parameters
-(psycopg pipelines them: one round trip, one compiled statement), where a statement per row
-cost most of the projector's time.
+A batch of mentions is copied into PostgreSQL and upserted by one statement (`bulk`); on
+SQLite, and for queue items, a batch is one statement executed with every row's parameters
+(one compiled statement), where a statement per row cost most of the projector's time.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session
 
+from smileback.api.store.bulk import copy_upsert_mentions, replace_unless_redacted
 from smileback.api.store.models import (
     IncidentEventRow,
     IncidentRow,
@@ -35,7 +36,13 @@ from smileback.api.store.models import (
 from smileback.api.store.redaction import redact_mention_payload
 from smileback.api.store.tombstones import redact_incidents_quoting, redact_late_event
 from smileback.common.database import dialect_insert, table_of
-from smileback.common.events import IncidentEvent, IncidentEventType, QueueItem, ScoredMention
+from smileback.common.events import (
+    IncidentEvent,
+    IncidentEventType,
+    QueueItem,
+    ScoredMention,
+    encode,
+)
 from smileback.common.incident_status import IncidentStatus
 from smileback.common.redaction import REDACTED_TEXT
 
@@ -123,28 +130,22 @@ def upsert_mentions(*, session: Session, mentions: Sequence[ScoredMention], now:
                 )
             )
         )
-        fresh = [_mention_values(scored=m, now=now) for m in live if m.id not in redacted]
-        if fresh:
-            session.execute(_fresh_mention_upsert(session), fresh)
+        fresh = [m for m in live if m.id not in redacted]
+        if fresh and session.get_bind().dialect.name == "postgresql":
+            # The payload as the event's own JSON: what model_dump then json.dumps would write.
+            rows = [_mention_values(scored=m, now=now, payload=encode(m).decode()) for m in fresh]
+            copy_upsert_mentions(session=session, rows=rows)
+        elif fresh:
+            rows = [_mention_values(scored=m, now=now) for m in fresh]
+            session.execute(
+                replace_unless_redacted(dialect_insert(session, table_of(MentionRow))), rows
+            )
         for scored in live:
             if scored.id in redacted:
                 _upsert_mention(session=session, scored=scored, now=now)
     for scored in mentions:
         if scored.deleted:
             _upsert_mention(session=session, scored=scored, now=now)
-
-
-def _fresh_mention_upsert(session: Session) -> Any:
-    """Insert, or replace every column but the id, of a row not redacted: the WHERE leaves a
-    row redacted meanwhile as it is, the sticky redaction kept even then."""
-    table = table_of(MentionRow)
-    stmt = dialect_insert(session, table)
-    set_ = {
-        c.name: stmt.excluded[c.name] for c in table.columns if c.name not in ("id", "redacted")
-    }
-    return stmt.on_conflict_do_update(
-        index_elements=["id"], set_=set_, where=table.c.redacted.is_(False)
-    )
 
 
 def apply_incident_event(*, session: Session, event: IncidentEvent) -> bool:
@@ -278,9 +279,11 @@ def upsert_queue_items(*, session: Session, items: Sequence[QueueItem]) -> None:
     )
 
 
-def _mention_values(*, scored: ScoredMention, now: datetime) -> dict[str, Any]:
+def _mention_values(
+    *, scored: ScoredMention, now: datetime, payload: str | None = None
+) -> dict[str, Any]:
+    """A mention's columns; `payload`: its JSON text, for COPY (by default, a dict)."""
     scores = scored.scores
-    payload = scored.model_dump(mode="json")
     values: dict[str, Any] = {
         "id": scored.id,
         "brand": scored.brand,
@@ -303,7 +306,7 @@ def _mention_values(*, scored: ScoredMention, now: datetime) -> dict[str, Any]:
         "pile_on_risk": scores.pile_on_risk,
         "model_version": scores.model_version,
         "redacted": scored.deleted,
-        "payload": payload,
+        "payload": scored.model_dump(mode="json") if payload is None else payload,
         "updated_at": now,
     }
     if scored.deleted:
@@ -311,7 +314,7 @@ def _mention_values(*, scored: ScoredMention, now: datetime) -> dict[str, Any]:
             "text": REDACTED_TEXT,
             "url": None,
             "author_handle": "",
-            "payload": redact_mention_payload(payload),
+            "payload": redact_mention_payload(scored.model_dump(mode="json")),
         }
     return values
 
