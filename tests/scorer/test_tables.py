@@ -4,6 +4,8 @@ from types import SimpleNamespace
 import pytest
 from faust import current_event as faust_current_event
 from faust.types import TP
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from smileback.common.topics import Topics
 from smileback.scorer.baseline import BrandState
@@ -14,6 +16,7 @@ from smileback.scorer.tables import (
     PartitionEvent,
     TableStore,
     current_event,
+    key_bytes,
 )
 from tests.scorer.doubles import rocksdb_app
 
@@ -171,3 +174,19 @@ def test_with_changelogs_a_flush_writes_the_store_and_keeps_each_changelog_recor
     changelogs.delivered(topic, 1, 41)
     assert rocks.persisted_offset(TP(topic, 1)) == 41
     assert rocks.persisted_offset(TP(topic, 0)) is None
+
+
+@pytest.fixture(scope="module")
+def rocks_brands(tmp_path_factory):
+    """The brands table of an app on RocksDB, one for every example hypothesis runs."""
+    return rocksdb_app(tmp_path_factory.mktemp("rocks")).tables["brands"]
+
+
+@settings(max_examples=200)
+@given(key=st.text(max_size=40))
+def test_a_key_s_bytes_are_what_faust_writes_in_the_store_and_the_changelog(rocks_brands, key):
+    assert key_bytes(key) == rocks_brands.data._encode_key(key)
+    assert (
+        key_bytes(key)
+        == rocks_brands.changelog_topic.prepare_key(key, rocks_brands.key_serializer)[0]
+    )
