@@ -19,7 +19,7 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 from kafka import KafkaConsumer
-from sqlalchemy import Engine, event, func, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.orm import Session
 
 from smileback.api.app import create_app
@@ -47,6 +47,7 @@ from tests.support.builders import (
 )
 from tests.support.infra import ensure_topics, free_ports, fresh_database
 from tests.support.processes import SMILEBACK
+from tests.support.statements import statements_run
 from tests.support.store import (
     opened_incident,
     store_mentions,
@@ -182,16 +183,8 @@ def test_a_batch_is_copied_in_the_last_row_of_an_id_kept_and_read_back_whole(
     first = scored("twice", text="first words", negativity=0.2)
     last = scored("twice", text=awkward, negativity=0.8)
     other = scored("once", text=awkward, created_at=None)
-    statements: list[tuple[str, bool]] = []
-
-    def seen(conn: Any, cursor: Any, statement: str, params: Any, context: Any, many: bool) -> None:
-        statements.append((statement.split()[0], many))
-
-    event.listen(pg, "before_cursor_execute", seen)
-    try:
+    with statements_run(pg) as statements:
         store_mentions(pg, [first, other, last])
-    finally:
-        event.remove(pg, "before_cursor_execute", seen)
     assert not any(many for _, many in statements), statements  # no statement a row
     assert [verb for verb, _ in statements].count("INSERT") == 1
     store_mentions(pg, [other])  # the batch table was emptied at commit: no leftovers

@@ -3,9 +3,11 @@ the statements every store writes in batches with."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pydantic_core
+from psycopg import sql
 from sqlalchemy import Engine, Table, create_engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -16,6 +18,7 @@ from smileback.common.errors import ConfigError
 
 __all__ = [
     "POSTGRES_CONNECT_ARGS",
+    "copy_rows",
     "dialect_insert",
     "json_column_bytes",
     "postgres_engine",
@@ -67,3 +70,21 @@ def dialect_insert(session: Session, table: type[Any] | Table) -> Any:
     if dialect == "sqlite":
         return sqlite_insert(table)
     raise ConfigError(f"unsupported database {dialect!r}")
+
+
+def copy_rows(
+    session: Session, *, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """COPY `rows` (values in the order of `columns`) into `table` on PostgreSQL, in the
+    session's transaction, in order. psycopg writes COPY rows in C, where an executemany
+    sends, and the server runs, a statement per row."""
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    cursor = session.connection().connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+    finally:
+        cursor.close()

@@ -28,10 +28,10 @@ With a `Changelogs` (the app gives every table the same one), a flush writes the
 own store and keeps each key's changelog record, and a delete its tombstone, for the agent
 to send after the batch, a partition's records as one record batch (sending.py): through
 Faust's table, every write went to the producer alone as a future message with callbacks,
-a record per mention for the authors table. The records are what Faust writes (the key
-as its JSON key serializer writes it, `key_bytes`; the value's bytes as they are), and once a batch of
-them is delivered the store notes its last offset, as Faust does after each record, so a
-restarted worker reads its changelogs from there.
+a record per mention for the authors table. The records are what Faust writes (the key as
+its JSON key serializer writes it, `key_bytes`; the value's bytes as they are), and once a
+batch of them is delivered the store notes its last offset, as Faust does after each
+record, so a restarted worker reads its changelogs from there.
 """
 
 from __future__ import annotations

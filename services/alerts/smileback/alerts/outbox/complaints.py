@@ -11,10 +11,12 @@ from sqlalchemy.orm import Session
 
 from smileback.alerts.incidents import Complaint, ComplaintChanges
 from smileback.alerts.outbox.db import ComplaintRow
-from smileback.common.database import table_of
+from smileback.common.database import copy_rows, table_of
 from smileback.common.packet import PostRef
 
 __all__ = ["ComplaintStore"]
+
+_ADDED = ("brand", "mention_id", "root_id", "at", "ref")
 
 
 class ComplaintStore:
@@ -49,18 +51,15 @@ class ComplaintStore:
             session.execute(
                 delete(table).where(table.c.brand == brand, table.c.mention_id.in_(mention_ids))
             )
-        if changes.added:
-            # One executemany, in order, so the ids keep the order they arrived in.
-            session.execute(
-                insert(table),
-                [
-                    {
-                        "brand": c.brand,
-                        "mention_id": c.ref.mention_id,
-                        "root_id": c.root_id,
-                        "at": c.at.timestamp(),
-                        "ref": c.ref.model_dump_json(),
-                    }
-                    for c in changes.added
-                ],
-            )
+        if not changes.added:
+            return
+        # In order, so the ids keep the order they arrived in: copied in on PostgreSQL (a
+        # statement per row was most of what saving a batch cost), one executemany elsewhere.
+        rows = [
+            (c.brand, c.ref.mention_id, c.root_id, c.at.timestamp(), c.ref.model_dump_json())
+            for c in changes.added
+        ]
+        if session.get_bind().dialect.name == "postgresql":
+            copy_rows(session, table=table.name, columns=_ADDED, rows=rows)
+        else:
+            session.execute(insert(table), [dict(zip(_ADDED, row, strict=True)) for row in rows])

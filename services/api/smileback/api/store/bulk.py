@@ -21,7 +21,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.orm import Session
 
 from smileback.api.store.models import MentionRow
-from smileback.common.database import table_of
+from smileback.common.database import copy_rows, table_of
 
 __all__ = ["copy_upsert_mentions", "replace_unless_redacted"]
 
@@ -36,7 +36,6 @@ _CREATE_BATCH = text(
     f"CREATE TEMPORARY TABLE IF NOT EXISTS {_BATCH.name} "
     f"(LIKE {_MENTIONS.name} INCLUDING DEFAULTS) ON COMMIT DELETE ROWS"
 )
-_COPY_BATCH = f"COPY {_BATCH.name} ({', '.join(_NAMES)}) FROM STDIN"
 
 
 def replace_unless_redacted(stmt: Any) -> Any:
@@ -59,11 +58,10 @@ def copy_upsert_mentions(*, session: Session, rows: Sequence[Mapping[str, Any]])
     transaction on PostgreSQL."""
     latest = {row["id"]: row for row in rows}
     session.execute(_CREATE_BATCH)
-    cursor = session.connection().connection.cursor()
-    try:
-        with cursor.copy(_COPY_BATCH) as copy:
-            for row in latest.values():
-                copy.write_row([row[name] for name in _NAMES])
-    finally:
-        cursor.close()
+    copy_rows(
+        session,
+        table=_BATCH.name,
+        columns=_NAMES,
+        rows=([row[name] for name in _NAMES] for row in latest.values()),
+    )
     session.execute(_MOVE_BATCH)
