@@ -10,8 +10,9 @@ per-thread state). Rows, all in the same run, pinned to one CPU, in batches of 5
 - stateless: text scores for the batch, then reach and the Scores per mention
 - in-memory state: ScoringPipeline.score_batch (thread, brand and author state in
   memory), what the embedded demo and `smileback score` run
-- table-style state: the same two steps on stores that keep every value as a JSON dict,
-  as the Faust tables do (dump on write, validate on read), without Kafka
+- table-style state: the same two steps on the scorer's table stores (`TableStore`: each
+  value as its JSON bytes, written back once a batch with its changelog record), on
+  Faust's memory store, without Kafka
 - Faust worker (with --bootstrap, once): one `smileback scorer` process on its own core
   and a real broker, working off a backlog of the workload under a fresh topic prefix,
   timed from the moment it owns its partitions until the last scored mention is read
@@ -35,6 +36,7 @@ import urllib.request
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import matplotlib
@@ -53,7 +55,7 @@ from smileback.scorer.factory import default_pipeline
 from smileback.scorer.pipeline import ScoringPipeline
 from smileback.scorer.provision import ensure_topics
 from smileback.scorer.reach import est_impressions, reach, reach_tier
-from smileback.scorer.tables import TableStore
+from smileback.scorer.tables import Changelogs, PartitionEvent, TableStore, current_event
 from smileback.scorer.threads import ThreadState
 
 BATCH = 500
@@ -124,17 +126,24 @@ def _in_memory(mentions: list[Mention]) -> int:
 
 def _table_style(mentions: list[Mention]) -> int:
     pipeline = default_pipeline()
-    tables: dict[str, dict[str, Any]] = {"threads": {}, "brands": {}, "authors": {}}
-    threads = TableStore(table=_Table(tables["threads"]), model=ThreadState)
-    brands = TableStore(table=_Table(tables["brands"]), model=BrandState)
-    authors = TableStore(table=_Table(tables["authors"]), model=AuthorState)
+    changelogs = Changelogs()
+    threads = TableStore(table=_Table("threads"), model=ThreadState, changelogs=changelogs)
+    brands = TableStore(table=_Table("brands"), model=BrandState, changelogs=changelogs)
+    authors = TableStore(table=_Table("authors"), model=AuthorState, changelogs=changelogs)
+    event = PartitionEvent(topic="bench", partition=0)
     count = 0
     for batch in _batches(mentions):
-        for mention, text in zip(batch, pipeline.text_scores(batch), strict=True):
-            assert text is not None
-            staged = pipeline.thread_step(mention=mention, text=text, now=T0, threads_store=threads)
-            pipeline.brand_step(staged=staged, brands_store=brands, authors_store=authors)
-            count += 1
+        with current_event(event):
+            for mention, text in zip(batch, pipeline.text_scores(batch), strict=True):
+                assert text is not None
+                staged = pipeline.thread_step(
+                    mention=mention, text=text, now=T0, threads_store=threads
+                )
+                pipeline.brand_step(staged=staged, brands_store=brands, authors_store=authors)
+                count += 1
+        for store in (brands, authors, threads):  # written back once a batch, as the app does
+            store.flush()
+        changelogs.drain()
     return count
 
 
@@ -197,12 +206,20 @@ def _owns_partitions(port: int) -> bool:
     )
 
 
-class _Table(dict[str, Any]):
-    """A dict with a name, standing in for a Faust table."""
+class _Table:
+    """Stands in for a Faust table on the memory store: its name, its data, its changelog."""
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        super().__init__(data)
-        self.name = "bench"
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.data = _Store()
+        self.changelog_topic = SimpleNamespace(get_topic_name=lambda: f"bench-{name}-changelog")
+
+
+class _Store(dict[str, bytes]):
+    """The memory store's mapping, which notes a delivered changelog offset (none here)."""
+
+    def set_persisted_offset(self, tp: Any, offset: int) -> None:
+        pass
 
 
 def _plot(rows: list[tuple[str, str, float, int]], path: Path) -> None:

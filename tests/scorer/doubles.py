@@ -3,8 +3,10 @@
 import inspect
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from types import SimpleNamespace
 
 import faust
+from faust.types import TP
 
 from smileback.common.events import Sentiment
 from smileback.scorer.app import create_app
@@ -43,3 +45,24 @@ def rocksdb_app(datadir: Path) -> faust.App:
         pipeline=ScoringPipeline(scorer=CountingScorer()),
         datadir=datadir,
     )
+
+
+class StoreDouble(dict):
+    """Stands in for a Faust memory store: a mapping that notes where its changelog was
+    delivered up to."""
+
+    def __init__(self, data: dict[str, bytes] | None = None) -> None:
+        super().__init__(data or {})
+        self.persisted: dict[TP, int] = {}
+
+    def set_persisted_offset(self, tp: TP, offset: int) -> None:
+        self.persisted[tp] = offset
+
+
+class TableDouble:
+    """Stands in for a Faust table on the memory store: a name, its store, its changelog."""
+
+    def __init__(self, name: str, store: StoreDouble | None = None) -> None:
+        self.name = name
+        self.data = store if store is not None else StoreDouble()
+        self.changelog_topic = SimpleNamespace(get_topic_name=lambda: f"{name}-changelog")

@@ -142,10 +142,9 @@ def scorer():
 
 def _memory_app(scorer, **settings):
     """An app "t" on in-memory tables, with `scorer` and the clock at T0."""
+    defaults = {"scorer_app_id": "t", "scorer_batch_within_s": 0.05, "scorer_store": "memory"}
     return create_app(
-        settings=ScorerSettings(
-            scorer_app_id="t", scorer_batch_within_s=0.05, scorer_store="memory", **settings
-        ),
+        settings=ScorerSettings(**{**defaults, **settings}),
         pipeline=ScoringPipeline(scorer=scorer),
         clock=lambda: T0,
     )
@@ -296,7 +295,10 @@ async def test_a_staged_record_the_brand_step_fails_on_is_dead_lettered(app, sen
 
 
 @pytest.mark.parametrize("owned", [False, True], ids=["by-brand records", "scored batches"])
-async def test_a_batch_is_acked_only_after_its_outputs_were_sent(app, monkeypatch, owned):
+async def test_a_batch_is_acked_only_after_its_outputs_were_sent(scorer, monkeypatch, owned):
+    # Batches of 3 with a long window: the three mentions put below are one batch however
+    # slowly a loaded machine runs the test.
+    app = _memory_app(scorer, scorer_batch_size=3, scorer_batch_within_s=10.0)
     batch: list = []
     acked_at_send: list[list[bool]] = []
 

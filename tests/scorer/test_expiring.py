@@ -11,17 +11,15 @@ from smileback.common.events import Sentiment
 from smileback.scorer.expiring import ExpiringStore
 from smileback.scorer.expiry import THREADS, IdleKeys, thread_time
 from smileback.scorer.pipeline import ScoringPipeline
-from smileback.scorer.tables import current_event
+from smileback.scorer.tables import Changelogs, current_event
 from smileback.scorer.text_scoring import TextScore
 from smileback.scorer.threads import ThreadState
-from tests.scorer.doubles import CountingScorer
+from tests.scorer.doubles import CountingScorer, StoreDouble, TableDouble
 from tests.support.builders import mention
 
 
-class _Table(dict):
-    """Stands in for a Faust table: a mapping with a name that records its deletions."""
-
-    name = "threads"
+class _Store(StoreDouble):
+    """The threads table's memory store, recording its deletions (or failing them)."""
 
     def __init__(self):
         super().__init__()
@@ -47,14 +45,18 @@ class _Event:
         self.message = _Message(partition)
 
 
-def _store(table: _Table, horizon=THREADS.horizon) -> ExpiringStore[ThreadState]:
+def _store(table: _Store, horizon=THREADS.horizon) -> ExpiringStore[ThreadState]:
     return ExpiringStore(
-        table=table, model=ThreadState, idle=IdleKeys(horizon=horizon), time_of=thread_time
+        table=TableDouble("threads", table),
+        model=ThreadState,
+        idle=IdleKeys(horizon=horizon),
+        time_of=thread_time,
+        changelogs=Changelogs(),
     )
 
 
 def test_a_write_deletes_idle_keys_of_its_own_partition_with_that_partition_current():
-    table = _Table()
+    table = _Store()
     store = _store(table, horizon=timedelta(minutes=30))
     with current_event(_Event(0)):
         store.put("old-a", ThreadState(newest=0.0))
@@ -76,7 +78,7 @@ def test_a_write_deletes_idle_keys_of_its_own_partition_with_that_partition_curr
 
 
 def test_an_idle_key_written_in_the_same_batch_is_not_written_back_after_its_deletion():
-    table = _Table()
+    table = _Store()
     store = _store(table, horizon=timedelta(minutes=30))
     with current_event(_Event(0)):
         store.put("old", ThreadState(newest=0.0))  # not flushed yet
@@ -86,7 +88,7 @@ def test_an_idle_key_written_in_the_same_batch_is_not_written_back_after_its_del
 
 
 def test_a_deletion_that_fails_does_not_fail_the_write_and_is_tried_a_horizon_later():
-    table = _Table()
+    table = _Store()
     store = _store(table, horizon=timedelta(minutes=30))
     with current_event(_Event(0)):
         store.put("old", ThreadState(newest=0.0))
@@ -104,7 +106,7 @@ def test_a_deletion_that_fails_does_not_fail_the_write_and_is_tried_a_horizon_la
 
 
 def test_a_read_keeps_a_key_that_records_no_time_of_its_own():
-    table = _Table()
+    table = _Store()
     store = _store(table, horizon=timedelta(minutes=30))
     with current_event(_Event(0)):
         store.put("root-only", ThreadState(root_reach=0.5))  # before any clock
@@ -127,7 +129,7 @@ def test_a_long_run_keeps_the_table_at_its_live_threads_and_changes_no_score():
     expiry."""
     text = TextScore(0.9, True, Sentiment.NEGATIVE)
     pipeline = ScoringPipeline(scorer=CountingScorer())
-    table = _Table()
+    table = _Store()
     expiring = _store(table)
     plain: dict[str, ThreadState] = {}
 

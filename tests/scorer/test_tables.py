@@ -18,13 +18,7 @@ from smileback.scorer.tables import (
     current_event,
     key_bytes,
 )
-from tests.scorer.doubles import rocksdb_app
-
-
-class _Table(dict):
-    """Stands in for a Faust table: a mapping with a name."""
-
-    name = "brands"
+from tests.scorer.doubles import StoreDouble, TableDouble, rocksdb_app
 
 
 class _Event:
@@ -34,7 +28,7 @@ class _Event:
         self.message = SimpleNamespace(partition=0)
 
 
-class _RecordingTable(_Table):
+class _RecordingStore(StoreDouble):
     """Notes which event was current at each write."""
 
     def __init__(self):
@@ -46,43 +40,47 @@ class _RecordingTable(_Table):
         super().__setitem__(key, value)
 
 
+def _store(table: TableDouble) -> TableStore[BrandState]:
+    return TableStore(table=table, model=BrandState, changelogs=Changelogs())
+
+
 def test_values_are_written_back_on_flush_as_json_bytes_and_read_back_as_models():
-    table = _Table()
-    store = TableStore(table=table, model=BrandState)
+    table = TableDouble("brands")
+    store = _store(table)
     state = BrandState(since=5, buckets={5: 2}, seen=("abc",))
     with current_event(_Event()):
         store.put("acme", state)
-    assert "acme" not in table  # not yet written
+    assert "acme" not in table.data  # not yet written
     assert store.get("acme") == state  # but read back before the flush
     store.flush()
-    assert json.loads(table["acme"]) == {"since": 5, "buckets": {"5": 2}, "seen": ["abc"]}
+    assert json.loads(table.data["acme"]) == {"since": 5, "buckets": {"5": 2}, "seen": ["abc"]}
     assert store.get("acme") == state
     assert store.get("globex") is None
 
 
 def test_a_flush_writes_each_key_once_under_the_event_of_its_last_put():
-    table = _RecordingTable()
-    store = TableStore(table=table, model=BrandState)
+    recording = _RecordingStore()
+    store = _store(TableDouble("brands", recording))
     first, second, third = _Event(), _Event(), _Event()
     for event, key, since in [(first, "acme", 1), (second, "globex", 2), (third, "acme", 3)]:
         with current_event(event):
             store.put(key, BrandState(since=since))
     store.flush()
-    assert sorted(table.writes, key=lambda w: w[0]) == [("acme", third), ("globex", second)]
-    assert json.loads(table["acme"])["since"] == 3
+    assert sorted(recording.writes, key=lambda w: w[0]) == [("acme", third), ("globex", second)]
+    assert json.loads(recording["acme"])["since"] == 3
     assert faust_current_event() is None  # restored after each write
     store.flush()
-    assert len(table.writes) == 2  # nothing left to write
+    assert len(recording.writes) == 2  # nothing left to write
 
 
 def test_a_put_outside_an_event_is_refused():
-    store = TableStore(table=_Table(), model=BrandState)
+    store = _store(TableDouble("brands"))
     with pytest.raises(RuntimeError, match="needs a current event"):
         store.put("acme", BrandState(since=1))
 
 
 def test_a_value_that_no_longer_parses_is_ignored_not_fatal():
-    store = TableStore(table=_Table(acme=b'{"since": "never"}'), model=BrandState)
+    store = _store(TableDouble("brands", StoreDouble({"acme": b'{"since": "never"}'})))
     assert store.get("acme") is None
 
 
@@ -113,42 +111,7 @@ class _RawEvent:
     ],
     ids=["consumed", "stand-in"],
 )
-def test_on_rocksdb_a_value_is_its_json_in_the_event_s_partition_and_a_delete_stays_there(
-    tmp_path, event
-):
-    app = rocksdb_app(tmp_path)
-    table = app.tables["brands"]
-    changelog: list[tuple[int | None, str, bytes | None]] = []
-
-    def send_changelog(partition, key, value, *_, **__):
-        changelog.append((partition, key, value))
-        return SimpleNamespace(message=SimpleNamespace(partition=partition))
-
-    table.send_changelog = send_changelog
-    rocks, key = table.data, table.data._encode_key("acme")
-    rocks._db_for_partition(0).put(key, b"another partition's own")
-    store = TableStore(table=table, model=BrandState)
-    with current_event(event):
-        store.put("acme", BrandState(since=5, buckets={5: 2}))
-    store.flush()
-    written = b'{"since":5,"buckets":{"5":2},"seen":[]}'
-    assert changelog == [(1, "acme", written)]
-    assert rocks._db_for_partition(1).get(key) == written
-    with current_event(event):
-        assert store.get("acme") == BrandState(since=5, buckets={5: 2})
-        store.delete("acme")
-        assert store.get("acme") is None
-    assert changelog[-1] == (1, "acme", None)  # the tombstone
-    assert rocks._db_for_partition(1).get(key) is None
-    assert rocks._db_for_partition(0).get(key) == b"another partition's own"
-
-
-@pytest.mark.parametrize(
-    "event",
-    [_RawEvent(partition=1), PartitionEvent(topic=by_brand_topic("r"), partition=1)],
-    ids=["consumed", "stand-in"],
-)
-def test_with_changelogs_a_flush_writes_the_store_and_keeps_each_changelog_record_for_the_batch(
+def test_on_rocksdb_a_flush_writes_the_event_s_partition_and_keeps_the_changelog_records(
     tmp_path, event
 ):
     app = rocksdb_app(tmp_path)
@@ -157,6 +120,7 @@ def test_with_changelogs_a_flush_writes_the_store_and_keeps_each_changelog_recor
     changelogs = Changelogs()
     store = TableStore(table=table, model=BrandState, changelogs=changelogs)
     rocks, key = table.data, table.data._encode_key("acme")
+    rocks._db_for_partition(0).put(key, b"another partition's own")
     with current_event(event):
         store.put("acme", BrandState(since=5, buckets={5: 2}))
         store.put("acme", BrandState(since=6, buckets={6: 1}))  # the last put of a key counts
@@ -165,15 +129,32 @@ def test_with_changelogs_a_flush_writes_the_store_and_keeps_each_changelog_recor
     topic = "r-brands-changelog"
     assert changelogs.drain() == [ChangelogRecord(topic, 1, b'"acme"', written)]
     assert rocks._db_for_partition(1).get(key) == written
-    assert rocks._db_for_partition(0).get(key) is None
     with current_event(event):
+        assert store.get("acme") == BrandState(since=6, buckets={6: 1})
         store.delete("acme")
+        assert store.get("acme") is None
     assert changelogs.drain() == [ChangelogRecord(topic, 1, b'"acme"', None)]  # the tombstone
     assert rocks._db_for_partition(1).get(key) is None
+    assert rocks._db_for_partition(0).get(key) == b"another partition's own"  # left alone
     # Once the batch is in Kafka its last offset is where a restart reads the changelog from.
     changelogs.delivered(topic, 1, 41)
     assert rocks.persisted_offset(TP(topic, 1)) == 41
     assert rocks.persisted_offset(TP(topic, 0)) is None
+
+
+def test_on_the_memory_store_a_delete_removes_the_key_and_keeps_its_tombstone():
+    changelogs = Changelogs()
+    table = TableDouble("brands", StoreDouble({"acme": b'{"since": 5}'}))
+    store = TableStore(table=table, model=BrandState, changelogs=changelogs)
+    with current_event(_Event()):
+        store.delete("acme")
+        with pytest.raises(KeyError):
+            store.delete("acme")  # the memory store has no such key any more
+    assert table.data == {}
+    tombstone = ChangelogRecord("brands-changelog", 0, b'"acme"', None)
+    assert changelogs.drain() == [tombstone, tombstone]
+    changelogs.delivered("brands-changelog", 0, 7)
+    assert table.data.persisted == {TP("brands-changelog", 0): 7}
 
 
 @pytest.fixture(scope="module")

@@ -52,7 +52,7 @@ class ExpiringStore(Generic[M]):
         model: type[M],
         idle: IdleKeys,
         time_of: Callable[[M], float | None],
-        changelogs: Changelogs | None = None,
+        changelogs: Changelogs,
     ) -> None:
         self._table = table
         self._store = TableStore(table=table, model=model, changelogs=changelogs)

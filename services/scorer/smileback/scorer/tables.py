@@ -24,11 +24,11 @@ the key there alone: through the table's mapping methods a read looked the key u
 membership test, then the value) and a delete wrote a tombstone into every partition's
 database.
 
-With a `Changelogs` (the app gives every table the same one), a flush writes the worker's
-own store and keeps each key's changelog record, and a delete its tombstone, for the agent
-to send after the batch, a partition's records as one record batch (sending.py): through
-Faust's table, every write went to the producer alone as a future message with callbacks,
-a record per mention for the authors table. The records are what Faust writes (the key as
+A flush writes the worker's own store and keeps each key's changelog record, and a delete
+its tombstone, in the `Changelogs` the app gives every table, for the agent to send after
+the batch, a partition's records as one record batch (sending.py): through Faust's table,
+every write went to the producer alone as a future message with callbacks, a record per
+mention for the authors table. The records are what Faust writes (the key as
 its JSON key serializer writes it, `key_bytes`; the value's bytes as they are), and once a
 batch of them is delivered the store notes its last offset, as Faust does after each
 record, so a restarted worker reads its changelogs from there.
@@ -113,26 +113,21 @@ def key_bytes(key: str) -> bytes:
 
 class TableStore(Generic[M]):
     """State values in a changelog-backed Faust table, stored as their JSON bytes, written
-    back once per batch (`flush`); with `changelogs`, their changelog records kept there
-    for the agent to send (without, the table's mapping writes the store and sends them)."""
+    back once per batch (`flush`) to the worker's own store, their changelog records kept
+    in `changelogs` for the agent to send."""
 
-    def __init__(
-        self, *, table: TableT[str, Any], model: type[M], changelogs: Changelogs | None = None
-    ) -> None:
+    def __init__(self, *, table: TableT[str, Any], model: type[M], changelogs: Changelogs) -> None:
         self._table = table
         self._model = model
         # Each kept value with the event current at its put, and that event's partition.
         self._pending: dict[str, tuple[M, weakref.ReferenceType[Any], int]] = {}
-        store = getattr(table, "data", None)
-        self._rocks = store if isinstance(store, RocksStore) else None
+        self._store = cast(StoreT[Any, Any], table.data)
+        self._rocks = self._store if isinstance(self._store, RocksStore) else None
         if self._rocks is not None and self._rocks._encode_key(_PROBE) != key_bytes(_PROBE):
             raise RuntimeError("Faust's table key encoding is no longer JSON as key_bytes has it")
         self._changelogs = changelogs
-        if changelogs is not None:
-            self._topic = table.changelog_topic.get_topic_name()
-            changelogs.table(
-                self._topic, persisted=cast(StoreT[Any, Any], store).set_persisted_offset
-            )
+        self._topic = table.changelog_topic.get_topic_name()
+        changelogs.table(self._topic, persisted=self._store.set_persisted_offset)
 
     def get(self, key: str) -> M | None:
         """The value under `key`, unflushed writes included; a value that no longer parses
@@ -159,39 +154,30 @@ class TableStore(Generic[M]):
         self._pending[key] = (value, event, current.message.partition)
 
     def delete(self, key: str) -> None:
-        """Delete `key` now, an unflushed write of it included (needs a current event); a
-        KeyError when the table has no such key (RocksDB deletes a missing key quietly)."""
+        """Delete `key` now, an unflushed write of it included, and keep its tombstone for
+        the batch's changelog records (needs a current event); a KeyError when the memory
+        store has no such key (RocksDB deletes a missing key quietly)."""
         self._pending.pop(key, None)
         event = event_now()
         if event is None:
             raise RuntimeError(f"deleting from table {self._table.name!r} needs a current event")
         partition = event.message.partition
-        if self._changelogs is not None:
-            self._changelog(key, partition, None)  # the tombstone, sent with the batch
-        elif self._rocks is not None:
-            self._table.on_key_del(key)
-        else:
-            del self._table[key]  # the tombstone and the store's delete
-            return
+        self._changelog(key, partition, None)
         if self._rocks is None:
-            del self._table.data[key]
+            del self._store[key]
             return
-        database = self._rocks._db_for_partition(partition)
-        database.delete(key_bytes(key))
+        self._rocks._db_for_partition(partition).delete(key_bytes(key))
 
     def flush(self) -> None:
-        """Write every kept value to the table, under the event that was current at its put."""
+        """Write every kept value to the worker's own store, in the partition of the event
+        that was current at its put, and keep its changelog record."""
         pending, self._pending = self._pending, {}
         for key, (value, event, partition) in pending.items():
             raw = value.__pydantic_serializer__.to_json(value)
             token = _current_event.set(event)
             try:
-                if self._changelogs is None:
-                    self._table[key] = raw
-                    continue
-                # The worker's own store only (in the current event's partition).
                 if self._rocks is None:
-                    self._table.data[key] = raw
+                    self._store[key] = raw
                 else:
                     self._rocks._set(key_bytes(key), raw)
                 self._changelog(key, partition, raw)
@@ -199,14 +185,13 @@ class TableStore(Generic[M]):
                 _current_event.reset(token)
 
     def _changelog(self, key: str, partition: int, value: bytes | None) -> None:
-        assert self._changelogs is not None
         self._changelogs.add(ChangelogRecord(self._topic, partition, key_bytes(key), value))
 
     def _read(self, key: str) -> bytes | None:
         # RocksDB: one lookup, in the current event's partition database (as Faust's own
-        # read does); elsewhere (the memory store) the table's mapping.
+        # read does); the memory store is a mapping.
         if self._rocks is None:
-            raw: bytes | None = self._table.get(key)
+            raw: bytes | None = self._store.get(key)
             return raw
         found: bytes | None = self._rocks._get(key_bytes(key))
         return found
