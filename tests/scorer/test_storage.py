@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from smileback.common.errors import ConfigError
+from smileback.scorer import storage
 from smileback.scorer.settings import ScorerSettings
 from smileback.scorer.storage import ROCKSDB_OPTIONS, store_url, table_options, worker_data_dir
 
@@ -62,3 +63,28 @@ def test_a_new_worker_removes_the_temporary_data_dirs_of_killed_workers_only(tmp
             assert not killed.exists()
             assert foreign.is_dir()
         assert not second.exists()
+
+
+def test_a_worker_starting_while_another_makes_its_dir_does_not_take_it_for_abandoned(
+    tmp_path, monkeypatch
+):
+    """Two workers on one host starting at once: the second clears killed workers' dirs
+    just as the first is about to lock its new one. The first keeps its dir."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    real_flock = storage.fcntl.flock
+    racing = []
+
+    def flock(file, operation):
+        if not racing:  # the first lock taken: the other worker starts right now
+            racing.append(True)
+            for found in tmp_path.glob("app-*"):
+                storage._remove_if_abandoned(found)
+        return real_flock(file, operation)
+
+    monkeypatch.setattr(storage.fcntl, "flock", flock)
+    with worker_data_dir(ScorerSettings(), app_id="app") as path:
+        assert path.is_dir()
+        assert (path / ".lock").is_file()
+        monkeypatch.setattr(storage.fcntl, "flock", real_flock)
+        with pytest.raises(ConfigError, match="in use by another worker"), storage._locked(path):
+            pass  # held: a third worker would find it taken, not abandoned

@@ -73,16 +73,21 @@ def worker_data_dir(settings: ScorerSettings, *, app_id: str) -> Iterator[Path]:
         _remove_if_abandoned(abandoned)
     path = Path(tempfile.mkdtemp(prefix=f"{app_id}-", dir=base))
     try:
-        with _locked(path):
+        with _locked(path, new=True):
             yield path
     finally:
         shutil.rmtree(path, ignore_errors=True)
 
 
 @contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    """Hold an exclusive lock on `path` (the lock goes with the file when it closes)."""
-    with (path / _LOCK).open("a") as lock:
+def _locked(path: Path, *, new: bool = False) -> Iterator[None]:
+    """Hold an exclusive lock on `path` (the lock goes with the file when it closes).
+
+    A `new` directory's lock file is locked under another name and only then renamed into
+    place: a worker starting at the same moment, clearing killed workers' directories,
+    must never find the lock file free and take the directory for abandoned."""
+    name = path / (_LOCK + ".new" if new else _LOCK)
+    with name.open("a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -90,6 +95,8 @@ def _locked(path: Path) -> Iterator[None]:
                 f"scorer data dir {path} is in use by another worker: give each worker its own "
                 "SMILEBACK_SCORER_DATA_DIR"
             ) from None
+        if new:
+            name.replace(path / _LOCK)
         yield
 
 
