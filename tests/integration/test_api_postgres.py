@@ -31,7 +31,7 @@ from smileback.api.store import (
     QueueItemRow,
 )
 from smileback.common.bus import InMemoryBus
-from smileback.common.events import IncidentEvent, IncidentEventType, decode, encode
+from smileback.common.events import DlqRecord, IncidentEvent, IncidentEventType, decode, encode
 from smileback.common.kafka_bus import KafkaBus
 from smileback.common.loop import pump
 from smileback.common.redaction import REDACTED_TEXT
@@ -196,6 +196,35 @@ def test_a_batch_is_copied_in_the_last_row_of_an_id_kept_and_read_back_whole(
     assert rows["twice"].payload == last.model_dump(mode="json")
     assert rows["once"].payload == other.model_dump(mode="json")
     assert rows["once"].created_at == T0  # no time of its own: the batch's
+
+
+def test_a_row_the_copy_refuses_is_dead_lettered_and_the_rest_stored(postgres_url: str) -> None:
+    """A value the COPY itself refuses (here a handle longer than a narrowed column) is a
+    refused record, dead-lettered with the reason, as a refused INSERT is; the rest of the
+    batch is stored. (Unwrapped, the driver's error looked like neither refused data nor a
+    database that blinked.)"""
+    with fresh_database(postgres_url, prefix="api_copy") as url, store_on(url) as engine:
+        with engine.begin() as connection:
+            connection.exec_driver_sql(
+                "ALTER TABLE mentions ALTER COLUMN author_handle TYPE varchar(12)"
+            )
+        bus = InMemoryBus(TOPICS.all())
+        mentions = [
+            scored("m1"),
+            scored("m2", handle="a-handle-far-too-long-for-it"),
+            scored("m3", handle="bob"),
+        ]
+        for mention in mentions:
+            bus.publish(TOPICS.scored, key=mention.id, value=encode(mention))
+        _project(engine, bus, group="g")
+        with Session(engine) as session:
+            stored = dict(session.execute(select(MentionRow.id, MentionRow.author_handle)).all())
+    assert stored == {"m1": "alice", "m3": "bob"}
+    dead = [decode(DlqRecord, r.value) for r in bus.records(TOPICS.dlq)]
+    assert [(d.source_id, d.topic) for d in dead] == [("m2", TOPICS.scored)]
+    assert "the store refused it" in dead[0].error
+    assert "too long" in dead[0].error
+    assert dead[0].raw == encode(mentions[1])
 
 
 def test_the_api_over_postgresql(pg: Engine) -> None:

@@ -667,7 +667,11 @@ class Cluster:
         return problems
 
     def _check_pages(self, *, feed: Feed) -> list[str]:
-        """(b) each paged incident's triggers arrived exactly once each, and nothing else."""
+        """(b) each paged incident's trigger acted on exactly once at the receiver, and nothing
+        else. A receiver acts once per `webhook-id` (Standard Webhooks; PagerDuty once per
+        open `dedup_key`): a service killed, or a database lost, between the receiver's answer
+        and the outbox marking the row delivered sends it again under the same id, which is
+        at-least-once delivery made one page; a second id for one trigger is a second page."""
         problems = []
         paged: dict[str, set[str]] = {}
         for event in self.incident_events():
@@ -678,7 +682,12 @@ class Cluster:
         triggers: Counter[str] = Counter(str(r[0]) for r in outbox if r[1] == "trigger")
         deliveries = self.receiver.deliveries()
         received = Counter(
-            d.body["dedup_key"] for d in deliveries if d.body.get("event") == "trigger"
+            key
+            for key, _ in {
+                (d.body["dedup_key"], d.webhook_id)
+                for d in deliveries
+                if d.body.get("event") == "trigger"
+            }
         )
         others = Counter(
             str(d.body.get("event")) for d in deliveries if d.body.get("event") != "trigger"
@@ -695,10 +704,14 @@ class Cluster:
             want = len(paged.get(incident, ()))
             rows, got = triggers.get(incident, 0), received.get(incident, 0)
             if not want == rows == got:
-                times = [round(d.at, 1) for d in deliveries if d.body.get("dedup_key") == incident]
+                times = [
+                    (round(d.at, 1), d.webhook_id)
+                    for d in deliveries
+                    if d.body.get("dedup_key") == incident
+                ]
                 problems.append(
                     f"(b) incident {incident}: {want} 'paged' events, {rows} outbox triggers, "
-                    f"{got} deliveries at the receiver (arrived at {times})"
+                    f"{got} webhook-ids at the receiver (arrived at, id: {times})"
                 )
         not_delivered = [r for r in outbox if r[3] != "delivered"]
         if not_delivered:

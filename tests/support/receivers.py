@@ -46,10 +46,12 @@ def pagerduty_ok(dedup: str = "") -> Answer:
 
 @dataclass(frozen=True)
 class Delivery:
-    """One accepted body and when it arrived (monotonic seconds)."""
+    """One accepted body, when it arrived (monotonic seconds) and its `webhook-id` ("" without
+    one): a receiver acts once per id, so a repeat under the same id is no second page."""
 
     body: dict[str, Any]
     at: float
+    webhook_id: str = ""
 
 
 @dataclass
@@ -220,7 +222,9 @@ class Receiver:
                     elif status == 400:
                         log.refused.append((body, problems))
                     else:
-                        log.deliveries.append(Delivery(body, time.monotonic()))
+                        log.deliveries.append(
+                            Delivery(body, time.monotonic(), self.headers.get(ID_HEADER, ""))
+                        )
                 if status == 401:
                     self._answer(401, b"")
                 elif status == 400:

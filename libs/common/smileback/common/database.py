@@ -6,12 +6,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import psycopg
 import pydantic_core
 from psycopg import sql
 from sqlalchemy import Engine, Table, create_engine
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import URL
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from smileback.common.errors import ConfigError
@@ -21,6 +23,7 @@ __all__ = [
     "copy_rows",
     "dialect_insert",
     "json_column_bytes",
+    "on_postgresql",
     "postgres_engine",
     "table_of",
 ]
@@ -62,11 +65,16 @@ def table_of(model: type[Any]) -> Table:
     return table
 
 
+def on_postgresql(session: Session) -> bool:
+    """Whether the session writes to PostgreSQL (else SQLite, the embedded store)."""
+    return session.get_bind().dialect.name == "postgresql"
+
+
 def dialect_insert(session: Session, table: type[Any] | Table) -> Any:
     """The dialect's INSERT (of a mapped class or a table), which has ON CONFLICT."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
+    if on_postgresql(session):
         return pg_insert(table)
+    dialect = session.get_bind().dialect.name
     if dialect == "sqlite":
         return sqlite_insert(table)
     raise ConfigError(f"unsupported database {dialect!r}")
@@ -77,7 +85,12 @@ def copy_rows(
 ) -> None:
     """COPY `rows` (values in the order of `columns`) into `table` on PostgreSQL, in the
     session's transaction, in order. psycopg writes COPY rows in C, where an executemany
-    sends, and the server runs, a statement per row."""
+    sends, and the server runs, a statement per row.
+
+    The COPY runs on the driver's own cursor, so its errors are wrapped here as SQLAlchemy
+    wraps a statement's (a refused value is a `DataError`, a lost server an
+    `OperationalError`): callers tell data the store refuses from a database that blinked
+    the same way whichever statement failed."""
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
         sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
     )
@@ -86,5 +99,8 @@ def copy_rows(
         with cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
+    except psycopg.Error as exc:
+        described = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+        raise DBAPIError.instance(described, None, exc, psycopg.Error) from exc
     finally:
         cursor.close()

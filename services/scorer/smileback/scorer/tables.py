@@ -28,10 +28,10 @@ A flush writes the worker's own store and keeps each key's changelog record, and
 its tombstone, in the `Changelogs` the app gives every table, for the agent to send after
 the batch, a partition's records as one record batch (sending.py): through Faust's table,
 every write went to the producer alone as a future message with callbacks, a record per
-mention for the authors table. The records are what Faust writes (the key as
-its JSON key serializer writes it, `key_bytes`; the value's bytes as they are), and once a
-batch of them is delivered the store notes its last offset, as Faust does after each
-record, so a restarted worker reads its changelogs from there.
+mention for the authors table. The records are what Faust writes (the key as its JSON key
+serializer writes it, `key_bytes`; the value's bytes as they are), and once a batch of them
+is delivered the store notes its last offset, as Faust does after each record, so a
+restarted worker reads its changelogs from there.
 """
 
 from __future__ import annotations
@@ -162,11 +162,12 @@ class TableStore(Generic[M]):
         if event is None:
             raise RuntimeError(f"deleting from table {self._table.name!r} needs a current event")
         partition = event.message.partition
-        self._changelog(key, partition, None)
+        raw_key = key_bytes(key)
+        self._changelogs.add(ChangelogRecord(self._topic, partition, raw_key, None))
         if self._rocks is None:
             del self._store[key]
             return
-        self._rocks._db_for_partition(partition).delete(key_bytes(key))
+        self._rocks._db_for_partition(partition).delete(raw_key)
 
     def flush(self) -> None:
         """Write every kept value to the worker's own store, in the partition of the event
@@ -174,18 +175,16 @@ class TableStore(Generic[M]):
         pending, self._pending = self._pending, {}
         for key, (value, event, partition) in pending.items():
             raw = value.__pydantic_serializer__.to_json(value)
+            raw_key = key_bytes(key)
             token = _current_event.set(event)
             try:
                 if self._rocks is None:
                     self._store[key] = raw
                 else:
-                    self._rocks._set(key_bytes(key), raw)
-                self._changelog(key, partition, raw)
+                    self._rocks._set(raw_key, raw)
+                self._changelogs.add(ChangelogRecord(self._topic, partition, raw_key, raw))
             finally:
                 _current_event.reset(token)
-
-    def _changelog(self, key: str, partition: int, value: bytes | None) -> None:
-        self._changelogs.add(ChangelogRecord(self._topic, partition, key_bytes(key), value))
 
     def _read(self, key: str) -> bytes | None:
         # RocksDB: one lookup, in the current event's partition database (as Faust's own

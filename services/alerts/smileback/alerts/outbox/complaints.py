@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from smileback.alerts.incidents import Complaint, ComplaintChanges
 from smileback.alerts.outbox.db import ComplaintRow
-from smileback.common.database import copy_rows, table_of
+from smileback.common.database import copy_rows, on_postgresql, table_of
 from smileback.common.packet import PostRef
 
 __all__ = ["ComplaintStore"]
@@ -59,7 +59,7 @@ class ComplaintStore:
             (c.brand, c.ref.mention_id, c.root_id, c.at.timestamp(), c.ref.model_dump_json())
             for c in changes.added
         ]
-        if session.get_bind().dialect.name == "postgresql":
+        if on_postgresql(session):
             copy_rows(session, table=table.name, columns=_ADDED, rows=rows)
         else:
             session.execute(insert(table), [dict(zip(_ADDED, row, strict=True)) for row in rows])

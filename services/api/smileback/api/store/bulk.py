@@ -57,6 +57,8 @@ def copy_upsert_mentions(*, session: Session, rows: Sequence[Mapping[str, Any]])
     """Upsert mention rows (every column, `payload` as JSON text) in the session's
     transaction on PostgreSQL."""
     latest = {row["id"]: row for row in rows}
+    # In every batch's transaction: a temporary table created in a transaction that then
+    # rolls back is gone with it, so a flag saying the connection has one could be wrong.
     session.execute(_CREATE_BATCH)
     copy_rows(
         session,

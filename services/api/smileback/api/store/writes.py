@@ -35,7 +35,7 @@ from smileback.api.store.models import (
 )
 from smileback.api.store.redaction import redact_mention_payload
 from smileback.api.store.tombstones import redact_incidents_quoting, redact_late_event
-from smileback.common.database import dialect_insert, table_of
+from smileback.common.database import dialect_insert, on_postgresql, table_of
 from smileback.common.events import (
     IncidentEvent,
     IncidentEventType,
@@ -131,7 +131,7 @@ def upsert_mentions(*, session: Session, mentions: Sequence[ScoredMention], now:
             )
         )
         fresh = [m for m in live if m.id not in redacted]
-        if fresh and session.get_bind().dialect.name == "postgresql":
+        if fresh and on_postgresql(session):
             # The payload as the event's own JSON: what model_dump then json.dumps would write.
             rows = [_mention_values(scored=m, now=now, payload=encode(m).decode()) for m in fresh]
             copy_upsert_mentions(session=session, rows=rows)
@@ -306,7 +306,6 @@ def _mention_values(
         "pile_on_risk": scores.pile_on_risk,
         "model_version": scores.model_version,
         "redacted": scored.deleted,
-        "payload": scored.model_dump(mode="json") if payload is None else payload,
         "updated_at": now,
     }
     if scored.deleted:
@@ -316,6 +315,8 @@ def _mention_values(
             "author_handle": "",
             "payload": redact_mention_payload(scored.model_dump(mode="json")),
         }
+    else:
+        values["payload"] = scored.model_dump(mode="json") if payload is None else payload
     return values
 
 
