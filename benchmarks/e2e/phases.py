@@ -25,7 +25,7 @@ from benchmarks.e2e.measure import (
     proc_stat,
     usage_between,
 )
-from benchmarks.e2e.results import LevelResult, Usage, VolumeResult
+from benchmarks.e2e.results import LevelResult, Usage, VolumeResult, by_service
 from benchmarks.e2e.spy import Attach, profiling
 from benchmarks.e2e.stack import Pages, Services
 from benchmarks.e2e.stats import reached_at, spread, sustained_rate
@@ -99,7 +99,7 @@ def _usage(stack: Stack, before: Mapping[str, ProcStat | None]) -> dict[str, Usa
         measured = usage_between(before.get(name), after)
         if measured is not None:
             usage[name] = measured
-    return usage
+    return by_service(usage)
 
 
 def run_volume(

@@ -8,7 +8,16 @@ from typing import Any
 
 from benchmarks.e2e.stats import Point, Spread
 
-__all__ = ["Ceiling", "LevelResult", "Results", "Usage", "VolumeResult", "to_json"]
+__all__ = [
+    "Ceiling",
+    "LevelResult",
+    "Results",
+    "Usage",
+    "VolumeResult",
+    "by_service",
+    "service_of",
+    "to_json",
+]
 
 SERVICES = ("ingest", "scorer", "alerts", "api")
 
@@ -19,6 +28,29 @@ class Usage:
 
     cpu_s: float
     peak_rss_mb: float
+
+
+def service_of(process: str) -> str:
+    """The service a process runs: `scorer-2`, the second scorer worker, runs `scorer`."""
+    return process.partition("-")[0]
+
+
+def by_service(usage: dict[str, Usage]) -> dict[str, Usage]:
+    """Each process's usage summed per service: its workers' CPU together, and the memory of
+    its largest worker (the limit is a process's)."""
+    services: dict[str, Usage] = {}
+    for process, used in usage.items():
+        name = service_of(process)
+        known = services.get(name)
+        services[name] = (
+            used
+            if known is None
+            else Usage(
+                cpu_s=known.cpu_s + used.cpu_s,
+                peak_rss_mb=max(known.peak_rss_mb, used.peak_rss_mb),
+            )
+        )
+    return services
 
 
 @dataclass(frozen=True)

@@ -55,6 +55,7 @@ class Options:
     stall_s: float
     ceiling: bool
     profile: bool = False
+    scorers: int = 1
 
 
 def _numbers(value: str) -> list[int]:
@@ -86,6 +87,9 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         action="store_true",
         help="py-spy on every service and ingest, per phase, into <out>/profiles",
     )
+    parser.add_argument(
+        "--scorers", type=int, default=1, help="scorer workers in one group (default 1)"
+    )
     args = parser.parse_args(argv)
     quick = bool(args.quick)
     if args.volumes:
@@ -96,6 +100,8 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     if min(volumes) < 1 or (levels and min(levels) <= 0):
         parser.error("volumes and levels must be positive")
+    if args.scorers < 1:
+        parser.error("--scorers must be at least 1")
     return Options(
         volumes=volumes,
         levels=[float(level) for level in levels],
@@ -106,6 +112,7 @@ def parse_args(argv: Sequence[str] | None = None) -> Options:
         stall_s=args.stall_s,
         ceiling=not args.no_ceiling,
         profile=bool(args.profile),
+        scorers=args.scorers,
     )
 
 
@@ -137,6 +144,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     run_id = uuid.uuid4().hex[:6]
     about = machine()
     about["profiled"] = options.profile  # py-spy's sampling takes some CPU from the services
+    about["scorer_workers"] = options.scorers
     volumes: list[VolumeResult] = []
     levels: list[LevelResult] = []
     ceiling = None
@@ -230,8 +238,10 @@ def _one_volume(
             brands=brand_terms(),
             pages=pages,
         )
-        _say("  starting scorer, alerts and api")
-        services = scope.enter_context(infra.services(env=env, log_dir=log_dir))
+        _say(f"  starting scorer ({options.scorers} worker(s)), alerts and api")
+        services = scope.enter_context(
+            infra.services(env=env, log_dir=log_dir, scorers=options.scorers)
+        )
         store = Store(database_url)
         scope.callback(store.close)
         running = Stack(

@@ -28,6 +28,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
+from benchmarks.e2e.results import service_of
+
 __all__ = [
     "Broker",
     "Pages",
@@ -217,12 +219,14 @@ def service_env(
 
 
 @contextlib.contextmanager
-def services(*, env: Mapping[str, str], log_dir: Path) -> Iterator[Services]:
-    """Start `smileback scorer`, `alerts` and `api`; wait until each says it is ready."""
+def services(*, env: Mapping[str, str], log_dir: Path, scorers: int = 1) -> Iterator[Services]:
+    """Start `smileback scorer` (`scorers` workers in one group: `scorer`, `scorer-2`, ...),
+    `alerts` and `api`; wait until each says it is ready."""
     processes: dict[str, subprocess.Popen[bytes]] = {}
     ready: dict[str, str] = {}
+    workers = ["scorer", *(f"scorer-{n}" for n in range(2, scorers + 1))]
     try:
-        for name in ("scorer", "alerts", "api"):
+        for name in (*workers, "alerts", "api"):
             own = {**env, "SMILEBACK_METRICS_PORT": str(free_port())}
             if name == "api":
                 own["SMILEBACK_API_PORT"] = str(free_port())
@@ -231,7 +235,7 @@ def services(*, env: Mapping[str, str], log_dir: Path) -> Iterator[Services]:
                 ready[name] = f"http://127.0.0.1:{own['SMILEBACK_METRICS_PORT']}/readyz"
             with (log_dir / f"{name}.log").open("ab") as log:
                 processes[name] = subprocess.Popen(
-                    [str(SMILEBACK), name],
+                    [str(SMILEBACK), service_of(name)],
                     env={**os.environ, **own},
                     stdin=subprocess.DEVNULL,
                     stdout=log,

@@ -18,7 +18,7 @@ from benchmarks.e2e.measure import (
     proc_stat,
     usage_between,
 )
-from benchmarks.e2e.results import Usage
+from benchmarks.e2e.results import Usage, by_service
 
 
 def test_proc_stat_reads_cpu_and_peak_memory_of_a_running_process() -> None:
@@ -98,3 +98,15 @@ def test_busy_cores_counts_a_process_spinning_on_one_core() -> None:
     assert 0.8 <= busy <= (os.cpu_count() or 1) + 0.01, busy
     assert after[0] > before[0]
     assert busy_cores(before, before, cores=2) is None
+
+
+def test_a_services_workers_count_together_their_cpu_summed_and_the_largest_memory() -> None:
+    usage = {
+        "scorer": Usage(cpu_s=2.0, peak_rss_mb=200.0),
+        "scorer-2": Usage(cpu_s=1.5, peak_rss_mb=250.0),
+        "alerts": Usage(cpu_s=1.0, peak_rss_mb=120.0),
+    }
+    assert by_service(usage) == {
+        "scorer": Usage(cpu_s=3.5, peak_rss_mb=250.0),
+        "alerts": Usage(cpu_s=1.0, peak_rss_mb=120.0),
+    }

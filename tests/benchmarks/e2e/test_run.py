@@ -41,3 +41,10 @@ def test_non_positive_sizes_are_refused(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as exit_:
         parse_args(argv)
     assert exit_.value.code == 2
+
+
+def test_scorer_workers_are_one_unless_asked() -> None:
+    assert parse_args([]).scorers == 1
+    assert parse_args(["--scorers", "2"]).scorers == 2
+    with pytest.raises(SystemExit):
+        parse_args(["--scorers", "0"])
