@@ -8,6 +8,7 @@ stderr, data to stdout.
 
 from __future__ import annotations
 
+import gc
 import sys
 from importlib.metadata import version
 from pathlib import Path
@@ -36,6 +37,13 @@ __all__ = [
     "scorer",
     "train",
 ]
+
+# Allocations of container objects between the collector's youngest-generation passes;
+# Python's default is 700. A service allocates a few dozen per record, so at 700 the
+# collector ran every few dozen records and took about a sixth of the scoring pipeline's
+# CPU (benchmarks/README.md); at 10,000 it runs a fourteenth as often, and the garbage a
+# pass finds is still collected, a few thousand objects later.
+YOUNG_GENERATION_THRESHOLD = 10_000
 
 app = typer.Typer(
     name="smileback",
@@ -384,4 +392,5 @@ def _need_training(command: str) -> None:
 
 def main() -> None:
     """Console entry point."""
+    gc.set_threshold(YOUNG_GENERATION_THRESHOLD, *gc.get_threshold()[1:])
     app(prog_name="smileback", args=sys.argv[1:])
