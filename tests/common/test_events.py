@@ -177,3 +177,18 @@ def test_a_scored_mention_from_an_older_scorer_still_decodes_without_its_surge_r
     raw["scores"]["brand_surge_ratioo"] = 1.0  # any other unknown field is still refused
     with pytest.raises(SchemaError, match="brand_surge_ratioo: Extra inputs are not permitted"):
         decode(ScoredMention, json.dumps(raw).encode())
+
+
+@pytest.mark.parametrize(
+    ("author", "identity", "of_the_mention"),
+    [
+        (Author(id="did:plc:1", handle="alice"), "did:plc:1", "did:plc:1"),
+        (Author(handle="alice"), "alice", "alice"),
+        (Author(), "", "#m1"),  # anonymous: a person of this mention alone
+    ],
+)
+def test_who_the_author_is_their_id_else_their_handle_else_no_one_twice(
+    author: Author, identity: str, of_the_mention: str
+) -> None:
+    assert author.identity == identity
+    assert Mention(id="m1", text="hi", author=author).author_identity == of_the_mention

@@ -87,6 +87,12 @@ class Author(_Part):
     bot: bool = False
     created_at: AwareDatetime | None = None
 
+    @property
+    def identity(self) -> str:
+        """Who the author is across mentions: the network's id, else the handle; "" when
+        the post is anonymous."""
+        return self.id or self.handle
+
 
 class Thread(_Part):
     root_id: str | None = None
@@ -119,6 +125,12 @@ class Mention(Event):
     # The source's text was longer than MAX_TEXT_CHARS and `text` is its beginning: a
     # network's post is never refused for its length, and a responder must know it was cut.
     text_truncated: bool = False
+
+    @property
+    def author_identity(self) -> str:
+        """The author's identity, or one of this mention's own when anonymous: an anonymous
+        author is a different person on every mention."""
+        return self.author.identity or f"#{self.id}"
 
     @property
     def root_id(self) -> str:

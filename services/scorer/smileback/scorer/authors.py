@@ -47,7 +47,7 @@ class AuthorReading:
 
 def author_key(*, brand: str, author: Author) -> str | None:
     """The state key of an author under a brand; None when the author is anonymous."""
-    who = author.id or author.handle
+    who = author.identity
     return f"{brand}\x00{who}" if who else None
 
 

@@ -223,8 +223,7 @@ class Batches:
     def _brand_key(self, scored: ScoredMention) -> str:
         """The by-brand key of a branded mention: its brand's shard for its author."""
         assert scored.brand is not None
-        who = scored.author.id or scored.author.handle or f"#{scored.id}"
-        return brand_key(brand=scored.brand, who=who, shards=self.brand_shards)
+        return brand_key(brand=scored.brand, who=scored.author_identity, shards=self.brand_shards)
 
     def _guard(
         self, stage: str, record: Record | Callable[[], Record]

@@ -125,15 +125,13 @@ class ScoringPipeline:
         author = mention.author
         at = mention.created_at or now
         author_reach = reach(author=author)
-        who = author.id or author.handle
         post = threads.Post(
             mention_id=mention.id,
             at=at,
             is_reply=mention.is_reply,
             negative=text.is_negative,
             reach=author_reach,
-            # An anonymous author is a different person on every mention.
-            author=digest(who) if who else digest(f"#{mention.id}"),
+            author=digest(mention.author_identity),
             credibility=credibility(author=author, at=at),
         )
         before = store.get(mention.root_id)
