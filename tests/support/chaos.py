@@ -7,7 +7,8 @@ feed, waits until the pipeline is part-way through it, injects its fault, waits 
 quiescence and calls `check()`, which verifies after every scenario:
 
 (a) every mention stored exactly once in the api's store (expected from the feed);
-(b) every paged incident delivered exactly once per trigger at the receiver, nothing else;
+(b) every paged incident's trigger acted on once at the receiver (one `webhook-id`; a resend
+    under the same id after a kill is what a receiver de-duplicates), nothing else;
 (c) every service still alive, none restarted except the one the test restarted;
 (d) every pipeline consumer group committed up to the end offsets of its topics.
 
