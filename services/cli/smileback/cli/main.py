@@ -23,6 +23,7 @@ from smileback.common.errors import ConfigError
 from smileback.common.settings import DatabaseSettings, OncallFileSettings, load_settings
 
 __all__ = [
+    "YOUNG_GENERATION_THRESHOLD",
     "alerts",
     "api",
     "app",
